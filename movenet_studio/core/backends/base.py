@@ -1,0 +1,93 @@
+"""The Backend protocol and the registry of runtimes.
+
+A backend owns one loaded model and runs it: :meth:`Backend.invoke` takes the model-input
+image and returns the model's raw output. Backends register a factory under a name
+(``tflite``, ``onnx``); tests may register fakes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..errors import BackendError
+from ..models import ModelSpec
+
+
+class Backend(Protocol):
+    """One model loaded in one runtime.
+
+    Attributes:
+        name: registry name of the runtime (``tflite``, ``onnx``).
+        device: what actually runs it, e.g. ``CPU (XNNPACK), 2 threads`` or ``CPUExecutionProvider``.
+        model: the model this backend runs.
+    """
+
+    name: str
+    device: str
+    model: ModelSpec
+
+    def invoke(self, image: np.ndarray) -> np.ndarray:
+        """Run the model.
+
+        Args:
+            image: uint8 [H, W, 3] RGB at the model input size (the backend casts to the
+                model's input dtype and adds the batch axis).
+
+        Returns:
+            float32 raw output: [1, 1, 17, 3] (single-pose) or [1, 6, 56] (MultiPose).
+
+        Raises:
+            BackendError: the runtime failed.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the runtime's resources."""
+        ...
+
+
+BackendFactory = Callable[..., Backend]
+BACKENDS: dict[str, BackendFactory] = {}
+
+
+def register_backend(name: str, factory: BackendFactory) -> None:
+    """Register `factory(model, threads=..., heads=..., provider=...)` under `name`."""
+    BACKENDS[name] = factory
+
+
+def _ensure_builtin() -> None:
+    if "tflite" not in BACKENDS:
+        from . import tflite
+
+        register_backend("tflite", tflite.TFLiteBackend)
+
+
+def available_backends() -> tuple[str, ...]:
+    """Names of the registered backends."""
+    _ensure_builtin()
+    return tuple(BACKENDS)
+
+
+def create_backend(model: ModelSpec, backend: str | None = None, *, threads: int = 2,
+                   heads: bool = False, provider: str | None = None) -> Backend:
+    """Load `model` in runtime `backend` (default: the model file's own format).
+
+    Args:
+        model: the model to load.
+        backend: registry name; must match the model file's format.
+        threads: CPU threads for the runtime (>= 1).
+        heads: also expose the four prediction-head tensors after each invoke.
+        provider: ONNX Runtime execution provider name, or None for the best available.
+
+    Raises:
+        BackendError: unknown backend, runtime missing, or the model fails to load.
+    """
+    _ensure_builtin()
+    name = backend or model.format
+    if name not in BACKENDS:
+        raise BackendError(f"unknown backend '{name}'; available: {', '.join(BACKENDS)}")
+    if model.format != name and name in ("tflite", "onnx"):
+        raise BackendError(f"{model.path.name} is a {model.format} file; the {name} backend cannot run it")
+    return BACKENDS[name](model, threads=max(1, int(threads)), heads=heads, provider=provider)

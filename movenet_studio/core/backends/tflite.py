@@ -1,0 +1,102 @@
+"""TFLite backend: ai-edge-litert (LiteRT, preferred) or tflite-runtime (fallback)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import BackendError
+from ..models import ModelSpec
+
+
+def load_interpreter_class():
+    """The TFLite Interpreter class: ``ai_edge_litert`` first, then ``tflite_runtime``.
+
+    Raises:
+        BackendError: neither package imports.
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import Interpreter
+        except ImportError:
+            raise BackendError("no TFLite runtime: pip install ai-edge-litert (or tflite-runtime)") from None
+    return Interpreter
+
+
+def runtime_version() -> str:
+    """Name and version of the TFLite runtime in use, e.g. ``ai-edge-litert 2.3.0``."""
+    try:
+        import ai_edge_litert
+
+        return f"ai-edge-litert {getattr(ai_edge_litert, '__version__', '?')}"
+    except ImportError:
+        try:
+            import tflite_runtime
+
+            return f"tflite-runtime {getattr(tflite_runtime, '__version__', '?')}"
+        except ImportError:
+            return "none"
+
+
+class TFLiteBackend:
+    """Runs a MoveNet .tflite file on the CPU (XNNPACK delegate, `threads` threads).
+
+    With ``heads=True`` the interpreter is built with ``experimental_preserve_all_tensors``
+    so the head tensors can be read after each invoke; without it no tensor is preserved.
+
+    Raises:
+        BackendError: the runtime is missing or the file fails to load.
+    """
+
+    name = "tflite"
+
+    def __init__(self, model: ModelSpec, *, threads: int = 2, heads: bool = False, provider: str | None = None):
+        interpreter_cls = load_interpreter_class()
+        self.model = model
+        self.threads = threads
+        self.heads_enabled = heads
+        try:
+            self._interpreter = interpreter_cls(
+                model_path=str(model.path), num_threads=threads,
+                experimental_preserve_all_tensors=heads,
+            )
+            self._input = self._interpreter.get_input_details()[0]
+            self._output = self._interpreter.get_output_details()[0]
+            self._interpreter.allocate_tensors()
+        except Exception as exc:
+            raise BackendError(f"{model.path.name}: TFLite could not load it ({str(exc).strip().splitlines()[0]})") from None
+        self._input_dtype = np.dtype(self._input["dtype"])
+        self.device = f"CPU (XNNPACK), {threads} thread{'s' if threads > 1 else ''}"
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(height, width) of the allocated input tensor."""
+        shape = self._interpreter.get_input_details()[0]["shape"]
+        return int(shape[1]), int(shape[2])
+
+    def resize_input(self, height: int, width: int) -> None:
+        """Resize a dynamic input (official MultiPose files) to [1, height, width, 3]."""
+        self._interpreter.resize_tensor_input(self._input["index"], [1, height, width, 3], strict=False)
+        self._interpreter.allocate_tensors()
+
+    def invoke(self, image: np.ndarray) -> np.ndarray:
+        """See :meth:`Backend.invoke`."""
+        if image.shape[:2] != self.input_size:
+            self.resize_input(*image.shape[:2])
+        tensor = image[np.newaxis].astype(self._input_dtype, copy=False)
+        try:
+            self._interpreter.set_tensor(self._input["index"], tensor)
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output["index"]).astype(np.float32, copy=False)
+        except Exception as exc:
+            raise BackendError(f"TFLite invoke failed: {str(exc).strip().splitlines()[0]}") from None
+
+    @property
+    def interpreter(self):
+        """The underlying Interpreter (for head-tensor access)."""
+        return self._interpreter
+
+    def close(self) -> None:
+        """Drop the interpreter."""
+        self._interpreter = None
