@@ -1,0 +1,286 @@
+"""Frame sources: video file, image file, folder of images, camera. All yield RGB frames.
+
+Open one with :func:`open_source` from a path or ``camera:N``. Video and image decoding
+use OpenCV; images are normalised (grayscale, RGBA, 16-bit, EXIF rotation) to uint8 RGB.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import SourceError
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm", ".pbm"})
+VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"})
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One frame from a source.
+
+    Attributes:
+        index: 0-based position in the source (camera: count since opening).
+        timestamp_ms: presentation time in ms (video: from the file; camera: capture time
+            since opening; images: index x 1000 / 30).
+        rgb: uint8 [H, W, 3] RGB, C-contiguous, owned by this frame.
+        read_ms: time spent reading and decoding it, in ms.
+    """
+
+    index: int
+    timestamp_ms: float
+    rgb: np.ndarray
+    read_ms: float
+
+
+class Source(ABC):
+    """A sequence of frames.
+
+    Attributes:
+        name: what to show the user (file name, ``camera 0``).
+        is_live: True for cameras (no seeking, no end).
+        frame_count: number of frames, or None when unknown (camera).
+        fps: nominal frame rate, or None.
+    """
+
+    name: str = ""
+    is_live: bool = False
+    frame_count: int | None = None
+    fps: float | None = None
+
+    @abstractmethod
+    def read(self) -> Frame | None:
+        """The next frame, or None at the end.
+
+        Raises:
+            SourceError: the source failed (corrupt data, camera unplugged).
+        """
+
+    def seek(self, index: int) -> None:
+        """Make frame `index` the next one :meth:`read` returns (no-op for cameras)."""
+
+    def close(self) -> None:
+        """Release the device or file."""
+
+    def __iter__(self):
+        while (frame := self.read()) is not None:
+            yield frame
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:
+    """Decode image bytes to uint8 [H, W, 3] RGB.
+
+    Grayscale becomes RGB, alpha is dropped, 16-bit is scaled to 8-bit, CMYK JPEGs are
+    converted by libjpeg, and the EXIF orientation is applied.
+
+    Raises:
+        SourceError: the bytes are not an image OpenCV can decode.
+    """
+    buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
+    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if buffer.size else None
+    if image is None:
+        raise SourceError(f"{name}: not an image OpenCV can decode")
+    return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read an image file to uint8 [H, W, 3] RGB (see :func:`decode_image`).
+
+    Raises:
+        SourceError: missing, unreadable or not an image.
+    """
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return decode_image(data, Path(path).name)
+
+
+class ImageSource(Source):
+    """A single image file: one frame at timestamp 0."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.name = self.path.name
+        self._image = read_image(self.path)
+        self.frame_count = 1
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        if self._next >= 1:
+            return None
+        start = time.perf_counter()
+        rgb = self._image.copy()
+        self._next += 1
+        return Frame(0, 0.0, rgb, (time.perf_counter() - start) * 1000)
+
+    def seek(self, index: int) -> None:
+        self._next = 0 if index <= 0 else 1
+
+
+class ImageFolderSource(Source):
+    """The image files of a folder, in name order, at a nominal 30 frames per second."""
+
+    fps = 30.0
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.name = self.path.name + "/"
+        self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        if not self.files:
+            raise SourceError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_EXTENSIONS))})")
+        self.frame_count = len(self.files)
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        if self._next >= len(self.files):
+            return None
+        start = time.perf_counter()
+        index = self._next
+        self._next += 1
+        rgb = read_image(self.files[index])
+        return Frame(index, index * 1000.0 / self.fps, rgb, (time.perf_counter() - start) * 1000)
+
+    def seek(self, index: int) -> None:
+        self._next = min(max(0, index), len(self.files))
+
+
+class VideoSource(Source):
+    """A video file decoded by OpenCV; timestamps come from the container.
+
+    Raises:
+        SourceError: on open, when the file is missing or not a video OpenCV can decode.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.name = self.path.name
+        if not self.path.is_file():
+            raise SourceError(f"{path}: no such file")
+        self._capture = cv2.VideoCapture(str(self.path))
+        if not self._capture.isOpened():
+            raise SourceError(f"{self.name}: not a video OpenCV can open")
+        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.frame_count = count if count > 0 else None
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS))
+        self.fps = fps if 0 < fps < 1000 else None
+        self._next = 0
+        first = self._decode()
+        if first is None:
+            self._capture.release()
+            raise SourceError(f"{self.name}: no decodable frame (corrupt or truncated video)")
+        self._pending = first
+
+    def _decode(self) -> tuple[np.ndarray, float] | None:
+        ok, bgr = self._capture.read()
+        if not ok or bgr is None:
+            return None
+        position = float(self._capture.get(cv2.CAP_PROP_POS_MSEC))
+        return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), position
+
+    def read(self) -> Frame | None:
+        start = time.perf_counter()
+        if self._pending is not None:
+            decoded, self._pending = self._pending, None
+        else:
+            decoded = self._decode()
+        if decoded is None:
+            return None
+        rgb, position = decoded
+        index = self._next
+        self._next += 1
+        timestamp = position if position > 0 or index == 0 else index * 1000.0 / (self.fps or 30.0)
+        return Frame(index, timestamp, rgb, (time.perf_counter() - start) * 1000)
+
+    def seek(self, index: int) -> None:
+        index = max(0, index if self.frame_count is None else min(index, self.frame_count - 1))
+        self._pending = None
+        self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._next = index
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+class CameraSource(Source):
+    """A camera by OpenCV index; timestamps are capture times since opening.
+
+    Raises:
+        SourceError: the camera does not open or delivers no frame.
+    """
+
+    is_live = True
+
+    def __init__(self, index: int):
+        self.index = index
+        self.name = f"camera {index}"
+        self._capture = cv2.VideoCapture(index)
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise SourceError(f"camera {index}: cannot open (no such device, or it is in use)")
+        fps = float(self._capture.get(cv2.CAP_PROP_FPS))
+        self.fps = fps if 0 < fps < 1000 else None
+        self._start = time.monotonic()
+        self._next = 0
+
+    def read(self) -> Frame | None:
+        start = time.perf_counter()
+        ok, bgr = self._capture.read()
+        if not ok or bgr is None:
+            raise SourceError(f"camera {self.index}: stopped delivering frames (unplugged?)")
+        timestamp = (time.monotonic() - self._start) * 1000.0
+        index = self._next
+        self._next += 1
+        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        return Frame(index, timestamp, rgb, (time.perf_counter() - start) * 1000)
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def open_source(spec: str | Path) -> Source:
+    """Open a frame source.
+
+    Args:
+        spec: ``camera:N`` for camera N, or a path to a video, an image, or a folder of images.
+
+    Raises:
+        SourceError: missing path, unknown file type, or a file that cannot be decoded.
+    """
+    text = str(spec)
+    if text.lower().startswith("camera:"):
+        try:
+            index = int(text.split(":", 1)[1])
+        except ValueError:
+            raise SourceError(f"{text}: camera index must be a number, e.g. camera:0") from None
+        return CameraSource(index)
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    if path.is_dir():
+        return ImageFolderSource(path)
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_EXTENSIONS:
+        return ImageSource(path)
+    if suffix in VIDEO_EXTENSIONS:
+        return VideoSource(path)
+    # Unknown extension: try image first (cheap), then video.
+    try:
+        return ImageSource(path)
+    except SourceError:
+        pass
+    try:
+        return VideoSource(path)
+    except SourceError:
+        raise SourceError(f"{path.name}: neither an image nor a video OpenCV can read") from None
