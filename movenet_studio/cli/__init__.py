@@ -1,0 +1,52 @@
+"""Command line: ``movenet-studio [gui|infer|models] ...``; with no command it opens the window.
+
+Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
+Errors the user can act on (:class:`~movenet_studio.core.errors.StudioError`) print one line
+to stderr and exit 1; usage errors exit 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from ..core.errors import StudioError
+from . import gui, infer, models
+
+COMMANDS = (gui, infer, models)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="movenet-studio",
+        description="A visual inspector for Google's MoveNet pose-estimation models. "
+                    "With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"movenet-studio {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``movenet-studio`` script; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv or ["gui"])
+    if args.command is None:
+        args = parser.parse_args(["gui", *argv])
+    try:
+        return int(args.run(args) or 0)
+    except StudioError as exc:
+        print(f"movenet-studio: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"movenet-studio: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("movenet-studio: interrupted", file=sys.stderr)
+        return 130

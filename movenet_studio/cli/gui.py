@@ -1,0 +1,33 @@
+"""``movenet-studio gui [SOURCE]``: open the window (the default command)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .options import add_model_options, positive_int
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("gui", help="open the window (default)",
+                                   description="Open the MoveNet Studio window, optionally on SOURCE.")
+    parser.add_argument("source", nargs="?", metavar="SOURCE",
+                        help="video, image, folder of images, or camera:N (default: the last source)")
+    add_model_options(parser, default_model=None)
+    parser.add_argument("--pace", choices=("realtime", "max"), default=None,
+                        help="play files at their frame rate (realtime, default) or as fast as inference runs (max)")
+    parser.add_argument("--exit-after-frames", type=positive_int, metavar="N",
+                        help="quit after N processed frames (for tests, docs and benchmarks)")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG",
+                        help="with --exit-after-frames: save a screenshot of the window before quitting")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.screenshot and not args.exit_after_frames:
+        raise SystemExit("movenet-studio gui: --screenshot needs --exit-after-frames")
+    from ..gui.app import GuiOptions, run as run_gui
+
+    options = GuiOptions(source=args.source, model=args.model, backend=args.backend, threads=args.threads,
+                         exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime")
+    return run_gui(options)

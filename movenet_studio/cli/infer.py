@@ -1,0 +1,75 @@
+"""``movenet-studio infer SOURCE``: run the pipeline headless, print timings, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..core.pipeline import STAGES, Pipeline, PipelineConfig
+from ..core.results_json import ResultsWriter
+from ..core.sources import open_source
+from .options import add_model_options, positive_int
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "infer", help="run a model on a source headless and write keypoints as JSON",
+        description="Run MoveNet on SOURCE without a window: print a per-stage timing summary "
+                    "and optionally write every frame's poses as JSON (format: see README).")
+    parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
+    add_model_options(parser)
+    parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="write poses of every frame to PATH")
+    parser.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
+    """The pipeline configuration that the common model options describe."""
+    return PipelineConfig(model=args.model or "lightning", backend=args.backend or _backend_for(args.model),
+                          threads=args.threads or 2, **extra)
+
+
+def _backend_for(model: str | None) -> str:
+    return "onnx" if model and str(model).lower().endswith(".onnx") else "tflite"
+
+
+def run(args: argparse.Namespace) -> int:
+    timings: dict[str, list[float]] = {}
+    count = 0
+    with open_source(args.source) as source:
+        pipeline = Pipeline(config_from_args(args))
+        writer = ResultsWriter(args.json, source=args.source, model=pipeline.model,
+                               backend=pipeline.backend) if args.json else None
+        try:
+            for frame in source:
+                result = pipeline.process(frame)
+                for key, value in result.timings_ms.items():
+                    timings.setdefault(key, []).append(value)
+                if writer:
+                    writer.add(result)
+                count += 1
+                if args.max_frames and count >= args.max_frames:
+                    break
+            if writer:
+                writer.close()
+        finally:
+            pipeline.close()
+    _print_summary(args.source, pipeline, count, timings)
+    return 0
+
+
+def _print_summary(source: str, pipeline: Pipeline, count: int, timings: dict[str, list[float]]) -> None:
+    print(f"{source}: {count} frame{'s' if count != 1 else ''}, model {pipeline.model.key} "
+          f"({pipeline.backend.name}, {pipeline.backend.device})")
+    if not count:
+        return
+    print(f"{'stage':<12} {'mean ms':>8} {'p50':>8} {'p95':>8}")
+    for key in [*STAGES, *[k for k in timings if k not in STAGES and k != "total"], "total"]:
+        if key in timings:
+            values = np.asarray(timings[key])
+            print(f"{key:<12} {values.mean():8.2f} {np.percentile(values, 50):8.2f} {np.percentile(values, 95):8.2f}")
+    total = np.asarray(timings["total"]).mean()
+    print(f"throughput   {1000 / total:8.1f} FPS" if total > 0 else "", file=sys.stdout)

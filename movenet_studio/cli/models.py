@@ -1,0 +1,47 @@
+"""``movenet-studio models [FILE ...]``: list the bundled models, or describe model files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..core.errors import ModelError
+from ..core.models import bundled_keys, bundled_model, model_from_file, sniff_signature
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("models", help="list the bundled models or describe model files",
+                                   description="List the bundled MoveNet models, or check whether FILEs are MoveNet models.")
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help=".tflite or .onnx files to describe")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    specs = []
+    if args.files:
+        failures = 0
+        for path in args.files:
+            try:
+                specs.append(model_from_file(path))
+            except ModelError as exc:
+                print(f"{path}: {exc}")
+                failures += 1
+        _print(specs)
+        return 1 if failures else 0
+    for key in bundled_keys():
+        for fmt in ("tflite", "onnx"):
+            try:
+                specs.append(bundled_model(key, fmt))
+            except ModelError:
+                continue
+    _print(specs)
+    return 0
+
+
+def _print(specs) -> None:
+    for spec in specs:
+        signature = sniff_signature(spec.path)
+        size_mb = spec.path.stat().st_size / 1e6
+        inputs = ", ".join(str(t) for t in signature.inputs)
+        outputs = ", ".join(str(t) for t in signature.outputs)
+        print(f"{spec.key:<20} {spec.format:<7} {spec.precision:<8} {size_mb:6.1f} MB  in {inputs}  out {outputs}  {spec.path}")

@@ -1,0 +1,69 @@
+"""The ``infer --json`` results file, written atomically (no half-written file under the final name)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .. import __version__
+from .models import ModelSpec
+
+
+def frame_to_json(result) -> dict:
+    """One :class:`~movenet_studio.core.pipeline.FrameResult` as a JSON object (see README)."""
+    crop = result.extras.get("crop_region") if result.extras else None
+    return {
+        "index": result.index,
+        "timestamp_ms": round(float(result.timestamp_ms), 3),
+        "crop": None if crop is None else [round(float(v), 6) for v in crop],
+        "timings_ms": {k: round(float(v), 3) for k, v in result.timings_ms.items()},
+        "poses": [pose.to_json() for pose in result.poses],
+    }
+
+
+def model_to_json(model: ModelSpec) -> dict:
+    """The model description stored in results files."""
+    return {
+        "key": model.key, "file": model.path.name, "format": model.format, "architecture": model.architecture,
+        "variant": model.variant, "precision": model.precision, "input_size": list(model.input_size),
+        "input_dtype": model.input_dtype,
+    }
+
+
+class ResultsWriter:
+    """Collects frame results and writes them to `path` on :meth:`close`.
+
+    The JSON goes to a temporary file beside `path` and is renamed over it only when
+    complete, so a failed or interrupted run leaves no half-written file under `path`.
+
+    Raises:
+        OSError: on close, when the folder is not writable.
+    """
+
+    def __init__(self, path: Path, *, source: str, model: ModelSpec, backend) -> None:
+        self.path = Path(path)
+        self._document = {
+            "source": str(source),
+            "model": model_to_json(model),
+            "backend": {"name": backend.name, "device": backend.device},
+            "generator": f"movenet-studio {__version__}",
+            "frames": [],
+        }
+
+    def add(self, result) -> None:
+        """Append one frame result."""
+        self._document["frames"].append(frame_to_json(result))
+
+    def close(self) -> None:
+        """Write the file atomically."""
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self._document, handle, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
