@@ -1,0 +1,78 @@
+"""Frame sources on real media and on bad input."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import data_file
+from movenet_studio.core.errors import SourceError
+from movenet_studio.core.sources import ImageFolderSource, decode_image, open_source
+
+
+def test_video_frames_have_file_timestamps():
+    with open_source(data_file("pose_1.mp4")) as source:
+        assert (source.frame_count, source.fps) == (120, 30.0)
+        frames = list(source)
+    assert len(frames) == 120
+    assert frames[0].rgb.shape == (576, 576, 3) and frames[0].rgb.dtype == np.uint8
+    steps = np.diff([f.timestamp_ms for f in frames])
+    assert np.allclose(steps, 1000 / 30, atol=0.5)
+
+
+def test_video_seek_returns_that_frame():
+    with open_source(data_file("pose_1.mp4")) as source:
+        frames = list(source)
+        source.seek(50)
+        again = source.read()
+    assert again.index == 50
+    assert np.abs(again.rgb.astype(int) - frames[50].rgb.astype(int)).mean() < 1.0
+
+
+def test_image_is_rgb():
+    path = data_file("pose.jpg")
+    with open_source(path) as source:
+        frames = list(source)
+    assert len(frames) == 1 and frames[0].rgb.shape == (667, 1000, 3)
+    bgr = cv2.imread(str(path))
+    assert np.array_equal(frames[0].rgb[..., 0], bgr[..., 2])
+
+
+def test_folder_of_images_in_name_order():
+    source = ImageFolderSource(data_file("coco_mini"))
+    names = [p.name for p in source.files]
+    assert names == sorted(names) and len(names) == 4
+    assert [f.index for f in source] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("make, flags", [
+    (lambda: np.full((20, 30), 128, np.uint8), "gray"),
+    (lambda: np.full((20, 30, 4), 200, np.uint8), "rgba"),
+    (lambda: np.full((20, 30, 3), 65535, np.uint16), "16-bit"),
+])
+def test_odd_image_formats_become_uint8_rgb(make, flags):
+    ok, png = cv2.imencode(".png", make())
+    assert ok
+    rgb = decode_image(png.tobytes(), flags)
+    assert rgb.shape == (20, 30, 3) and rgb.dtype == np.uint8
+
+
+def test_missing_corrupt_and_wrong_files(tmp_path):
+    with pytest.raises(SourceError, match="no such file"):
+        open_source(tmp_path / "missing.mp4")
+    text = tmp_path / "notes.png"
+    text.write_text("hello")
+    with pytest.raises(SourceError, match="not an image"):
+        open_source(text)
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(data_file("pose_1.mp4").read_bytes()[:2000])
+    with pytest.raises(SourceError, match="truncated.mp4"):
+        open_source(truncated)
+    with pytest.raises(SourceError, match="camera index"):
+        open_source("camera:x")
+
+
+def test_camera_that_does_not_open():
+    with pytest.raises(SourceError, match="camera 99"):
+        open_source("camera:99")
