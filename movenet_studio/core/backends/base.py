@@ -62,6 +62,10 @@ def _ensure_builtin() -> None:
         from . import tflite
 
         register_backend("tflite", tflite.TFLiteBackend)
+    if "onnx" not in BACKENDS:
+        from . import onnx
+
+        register_backend("onnx", onnx.OnnxBackend)
 
 
 def available_backends() -> tuple[str, ...]:
