@@ -12,6 +12,7 @@ import sys
 
 from .. import __version__
 from ..core.errors import StudioError
+from ..core.probe import PROBE_FLAG, run_probe
 from . import gui, infer, models
 
 COMMANDS = (gui, infer, models)
@@ -34,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``movenet-studio`` script; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [PROBE_FLAG] and len(argv) == 2:  # child side of core.probe (not a user command)
+        return run_probe(argv[1])
     parser = build_parser()
     args = parser.parse_args(argv or ["gui"])
     if args.command is None:

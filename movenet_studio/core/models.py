@@ -117,13 +117,14 @@ def bundled_model(key: str, fmt: str = "tflite") -> ModelSpec:
     return ModelSpec(key, path, fmt, arch, variant, precision, (size, size), "uint8", True)
 
 
-def resolve_model(name: str | Path, backend: str = "tflite") -> ModelSpec:
+def resolve_model(name: str | Path, backend: str = "tflite", *, probe: bool = True) -> ModelSpec:
     """Turn a model name or a file path into a :class:`ModelSpec`.
 
     Args:
         name: a catalog key or alias (``lightning``, ``thunder-int8``, ``multipose``), or a
             path to a MoveNet ``.tflite`` / ``.onnx`` file.
         backend: ``tflite`` or ``onnx``; picks the bundled file's format for catalog keys.
+        probe: load a file that is not bundled in a child process first (see :mod:`.probe`).
 
     Raises:
         ModelError: unknown name, missing file, unreadable or non-MoveNet file.
@@ -131,14 +132,18 @@ def resolve_model(name: str | Path, backend: str = "tflite") -> ModelSpec:
     text = str(name)
     path = Path(text).expanduser()
     if path.suffix.lower() in FORMATS or path.exists() or "/" in text or "\\" in text:
-        return model_from_file(path)
+        return model_from_file(path, probe=probe)
     if backend not in _BACKEND_FORMAT:
         raise ModelError(f"unknown backend '{backend}'; use tflite or onnx")
     return bundled_model(text, _BACKEND_FORMAT[backend])
 
 
-def model_from_file(path: Path) -> ModelSpec:
+def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
     """Sniff a user's model file and describe it.
+
+    A file outside the bundled models folder is first probed in a child process
+    (:func:`.probe.probe_model`) when `probe` is true, so a file that crashes the runtime
+    cannot take this process down.
 
     Raises:
         ModelError: the file is missing, has an unknown extension, cannot be parsed, or its
@@ -150,9 +155,13 @@ def model_from_file(path: Path) -> ModelSpec:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ModelError(f"{path.name}: not a model file (expected .tflite or .onnx)")
+    bundled = path.resolve().parent == models_dir().resolve()
+    if probe and not bundled:
+        from .probe import probe_model
+
+        probe_model(path)
     signature = sniff_signature(path)
     architecture, size, dtype = classify_signature(signature, path.name)
-    bundled = path.resolve().parent == models_dir().resolve()
     for key, (stem, variant, precision, arch) in _BUNDLED.items():
         if path.stem == stem:
             return ModelSpec(key, path, fmt, arch, variant, precision, size, dtype, bundled)
