@@ -16,8 +16,10 @@ import numpy as np
 from .backends import create_backend
 from .keypoints import NUM_KEYPOINTS, Pose, pose_score
 from .models import ModelSpec, resolve_model
+from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
 from .preprocess import InputMapping, letterbox
 from .sources import Frame
+from .tracking import create_tracker
 
 #: Timing keys of :attr:`FrameResult.timings_ms`, in pipeline order.
 STAGES = ("read", "preprocess", "inference", "postprocess")
@@ -37,6 +39,8 @@ class PipelineConfig:
         provider: ONNX Runtime execution provider, or None for the best available.
         heads: read the four prediction heads after each inference (costs time and memory).
         min_pose_score: MultiPose instances below this score are dropped.
+        tracker: MultiPose track ids: ``none``, ``boxes`` (IoU, the TF.js default) or
+            ``keypoints`` (OKS); with a tracker, keypoints are smoothed per track.
     """
 
     model: str = "lightning"
@@ -45,6 +49,7 @@ class PipelineConfig:
     provider: str | None = None
     heads: bool = False
     min_pose_score: float = MIN_POSE_SCORE
+    tracker: str = "boxes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,16 +96,14 @@ class Pipeline:
         self.model: ModelSpec = resolve_model(config.model, config.backend)
         self.backend = create_backend(self.model, config.backend if config.backend != "auto" else None,
                                       threads=config.threads, heads=config.heads, provider=config.provider)
+        self._tracker = create_tracker(config.tracker) if self.model.is_multipose else None
 
     def input_size(self, frame_shape: tuple[int, ...]) -> tuple[int, int]:
         """Model input (height, width) for a frame of `frame_shape` (MultiPose files with a
         dynamic input take the longer side 256 and the other rounded up to a multiple of 32)."""
-        if self.model.input_size[0] > 0:
-            return self.model.input_size
-        h, w = frame_shape[:2]
-        scale = 256 / max(h, w)
-        return (256, max(32, int(np.ceil(w * scale / 32)) * 32)) if h >= w else \
-               (max(32, int(np.ceil(h * scale / 32)) * 32), 256)
+        if self.model.is_multipose:
+            return multipose_input_size(frame_shape, self.model.input_size)
+        return self.model.input_size
 
     def process(self, frame: Frame) -> FrameResult:
         """Run the model on one frame.
@@ -109,11 +112,14 @@ class Pipeline:
             BackendError: the runtime failed on this frame.
         """
         start = time.perf_counter()
-        model_input, mapping = letterbox(frame.rgb, self.input_size(frame.rgb.shape))
+        prepare = preprocess_multipose if self.model.is_multipose else letterbox
+        model_input, mapping = prepare(frame.rgb, self.input_size(frame.rgb.shape))
         t_pre = time.perf_counter()
         raw = self.backend.invoke(model_input)
         t_inf = time.perf_counter()
         poses = self._poses(raw, mapping)
+        if self._tracker is not None:
+            poses = self._tracker.apply(poses, frame.timestamp_ms, frame.rgb.shape[:2])
         t_post = time.perf_counter()
         timings = {
             "read": frame.read_ms,
@@ -134,19 +140,12 @@ class Pipeline:
         return (Pose(keypoints, pose_score(keypoints[:, 2])),)
 
     def _multipose(self, raw: np.ndarray, mapping: InputMapping) -> tuple[Pose, ...]:
-        poses = []
-        for instance in raw.reshape(-1, 56):
-            score = float(instance[55])
-            if score < self.config.min_pose_score:
-                continue
-            yxs = instance[:51].reshape(NUM_KEYPOINTS, 3)
-            keypoints = np.concatenate([mapping.to_frame(yxs[:, :2]), yxs[:, 2:3]], axis=1).astype(np.float32)
-            corners = mapping.to_frame(instance[51:55].reshape(2, 2))  # (ymin, xmin), (ymax, xmax)
-            poses.append(Pose(keypoints, score, box=corners.reshape(4).astype(np.float32)))
-        return tuple(poses)
+        return decode_multipose(raw, mapping, self.config.min_pose_score)
 
     def reset(self) -> None:
         """Forget per-source state (call when the source changes or seeks)."""
+        if self._tracker is not None:
+            self._tracker.reset()
 
     def close(self) -> None:
         """Release the runtime."""
