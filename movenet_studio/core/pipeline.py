@@ -1,28 +1,37 @@
-"""The per-frame pipeline: frame -> preprocess -> inference -> decode -> FrameResult.
+"""The per-frame pipeline: frame -> crop or letterbox -> inference -> decode -> smoothing -> FrameResult.
 
 One :class:`Pipeline` owns one loaded model. It is not thread-safe: the GUI's worker
 thread and the CLI each drive their own.
+
+Single-pose models follow Google's TF.js MoveNet detector (detector.ts ``estimateSinglePose``):
+the crop region of :class:`~.cropping.CropTracker` is cut out with ``crop_and_resize``, the
+model runs, a pose scoring below 0.25 resets the tracker and the smoother and is not
+reported, the keypoints are mapped back to the frame, smoothed with the One Euro filter of
+:class:`~.smoothing.KeypointSmoother`, and the smoothed keypoints set the next crop region.
+With crop tracking off the whole frame is letterboxed instead.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
 
 from .backends import create_backend
+from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
 from .keypoints import NUM_KEYPOINTS, Pose, pose_score
 from .models import ModelSpec, resolve_model
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
 from .preprocess import InputMapping, letterbox
+from .smoothing import KeypointSmoother
 from .sources import Frame
 from .tracking import create_tracker
 
-#: Timing keys of :attr:`FrameResult.timings_ms`, in pipeline order.
-STAGES = ("read", "preprocess", "inference", "postprocess")
+#: Timing keys of :attr:`FrameResult.timings_ms`, in pipeline order ("heads" only when heads are read).
+STAGES = ("read", "preprocess", "inference", "heads", "postprocess", "smoothing")
 
 #: MultiPose instances below this score are dropped (TF.js default).
 MIN_POSE_SCORE = 0.25
@@ -41,6 +50,8 @@ class PipelineConfig:
         min_pose_score: MultiPose instances below this score are dropped.
         tracker: MultiPose track ids: ``none``, ``boxes`` (IoU, the TF.js default) or
             ``keypoints`` (OKS); with a tracker, keypoints are smoothed per track.
+        crop: single-pose crop-region tracking (TF.js); off: letterbox the whole frame.
+        smoothing: One Euro keypoint smoothing driven by frame timestamps (TF.js constants).
     """
 
     model: str = "lightning"
@@ -50,6 +61,8 @@ class PipelineConfig:
     heads: bool = False
     min_pose_score: float = MIN_POSE_SCORE
     tracker: str = "boxes"
+    crop: bool = True
+    smoothing: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +79,11 @@ class FrameResult:
         mapping: how model-input coordinates map to frame pixels.
         raw_output: float32 model output ([1,1,17,3] or [1,6,56]).
         model_key: which model produced it.
+        crop_region: the crop region this frame was cut with (None when letterboxed).
+        crop: what the crop tracker measured on this frame for the next one (None when
+            crop tracking is off or for MultiPose).
+        tracker_reset: the pose scored below the minimum, so the crop tracker and the
+            smoother were reset and no pose is reported (TF.js behaviour).
     """
 
     index: int
@@ -77,7 +95,9 @@ class FrameResult:
     mapping: InputMapping
     raw_output: np.ndarray
     model_key: str
-    extras: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    crop_region: CropRegion | None = None
+    crop: CropMeasurement | None = None
+    tracker_reset: bool = False
 
 
 class Pipeline:
@@ -97,6 +117,9 @@ class Pipeline:
         self.backend = create_backend(self.model, config.backend if config.backend != "auto" else None,
                                       threads=config.threads, heads=config.heads, provider=config.provider)
         self._tracker = create_tracker(config.tracker) if self.model.is_multipose else None
+        single = not self.model.is_multipose
+        self._crop = CropTracker() if single and config.crop else None
+        self._smoother = KeypointSmoother() if single and config.smoothing else None
 
     def input_size(self, frame_shape: tuple[int, ...]) -> tuple[int, int]:
         """Model input (height, width) for a frame of `frame_shape` (MultiPose files with a
@@ -112,40 +135,60 @@ class Pipeline:
             BackendError: the runtime failed on this frame.
         """
         start = time.perf_counter()
-        prepare = preprocess_multipose if self.model.is_multipose else letterbox
-        model_input, mapping = prepare(frame.rgb, self.input_size(frame.rgb.shape))
+        height, width = frame.rgb.shape[:2]
+        input_size = self.input_size(frame.rgb.shape)
+        region = self._crop.current(height, width) if self._crop else None
+        if region is not None:
+            model_input = crop_and_resize(frame.rgb, region, *input_size)
+            mapping = InputMapping(region.as_tuple(), (height, width), input_size)
+        else:
+            prepare = preprocess_multipose if self.model.is_multipose else letterbox
+            model_input, mapping = prepare(frame.rgb, input_size)
         t_pre = time.perf_counter()
         raw = self.backend.invoke(model_input)
         t_inf = time.perf_counter()
-        poses = self._poses(raw, mapping)
-        if self._tracker is not None:
-            poses = self._tracker.apply(poses, frame.timestamp_ms, frame.rgb.shape[:2])
-        t_post = time.perf_counter()
-        timings = {
-            "read": frame.read_ms,
-            "preprocess": (t_pre - start) * 1000,
-            "inference": (t_inf - t_pre) * 1000,
-            "postprocess": (t_post - t_inf) * 1000,
-        }
+        timings = {"read": frame.read_ms, "preprocess": (t_pre - start) * 1000, "inference": (t_inf - t_pre) * 1000}
+        if self.model.is_multipose:
+            poses = decode_multipose(raw, mapping, self.config.min_pose_score)
+            t_post = time.perf_counter()
+            if self._tracker is not None:
+                poses = self._tracker.apply(poses, frame.timestamp_ms, (height, width))
+            measurement, reset = None, False
+        else:
+            yxs = raw.reshape(NUM_KEYPOINTS, 3).astype(np.float64)
+            t_post = time.perf_counter()
+            poses, measurement, reset = self._single_pose(yxs, mapping, frame.timestamp_ms)
+        t_smooth = time.perf_counter()
+        timings["postprocess"] = (t_post - t_inf) * 1000
+        timings["smoothing"] = (t_smooth - t_post) * 1000
         timings["total"] = sum(timings.values())
         return FrameResult(frame.index, frame.timestamp_ms, frame.rgb, poses, MappingProxyType(timings),
-                           model_input, mapping, raw, self.model.key)
+                           model_input, mapping, raw, self.model.key, region, measurement, reset)
 
-    def _poses(self, raw: np.ndarray, mapping: InputMapping) -> tuple[Pose, ...]:
-        if self.model.is_multipose:
-            return self._multipose(raw, mapping)
-        yxs = raw.reshape(NUM_KEYPOINTS, 3)
-        xy = mapping.to_frame(yxs[:, :2])
-        keypoints = np.concatenate([xy, yxs[:, 2:3]], axis=1).astype(np.float32)
-        return (Pose(keypoints, pose_score(keypoints[:, 2])),)
-
-    def _multipose(self, raw: np.ndarray, mapping: InputMapping) -> tuple[Pose, ...]:
-        return decode_multipose(raw, mapping, self.config.min_pose_score)
+    def _single_pose(self, yxs: np.ndarray, mapping: InputMapping,
+                     timestamp_ms: float) -> tuple[tuple[Pose, ...], CropMeasurement | None, bool]:
+        """Score, (reset,) map back, smooth, and update the crop region: TF.js ``estimateSinglePose``."""
+        scores = yxs[:, 2]
+        height, width = mapping.frame_size
+        if self._crop is not None and pose_score(scores) < self._crop.min_pose_score:
+            measurement = self._crop.update(yxs[:, :2] * 0, scores, height, width)  # resets the tracker
+            if self._smoother is not None:
+                self._smoother.reset()
+            return (), measurement, True
+        xy = mapping.to_frame(yxs[:, :2]).astype(np.float64)
+        if self._smoother is not None:
+            yx_norm = np.stack([xy[:, 1] / height, xy[:, 0] / width], axis=1)
+            yx_norm = self._smoother.apply(yx_norm, timestamp_ms)
+            xy = np.stack([yx_norm[:, 1] * width, yx_norm[:, 0] * height], axis=1)
+        measurement = self._crop.update(xy[:, ::-1], scores, height, width) if self._crop else None
+        keypoints = np.concatenate([xy, scores[:, None]], axis=1).astype(np.float32)
+        return (Pose(keypoints, pose_score(scores)),), measurement, False
 
     def reset(self) -> None:
         """Forget per-source state (call when the source changes or seeks)."""
-        if self._tracker is not None:
-            self._tracker.reset()
+        for state in (self._tracker, self._crop, self._smoother):
+            if state is not None:
+                state.reset()
 
     def close(self) -> None:
         """Release the runtime."""

@@ -13,7 +13,7 @@ from .models import ModelSpec
 
 def frame_to_json(result) -> dict:
     """One :class:`~movenet_studio.core.pipeline.FrameResult` as a JSON object (see README)."""
-    crop = result.extras.get("crop_region") if result.extras else None
+    crop = result.crop_region.as_tuple() if result.crop_region is not None else None
     return {
         "index": result.index,
         "timestamp_ms": round(float(result.timestamp_ms), 3),
