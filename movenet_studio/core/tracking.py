@@ -372,10 +372,10 @@ class BoundingBoxTracker(Tracker):
         Raises:
             ValueError: a pose has no box.
         """
-        if not poses or not self._tracks:
-            return np.zeros((len(poses), len(self._tracks)))
         if any(pose.box is None for pose in poses):
             raise ValueError("the bounding-box tracker needs poses with a box")
+        if not poses or not self._tracks:
+            return np.zeros((len(poses), len(self._tracks)))
         return box_iou(np.stack([pose.box for pose in poses]), np.stack([t.box for t in self._tracks]))
 
 
