@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.pipeline import STAGES, Pipeline, PipelineConfig
+from ..core.pipeline import STAGES, Pipeline
 from ..core.results_json import ResultsWriter
 from ..core.sources import open_source
-from ..core.tracking import TRACKER_KINDS
-from .options import add_model_options, positive_int
+from .options import add_model_options, add_pipeline_options, config_from_args, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -24,39 +23,15 @@ def add_parser(subparsers) -> None:
     add_model_options(parser)
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write poses of every frame to PATH")
-    parser.add_argument("--tracker", choices=TRACKER_KINDS, default="boxes",
-                        help="MultiPose track ids: none, boxes (IoU) or keypoints (OKS) (default: %(default)s)")
-    parser.add_argument("--min-pose-score", type=unit_float, default=0.25, metavar="S",
-                        help="MultiPose: drop people scoring below S, 0..1 (default: %(default)s)")
+    add_pipeline_options(parser)
     parser.set_defaults(run=run)
-
-
-def unit_float(text: str) -> float:
-    """argparse type: a number in 0..1."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
-    return value
-
-
-def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
-    """The pipeline configuration that the common model options describe."""
-    return PipelineConfig(model=args.model or "lightning", backend=args.backend or _backend_for(args.model),
-                          threads=args.threads or 2, **extra)
-
-
-def _backend_for(model: str | None) -> str:
-    return "onnx" if model and str(model).lower().endswith(".onnx") else "tflite"
 
 
 def run(args: argparse.Namespace) -> int:
     timings: dict[str, list[float]] = {}
     count = 0
     with open_source(args.source) as source:
-        pipeline = Pipeline(config_from_args(args, tracker=args.tracker, min_pose_score=args.min_pose_score))
+        pipeline = Pipeline(config_from_args(args))
         writer = ResultsWriter(args.json, source=args.source, model=pipeline.model,
                                backend=pipeline.backend) if args.json else None
         try:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
+from ..core.tracking import TRACKER_KINDS
+
 
 def add_model_options(parser: argparse.ArgumentParser, default_model: str | None = "lightning") -> None:
     """Add ``--model``, ``--backend`` and ``--threads``."""
@@ -25,3 +28,36 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
     return value
+
+
+def unit_float(text: str) -> float:
+    """argparse type: a number in 0..1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
+    return value
+
+
+def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--no-crop``, ``--no-smoothing``, ``--tracker`` and ``--min-pose-score``."""
+    parser.add_argument("--no-crop", dest="crop", action="store_false",
+                        help="letterbox the whole frame instead of TF.js crop-region tracking")
+    parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
+                        help="turn off One Euro keypoint smoothing")
+    parser.add_argument("--tracker", choices=TRACKER_KINDS, default="boxes",
+                        help="MultiPose track ids: none, boxes (IoU) or keypoints (OKS) (default: %(default)s)")
+    parser.add_argument("--min-pose-score", type=unit_float, default=MIN_POSE_SCORE, metavar="S",
+                        help="MultiPose: drop people scoring below S, 0..1 (default: %(default)s)")
+
+
+def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
+    """The pipeline configuration that the model and pipeline options describe."""
+    model = getattr(args, "model", None) or "lightning"
+    backend = getattr(args, "backend", None) or ("onnx" if str(model).lower().endswith(".onnx") else "tflite")
+    for name in ("crop", "smoothing", "tracker", "min_pose_score"):
+        if hasattr(args, name) and name not in extra:
+            extra[name] = getattr(args, name)
+    return PipelineConfig(model=model, backend=backend, threads=getattr(args, "threads", None) or 2, **extra)
