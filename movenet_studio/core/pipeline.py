@@ -116,7 +116,7 @@ class Pipeline:
         self.model: ModelSpec = resolve_model(config.model, config.backend)
         self.backend = create_backend(self.model, config.backend if config.backend != "auto" else None,
                                       threads=config.threads, heads=config.heads, provider=config.provider)
-        self._tracker = create_tracker(config.tracker) if self.model.is_multipose else None
+        self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
         single = not self.model.is_multipose
         self._crop = CropTracker() if single and config.crop else None
         self._smoother = KeypointSmoother() if single and config.smoothing else None
