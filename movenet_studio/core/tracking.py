@@ -157,8 +157,10 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
     area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
     union = area_a + area_b - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(overlap, inter / np.where(overlap, union, 1.0), 0.0)
+    # Boxes of (sub)normal-tiny size underflow to inter = union = 0: count them as not overlapping.
+    valid = overlap & (union > 0) & (inter > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.clip(np.where(valid, inter / np.where(valid, union, 1.0), 0.0), 0.0, 1.0)
 
 
 def keypoint_area(keypoints: np.ndarray, confidence: float) -> float:
