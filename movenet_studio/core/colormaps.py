@@ -1,0 +1,105 @@
+"""Colour maps as 256-entry RGB lookup tables, shared by the export renderer and the window.
+
+Both the numpy renderer (:mod:`.render`) and the GUI's pyqtgraph image items colour a
+probability map (0..1) through the same table, so an export looks like the screen:
+
+- here: ``lut[index]`` with ``index = clip(floor(value * 256), 0, 255)`` (:func:`apply_colormap`);
+- pyqtgraph: ``ImageItem(image, lut=colormap_lut(name), levels=(0.0, 1.0))``, which maps a
+  value to the same index (pyqtgraph scales by ``len(lut) / (max - min)``, clips to
+  ``len(lut) - 1`` and truncates).
+
+The tables are OpenCV's own colour maps (``cv2.applyColorMap`` on a 0..255 ramp,
+converted from BGR to RGB) plus a plain grey ramp; no matplotlib. They are computed on
+first use and cached; the arrays returned are read-only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+#: Colour-map name -> OpenCV COLORMAP_* constant name (None: the grey ramp).
+_OPENCV_MAPS: dict[str, str | None] = {
+    "inferno": "COLORMAP_INFERNO",
+    "viridis": "COLORMAP_VIRIDIS",
+    "turbo": "COLORMAP_TURBO",
+    "magma": "COLORMAP_MAGMA",
+    "plasma": "COLORMAP_PLASMA",
+    "cividis": "COLORMAP_CIVIDIS",
+    "jet": "COLORMAP_JET",
+    "hot": "COLORMAP_HOT",
+    "bone": "COLORMAP_BONE",
+    "gray": None,
+}
+
+#: The colour map the window and the export use unless told otherwise.
+DEFAULT_COLORMAP = "inferno"
+
+
+def colormap_names() -> tuple[str, ...]:
+    """Names :func:`colormap_lut` accepts that this OpenCV build provides, in menu order."""
+    return tuple(name for name, const in _OPENCV_MAPS.items() if const is None or hasattr(cv2, const))
+
+
+@lru_cache(maxsize=None)
+def colormap_lut(name: str) -> np.ndarray:
+    """The lookup table of colour map `name`.
+
+    Args:
+        name: one of :func:`colormap_names` (case-insensitive), e.g. ``inferno``,
+            ``viridis``, ``turbo``, ``gray``.
+
+    Returns:
+        uint8 [256, 3] RGB, read-only (copy it before changing it). Row 0 is the colour of
+        value 0.0, row 255 the colour of values >= 255/256.
+
+    Raises:
+        ValueError: unknown name (the message lists the known ones).
+    """
+    key = str(name).lower()
+    if key != name:
+        return colormap_lut(key)
+    if key not in colormap_names():
+        raise ValueError(f"unknown colour map '{name}'; known: {', '.join(colormap_names())}")
+    ramp = np.arange(256, dtype=np.uint8)
+    const = _OPENCV_MAPS[key]
+    if const is None:
+        lut = np.repeat(ramp[:, None], 3, axis=1)
+    else:
+        bgr = cv2.applyColorMap(ramp.reshape(256, 1), getattr(cv2, const))  # [256, 1, 3] BGR
+        lut = np.ascontiguousarray(bgr[:, 0, ::-1])
+    lut = lut.astype(np.uint8)
+    lut.setflags(write=False)
+    return lut
+
+
+def lut_indices(values: np.ndarray) -> np.ndarray:
+    """LUT rows of probability `values`: ``clip(floor(values * 256), 0, 255)``.
+
+    Args:
+        values: float array of any shape, nominally 0..1 (NaN maps to row 0).
+
+    Returns:
+        uint8 array of the same shape.
+    """
+    scaled = np.nan_to_num(np.asarray(values, dtype=np.float32) * 256.0, nan=0.0, posinf=255.0, neginf=0.0)
+    return np.clip(np.floor(scaled), 0, 255).astype(np.uint8)
+
+
+def apply_colormap(values: np.ndarray, name: str) -> np.ndarray:
+    """Colour a map of probabilities.
+
+    Args:
+        values: float [H, W] (or any shape) probabilities, nominally 0..1; values outside
+            are clipped (levels fixed at 0..1, never auto-scaled).
+        name: colour-map name (:func:`colormap_names`).
+
+    Returns:
+        uint8 [..., 3] RGB, shape ``values.shape + (3,)``.
+
+    Raises:
+        ValueError: unknown colour map.
+    """
+    return colormap_lut(name)[lut_indices(values)]

@@ -1,0 +1,477 @@
+"""Draw the window's overlays on a numpy frame: the export renderer (numpy + OpenCV, no Qt).
+
+:func:`render_overlays` draws exactly what the video view shows, so an exported video or
+picture matches the screen. The look is defined here and the GUI reads the same
+constants and helpers: :data:`KEYPOINT_COLOUR`, :func:`track_colour`,
+:func:`line_width`, :func:`keypoint_radius`, :func:`timing_caption`, and the colour maps
+of :mod:`.colormaps`.
+
+Layers, bottom to top (each only when enabled in :class:`OverlayOptions` *and* present in
+the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
+:func:`unavailable_overlays`). Optional data is looked up by name, first as an attribute
+of the result (``result.heads``, ``result.crop_region``, ``result.decode``), then in a
+``result.extras`` mapping; the names below say ``extras[...]`` for short:
+
+1. ``heatmaps``: keypoint heatmap of one joint, or the max over the 17 joints, coloured
+   through the colour map with levels fixed at 0..1, alpha-blended with a uniform opacity
+   over the rectangle :func:`~.heads.heatmap_rect_in_frame` gives; cells are drawn as
+   nearest-neighbour blocks (no smoothing), like a pyqtgraph ``ImageItem``. Needs
+   ``result.extras["heads"]`` (:class:`~.heads.Heads`).
+2. ``centre``: the person-centre heatmap, the same way with its own opacity.
+3. ``crop``: the crop square, ``result.extras["crop_region"]`` ((ymin, xmin, ymax, xmax)
+   normalised to the frame, a tuple or a :class:`~.cropping.CropRegion`).
+4. ``regression``, ``offsets``, ``decode``: the single-pose decode steps (centre cell ->
+   rough keypoints; chosen cell -> final keypoint; markers for the chosen cells), from
+   ``result.extras["decode"]`` (:class:`~.decode.DecodeSteps`) or, for single-pose
+   heads, :func:`~.decode.decode_singlepose` of ``result.extras["heads"]``.
+5. ``boxes``: MultiPose boxes, in the pose's :func:`track_colour`.
+6. ``skeleton``: the 18 edges in :data:`~.keypoints.EDGE_COLOURS`, an edge when both its
+   keypoints score above the threshold.
+7. ``keypoints``: dots for keypoints scoring above the threshold.
+8. ``ids``: ``#<track id>`` labels (only for poses that have a track id).
+9. ``timing``: a caption with the model and the stage timings, top left.
+
+Geometry: frame pixel ``i`` spans ``[i, i + 1)`` (keypoints at ``x = 10.0`` sit on the
+left edge of pixel 10, as in pyqtgraph's image coordinates). Lines are antialiased
+(``cv2.LINE_AA``) at sub-pixel precision; widths scale with the frame size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .colormaps import DEFAULT_COLORMAP, colormap_lut, colormap_names, lut_indices
+from .keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
+
+__all__ = [
+    "BOX_COLOUR", "CROP_COLOUR", "DECODE_COLOUR", "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD",
+    "KEYPOINT_COLOUR", "OFFSET_COLOUR", "OVERLAY_NAMES",
+    "REGRESSION_COLOUR", "TRACK_PALETTE", "OverlayOptions", "keypoint_radius", "line_width",
+    "render_overlays", "timing_caption", "track_colour", "unavailable_overlays",
+]
+
+#: Keypoint dot fill, RGB (deep pink, as in Google's MoveNet notebook); outlined in white.
+KEYPOINT_COLOUR = (255, 20, 147)
+#: Crop-square colour, RGB.
+CROP_COLOUR = (255, 165, 0)
+#: Box colour of poses without a track id, RGB.
+BOX_COLOUR = (255, 255, 255)
+#: Centre -> rough keypoint lines (regression), RGB.
+REGRESSION_COLOUR = (80, 255, 80)
+#: Chosen cell -> final keypoint lines (offsets), RGB.
+OFFSET_COLOUR = (255, 255, 255)
+#: Decode markers (centre cell cross, chosen-cell squares), RGB.
+DECODE_COLOUR = (0, 200, 255)
+#: Track-id palette (Tableau 10), RGB; :func:`track_colour` cycles through it.
+TRACK_PALETTE: tuple[tuple[int, int, int], ...] = (
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+)
+#: Overlay names accepted by :meth:`OverlayOptions.from_names` (and the CLI's --overlays).
+OVERLAY_NAMES: tuple[str, ...] = (
+    "skeleton", "keypoints", "heatmaps", "centre", "crop", "regression", "offsets", "decode",
+    "boxes", "ids", "timing",
+)
+
+#: Default keypoint score threshold for drawing (TF.js's keypoint threshold; the window's default).
+DEFAULT_KEYPOINT_THRESHOLD = 0.2
+#: Default heatmap opacity.
+DEFAULT_HEATMAP_OPACITY = 0.5
+
+_SHIFT = 4                 # cv2 fractional bits for sub-pixel drawing
+_ONE = 1 << _SHIFT
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def track_colour(track_id: int | None) -> tuple[int, int, int]:
+    """The colour of a track id: ``TRACK_PALETTE[track_id % 10]``; :data:`BOX_COLOUR` for None.
+
+    Returns:
+        (r, g, b) ints 0..255; the same id always gets the same colour.
+    """
+    if track_id is None:
+        return BOX_COLOUR
+    return TRACK_PALETTE[int(track_id) % len(TRACK_PALETTE)]
+
+
+def line_width(frame_shape: tuple[int, ...]) -> int:
+    """Skeleton line width in pixels for a frame of `frame_shape` (H, W, ...): ``max(1, round(min(H, W) / 200))``."""
+    return max(1, round(min(frame_shape[0], frame_shape[1]) / 200))
+
+
+def keypoint_radius(frame_shape: tuple[int, ...]) -> int:
+    """Keypoint dot radius in pixels for a frame of `frame_shape`: ``line_width + 2``."""
+    return line_width(frame_shape) + 2
+
+
+@dataclass(frozen=True, slots=True)
+class OverlayOptions:
+    """Which overlays to draw, and how. The window's overlay controls hold one of these.
+
+    Attributes:
+        skeleton: skeleton edges.
+        keypoints: keypoint dots.
+        keypoint_threshold: keypoints (and edges touching them) scoring at or below this
+            are not drawn; 0..1 (default 0.2, TF.js's keypoint threshold).
+        heatmaps: keypoint heatmap overlay.
+        heatmap_joint: keypoint index 0..16 to show, or None for the max over all joints.
+        heatmap_opacity: opacity 0..1 of the keypoint heatmap overlay.
+        centre: person-centre heatmap overlay.
+        centre_opacity: opacity 0..1 of the centre heatmap overlay.
+        crop: crop square (when the pipeline tracks a crop region).
+        regression: lines from the centre cell to each rough keypoint (centre + regression).
+        offsets: lines from each chosen heatmap cell to the final keypoint (cell + offset).
+        decode: decode markers (centre cell, chosen keypoint cells).
+        boxes: MultiPose boxes.
+        ids: track-id labels.
+        timing: timing caption.
+        colormap: colour-map name for heatmaps (:func:`~.colormaps.colormap_names`).
+
+    Raises:
+        ValueError: (on construction) a threshold or opacity outside 0..1, a joint index
+            outside 0..16, or an unknown colour map.
+    """
+
+    skeleton: bool = True
+    keypoints: bool = True
+    keypoint_threshold: float = DEFAULT_KEYPOINT_THRESHOLD
+    heatmaps: bool = False
+    heatmap_joint: int | None = None
+    heatmap_opacity: float = DEFAULT_HEATMAP_OPACITY
+    centre: bool = False
+    centre_opacity: float = DEFAULT_HEATMAP_OPACITY
+    crop: bool = False
+    regression: bool = False
+    offsets: bool = False
+    decode: bool = False
+    boxes: bool = True
+    ids: bool = True
+    timing: bool = False
+    colormap: str = DEFAULT_COLORMAP
+
+    def __post_init__(self) -> None:
+        for name in ("keypoint_threshold", "heatmap_opacity", "centre_opacity"):
+            value = getattr(self, name)
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValueError(f"{name} must be within 0..1, got {value}")
+        if self.heatmap_joint is not None and not 0 <= int(self.heatmap_joint) < NUM_KEYPOINTS:
+            raise ValueError(f"heatmap_joint must be 0..{NUM_KEYPOINTS - 1} or None, got {self.heatmap_joint}")
+        if self.colormap.lower() not in colormap_names():
+            raise ValueError(f"unknown colour map '{self.colormap}'; known: {', '.join(colormap_names())}")
+
+    @classmethod
+    def from_names(cls, names: str | list[str] | tuple[str, ...], **settings: Any) -> "OverlayOptions":
+        """Options with exactly the overlays `names` on (every other layer off).
+
+        Args:
+            names: overlay names (:data:`OVERLAY_NAMES`), a list or one comma-separated
+                string such as ``"skeleton,heatmaps,crop"``; ``all`` turns every layer on,
+                an empty string none. ``center`` is accepted for ``centre``.
+            settings: other fields (``keypoint_threshold``, ``heatmap_joint``, ``colormap`` ...).
+
+        Raises:
+            ValueError: an unknown overlay name (the message lists the known ones), or a
+                bad setting.
+        """
+        if isinstance(names, str):
+            names = [n for n in names.split(",")]
+        chosen = {n.strip().lower() for n in names if n.strip()}
+        if "all" in chosen:
+            chosen = set(OVERLAY_NAMES)
+        chosen = {"centre" if n == "center" else n for n in chosen}
+        unknown = sorted(chosen - set(OVERLAY_NAMES))
+        if unknown:
+            raise ValueError(f"unknown overlay {', '.join(unknown)}; known: {', '.join(OVERLAY_NAMES)}, all")
+        return cls(**{name: name in chosen for name in OVERLAY_NAMES}, **settings)
+
+    def enabled(self) -> tuple[str, ...]:
+        """Names of the layers switched on, in :data:`OVERLAY_NAMES` order."""
+        return tuple(name for name in OVERLAY_NAMES if getattr(self, name))
+
+
+# --- what a result carries ------------------------------------------------------------------
+
+def _extra(result, key: str):
+    """Optional data of a result: the attribute `key` (e.g. ``FrameResult.crop_region``) when
+    it exists and is set, else ``result.extras[key]`` when there is such a mapping."""
+    value = getattr(result, key, None)
+    if value is not None:
+        return value
+    extras = getattr(result, "extras", None)
+    return extras.get(key) if extras else None
+
+
+def _crop_box(result) -> tuple[float, float, float, float] | None:
+    crop = _extra(result, "crop_region")
+    if crop is None:
+        return None
+    if hasattr(crop, "as_tuple"):
+        crop = crop.as_tuple()
+    return tuple(float(v) for v in crop)  # type: ignore[return-value]
+
+
+def _is_singlepose(result) -> bool:
+    raw = getattr(result, "raw_output", None)
+    return raw is not None and np.asarray(raw).size == NUM_KEYPOINTS * 3
+
+
+def _decode_steps(result):
+    steps = _extra(result, "decode")
+    if steps is not None:
+        return steps
+    heads = _extra(result, "heads")
+    if heads is None or not _is_singlepose(result) or heads.shape[0] != heads.shape[1]:
+        return None
+    from .decode import decode_singlepose  # local: decode is only needed for these layers
+
+    return decode_singlepose(heads)
+
+
+def unavailable_overlays(result, options: OverlayOptions) -> tuple[str, ...]:
+    """Layers switched on in `options` that `result` has no data for (they are skipped).
+
+    ``heatmaps``/``centre`` need ``extras["heads"]``; ``crop`` needs
+    ``extras["crop_region"]``; ``regression``/``offsets``/``decode`` need
+    ``extras["decode"]`` or single-pose heads; ``boxes`` needs a pose with a box; ``ids``
+    a pose with a track id. Skeleton, keypoints and timing are always available.
+    """
+    heads = _extra(result, "heads") is not None
+    decode = _extra(result, "decode") is not None or (heads and _is_singlepose(result))
+    has = {
+        "heatmaps": heads, "centre": heads, "crop": _crop_box(result) is not None,
+        "regression": decode, "offsets": decode, "decode": decode,
+        "boxes": any(p.box is not None for p in result.poses),
+        "ids": any(p.track_id is not None for p in result.poses),
+    }
+    return tuple(name for name in options.enabled() if not has.get(name, True))
+
+
+# --- drawing --------------------------------------------------------------------------------
+
+class _Canvas:
+    """An RGB image plus the scale from result coordinates (frame pixels) to its pixels."""
+
+    def __init__(self, image: np.ndarray, frame_size: tuple[int, int]):
+        self.image = image
+        h, w = image.shape[:2]
+        fh, fw = frame_size
+        self.sx = w / fw if fw else 1.0
+        self.sy = h / fh if fh else 1.0
+        self.lw = line_width(image.shape)
+        self.radius = keypoint_radius(image.shape)
+
+    def pt(self, x: float, y: float) -> tuple[int, int]:
+        """Frame-pixel (x, y) -> cv2 fixed-point point (pixel centres at integers)."""
+        return (int(round((x * self.sx - 0.5) * _ONE)), int(round((y * self.sy - 0.5) * _ONE)))
+
+    def line(self, a, b, colour, width: int | None = None) -> None:
+        cv2.line(self.image, self.pt(*a), self.pt(*b), colour, width or self.lw, cv2.LINE_AA, _SHIFT)
+
+    def circle(self, c, radius: float, colour, thickness: int = -1) -> None:
+        cv2.circle(self.image, self.pt(*c), int(round(radius * _ONE)), colour, thickness, cv2.LINE_AA, _SHIFT)
+
+    def rect(self, x0, y0, x1, y1, colour, width: int | None = None) -> None:
+        cv2.rectangle(self.image, self.pt(x0, y0), self.pt(x1, y1), colour, width or self.lw, cv2.LINE_AA, _SHIFT)
+
+    def blend_map(self, values: np.ndarray, rect: tuple[float, float, float, float], lut: np.ndarray,
+                  opacity: float) -> None:
+        """Alpha-blend probability map `values` [Sh, Sw] stretched over `rect` (x, y, w, h in frame px)."""
+        if opacity <= 0:
+            return
+        sh, sw = values.shape
+        rx, ry, rw, rh = rect
+        rx, rw = rx * self.sx, rw * self.sx
+        ry, rh = ry * self.sy, rh * self.sy
+        h, w = self.image.shape[:2]
+        # Cell of each output pixel centre (nearest neighbour, as pyqtgraph paints an image).
+        cols = np.floor((np.arange(w) + 0.5 - rx) * (sw / rw)).astype(np.int64)
+        rows = np.floor((np.arange(h) + 0.5 - ry) * (sh / rh)).astype(np.int64)
+        xs = np.flatnonzero((cols >= 0) & (cols < sw))
+        ys = np.flatnonzero((rows >= 0) & (rows < sh))
+        if not xs.size or not ys.size:
+            return
+        x0, x1, y0, y1 = xs[0], xs[-1] + 1, ys[0], ys[-1] + 1
+        colours = lut[lut_indices(values)][rows[y0:y1, None], cols[None, x0:x1]]
+        region = self.image[y0:y1, x0:x1]
+        blended = region.astype(np.float32) * (1.0 - opacity) + colours.astype(np.float32) * opacity
+        region[...] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+    def text(self, text: str, x: float, y: float, colour, scale: float, background=(0, 0, 0)) -> None:
+        """`text` with its top-left corner at image pixel (x, y), on a filled background box."""
+        thickness = max(1, round(scale * 2))
+        (tw, th), base = cv2.getTextSize(text, _FONT, scale, thickness)
+        pad = max(2, round(th * 0.3))
+        h, w = self.image.shape[:2]
+        x = int(min(max(0, x), max(0, w - tw - 2 * pad)))
+        y = int(min(max(0, y), max(0, h - th - base - 2 * pad)))
+        x1, y1 = min(w, x + tw + 2 * pad), min(h, y + th + base + 2 * pad)
+        region = self.image[y:y1, x:x1]
+        region[...] = (region.astype(np.float32) * 0.35 + np.asarray(background, np.float32) * 0.65).astype(np.uint8)
+        cv2.putText(self.image, text, (x + pad, y + pad + th), _FONT, scale, colour, thickness, cv2.LINE_AA)
+
+
+def _font_scale(shape: tuple[int, ...]) -> float:
+    return max(0.4, min(shape[0], shape[1]) / 1000)
+
+
+def timing_caption(result) -> str:
+    """The timing caption text, e.g. ``lightning-float16  frame 12  read 0.3  preprocess 0.4  inference 7.9  postprocess 0.1  total 8.7 ms``.
+
+    Stages come from ``result.timings_ms`` in its own order (``total`` last), in ms with
+    one decimal.
+    """
+    timings = dict(result.timings_ms)
+    total = timings.pop("total", None)
+    parts = [f"{key} {float(value):.1f}" for key, value in timings.items()]
+    if total is not None:
+        parts.append(f"total {float(total):.1f}")
+    return f"{result.model_key}  frame {result.index}  " + "  ".join(parts) + " ms"
+
+
+def _draw_heatmaps(canvas: _Canvas, result, options: OverlayOptions) -> None:
+    heads = _extra(result, "heads")
+    if heads is None:
+        return
+    from .heads import heatmap_rect_in_frame  # local: heads are optional data
+
+    lut = colormap_lut(options.colormap)
+    rect = heatmap_rect_in_frame(result.mapping, heads.shape)
+    if options.heatmaps:
+        maps = np.asarray(heads.keypoint_heatmaps, dtype=np.float32)
+        values = maps[..., options.heatmap_joint] if options.heatmap_joint is not None else maps.max(axis=-1)
+        canvas.blend_map(values, rect, lut, options.heatmap_opacity)
+    if options.centre:
+        canvas.blend_map(np.asarray(heads.centre, dtype=np.float32), rect, lut, options.centre_opacity)
+
+
+def _draw_crop(canvas: _Canvas, result) -> None:
+    box = _crop_box(result)
+    if box is None:
+        return
+    ymin, xmin, ymax, xmax = box
+    fh, fw = result.mapping.frame_size
+    canvas.rect(xmin * fw, ymin * fh, xmax * fw, ymax * fh, CROP_COLOUR)
+
+
+def _draw_decode(canvas: _Canvas, result, options: OverlayOptions) -> None:
+    steps = _decode_steps(result)
+    if steps is None:
+        return
+    from .heads import HEATMAP_CELL_CENTRE  # where a cell's centre sits, as the heatmap image is placed
+
+    size = int(np.asarray(steps.centre_weights).shape[0])  # S, heatmap cells per side
+    to_frame = result.mapping.to_frame  # (y, x) normalised to the model input -> (x, y) frame px
+
+    def cell_px(yx_cells) -> np.ndarray:
+        """Heatmap index space (cells, rough keypoints) -> frame px, matching the heatmap image."""
+        return to_frame((np.asarray(yx_cells, dtype=np.float64) + HEATMAP_CELL_CENTRE) / size)
+
+    thin = max(1, canvas.lw // 2)
+    centre = cell_px(steps.centre_cell)
+    rough = cell_px(steps.rough_keypoints)
+    cells = cell_px(steps.keypoint_cells)
+    # The decoded keypoint is (cell + offset) / S in model-input units: the model's own output.
+    final = to_frame((np.asarray(steps.keypoint_cells, np.float64) + np.asarray(steps.offsets, np.float64)) / size)
+    if options.regression:
+        for target in rough:
+            canvas.line(centre, target, REGRESSION_COLOUR, thin)
+        for target in rough:
+            canvas.circle(target, canvas.radius * 0.6, REGRESSION_COLOUR, thin)
+    if options.offsets:
+        for start, end in zip(cells, final):
+            canvas.line(start, end, OFFSET_COLOUR, thin)
+    if options.decode:
+        # Half a cell in frame pixels, per axis (the model input box may be non-square in frame px).
+        x0, y0, w, h = result.mapping.frame_rect()
+        hx, hy = 0.5 * w / size, 0.5 * h / size
+        for cx, cy in cells:
+            canvas.rect(cx - hx, cy - hy, cx + hx, cy + hy, DECODE_COLOUR, thin)
+        cx, cy = centre
+        arm = max(3 * hx, 3 * hy)
+        canvas.line((cx - arm, cy), (cx + arm, cy), DECODE_COLOUR, canvas.lw)
+        canvas.line((cx, cy - arm), (cx, cy + arm), DECODE_COLOUR, canvas.lw)
+
+
+def _draw_poses(canvas: _Canvas, result, options: OverlayOptions) -> None:
+    threshold = options.keypoint_threshold
+    scale = _font_scale(canvas.image.shape)
+    if options.boxes:
+        for pose in result.poses:
+            if pose.box is not None:
+                x0, y0, x1, y1 = (float(v) for v in pose.box)
+                canvas.rect(x0, y0, x1, y1, track_colour(pose.track_id))
+    if options.skeleton:
+        for pose in result.poses:
+            kp = pose.keypoints
+            for (a, b), colour in zip(SKELETON_EDGES, EDGE_COLOURS):
+                if kp[a, 2] > threshold and kp[b, 2] > threshold:
+                    canvas.line(kp[a, :2], kp[b, :2], colour)
+    if options.keypoints:
+        for pose in result.poses:
+            for x, y, score in pose.keypoints:
+                if score > threshold:
+                    canvas.circle((x, y), canvas.radius, KEYPOINT_COLOUR)
+                    canvas.circle((x, y), canvas.radius, (255, 255, 255), 1)
+    if options.ids:
+        for pose in result.poses:
+            if pose.track_id is None:
+                continue
+            if pose.box is not None:
+                x, y = float(pose.box[0]), float(pose.box[1])
+            else:
+                visible = pose.keypoints[pose.keypoints[:, 2] > threshold]
+                if not visible.size:
+                    continue
+                x, y = float(visible[:, 0].min()), float(visible[:, 1].min())
+            label = f"#{pose.track_id}"
+            (_, th), base = cv2.getTextSize(label, _FONT, scale, max(1, round(scale * 2)))
+            canvas.text(label, x * canvas.sx, y * canvas.sy - th - base - 6, (255, 255, 255), scale,
+                        background=track_colour(pose.track_id))
+
+
+def render_overlays(frame_rgb: np.ndarray, result, options: OverlayOptions = OverlayOptions()) -> np.ndarray:
+    """Draw the overlays of `result` on a copy of `frame_rgb`.
+
+    Args:
+        frame_rgb: uint8 [H, W, 3] RGB; normally ``result.frame``. It may be a resized
+            copy: coordinates (in the pixels of ``result.mapping.frame_size``) are scaled
+            to its size. Not modified.
+        result: a :class:`~.pipeline.FrameResult` (poses in frame pixels; optional
+            ``extras["heads"]``, ``extras["crop_region"]``, ``extras["decode"]``).
+        options: which layers to draw (see the module docstring for order and look).
+
+    Returns:
+        A new uint8 [H, W, 3] RGB array.
+
+    Raises:
+        ValueError: `frame_rgb` is not uint8 [H, W, 3].
+    """
+    frame_rgb = np.asarray(frame_rgb)
+    if frame_rgb.dtype != np.uint8 or frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
+        raise ValueError(f"frame must be uint8 [H, W, 3] RGB, got {frame_rgb.dtype} {frame_rgb.shape}")
+    image = np.array(frame_rgb, dtype=np.uint8, order="C", copy=True)
+    mapping = getattr(result, "mapping", None)
+    frame_size = tuple(mapping.frame_size) if mapping is not None else image.shape[:2]
+    canvas = _Canvas(image, frame_size)
+    if options.heatmaps or options.centre:
+        _draw_heatmaps(canvas, result, options)
+    if options.crop:
+        _draw_crop(canvas, result)
+    if options.regression or options.offsets or options.decode:
+        _draw_decode(canvas, result, options)
+    _draw_poses(canvas, result, options)
+    if options.timing:
+        caption = timing_caption(result)
+        scale = _font_scale(image.shape) * 0.8
+        limit = image.shape[1] - 16
+        for _ in range(20):  # shrink a long caption to the frame width (Hershey widths are not linear in scale)
+            width = cv2.getTextSize(caption, _FONT, scale, max(1, round(scale * 2)))[0][0]
+            if width <= limit or scale <= 0.25:
+                break
+            scale = max(0.25, scale * min(0.98, limit / width))
+        canvas.text(caption, 4, 4, (255, 255, 255), scale)
+    return image
