@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BackendError
+from ..heads import Heads, HeadTensors, locate_heads, read_heads
 from ..models import ModelSpec
 
 
@@ -43,7 +44,10 @@ class TFLiteBackend:
     """Runs a MoveNet .tflite file on the CPU (XNNPACK delegate, `threads` threads).
 
     With ``heads=True`` the interpreter is built with ``experimental_preserve_all_tensors``
-    so the head tensors can be read after each invoke; without it no tensor is preserved.
+    so the head tensors can be read after each invoke (:meth:`heads`); without it no tensor
+    is preserved and nothing beyond the output is read per invoke. The heads are located
+    once per input size (:func:`~movenet_studio.core.heads.locate_heads`, with the op list
+    so the graph's own sigmoid outputs are used) and read lazily, only when asked for.
 
     Raises:
         BackendError: the runtime is missing or the file fails to load.
@@ -67,6 +71,10 @@ class TFLiteBackend:
         except Exception as exc:
             raise BackendError(f"{model.path.name}: TFLite could not load it ({str(exc).strip().splitlines()[0]})") from None
         self._input_dtype = np.dtype(self._input["dtype"])
+        self._head_tensors: HeadTensors | None = None
+        self._heads_located_for: tuple[int, int] | None = None
+        self._heads_cache: Heads | None = None
+        self._invoked = False
         self.device = f"CPU (XNNPACK), {threads} thread{'s' if threads > 1 else ''}"
 
     @property
@@ -79,6 +87,8 @@ class TFLiteBackend:
         """Resize a dynamic input (official MultiPose files) to [1, height, width, 3]."""
         self._interpreter.resize_tensor_input(self._input["index"], [1, height, width, 3], strict=False)
         self._interpreter.allocate_tensors()
+        self._invoked = False
+        self._heads_cache = None
 
     def invoke(self, image: np.ndarray) -> np.ndarray:
         """See :meth:`Backend.invoke`."""
@@ -86,11 +96,57 @@ class TFLiteBackend:
             self.resize_input(*image.shape[:2])
         tensor = image[np.newaxis].astype(self._input_dtype, copy=False)
         try:
+            if self.heads_enabled:  # the previous heads are gone from here on
+                self._invoked = False
+                self._heads_cache = None
             self._interpreter.set_tensor(self._input["index"], tensor)
             self._interpreter.invoke()
+            self._invoked = self.heads_enabled
             return self._interpreter.get_tensor(self._output["index"]).astype(np.float32, copy=False)
         except Exception as exc:
             raise BackendError(f"TFLite invoke failed: {str(exc).strip().splitlines()[0]}") from None
+
+    def _locate(self) -> HeadTensors | None:
+        size = self.input_size
+        if self._heads_located_for != size:
+            try:
+                ops = self._interpreter._get_ops_details()  # private but long-stable; optional
+            except Exception:
+                ops = None
+            self._head_tensors = locate_heads(self._interpreter.get_tensor_details(), size, ops)
+            self._heads_located_for = size
+        return self._head_tensors
+
+    @property
+    def heads_available(self) -> bool:
+        """True when heads are enabled and this graph has recognisable MoveNet heads."""
+        return bool(self.heads_enabled and self._interpreter is not None and self._locate() is not None)
+
+    def heads(self) -> Heads | None:
+        """The four heads of the last :meth:`invoke` (see :mod:`movenet_studio.core.heads`).
+
+        Returns:
+            :class:`~movenet_studio.core.heads.Heads` (float32, probabilities for centre and
+            heatmaps, cells for regression and offsets), or None when the backend was built
+            with ``heads=False``, the graph has no recognisable heads, or nothing was invoked
+            yet at the current input size.
+
+        Raises:
+            BackendError: reading the tensors failed.
+        """
+        if not self._invoked or not self.heads_available:
+            return None
+        if self._heads_cache is None:
+            try:
+                self._heads_cache = read_heads(self._interpreter.get_tensor, self._head_tensors)
+            except Exception as exc:
+                raise BackendError(f"reading the head tensors failed: {str(exc).strip().splitlines()[0]}") from None
+        return self._heads_cache
+
+    @property
+    def head_tensors(self) -> HeadTensors | None:
+        """Where the heads are in this graph (None when heads are off or not found)."""
+        return self._locate() if self.heads_enabled and self._interpreter is not None else None
 
     @property
     def interpreter(self):
