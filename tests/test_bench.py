@@ -1,0 +1,153 @@
+"""Benchmarks: well-formed figures and JSON, skipped rows for configurations that cannot run,
+cancel and progress, the CLI. No timing thresholds: only sanity (positive, ordered, consistent)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import data_file
+from movenet_studio.cli import main
+from movenet_studio.core.bench import (CANCELLED, OK, SKIPPED, BenchConfig, LatencyStats, machine_info,
+                                       make_configs, run_bench)
+
+MACHINE_KEYS = {"platform", "cpu_model", "logical_cores", "python", "numpy", "opencv", "tflite_runtime", "onnxruntime"}
+
+
+def _check_stats(stats: dict) -> None:
+    assert stats["count"] >= 1
+    assert 0 <= stats["min_ms"] <= stats["p50_ms"] <= stats["p95_ms"] <= stats["p99_ms"] <= stats["max_ms"]
+    assert stats["min_ms"] <= stats["mean_ms"] <= stats["max_ms"]
+
+
+def _check_ok_row(row: dict, frames: int) -> None:
+    assert row["status"] == OK and row["reason"] is None
+    assert row["load_ms"] > 0 and row["first_inference_ms"] > 0
+    _check_stats(row["raw_latency_ms"])
+    assert row["raw_latency_ms"]["count"] == frames
+    assert row["raw_fps"] == pytest.approx(1000 / row["raw_latency_ms"]["mean_ms"], rel=1e-3)
+    stages = row["pipeline_latency_ms"]
+    assert {"read", "preprocess", "inference", "total"} <= set(stages)
+    assert list(stages)[-1] == "total"
+    for stats in stages.values():
+        _check_stats(stats)
+    assert stages["total"]["count"] == row["frames"] == frames
+    parts = sum(s["mean_ms"] for name, s in stages.items() if name != "total")
+    assert stages["total"]["mean_ms"] == pytest.approx(parts, rel=1e-3, abs=1e-3)
+    assert row["pipeline_fps"] > 0 and row["raw_fps"] > 0
+    assert row["fps_ratio"] == pytest.approx(row["pipeline_fps"] / row["raw_fps"], rel=1e-2)
+    assert row["fps_ratio_median"] > 0
+    assert row["pipeline_fps_excl_read"] >= row["pipeline_fps"] * 0.999
+    # The loop's wall time covers the pipeline's own stage times.
+    assert row["loop_latency_ms"]["mean_ms"] >= stages["total"]["mean_ms"] * 0.99
+    assert row["peak_rss_mb"] > 0 and row["rss_before_mb"] > 0
+    assert row["rss_scope"] in ("configuration", "process")
+
+
+def test_latency_stats_percentiles():
+    stats = LatencyStats.from_samples(np.arange(1, 101, dtype=float))
+    assert (stats.count, stats.min, stats.max, stats.mean) == (100, 1.0, 100.0, 50.5)
+    assert stats.p50 == pytest.approx(50.5) and stats.p95 == pytest.approx(95.05) and stats.p99 == pytest.approx(99.01)
+    assert LatencyStats.from_samples([]) is None
+
+
+def test_make_configs_cross_product():
+    configs = make_configs(["lightning", "thunder"], ["tflite", "onnx"], [1, 2], (False, True))
+    assert len(configs) == 16 and configs[0] == BenchConfig("lightning", "tflite", 1, False)
+    assert configs[-1] == BenchConfig("thunder", "onnx", 2, True)
+
+
+def test_machine_info_records_runtimes():
+    info = machine_info()
+    assert MACHINE_KEYS <= set(info)
+    assert info["logical_cores"] >= 1 and info["tflite_runtime"] and info["cpu_model"]
+
+
+def test_bench_image_with_skipped_rows_and_heads():
+    image = data_file("pose.jpg")
+    configs = [BenchConfig("lightning", "tflite", 1, False), BenchConfig("lightning", "tflite", 1, True),
+               BenchConfig("lightning-int8", "onnx", 1), BenchConfig("lightning", "no-such-runtime", 1)]
+    seen = []
+    report = run_bench(configs, image, frames=4, warmup=1, progress=lambda d, t, m: seen.append((d, t, m)))
+    document = json.loads(json.dumps(report.to_json(), allow_nan=False))
+    assert MACHINE_KEYS <= set(document["machine"])
+    assert document["source"]["frame_size"] == [667, 1000] and document["frames"] == 4
+    rows = document["configurations"]
+    assert [r["status"] for r in rows] == [OK, OK, SKIPPED, SKIPPED]
+    for row in rows[:2]:
+        _check_ok_row(row, 4)
+        assert row["input_size"] == [192, 192] and row["model_key"] == "lightning-float16"
+        assert row["rewinds"] == 3  # a single image is rewound before each timed frame but the first
+    assert "onnx" in rows[2]["reason"].lower() and "no-such-runtime" in rows[3]["reason"]
+    (comparison,) = document["heads_comparisons"]
+    assert comparison["model"] == "lightning" and comparison["pipeline_fps_on"] > 0
+    # Progress: monotonic, ends at the total.
+    done = [d for d, _, _ in seen]
+    assert done == sorted(done) and done[-1] == seen[-1][1]
+
+
+def test_bench_video_interleaved_blocks_no_rewind():
+    video = data_file("pose_1.mp4")
+    report = run_bench([BenchConfig("lightning", "tflite", 2)], video, frames=12, warmup=2)
+    (row,) = [r.to_json() for r in report.results]
+    _check_ok_row(row, 12)
+    assert row["rewinds"] == 0 and report.source["frame_count"] == 120
+
+
+def test_bench_synthetic_source_and_pipeline_options():
+    report = run_bench([BenchConfig("lightning", "tflite", 1)], None, frames=3, warmup=0,
+                       pipeline_options={"smoothing": False} if _has_option("smoothing") else None)
+    (row,) = [r.to_json() for r in report.results]
+    _check_ok_row(row, 3)
+    assert report.source["name"] == "synthetic"
+    with pytest.raises(ValueError, match="unknown pipeline option"):
+        run_bench([BenchConfig("lightning", "tflite", 1)], None, frames=1, pipeline_options={"bogus": 1})
+
+
+def _has_option(name: str) -> bool:
+    from dataclasses import fields
+
+    from movenet_studio.core.pipeline import PipelineConfig
+
+    return name in {f.name for f in fields(PipelineConfig)}
+
+
+def test_bench_cancel_returns_partial_report():
+    report = run_bench(make_configs(["lightning"], ["tflite"], [1, 2]), None, frames=50, warmup=0,
+                       cancel=lambda: True)
+    assert report.cancelled and len(report.results) == 1
+    assert report.results[0].status == CANCELLED and report.results[0].load_ms > 0
+    json.dumps(report.to_json(), allow_nan=False)
+
+
+def test_cli_bench_table_and_json(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    rc = main(["bench", str(data_file("pose.jpg")), "--models", "lightning,lightning-int8", "--backends", "tflite,onnx",
+               "--threads", "1", "--frames", "3", "--warmup", "1", "--json", str(out)])
+    assert rc == 0
+    captured = capsys.readouterr()
+    assert "raw p50" in captured.out and "skipped" in captured.out and "ratio" in captured.out
+    assert "bench" in captured.err  # progress on stderr
+    document = json.loads(out.read_text())
+    rows = {(r["model"], r["backend"]): r for r in document["configurations"]}
+    assert len(rows) == 4 and rows[("lightning-int8", "onnx")]["status"] == SKIPPED
+    for key in (("lightning", "tflite"), ("lightning-int8", "tflite")):
+        _check_ok_row(rows[key], 3)
+
+
+def test_cli_bench_nothing_runnable_exits_1(tmp_path, capsys):
+    rc = main(["bench", "--models", "lightning-int8", "--backends", "onnx", "--frames", "1", "-q",
+               "--json", str(tmp_path / "b.json")])
+    assert rc == 1
+    captured = capsys.readouterr()
+    assert "skipped" in captured.out and "no configuration could be run" in captured.err
+    assert json.loads((tmp_path / "b.json").read_text())["configurations"][0]["status"] == SKIPPED
+
+
+def test_cli_bench_usage_errors():
+    for args in (["bench", "--threads", "0"], ["bench", "--frames", "x"], ["bench", "--models", ","]):
+        with pytest.raises(SystemExit) as info:
+            main(args)
+        assert info.value.code == 2
