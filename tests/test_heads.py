@@ -136,9 +136,10 @@ def test_dequantize():
 
 
 def test_heatmap_extent():
-    lo, hi = heatmap_extent(48)  # default: cell i centred at i/S, spanning [(i-0.5)/S, (i+0.5)/S]
+    assert heatmap_extent(48) == (0.0, 1.0)  # default: cell i covers [i/S, (i+1)/S]
+    assert heatmap_extent(48, MEASURED_CELL_CENTRE) == (0.0, 1.0)
+    lo, hi = heatmap_extent(48, 0.0)  # cell i centred at i/S, spanning [(i-0.5)/S, (i+0.5)/S]
     assert lo == pytest.approx(-0.5 / 48) and hi == pytest.approx(47.5 / 48)
-    assert heatmap_extent(48, MEASURED_CELL_CENTRE) == (0.0, 1.0)  # cell i covers [i/S, (i+1)/S]
     with pytest.raises(ValueError):
         heatmap_extent(0)
 

@@ -44,12 +44,12 @@ assigned to cell floor(y) with offset y - floor(y) in [0, 1), i.e. cell i covers
 span [i / S, (i + 1) / S] (the 4 input pixels 4i..4i+3) and the offset is measured from the
 cell's top-left corner. Both conventions are available through ``cell_centre``:
 
-* ``cell_centre=0.0`` (the default, the project's agreed contract): cell i is centred at
-  i / S and spans [(i - 0.5) / S, (i + 0.5) / S]; heatmaps drawn this way sit half a cell
-  (2 model-input pixels) above and left of the keypoints the model reports.
-* ``cell_centre=0.5`` (:data:`MEASURED_CELL_CENTRE`): cell i spans [i / S, (i + 1) / S],
-  the heatmap covers exactly [0, 1] of the model input, and heatmap blobs sit on the
-  decoded keypoints (median misalignment < 0.05 cell, tests/test_heads.py).
+* ``cell_centre=0.5`` (the default, :data:`MEASURED_CELL_CENTRE`): cell i spans
+  [i / S, (i + 1) / S], the heatmap covers exactly [0, 1] of the model input, and heatmap
+  blobs sit on the decoded keypoints (median misalignment < 0.05 cell, tests/test_heads.py).
+* ``cell_centre=0.0``: cell i is centred at i / S and spans [(i - 0.5) / S, (i + 0.5) / S];
+  heatmaps drawn this way sit half a cell (2 model-input pixels) above and left of the
+  keypoints the model reports.
 
 :func:`heatmap_rect_in_frame` maps the extent to frame pixels.
 
@@ -331,12 +331,11 @@ def read_heads(get_tensor: Callable[[int], np.ndarray], tensors: HeadTensors) ->
     return Heads(centre[..., 0], heatmaps, read(tensors.regression), read(tensors.offsets), tensors.input_size)
 
 
-#: Where heatmap cell i is centred by default, in cells: normalised position (i + this) / S.
-#: 0.0 is the decode's integer-cell convention (the project's contract for heatmap_extent).
-HEATMAP_CELL_CENTRE = 0.0
 #: Where the heatmap of cell i is actually centred relative to the keypoints the model reports
-#: (measured, see the module docstring): pass it as ``cell_centre`` to align heatmaps with keypoints.
+#: (measured, see the module docstring), in cells: normalised position (i + this) / S.
 MEASURED_CELL_CENTRE = 0.5
+#: The default for drawing: cell i covers [i / S, (i + 1) / S], the input pixels 4i..4i+3.
+HEATMAP_CELL_CENTRE = MEASURED_CELL_CENTRE
 
 
 def heatmap_extent(size: int, cell_centre: float = HEATMAP_CELL_CENTRE) -> tuple[float, float]:
@@ -346,12 +345,12 @@ def heatmap_extent(size: int, cell_centre: float = HEATMAP_CELL_CENTRE) -> tuple
     [(i + cell_centre - 0.5) / S, (i + cell_centre + 0.5) / S]; the whole image covers
     [(cell_centre - 0.5) / S, (S + cell_centre - 0.5) / S] on each axis.
 
-    * ``cell_centre=0.0`` (default): cell i sits at i / S (the decode's convention,
+    * ``cell_centre=0.0``: cell i sits at i / S (the decode's convention,
       final = (cell + offset) / S) and covers [(i - 0.5) / S, (i + 0.5) / S]; the heatmap
       covers [-0.5 / S, (S - 0.5) / S]. A decoded keypoint lies inside its chosen cell when
       its offset is in [-0.5, 0.5) (about a third of them: offsets centre on +0.4), and
       heatmaps show half a cell above and left of the keypoints the model reports.
-    * ``cell_centre=0.5`` (:data:`MEASURED_CELL_CENTRE`): cell i covers [i / S, (i + 1) / S],
+    * ``cell_centre=0.5`` (the default, :data:`MEASURED_CELL_CENTRE`): cell i covers [i / S, (i + 1) / S],
       the heatmap covers exactly [0, 1]; a decoded keypoint lies inside its chosen cell when
       its offset is in [0, 1) (CenterNet's floor + offset convention, about 60% of them), and
       heatmap blobs sit on the keypoints.
