@@ -30,3 +30,8 @@ def models_dir() -> Path:
 def resources_dir() -> Path:
     """Folder of icons, the .desktop file and other resources."""
     return _bundled_dir("resources")
+
+
+def icon_path() -> Path:
+    """The app icon, a 256x256 PNG (resources/icon.png; made by packaging/make_icon.py)."""
+    return resources_dir() / "icon.png"
