@@ -70,3 +70,24 @@ def test_bad_inputs_one_line_nonzero_no_traceback(tmp_path):
 def test_usage_error_exits_2():
     proc = _run("infer")
     assert proc.returncode == 2 and "SOURCE" in proc.stderr
+
+
+@pytest.mark.parametrize("model, size", [("lightning", 48), ("thunder", 64)])
+def test_heads_npz_decodes_back_to_the_models_keypoints(tmp_path, model, size):
+    import numpy as np
+
+    from movenet_studio.core.decode import decode_singlepose
+    from movenet_studio.core.heads import Heads
+
+    out = tmp_path / "h.npz"
+    assert main(["infer", str(data_file("pose_1.mp4")), "--model", model, "--max-frames", "30",
+                 "--heads-npz", str(out)]) == 0
+    arrays = np.load(out)
+    assert arrays["centre"].shape == (30, size, size)
+    assert arrays["keypoint_heatmaps"].shape == (30, size, size, 17)
+    assert arrays["regression"].shape == arrays["offsets"].shape == (30, size, size, 34)
+    assert 0 <= arrays["keypoint_heatmaps"].min() and arrays["keypoint_heatmaps"].max() <= 1
+    for i in range(30):
+        heads = Heads(arrays["centre"][i], arrays["keypoint_heatmaps"][i], arrays["regression"][i],
+                      arrays["offsets"][i], (size * 4, size * 4))
+        assert np.abs(decode_singlepose(heads).keypoints - arrays["keypoints"][i]).max() <= 1e-3

@@ -109,3 +109,15 @@ def test_crop_region_follows_the_person_and_resets():
     blank = Frame(999, 99_999.0, np.zeros((height, width, 3), np.uint8), 0.0)
     reset = pipeline.process(blank)
     assert reset.tracker_reset and reset.poses == ()
+
+
+def test_heads_only_when_asked_and_decode_reproduces_the_output():
+    frame = next(iter(open_source(data_file("pose.jpg"))))
+    plain = Pipeline(PipelineConfig(model="lightning")).process(frame)
+    assert plain.heads is None and plain.decode is None and "heads" not in plain.timings_ms
+    pipeline = Pipeline(PipelineConfig(model="lightning", heads=True))
+    assert pipeline.heads_available
+    result = pipeline.process(frame)
+    assert result.heads.keypoint_heatmaps.shape == (48, 48, 17) and "heads" in result.timings_ms
+    assert np.abs(result.decode.keypoints - result.raw_output.reshape(17, 3)).max() <= 1e-3
+    assert np.array_equal(plain.raw_output, result.raw_output)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.errors import StudioError
+from ..core.heads_npz import HeadsNpzWriter
 from ..core.pipeline import STAGES, Pipeline
 from ..core.results_json import ResultsWriter
 from ..core.sources import open_source
@@ -23,6 +25,8 @@ def add_parser(subparsers) -> None:
     add_model_options(parser)
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write poses of every frame to PATH")
+    parser.add_argument("--heads-npz", type=Path, metavar="PATH",
+                        help="write every frame's prediction heads and the model's own output to PATH (.npz; see README)")
     add_pipeline_options(parser)
     parser.set_defaults(run=run)
 
@@ -31,20 +35,26 @@ def run(args: argparse.Namespace) -> int:
     timings: dict[str, list[float]] = {}
     count = 0
     with open_source(args.source) as source:
-        pipeline = Pipeline(config_from_args(args))
-        writer = ResultsWriter(args.json, source=args.source, model=pipeline.model,
-                               backend=pipeline.backend) if args.json else None
+        pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None))
+        if args.heads_npz and not pipeline.heads_available:
+            pipeline.close()
+            raise StudioError(f"{pipeline.model.path.name}: heads are not available for this model "
+                              "(no recognisable MoveNet head tensors in its graph)")
+        writers = [w for w in (
+            ResultsWriter(args.json, source=args.source, model=pipeline.model, backend=pipeline.backend) if args.json else None,
+            HeadsNpzWriter(args.heads_npz) if args.heads_npz else None,
+        ) if w is not None]
         try:
             for frame in source:
                 result = pipeline.process(frame)
                 for key, value in result.timings_ms.items():
                     timings.setdefault(key, []).append(value)
-                if writer:
+                for writer in writers:
                     writer.add(result)
                 count += 1
                 if args.max_frames and count >= args.max_frames:
                     break
-            if writer:
+            for writer in writers:
                 writer.close()
         finally:
             pipeline.close()

@@ -22,6 +22,8 @@ import numpy as np
 
 from .backends import create_backend
 from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
+from .decode import DecodeSteps, decode_singlepose
+from .heads import Heads
 from .keypoints import NUM_KEYPOINTS, Pose, pose_score
 from .models import ModelSpec, resolve_model
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
@@ -84,6 +86,9 @@ class FrameResult:
             crop tracking is off or for MultiPose).
         tracker_reset: the pose scored below the minimum, so the crop tracker and the
             smoother were reset and no pose is reported (TF.js behaviour).
+        heads: the four prediction heads of this inference (only with ``PipelineConfig.heads``
+            and a graph whose heads were found).
+        decode: the step-by-step numpy decode of `heads` (single-pose models only).
     """
 
     index: int
@@ -98,6 +103,8 @@ class FrameResult:
     crop_region: CropRegion | None = None
     crop: CropMeasurement | None = None
     tracker_reset: bool = False
+    heads: Heads | None = None
+    decode: DecodeSteps | None = None
 
 
 class Pipeline:
@@ -148,6 +155,14 @@ class Pipeline:
         raw = self.backend.invoke(model_input)
         t_inf = time.perf_counter()
         timings = {"read": frame.read_ms, "preprocess": (t_pre - start) * 1000, "inference": (t_inf - t_pre) * 1000}
+        heads, decode = None, None
+        if self.config.heads:
+            heads = self.backend.heads() if hasattr(self.backend, "heads") else None
+            if heads is not None and not self.model.is_multipose:
+                decode = decode_singlepose(heads)
+            t_heads = time.perf_counter()
+            timings["heads"] = (t_heads - t_inf) * 1000
+            t_inf = t_heads
         if self.model.is_multipose:
             poses = decode_multipose(raw, mapping, self.config.min_pose_score)
             t_post = time.perf_counter()
@@ -163,7 +178,7 @@ class Pipeline:
         timings["smoothing"] = (t_smooth - t_post) * 1000
         timings["total"] = sum(timings.values())
         return FrameResult(frame.index, frame.timestamp_ms, frame.rgb, poses, MappingProxyType(timings),
-                           model_input, mapping, raw, self.model.key, region, measurement, reset)
+                           model_input, mapping, raw, self.model.key, region, measurement, reset, heads, decode)
 
     def _single_pose(self, yxs: np.ndarray, mapping: InputMapping,
                      timestamp_ms: float) -> tuple[tuple[Pose, ...], CropMeasurement | None, bool]:
@@ -183,6 +198,11 @@ class Pipeline:
         measurement = self._crop.update(xy[:, ::-1], scores, height, width) if self._crop else None
         keypoints = np.concatenate([xy, scores[:, None]], axis=1).astype(np.float32)
         return (Pose(keypoints, pose_score(scores)),), measurement, False
+
+    @property
+    def heads_available(self) -> bool:
+        """True when heads are on and this model's graph has recognisable MoveNet heads."""
+        return bool(self.config.heads and getattr(self.backend, "heads_available", False))
 
     def reset(self) -> None:
         """Forget per-source state (call when the source changes or seeks)."""

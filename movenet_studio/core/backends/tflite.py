@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import BackendError
@@ -61,10 +63,12 @@ class TFLiteBackend:
         self.threads = threads
         self.heads_enabled = heads
         try:
-            self._interpreter = interpreter_cls(
-                model_path=str(model.path), num_threads=threads,
-                experimental_preserve_all_tensors=heads,
-            )
+            with warnings.catch_warnings():  # LiteRT warns that preserve-all is for debugging: that is our use
+                warnings.simplefilter("ignore", UserWarning)
+                self._interpreter = interpreter_cls(
+                    model_path=str(model.path), num_threads=threads,
+                    experimental_preserve_all_tensors=heads,
+                )
             self._input = self._interpreter.get_input_details()[0]
             self._output = self._interpreter.get_output_details()[0]
             self._interpreter.allocate_tensors()
