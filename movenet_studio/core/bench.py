@@ -725,10 +725,13 @@ def format_report(report: BenchReport) -> str:
             f"{_num(r.peak_rss_mb, 9, 0)}")
     ran = [r for r in report.results if r.status == OK and r.stages]
     if ran:
-        names: list[str] = []
+        from .pipeline import STAGES
+
+        seen: list[str] = []
         for r in ran:
-            names += [n for n in r.stages if n not in names and n != "total"]
-        names.append("total")
+            seen += [n for n in r.stages if n not in seen and n != "total"]
+        order = {name: i for i, name in enumerate(STAGES)}  # pipeline order; unknown stages last
+        names = sorted(seen, key=lambda n: (order.get(n, len(order)), seen.index(n))) + ["total"]
         lines += ["", "pipeline latency per stage, mean ms (p95):"]
         lines.append(f"{'configuration':<28} " + " ".join(f"{n:>15}" for n in names) + f" {'FPS excl read':>14}")
         for r in ran:
