@@ -8,22 +8,23 @@ of :mod:`.colormaps`.
 
 Layers, bottom to top (each only when enabled in :class:`OverlayOptions` *and* present in
 the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
-:func:`unavailable_overlays`). Optional data is looked up by name, first as an attribute
-of the result (``result.heads``, ``result.crop_region``, ``result.decode``), then in a
-``result.extras`` mapping; the names below say ``extras[...]`` for short:
+:func:`unavailable_overlays`). Optional data is read from the result's fields
+``heads``, ``crop_region`` and ``decode`` (None when absent); a result-like object may
+carry them in an ``extras`` mapping under the same names instead:
 
 1. ``heatmaps``: keypoint heatmap of one joint, or the max over the 17 joints, coloured
    through the colour map with levels fixed at 0..1, alpha-blended with a uniform opacity
    over the rectangle :func:`~.heads.heatmap_rect_in_frame` gives; cells are drawn as
    nearest-neighbour blocks (no smoothing), like a pyqtgraph ``ImageItem``. Needs
-   ``result.extras["heads"]`` (:class:`~.heads.Heads`).
+   ``result.heads`` (:class:`~.heads.Heads`).
 2. ``centre``: the person-centre heatmap, the same way with its own opacity.
-3. ``crop``: the crop square, ``result.extras["crop_region"]`` ((ymin, xmin, ymax, xmax)
-   normalised to the frame, a tuple or a :class:`~.cropping.CropRegion`).
+3. ``crop``: the crop square, ``result.crop_region`` (a :class:`~.cropping.CropRegion` or a
+   (ymin, xmin, ymax, xmax) tuple normalised to the frame).
 4. ``regression``, ``offsets``, ``decode``: the single-pose decode steps (centre cell ->
    rough keypoints; chosen cell -> final keypoint; markers for the chosen cells), from
-   ``result.extras["decode"]`` (:class:`~.decode.DecodeSteps`) or, for single-pose
-   heads, :func:`~.decode.decode_singlepose` of ``result.extras["heads"]``.
+   ``result.decode`` (:class:`~.decode.DecodeSteps`) or, for single-pose heads,
+   :func:`~.decode.decode_singlepose` of ``result.heads``. Heatmap-index positions are
+   placed like the heatmap image (:data:`~.heads.HEATMAP_CELL_CENTRE`).
 5. ``boxes``: MultiPose boxes, in the pose's :func:`track_colour`.
 6. ``skeleton``: the 18 edges in :data:`~.keypoints.EDGE_COLOURS`, an edge when both its
    keypoints score above the threshold.
@@ -234,9 +235,8 @@ def _decode_steps(result):
 def unavailable_overlays(result, options: OverlayOptions) -> tuple[str, ...]:
     """Layers switched on in `options` that `result` has no data for (they are skipped).
 
-    ``heatmaps``/``centre`` need ``extras["heads"]``; ``crop`` needs
-    ``extras["crop_region"]``; ``regression``/``offsets``/``decode`` need
-    ``extras["decode"]`` or single-pose heads; ``boxes`` needs a pose with a box; ``ids``
+    ``heatmaps``/``centre`` need ``heads``; ``crop`` needs ``crop_region``;
+    ``regression``/``offsets``/``decode`` need ``decode`` or single-pose heads; ``boxes`` needs a pose with a box; ``ids``
     a pose with a track id. Skeleton, keypoints and timing are always available.
     """
     heads = _extra(result, "heads") is not None
@@ -295,10 +295,13 @@ class _Canvas:
         if not xs.size or not ys.size:
             return
         x0, x1, y0, y1 = xs[0], xs[-1] + 1, ys[0], ys[-1] + 1
-        colours = lut[lut_indices(values)][rows[y0:y1, None], cols[None, x0:x1]]
+        rows, cols = rows[y0:y1], cols[x0:x1]          # non-decreasing runs of cell indices
+        block = lut[lut_indices(values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])]  # [r, c, 3] colours
+        # Nearest-neighbour upscale: repeat each cell over the pixels whose centres fall in it.
+        colours = np.repeat(np.repeat(block, np.bincount(rows - rows[0]), axis=0), np.bincount(cols - cols[0]), axis=1)
         region = self.image[y0:y1, x0:x1]
-        blended = region.astype(np.float32) * (1.0 - opacity) + colours.astype(np.float32) * opacity
-        region[...] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        # region * (1 - opacity) + colours * opacity, rounded to nearest (OpenCV: fast on uint8).
+        region[...] = cv2.addWeighted(region, 1.0 - opacity, colours, opacity, 0.0)
 
     def text(self, text: str, x: float, y: float, colour, scale: float, background=(0, 0, 0)) -> None:
         """`text` with its top-left corner at image pixel (x, y), on a filled background box."""
@@ -441,7 +444,7 @@ def render_overlays(frame_rgb: np.ndarray, result, options: OverlayOptions = Ove
             copy: coordinates (in the pixels of ``result.mapping.frame_size``) are scaled
             to its size. Not modified.
         result: a :class:`~.pipeline.FrameResult` (poses in frame pixels; optional
-            ``extras["heads"]``, ``extras["crop_region"]``, ``extras["decode"]``).
+            ``heads``, ``crop_region``, ``decode``).
         options: which layers to draw (see the module docstring for order and look).
 
     Returns:
