@@ -13,9 +13,9 @@ import sys
 from .. import __version__
 from ..core.errors import StudioError
 from ..core.probe import PROBE_FLAG, run_probe
-from . import bench, eval, gui, infer, models
+from . import bench, eval, export, gui, infer, models
 
-COMMANDS = (gui, infer, models, bench, eval)
+COMMANDS = (gui, infer, models, export, bench, eval)
 
 
 def build_parser() -> argparse.ArgumentParser:

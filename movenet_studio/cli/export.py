@@ -1,0 +1,204 @@
+"""``movenet-studio export SOURCE --out PATH``: annotated video and keypoint files, headless."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from ..core.colormaps import DEFAULT_COLORMAP, colormap_names
+from ..core.errors import StudioError
+from ..core.export import (
+    VIDEO_CODECS, ExportError, check_output_path, coco_image_ids, export_video, write_keypoints,
+)
+from ..core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
+from ..core.pipeline import Pipeline
+from ..core.render import (
+    DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, unavailable_overlays,
+)
+from ..core.sources import open_source
+from .options import add_model_options, add_pipeline_options, config_from_args, unit_float
+
+DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids"
+#: Layers that need the model's heads read after each inference.
+_HEAD_LAYERS = {"heatmaps", "centre", "regression", "offsets", "decode"}
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export", help="write a video with the overlays drawn, and keypoints as COCO JSON or CSV",
+        description="Run MoveNet on SOURCE and write an annotated video (the window's overlays burned in) "
+                    "and/or the keypoints of every frame. Files are written under a temporary name and "
+                    "renamed when complete; an existing file is replaced only with --force.")
+    parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
+    parser.add_argument("--out", "-o", type=Path, metavar="PATH",
+                        help=f"annotated video to write ({', '.join(VIDEO_CODECS)})")
+    parser.add_argument("--keypoints", "-k", type=Path, metavar="PATH",
+                        help="keypoints file: .json (COCO keypoint results; image_id = frame index, or the "
+                             "COCO image id for numbered COCO image files) or .csv "
+                             "(frame, timestamp_ms, person, keypoint, x, y, score)")
+    add_model_options(parser)
+    add_pipeline_options(parser)
+    parser.add_argument("--overlays", default=DEFAULT_OVERLAYS, metavar="LIST",
+                        help=f"comma-separated layers to draw, from {', '.join(OVERLAY_NAMES)}, or all "
+                             f"(default: %(default)s)")
+    parser.add_argument("--frames", type=frame_range, metavar="A:B",
+                        help="source frames A to B-1 (A: to the end, :B from the start; default: all)")
+    parser.add_argument("--threshold", type=unit_float, default=DEFAULT_KEYPOINT_THRESHOLD, metavar="T",
+                        help="keypoint score threshold for drawing (default: %(default)s)")
+    parser.add_argument("--joint", default=None, metavar="NAME",
+                        help="keypoint heatmap to show, e.g. left_wrist or 9 (default: max over all joints)")
+    parser.add_argument("--colormap", default=DEFAULT_COLORMAP, choices=colormap_names(),
+                        help="heatmap colour map (default: %(default)s)")
+    parser.add_argument("--opacity", type=unit_float, default=DEFAULT_HEATMAP_OPACITY, metavar="F",
+                        help="heatmap opacity 0..1 (default: %(default)s)")
+    parser.add_argument("--fps", type=float, default=None, metavar="F",
+                        help="frame rate of the video (default: the source's)")
+    parser.add_argument("--coco-annotations", type=Path, metavar="PATH",
+                        help="COCO annotation file whose image ids the JSON keypoints should use")
+    parser.add_argument("--force", "-f", action="store_true", help="overwrite existing output files")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run, parser=parser)
+
+
+def frame_range(text: str) -> range:
+    """argparse type: ``A:B`` (B exclusive), ``A:`` or ``:B`` -> range."""
+    start_text, sep, stop_text = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        start = int(start_text) if start_text.strip() else 0
+        stop = int(stop_text) if stop_text.strip() else sys.maxsize
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected A:B, A: or :B with whole numbers, got {text!r}") from None
+    if start < 0 or stop <= start:
+        raise argparse.ArgumentTypeError(f"need 0 <= A < B, got {text!r}")
+    return range(start, stop)
+
+
+def _joint(text: str | None) -> int | None:
+    """``--joint``: a keypoint name or index -> index (ValueError otherwise)."""
+    if text is None:
+        return None
+    if text.isdigit() and int(text) < len(KEYPOINT_NAMES):
+        return int(text)
+    if text.lower() in KEYPOINT_INDEX:
+        return KEYPOINT_INDEX[text.lower()]
+    raise ValueError(f"--joint {text}: not a keypoint; use 0..16 or one of {', '.join(KEYPOINT_NAMES)}")
+
+
+class ProgressBar:
+    """A one-line progress bar with rate and ETA on `stream`; a progress callback that never cancels.
+
+    On a terminal the line is redrawn in place (at most 10 times a second); otherwise only
+    the final line is printed.
+    """
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30):
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._start = time.perf_counter()
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> bool:
+        now = time.perf_counter()
+        if done < total and (not self.tty or now - self._last < 0.1):
+            return True
+        self._last = now
+        self.stream.write(("\r" if self.tty else "") + self.line(done, total, now - self._start)
+                          + ("" if self.tty and done < total else "\n"))
+        self.stream.flush()
+        self._shown = True
+        return True
+
+    def line(self, done: int, total: int, elapsed: float) -> str:
+        """The bar text, e.g. ``pose_1.mp4 [#######-----]  45/120  37%  28.1 fps  ETA 0:03``."""
+        fraction = done / total if total else 1.0
+        filled = int(round(self.width * fraction))
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        if done >= total:
+            tail = f"took {_clock(elapsed)}"
+        else:
+            tail = f"ETA {_clock(eta)}" if rate > 0 else "ETA -:--"
+        return (f"{self.label} [{'#' * filled}{'-' * (self.width - filled)}] {done:>{len(str(total))}}/{total} "
+                f"{fraction:4.0%}  {rate:5.1f} fps  {tail}")
+
+    def finish(self) -> None:
+        """End an in-place line left open (after a cancel or an error)."""
+        if self.tty and self._shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._shown = False
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out is None and args.keypoints is None:
+        args.parser.error("give --out PATH (video) and/or --keypoints PATH (.json or .csv)")
+    try:
+        options = OverlayOptions.from_names(args.overlays, keypoint_threshold=args.threshold,
+                                            heatmap_joint=_joint(args.joint), colormap=args.colormap,
+                                            heatmap_opacity=args.opacity, centre_opacity=args.opacity)
+    except ValueError as exc:
+        args.parser.error(f"--overlays: {exc}")
+    if args.out is not None and args.out.suffix.lower() not in VIDEO_CODECS:
+        raise ExportError(f"{args.out}: unsupported video type; use {', '.join(VIDEO_CODECS)}")
+    if args.keypoints is not None and args.keypoints.suffix.lower() not in (".json", ".csv"):
+        raise ExportError(f"{args.keypoints}: keypoints file must end in .json (COCO results) or .csv")
+    if args.out is not None and args.keypoints is not None and args.out.resolve() == args.keypoints.resolve():
+        raise ExportError("--out and --keypoints name the same file")
+    for path in (args.out, args.keypoints):  # fail before loading anything
+        if path is not None:
+            check_output_path(path, args.force)
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise ExportError(f"--fps {args.fps}: must be above 0 and at most 1000")
+
+    needs_heads = bool(_HEAD_LAYERS & set(options.enabled())) and args.out is not None
+    with open_source(args.source) as source:
+        image_ids = coco_image_ids(source, args.coco_annotations) \
+            if args.keypoints is not None and args.keypoints.suffix.lower() == ".json" else None
+        pipeline = Pipeline(config_from_args(args, heads=needs_heads))
+        bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source))
+        warned = []
+
+        def check_layers(result) -> None:
+            if not warned and args.out is not None:
+                warned.append(True)
+                # boxes and ids are per pose (MultiPose, trackers): their absence is normal.
+                missing = [n for n in unavailable_overlays(result, options) if n not in ("boxes", "ids")]
+                if missing:
+                    if bar:
+                        bar.finish()  # end the bar's open line before the note
+                    print(f"movenet-studio: note: nothing to draw for {', '.join(missing)} "
+                          f"with this model and pipeline; skipped", file=sys.stderr)
+
+        try:
+            summary = export_video(source, pipeline, args.out, options, args.frames, bar, args.force,
+                                   fps=args.fps, on_result=check_layers)
+        except (StudioError, KeyboardInterrupt):
+            if bar:
+                bar.finish()
+            raise
+        finally:
+            pipeline.close()
+    if args.out is not None:
+        w, h = summary.size
+        print(f"{args.out}: {summary.frame_count} frames {summary.first_frame}..{summary.last_frame}, "
+              f"{w}x{h} at {summary.fps:g} fps ({summary.fourcc}), {summary.seconds:.1f} s")
+    if args.keypoints is not None:
+        count = write_keypoints(summary.frames, args.keypoints, image_ids, force=args.force)
+        what = ("COCO keypoint results, image_id = " + ("COCO image id" if image_ids else "frame index")) \
+            if args.keypoints.suffix.lower() == ".json" else "CSV, one row per keypoint"
+        print(f"{args.keypoints}: {count} {'poses' if args.keypoints.suffix.lower() == '.json' else 'rows'} ({what})")
+    return 0
