@@ -151,10 +151,44 @@ class Pipeline:
         else:
             prepare = preprocess_multipose if self.model.is_multipose else letterbox
             model_input, mapping = prepare(frame.rgb, input_size)
+        return self._run(frame, model_input, mapping, region, (time.perf_counter() - start) * 1000, update_crop=True)
+
+    def process_input(self, frame: Frame, model_input: np.ndarray, mapping: InputMapping,
+                      crop_region: CropRegion | None = None, preprocess_ms: float = 0.0) -> FrameResult:
+        """Run the model on a model input prepared elsewhere (e.g. by another pipeline).
+
+        Everything after preprocessing runs as in :meth:`process` (inference, heads, decode,
+        the low-score reset rule when crop tracking is on, smoothing, MultiPose tracking),
+        but this pipeline's own crop tracker is neither asked for a region nor updated, so
+        :attr:`FrameResult.crop` is None. Used by :mod:`.compare` to run model B on
+        exactly what model A saw.
+
+        Args:
+            frame: the frame `model_input` was made from (timestamp, index, read time).
+            model_input: uint8 [h, w, 3] RGB at :meth:`input_size` of this model.
+            mapping: how `model_input` maps to `frame` pixels.
+            crop_region: the crop region `model_input` was cut with (None when letterboxed);
+                only recorded in the result.
+            preprocess_ms: time spent making `model_input`, reported as the preprocess stage.
+
+        Raises:
+            ValueError: `model_input` does not have this model's input size.
+            BackendError: the runtime failed on this frame.
+        """
+        expected = self.input_size(frame.rgb.shape)
+        if tuple(model_input.shape[:2]) != tuple(expected) or tuple(mapping.input_size) != tuple(expected):
+            raise ValueError(f"model input {tuple(model_input.shape[:2])} (mapping {tuple(mapping.input_size)}) "
+                             f"does not fit {self.model.key}'s input size {tuple(expected)}")
+        return self._run(frame, model_input, mapping, crop_region, float(preprocess_ms), update_crop=False)
+
+    def _run(self, frame: Frame, model_input: np.ndarray, mapping: InputMapping, region: CropRegion | None,
+             preprocess_ms: float, *, update_crop: bool) -> FrameResult:
+        """Inference onwards, shared by :meth:`process` and :meth:`process_input`."""
+        height, width = frame.rgb.shape[:2]
         t_pre = time.perf_counter()
         raw = self.backend.invoke(model_input)
         t_inf = time.perf_counter()
-        timings = {"read": frame.read_ms, "preprocess": (t_pre - start) * 1000, "inference": (t_inf - t_pre) * 1000}
+        timings = {"read": frame.read_ms, "preprocess": preprocess_ms, "inference": (t_inf - t_pre) * 1000}
         heads, decode = None, None
         if self.config.heads:
             heads = self.backend.heads() if hasattr(self.backend, "heads") else None
@@ -172,7 +206,7 @@ class Pipeline:
         else:
             yxs = raw.reshape(NUM_KEYPOINTS, 3).astype(np.float64)
             t_post = time.perf_counter()
-            poses, measurement, reset = self._single_pose(yxs, mapping, frame.timestamp_ms)
+            poses, measurement, reset = self._single_pose(yxs, mapping, frame.timestamp_ms, update_crop)
         t_smooth = time.perf_counter()
         timings["postprocess"] = (t_post - t_inf) * 1000
         timings["smoothing"] = (t_smooth - t_post) * 1000
@@ -180,13 +214,17 @@ class Pipeline:
         return FrameResult(frame.index, frame.timestamp_ms, frame.rgb, poses, MappingProxyType(timings),
                            model_input, mapping, raw, self.model.key, region, measurement, reset, heads, decode)
 
-    def _single_pose(self, yxs: np.ndarray, mapping: InputMapping,
-                     timestamp_ms: float) -> tuple[tuple[Pose, ...], CropMeasurement | None, bool]:
-        """Score, (reset,) map back, smooth, and update the crop region: TF.js ``estimateSinglePose``."""
+    def _single_pose(self, yxs: np.ndarray, mapping: InputMapping, timestamp_ms: float,
+                     update_crop: bool = True) -> tuple[tuple[Pose, ...], CropMeasurement | None, bool]:
+        """Score, (reset,) map back, smooth, and update the crop region: TF.js ``estimateSinglePose``.
+
+        With ``update_crop=False`` (input made elsewhere) the crop tracker is left alone.
+        """
         scores = yxs[:, 2]
         height, width = mapping.frame_size
         if self._crop is not None and pose_score(scores) < self._crop.min_pose_score:
-            measurement = self._crop.update(yxs[:, :2] * 0, scores, height, width)  # resets the tracker
+            measurement = (self._crop.update(yxs[:, :2] * 0, scores, height, width)  # resets the tracker
+                           if update_crop else None)
             if self._smoother is not None:
                 self._smoother.reset()
             return (), measurement, True
@@ -195,7 +233,7 @@ class Pipeline:
             yx_norm = np.stack([xy[:, 1] / height, xy[:, 0] / width], axis=1)
             yx_norm = self._smoother.apply(yx_norm, timestamp_ms)
             xy = np.stack([yx_norm[:, 1] * width, yx_norm[:, 0] * height], axis=1)
-        measurement = self._crop.update(xy[:, ::-1], scores, height, width) if self._crop else None
+        measurement = self._crop.update(xy[:, ::-1], scores, height, width) if self._crop and update_crop else None
         keypoints = np.concatenate([xy, scores[:, None]], axis=1).astype(np.float32)
         return (Pose(keypoints, pose_score(scores)),), measurement, False
 
