@@ -39,9 +39,9 @@ def _check_ok_row(row: dict, frames: int) -> None:
     assert row["pipeline_fps"] > 0 and row["raw_fps"] > 0
     assert row["fps_ratio"] == pytest.approx(row["pipeline_fps"] / row["raw_fps"], rel=1e-2)
     assert row["fps_ratio_median"] > 0
-    assert row["pipeline_fps_excl_read"] >= row["pipeline_fps"] * 0.999
-    # The loop's wall time covers the pipeline's own stage times.
-    assert row["loop_latency_ms"]["mean_ms"] >= stages["total"]["mean_ms"] * 0.99
+    # The loop's wall time covers the pipeline's own stages (decode runs ahead on a reader thread).
+    own = stages["total"]["mean_ms"] - stages["read"]["mean_ms"]
+    assert row["loop_latency_ms"]["mean_ms"] >= own * 0.99
     assert row["peak_rss_mb"] > 0 and row["rss_before_mb"] > 0
     assert row["rss_scope"] in ("configuration", "process")
 

@@ -12,6 +12,7 @@ from ..core.errors import StudioError
 from ..core.heads_npz import HeadsNpzWriter
 from ..core.pipeline import STAGES, Pipeline
 from ..core.results_json import ResultsWriter
+from ..core.prefetch import PrefetchSource
 from ..core.sources import open_source
 from .options import add_model_options, add_pipeline_options, config_from_args, positive_int
 
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     timings: dict[str, list[float]] = {}
     count = 0
-    with open_source(args.source) as source:
+    with PrefetchSource(open_source(args.source)) as source:
         pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None))
         if args.heads_npz and not pipeline.heads_available:
             pipeline.close()
