@@ -743,7 +743,7 @@ def format_report(report: BenchReport) -> str:
                          f"{c['pipeline_fps_on']:.1f} FPS, raw {c['raw_fps_off']:.1f} -> {c['raw_fps_on']:.1f} FPS, "
                          f"heads cost {c['heads_cost_ms']:+.2f} ms/frame")
     lines += ["", "raw = Backend.invoke on a fixed input; pipe FPS = frames / wall time of read + process "
-                  "(video decode included);",
+                  "(decoded ahead on a reader thread);",
               "ratio = pipe FPS / raw FPS; (p50) = raw p50 / pipeline p50 frame time, robust to stalls "
               "on a busy machine."]
     if report.cancelled:
