@@ -161,10 +161,9 @@ def test_layers_without_data_are_skipped_and_reported():
     assert set(unavailable_overlays(result, wanted)) == {"heatmaps", "centre", "crop", "decode", "boxes", "ids"}
 
 
-@pytest.mark.parametrize("as_extras", [False, True])
-def test_crop_square_from_attribute_or_extras(as_extras):
+def test_crop_square():
     crop = (60.5 / 240, 80.5 / 320, 180.5 / 240, 240.5 / 320)   # edges on pixel centres
-    result = synthetic(extras={"crop_region": crop}) if as_extras else synthetic(crop_region=crop)
+    result = synthetic(crop_region=crop)
     out = render_overlays(result.frame, result, OverlayOptions.from_names("crop"))
     # 320x240 frame: columns 80 and 240, rows 60 and 180
     for y, x in ((120, 80), (60, 150), (180, 200), (100, 240)):

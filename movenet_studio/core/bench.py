@@ -50,7 +50,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -60,6 +59,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .. import __version__
+from .atomic import atomic_output
 from .errors import StudioError
 from .preprocess import letterbox
 from .prefetch import PrefetchSource
@@ -762,14 +762,6 @@ def write_json_atomic(path: str | Path, document: object) -> None:
     Raises:
         OSError: the folder is not writable.
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(Path(path)) as handle:
+        json.dump(document, handle, indent=2, allow_nan=False)
+        handle.write("\n")

@@ -27,7 +27,6 @@ import io
 import json
 import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -35,6 +34,7 @@ from typing import Callable, Iterable, Mapping
 import cv2
 import numpy as np
 
+from .atomic import atomic_output, create_temp_beside
 from .errors import StudioError
 from .keypoints import KEYPOINT_NAMES, Pose
 from .render import OverlayOptions, render_overlays
@@ -142,21 +142,13 @@ def check_output_path(path: Path, force: bool = False) -> Path:
     # Probe by creating a file: os.access says yes to root on read-only or virtual folders.
     probe = None
     try:
-        probe = _create_temp(path)
+        probe = create_temp_beside(path)
     except OSError as exc:
         raise ExportError(f"{path}: cannot write in folder {folder} ({exc.strerror or exc})") from None
     finally:
         if probe is not None:
             probe.unlink(missing_ok=True)
     return path
-
-
-def _create_temp(path: Path) -> Path:
-    """Create an empty ``.NAME.<random>.part<ext>`` beside `path` (mode 0666 & ~umask) and return it."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part{path.suffix}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    os.close(fd)
-    return tmp
 
 
 def _commit(tmp: Path, path: Path, force: bool) -> None:
@@ -171,19 +163,10 @@ def _write_atomic(path: Path, data: bytes, force: bool) -> None:
     if path.exists() and not force:
         raise ExportError(f"{path}: already exists (use --force to overwrite)")
     try:
-        tmp = _create_temp(path)
+        with atomic_output(path, "wb") as handle:
+            handle.write(data)
     except OSError as exc:
         raise ExportError(f"{path}: cannot write in folder {path.parent} ({exc.strerror or exc})") from None
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _commit(tmp, path, force)
-    except OSError as exc:
-        raise ExportError(f"{path}: write failed ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # --- keypoint files ------------------------------------------------------------------------
@@ -478,7 +461,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
     try:
         if out_path is not None:
             try:
-                tmp = _create_temp(out_path)
+                tmp = create_temp_beside(out_path)
             except OSError as exc:
                 raise ExportError(f"{out_path}: cannot write in folder {out_path.parent} "
                                   f"({exc.strerror or exc})") from None

@@ -14,11 +14,11 @@ Arrays (N = frames with heads, S = heatmap size):
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_output
 
 _HEADS = ("centre", "keypoint_heatmaps", "regression", "offsets")
 
@@ -58,12 +58,5 @@ class HeadsNpzWriter:
     def close(self) -> None:
         """Write the file (a temporary file beside it, renamed when complete)."""
         stacked = {name: np.stack(values) for name, values in self._arrays.items()}
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **stacked)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(self.path, "wb") as handle:
+            np.savez(handle, **stacked)

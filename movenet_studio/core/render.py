@@ -9,8 +9,7 @@ of :mod:`.colormaps`.
 Layers, bottom to top (each only when enabled in :class:`OverlayOptions` *and* present in
 the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
 :func:`unavailable_overlays`). Optional data is read from the result's fields
-``heads``, ``crop_region`` and ``decode`` (None when absent); a result-like object may
-carry them in an ``extras`` mapping under the same names instead:
+``heads``, ``crop_region`` and ``decode`` (None when absent):
 
 1. ``heatmaps``: keypoint heatmap of one joint, or the max over the 17 joints, coloured
    through the colour map with levels fixed at 0..1, alpha-blended with a uniform opacity
@@ -197,13 +196,8 @@ class OverlayOptions:
 # --- what a result carries ------------------------------------------------------------------
 
 def _extra(result, key: str):
-    """Optional data of a result: the attribute `key` (e.g. ``FrameResult.crop_region``) when
-    it exists and is set, else ``result.extras[key]`` when there is such a mapping."""
-    value = getattr(result, key, None)
-    if value is not None:
-        return value
-    extras = getattr(result, "extras", None)
-    return extras.get(key) if extras else None
+    """Optional data of a result: the attribute `key` (e.g. ``FrameResult.crop_region``), or None."""
+    return getattr(result, key, None)
 
 
 def _crop_box(result) -> tuple[float, float, float, float] | None:

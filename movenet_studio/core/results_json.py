@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from .. import __version__
+from .atomic import atomic_output
 from .models import ModelSpec
 
 
@@ -58,12 +57,5 @@ class ResultsWriter:
 
     def close(self) -> None:
         """Write the file atomically."""
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self._document, handle, separators=(",", ":"))
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_output(self.path) as handle:
+            json.dump(self._document, handle, separators=(",", ":"))
