@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.backends.onnx import normalize_provider
+from ..core.errors import StudioError
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
 from ..core.tracking import TRACKER_KINDS
 
 
 def add_model_options(parser: argparse.ArgumentParser, default_model: str | None = "lightning") -> None:
-    """Add ``--model``, ``--backend`` and ``--threads``."""
+    """Add ``--model``, ``--backend``, ``--threads`` and ``--provider``."""
     parser.add_argument("--model", "-m", default=default_model, metavar="M",
                         help="lightning, thunder, lightning-int8, thunder-float16, multipose ... "
                              "or a path to a MoveNet .tflite/.onnx file (default: %(default)s)")
@@ -17,6 +19,15 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str | None
                         help="runtime (default: tflite, or the model file's format)")
     parser.add_argument("--threads", "-t", type=positive_int, default=None, metavar="N",
                         help="CPU threads for the runtime (default: 2)")
+    add_provider_option(parser)
+
+
+def add_provider_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--provider NAME`` (ONNX Runtime execution provider)."""
+    parser.add_argument("--provider", default=None, metavar="NAME",
+                        help="ONNX Runtime execution provider, e.g. CUDAExecutionProvider or cuda, cpu, openvino, "
+                             "coreml, dml (default: the best available; implies --backend onnx). One that is "
+                             "missing or fails to start falls back to CPU with a note")
 
 
 def positive_int(text: str) -> int:
@@ -56,8 +67,13 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
     """The pipeline configuration that the model and pipeline options describe."""
     model = getattr(args, "model", None) or "lightning"
-    backend = getattr(args, "backend", None) or ("onnx" if str(model).lower().endswith(".onnx") else "tflite")
+    provider = normalize_provider(getattr(args, "provider", None))
+    backend = getattr(args, "backend", None) or (
+        "onnx" if provider or str(model).lower().endswith(".onnx") else "tflite")
+    if provider and backend != "onnx":
+        raise StudioError(f"--provider {provider} needs the onnx backend (got --backend {backend})")
     for name in ("crop", "smoothing", "tracker", "min_pose_score"):
         if hasattr(args, name) and name not in extra:
             extra[name] = getattr(args, name)
+    extra.setdefault("provider", provider)
     return PipelineConfig(model=model, backend=backend, threads=getattr(args, "threads", None) or 2, **extra)
