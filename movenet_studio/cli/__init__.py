@@ -1,4 +1,6 @@
-"""Command line: ``movenet-studio [gui|infer|models] ...``; with no command it opens the window.
+"""Command line: ``movenet-studio COMMAND ...``; with no command it opens the window.
+
+Commands: gui (default), infer, models, export, bench, eval, compare.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
 Errors the user can act on (:class:`~movenet_studio.core.errors.StudioError`) print one line
@@ -13,9 +15,9 @@ import sys
 from .. import __version__
 from ..core.errors import StudioError
 from ..core.probe import PROBE_FLAG, run_probe
-from . import bench, eval, export, gui, infer, models
+from . import bench, compare, eval, export, gui, infer, models
 
-COMMANDS = (gui, infer, models, export, bench, eval)
+COMMANDS = (gui, infer, models, export, bench, eval, compare)
 
 
 def build_parser() -> argparse.ArgumentParser:

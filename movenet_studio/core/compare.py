@@ -1,0 +1,371 @@
+"""Compare two model configurations frame by frame on the same model input.
+
+A comparison runs configuration A and configuration B (each a
+:class:`~.pipeline.PipelineConfig`: model, backend, provider, threads ...) on every frame
+and measures how far apart their keypoints are. Both see the same part of the frame:
+
+* **A drives the preprocessing.** A runs :meth:`Pipeline.process` as usual: with crop
+  tracking its own crop tracker (fed by A's smoothed keypoints) picks the region; without it
+  (or for MultiPose) the whole frame is letterboxed / padded.
+* **B runs on exactly A's model input** (the same uint8 array) when the two input sizes
+  match, e.g. ``lightning-float16`` vs ``lightning-int8`` or TFLite vs ONNX.
+* **Otherwise B runs on the same frame region resized to B's input size**: A's crop region
+  cut with :func:`~.cropping.crop_and_resize` at B's size, or, when A letterboxed, the whole
+  frame letterboxed (single-pose) / padded (MultiPose) at B's size, which shows the same
+  frame region. e.g. ``lightning`` (192) vs ``thunder`` (256).
+
+B runs through :meth:`Pipeline.process_input`, so B's own crop tracker never moves; B's
+smoothing, low-score reset and MultiPose tracking still follow B's config and only affect
+B's reported poses (:attr:`CompareFrame.b`), not the distances.
+
+**Distances** are between the models' own keypoints on that shared input, mapped to frame
+pixels, *before* smoothing and tracking, so they measure the models and not the filters:
+single-pose: the 17 keypoints of each model's raw output (always present, whatever the
+scores); MultiPose: the instances decoded with each config's ``min_pose_score``, paired
+greedily by box IoU >= :data:`MATCH_MIN_IOU` (unpaired instances are counted, not measured).
+Comparing a single-pose with a MultiPose model is refused.
+
+No Qt here: the CLI ``compare`` command and the GUI's compare mode both use
+:class:`ComparePipeline` and :class:`CompareStats`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+import numpy as np
+
+from .backends.base import available_backends
+from .cropping import crop_and_resize
+from .errors import ModelError
+from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+from .multipose import decode_multipose, preprocess_multipose
+from .pipeline import FrameResult, Pipeline, PipelineConfig
+from .preprocess import InputMapping, letterbox
+from .sources import Frame
+from .tracking import box_iou
+
+#: MultiPose instances of A and B are paired when their boxes overlap at least this much.
+MATCH_MIN_IOU = 0.3
+
+
+def parse_spec(spec: str, default_backend: str = "tflite") -> tuple[str, str]:
+    """Split ``model[:backend]`` into (model, backend).
+
+    ``thunder-int8`` -> (``thunder-int8``, `default_backend`); ``lightning-float16:onnx`` ->
+    (``lightning-float16``, ``onnx``). Only a suffix naming a known backend is split off,
+    so paths with a colon (``C:\\models\\m.onnx``) stay whole; a model path ending in
+    ``.onnx`` defaults to the onnx backend.
+
+    Raises:
+        ModelError: empty model name.
+    """
+    text = spec.strip()
+    model, backend = text, None
+    if ":" in text:
+        head, tail = text.rsplit(":", 1)
+        if tail.lower() in available_backends():
+            model, backend = head, tail.lower()
+    if not model:
+        raise ModelError(f"empty model in '{spec}': use model[:backend], e.g. lightning-float16:onnx")
+    if backend is None:
+        backend = "onnx" if model.lower().endswith(".onnx") else default_backend
+    return model, backend
+
+
+@dataclass(frozen=True, slots=True)
+class CompareFrame:
+    """A and B on one frame.
+
+    Attributes:
+        a: A's full result (its poses are smoothed / tracked as A's config says).
+        b: B's full result, computed on the same frame region as A.
+        shared_input: True when B ran on A's exact model input array (same input size).
+        keypoints_a: float32 [P, 17, 3] (x, y, score) of the P compared pose pairs, A's
+            model keypoints in frame pixels before smoothing/tracking.
+        keypoints_b: float32 [P, 17, 3] the same for B, pair by pair.
+        distances_px: float32 [P, 17] Euclidean distance between A's and B's keypoint in
+            frame pixels, per pair and keypoint (single-pose: P = 1 on every frame).
+        unmatched_a: MultiPose instances of A without a partner in B (0 for single-pose).
+        unmatched_b: MultiPose instances of B without a partner in A.
+        b_preprocess_ms: time spent making B's input (0 when it reused A's).
+    """
+
+    a: FrameResult
+    b: FrameResult
+    shared_input: bool
+    keypoints_a: np.ndarray
+    keypoints_b: np.ndarray
+    distances_px: np.ndarray
+    unmatched_a: int = 0
+    unmatched_b: int = 0
+    b_preprocess_ms: float = 0.0
+
+    @property
+    def scores_a(self) -> np.ndarray:
+        """float32 [P, 17] A's keypoint scores of the compared pairs."""
+        return self.keypoints_a[..., 2]
+
+    @property
+    def scores_b(self) -> np.ndarray:
+        """float32 [P, 17] B's keypoint scores of the compared pairs."""
+        return self.keypoints_b[..., 2]
+
+
+def _model_keypoints(result: FrameResult, min_pose_score: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """(float32 [N, 17, 3] keypoints in frame px before smoothing, float [N, 4] boxes or None)."""
+    raw = np.asarray(result.raw_output, dtype=np.float32)
+    if raw.shape[-1] == 56:  # MultiPose
+        poses = decode_multipose(raw, result.mapping, min_pose_score)
+        if not poses:
+            return np.zeros((0, NUM_KEYPOINTS, 3), np.float32), np.zeros((0, 4))
+        return (np.stack([p.keypoints for p in poses]).astype(np.float32),
+                np.stack([p.box for p in poses]).astype(np.float64))
+    yxs = raw.reshape(NUM_KEYPOINTS, 3)
+    xy = result.mapping.to_frame(yxs[:, :2])
+    return np.concatenate([xy, yxs[:, 2:3]], axis=1)[None].astype(np.float32), None
+
+
+def match_instances(boxes_a: np.ndarray, boxes_b: np.ndarray, min_iou: float = MATCH_MIN_IOU) -> list[tuple[int, int]]:
+    """Pair MultiPose instances greedily by box IoU, best overlap first.
+
+    Args:
+        boxes_a: float [N, 4] (x0, y0, x1, y1).
+        boxes_b: float [M, 4] in the same unit.
+        min_iou: pairs overlapping less are not made.
+
+    Returns:
+        (index in A, index in B) pairs, sorted by the index in A.
+    """
+    if len(boxes_a) == 0 or len(boxes_b) == 0:
+        return []
+    iou = box_iou(boxes_a, boxes_b)
+    pairs = []
+    used_a, used_b = set(), set()
+    for flat in np.argsort(-iou, axis=None, kind="stable"):
+        i, j = divmod(int(flat), iou.shape[1])
+        if iou[i, j] < min_iou:
+            break
+        if i in used_a or j in used_b:
+            continue
+        pairs.append((i, j))
+        used_a.add(i)
+        used_b.add(j)
+    return sorted(pairs)
+
+
+class ComparePipeline:
+    """Runs configuration A and configuration B on the same frames (see the module docstring).
+
+    Args:
+        a: configuration A (drives the preprocessing: crop region or letterbox).
+        b: configuration B.
+
+    Attributes:
+        a, b: the two :class:`~.pipeline.Pipeline` objects (their ``model`` and ``backend``
+            describe what runs: ``backend.device``, ``backend.note`` on ONNX).
+
+    Raises:
+        ModelError: a model cannot be resolved, or one is single-pose and the other MultiPose.
+        BackendError: a runtime cannot load its model.
+    """
+
+    def __init__(self, a: PipelineConfig, b: PipelineConfig):
+        self.config_a, self.config_b = a, b
+        self.a = Pipeline(a)
+        try:
+            self.b = Pipeline(b)
+        except BaseException:
+            self.a.close()
+            raise
+        if self.a.model.is_multipose != self.b.model.is_multipose:
+            kinds = {True: "MultiPose", False: "single-pose"}
+            self.close()
+            raise ModelError(f"cannot compare a {kinds[self.a.model.is_multipose]} model ({self.a.model.key}) "
+                             f"with a {kinds[self.b.model.is_multipose]} model ({self.b.model.key})")
+
+    def process(self, frame: Frame) -> CompareFrame:
+        """Run A, then B on the same region, and measure the keypoint distances.
+
+        Raises:
+            BackendError: a runtime failed on this frame.
+        """
+        result_a = self.a.process(frame)
+        size_b = self.b.input_size(frame.rgb.shape)
+        shared = tuple(result_a.model_input.shape[:2]) == tuple(size_b)
+        start = time.perf_counter()
+        if shared:
+            model_input, mapping = result_a.model_input, result_a.mapping
+        elif result_a.crop_region is not None:
+            height, width = frame.rgb.shape[:2]
+            model_input = crop_and_resize(frame.rgb, result_a.crop_region, *size_b)
+            mapping = InputMapping(result_a.crop_region.as_tuple(), (height, width), size_b)
+        else:
+            prepare = preprocess_multipose if self.b.model.is_multipose else letterbox
+            model_input, mapping = prepare(frame.rgb, size_b)
+        pre_ms = 0.0 if shared else (time.perf_counter() - start) * 1000
+        result_b = self.b.process_input(frame, model_input, mapping, result_a.crop_region, pre_ms)
+        kp_a, boxes_a = _model_keypoints(result_a, self.config_a.min_pose_score)
+        kp_b, boxes_b = _model_keypoints(result_b, self.config_b.min_pose_score)
+        if boxes_a is None:  # single-pose: one pair, always
+            pairs = [(0, 0)]
+        else:
+            pairs = match_instances(boxes_a, boxes_b)
+        ia = [i for i, _ in pairs]
+        ib = [j for _, j in pairs]
+        kp_a, kp_b, unmatched_a, unmatched_b = kp_a[ia], kp_b[ib], len(kp_a) - len(ia), len(kp_b) - len(ib)
+        distances = np.linalg.norm(kp_a[..., :2].astype(np.float64) - kp_b[..., :2], axis=-1).astype(np.float32)
+        return CompareFrame(result_a, result_b, shared, kp_a, kp_b, distances, unmatched_a, unmatched_b, pre_ms)
+
+    def reset(self) -> None:
+        """Forget per-source state of both pipelines (source change or seek)."""
+        self.a.reset()
+        self.b.reset()
+
+    def close(self) -> None:
+        """Release both runtimes."""
+        self.a.close()
+        self.b.close()
+
+    def __enter__(self) -> "ComparePipeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _timing_stats(values: list[float]) -> dict:
+    if not values:
+        return {"frames": 0, "mean_ms": None, "p50_ms": None, "p95_ms": None, "fps": None}
+    arr = np.asarray(values, dtype=np.float64)
+    mean = float(arr.mean())
+    return {"frames": int(arr.size), "mean_ms": mean, "p50_ms": float(np.percentile(arr, 50)),
+            "p95_ms": float(np.percentile(arr, 95)), "fps": 1000.0 / mean if mean > 0 else None}
+
+
+@dataclass
+class CompareStats:
+    """Accumulates :class:`CompareFrame` results over a run.
+
+    Attributes:
+        frames: frames added.
+        frame_size: (height, width) in pixels of the first frame added (None before).
+        pairs: compared pose pairs (single-pose: one per frame).
+        shared_frames: frames on which B ran on A's exact model input.
+        unmatched_a, unmatched_b: MultiPose instances without a partner, summed over frames.
+        distances: per keypoint, every distance in frame pixels (float list of length `pairs`).
+        scores_a, scores_b: per keypoint, the sums of A's / B's keypoint scores over pairs.
+        inference_ms_a, inference_ms_b: per frame, each model's inference time in ms.
+        total_ms_a, total_ms_b: per frame, each pipeline's total time in ms (B's includes
+            making its input only when it could not reuse A's).
+    """
+
+    frames: int = 0
+    frame_size: tuple[int, int] | None = None
+    pairs: int = 0
+    shared_frames: int = 0
+    unmatched_a: int = 0
+    unmatched_b: int = 0
+    distances: list[list[float]] = field(default_factory=lambda: [[] for _ in range(NUM_KEYPOINTS)])
+    scores_a: np.ndarray = field(default_factory=lambda: np.zeros(NUM_KEYPOINTS))
+    scores_b: np.ndarray = field(default_factory=lambda: np.zeros(NUM_KEYPOINTS))
+    inference_ms_a: list[float] = field(default_factory=list)
+    inference_ms_b: list[float] = field(default_factory=list)
+    total_ms_a: list[float] = field(default_factory=list)
+    total_ms_b: list[float] = field(default_factory=list)
+
+    def add(self, frame: CompareFrame) -> None:
+        """Add one frame's comparison."""
+        self.frames += 1
+        if self.frame_size is None:
+            self.frame_size = (int(frame.a.frame.shape[0]), int(frame.a.frame.shape[1]))
+        self.shared_frames += int(frame.shared_input)
+        self.unmatched_a += frame.unmatched_a
+        self.unmatched_b += frame.unmatched_b
+        self.pairs += len(frame.distances_px)
+        for k in range(NUM_KEYPOINTS):
+            self.distances[k].extend(float(v) for v in frame.distances_px[:, k])
+        if len(frame.distances_px):
+            self.scores_a += frame.scores_a.sum(axis=0)
+            self.scores_b += frame.scores_b.sum(axis=0)
+        self.inference_ms_a.append(float(frame.a.timings_ms["inference"]))
+        self.inference_ms_b.append(float(frame.b.timings_ms["inference"]))
+        self.total_ms_a.append(float(frame.a.timings_ms["total"]))
+        self.total_ms_b.append(float(frame.b.timings_ms["total"]))
+
+    def keypoint_rows(self) -> list[dict]:
+        """Per keypoint: ``name``, ``mean_px``, ``p95_px``, ``max_px``, ``mean_score_a``,
+        ``mean_score_b`` (None when no pair was compared)."""
+        rows = []
+        for k, name in enumerate(KEYPOINT_NAMES):
+            d = np.asarray(self.distances[k], dtype=np.float64)
+            has = d.size > 0
+            rows.append({
+                "name": name,
+                "mean_px": float(d.mean()) if has else None,
+                "p95_px": float(np.percentile(d, 95)) if has else None,
+                "max_px": float(d.max()) if has else None,
+                "mean_score_a": float(self.scores_a[k] / self.pairs) if self.pairs else None,
+                "mean_score_b": float(self.scores_b[k] / self.pairs) if self.pairs else None,
+            })
+        return rows
+
+    def overall(self) -> dict:
+        """Over all keypoints and pairs: ``mean_px``, ``median_px``, ``p95_px``, ``max_px``
+        (None when nothing was compared)."""
+        d = np.asarray([v for per in self.distances for v in per], dtype=np.float64)
+        if not d.size:
+            return {"mean_px": None, "median_px": None, "p95_px": None, "max_px": None}
+        return {"mean_px": float(d.mean()), "median_px": float(np.median(d)),
+                "p95_px": float(np.percentile(d, 95)), "max_px": float(d.max())}
+
+    def timing(self) -> dict:
+        """``{"a": {...}, "b": {...}}`` with ``inference`` and ``total`` stats each:
+        ``frames``, ``mean_ms``, ``p50_ms``, ``p95_ms``, ``fps`` (1000 / mean)."""
+        return {
+            "a": {"inference": _timing_stats(self.inference_ms_a), "total": _timing_stats(self.total_ms_a)},
+            "b": {"inference": _timing_stats(self.inference_ms_b), "total": _timing_stats(self.total_ms_b)},
+        }
+
+    def summary(self) -> dict:
+        """Everything as a JSON-ready dict: counts, ``overall``, ``keypoints``, ``timing``."""
+        return {
+            "frames": self.frames, "frame_size": None if self.frame_size is None else list(self.frame_size),
+            "pairs": self.pairs, "shared_input_frames": self.shared_frames,
+            "unmatched_a": self.unmatched_a, "unmatched_b": self.unmatched_b,
+            "overall": self.overall(), "keypoints": self.keypoint_rows(), "timing": self.timing(),
+        }
+
+
+def describe_pipeline(pipeline: Pipeline) -> dict:
+    """What one side runs, for reports: model key/file/input size, backend, device, provider note."""
+    backend = pipeline.backend
+    return {
+        "model": pipeline.model.key, "file": pipeline.model.path.name, "input_size": list(pipeline.model.input_size),
+        "backend": backend.name, "device": backend.device, "provider": getattr(backend, "provider", None),
+        "note": getattr(backend, "note", "") or "",
+    }
+
+
+def compare_frames(a: PipelineConfig, b: PipelineConfig, frames: Iterable[Frame],
+                   max_frames: int | None = None) -> tuple[CompareStats, dict, dict]:
+    """Run a whole comparison (convenience for scripts and tests).
+
+    Returns:
+        (stats, description of A, description of B) (see :func:`describe_pipeline`).
+    """
+    stats = CompareStats()
+    with ComparePipeline(a, b) as pipeline:
+        for frame in frames:
+            stats.add(pipeline.process(frame))
+            if max_frames and stats.frames >= max_frames:
+                break
+        return stats, describe_pipeline(pipeline.a), describe_pipeline(pipeline.b)
+
+
+def config_for(spec: str, base: PipelineConfig) -> PipelineConfig:
+    """`base` with the model and backend of a ``model[:backend]`` spec (see :func:`parse_spec`)."""
+    model, backend = parse_spec(spec, base.backend)
+    return replace(base, model=model, backend=backend)
