@@ -1,0 +1,501 @@
+"""The inference worker: one plain thread that owns a :class:`~movenet_studio.core.pipeline.Pipeline`.
+
+Threading model (see also :mod:`.player`):
+
+* Frames arrive through :meth:`Engine.submit` into a one-slot "latest frame wins"
+  :class:`LatestMailbox`: a newer frame replaces a pending one and the replaced frame is
+  counted as dropped. The worker thread takes frames one at a time and runs the model.
+* Every frame is tagged with a frame id and a *generation*. The generation is bumped on a
+  seek, a source switch or a model switch (:meth:`Engine.new_generation`); frames and
+  results older than the current generation are discarded (counted as stale).
+* Results travel to the GUI thread through a second one-slot mailbox plus a coalesced
+  notification signal connected to a bound slot of the :class:`Engine` (a QObject living in
+  the GUI thread), which re-checks staleness and emits :attr:`Engine.result_ready` in the GUI
+  thread. If the GUI falls behind, older results are replaced, never queued.
+* Model switches (:meth:`Engine.request_model`) are executed on the worker thread; a model
+  that fails to load leaves the previous one running and emits :attr:`Engine.model_failed`.
+* Per-frame exceptions are caught, reported through :attr:`Engine.error` (message + details)
+  and the worker keeps serving the next frame.
+* Lifecycle: :class:`EngineState` STOPPED -> RUNNING (-> FAULTED when no model can run or the
+  loop itself died). :meth:`Engine.stop` is cooperative (a flag + condition) and joins with a
+  timeout. The GUI thread never runs a model.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import threading
+import time
+import traceback
+from dataclasses import dataclass, replace
+from typing import Callable, Generic, TypeVar
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.errors import StudioError
+from ..core.models import ModelSpec
+from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
+from ..core.sources import Frame
+from .qt_compat import install_qt_workarounds
+
+T = TypeVar("T")
+
+#: How long :meth:`Engine.stop` waits for the worker by default, in seconds.
+DEFAULT_JOIN_TIMEOUT = 5.0
+
+#: The same per-frame error message is reported at most once per this many seconds.
+ERROR_REPEAT_INTERVAL = 2.0
+
+
+class LatestMailbox(Generic[T]):
+    """A one-slot mailbox where the newest item wins.
+
+    :meth:`put` replaces a pending item (and says so, so the caller can count drops);
+    :meth:`take` removes it. Thread-safe; several mailboxes may share one condition so a
+    consumer can wait on all of them at once.
+
+    Args:
+        condition: the condition guarding the slot (default: a new one with an RLock).
+    """
+
+    def __init__(self, condition: threading.Condition | None = None):
+        self.condition = condition or threading.Condition(threading.RLock())
+        self._item: T | None = None
+        self._has_item = False
+        self.replaced = 0
+
+    def put(self, item: T) -> bool:
+        """Store `item`, replacing any pending one; returns True when one was replaced."""
+        with self.condition:
+            replaced = self._has_item
+            if replaced:
+                self.replaced += 1
+            self._item, self._has_item = item, True
+            self.condition.notify_all()
+            return replaced
+
+    def take_nowait(self) -> T | None:
+        """Remove and return the pending item, or None when the slot is empty."""
+        with self.condition:
+            item, self._item, self._has_item = self._item, None, False
+            self.condition.notify_all()
+            return item
+
+    def take(self, timeout: float | None = None) -> T | None:
+        """Wait up to `timeout` seconds for an item and remove it (None on timeout)."""
+        with self.condition:
+            self.condition.wait_for(lambda: self._has_item, timeout)
+            return self.take_nowait()
+
+    def clear(self) -> bool:
+        """Drop the pending item without counting it; returns True when there was one."""
+        with self.condition:
+            had = self._has_item
+            self._item, self._has_item = None, False
+            self.condition.notify_all()
+            return had
+
+    @property
+    def pending(self) -> bool:
+        """True when an item waits in the slot."""
+        with self.condition:
+            return self._has_item
+
+    def wait_empty(self, timeout: float | None = None) -> bool:
+        """Wait until the slot is empty; returns False on timeout."""
+        with self.condition:
+            return self.condition.wait_for(lambda: not self._has_item, timeout)
+
+
+class EngineState(str, enum.Enum):
+    """Lifecycle of the inference worker."""
+
+    STOPPED = "stopped"   #: no worker thread
+    RUNNING = "running"   #: the worker serves frames with a loaded model
+    FAULTED = "faulted"   #: the worker has no usable model, or its loop died; see the error signal
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """The model the worker runs now.
+
+    Attributes:
+        spec: the resolved model file and what it is.
+        config: the pipeline configuration it was built with.
+        device: what runs it, e.g. ``CPU (XNNPACK), 2 threads``.
+        load_ms: time to build the pipeline, in ms.
+    """
+
+    spec: ModelSpec
+    config: PipelineConfig
+    device: str
+    load_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    """One processed frame as the GUI receives it (immutable).
+
+    Attributes:
+        result: the pipeline's result (frame, poses, stage timings).
+        frame_id: id given to the frame by :meth:`Engine.submit` (monotonic).
+        generation: the generation the frame was submitted under.
+        processed: frames processed by the worker so far, this one included.
+        dropped: frames replaced in the mailbox before the worker took them, so far.
+        stale: frames and results discarded as older than the current generation, so far.
+        finished_at: ``time.perf_counter()`` when the result was ready.
+        latency_ms: from :meth:`Engine.submit` to the result being ready, in ms.
+        model: the model that produced it.
+    """
+
+    result: FrameResult
+    frame_id: int
+    generation: int
+    processed: int
+    dropped: int
+    stale: int
+    finished_at: float
+    latency_ms: float
+    model: ModelInfo
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    frame: Frame
+    frame_id: int
+    generation: int
+    submitted_at: float
+
+
+PipelineFactory = Callable[[PipelineConfig], Pipeline]
+
+
+class Engine(QObject):
+    """The inference worker bridge. Create, connect and call it in the GUI thread.
+
+    Args:
+        config: the pipeline to build first (on the worker thread, at :meth:`start`).
+        parent: Qt parent.
+        pipeline_factory: builds a pipeline from a config (tests may pass a fake).
+        join_timeout: default seconds :meth:`stop` waits for the worker.
+
+    Signals (all delivered in the GUI thread):
+        result_ready(EngineResult): the newest result of the current generation.
+        error(str, str): a frame failed (message, details); the worker carries on.
+        model_changed(ModelInfo): a model was loaded (at start or after a switch).
+        model_failed(str, str): a requested model could not be loaded (message, details);
+            the previous model, if any, stays in use.
+        state_changed(str): the :class:`EngineState` value changed.
+    """
+
+    result_ready = Signal(object)
+    error = Signal(str, str)
+    model_changed = Signal(object)
+    model_failed = Signal(str, str)
+    state_changed = Signal(str)
+
+    # Worker-thread -> GUI-thread notifications (connected to bound slots of self).
+    _result_posted = Signal()
+    _model_loaded = Signal(object)
+    _model_load_failed = Signal(str, str)
+    _frame_failed = Signal(str, str)
+    _state_posted = Signal(str)
+
+    def __init__(self, config: PipelineConfig = PipelineConfig(), parent: QObject | None = None, *,
+                 pipeline_factory: PipelineFactory = Pipeline, join_timeout: float = DEFAULT_JOIN_TIMEOUT):
+        install_qt_workarounds()
+        super().__init__(parent)
+        self._initial_config = config
+        self._factory = pipeline_factory
+        self._join_timeout = join_timeout
+        self._cond = threading.Condition(threading.RLock())
+        self._jobs: LatestMailbox[_Job] = LatestMailbox(self._cond)
+        self._model_requests: LatestMailbox[PipelineConfig] = LatestMailbox(self._cond)
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._ids = itertools.count(1)
+        self._generation = 0
+        self._gen_lock = threading.Lock()
+        # Worker-owned state.
+        self._pipeline: Pipeline | None = None
+        self._model: ModelInfo | None = None
+        self._last_frame: Frame | None = None
+        self._last_generation = -1
+        self._processed = 0
+        self._stale_worker = 0  # written by the worker only
+        self._stale_gui = 0     # written by the GUI thread only
+        self._errors = 0
+        self._last_error: tuple[str, float] = ("", 0.0)
+        # Result hand-over (worker -> GUI).
+        self._result_lock = threading.Lock()
+        self._latest: EngineResult | None = None
+        self._notify_pending = False
+        self._render_skipped = 0
+        self._delivered = 0
+        self._state = EngineState.STOPPED
+        self._result_posted.connect(self._deliver_result)
+        self._model_loaded.connect(self._on_model_loaded)
+        self._model_load_failed.connect(self._on_model_load_failed)
+        self._frame_failed.connect(self._on_frame_failed)
+        self._state_posted.connect(self._on_state)
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def state(self) -> EngineState:
+        """The current lifecycle state (as last seen by the GUI thread)."""
+        return self._state
+
+    @property
+    def is_alive(self) -> bool:
+        """True while the worker thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the worker thread; it builds the initial pipeline before serving frames."""
+        if self.is_alive:
+            return
+        with self._cond:
+            self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="movenet-engine", daemon=False)
+        self._set_state(EngineState.RUNNING)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Ask the worker to stop, wait up to `timeout` seconds; True when it has ended.
+
+        Pending frames and model requests are discarded; results still in flight are ignored.
+        """
+        thread = self._thread
+        with self._cond:
+            self._stopping = True
+            self._jobs.clear()
+            self._model_requests.clear()
+            self._cond.notify_all()
+        ended = True
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self._join_timeout if timeout is None else timeout)
+            ended = not thread.is_alive()
+        if ended:
+            self._thread = None
+        self._set_state(EngineState.STOPPED)
+        return ended
+
+    # ------------------------------------------------------------------ inputs
+    @property
+    def generation(self) -> int:
+        """The current generation; frames and results tagged older are discarded."""
+        with self._gen_lock:
+            return self._generation
+
+    def new_generation(self) -> int:
+        """Start a new generation (on a seek or a source switch); returns it. Any thread."""
+        with self._gen_lock:
+            self._generation += 1
+            return self._generation
+
+    def submit(self, frame: Frame, generation: int | None = None) -> bool:
+        """Offer a frame to the worker (any thread). Returns True when it replaced a pending
+        frame, which then counts as dropped.
+
+        Args:
+            frame: the frame; its ``rgb`` array must not be modified afterwards.
+            generation: the generation it belongs to (default: the current one).
+        """
+        job = _Job(frame, next(self._ids), self.generation if generation is None else generation,
+                   time.perf_counter())
+        with self._cond:
+            if self._stopping:
+                return False
+            return self._jobs.put(job)
+
+    def wait_slot_free(self, timeout: float | None = None) -> bool:
+        """Wait until the worker has taken the pending frame (any thread); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._stopping or not self._jobs.pending, timeout)
+
+    def request_model(self, config: PipelineConfig) -> None:
+        """Ask the worker to switch to `config` (a newer request replaces a pending one).
+
+        The answer arrives as :attr:`model_changed` or :attr:`model_failed`.
+        """
+        with self._cond:
+            self._model_requests.put(config)
+
+    def request_threads(self, threads: int) -> None:
+        """Rebuild the current model with `threads` runtime threads."""
+        base = self._model.config if self._model is not None else self._initial_config
+        self.request_model(replace(base, threads=max(1, int(threads))))
+
+    # ------------------------------------------------------------------ statistics
+    @property
+    def model(self) -> ModelInfo | None:
+        """The model in use (None before the first load or when none could be loaded)."""
+        return self._model
+
+    @property
+    def dropped(self) -> int:
+        """Frames replaced in the mailbox before the worker took them."""
+        return self._jobs.replaced
+
+    @property
+    def processed(self) -> int:
+        """Frames the worker has run the model on."""
+        return self._processed
+
+    @property
+    def stale(self) -> int:
+        """Frames and results discarded because their generation was outdated."""
+        return self._stale_worker + self._stale_gui
+
+    @property
+    def errors(self) -> int:
+        """Frames that failed in the pipeline."""
+        return self._errors
+
+    @property
+    def delivered(self) -> int:
+        """Results emitted through :attr:`result_ready`."""
+        return self._delivered
+
+    @property
+    def render_skipped(self) -> int:
+        """Results replaced by a newer one before the GUI thread picked them up."""
+        return self._render_skipped
+
+    # ------------------------------------------------------------------ worker thread
+    def _run(self) -> None:
+        try:
+            self._load(self._initial_config, initial=True)
+            self._serve()
+        except BaseException as exc:  # the loop itself must never die silently
+            self._state_posted.emit(EngineState.FAULTED.value)
+            self._frame_failed.emit(f"inference worker stopped: {exc}", traceback.format_exc())
+        finally:
+            pipeline, self._pipeline = self._pipeline, None
+            if pipeline is not None:
+                try:
+                    pipeline.close()
+                except Exception:
+                    pass
+
+    def _serve(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stopping or self._jobs.pending or self._model_requests.pending)
+                if self._stopping:
+                    return
+                request = self._model_requests.take_nowait()
+                job = None if request is not None else self._jobs.take_nowait()
+            if request is not None:
+                self._load(request, initial=False)
+            elif job is not None:
+                self._process(job)
+
+    def _load(self, config: PipelineConfig, *, initial: bool) -> None:
+        start = time.perf_counter()
+        try:
+            pipeline = self._factory(config)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
+            details = "" if isinstance(exc, StudioError) else traceback.format_exc()
+            self._model_load_failed.emit(f"cannot load model {config.model}: {message}", details)
+            if self._pipeline is None:
+                self._state_posted.emit(EngineState.FAULTED.value)
+            return
+        old, self._pipeline = self._pipeline, pipeline
+        if old is not None:
+            try:
+                old.close()
+            except Exception:
+                pass
+        device = getattr(pipeline.backend, "device", "")
+        self._model = ModelInfo(pipeline.model, config, device, (time.perf_counter() - start) * 1000)
+        # After a switch, results still in flight from the old model are stale.
+        generation = self.generation if initial else self.new_generation()
+        self._model_loaded.emit(self._model)
+        self._state_posted.emit(EngineState.RUNNING.value)
+        # Show the switch at once: rerun the last frame with the new model unless a newer one waits.
+        if not initial and self._last_frame is not None and not self._jobs.pending:
+            self._process(_Job(self._last_frame, next(self._ids), generation, time.perf_counter()))
+
+    def _process(self, job: _Job) -> None:
+        if job.generation < self.generation:
+            self._stale_worker += 1
+            return
+        pipeline = self._pipeline
+        self._last_frame = job.frame
+        if pipeline is None:
+            return
+        try:
+            if job.generation != self._last_generation:
+                pipeline.reset()
+                self._last_generation = job.generation
+            result = pipeline.process(job.frame)
+        except Exception as exc:
+            self._errors += 1
+            message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
+            self._report_error(f"frame {job.frame.index}: {message}", traceback.format_exc())
+            return
+        self._processed += 1
+        if job.generation < self.generation:  # a seek/switch happened while it ran
+            self._stale_worker += 1
+            return
+        now = time.perf_counter()
+        engine_result = EngineResult(result, job.frame_id, job.generation, self._processed, self.dropped,
+                                     self.stale, now, (now - job.submitted_at) * 1000, self._model)
+        with self._result_lock:
+            if self._latest is not None:
+                self._render_skipped += 1
+            self._latest = engine_result
+            notify = not self._notify_pending
+            self._notify_pending = True
+        if notify:
+            self._result_posted.emit()
+
+    def _report_error(self, message: str, details: str) -> None:
+        last, when = self._last_error
+        now = time.monotonic()
+        if message == last and now - when < ERROR_REPEAT_INTERVAL:
+            return
+        self._last_error = (message, now)
+        self._frame_failed.emit(message, details)
+
+    # ------------------------------------------------------------------ GUI-thread slots
+    def _set_state(self, state: EngineState) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state.value)
+
+    @Slot()
+    def _deliver_result(self) -> None:
+        with self._result_lock:
+            result, self._latest = self._latest, None
+            self._notify_pending = False
+        if result is None or self._state == EngineState.STOPPED:
+            return
+        if result.generation < self.generation:
+            self._stale_gui += 1
+            return
+        self._delivered += 1
+        self.result_ready.emit(result)
+
+    @Slot(object)
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        if self._state != EngineState.STOPPED:
+            self.model_changed.emit(info)
+
+    @Slot(str, str)
+    def _on_model_load_failed(self, message: str, details: str) -> None:
+        if self._state != EngineState.STOPPED:
+            self.model_failed.emit(message, details)
+
+    @Slot(str, str)
+    def _on_frame_failed(self, message: str, details: str) -> None:
+        if self._state != EngineState.STOPPED:
+            self.error.emit(message, details)
+
+    @Slot(str)
+    def _on_state(self, value: str) -> None:
+        if self._state != EngineState.STOPPED:
+            self._set_state(EngineState(value))

@@ -1,0 +1,426 @@
+"""The source player: a reader thread that opens a core Source and feeds frames to the Engine.
+
+Everything that can block on I/O (opening a file or a camera, decoding a large video,
+seeking) happens on the reader thread, never on the GUI thread. The GUI thread only queues
+commands (:meth:`SourcePlayer.open`, :meth:`play`, :meth:`pause`, :meth:`step`,
+:meth:`seek`, ...) and receives signals.
+
+Pacing:
+
+* ``realtime``: files play at their frame rate (30 fps when unknown); when inference is
+  slower, the engine's one-slot mailbox drops the frames it could not process.
+* ``max``: the reader hands over the next frame as soon as the worker has taken the previous
+  one, so the file plays as fast as the model runs and nothing is dropped.
+
+Cameras are read as fast as they deliver; the mailbox keeps only the newest frame.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.errors import StudioError
+from ..core.sources import CameraSource, Frame, ImageFolderSource, ImageSource, Source, open_source
+from .engine import Engine
+
+#: Frame rate used to pace sources that declare none (image folders, odd videos).
+DEFAULT_FPS = 30.0
+#: How far realtime playback may fall behind before the clock is re-anchored, in seconds.
+MAX_LAG_S = 0.5
+#: Granularity of command checks while waiting for the worker at max pace, in seconds.
+_POLL_S = 0.05
+
+
+class Pace(str, enum.Enum):
+    """How fast a file source is played."""
+
+    REALTIME = "realtime"  #: the file's frame rate
+    MAX = "max"            #: as fast as the inference worker takes frames
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What the player has opened.
+
+    Attributes:
+        spec: what was asked for (a path, or ``camera:N``).
+        name: what to show the user.
+        kind: ``video``, ``image``, ``folder`` or ``camera``.
+        is_live: True for cameras (no seeking, no end).
+        frame_count: number of frames, or None when unknown.
+        fps: nominal frame rate, or None.
+    """
+
+    spec: str
+    name: str
+    kind: str
+    is_live: bool
+    frame_count: int | None
+    fps: float | None
+
+    @property
+    def seekable(self) -> bool:
+        """True when the source has a known length greater than one frame."""
+        return not self.is_live and bool(self.frame_count) and self.frame_count > 1
+
+
+def _kind(source: Source) -> str:
+    if isinstance(source, CameraSource):
+        return "camera"
+    if isinstance(source, ImageFolderSource):
+        return "folder"
+    if isinstance(source, ImageSource):
+        return "image"
+    return "video"
+
+
+def _message(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, StudioError):
+        return str(exc), ""
+    return f"{type(exc).__name__}: {exc}", traceback.format_exc()
+
+
+class SourcePlayer(QObject):
+    """Reads frames from one source on a reader thread and submits them to an :class:`Engine`.
+
+    Create, connect and command it from the GUI thread; :meth:`start` launches the reader
+    thread and :meth:`stop` ends it (cooperatively, join with timeout).
+
+    Args:
+        engine: where frames go.
+        pace: :class:`Pace` for file sources.
+        loop: restart files at their end.
+        opener: turns a spec into a Source (tests may pass a fake); default
+            :func:`movenet_studio.core.sources.open_source`.
+
+    Signals (delivered in the GUI thread):
+        opened(SourceInfo): a source was opened (the previous one is closed).
+        open_failed(str, str): a source could not be opened (message, details); the previous
+            source, if any, stays open.
+        read_failed(str, str): reading failed (corrupt data, camera unplugged); playback pauses.
+        playing_changed(bool): playback started or paused.
+        finished(): the end of a file was reached with loop off.
+    """
+
+    opened = Signal(object)
+    open_failed = Signal(str, str)
+    read_failed = Signal(str, str)
+    playing_changed = Signal(bool)
+    finished = Signal()
+
+    def __init__(self, engine: Engine, *, pace: Pace | str = Pace.REALTIME, loop: bool = False,
+                 opener=open_source, parent: QObject | None = None):
+        super().__init__(parent)
+        self._engine = engine
+        self._opener = opener
+        self._cond = threading.Condition()
+        self._commands: deque[tuple[str, object]] = deque()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._pace = Pace(pace)
+        self._loop = bool(loop)
+        # Reader-thread state.
+        self._source: Source | None = None
+        self._info: SourceInfo | None = None
+        self._playing = False
+        self._held: Frame | None = None
+        self._anchor: tuple[float, int] | None = None  # (perf_counter, frame index) of the pacing clock
+        self._frames_read = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start the reader thread."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._cond:
+            self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="movenet-reader", daemon=False)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop the reader thread and close the source; True when the thread has ended."""
+        with self._cond:
+            self._stopping = True
+            self._commands.clear()
+            self._cond.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+        self._thread = None
+        return True
+
+    @property
+    def is_alive(self) -> bool:
+        """True while the reader thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # ------------------------------------------------------------------ commands (GUI thread)
+    @property
+    def info(self) -> SourceInfo | None:
+        """The open source, or None."""
+        return self._info
+
+    @property
+    def is_playing(self) -> bool:
+        """True while frames are being read continuously."""
+        return self._playing
+
+    @property
+    def loop(self) -> bool:
+        """Whether files restart at their end."""
+        return self._loop
+
+    @property
+    def pace(self) -> Pace:
+        """The pacing of file sources."""
+        return self._pace
+
+    @property
+    def frames_read(self) -> int:
+        """Frames read from sources so far."""
+        return self._frames_read
+
+    def open(self, spec: str | Path, autoplay: bool = True) -> None:
+        """Open `spec` (a path or ``camera:N``) on the reader thread; answers with
+        :attr:`opened` or :attr:`open_failed`. The first frame is shown even when not playing."""
+        self._command("open", (str(spec), autoplay), replace_kind=True)
+
+    @Slot()
+    def play(self) -> None:
+        """Start or resume playback."""
+        self._command("play", None)
+
+    @Slot()
+    def pause(self) -> None:
+        """Pause playback."""
+        self._command("pause", None)
+
+    @Slot()
+    def toggle(self) -> None:
+        """Play when paused, pause when playing."""
+        self._command("toggle", None)
+
+    @Slot()
+    def step(self) -> None:
+        """Pause and show the next frame."""
+        self._command("step", None)
+
+    @Slot(int)
+    def seek(self, index: int) -> None:
+        """Show frame `index` (files and folders); playback continues from there if playing."""
+        self._command("seek", int(index), replace_kind=True)
+
+    @Slot(bool)
+    def set_loop(self, loop: bool) -> None:
+        """Restart files at their end (or not)."""
+        self._loop = bool(loop)
+
+    def set_pace(self, pace: Pace | str) -> None:
+        """Change the pacing of file sources."""
+        self._command("pace", Pace(pace))
+
+    @Slot()
+    def close_source(self) -> None:
+        """Close the open source."""
+        self._command("close", None)
+
+    def _command(self, kind: str, arg: object, replace_kind: bool = False) -> None:
+        with self._cond:
+            if replace_kind:  # a newer seek/open replaces a pending one (dragging the slider)
+                self._commands = deque(c for c in self._commands if c[0] != kind)
+            self._commands.append((kind, arg))
+            self._cond.notify_all()
+
+    # ------------------------------------------------------------------ reader thread
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stopping or self._commands
+                                        or (self._playing and self._source is not None))
+                    if self._stopping:
+                        return
+                    commands = list(self._commands)
+                    self._commands.clear()
+                for kind, arg in commands:
+                    self._handle(kind, arg)
+                if self._playing and self._source is not None and not self._has_commands():
+                    self._play_one()
+        except BaseException as exc:
+            message, details = _message(exc)
+            self.read_failed.emit(f"frame reader stopped: {message}", details or traceback.format_exc())
+        finally:
+            self._close_source()
+
+    def _has_commands(self) -> bool:
+        with self._cond:
+            return bool(self._commands) or self._stopping
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self._playing:
+            self._playing = playing
+            self._anchor = None
+            self.playing_changed.emit(playing)
+
+    def _handle(self, kind: str, arg: object) -> None:
+        if kind == "open":
+            spec, autoplay = arg
+            self._open(spec, autoplay)
+        elif kind == "close":
+            self._set_playing(False)
+            self._close_source()
+        elif self._source is None:
+            return
+        elif kind == "play":
+            self._play()
+        elif kind == "pause":
+            self._set_playing(False)
+        elif kind == "toggle":
+            if self._playing:
+                self._set_playing(False)
+            else:
+                self._play()
+        elif kind == "step":
+            self._set_playing(False)
+            frame = self._held or self._read()
+            self._held = None
+            if frame is not None:
+                self._submit(frame)
+        elif kind == "seek":
+            self._seek(int(arg))
+        elif kind == "pace":
+            self._pace = arg
+            self._anchor = None
+
+    def _play(self) -> None:
+        info = self._info
+        if info is not None and info.frame_count == 1 and not info.is_live and not self._loop:
+            self._step_single_image()
+            return
+        self._set_playing(True)
+
+    def _step_single_image(self) -> None:
+        self._restart()
+        frame = self._read()
+        if frame is not None:
+            self._submit(frame)
+
+    def _open(self, spec: str, autoplay: bool) -> None:
+        try:
+            source = self._opener(spec)
+        except Exception as exc:
+            message, details = _message(exc)
+            self.open_failed.emit(message, details)
+            return
+        self._set_playing(False)
+        self._close_source()
+        self._source = source
+        self._info = SourceInfo(spec, source.name or spec, _kind(source), bool(source.is_live),
+                                source.frame_count, source.fps)
+        self._held = None
+        self._engine.new_generation()
+        self.opened.emit(self._info)
+        frame = self._read()
+        if frame is not None:
+            self._submit(frame)
+            self._anchor = (time.perf_counter(), frame.index)
+        if autoplay and self._source is not None and (self._info.frame_count != 1 or self._info.is_live or self._loop):
+            self._playing = True
+            self.playing_changed.emit(True)
+
+    def _close_source(self) -> None:
+        source, self._source = self._source, None
+        self._info = None
+        self._held = None
+        if source is not None:
+            try:
+                source.close()
+            except Exception:
+                pass
+
+    def _restart(self) -> None:
+        self._source.seek(0)
+        self._engine.new_generation()
+        self._anchor = None
+
+    def _seek(self, index: int) -> None:
+        if self._info is None or self._info.is_live:
+            return
+        try:
+            self._source.seek(index)
+        except Exception as exc:
+            message, details = _message(exc)
+            self.read_failed.emit(f"{self._info.name}: cannot seek to frame {index}: {message}", details)
+            return
+        self._held = None
+        self._engine.new_generation()
+        self._anchor = None
+        frame = self._read(wrap=False)
+        if frame is not None:
+            self._submit(frame)
+            self._anchor = (time.perf_counter(), frame.index)
+
+    def _read(self, wrap: bool = True) -> Frame | None:
+        """Read the next frame; handles the end (loop or finish) and read errors."""
+        try:
+            frame = self._source.read()
+            if frame is None and wrap and self._loop and not self._info.is_live:
+                self._restart()
+                frame = self._source.read()
+        except Exception as exc:
+            message, details = _message(exc)
+            self._set_playing(False)
+            self.read_failed.emit(message, details)
+            return None
+        if frame is None:
+            if self._playing:
+                self._set_playing(False)
+                self.finished.emit()
+            return None
+        self._frames_read += 1
+        return frame
+
+    def _play_one(self) -> None:
+        frame = self._held or self._read()
+        self._held = None
+        if frame is None:
+            return
+        if not self._info.is_live:
+            if self._pace == Pace.REALTIME:
+                if not self._wait_due(frame):
+                    self._held = frame
+                    return
+            else:
+                while not self._engine.wait_slot_free(_POLL_S):
+                    if self._has_commands():
+                        self._held = frame
+                        return
+        self._submit(frame)
+
+    def _wait_due(self, frame: Frame) -> bool:
+        """Wait until `frame` is due at the source's frame rate; False if a command came first."""
+        fps = self._info.fps or DEFAULT_FPS
+        now = time.perf_counter()
+        if self._anchor is None or frame.index < self._anchor[1]:
+            self._anchor = (now, frame.index)
+        due = self._anchor[0] + (frame.index - self._anchor[1]) / fps
+        if now - due > MAX_LAG_S:  # fell far behind (slow decode): restart the clock here
+            self._anchor = (now, frame.index)
+            return True
+        with self._cond:
+            interrupted = self._cond.wait_for(lambda: self._stopping or bool(self._commands),
+                                              max(0.0, due - now))
+        return not interrupted
+
+    def _submit(self, frame: Frame) -> None:
+        self._engine.submit(frame)
