@@ -23,6 +23,13 @@ def data_file(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_log_dir(tmp_path_factory):
+    """Logs of the tests (and of the CLI subprocesses they start) go to a temporary folder."""
+    os.environ["MOVENET_STUDIO_LOG_DIR"] = str(tmp_path_factory.mktemp("logs"))
+    yield
+
+
 @pytest.fixture
 def data_dir() -> Path:
     """../shared/data (skips when absent)."""
@@ -41,3 +48,42 @@ def no_leaked_threads():
         thread.join(timeout=2.0)
     leaked = [t.name for t in leaked if t.is_alive()]
     assert not leaked, f"test left threads running: {leaked}"
+
+
+# --- GUI fixtures (tests/test_gui_*.py) -------------------------------------------------
+
+
+@pytest.fixture
+def gui_settings(tmp_path):
+    """Typed GUI settings backed by an ini file in tmp_path (never the user's settings)."""
+    from movenet_studio.gui.settings import StudioSettings
+
+    return StudioSettings(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def make_window(qtbot, gui_settings):
+    """Factory for started MainWindows: make_window(source=None, **MainWindow kwargs).
+
+    Every window made is closed at teardown and its reader and worker threads must have
+    ended (the autouse thread guard checks that no thread is left behind).
+    """
+    from movenet_studio.gui.app import configure_pyqtgraph
+    from movenet_studio.gui.main_window import MainWindow
+
+    configure_pyqtgraph()
+    windows = []
+
+    def make(source=None, **kwargs):
+        kwargs.setdefault("pace", "max")
+        window = MainWindow(gui_settings, **kwargs)
+        qtbot.addWidget(window)
+        windows.append(window)
+        window.show()
+        window.start(source)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.player.is_alive and not window.engine.is_alive

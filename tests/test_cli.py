@@ -91,3 +91,18 @@ def test_heads_npz_decodes_back_to_the_models_keypoints(tmp_path, model, size):
         heads = Heads(arrays["centre"][i], arrays["keypoint_heatmaps"][i], arrays["regression"][i],
                       arrays["offsets"][i], (size * 4, size * 4))
         assert np.abs(decode_singlepose(heads).keypoints - arrays["keypoints"][i]).max() <= 1e-3
+
+
+def test_loop_restarts_the_video_and_reports_memory(tmp_path, capsys):
+    out = tmp_path / "loop.json"
+    assert main(["infer", str(data_file("pose_1.mp4")), "--loop", "--max-frames", "130", "--json", str(out)]) == 0
+    frames = json.loads(out.read_text())["frames"]
+    assert [f["index"] for f in frames[118:123]] == [118, 119, 0, 1, 2]
+    assert "memory:" in capsys.readouterr().out
+
+
+def test_verbose_logs_to_stderr_and_errors_reach_the_log_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOVENET_STUDIO_LOG_DIR", str(tmp_path))
+    proc = _run("infer", str(tmp_path / "missing.mp4"), "--verbose")
+    assert proc.returncode == 1 and "ERROR movenet_studio.cli" in proc.stderr
+    assert "missing.mp4: no such file" in (tmp_path / "movenet-studio.log").read_text()

@@ -10,14 +10,17 @@ to stderr and exit 1; usage errors exit 2 (argparse).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from .. import __version__
 from ..core.errors import StudioError
 from ..core.probe import PROBE_FLAG, run_probe
+from ..logs import configure_logging
 from . import bench, compare, eval, export, gui, infer, models
 
 COMMANDS = (gui, infer, models, export, bench, eval, compare)
+log = logging.getLogger("movenet_studio.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,9 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "With no command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"movenet-studio {__version__}")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log details to stderr too")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parser(subparsers)
+    for sub in subparsers.choices.values():  # --verbose also after the command
+        sub.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                         help="log details to stderr too")
     return parser
 
 
@@ -43,15 +50,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv or ["gui"])
     if args.command is None:
         args = parser.parse_args(["gui", *argv])
+    log_file = configure_logging(args.verbose)
+    log.info("movenet-studio %s: %s", __version__, " ".join(argv) or "gui")
     try:
         return int(args.run(args) or 0)
     except StudioError as exc:
+        log.error("%s", exc)
         print(f"movenet-studio: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
+        log.error("%s%s", where, exc.strerror or exc)
         print(f"movenet-studio: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("movenet-studio: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback in the log
+        log.exception("unexpected error")
+        where = f" (details in {log_file})" if log_file else ""
+        print(f"movenet-studio: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return 1

@@ -13,6 +13,7 @@ from ..core.heads_npz import HeadsNpzWriter
 from ..core.pipeline import STAGES, Pipeline
 from ..core.results_json import ResultsWriter
 from ..core.prefetch import PrefetchSource
+from ..core.resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.sources import open_source
 from .options import add_model_options, add_pipeline_options, config_from_args, positive_int
 
@@ -26,6 +27,8 @@ def add_parser(subparsers) -> None:
     add_model_options(parser)
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write poses of every frame to PATH")
+    parser.add_argument("--loop", action="store_true",
+                        help="start the video or folder again at its end (soak runs; stop with --max-frames or Ctrl-C)")
     parser.add_argument("--heads-npz", type=Path, metavar="PATH",
                         help="write every frame's prediction heads and the model's own output to PATH (.npz; see README)")
     add_pipeline_options(parser)
@@ -45,14 +48,23 @@ def run(args: argparse.Namespace) -> int:
             ResultsWriter(args.json, source=args.source, model=pipeline.model, backend=pipeline.backend) if args.json else None,
             HeadsNpzWriter(args.heads_npz) if args.heads_npz else None,
         ) if w is not None]
+        memory = ResourceMonitor()
         try:
-            for frame in source:
+            while True:
+                frame = source.read()
+                if frame is None:
+                    if not args.loop or source.is_live or count == 0:
+                        break
+                    source.seek(0)
+                    pipeline.reset()
+                    continue
                 result = pipeline.process(frame)
                 for key, value in result.timings_ms.items():
                     timings.setdefault(key, []).append(value)
                 for writer in writers:
                     writer.add(result)
                 count += 1
+                memory.frame_done(count)
                 if args.max_frames and count >= args.max_frames:
                     break
             for writer in writers:
@@ -60,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             pipeline.close()
     _print_summary(args.source, pipeline, count, timings)
+    if args.loop or count >= 2 * WARM_UP_FRAMES:
+        print(memory.summary())
     return 0
 
 
