@@ -1,0 +1,195 @@
+"""GUI entry point: :class:`GuiOptions` and :func:`run` (called by the CLI).
+
+Nothing happens at import time; :func:`run` creates the QApplication (unless one exists),
+configures pyqtgraph, builds the :class:`~.main_window.MainWindow` and runs the event loop.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from .main_window import APP_NAME, MainWindow
+from .player import Pace
+from .qt_compat import install_qt_workarounds
+from .settings import APPLICATION, ORGANIZATION, StudioSettings
+
+#: An exit-after run gives up when no result arrived for this long, in ms.
+EXIT_AFTER_TIMEOUT_MS = 120_000
+
+#: Exit codes of :func:`run`.
+EXIT_OK, EXIT_FAILED, EXIT_BAD_OPTIONS, EXIT_TIMEOUT = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class GuiOptions:
+    """How to start the GUI.
+
+    Attributes:
+        source: a video, image, folder or ``camera:N`` to open; default: the last source.
+        model: model key or .tflite/.onnx path; default: the saved model (Lightning float16).
+        backend: runtime (``tflite``, ``onnx``); default: the saved one (``tflite``).
+        threads: runtime CPU threads; default: the saved number (2).
+        exit_after_frames: quit after this many results were received (smoke tests,
+            screenshots); files loop so the count is always reached.
+        screenshot: with ``exit_after_frames``, grab the whole window to this PNG first.
+        settings_path: a QSettings ini file (tests); default: the platform's settings.
+        pace: ``realtime`` (files at their frame rate) or ``max`` (as fast as inference runs).
+    """
+
+    source: str | None = None
+    model: str | None = None
+    backend: str | None = None
+    threads: int | None = None
+    exit_after_frames: int | None = None
+    screenshot: Path | None = None
+    settings_path: Path | None = None
+    pace: str = Pace.REALTIME.value
+
+
+def configure_pyqtgraph() -> None:
+    """Global pyqtgraph options of the app (row-major images). Idempotent."""
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(imageAxisOrder="row-major")
+
+
+def apply_dark_theme(app: QApplication) -> None:
+    """Fusion style with a dark palette (matches pyqtgraph's dark plots)."""
+    app.setStyle("Fusion")
+    palette = QPalette()
+    base, window, text, mid = QColor(30, 32, 36), QColor(42, 45, 50), QColor(225, 228, 232), QColor(70, 74, 80)
+    highlight = QColor(42, 130, 218)
+    roles = {
+        QPalette.ColorRole.Window: window, QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base, QPalette.ColorRole.AlternateBase: window,
+        QPalette.ColorRole.ToolTipBase: window, QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.Text: text, QPalette.ColorRole.Button: window,
+        QPalette.ColorRole.ButtonText: text, QPalette.ColorRole.BrightText: QColor(255, 80, 80),
+        QPalette.ColorRole.Highlight: highlight, QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.Link: highlight, QPalette.ColorRole.Mid: mid,
+        QPalette.ColorRole.PlaceholderText: QColor(140, 145, 150),
+    }
+    for role, colour in roles.items():
+        palette.setColor(role, colour)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 124, 130))
+    app.setPalette(palette)
+
+
+class ExitAfterFrames(QObject):
+    """Quits the application after `frames` results, grabbing the window to `screenshot` first.
+
+    A source or model that fails to open, or no result for :data:`EXIT_AFTER_TIMEOUT_MS`,
+    also ends the run (with :data:`EXIT_FAILED` / :data:`EXIT_TIMEOUT`) so scripted runs never hang.
+    """
+
+    def __init__(self, window: MainWindow, frames: int, screenshot: Path | None,
+                 timeout_ms: int = EXIT_AFTER_TIMEOUT_MS):
+        super().__init__(window)
+        self._window = window
+        self._frames = max(1, int(frames))
+        self._screenshot = screenshot
+        self.count = 0
+        self.exit_code: int | None = None
+        self._watchdog = QTimer(self)
+        self._watchdog.setSingleShot(True)
+        self._watchdog.setInterval(timeout_ms)
+        self._watchdog.timeout.connect(self._timed_out)
+        window.engine.result_ready.connect(self._on_result)
+        window.player.open_failed.connect(self._on_failure)
+        window.engine.model_failed.connect(self._on_model_failure)
+        self._watchdog.start()
+
+    @Slot(object)
+    def _on_result(self, _result) -> None:
+        self.count += 1
+        self._watchdog.start()
+        if self.count >= self._frames and self.exit_code is None:
+            self._finish(EXIT_OK)
+
+    @Slot(str, str)
+    def _on_failure(self, message: str, _details: str) -> None:
+        print(f"{APP_NAME}: {message}", file=sys.stderr)
+        self._finish(EXIT_FAILED)
+
+    @Slot(str, str)
+    def _on_model_failure(self, message: str, details: str) -> None:
+        if self._window.engine.model is None:
+            self._on_failure(message, details)
+
+    @Slot()
+    def _timed_out(self) -> None:
+        print(f"{APP_NAME}: no result for {self._watchdog.interval() / 1000:.0f} s; giving up", file=sys.stderr)
+        self._finish(EXIT_TIMEOUT)
+
+    def _finish(self, code: int) -> None:
+        if self.exit_code is not None:
+            return
+        self.exit_code = code
+        self._watchdog.stop()
+        # Let every other slot connected to this result run (and paint) before grabbing.
+        QTimer.singleShot(0, self._grab_and_quit)
+
+    @Slot()
+    def _grab_and_quit(self) -> None:
+        if self._screenshot is not None:
+            self._window.flush_views()
+            path = Path(self._screenshot)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._window.grab().save(str(path), "PNG"):
+                print(f"{APP_NAME}: could not write screenshot {path}", file=sys.stderr)
+                self.exit_code = self.exit_code or EXIT_FAILED
+        self._window.close()
+        QApplication.instance().exit(self.exit_code)
+
+
+def run(options: GuiOptions) -> int:
+    """Run the GUI until its window closes; returns the process exit code.
+
+    Creates the QApplication when there is none (an existing one, e.g. in tests, is reused
+    and not re-themed), shows the main window and runs the event loop. Worker threads are
+    stopped before returning.
+    """
+    try:
+        pace = Pace(options.pace or Pace.REALTIME.value)
+    except ValueError:
+        print(f"{APP_NAME}: unknown pace '{options.pace}'; use realtime or max", file=sys.stderr)
+        return EXIT_BAD_OPTIONS
+    if options.exit_after_frames is not None and options.exit_after_frames < 1:
+        print(f"{APP_NAME}: exit_after_frames must be at least 1", file=sys.stderr)
+        return EXIT_BAD_OPTIONS
+
+    install_qt_workarounds()
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APPLICATION)
+        app.setApplicationDisplayName(APP_NAME)
+        apply_dark_theme(app)
+    configure_pyqtgraph()
+
+    exit_after = options.exit_after_frames
+    settings = StudioSettings(options.settings_path)
+    window = MainWindow(settings, model=options.model, backend=options.backend, threads=options.threads,
+                        pace=pace, loop=True if exit_after else None, persist_loop=not exit_after)
+    watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
+    window.show()
+    window.start(options.source)
+    code = EXIT_FAILED
+    try:
+        code = int(app.exec())
+        if watcher is not None and watcher.exit_code is not None:
+            code = watcher.exit_code
+    finally:
+        window.shutdown()
+        # Destroy the window now, while its Python parts are intact (not at interpreter exit).
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return code

@@ -1,0 +1,278 @@
+"""Latency panel: per-stage timings of the newest frame, rolling p50/p95, FPS, drops, and a plot.
+
+Stage names come from :attr:`FrameResult.timings_ms`, so stages added to the pipeline later
+(``heads``, ``smoothing`` ...) show up without changes here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHeaderView, QLabel, QSizePolicy,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from .engine import EngineResult
+
+#: Frames in the rolling window of the p50/p95 statistics and of the FPS estimate.
+STATS_WINDOW = 120
+#: Frames shown in the latency plot.
+PLOT_WINDOW = 300
+#: The panel's widgets are refreshed at most this often (statistics take every result).
+REFRESH_INTERVAL_MS = 100
+
+_PLOTTED = (("inference", (80, 200, 255)), ("total", (255, 170, 60)))
+
+
+class RingBuffer:
+    """A fixed-size float ring buffer (numpy), oldest value overwritten first.
+
+    Args:
+        capacity: number of values kept.
+    """
+
+    def __init__(self, capacity: int):
+        self._data = np.zeros(capacity, dtype=np.float64)
+        self._next = 0
+        self._size = 0
+
+    def append(self, value: float) -> None:
+        """Add a value, overwriting the oldest when full."""
+        self._data[self._next] = value
+        self._next = (self._next + 1) % len(self._data)
+        self._size = min(self._size + 1, len(self._data))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def values(self) -> np.ndarray:
+        """The kept values, oldest first (a new array)."""
+        if self._size < len(self._data):
+            return self._data[:self._size].copy()
+        return np.concatenate((self._data[self._next:], self._data[:self._next]))
+
+    def clear(self) -> None:
+        """Forget all values."""
+        self._next = self._size = 0
+
+
+class RollingStats:
+    """Per-key rolling windows of timings (ms) with last value and percentiles.
+
+    Keys keep their first-seen order, with ``total`` always listed last.
+
+    Args:
+        window: values kept per key.
+    """
+
+    def __init__(self, window: int = STATS_WINDOW):
+        self.window = window
+        self._buffers: dict[str, RingBuffer] = {}
+        self._last: dict[str, float] = {}
+
+    def add(self, timings: Mapping[str, float]) -> None:
+        """Record one frame's timings."""
+        for key, value in timings.items():
+            buf = self._buffers.get(key)
+            if buf is None:
+                buf = self._buffers[key] = RingBuffer(self.window)
+            buf.append(float(value))
+            self._last[key] = float(value)
+
+    def keys(self) -> list[str]:
+        """Keys seen so far (``total`` last)."""
+        keys = [k for k in self._buffers if k != "total"]
+        return keys + ["total"] if "total" in self._buffers else keys
+
+    def last(self, key: str) -> float:
+        """The newest value of `key` (nan when never seen)."""
+        return self._last.get(key, float("nan"))
+
+    def percentile(self, key: str, q: float) -> float:
+        """The q-th percentile (0..100) of `key` over the window (nan when empty)."""
+        buf = self._buffers.get(key)
+        return float(np.percentile(buf.values(), q)) if buf is not None and len(buf) else float("nan")
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._buffers.clear()
+        self._last.clear()
+
+
+def _ms(value: float) -> str:
+    return "–" if not np.isfinite(value) else f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+class LatencyPanel(QWidget):
+    """Shows how long each stage took for the newest frame and over a rolling window.
+
+    Feed it with :meth:`add_result` (connected to :attr:`Engine.result_ready`).
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.stats = RollingStats(STATS_WINDOW)
+        self._rate: deque[tuple[float, int]] = deque(maxlen=STATS_WINDOW)
+        self._plot_x = RingBuffer(PLOT_WINDOW)
+        self._plot_y = {key: RingBuffer(PLOT_WINDOW) for key, _ in _PLOTTED}
+        self._rows: dict[str, int] = {}
+        self._results = 0
+        self._newest: EngineResult | None = None
+        self._refreshed_at = 0.0
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.fps = float("nan")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        big = QFont()
+        big.setPointSizeF(big.pointSizeF() * 1.35)
+        big.setBold(True)
+        summary = QFormLayout()
+        summary.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.fps_label = QLabel("–")
+        self.fps_label.setFont(big)
+        self.latency_label = QLabel("–")
+        self.frames_label = QLabel("–")
+        self.dropped_label = QLabel("0")
+        self.model_label = QLabel("–")
+        self.model_label.setWordWrap(True)
+        summary.addRow("Processed FPS", self.fps_label)
+        summary.addRow("Submit → result", self.latency_label)
+        summary.addRow("Frames", self.frames_label)
+        summary.addRow("Dropped", self.dropped_label)
+        summary.addRow("Model", self.model_label)
+        layout.addLayout(summary)
+
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Stage (ms)", "Last", "p50", "p95"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        layout.addWidget(self.table)
+        self.window_label = QLabel(f"p50 / p95 over the last {STATS_WINDOW} frames")
+        self.window_label.setStyleSheet("color: gray;")
+        layout.addWidget(self.window_label)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(180)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setLabel("left", "ms")
+        self.plot.setLabel("bottom", "frame")
+        self.plot.addLegend(offset=(6, 6))
+        self.curves = {key: self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5)) for key, colour in _PLOTTED}
+        layout.addWidget(self.plot, 1)
+
+    @property
+    def results(self) -> int:
+        """Results shown since the last reset."""
+        return self._results
+
+    def stage_rows(self) -> dict[str, tuple[str, str, str]]:
+        """The table as {stage: (last, p50, p95)} texts (for tests and tools)."""
+        return {key: tuple(self.table.item(row, col).text() for col in (1, 2, 3))
+                for key, row in self._rows.items()}
+
+    @Slot(object)
+    def add_result(self, result: EngineResult) -> None:
+        """Account for one result; the widgets refresh at most every :data:`REFRESH_INTERVAL_MS`."""
+        timings = result.result.timings_ms
+        self.stats.add(timings)
+        self._results += 1
+        self._rate.append((result.finished_at, result.processed))
+        self._plot_x.append(result.processed)
+        for key, buf in self._plot_y.items():
+            buf.append(float(timings.get(key, np.nan)))
+        self._newest = result
+        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
+        if elapsed_ms >= REFRESH_INTERVAL_MS:
+            self.refresh()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+
+    @Slot()
+    def refresh(self) -> None:
+        """Show the newest statistics now."""
+        self._refresh_timer.stop()
+        self._refreshed_at = time.perf_counter()
+        result = self._newest
+        if result is None:
+            return
+        if len(self._rate) >= 2:
+            (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
+            self.fps = (n1 - n0) / (t1 - t0) if t1 > t0 else float("nan")
+        self.fps_label.setText("–" if not np.isfinite(self.fps) else f"{self.fps:.1f}")
+        self.latency_label.setText(f"{result.latency_ms:.1f} ms")
+        self.frames_label.setText(f"{result.processed} processed (frame #{result.result.index})")
+        self.dropped_label.setText(f"{result.dropped} (+{result.stale} stale)" if result.stale else str(result.dropped))
+        model = result.model
+        self.model_label.setText(f"{model.spec.label}\n{model.device}" if model.device else model.spec.label)
+        self._update_table()
+        x = self._plot_x.values()
+        for key, curve in self.curves.items():
+            curve.setData(x, self._plot_y[key].values())
+
+    def _update_table(self) -> None:
+        for key in self.stats.keys():
+            row = self._rows.get(key)
+            if row is None:
+                row = self._insert_row(key)
+            values = (self.stats.last(key), self.stats.percentile(key, 50), self.stats.percentile(key, 95))
+            for col, value in enumerate(values, start=1):
+                self.table.item(row, col).setText(_ms(value))
+
+    def _insert_row(self, key: str) -> int:
+        # Keep "total" as the last row: new stages go above it.
+        row = self._rows["total"] if "total" in self._rows else self.table.rowCount()
+        self.table.insertRow(row)
+        for other, r in list(self._rows.items()):
+            if r >= row:
+                self._rows[other] = r + 1
+        self._rows[key] = row
+        name = QTableWidgetItem(key)
+        if key == "total":
+            font = name.font()
+            font.setBold(True)
+            name.setFont(font)
+        self.table.setItem(row, 0, name)
+        for col in (1, 2, 3):
+            item = QTableWidgetItem("–")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, col, item)
+        self._fit_table_height()
+        return row
+
+    def _fit_table_height(self) -> None:
+        height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+        height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setFixedHeight(height)
+
+    @Slot()
+    def reset(self) -> None:
+        """Clear the statistics and the plot (on a new source)."""
+        self.stats.clear()
+        self._rate.clear()
+        self._plot_x.clear()
+        for buf in self._plot_y.values():
+            buf.clear()
+        for curve in self.curves.values():
+            curve.setData([], [])
+        self._newest = None
+        self._refresh_timer.stop()
+        self.fps = float("nan")
+        self.fps_label.setText("–")

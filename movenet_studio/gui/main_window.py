@@ -1,0 +1,336 @@
+"""The main window: builds the widgets and controllers and wires their signals. No behaviour of
+its own beyond routing (which path is a model, which a source) and persisting settings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+
+from .. import __version__
+from ..core.pipeline import PipelineConfig
+from .controls import MODEL_EXTENSIONS, ControlPanel
+from .engine import Engine, EngineResult, EngineState, ModelInfo
+from .latency_panel import LatencyPanel
+from .messages import ErrorReporter
+from .qt_compat import install_qt_workarounds
+from .player import Pace, SourceInfo, SourcePlayer
+from .settings import StudioSettings
+from .video_view import VideoView
+
+APP_NAME = "MoveNet Studio"
+DEFAULT_SIZE = (1400, 900)
+
+
+def is_model_path(path: str | Path) -> bool:
+    """True when `path` names a model file (.tflite / .onnx) rather than a source."""
+    return Path(str(path)).suffix.lower() in MODEL_EXTENSIONS
+
+
+class MainWindow(QMainWindow):
+    """MoveNet Studio's window: video in the centre, controls left, latency right.
+
+    Args:
+        settings: typed settings (read at start, written at close).
+        model: model key or file to load instead of the saved one.
+        backend: runtime (``tflite``, ``onnx``) instead of the saved one.
+        threads: runtime threads instead of the saved number.
+        pace: :class:`~.player.Pace` of file playback.
+        loop: loop files (default: the saved setting).
+        persist_loop: write the loop state back to settings at close.
+
+    Call :meth:`start` after constructing it to launch the worker threads; closing the
+    window (or :meth:`shutdown`) stops them.
+    """
+
+    def __init__(self, settings: StudioSettings, *, model: str | None = None, backend: str | None = None,
+                 threads: int | None = None, pace: Pace | str = Pace.REALTIME, loop: bool | None = None,
+                 persist_loop: bool = True, parent: QWidget | None = None):
+        install_qt_workarounds()
+        super().__init__(parent)
+        self.settings = settings
+        self._persist_loop = persist_loop
+        self._source: SourceInfo | None = None
+        self._model: ModelInfo | None = None
+        self._shut_down = False
+        threshold = settings.threshold
+        threads = threads if threads is not None and threads > 0 else settings.threads
+        loop = settings.loop if loop is None else loop
+        config = PipelineConfig(model=model or settings.model, backend=backend or settings.backend, threads=threads)
+
+        self.engine = Engine(config, self)
+        self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
+        self.video_view = VideoView(threshold)
+        self.controls = ControlPanel(threads, threshold)
+        self.controls.source.set_loop(loop)
+        self.controls.source.camera_spin.setValue(settings.camera_index)
+        self.controls.model.select(config.model)
+        self.latency_panel = LatencyPanel()
+        self.reporter = ErrorReporter(self.statusBar(), self)
+        self.state_label = QLabel()
+        self.statusBar().addPermanentWidget(self.state_label)
+
+        self.setCentralWidget(self.video_view)
+        self.controls_dock = self._dock("Controls", "controlsDock", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.latency_dock = self._dock("Latency", "latencyDock", self.latency_panel,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setAcceptDrops(True)
+        self._make_actions()
+        self._connect()
+        self._update_title()
+        self._show_state(self.engine.state.value)
+        self.resize(*DEFAULT_SIZE)
+        self.resizeDocks([self.controls_dock, self.latency_dock], [300, 380], Qt.Orientation.Horizontal)
+        if settings.geometry is not None:
+            self.restoreGeometry(settings.geometry)
+        if settings.window_state is not None:
+            self.restoreState(settings.window_state)
+
+    # ------------------------------------------------------------------ construction
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(widget)
+        dock.setWidget(scroll)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = (), tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        source = self.controls.source
+        self.open_action = self._action("&Open…", source.choose_file, (QKeySequence.StandardKey.Open,),
+                                        "Open a video, image or model file")
+        self.open_folder_action = self._action("Open &folder…", source.choose_folder, ("Ctrl+Shift+O",))
+        self.open_model_action = self._action("Open &model file…", self.controls.model.choose_file, ("Ctrl+M",))
+        self.quit_action = self._action("&Quit", self.close, ("Ctrl+Q",))
+        self.play_action = self._action("&Play / Pause", self.player.toggle, ("Space",))
+        self.step_action = self._action("&Step", self.player.step, ("Right", "."))
+        self.loop_action = self._action("&Loop", source.loop_check.toggle, ("L",))
+        self.fit_action = self._action("&Fit frame", self.video_view.reset_zoom, ("Ctrl+0",))
+        self.about_action = self._action("&About", self._about)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (self.open_action, self.open_folder_action, self.open_model_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        playback = menu.addMenu("&Playback")
+        for action in (self.play_action, self.step_action, self.loop_action):
+            playback.addAction(action)
+        view = menu.addMenu("&View")
+        view.addAction(self.fit_action)
+        view.addSeparator()
+        view.addAction(self.controls_dock.toggleViewAction())
+        view.addAction(self.latency_dock.toggleViewAction())
+        menu.addMenu("&Help").addAction(self.about_action)
+
+    def _connect(self) -> None:
+        engine, player, source = self.engine, self.player, self.controls.source
+        engine.result_ready.connect(self.video_view.show_result)
+        engine.result_ready.connect(self.latency_panel.add_result)
+        engine.result_ready.connect(self.controls.keypoints.add_result)
+        engine.result_ready.connect(self._on_result)
+        engine.model_changed.connect(self.controls.model.show_model)
+        engine.model_changed.connect(self._on_model_changed)
+        engine.model_failed.connect(self._on_model_failed)
+        engine.error.connect(self.reporter.warn)
+        engine.state_changed.connect(self._show_state)
+
+        player.opened.connect(source.set_source)
+        player.opened.connect(self._on_source_opened)
+        player.open_failed.connect(self.reporter.serious)
+        player.read_failed.connect(self.reporter.serious)
+        player.playing_changed.connect(source.set_playing)
+        player.finished.connect(self._on_finished)
+
+        source.source_requested.connect(self.open_path)
+        source.play_toggled.connect(player.toggle)
+        source.step_requested.connect(player.step)
+        source.seek_requested.connect(player.seek)
+        source.loop_toggled.connect(player.set_loop)
+        self.controls.model.model_requested.connect(self.open_model)
+        self.controls.model.threads_changed.connect(engine.request_threads)
+        self.controls.display.threshold_changed.connect(self.video_view.set_threshold)
+        self.controls.display.input_region_toggled.connect(self.video_view.set_input_region_visible)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, source: str | None = None) -> None:
+        """Start the worker threads and open `source` (default: the last source, if it still exists)."""
+        self.engine.start()
+        self.player.start()
+        if source is None:
+            last = self.settings.last_source
+            # Files and folders are reopened; a camera is never switched on unasked.
+            if last and not last.lower().startswith("camera:") and Path(last).exists():
+                source = last
+        if source:
+            self.open_source(source)
+
+    def flush_views(self) -> None:
+        """Bring the throttled panels up to date with the newest result (before a screenshot)."""
+        self.latency_panel.refresh()
+        self.controls.keypoints.refresh()
+
+    def shutdown(self) -> bool:
+        """Stop the reader and worker threads (join with timeout) and save settings.
+
+        Returns True when both threads have ended. Safe to call more than once.
+        """
+        if self._shut_down:
+            return not (self.player.is_alive or self.engine.is_alive)
+        self._shut_down = True
+        self.player_stopped = self.player.stop()
+        self.engine_stopped = self.engine.stop()
+        self._save_settings()
+        return self.player_stopped and self.engine_stopped
+
+    def _save_settings(self) -> None:
+        try:
+            s = self.settings
+            s.geometry = self.saveGeometry()
+            s.window_state = self.saveState()
+            s.threshold = self.controls.display.threshold
+            s.camera_index = self.controls.source.camera_spin.value()
+            if self._persist_loop:
+                s.loop = self.player.loop
+            if self._model is not None:
+                spec = self._model.spec
+                s.model = spec.key if spec.bundled else str(spec.path)
+                s.threads = self._model.config.threads
+                s.backend = self._model.config.backend
+            s.sync()
+        except Exception as exc:  # settings must never prevent closing
+            self.reporter.warn(f"could not save settings: {exc}")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        """Stop the threads before the window goes away."""
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ requests
+    @Slot(str)
+    def open_path(self, path: str) -> None:
+        """Open `path` as a model when it is a .tflite/.onnx file, else as a source."""
+        if is_model_path(path):
+            self.open_model(path)
+        else:
+            self.open_source(path)
+
+    @Slot(str)
+    def open_source(self, spec: str) -> None:
+        """Open a video, image, folder or ``camera:N`` (answer arrives asynchronously)."""
+        self.reporter.info(f"Opening {spec}…")
+        self.player.open(spec)
+
+    @Slot(str)
+    def open_model(self, name: str) -> None:
+        """Switch to model `name` (catalog key or file path) live; on failure the old one stays."""
+        base = self._model.config if self._model is not None else PipelineConfig(
+            backend=self.settings.backend, threads=self.controls.model.threads_spin.value())
+        self.reporter.info(f"Loading model {name}…")
+        self.engine.request_model(replace(base, model=str(name)))
+
+    def handle_paths(self, paths: list[str]) -> None:
+        """Open dropped paths: model files switch the model, the first other path becomes the source."""
+        sources = []
+        for path in paths:
+            if is_model_path(path):
+                self.open_model(path)
+            else:
+                sources.append(path)
+        if sources:
+            self.open_source(sources[0])
+            if len(sources) > 1:
+                self.reporter.info(f"Opened {Path(sources[0]).name}; {len(sources) - 1} more dropped path(s) ignored")
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
+        """Accept local files and folders."""
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt name)
+        """Open dropped files: video/image/folder as the source, .tflite/.onnx as the model."""
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.handle_paths(paths)
+        else:
+            event.ignore()
+
+    # ------------------------------------------------------------------ signal handlers
+    @Slot(object)
+    def _on_result(self, result: EngineResult) -> None:
+        self.controls.source.set_position(result.result.index)
+
+    @Slot(object)
+    def _on_source_opened(self, info: SourceInfo) -> None:
+        self._source = info
+        self.latency_panel.reset()
+        self.settings.last_source = info.spec
+        if info.kind == "camera":
+            self.settings.camera_index = int(info.spec.split(":", 1)[1])
+        details = [info.kind]
+        if info.frame_count:
+            details.append(f"{info.frame_count} frames")
+        if info.fps:
+            details.append(f"{info.fps:.3g} fps")
+        self.reporter.info(f"Opened {info.name} ({', '.join(details)})")
+        self._update_title()
+
+    @Slot()
+    def _on_finished(self) -> None:
+        name = self._source.name if self._source else "source"
+        self.reporter.info(f"End of {name} (Space plays it again, L loops)")
+
+    @Slot(object)
+    def _on_model_changed(self, info: ModelInfo) -> None:
+        self._model = info
+        self.reporter.info(f"Model: {info.spec.label} on {info.device} (loaded in {info.load_ms:.0f} ms)")
+        self._update_title()
+
+    @Slot(str, str)
+    def _on_model_failed(self, message: str, details: str) -> None:
+        self.controls.model.revert()
+        if self._model is None:
+            self.controls.model.info_label.setText("No model loaded: pick one above.")
+        self.reporter.serious(message, details)
+
+    @Slot(str)
+    def _show_state(self, state: str) -> None:
+        colour = {EngineState.RUNNING.value: "#4caf50", EngineState.FAULTED.value: "#e53935"}.get(state, "#9e9e9e")
+        self.state_label.setText(f"<span style='color:{colour}'>●</span> engine {state}")
+
+    def _update_title(self) -> None:
+        parts = [APP_NAME]
+        if self._source is not None:
+            parts.append(self._source.name)
+        if self._model is not None:
+            parts.append(self._model.spec.label)
+        self.setWindowTitle(" — ".join(parts))
+
+    @Slot()
+    def _about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}",
+                          f"<b>{APP_NAME}</b> {__version__}<br>A visual inspector for Google's MoveNet pose models.")

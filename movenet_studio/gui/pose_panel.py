@@ -1,0 +1,100 @@
+"""Keypoint table: name, score and position of each keypoint of the newest pose."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ..core.keypoints import KEYPOINT_NAMES
+from .engine import EngineResult
+from .overlays import DEFAULT_THRESHOLD
+
+#: The table is refreshed at most this often.
+REFRESH_INTERVAL_MS = 100
+
+_DIM_BRUSH = QBrush(QColor(128, 128, 128))
+
+
+class PosePanel(QGroupBox):
+    """Shows the keypoints of the best pose of the newest result; rows below the score
+    threshold are dimmed (they are hidden in the overlay)."""
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, parent: QWidget | None = None):
+        super().__init__("Keypoints", parent)
+        self._threshold = threshold
+        self._newest: EngineResult | None = None
+        self._refreshed_at = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh)
+        self.summary = QLabel("No pose")
+        self.table = QTableWidget(len(KEYPOINT_NAMES), 4)
+        self.table.setHorizontalHeaderLabels(["Keypoint", "Score", "x", "y"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for row, name in enumerate(KEYPOINT_NAMES):
+            self.table.setItem(row, 0, QTableWidgetItem(name.replace("_", " ")))
+            for col in (1, 2, 3):
+                item = QTableWidgetItem("–")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        height = self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
+        height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setFixedHeight(height)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+
+    @Slot(object)
+    def add_result(self, result: EngineResult) -> None:
+        """Take the newest result (the table refreshes at most every 100 ms)."""
+        self._newest = result
+        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
+        if elapsed_ms >= REFRESH_INTERVAL_MS:
+            self.refresh()
+        elif not self._timer.isActive():
+            self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+
+    @Slot(float)
+    def set_threshold(self, threshold: float) -> None:
+        """Dim keypoints scoring below `threshold`."""
+        self._threshold = threshold
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Show the newest result now."""
+        self._timer.stop()
+        self._refreshed_at = time.perf_counter()
+        result = self._newest
+        poses = result.result.poses if result is not None else ()
+        if not poses:
+            self.summary.setText("No pose" if result is None else f"No pose in frame #{result.result.index}")
+            for row in range(self.table.rowCount()):
+                for col in (1, 2, 3):
+                    self.table.item(row, col).setText("–")
+            return
+        best = max(poses, key=lambda p: p.score)
+        shown = sum(1 for s in best.scores if s >= self._threshold)
+        track = f", track {best.track_id}" if best.track_id is not None else ""
+        many = f"best of {len(poses)} poses, " if len(poses) > 1 else ""
+        self.summary.setText(f"{many}score {best.score:.2f}{track}; {shown}/17 ≥ {self._threshold:.2f}")
+        for row, (x, y, score) in enumerate(best.keypoints):
+            dim = score < self._threshold
+            foreground = _DIM_BRUSH if dim else None  # None: the palette's text colour
+            for col, text in ((1, f"{score:.2f}"), (2, f"{x:.1f}"), (3, f"{y:.1f}")):
+                item = self.table.item(row, col)
+                item.setText(text)
+                item.setData(Qt.ItemDataRole.ForegroundRole, foreground)
+            self.table.item(row, 0).setData(Qt.ItemDataRole.ForegroundRole, foreground)

@@ -1,0 +1,185 @@
+"""Typed, forgiving settings over QSettings.
+
+Every value has a type and a default; a missing, unreadable, wrong-typed or out-of-range
+value reads as the default, never as an exception. Tests point the settings at an ini file
+in a temporary folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from .overlays import DEFAULT_THRESHOLD
+
+ORGANIZATION = "MoveNetStudio"
+APPLICATION = "MoveNet Studio"
+
+DEFAULT_MODEL = "lightning-float16"
+DEFAULT_BACKEND = "tflite"
+DEFAULT_THREADS = 2
+MAX_THREADS = 64
+
+
+def _to_bool(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+    return None
+
+
+def _to_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value) if isinstance(value, str) else value
+        if isinstance(number, float) and not number.is_integer():
+            return None
+        return int(number)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _to_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number == number else None  # no NaN
+
+
+class StudioSettings:
+    """The persisted preferences of the GUI.
+
+    Args:
+        path: an ini file to use (tests, portable installs); default: the platform's
+            QSettings location for MoveNet Studio.
+    """
+
+    def __init__(self, path: Path | str | None = None):
+        if path is not None:
+            self.path: Path | None = Path(path)
+            self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
+        else:
+            self.path = None
+            self._qs = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+    @property
+    def qsettings(self) -> QSettings:
+        """The underlying QSettings."""
+        return self._qs
+
+    def _value(self, key: str) -> object:
+        try:
+            return self._qs.value(key)
+        except Exception:  # a value PySide cannot convert
+            return None
+
+    # ------------------------------------------------------------------ window
+    @property
+    def geometry(self) -> QByteArray | None:
+        """Saved main-window geometry (QMainWindow.saveGeometry), or None."""
+        value = self._value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self._qs.setValue("window/geometry", value)
+
+    @property
+    def window_state(self) -> QByteArray | None:
+        """Saved dock/toolbar state (QMainWindow.saveState), or None."""
+        value = self._value("window/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @window_state.setter
+    def window_state(self, value: QByteArray) -> None:
+        self._qs.setValue("window/state", value)
+
+    # ------------------------------------------------------------------ session
+    @property
+    def last_source(self) -> str | None:
+        """The last opened source (a path or ``camera:N``), or None."""
+        value = self._value("session/last_source")
+        return value if isinstance(value, str) and value.strip() else None
+
+    @last_source.setter
+    def last_source(self, value: str | None) -> None:
+        if value:
+            self._qs.setValue("session/last_source", str(value))
+        else:
+            self._qs.remove("session/last_source")
+
+    @property
+    def camera_index(self) -> int:
+        """The camera index last used (0..99), default 0."""
+        value = _to_int(self._value("session/camera_index"))
+        return value if value is not None and 0 <= value <= 99 else 0
+
+    @camera_index.setter
+    def camera_index(self, value: int) -> None:
+        self._qs.setValue("session/camera_index", int(value))
+
+    @property
+    def model(self) -> str:
+        """The model (catalog key or file path), default ``lightning-float16``."""
+        value = self._value("model/name")
+        return value if isinstance(value, str) and value.strip() else DEFAULT_MODEL
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self._qs.setValue("model/name", str(value))
+
+    @property
+    def backend(self) -> str:
+        """The runtime name, default ``tflite``."""
+        value = self._value("model/backend")
+        return value if isinstance(value, str) and value.strip() else DEFAULT_BACKEND
+
+    @backend.setter
+    def backend(self, value: str) -> None:
+        self._qs.setValue("model/backend", str(value))
+
+    @property
+    def threads(self) -> int:
+        """Runtime CPU threads (1..64), default 2."""
+        value = _to_int(self._value("model/threads"))
+        return value if value is not None and 1 <= value <= MAX_THREADS else DEFAULT_THREADS
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        self._qs.setValue("model/threads", int(value))
+
+    @property
+    def threshold(self) -> float:
+        """Keypoint score threshold (0..1), default 0.3."""
+        value = _to_float(self._value("display/threshold"))
+        return value if value is not None and 0.0 <= value <= 1.0 else DEFAULT_THRESHOLD
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self._qs.setValue("display/threshold", float(value))
+
+    @property
+    def loop(self) -> bool:
+        """Restart files at their end, default False."""
+        value = _to_bool(self._value("playback/loop"))
+        return False if value is None else value
+
+    @loop.setter
+    def loop(self, value: bool) -> None:
+        self._qs.setValue("playback/loop", bool(value))
+
+    def sync(self) -> None:
+        """Write pending changes to storage."""
+        self._qs.sync()

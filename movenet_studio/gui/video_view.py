@@ -1,0 +1,111 @@
+"""The central video view: the newest frame in a pyqtgraph ImageItem with the pose overlay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+
+from .engine import EngineResult
+from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
+
+#: Shown while no source is open.
+EMPTY_HINT = "Open a video, image or folder (Ctrl+O), drop one here, or pick a camera"
+
+
+class VideoView(QWidget):
+    """Shows frames and poses in image coordinates (aspect locked, y down).
+
+    The view keeps one ImageItem and one :class:`SkeletonOverlay` for its whole life and
+    updates them in place; :meth:`show_result` renders the newest result on arrival.
+    While nothing has been shown, a hint label replaces the image.
+
+    Args:
+        threshold: initial keypoint score threshold.
+        parent: Qt parent.
+    """
+
+    def __init__(self, threshold: float = DEFAULT_THRESHOLD, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._stack = QStackedLayout(self)
+        self.hint = QLabel(EMPTY_HINT)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("emptyHint")
+        self.hint.setStyleSheet("QLabel#emptyHint { color: #9aa4b1; font-size: 16pt; background: #101214; }")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#101214")
+        self.graphics.setAcceptDrops(False)  # drops go to the main window
+        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.view_box: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view_box.setDefaultPadding(0.0)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view_box.addItem(self.image_item)
+        self.overlay = SkeletonOverlay(self.view_box, threshold)
+        self._stack.addWidget(self.hint)
+        self._stack.addWidget(self.graphics)
+        self._frame_shape: tuple[int, ...] | None = None
+        self._last: EngineResult | None = None
+        self._shown = 0
+
+    @property
+    def last_result(self) -> EngineResult | None:
+        """The result on screen, or None."""
+        return self._last
+
+    @property
+    def frames_shown(self) -> int:
+        """Results rendered so far."""
+        return self._shown
+
+    @Slot(object)
+    def show_result(self, result: EngineResult) -> None:
+        """Render `result`: its frame and its poses."""
+        frame = result.result.frame
+        self._show_frame(frame)
+        self.overlay.set_poses(result.result.poses)
+        self.overlay.set_input_rect(result.result.mapping.frame_rect())
+        self._last = result
+        self._shown += 1
+
+    def _show_frame(self, frame: np.ndarray) -> None:
+        self.image_item.setImage(frame, autoLevels=False)
+        if frame.shape != self._frame_shape:
+            self._frame_shape = frame.shape
+            h, w = frame.shape[:2]
+            self.image_item.setRect(0, 0, w, h)
+            self.view_box.setLimits(xMin=-w, xMax=2 * w, yMin=-h, yMax=2 * h)
+            self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
+        if self._stack.currentWidget() is not self.graphics:
+            self._stack.setCurrentWidget(self.graphics)
+
+    @Slot(float)
+    def set_threshold(self, threshold: float) -> None:
+        """Hide keypoints scoring below `threshold` (re-draws the result on screen)."""
+        self.overlay.set_threshold(threshold)
+
+    @Slot(bool)
+    def set_input_region_visible(self, visible: bool) -> None:
+        """Show or hide the outline of the region the model saw."""
+        self.overlay.set_input_visible(visible)
+
+    @Slot()
+    def reset_zoom(self) -> None:
+        """Fit the whole frame in the view."""
+        if self._frame_shape is not None:
+            h, w = self._frame_shape[:2]
+            self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
+
+    @Slot()
+    def clear(self, hint: str = EMPTY_HINT) -> None:
+        """Show the hint instead of an image."""
+        self.overlay.clear()
+        self._last = None
+        self.hint.setText(hint)
+        self._stack.setCurrentWidget(self.hint)
+
+    @property
+    def showing_hint(self) -> bool:
+        """True while the hint (no image) is shown."""
+        return self._stack.currentWidget() is self.hint

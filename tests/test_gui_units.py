@@ -1,0 +1,99 @@
+"""Small GUI pieces: settings fallbacks, overlay geometry, rolling statistics, binding fix."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from movenet_studio.core.keypoints import EDGE_COLOURS, SKELETON_EDGES, Pose
+from movenet_studio.gui.latency_panel import RingBuffer, RollingStats
+from movenet_studio.gui.overlays import EDGE_GROUP_COLOURS, skeleton_geometry
+from movenet_studio.gui.qt_compat import install_qt_workarounds
+from movenet_studio.gui.settings import DEFAULT_MODEL, StudioSettings
+
+
+def test_settings_round_trip(tmp_path):
+    path = tmp_path / "s.ini"
+    s = StudioSettings(path)
+    s.model, s.threads, s.threshold, s.loop, s.last_source = "thunder-int8", 4, 0.55, True, "/a/b.mp4"
+    s.sync()
+    again = StudioSettings(path)
+    assert (again.model, again.threads, again.threshold, again.loop, again.last_source) == \
+        ("thunder-int8", 4, pytest.approx(0.55), True, "/a/b.mp4")
+
+
+def test_settings_bad_values_fall_back_to_defaults(tmp_path):
+    path = tmp_path / "bad.ini"
+    path.write_text("[model]\nthreads=lots\nname=\n[display]\nthreshold=7.5\n[playback]\nloop=maybe\n"
+                    "[window]\ngeometry=not bytes\nstate=@ByteArray()\n[session]\ncamera_index=-3\n"
+                    "last_source=\n")
+    s = StudioSettings(path)
+    assert s.threads == 2 and s.model == DEFAULT_MODEL and s.threshold == pytest.approx(0.3)
+    assert s.loop is False and s.geometry is None and s.window_state is None
+    assert s.camera_index == 0 and s.last_source is None
+
+
+def test_settings_unreadable_file_is_ignored(tmp_path):
+    path = tmp_path / "binary.ini"
+    path.write_bytes(bytes(range(256)) * 8)
+    s = StudioSettings(path)
+    assert s.threads == 2 and s.model == DEFAULT_MODEL
+
+
+def _pose(scores) -> Pose:
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, 0] = np.arange(17) * 10
+    kp[:, 1] = np.arange(17) * 5
+    kp[:, 2] = scores
+    return Pose(kp, float(np.mean(scores)))
+
+
+def test_geometry_hides_low_scores_and_their_edges():
+    scores = np.full(17, 0.9, np.float32)
+    scores[9] = 0.1  # left wrist: edge 7-9 goes
+    geometry = skeleton_geometry([_pose(scores)], 0.3)
+    assert len(geometry.points) == 16 and not (geometry.points == [90, 45]).all(axis=1).any()
+    assert sum(len(e) // 2 for e in geometry.edges) == len(SKELETON_EDGES) - 1
+    # Each colour group holds exactly its edges.
+    for group, colour in enumerate(EDGE_GROUP_COLOURS):
+        expected = [(a, b) for (a, b), c in zip(SKELETON_EDGES, EDGE_COLOURS) if c == colour and 9 not in (a, b)]
+        assert len(geometry.edges[group]) == 2 * len(expected)
+    assert len(skeleton_geometry([_pose(scores)], 1.01).points) == 0
+    both = skeleton_geometry([_pose(scores), _pose(np.ones(17))], 0.0)
+    assert len(both.points) == 34 and len(both.boxes) == 0
+
+
+def test_geometry_draws_multipose_boxes():
+    pose = _pose(np.ones(17))
+    boxed = Pose(pose.keypoints, 1.0, box=np.array([1, 2, 30, 40], np.float32))
+    geometry = skeleton_geometry([boxed], 0.3)
+    assert geometry.boxes.shape == (8, 2)
+    assert geometry.boxes[:, 0].min() == 1 and geometry.boxes[:, 1].max() == 40
+
+
+def test_ring_buffer_and_rolling_stats():
+    ring = RingBuffer(3)
+    for v in (1, 2, 3, 4):
+        ring.append(v)
+    assert ring.values().tolist() == [2, 3, 4]
+    stats = RollingStats(window=100)
+    for i in range(200):
+        stats.add({"total": float(i), "inference": 1.0, "heads": 2.0})
+    assert stats.keys() == ["inference", "heads", "total"]
+    assert stats.last("total") == 199
+    assert stats.percentile("total", 50) == pytest.approx(149.5)
+    assert np.isnan(stats.percentile("nope", 50))
+
+
+def test_binding_reference_fix_keeps_none_and_true_alive(qtbot):
+    """PySide6 6.12.0 on Python 3.11 steals a reference to None per void call (see qt_compat)."""
+    from PySide6.QtWidgets import QLabel
+
+    install_qt_workarounds()
+    label = QLabel()
+    qtbot.addWidget(label)
+    for _ in range(20_000):  # several times None's natural reference count
+        label.setText("x")
+    assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 1000
