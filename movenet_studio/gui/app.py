@@ -36,7 +36,8 @@ class GuiOptions:
         backend: runtime (``tflite``, ``onnx``); default: the saved one (``tflite``).
         threads: runtime CPU threads; default: the saved number (2).
         exit_after_frames: quit after this many results were received (smoke tests,
-            screenshots); files loop so the count is always reached.
+            screenshots); files loop so the count is always reached, and the window uses
+            its default 1400x900 layout instead of the saved one.
         screenshot: with ``exit_after_frames``, grab the whole window to this PNG first.
         settings_path: a QSettings ini file (tests); default: the platform's settings.
         pace: ``realtime`` (files at their frame rate) or ``max`` (as fast as inference runs).
@@ -178,7 +179,8 @@ def run(options: GuiOptions) -> int:
     exit_after = options.exit_after_frames
     settings = StudioSettings(options.settings_path)
     window = MainWindow(settings, model=options.model, backend=options.backend, threads=options.threads,
-                        pace=pace, loop=True if exit_after else None, persist_loop=not exit_after)
+                        pace=pace, loop=True if exit_after else None, persist_loop=not exit_after,
+                        restore_layout=not exit_after)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     window.show()
     window.start(options.source)

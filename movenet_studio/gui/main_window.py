@@ -41,6 +41,8 @@ class MainWindow(QMainWindow):
         pace: :class:`~.player.Pace` of file playback.
         loop: loop files (default: the saved setting).
         persist_loop: write the loop state back to settings at close.
+        restore_layout: restore the saved window geometry and dock layout (off for
+            screenshots, which want the default 1400x900 layout).
 
     Call :meth:`start` after constructing it to launch the worker threads; closing the
     window (or :meth:`shutdown`) stops them.
@@ -48,7 +50,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: StudioSettings, *, model: str | None = None, backend: str | None = None,
                  threads: int | None = None, pace: Pace | str = Pace.REALTIME, loop: bool | None = None,
-                 persist_loop: bool = True, parent: QWidget | None = None):
+                 persist_loop: bool = True, restore_layout: bool = True, parent: QWidget | None = None):
         install_qt_workarounds()
         super().__init__(parent)
         self.settings = settings
@@ -84,9 +86,9 @@ class MainWindow(QMainWindow):
         self._show_state(self.engine.state.value)
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.controls_dock, self.latency_dock], [300, 380], Qt.Orientation.Horizontal)
-        if settings.geometry is not None:
+        if restore_layout and settings.geometry is not None:
             self.restoreGeometry(settings.geometry)
-        if settings.window_state is not None:
+        if restore_layout and settings.window_state is not None:
             self.restoreState(settings.window_state)
 
     # ------------------------------------------------------------------ construction
