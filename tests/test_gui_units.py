@@ -10,7 +10,6 @@ import pytest
 from movenet_studio.core.keypoints import EDGE_COLOURS, SKELETON_EDGES, Pose
 from movenet_studio.gui.latency_panel import RingBuffer, RollingStats
 from movenet_studio.gui.overlays import EDGE_GROUP_COLOURS, skeleton_geometry
-from movenet_studio.gui.qt_compat import install_qt_workarounds
 from movenet_studio.gui.settings import DEFAULT_MODEL, StudioSettings
 
 
@@ -87,13 +86,15 @@ def test_ring_buffer_and_rolling_stats():
     assert np.isnan(stats.percentile("nope", 50))
 
 
-def test_binding_reference_fix_keeps_none_and_true_alive(qtbot):
-    """PySide6 6.12.0 on Python 3.11 steals a reference to None per void call (see qt_compat)."""
+def test_qt_binding_does_not_steal_references_to_none(qtbot):
+    """PySide6-Essentials 6.12.0 on Python < 3.12 lost a reference to None on every void call
+    (and to True on every emit), aborting the interpreter within seconds of playback; the
+    dependency pin excludes it, and this guards against a binding with the same bug."""
     from PySide6.QtWidgets import QLabel
 
-    install_qt_workarounds()
     label = QLabel()
     qtbot.addWidget(label)
-    for _ in range(20_000):  # several times None's natural reference count
+    before = sys.getrefcount(None)
+    for _ in range(1000):
         label.setText("x")
-    assert sys.getrefcount(None) > 1000 and sys.getrefcount(True) > 1000
+    assert sys.getrefcount(None) - before > -100

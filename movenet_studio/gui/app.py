@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QApplication
 
 from .main_window import APP_NAME, MainWindow
 from .player import Pace
-from .qt_compat import install_qt_workarounds
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
 
 #: An exit-after run gives up when no result arrived for this long, in ms.
@@ -166,7 +165,6 @@ def run(options: GuiOptions) -> int:
         print(f"{APP_NAME}: exit_after_frames must be at least 1", file=sys.stderr)
         return EXIT_BAD_OPTIONS
 
-    install_qt_workarounds()
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])

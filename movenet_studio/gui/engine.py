@@ -37,7 +37,6 @@ from ..core.errors import StudioError
 from ..core.models import ModelSpec
 from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
 from ..core.sources import Frame
-from .qt_compat import install_qt_workarounds
 
 T = TypeVar("T")
 
@@ -204,7 +203,6 @@ class Engine(QObject):
 
     def __init__(self, config: PipelineConfig = PipelineConfig(), parent: QObject | None = None, *,
                  pipeline_factory: PipelineFactory = Pipeline, join_timeout: float = DEFAULT_JOIN_TIMEOUT):
-        install_qt_workarounds()
         super().__init__(parent)
         self._initial_config = config
         self._factory = pipeline_factory

@@ -16,7 +16,6 @@ from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
 from .latency_panel import LatencyPanel
 from .messages import ErrorReporter
-from .qt_compat import install_qt_workarounds
 from .player import Pace, SourceInfo, SourcePlayer
 from .settings import StudioSettings
 from .video_view import VideoView
@@ -51,7 +50,6 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: StudioSettings, *, model: str | None = None, backend: str | None = None,
                  threads: int | None = None, pace: Pace | str = Pace.REALTIME, loop: bool | None = None,
                  persist_loop: bool = True, restore_layout: bool = True, parent: QWidget | None = None):
-        install_qt_workarounds()
         super().__init__(parent)
         self.settings = settings
         self._persist_loop = persist_loop
