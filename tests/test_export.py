@@ -23,7 +23,7 @@ from movenet_studio.core.export import (
 )
 from movenet_studio.core.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-from movenet_studio.core.render import OverlayOptions
+from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
 from movenet_studio.core.sources import open_source
 
 
@@ -108,11 +108,11 @@ def test_video_differs_from_raw_frames_where_the_skeleton_is(full_export):
         (pose,) = summary.frames[index].poses
         on = []
         for x, y, score in pose.keypoints:
-            if score > 0.2:
+            if score > DEFAULT_KEYPOINT_THRESHOLD:
                 xi, yi = int(np.clip(x, 2, 573)), int(np.clip(y, 2, 573))
                 on.append(diff[yi - 2:yi + 3, xi - 2:xi + 3].max())
         assert len(on) >= 10 and np.median(on) > 60, index       # keypoint dots are drawn
-        visible = pose.keypoints[pose.keypoints[:, 2] > 0.2]
+        visible = pose.keypoints[pose.keypoints[:, 2] > DEFAULT_KEYPOINT_THRESHOLD]
         x0, y0 = visible[:, :2].min(axis=0) - 40
         x1, y1 = visible[:, :2].max(axis=0) + 40
         far = np.ones_like(diff, dtype=bool)

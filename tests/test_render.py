@@ -18,8 +18,8 @@ from movenet_studio.core.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.preprocess import InputMapping, letterbox
 from movenet_studio.core.render import (
-    CROP_COLOUR, OVERLAY_NAMES, TRACK_PALETTE, OverlayOptions, line_width, render_overlays, timing_caption,
-    track_colour, unavailable_overlays,
+    CROP_COLOUR, DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, TRACK_PALETTE, OverlayOptions, line_width,
+    render_overlays, timing_caption, track_colour, unavailable_overlays,
 )
 from movenet_studio.core.sources import open_source
 
@@ -99,7 +99,7 @@ def test_options_from_names_and_validation():
     assert opts.enabled() == ("skeleton", "heatmaps", "centre", "crop", "timing")
     assert opts.keypoint_threshold == 0.3
     assert OverlayOptions.from_names("all").enabled() == OVERLAY_NAMES
-    assert OverlayOptions().keypoint_threshold == 0.2
+    assert OverlayOptions().keypoint_threshold == DEFAULT_KEYPOINT_THRESHOLD == 0.3
     with pytest.raises(ValueError, match="unknown overlay"):
         OverlayOptions.from_names("skeleton,sparkles")
     for bad in ({"keypoint_threshold": 1.5}, {"heatmap_opacity": -0.1}, {"heatmap_joint": 17},
@@ -137,7 +137,7 @@ def test_threshold_hides_low_scoring_keypoints_and_their_edges():
     pose = pose_with({5: (100, 60, 0.9), 6: (200, 60, 0.15), 7: (100, 150, 0.9)})
     out = render_overlays(np.zeros((240, 320, 3), np.uint8), synthetic(poses=[pose]),
                           OverlayOptions.from_names("skeleton,keypoints"))
-    assert not out[40:80, 170:230].any()                      # keypoint 6 and edge 5-6 hidden (0.15 <= 0.2)
+    assert not out[40:80, 170:230].any()                      # keypoint 6 and edge 5-6 hidden (0.15 <= 0.3)
     assert out[95:110, 95:105].any()                          # edge 5-7 drawn
     looser = render_overlays(np.zeros((240, 320, 3), np.uint8), synthetic(poses=[pose]),
                              OverlayOptions.from_names("skeleton,keypoints", keypoint_threshold=0.1))

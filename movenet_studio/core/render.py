@@ -77,8 +77,10 @@ OVERLAY_NAMES: tuple[str, ...] = (
     "boxes", "ids", "timing",
 )
 
-#: Default keypoint score threshold for drawing (TF.js's keypoint threshold; the window's default).
-DEFAULT_KEYPOINT_THRESHOLD = 0.2
+#: Default keypoint score threshold for drawing: the one default of the window, the renderer and
+#: ``export --threshold`` (0.3, the drawing threshold of Google's TF.js pose-detection demo;
+#: the crop tracker's own 0.2 is a different constant, see :mod:`.cropping`).
+DEFAULT_KEYPOINT_THRESHOLD = 0.3
 #: Default heatmap opacity.
 DEFAULT_HEATMAP_OPACITY = 0.5
 
@@ -116,7 +118,7 @@ class OverlayOptions:
         skeleton: skeleton edges.
         keypoints: keypoint dots.
         keypoint_threshold: keypoints (and edges touching them) scoring at or below this
-            are not drawn; 0..1 (default 0.2, TF.js's keypoint threshold).
+            are not drawn; 0..1 (default :data:`DEFAULT_KEYPOINT_THRESHOLD`, 0.3).
         heatmaps: keypoint heatmap overlay.
         heatmap_joint: keypoint index 0..16 to show, or None for the max over all joints.
         heatmap_opacity: opacity 0..1 of the keypoint heatmap overlay.

@@ -15,9 +15,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ..core.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
+from ..core.render import DEFAULT_KEYPOINT_THRESHOLD
 
-#: Default score threshold below which keypoints (and edges touching them) are hidden.
-DEFAULT_THRESHOLD = 0.3
+#: Default score threshold below which keypoints (and edges touching them) are hidden: the
+#: renderer's :data:`~movenet_studio.core.render.DEFAULT_KEYPOINT_THRESHOLD` (one constant).
+DEFAULT_THRESHOLD = DEFAULT_KEYPOINT_THRESHOLD
 
 #: The distinct edge colours, in first-seen order (magenta left, cyan right, yellow cross).
 EDGE_GROUP_COLOURS: tuple[tuple[int, int, int], ...] = tuple(dict.fromkeys(EDGE_COLOURS))
