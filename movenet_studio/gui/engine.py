@@ -124,12 +124,15 @@ class ModelInfo:
         config: the pipeline configuration it was built with.
         device: what runs it, e.g. ``CPU (XNNPACK), 2 threads``.
         load_ms: time to build the pipeline, in ms.
+        heads_available: the pipeline reads heads and found them in this model's graph
+            (:attr:`Pipeline.heads_available`); False with ``config.heads`` off.
     """
 
     spec: ModelSpec
     config: PipelineConfig
     device: str
     load_ms: float
+    heads_available: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +208,7 @@ class Engine(QObject):
                  pipeline_factory: PipelineFactory = Pipeline, join_timeout: float = DEFAULT_JOIN_TIMEOUT):
         super().__init__(parent)
         self._initial_config = config
+        self._config = config  # GUI side: the configuration asked for last (see `config`)
         self._factory = pipeline_factory
         self._join_timeout = join_timeout
         self._cond = threading.Condition(threading.RLock())
@@ -312,18 +316,53 @@ class Engine(QObject):
         with self._cond:
             return self._cond.wait_for(lambda: self._stopping or not self._jobs.pending, timeout)
 
+    @property
+    def config(self) -> PipelineConfig:
+        """The pipeline configuration asked for last: what runs now or is about to (GUI thread).
+
+        The one source of truth for the configuration on the GUI side: change it only through
+        :meth:`update_config` (a few fields) or :meth:`request_model` (a whole config), so that
+        one setting (heads, crop, threads ...) never undoes another that is still loading.
+        """
+        return self._config
+
+    def update_config(self, **changes) -> bool:
+        """Rebuild the pipeline with some fields of :attr:`config` changed (GUI thread).
+
+        Before :meth:`start` only the configuration the worker builds first changes.
+
+        Args:
+            changes: :class:`PipelineConfig` fields, e.g. ``heads=True``, ``crop=False``.
+
+        Returns:
+            True when the configuration changed (a rebuild was requested), False when the
+            fields already had these values.
+
+        Raises:
+            TypeError: an unknown field name.
+        """
+        config = replace(self._config, **changes)
+        if config == self._config:
+            return False
+        if self._thread is None:
+            self._initial_config = self._config = config
+        else:
+            self.request_model(config)
+        return True
+
     def request_model(self, config: PipelineConfig) -> None:
         """Ask the worker to switch to `config` (a newer request replaces a pending one).
 
-        The answer arrives as :attr:`model_changed` or :attr:`model_failed`.
+        `config` becomes :attr:`config`. The answer arrives as :attr:`model_changed` or
+        :attr:`model_failed` (after which :attr:`config` is the running model's again).
         """
+        self._config = config
         with self._cond:
             self._model_requests.put(config)
 
     def request_threads(self, threads: int) -> None:
         """Rebuild the current model with `threads` runtime threads."""
-        base = self._model.config if self._model is not None else self._initial_config
-        self.request_model(replace(base, threads=max(1, int(threads))))
+        self.update_config(threads=max(1, int(threads)))
 
     # ------------------------------------------------------------------ statistics
     @property
@@ -408,7 +447,8 @@ class Engine(QObject):
             except Exception:
                 pass
         device = getattr(pipeline.backend, "device", "")
-        self._model = ModelInfo(pipeline.model, config, device, (time.perf_counter() - start) * 1000)
+        self._model = ModelInfo(pipeline.model, config, device, (time.perf_counter() - start) * 1000,
+                                bool(getattr(pipeline, "heads_available", False)))
         # After a switch, results still in flight from the old model are stale.
         generation = self.generation if initial else self.new_generation()
         self._model_loaded.emit(self._model)
@@ -485,6 +525,9 @@ class Engine(QObject):
 
     @Slot(str, str)
     def _on_model_load_failed(self, message: str, details: str) -> None:
+        model = self._model
+        if model is not None and not self._model_requests.pending:
+            self._config = model.config  # the previous model stays: so does its configuration
         if self._state != EngineState.STOPPED:
             self.model_failed.emit(message, details)
 

@@ -244,10 +244,9 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def open_model(self, name: str) -> None:
         """Switch to model `name` (catalog key or file path) live; on failure the old one stays."""
-        base = self._model.config if self._model is not None else PipelineConfig(
-            backend=self.settings.backend, threads=self.controls.model.threads_spin.value())
         self.reporter.info(f"Loading model {name}…")
-        self.engine.request_model(replace(base, model=str(name)))
+        # From the engine's config: keeps the other settings (heads, crop, threads ...) asked for.
+        self.engine.request_model(replace(self.engine.config, model=str(name)))
 
     def handle_paths(self, paths: list[str]) -> None:
         """Open dropped paths: model files switch the model, the first other path becomes the source."""
