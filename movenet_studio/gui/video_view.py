@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
+from ..core.render import OverlayOptions
 from .engine import EngineResult
 from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
 
@@ -79,6 +80,16 @@ class VideoView(QWidget):
             self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
         if self._stack.currentWidget() is not self.graphics:
             self._stack.setCurrentWidget(self.graphics)
+
+    def overlay_options(self) -> OverlayOptions:
+        """What the view draws now, as the export renderer's options (Save frame and Export use
+        them, so files match the screen). Whoever adds an overlay to the view extends this.
+
+        Now: skeleton, keypoints and MultiPose boxes at the view's threshold; the model-input
+        outline maps to the renderer's ``crop`` layer (drawn when the pipeline tracks a crop).
+        """
+        return OverlayOptions(skeleton=True, keypoints=True, keypoint_threshold=self.overlay.threshold,
+                              boxes=True, ids=False, crop=self.overlay.input_visible)
 
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
