@@ -14,6 +14,9 @@ Threading model (see also :mod:`.player`):
   thread. If the GUI falls behind, older results are replaced, never queued.
 * Model switches (:meth:`Engine.request_model`) are executed on the worker thread; a model
   that fails to load leaves the previous one running and emits :attr:`Engine.model_failed`.
+* Compare mode (:meth:`Engine.request_compare`): the worker runs a
+  :class:`~movenet_studio.core.compare.ComparePipeline` (A = :attr:`Engine.config`, B = the
+  compare config) instead of a single pipeline; results then carry :attr:`EngineResult.compare`.
 * Per-frame exceptions are caught, reported through :attr:`Engine.error` (message + details)
   and the worker keeps serving the next frame.
 * Lifecycle: :class:`EngineState` STOPPED -> RUNNING (-> FAULTED when no model can run or the
@@ -33,8 +36,9 @@ from typing import Callable, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..core.compare import CompareFrame, ComparePipeline
 from ..core.errors import StudioError
-from ..core.models import ModelSpec
+from ..core.models import ModelSignature, ModelSpec, sniff_signature
 from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
 from ..core.sources import Frame
 
@@ -126,6 +130,13 @@ class ModelInfo:
         load_ms: time to build the pipeline, in ms.
         heads_available: the pipeline reads heads and found them in this model's graph
             (:attr:`Pipeline.heads_available`); False with ``config.heads`` off.
+        note: the backend's note when it did not run as asked (an ONNX provider that fell
+            back to CPU), else ``""``.
+        runtime: runtime name and version, e.g. ``ai-edge-litert 2.0.2``, ``onnxruntime 1.22.0``.
+        provider: the ONNX Runtime execution provider actually used (None on TFLite).
+        file_size: model file size in bytes (None when unknown).
+        signature: the inputs/outputs/precision the file declares (None when unreadable).
+        compare: configuration B's model while compare mode is on, else None.
     """
 
     spec: ModelSpec
@@ -133,6 +144,12 @@ class ModelInfo:
     device: str
     load_ms: float
     heads_available: bool = False
+    note: str = ""
+    runtime: str = ""
+    provider: str | None = None
+    file_size: int | None = None
+    signature: ModelSignature | None = None
+    compare: "ModelInfo | None" = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +165,9 @@ class EngineResult:
         stale: frames and results discarded as older than the current generation, so far.
         finished_at: ``time.perf_counter()`` when the result was ready.
         latency_ms: from :meth:`Engine.submit` to the result being ready, in ms.
-        model: the model that produced it.
+        model: the model that produced it (``model.compare``: B's, in compare mode).
+        compare: A and B on this frame in compare mode (``result`` is then ``compare.a``),
+            else None.
     """
 
     result: FrameResult
@@ -160,6 +179,7 @@ class EngineResult:
     finished_at: float
     latency_ms: float
     model: ModelInfo
+    compare: CompareFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +190,46 @@ class _Job:
     submitted_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class _ModelRequest:
+    config: PipelineConfig
+    compare: PipelineConfig | None = None
+
+
 PipelineFactory = Callable[[PipelineConfig], Pipeline]
+CompareFactory = Callable[[PipelineConfig, PipelineConfig], ComparePipeline]
+
+
+def runtime_version(backend: str) -> str:
+    """Name and version of runtime `backend` (``tflite``, ``onnx``), e.g. ``onnxruntime 1.22.0``."""
+    try:
+        if backend == "onnx":
+            from ..core.backends.onnx import runtime_version as version
+        elif backend == "tflite":
+            from ..core.backends.tflite import runtime_version as version
+        else:
+            return backend
+        return version()
+    except Exception:  # a broken runtime install must not break loading
+        return backend
+
+
+def describe_loaded(pipeline, config: PipelineConfig, load_ms: float) -> ModelInfo:
+    """The :class:`ModelInfo` of a loaded pipeline (worker thread: reads the model file's
+    signature and size). Never raises for a missing signature or file size."""
+    spec, backend = pipeline.model, pipeline.backend
+    try:
+        size = spec.path.stat().st_size
+    except (OSError, AttributeError):
+        size = None
+    try:
+        signature = sniff_signature(spec.path)
+    except Exception:
+        signature = None
+    return ModelInfo(spec, config, getattr(backend, "device", ""), load_ms,
+                     bool(getattr(pipeline, "heads_available", False)), note=getattr(backend, "note", "") or "",
+                     runtime=runtime_version(getattr(backend, "name", config.backend)),
+                     provider=getattr(backend, "provider", None), file_size=size, signature=signature)
 
 
 class Engine(QObject):
@@ -181,6 +240,7 @@ class Engine(QObject):
         parent: Qt parent.
         pipeline_factory: builds a pipeline from a config (tests may pass a fake).
         join_timeout: default seconds :meth:`stop` waits for the worker.
+        compare_factory: builds the compare pipeline from configs A and B.
 
     Signals (all delivered in the GUI thread):
         result_ready(EngineResult): the newest result of the current generation.
@@ -205,15 +265,18 @@ class Engine(QObject):
     _state_posted = Signal(str)
 
     def __init__(self, config: PipelineConfig = PipelineConfig(), parent: QObject | None = None, *,
-                 pipeline_factory: PipelineFactory = Pipeline, join_timeout: float = DEFAULT_JOIN_TIMEOUT):
+                 pipeline_factory: PipelineFactory = Pipeline, join_timeout: float = DEFAULT_JOIN_TIMEOUT,
+                 compare_factory: CompareFactory = ComparePipeline):
         super().__init__(parent)
         self._initial_config = config
+        self._compare_config: PipelineConfig | None = None  # GUI side: B asked for last (see `compare_config`)
+        self._compare_factory = compare_factory
         self._config = config  # GUI side: the configuration asked for last (see `config`)
         self._factory = pipeline_factory
         self._join_timeout = join_timeout
         self._cond = threading.Condition(threading.RLock())
         self._jobs: LatestMailbox[_Job] = LatestMailbox(self._cond)
-        self._model_requests: LatestMailbox[PipelineConfig] = LatestMailbox(self._cond)
+        self._model_requests: LatestMailbox[_ModelRequest] = LatestMailbox(self._cond)
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._ids = itertools.count(1)
@@ -358,7 +421,22 @@ class Engine(QObject):
         """
         self._config = config
         with self._cond:
-            self._model_requests.put(config)
+            self._model_requests.put(_ModelRequest(config, self._compare_config))
+
+    @property
+    def compare_config(self) -> PipelineConfig | None:
+        """Configuration B asked for last (GUI thread), or None when compare mode is off."""
+        return self._compare_config
+
+    def request_compare(self, config_b: PipelineConfig | None) -> None:
+        """Turn compare mode on with configuration `config_b` beside :attr:`config` (A), or off
+        with None (GUI thread). Answered like :meth:`request_model`; on failure the previous
+        mode and models stay."""
+        self._compare_config = config_b
+        if self._thread is None:
+            return  # the worker builds it first
+        with self._cond:
+            self._model_requests.put(_ModelRequest(self._config, config_b))
 
     def request_threads(self, threads: int) -> None:
         """Rebuild the current model with `threads` runtime threads."""
@@ -403,7 +481,7 @@ class Engine(QObject):
     # ------------------------------------------------------------------ worker thread
     def _run(self) -> None:
         try:
-            self._load(self._initial_config, initial=True)
+            self._load(_ModelRequest(self._initial_config, self._compare_config), initial=True)
             self._serve()
         except BaseException as exc:  # the loop itself must never die silently
             self._state_posted.emit(EngineState.FAULTED.value)
@@ -429,14 +507,16 @@ class Engine(QObject):
             elif job is not None:
                 self._process(job)
 
-    def _load(self, config: PipelineConfig, *, initial: bool) -> None:
+    def _load(self, request: _ModelRequest, *, initial: bool) -> None:
+        config, config_b = request.config, request.compare
         start = time.perf_counter()
         try:
-            pipeline = self._factory(config)
+            pipeline = self._factory(config) if config_b is None else self._compare_factory(config, config_b)
         except Exception as exc:
             message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
             details = "" if isinstance(exc, StudioError) else traceback.format_exc()
-            self._model_load_failed.emit(f"cannot load model {config.model}: {message}", details)
+            what = config.model if config_b is None else f"{config.model} vs {config_b.model} ({config_b.backend})"
+            self._model_load_failed.emit(f"cannot load model {what}: {message}", details)
             if self._pipeline is None:
                 self._state_posted.emit(EngineState.FAULTED.value)
             return
@@ -446,9 +526,12 @@ class Engine(QObject):
                 old.close()
             except Exception:
                 pass
-        device = getattr(pipeline.backend, "device", "")
-        self._model = ModelInfo(pipeline.model, config, device, (time.perf_counter() - start) * 1000,
-                                bool(getattr(pipeline, "heads_available", False)))
+        load_ms = (time.perf_counter() - start) * 1000
+        if config_b is None:
+            self._model = describe_loaded(pipeline, config, load_ms)
+        else:
+            self._model = replace(describe_loaded(pipeline.a, config, load_ms),
+                                  compare=describe_loaded(pipeline.b, config_b, load_ms))
         # After a switch, results still in flight from the old model are stale.
         generation = self.generation if initial else self.new_generation()
         self._model_loaded.emit(self._model)
@@ -469,19 +552,21 @@ class Engine(QObject):
             if job.generation != self._last_generation:
                 pipeline.reset()
                 self._last_generation = job.generation
-            result = pipeline.process(job.frame)
+            compare = pipeline.process(job.frame) if isinstance(pipeline, ComparePipeline) else None
+            result = compare.a if compare is not None else pipeline.process(job.frame)
         except Exception as exc:
             self._errors += 1
             message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
             self._report_error(f"frame {job.frame.index}: {message}", traceback.format_exc())
             return
         self._processed += 1
+        self._check_notes(pipeline)
         if job.generation < self.generation:  # a seek/switch happened while it ran
             self._stale_worker += 1
             return
         now = time.perf_counter()
         engine_result = EngineResult(result, job.frame_id, job.generation, self._processed, self.dropped,
-                                     self.stale, now, (now - job.submitted_at) * 1000, self._model)
+                                     self.stale, now, (now - job.submitted_at) * 1000, self._model, compare)
         with self._result_lock:
             if self._latest is not None:
                 self._render_skipped += 1
@@ -490,6 +575,25 @@ class Engine(QObject):
             self._notify_pending = True
         if notify:
             self._result_posted.emit()
+
+    def _check_notes(self, pipeline) -> None:
+        """Re-announce the model when a backend changed device while running (an ONNX provider
+        that failed on its first run and was replaced by CPU, with a note)."""
+        info = self._model
+        if info is None:
+            return
+        compare = isinstance(pipeline, ComparePipeline)
+        sides = ((pipeline.a, info), (pipeline.b, info.compare)) if compare else ((pipeline, info),)
+        fresh = []
+        for side, old in sides:
+            note, device = getattr(side.backend, "note", "") or "", getattr(side.backend, "device", "")
+            if old is not None and (note != old.note or device != old.device):
+                old = replace(old, note=note, device=device, provider=getattr(side.backend, "provider", None))
+            fresh.append(old)
+        if all(new is old for new, (_, old) in zip(fresh, sides)):
+            return
+        self._model = replace(fresh[0], compare=fresh[1]) if compare else fresh[0]
+        self._model_loaded.emit(self._model)
 
     def _report_error(self, message: str, details: str) -> None:
         last, when = self._last_error
@@ -528,6 +632,7 @@ class Engine(QObject):
         model = self._model
         if model is not None and not self._model_requests.pending:
             self._config = model.config  # the previous model stays: so does its configuration
+            self._compare_config = model.compare.config if model.compare is not None else None
         if self._state != EngineState.STOPPED:
             self.model_failed.emit(message, details)
 
