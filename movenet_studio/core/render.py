@@ -28,7 +28,8 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
 6. ``skeleton``: the 18 edges in :data:`~.keypoints.EDGE_COLOURS`, an edge when both its
    keypoints score above the threshold.
 7. ``keypoints``: dots for keypoints scoring above the threshold.
-8. ``ids``: ``#<track id>`` labels (only for poses that have a track id).
+8. ``ids``: ``#<track id> <pose score>`` labels (:func:`pose_label`; only for poses that have a
+   track id).
 9. ``timing``: a caption with the model and the stage timings, top left.
 
 Geometry: frame pixel ``i`` spans ``[i, i + 1)`` (keypoints at ``x = 10.0`` sit on the
@@ -51,7 +52,7 @@ __all__ = [
     "BOX_COLOUR", "CROP_COLOUR", "DECODE_COLOUR", "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD",
     "KEYPOINT_COLOUR", "OFFSET_COLOUR", "OVERLAY_NAMES",
     "REGRESSION_COLOUR", "TRACK_PALETTE", "OverlayOptions", "keypoint_radius", "line_width",
-    "render_overlays", "timing_caption", "track_colour", "unavailable_overlays",
+    "pose_label", "render_overlays", "timing_caption", "track_colour", "unavailable_overlays",
 ]
 
 #: Keypoint dot fill, RGB (deep pink, as in Google's MoveNet notebook); outlined in white.
@@ -98,6 +99,11 @@ def track_colour(track_id: int | None) -> tuple[int, int, int]:
     if track_id is None:
         return BOX_COLOUR
     return TRACK_PALETTE[int(track_id) % len(TRACK_PALETTE)]
+
+
+def pose_label(pose) -> str:
+    """The ``ids`` label of a tracked pose: ``#<track id> <score>``, e.g. ``#3 0.87``."""
+    return f"#{pose.track_id} {float(pose.score):.2f}"
 
 
 def line_width(frame_shape: tuple[int, ...]) -> int:
@@ -426,7 +432,7 @@ def _draw_poses(canvas: _Canvas, result, options: OverlayOptions) -> None:
                 if not visible.size:
                     continue
                 x, y = float(visible[:, 0].min()), float(visible[:, 1].min())
-            label = f"#{pose.track_id}"
+            label = pose_label(pose)
             (_, th), base = cv2.getTextSize(label, _FONT, scale, max(1, round(scale * 2)))
             canvas.text(label, x * canvas.sx, y * canvas.sy - th - base - 6, (255, 255, 255), scale,
                         background=track_colour(pose.track_id))
