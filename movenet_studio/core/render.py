@@ -18,12 +18,18 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
    ``result.heads`` (:class:`~.heads.Heads`).
 2. ``centre``: the person-centre heatmap, the same way with its own opacity.
 3. ``crop``: the crop square, ``result.crop_region`` (a :class:`~.cropping.CropRegion` or a
-   (ymin, xmin, ymax, xmax) tuple normalised to the frame).
+   (ymin, xmin, ymax, xmax) tuple normalised to the frame), and from ``result.crop`` (the
+   :class:`~.cropping.CropMeasurement` of this frame) a cross at the measured centre and the
+   torso (dashed) and body (dotted) ranges as rectangles around it.
 4. ``regression``, ``offsets``, ``decode``: the single-pose decode steps (centre cell ->
-   rough keypoints; chosen cell -> final keypoint; markers for the chosen cells), from
+   rough keypoints; arrows chosen cell -> final keypoint; markers for the centre cell, the
+   rough keypoints, the chosen cells and the decoded keypoints), from
    ``result.decode`` (:class:`~.decode.DecodeSteps`) or, for single-pose heads,
-   :func:`~.decode.decode_singlepose` of ``result.heads``. Heatmap-index positions are
-   placed like the heatmap image (:data:`~.heads.HEATMAP_CELL_CENTRE`).
+   :func:`~.decode.decode_singlepose` of ``result.heads``; ``offsets`` with
+   ``offset_field`` draws the offset head of one joint at every confident cell instead
+   (heads only, MultiPose too). Heatmap-index positions are placed like the heatmap image
+   (:data:`~.heads.HEATMAP_CELL_CENTRE`). All positions come from :mod:`.overlay_geometry`,
+   which the window draws from too.
 5. ``boxes``: MultiPose boxes, in the pose's :func:`track_colour`.
 6. ``skeleton``: the 18 edges in :data:`~.keypoints.EDGE_COLOURS`, an edge when both its
    keypoints score above the threshold.
@@ -49,7 +55,8 @@ from .colormaps import DEFAULT_COLORMAP, colormap_lut, colormap_names, lut_indic
 from .keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
 
 __all__ = [
-    "BOX_COLOUR", "CROP_COLOUR", "DECODE_COLOUR", "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD",
+    "BODY_RANGE_COLOUR", "BOX_COLOUR", "CROP_COLOUR", "DECODE_COLOUR", "FINAL_COLOUR", "TORSO_RANGE_COLOUR",
+    "arrow_barb_length", "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD",
     "KEYPOINT_COLOUR", "OFFSET_COLOUR", "OVERLAY_NAMES",
     "REGRESSION_COLOUR", "TRACK_PALETTE", "OverlayOptions", "keypoint_radius", "line_width",
     "pose_label", "render_overlays", "timing_caption", "track_colour", "unavailable_overlays",
@@ -67,6 +74,11 @@ REGRESSION_COLOUR = (80, 255, 80)
 OFFSET_COLOUR = (255, 255, 255)
 #: Decode markers (centre cell cross, chosen-cell squares), RGB.
 DECODE_COLOUR = (0, 200, 255)
+#: Decode markers of the decoded keypoints ((cell + offset) / S, an "x"), RGB.
+FINAL_COLOUR = (255, 255, 255)
+#: Crop layer: the measured torso range (dashed) and body range (dotted) around the centre, RGB.
+TORSO_RANGE_COLOUR = (255, 215, 0)
+BODY_RANGE_COLOUR = (255, 140, 90)
 #: Track-id palette (Tableau 10), RGB; :func:`track_colour` cycles through it.
 TRACK_PALETTE: tuple[tuple[int, int, int], ...] = (
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -111,6 +123,11 @@ def line_width(frame_shape: tuple[int, ...]) -> int:
     return max(1, round(min(frame_shape[0], frame_shape[1]) / 200))
 
 
+def arrow_barb_length(frame_shape: tuple[int, ...]) -> float:
+    """Arrowhead barb length of the offset arrows in pixels of a frame of `frame_shape`: ``3 * line_width + 3``."""
+    return 3.0 * line_width(frame_shape) + 3.0
+
+
 def keypoint_radius(frame_shape: tuple[int, ...]) -> int:
     """Keypoint dot radius in pixels for a frame of `frame_shape`: ``line_width + 2``."""
     return line_width(frame_shape) + 2
@@ -130,14 +147,21 @@ class OverlayOptions:
         heatmap_opacity: opacity 0..1 of the keypoint heatmap overlay.
         centre: person-centre heatmap overlay.
         centre_opacity: opacity 0..1 of the centre heatmap overlay.
-        crop: crop square (when the pipeline tracks a crop region).
+        crop: crop square (when the pipeline tracks a crop region), with the centre and the
+            torso (dashed) and body (dotted) ranges the tracker measured on the frame.
         regression: lines from the centre cell to each rough keypoint (centre + regression).
-        offsets: lines from each chosen heatmap cell to the final keypoint (cell + offset).
-        decode: decode markers (centre cell, chosen keypoint cells).
+        offsets: arrows from each chosen heatmap cell to the final keypoint (cell + offset);
+            with ``offset_field``, the offset head as a field instead.
+        decode: decode markers (centre-cell cross, rough-keypoint circles, chosen-cell squares,
+            decoded-keypoint crosses).
         boxes: MultiPose boxes.
         ids: track-id labels.
         timing: timing caption.
         colormap: colour-map name for heatmaps (:func:`~.colormaps.colormap_names`).
+        offset_field: draw ``offsets`` as a field: an arrow at every cell where the heatmap
+            of ``heatmap_joint`` (None: the strongest joint of the cell) is at least
+            :data:`~.overlay_geometry.OFFSET_FIELD_MIN_SCORE` (needs heads, not the decode;
+            works for MultiPose).
 
     Raises:
         ValueError: (on construction) a threshold or opacity outside 0..1, a joint index
@@ -160,6 +184,7 @@ class OverlayOptions:
     ids: bool = True
     timing: bool = False
     colormap: str = DEFAULT_COLORMAP
+    offset_field: bool = False
 
     def __post_init__(self) -> None:
         for name in ("keypoint_threshold", "heatmap_opacity", "centre_opacity"):
@@ -245,7 +270,7 @@ def unavailable_overlays(result, options: OverlayOptions) -> tuple[str, ...]:
     decode = _extra(result, "decode") is not None or (heads and _is_singlepose(result))
     has = {
         "heatmaps": heads, "centre": heads, "crop": _crop_box(result) is not None,
-        "regression": decode, "offsets": decode, "decode": decode,
+        "regression": decode, "offsets": heads if options.offset_field else decode, "decode": decode,
         "boxes": any(p.box is not None for p in result.poses),
         "ids": any(p.track_id is not None for p in result.poses),
     }
@@ -353,52 +378,76 @@ def _draw_heatmaps(canvas: _Canvas, result, options: OverlayOptions) -> None:
         canvas.blend_map(np.asarray(heads.centre, dtype=np.float32), rect, lut, options.centre_opacity)
 
 
+def _dashed(canvas: _Canvas, rect, colour, style: str, width: int) -> None:
+    from .overlay_geometry import dash_pattern, dashed_rect
+
+    dash, gap = (v / canvas.sx for v in dash_pattern(width, style))  # image px -> frame px
+    segments = dashed_rect(rect, dash, gap)
+    for a, b in zip(segments[0::2], segments[1::2]):
+        canvas.line(a, b, colour, width)
+
+
 def _draw_crop(canvas: _Canvas, result) -> None:
-    box = _crop_box(result)
-    if box is None:
+    from .overlay_geometry import crop_geometry
+
+    crop = crop_geometry(result)
+    if crop.square is None:
         return
-    ymin, xmin, ymax, xmax = box
-    fh, fw = result.mapping.frame_size
-    canvas.rect(xmin * fw, ymin * fh, xmax * fw, ymax * fh, CROP_COLOUR)
+    canvas.rect(*crop.square, CROP_COLOUR)
+    thin = max(1, canvas.lw // 2)
+    if crop.torso is not None:
+        _dashed(canvas, crop.torso, TORSO_RANGE_COLOUR, "dash", thin)
+    if crop.body is not None:
+        _dashed(canvas, crop.body, BODY_RANGE_COLOUR, "dot", thin)
+    if crop.centre is not None:
+        cx, cy = crop.centre
+        arm = 2 * canvas.radius / canvas.sx
+        canvas.line((cx - arm, cy), (cx + arm, cy), CROP_COLOUR, canvas.lw)
+        canvas.line((cx, cy - arm), (cx, cy + arm), CROP_COLOUR, canvas.lw)
+
+
+def _arrows(canvas: _Canvas, starts, ends, colour, width: int) -> None:
+    from .overlay_geometry import arrow_barbs
+
+    for start, end in zip(starts, ends):
+        canvas.line(start, end, colour, width)
+    barbs = arrow_barbs(starts, ends, arrow_barb_length(canvas.image.shape) / canvas.sx)
+    for a, b in zip(barbs[0::2], barbs[1::2]):
+        canvas.line(a, b, colour, width)
 
 
 def _draw_decode(canvas: _Canvas, result, options: OverlayOptions) -> None:
+    from .overlay_geometry import decode_geometry, offset_field  # placed like the heatmap image
+
+    thin = max(1, canvas.lw // 2)
+    heads = _extra(result, "heads")
+    if options.offsets and options.offset_field and heads is not None:
+        starts, ends = offset_field(heads, result.mapping, options.heatmap_joint)
+        _arrows(canvas, starts, ends, OFFSET_COLOUR, thin)
     steps = _decode_steps(result)
     if steps is None:
         return
-    from .heads import HEATMAP_CELL_CENTRE  # where a cell's centre sits, as the heatmap image is placed
-
-    size = int(np.asarray(steps.centre_weights).shape[0])  # S, heatmap cells per side
-    to_frame = result.mapping.to_frame  # (y, x) normalised to the model input -> (x, y) frame px
-
-    def cell_px(yx_cells) -> np.ndarray:
-        """Heatmap index space (cells, rough keypoints) -> frame px, matching the heatmap image."""
-        return to_frame((np.asarray(yx_cells, dtype=np.float64) + HEATMAP_CELL_CENTRE) / size)
-
-    thin = max(1, canvas.lw // 2)
-    centre = cell_px(steps.centre_cell)
-    rough = cell_px(steps.rough_keypoints)
-    cells = cell_px(steps.keypoint_cells)
-    # The decoded keypoint is (cell + offset) / S in model-input units: the model's own output.
-    final = to_frame((np.asarray(steps.keypoint_cells, np.float64) + np.asarray(steps.offsets, np.float64)) / size)
+    geometry = decode_geometry(steps, result.mapping)
+    marker = canvas.radius * 0.6
     if options.regression:
-        for target in rough:
-            canvas.line(centre, target, REGRESSION_COLOUR, thin)
-        for target in rough:
-            canvas.circle(target, canvas.radius * 0.6, REGRESSION_COLOUR, thin)
-    if options.offsets:
-        for start, end in zip(cells, final):
-            canvas.line(start, end, OFFSET_COLOUR, thin)
+        for target in geometry.rough:
+            canvas.line(geometry.centre, target, REGRESSION_COLOUR, thin)
+    if options.regression or options.decode:
+        for target in geometry.rough:
+            canvas.circle(target, marker, REGRESSION_COLOUR, thin)
+    if options.offsets and not options.offset_field:
+        _arrows(canvas, geometry.cells, geometry.final, OFFSET_COLOUR, thin)
     if options.decode:
-        # Half a cell in frame pixels, per axis (the model input box may be non-square in frame px).
-        x0, y0, w, h = result.mapping.frame_rect()
-        hx, hy = 0.5 * w / size, 0.5 * h / size
-        for cx, cy in cells:
+        hx, hy = geometry.half_cell
+        for cx, cy in geometry.cells:
             canvas.rect(cx - hx, cy - hy, cx + hx, cy + hy, DECODE_COLOUR, thin)
-        cx, cy = centre
-        arm = max(3 * hx, 3 * hy)
-        canvas.line((cx - arm, cy), (cx + arm, cy), DECODE_COLOUR, canvas.lw)
-        canvas.line((cx, cy - arm), (cx, cy + arm), DECODE_COLOUR, canvas.lw)
+        cross = geometry.centre_cross()
+        for a, b in zip(cross[0::2], cross[1::2]):
+            canvas.line(a, b, DECODE_COLOUR, canvas.lw)
+        arm = marker / canvas.sx
+        for x, y in geometry.final:
+            canvas.line((x - arm, y - arm), (x + arm, y + arm), FINAL_COLOUR, thin)
+            canvas.line((x - arm, y + arm), (x + arm, y - arm), FINAL_COLOUR, thin)
 
 
 def _draw_poses(canvas: _Canvas, result, options: OverlayOptions) -> None:
