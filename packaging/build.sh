@@ -64,6 +64,16 @@ cp packaging/install-desktop.sh "$out/"
 echo "==> smoke test: $out/$EXE --version"
 "$out/$EXE" --version
 
+if [ "$(uname -s)" = Linux ] && command -v ldconfig >/dev/null; then
+  # Qt's X11 plugin needs these; PyInstaller bundles them only when the build machine has them.
+  for lib in libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-cursor.so.0; do
+    if [ ! -e "$out/_internal/$lib" ] && ! ldconfig -p | grep -q "$lib"; then
+      echo "note: $lib is not on this build machine, so not bundled: a real X11 window needs it on the" \
+           "target (offscreen and Wayland don't). Install it here and rebuild to bundle it."
+    fi
+  done
+fi
+
 end=$(date +%s)
 size=$(du -sm "$out" | cut -f1)
 files=$(find "$out" -type f | wc -l | tr -d ' ')
