@@ -14,10 +14,12 @@ from .. import __version__
 from ..core.pipeline import PipelineConfig
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
+from .export_actions import ExportController
 from .latency_panel import LatencyPanel
 from .messages import ErrorReporter
 from .player import Pace, SourceInfo, SourcePlayer
 from .settings import StudioSettings
+from .shortcuts import ShortcutsDialog
 from .video_view import VideoView
 
 APP_NAME = "MoveNet Studio"
@@ -126,10 +128,16 @@ class MainWindow(QMainWindow):
         self.loop_action = self._action("&Loop", source.loop_check.toggle, ("L",))
         self.fit_action = self._action("&Fit frame", self.video_view.reset_zoom, ("Ctrl+0",))
         self.about_action = self._action("&About", self._about)
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ("F1",))
+        self.exports = ExportController(self)  # Save frame, Export video/keypoints (background)
+        self._shortcuts_dialog: ShortcutsDialog | None = None
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for action in (self.open_action, self.open_folder_action, self.open_model_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        for action in self.exports.actions():
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -141,7 +149,9 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.controls_dock.toggleViewAction())
         view.addAction(self.latency_dock.toggleViewAction())
-        menu.addMenu("&Help").addAction(self.about_action)
+        self.help_menu = menu.addMenu("&Help")
+        self.help_menu.addAction(self.shortcuts_action)
+        self.help_menu.addAction(self.about_action)
 
     def _connect(self) -> None:
         engine, player, source = self.engine, self.player, self.controls.source
@@ -200,6 +210,7 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self.player_stopped = self.player.stop()
         self.engine_stopped = self.engine.stop()
+        self.exports.shutdown()
         self._save_settings()
         return self.player_stopped and self.engine_stopped
 
@@ -328,6 +339,15 @@ class MainWindow(QMainWindow):
         if self._model is not None:
             parts.append(self._model.spec.label)
         self.setWindowTitle(" — ".join(parts))
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """Show the keyboard shortcuts (non-modal, rebuilt from the current actions)."""
+        if self._shortcuts_dialog is None:
+            self._shortcuts_dialog = ShortcutsDialog(self)
+        self._shortcuts_dialog.refresh()
+        self._shortcuts_dialog.show()
+        self._shortcuts_dialog.raise_()
 
     @Slot()
     def _about(self) -> None:
