@@ -27,6 +27,18 @@ PLOT_WINDOW = 300
 REFRESH_INTERVAL_MS = 100
 
 _PLOTTED = (("inference", (80, 200, 255)), ("total", (255, 170, 60)))
+#: Compare mode: B's timings join the table and the plot under these keys.
+COMPARE_KEYS = {"inference": "inference (B)", "total": "total (B)"}
+_PLOTTED_B = ("inference (B)", (255, 140, 0))
+
+
+def result_timings(result: EngineResult) -> dict[str, float]:
+    """A result's stage timings in ms; in compare mode plus B's (:data:`COMPARE_KEYS`)."""
+    timings = dict(result.result.timings_ms)
+    if result.compare is not None:
+        b = result.compare.b.timings_ms
+        timings.update({name: float(b[key]) for key, name in COMPARE_KEYS.items() if key in b})
+    return timings
 
 
 class RingBuffer:
@@ -119,7 +131,8 @@ class LatencyPanel(QWidget):
         self.stats = RollingStats(STATS_WINDOW)
         self._rate: deque[tuple[float, int]] = deque(maxlen=STATS_WINDOW)
         self._plot_x = RingBuffer(PLOT_WINDOW)
-        self._plot_y = {key: RingBuffer(PLOT_WINDOW) for key, _ in _PLOTTED}
+        self._plot_y = {key: RingBuffer(PLOT_WINDOW) for key, _ in (*_PLOTTED, _PLOTTED_B)}
+        self._last_timings: dict[str, float] = {}
         self._rows: dict[str, int] = {}
         self._results = 0
         self._newest: EngineResult | None = None
@@ -191,7 +204,8 @@ class LatencyPanel(QWidget):
     @Slot(object)
     def add_result(self, result: EngineResult) -> None:
         """Account for one result; the widgets refresh at most every :data:`REFRESH_INTERVAL_MS`."""
-        timings = result.result.timings_ms
+        timings = result_timings(result)
+        self._last_timings = timings
         self.stats.add(timings)
         self._results += 1
         self._rate.append((result.finished_at, result.processed))
@@ -222,6 +236,11 @@ class LatencyPanel(QWidget):
         self.dropped_label.setText(f"{result.dropped} (+{result.stale} stale)" if result.stale else str(result.dropped))
         model = result.model
         self.model_label.setText(f"{model.spec.label}\n{model.device}" if model.device else model.spec.label)
+        if model.compare is not None:
+            self.model_label.setText(f"A {self.model_label.text()}\nB {model.compare.spec.label}\n{model.compare.device}")
+            key, colour = _PLOTTED_B
+            if key not in self.curves:  # B's curve appears with the first comparison
+                self.curves[key] = self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5))
         self._update_table()
         x = self._plot_x.values()
         for key, curve in self.curves.items():
@@ -232,7 +251,9 @@ class LatencyPanel(QWidget):
             row = self._rows.get(key)
             if row is None:
                 row = self._insert_row(key)
-            values = (self.stats.last(key), self.stats.percentile(key, 50), self.stats.percentile(key, 95))
+            # "Last" is the newest result's (– for a stage it did not have, e.g. B after compare mode).
+            values = (self._last_timings.get(key, float("nan")), self.stats.percentile(key, 50),
+                      self.stats.percentile(key, 95))
             for col, value in enumerate(values, start=1):
                 self.table.item(row, col).setText(_ms(value))
 
