@@ -28,7 +28,6 @@ _EDGE_GROUP = np.asarray([EDGE_GROUP_COLOURS.index(c) for c in EDGE_COLOURS], dt
 
 #: Keypoint dot colour of Google's MoveNet notebook (deep pink) with a white rim.
 KEYPOINT_COLOUR = (255, 20, 147)
-BOX_COLOUR = (255, 255, 255)
 #: Outline of the region the model saw (crop region or letterboxed frame).
 INPUT_COLOUR = (120, 200, 120)
 
@@ -95,11 +94,7 @@ class SkeletonOverlay:
             item.setZValue(10)
             view.addItem(item)
             self.edge_items.append(item)
-        self.box_item = pg.PlotCurveItem(connect="pairs", antialias=True,
-                                         pen=pg.mkPen(BOX_COLOUR, width=1.5, style=Qt.PenStyle.DashLine,
-                                                      cosmetic=True))
-        self.box_item.setZValue(9)
-        view.addItem(self.box_item)
+        # MultiPose boxes and id labels, in track colours: multipose_overlay.PeopleOverlay.
         self.points_item = pg.ScatterPlotItem(size=9, symbol="o", pen=pg.mkPen("w", width=1.5),
                                               brush=pg.mkBrush(*KEYPOINT_COLOUR), pxMode=True, antialias=True)
         self.points_item.setZValue(11)
@@ -170,7 +165,6 @@ class SkeletonOverlay:
         geometry = skeleton_geometry(self._poses, self._threshold)
         for item, segments in zip(self.edge_items, geometry.edges):
             item.setData(segments[:, 0], segments[:, 1])
-        self.box_item.setData(geometry.boxes[:, 0], geometry.boxes[:, 1])
         self.points_item.setData(pos=geometry.points)
         self._visible_points = len(geometry.points)
         self._visible_edges = sum(len(segments) // 2 for segments in geometry.edges)

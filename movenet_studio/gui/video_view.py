@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from ..core.render import OverlayOptions
 from .engine import EngineResult
+from .multipose_overlay import PeopleOverlay
 from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
 
 #: Shown while no source is open.
@@ -44,6 +45,7 @@ class VideoView(QWidget):
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
         self.overlay = SkeletonOverlay(self.view_box, threshold)
+        self.people = PeopleOverlay(self.view_box, threshold)  # MultiPose boxes and "#id score" labels
         self._stack.addWidget(self.hint)
         self._stack.addWidget(self.graphics)
         self._frame_shape: tuple[int, ...] | None = None
@@ -67,6 +69,7 @@ class VideoView(QWidget):
         self._show_frame(frame)
         self.overlay.set_poses(result.result.poses)
         self.overlay.set_input_rect(result.result.mapping.frame_rect())
+        self.people.set_poses(result.result.poses)
         self._last = result
         self._shown += 1
 
@@ -85,16 +88,19 @@ class VideoView(QWidget):
         """What the view draws now, as the export renderer's options (Save frame and Export use
         them, so files match the screen). Whoever adds an overlay to the view extends this.
 
-        Now: skeleton, keypoints and MultiPose boxes at the view's threshold; the model-input
-        outline maps to the renderer's ``crop`` layer (drawn when the pipeline tracks a crop).
+        Now: skeleton, keypoints, MultiPose boxes and ``#id score`` labels (track colours) at
+        the view's threshold; the model-input outline maps to the renderer's ``crop`` layer
+        (drawn when the pipeline tracks a crop).
         """
         return OverlayOptions(skeleton=True, keypoints=True, keypoint_threshold=self.overlay.threshold,
-                              boxes=True, ids=False, crop=self.overlay.input_visible)
+                              boxes=self.people.boxes_visible, ids=self.people.ids_visible,
+                              crop=self.overlay.input_visible)
 
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
         """Hide keypoints scoring below `threshold` (re-draws the result on screen)."""
         self.overlay.set_threshold(threshold)
+        self.people.set_threshold(threshold)
 
     @Slot(bool)
     def set_input_region_visible(self, visible: bool) -> None:
@@ -112,6 +118,7 @@ class VideoView(QWidget):
     def clear(self, hint: str = EMPTY_HINT) -> None:
         """Show the hint instead of an image."""
         self.overlay.clear()
+        self.people.clear()
         self._last = None
         self.hint.setText(hint)
         self._stack.setCurrentWidget(self.hint)
