@@ -1,4 +1,8 @@
-"""Keypoint table: name, score and position of each keypoint of the newest pose."""
+"""Keypoint table: name, score and position of each keypoint of the newest pose.
+
+With several people (MultiPose) the table shows the best-scoring person, or the person with
+the track id picked in the person selector (which lists the ids of the newest result).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHeaderView, QLabel, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..core.keypoints import KEYPOINT_NAMES
+from ..core.keypoints import KEYPOINT_NAMES, Pose
+from ..core.render import track_colour
 from .engine import EngineResult
 from .overlays import DEFAULT_THRESHOLD
 
@@ -32,6 +37,13 @@ class PosePanel(QGroupBox):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refresh)
         self.summary = QLabel("No pose")
+        self.summary.setWordWrap(True)
+        self.person_combo = QComboBox()
+        self.person_combo.addItem("Best score", None)
+        self.person_combo.setToolTip("Whose keypoints to list (track ids of the newest frame)")
+        self.person_combo.setVisible(False)
+        self.person_combo.activated.connect(self._person_picked)
+        self._ids: tuple[int, ...] = ()
         self.table = QTableWidget(len(KEYPOINT_NAMES), 4)
         self.table.setHorizontalHeaderLabels(["Keypoint", "Score", "x", "y"])
         self.table.verticalHeader().setVisible(False)
@@ -53,7 +65,10 @@ class PosePanel(QGroupBox):
         height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         self.table.setFixedHeight(height)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.summary)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.person_combo)
+        layout.addLayout(top)
         layout.addWidget(self.table)
 
     @Slot(object)
@@ -65,6 +80,44 @@ class PosePanel(QGroupBox):
             self.refresh()
         elif not self._timer.isActive():
             self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+
+    @property
+    def person(self) -> int | None:
+        """The track id picked in the person selector, or None for the best-scoring person."""
+        return self.person_combo.currentData()
+
+    def select_person(self, track_id: int | None) -> None:
+        """Show person `track_id` (None: the best-scoring one) from now on."""
+        index = self.person_combo.findData(track_id) if track_id is not None else 0
+        if index < 0:
+            self.person_combo.addItem(f"#{track_id}", track_id)
+            index = self.person_combo.count() - 1
+        self.person_combo.setCurrentIndex(index)
+        self.refresh()
+
+    @Slot(int)
+    def _person_picked(self, _index: int) -> None:
+        self.refresh()
+
+    def _update_people(self, poses: tuple[Pose, ...]) -> None:
+        """List the newest result's track ids in the selector (only when they change)."""
+        ids = tuple(sorted(p.track_id for p in poses if p.track_id is not None))
+        if ids == self._ids:
+            return
+        self._ids = ids
+        picked = self.person
+        self.person_combo.blockSignals(True)
+        self.person_combo.clear()
+        self.person_combo.addItem("Best score", None)
+        for track_id in ids:
+            self.person_combo.addItem(f"#{track_id}", track_id)
+            self.person_combo.setItemData(self.person_combo.count() - 1, QColor(*track_colour(track_id)),
+                                          Qt.ItemDataRole.DecorationRole)
+        if picked is not None and picked not in ids:  # keep the choice while that person is away
+            self.person_combo.addItem(f"#{picked} (not in frame)", picked)
+        self.person_combo.setCurrentIndex(max(0, self.person_combo.findData(picked)) if picked is not None else 0)
+        self.person_combo.blockSignals(False)
+        self.person_combo.setVisible(bool(ids) or picked is not None)
 
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
@@ -79,16 +132,24 @@ class PosePanel(QGroupBox):
         self._refreshed_at = time.perf_counter()
         result = self._newest
         poses = result.result.poses if result is not None else ()
+        self._update_people(poses)
         if not poses:
             self.summary.setText("No pose" if result is None else f"No pose in frame #{result.result.index}")
             for row in range(self.table.rowCount()):
                 for col in (1, 2, 3):
                     self.table.item(row, col).setText("–")
             return
-        best = max(poses, key=lambda p: p.score)
+        picked = self.person
+        chosen = [p for p in poses if picked is not None and p.track_id == picked]
+        best = chosen[0] if chosen else max(poses, key=lambda p: p.score)
         shown = sum(1 for s in best.scores if s >= self._threshold)
         track = f", track {best.track_id}" if best.track_id is not None else ""
-        many = f"best of {len(poses)} poses, " if len(poses) > 1 else ""
+        if chosen:
+            many, track = f"#{picked} of {len(poses)} people, ", ""
+        elif picked is not None:
+            many = f"#{picked} not in frame: best of {len(poses)}, "
+        else:
+            many = f"best of {len(poses)} poses, " if len(poses) > 1 else ""
         self.summary.setText(f"{many}score {best.score:.2f}{track}; {shown}/17 ≥ {self._threshold:.2f}")
         for row, (x, y, score) in enumerate(best.keypoints):
             dim = score < self._threshold
