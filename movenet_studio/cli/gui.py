@@ -20,6 +20,9 @@ def add_parser(subparsers) -> None:
                         help="quit after N processed frames (for tests, docs and benchmarks)")
     parser.add_argument("--screenshot", type=Path, metavar="PNG",
                         help="with --exit-after-frames: save a screenshot of the window before quitting")
+    parser.add_argument("--stats-json", type=Path, metavar="PATH",
+                        help="at exit, write the run's figures as JSON: processed and displayed FPS, dropped "
+                             "frames, stage p50/p95, event-loop lag p50/p99 (with --exit-after-frames for benchmarks)")
     parser.set_defaults(run=run)
 
 
@@ -29,5 +32,6 @@ def run(args: argparse.Namespace) -> int:
     from ..gui.app import GuiOptions, run as run_gui
 
     options = GuiOptions(source=args.source, model=args.model, backend=args.backend, threads=args.threads,
-                         exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime")
+                         exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime",
+                         stats_json=args.stats_json)
     return run_gui(options)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 
 from .main_window import APP_NAME, MainWindow
 from .player import Pace
+from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
 
 #: An exit-after run gives up when no result arrived for this long, in ms.
@@ -40,6 +41,8 @@ class GuiOptions:
         screenshot: with ``exit_after_frames``, grab the whole window to this PNG first.
         settings_path: a QSettings ini file (tests); default: the platform's settings.
         pace: ``realtime`` (files at their frame rate) or ``max`` (as fast as inference runs).
+        stats_json: write the run's figures (:class:`~.run_stats.RunStats`: processed and
+            displayed FPS, drops, stage p50/p95, event-loop lag) to this JSON file at exit.
     """
 
     source: str | None = None
@@ -50,6 +53,7 @@ class GuiOptions:
     screenshot: Path | None = None
     settings_path: Path | None = None
     pace: str = Pace.REALTIME.value
+    stats_json: Path | None = None
 
 
 def configure_pyqtgraph() -> None:
@@ -180,6 +184,7 @@ def run(options: GuiOptions) -> int:
                         pace=pace, loop=True if exit_after else None, persist_loop=not exit_after,
                         restore_layout=not exit_after)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
+    stats = RunStats(window, stop_after=exit_after) if options.stats_json else None
     window.show()
     window.start(options.source)
     code = EXIT_FAILED
@@ -187,6 +192,13 @@ def run(options: GuiOptions) -> int:
         code = int(app.exec())
         if watcher is not None and watcher.exit_code is not None:
             code = watcher.exit_code
+        if stats is not None:
+            stats.stop()
+            try:
+                stats.write(options.stats_json)
+            except OSError as exc:
+                print(f"{APP_NAME}: could not write {options.stats_json}: {exc}", file=sys.stderr)
+                code = code or EXIT_FAILED
     finally:
         window.shutdown()
         # Destroy the window now, while its Python parts are intact (not at interpreter exit).

@@ -1,0 +1,250 @@
+"""Measure a GUI run: throughput, drops, stage latencies and event-loop responsiveness.
+
+``movenet-studio gui SOURCE --pace max --exit-after-frames N --stats-json PATH`` attaches a
+:class:`RunStats` to the window and writes :meth:`RunStats.summary` to PATH at exit.
+
+What is measured (between the first and the last result received, so model loading and
+the first frame's set-up are left out):
+
+* ``processed_frames`` / ``processed_fps``: frames the inference worker ran the model on
+  (``Engine.processed``), per second of wall time.
+* ``displayed_frames`` / ``displayed_fps``: results that reached the window and were drawn
+  (``Engine.result_ready``); fewer than processed when the GUI thread coalesced results.
+* ``dropped_frames``: frames the reader offered that the worker never took (one-slot
+  mailbox replaced them; realtime pace); ``render_skipped``: results replaced before the GUI
+  thread picked them up; ``stale_frames``: discarded after a seek/switch.
+* ``stages_ms``: per-stage pipeline latency (``FrameResult.timings_ms``) of the displayed
+  results, p50/p95/mean; ``submit_to_result_ms``: from the reader's submit to the result.
+* ``event_loop_lag_ms``: a :class:`LagProbe`, a precise QTimer firing every
+  :data:`PROBE_INTERVAL_MS` on the GUI thread, records how late each tick is
+  (``max(0, gap - interval)``): the time the event loop was busy and could not react to
+  input. p50/p95/p99/max over the run.
+* ``cpu_s``: CPU seconds per thread during the run (Linux; GUI thread, engine, reader ...),
+  and the load average before/after (the machine may be shared).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Slot
+
+from ..core.atomic import atomic_output
+
+#: Interval of the event-loop lag probe, in ms.
+PROBE_INTERVAL_MS = 10
+
+
+def _percentiles(values, qs=(50, 95, 99)) -> dict:
+    data = np.asarray(values, dtype=np.float64)
+    if data.size == 0:
+        return {"count": 0}
+    out = {"count": int(data.size), **{f"p{q}": round(float(np.percentile(data, q)), 3) for q in qs}}
+    out["mean"] = round(float(data.mean()), 3)
+    out["max"] = round(float(data.max()), 3)
+    return out
+
+
+class LagProbe(QObject):
+    """Measures event-loop lag: a precise repeating QTimer on the GUI thread that records how
+    late each tick arrives (``gap - interval``, ms, floored at 0).
+
+    Args:
+        interval_ms: timer interval.
+        parent: Qt parent (lives in the GUI thread).
+    """
+
+    def __init__(self, interval_ms: int = PROBE_INTERVAL_MS, parent: QObject | None = None):
+        super().__init__(parent)
+        self.interval_ms = int(interval_ms)
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(self.interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._clock = QElapsedTimer()
+        self._last_ns = 0
+        self.lags_ms: list[float] = []
+
+    @property
+    def running(self) -> bool:
+        """True while the timer runs."""
+        return self._timer.isActive()
+
+    def start(self) -> None:
+        """Start (or restart) measuring; forgets earlier samples."""
+        self.lags_ms = []
+        self._clock.start()
+        self._last_ns = 0
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Stop measuring (samples are kept)."""
+        self._timer.stop()
+
+    @Slot()
+    def _tick(self) -> None:
+        now = self._clock.nsecsElapsed()
+        gap_ms = (now - self._last_ns) / 1e6
+        self._last_ns = now
+        self.lags_ms.append(max(0.0, gap_ms - self.interval_ms))
+
+    def summary(self) -> dict:
+        """``{"interval_ms", "count", "p50", "p95", "p99", "mean", "max"}`` of the lag, ms."""
+        return {"interval_ms": self.interval_ms, **_percentiles(self.lags_ms)}
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) per live thread, keyed by thread name (Linux; {} elsewhere)."""
+    try:
+        import psutil
+
+        names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+        out: dict[str, float] = {}
+        for info in psutil.Process().threads():
+            name = names.get(info.id, "other (runtime pools, Qt)")
+            out[name] = out.get(name, 0.0) + info.user_time + info.system_time
+        return out
+    except Exception:  # noqa: BLE001 - best effort
+        return {}
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+class RunStats(QObject):
+    """Collects the figures of a window's run (see the module docstring). GUI thread only.
+
+    Args:
+        window: a :class:`~.main_window.MainWindow` (its ``engine``, ``player``, ``video_view``).
+        probe_interval_ms: interval of the event-loop lag probe.
+        stop_after: stop measuring by itself at this many results received (the first one
+            included, as ``--exit-after-frames`` counts them), before the exit's screenshot.
+
+    Call :meth:`stop` at the end (harmless when it stopped by itself), then :meth:`summary`
+    or :meth:`write`.
+    """
+
+    def __init__(self, window, probe_interval_ms: int = PROBE_INTERVAL_MS, stop_after: int | None = None):
+        super().__init__(window)
+        self._window = window
+        self.probe = LagProbe(probe_interval_ms, self)
+        self._first: tuple[float, int, int, int, int] | None = None  # time, processed, dropped, skipped, stale
+        self._last: tuple[float, int, int, int, int] | None = None
+        self._displayed = 0
+        self._stages: dict[str, list[float]] = {}
+        self._latency: list[float] = []
+        self._load_before = _load()
+        self._cpu_before: dict[str, float] = {}
+        self._cpu_after: dict[str, float] = {}
+        self._process_cpu: tuple[float, float] = (0.0, 0.0)
+        self._model = None
+        self._source = None
+        self._received = 0
+        self._stop_after = stop_after
+        window.engine.result_ready.connect(self._on_result)
+        window.player.opened.connect(self._on_opened)
+
+    @Slot(object)
+    def _on_opened(self, info) -> None:
+        self._source = info.spec
+
+    @property
+    def displayed(self) -> int:
+        """Results received (and drawn) since measuring began, the first one excluded."""
+        return self._displayed
+
+    def _counters(self, result) -> tuple[float, int, int, int, int]:
+        engine = self._window.engine
+        return (time.perf_counter(), result.processed, result.dropped, engine.render_skipped, result.stale)
+
+    @Slot(object)
+    def _on_result(self, result) -> None:
+        self._received += 1
+        if self._first is None:  # measuring starts at the first result
+            self._first = self._counters(result)
+            self._cpu_before = _thread_cpu()
+            self._process_cpu = (time.process_time(), 0.0)
+            self.probe.start()
+            return
+        if not self.probe.running:
+            return
+        self._last = self._counters(result)
+        self._displayed += 1
+        self._model = result.model
+        for key, value in result.result.timings_ms.items():
+            self._stages.setdefault(key, []).append(float(value))
+        self._latency.append(float(result.latency_ms))
+        if self._stop_after is not None and self._received >= self._stop_after:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop measuring (call once the run is over, before the window's threads stop)."""
+        if self.probe.running:
+            self.probe.stop()
+            self._cpu_after = _thread_cpu()
+            self._process_cpu = (self._process_cpu[0], time.process_time())
+
+    def summary(self) -> dict:
+        """The figures as JSON-ready data (see the module docstring for definitions)."""
+        first, last = self._first, self._last
+        wall = (last[0] - first[0]) if first and last else 0.0
+        delta = [(b - a) for a, b in zip(first[1:], last[1:])] if first and last else [0, 0, 0, 0]
+        processed, dropped, skipped, stale = delta
+        model = self._model
+        config = model.config if model is not None else self._window.engine.config
+        view = self._window.video_view
+        options = view.overlay_options() if hasattr(view, "overlay_options") else None
+        cpu = {name: round(self._cpu_after.get(name, 0.0) - self._cpu_before.get(name, 0.0), 3)
+               for name in self._cpu_after} if self._cpu_after else {}
+        return {
+            "source": self._source,
+            "pace": self._window.player.pace.value,
+            "model": model.spec.key if model is not None else config.model,
+            "backend": config.backend,
+            "threads": config.threads,
+            "heads": bool(config.heads),
+            "device": model.device if model is not None else None,
+            "overlays": list(options.enabled()) if options is not None else None,
+            "wall_s": round(wall, 3),
+            "processed_frames": int(processed),
+            "processed_fps": round(processed / wall, 2) if wall > 0 else None,
+            "displayed_frames": self._displayed,
+            "displayed_fps": round(self._displayed / wall, 2) if wall > 0 else None,
+            "dropped_frames": int(dropped),
+            "render_skipped": int(skipped),
+            "stale_frames": int(stale),
+            "stages_ms": {key: _percentiles(values, (50, 95)) for key, values in self._stages.items()},
+            "submit_to_result_ms": _percentiles(self._latency, (50, 95)),
+            "event_loop_lag_ms": self.probe.summary(),
+            "cpu_s": {"process": round(self._process_cpu[1] - self._process_cpu[0], 3) if self._process_cpu[1]
+                      else None, "threads": cpu},
+            "load_average": {"before": self._load_before, "after": _load(), "cpus": os.cpu_count()},
+            "definitions": {
+                "window": "from the first result received to the last (model load excluded)",
+                "processed_fps": "frames the inference worker ran / wall time",
+                "displayed_fps": "results delivered to and drawn by the window / wall time",
+                "event_loop_lag_ms": f"lateness of a {self.probe.interval_ms} ms precise QTimer on the GUI thread",
+            },
+        }
+
+    def write(self, path: Path | str) -> dict:
+        """Write :meth:`summary` as indented JSON to `path` (atomically); returns it.
+
+        Raises:
+            OSError: the folder is not writable.
+        """
+        import json
+
+        data = self.summary()
+        with atomic_output(Path(path)) as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+        return data
