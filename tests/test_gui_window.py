@@ -223,13 +223,17 @@ def test_transport_shortcuts(window_on, qtbot):
     with qtbot.waitSignal(window.player.playing_changed, timeout=WAIT_MS,
                           check_params_cb=lambda playing: not playing):
         window.play_action.trigger()
-    # A frame read before the pause may still be in flight: the first step settles that.
-    with qtbot.waitSignal(window.engine.result_ready, timeout=WAIT_MS) as first:
-        window.step_action.trigger()
-    index = first.args[0].result.index
-    with qtbot.waitSignal(window.engine.result_ready, timeout=WAIT_MS) as second:
-        window.step_action.trigger()
-    assert second.args[0].result.index == index + 1
+    # Frames read before the pause may still be in flight: a seek starts a new generation
+    # (discarding them) at a known frame, from which each step shows the next one.
+    def shown(index: int) -> None:
+        qtbot.waitUntil(lambda: window.video_view.last_result.result.index == index, timeout=WAIT_MS)
+
+    window.player.seek(10)
+    shown(10)
+    window.step_action.trigger()
+    shown(11)
+    window.step_action.trigger()
+    shown(12)
     assert not window.player.is_playing
     assert not window.player.loop
     window.loop_action.trigger()
@@ -259,3 +263,23 @@ def test_empty_window_shows_hint_then_reopens_last_source(make_window, gui_setti
     again = make_window()
     qtbot.waitUntil(lambda: again.video_view.frames_shown >= 1, timeout=WAIT_MS)
     assert again.player.info.name == "pose.jpg"
+
+
+def test_single_image_keeps_producing_results_when_looped(window_on, qtbot):
+    """A one-frame source looped at max pace: each wrap resets the pipeline without making
+    the results in flight stale (it used to discard every result and spin)."""
+    window = window_on(IMAGE, pace="max")
+    window.player.set_loop(True)
+    window.player.play()
+    seen = []
+    window.engine.result_ready.connect(seen.append)
+    qtbot.waitUntil(lambda: len(seen) >= 5, timeout=WAIT_MS)
+    assert all(r.result.index == 0 for r in seen)
+
+
+def test_saved_model_file_that_is_gone_falls_back_to_the_default(make_window, gui_settings, tmp_path, qtbot):
+    gui_settings.model = str(tmp_path / "deleted.tflite")
+    window = make_window(None)
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=WAIT_MS)
+    assert window.engine.model.config.model == "lightning"
+    assert any("no longer exists" in r.message for r in window.reporter.history)

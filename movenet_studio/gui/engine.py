@@ -188,6 +188,7 @@ class _Job:
     frame_id: int
     generation: int
     submitted_at: float
+    restart: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,16 +360,19 @@ class Engine(QObject):
             self._generation += 1
             return self._generation
 
-    def submit(self, frame: Frame, generation: int | None = None) -> bool:
+    def submit(self, frame: Frame, generation: int | None = None, *, restart: bool = False) -> bool:
         """Offer a frame to the worker (any thread). Returns True when it replaced a pending
         frame, which then counts as dropped.
 
         Args:
             frame: the frame; its ``rgb`` array must not be modified afterwards.
             generation: the generation it belongs to (default: the current one).
+            restart: the source started again (a loop wrap): reset the pipeline's per-source
+                state (crop tracker, smoother) before this frame, but unlike a new generation
+                keep the results still in flight (they are not stale, only earlier).
         """
         job = _Job(frame, next(self._ids), self.generation if generation is None else generation,
-                   time.perf_counter())
+                   time.perf_counter(), restart)
         with self._cond:
             if self._stopping:
                 return False
@@ -549,7 +553,7 @@ class Engine(QObject):
         if pipeline is None:
             return
         try:
-            if job.generation != self._last_generation:
+            if job.generation != self._last_generation or job.restart:
                 pipeline.reset()
                 self._last_generation = job.generation
             compare = pipeline.process(job.frame) if isinstance(pipeline, ComparePipeline) else None

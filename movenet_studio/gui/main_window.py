@@ -26,6 +26,11 @@ APP_NAME = "MoveNet Studio"
 DEFAULT_SIZE = (1400, 900)
 
 
+def _is_missing_file(model: str) -> bool:
+    """True when a saved model names a file (not a catalog key) that is not there any more."""
+    return is_model_path(model) and not Path(model).expanduser().is_file()
+
+
 def is_model_path(path: str | Path) -> bool:
     """True when `path` names a model file (.tflite / .onnx) rather than a source."""
     return Path(str(path)).suffix.lower() in MODEL_EXTENSIONS
@@ -61,7 +66,11 @@ class MainWindow(QMainWindow):
         threshold = settings.threshold
         threads = threads if threads is not None and threads > 0 else settings.threads
         loop = settings.loop if loop is None else loop
-        config = PipelineConfig(model=model or settings.model, backend=backend or settings.backend, threads=threads)
+        saved_model, self._startup_note = settings.model, ""
+        if model is None and _is_missing_file(saved_model):
+            self._startup_note = f"the saved model {saved_model} no longer exists; using {PipelineConfig().model}"
+            saved_model = PipelineConfig().model
+        config = PipelineConfig(model=model or saved_model, backend=backend or settings.backend, threads=threads)
 
         self.engine = Engine(config, self)
         self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
@@ -187,6 +196,8 @@ class MainWindow(QMainWindow):
         """Start the worker threads and open `source` (default: the last source, if it still exists)."""
         self.engine.start()
         self.player.start()
+        if self._startup_note:
+            self.reporter.warn(self._startup_note)
         if source is None:
             last = self.settings.last_source
             # Files and folders are reopened; a camera is never switched on unasked.
@@ -322,6 +333,13 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_model_failed(self, message: str, details: str) -> None:
+        fallback = PipelineConfig().model
+        if self._model is None and self.engine.config.model != fallback:
+            # No model runs yet (e.g. the saved model file is gone): fall back to the default.
+            self.reporter.serious(f"{message}; using {fallback} instead", details)
+            self.controls.model.select(fallback)
+            self.engine.request_model(replace(self.engine.config, model=fallback, backend="tflite", provider=None))
+            return
         self.controls.model.revert()
         if self._model is None:
             self.controls.model.info_label.setText("No model loaded: pick one above.")

@@ -132,6 +132,7 @@ class SourcePlayer(QObject):
         self._info: SourceInfo | None = None
         self._playing = False
         self._held: Frame | None = None
+        self._restarted = False  # the next submitted frame starts the source again (loop wrap)
         self._anchor: tuple[float, int] | None = None  # (perf_counter, frame index) of the pacing clock
         self._frames_read = 0
 
@@ -375,7 +376,12 @@ class SourcePlayer(QObject):
         try:
             frame = self._source.read()
             if frame is None and wrap and self._loop and not self._info.is_live:
-                self._restart()
+                # A loop wrap: reset the pipeline with the first frame, but keep in-flight
+                # results (a new generation would discard them all: with a one-frame source
+                # at max pace no result would ever arrive).
+                self._source.seek(0)
+                self._anchor = None
+                self._restarted = True
                 frame = self._source.read()
         except Exception as exc:
             message, details = _message(exc)
@@ -423,4 +429,5 @@ class SourcePlayer(QObject):
         return not interrupted
 
     def _submit(self, frame: Frame) -> None:
-        self._engine.submit(frame)
+        self._engine.submit(frame, restart=self._restarted)
+        self._restarted = False
