@@ -106,3 +106,17 @@ def test_verbose_logs_to_stderr_and_errors_reach_the_log_file(tmp_path, monkeypa
     proc = _run("infer", str(tmp_path / "missing.mp4"), "--verbose")
     assert proc.returncode == 1 and "ERROR movenet_studio.cli" in proc.stderr
     assert "missing.mp4: no such file" in (tmp_path / "movenet-studio.log").read_text()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    ([], ["gui"]),
+    (["-v"], ["-v", "gui"]),
+    (["clip.mp4", "--model", "thunder"], ["gui", "clip.mp4", "--model", "thunder"]),
+    (["--verbose", "clip.mp4"], ["--verbose", "gui", "clip.mp4"]),
+    (["infer", "clip.mp4"], ["infer", "clip.mp4"]),
+    (["--help"], ["--help"]),
+])
+def test_a_source_without_a_command_opens_the_window(argv, expected):
+    from movenet_studio.cli import _default_to_gui, build_parser
+
+    assert _default_to_gui(argv, build_parser()) == expected

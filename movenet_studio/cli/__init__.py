@@ -41,15 +41,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_to_gui(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Insert the ``gui`` command where none is named: ``movenet-studio [-v] [SOURCE] ...``."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for i, arg in enumerate(argv):
+        if arg in ("-h", "--help", "--version"):
+            return argv
+        if not arg.startswith("-"):
+            return argv if arg in commands else [*argv[:i], "gui", *argv[i:]]
+    return [*argv, "gui"]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``movenet-studio`` script; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == [PROBE_FLAG] and len(argv) == 2:  # child side of core.probe (not a user command)
         return run_probe(argv[1])
     parser = build_parser()
-    args = parser.parse_args(argv or ["gui"])
-    if args.command is None:
-        args = parser.parse_args(["gui", *argv])
+    args = parser.parse_args(_default_to_gui(argv, parser))
     log_file = configure_logging(args.verbose)
     log.info("movenet-studio %s: %s", __version__, " ".join(argv) or "gui")
     try:
