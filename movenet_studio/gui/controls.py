@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
 from ..core.errors import StudioError
 from ..core.models import bundled_keys, bundled_model
 from ..core.sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from .backend_controls import BackendControls
 from .engine import ModelInfo
+from .multipose_controls import MultiPoseControls
 from .overlays import DEFAULT_THRESHOLD
 from .player import SourceInfo
 from .pose_panel import PosePanel
@@ -351,13 +353,17 @@ class ControlPanel(QWidget):
         super().__init__(parent)
         self.source = SourceControls()
         self.model = ModelControls(threads)
+        self.runtime = BackendControls()
+        self.people = MultiPoseControls()
         self.display = DisplayControls(threshold)
         self.keypoints = PosePanel(threshold)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.source)
         layout.addWidget(self.model)
+        layout.addWidget(self.runtime)
         layout.addWidget(self.display)
+        layout.addWidget(self.people)
         layout.addWidget(self.keypoints)
         layout.addStretch(1)
         self.display.threshold_changed.connect(self.keypoints.set_threshold)

@@ -19,6 +19,8 @@ APPLICATION = "MoveNet Studio"
 DEFAULT_MODEL = "lightning-float16"
 DEFAULT_BACKEND = "tflite"
 DEFAULT_THREADS = 2
+DEFAULT_TRACKER = "boxes"
+DEFAULT_MIN_POSE_SCORE = 0.25
 MAX_THREADS = 64
 
 
@@ -149,6 +151,41 @@ class StudioSettings:
     @backend.setter
     def backend(self, value: str) -> None:
         self._qs.setValue("model/backend", str(value))
+
+    @property
+    def provider(self) -> str | None:
+        """ONNX Runtime execution provider (full name), or None for the best available."""
+        value = self._value("model/provider")
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    @provider.setter
+    def provider(self, value: str | None) -> None:
+        if value:
+            self._qs.setValue("model/provider", str(value))
+        else:
+            self._qs.remove("model/provider")
+
+    @property
+    def tracker(self) -> str:
+        """MultiPose tracker kind (``none``, ``boxes``, ``keypoints``), default ``boxes``."""
+        from ..core.tracking import TRACKER_KINDS
+
+        value = self._value("pipeline/tracker")
+        return value if isinstance(value, str) and value in TRACKER_KINDS else DEFAULT_TRACKER
+
+    @tracker.setter
+    def tracker(self, value: str) -> None:
+        self._qs.setValue("pipeline/tracker", str(value))
+
+    @property
+    def min_pose_score(self) -> float:
+        """MultiPose minimum pose score (0..1), default 0.25."""
+        value = _to_float(self._value("pipeline/min_pose_score"))
+        return value if value is not None and 0.0 <= value <= 1.0 else DEFAULT_MIN_POSE_SCORE
+
+    @min_pose_score.setter
+    def min_pose_score(self, value: float) -> None:
+        self._qs.setValue("pipeline/min_pose_score", float(value))
 
     @property
     def threads(self) -> int:
