@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from .. import __version__
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_probe(argv[1])
     parser = build_parser()
     args = parser.parse_args(_default_to_gui(argv, parser))
+    if args.verbose:  # FFmpeg's own error lines too (quiet otherwise, see core.sources.quiet_ffmpeg)
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "16")
     log_file = configure_logging(args.verbose)
     log.info("movenet-studio %s: %s", __version__, " ".join(argv) or "gui")
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..core.errors import ModelError
@@ -11,7 +12,8 @@ from ..core.models import bundled_keys, bundled_model, model_from_file, sniff_si
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("models", help="list the bundled models or describe model files",
-                                   description="List the bundled MoveNet models, or check whether FILEs are MoveNet models.")
+                                   description="List the bundled MoveNet models, or check whether FILEs are MoveNet models "
+                                               "(refused files: one error line each on stderr, exit 1).")
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help=".tflite or .onnx files to describe")
     parser.set_defaults(run=run)
 
@@ -23,8 +25,8 @@ def run(args: argparse.Namespace) -> int:
         for path in args.files:
             try:
                 specs.append(model_from_file(path))
-            except ModelError as exc:
-                print(f"{path}: {exc}")
+            except ModelError as exc:  # one line per refused file, on stderr like every error
+                print(f"movenet-studio: error: {exc}", file=sys.stderr)
                 failures += 1
         _print(specs)
         return 1 if failures else 0

@@ -155,6 +155,8 @@ def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ModelError(f"{path.name}: not a model file (expected .tflite or .onnx)")
+    if path.stat().st_size == 0:  # no need for a child process to refuse that
+        raise ModelError(f"{path.name}: empty file, not a model")
     bundled = path.resolve().parent == models_dir().resolve()
     if probe and not bundled:
         from .probe import probe_model

@@ -205,6 +205,9 @@ class Pipeline:
             measurement, reset = None, False
         else:
             yxs = raw.reshape(NUM_KEYPOINTS, 3).astype(np.float64)
+            finite = np.isfinite(yxs).all(axis=1)
+            if not finite.all():  # a damaged model: keypoints it could not compute score 0
+                yxs[~finite] = 0.0
             t_post = time.perf_counter()
             poses, measurement, reset = self._single_pose(yxs, mapping, frame.timestamp_ms, update_crop)
         t_smooth = time.perf_counter()

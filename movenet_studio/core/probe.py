@@ -29,8 +29,13 @@ def probe_command(path: Path) -> list[str]:
     return [sys.executable, "-m", "movenet_studio.cli", PROBE_FLAG, str(path)]
 
 
-def probe_model(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
+def probe_model(path: Path, timeout_s: float | None = None) -> dict:
     """Load, allocate and invoke `path` once in a child process.
+
+    Args:
+        path: the model file.
+        timeout_s: seconds before the child is killed and the file refused (default
+            :data:`PROBE_TIMEOUT_S`, looked up at call time).
 
     Returns:
         The child's report: ``{"ok": True, "architecture", "input_size", "input_dtype", "precision"}``.
@@ -41,11 +46,12 @@ def probe_model(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
     """
     path = Path(path)
     name = path.name
-    try:
-        proc = subprocess.run(probe_command(path), capture_output=True, text=True, timeout=timeout_s,
-                              stdin=subprocess.DEVNULL)
+    timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+    try:  # errors="replace": a runtime that prints junk before dying must not raise here
+        proc = subprocess.run(probe_command(path), capture_output=True, text=True, errors="replace",
+                              timeout=timeout_s, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise ModelError(f"{name}: not a usable MoveNet model (loading it took over {timeout_s:.0f} s)") from None
+        raise ModelError(f"{name}: not a usable MoveNet model (loading it took over {timeout_s:g} s)") from None
     report = _last_json_line(proc.stdout)
     if proc.returncode == 0 and report.get("ok"):
         return report

@@ -11,14 +11,16 @@ WARM_UP_FRAMES = 100
 
 
 class ResourceMonitor:
-    """Samples this process's resident memory (RSS) and Python thread count.
+    """Samples this process's resident memory (RSS) and thread counts.
 
     Call :meth:`frame_done` after each frame; the baseline is taken after
     :data:`WARM_UP_FRAMES` frames, then the peak is tracked every 100 frames.
 
     Attributes:
         baseline_mb, peak_mb, last_mb: RSS in MB (10^6 bytes), None until measured.
-        baseline_threads, last_threads: ``threading.active_count()`` at those points.
+        baseline_threads, last_threads: Python threads (``threading.active_count()``) at those points.
+        baseline_os_threads, last_os_threads: all threads of the process, native runtime and
+            Qt threads included (``psutil.Process().num_threads()``).
     """
 
     def __init__(self) -> None:
@@ -28,6 +30,8 @@ class ResourceMonitor:
         self.last_mb: float | None = None
         self.baseline_threads: int | None = None
         self.last_threads: int | None = None
+        self.baseline_os_threads: int | None = None
+        self.last_os_threads: int | None = None
         self.frames = 0
 
     def _rss_mb(self) -> float:
@@ -39,10 +43,11 @@ class ResourceMonitor:
         if count % 100:
             return
         rss = self._rss_mb()
+        threads, os_threads = threading.active_count(), self._process.num_threads()
         if count == WARM_UP_FRAMES:
-            self.baseline_mb, self.baseline_threads = rss, threading.active_count()
+            self.baseline_mb, self.baseline_threads, self.baseline_os_threads = rss, threads, os_threads
         self.peak_mb = rss if self.peak_mb is None else max(self.peak_mb, rss)
-        self.last_mb, self.last_threads = rss, threading.active_count()
+        self.last_mb, self.last_threads, self.last_os_threads = rss, threads, os_threads
 
     @property
     def growth_mb(self) -> float | None:
@@ -55,7 +60,8 @@ class ResourceMonitor:
         """The figures as a JSON object."""
         return {"frames": self.frames, "rss_after_warmup_mb": self.baseline_mb, "rss_peak_mb": self.peak_mb,
                 "rss_last_mb": self.last_mb, "rss_growth_mb": self.growth_mb,
-                "threads_after_warmup": self.baseline_threads, "threads_last": self.last_threads}
+                "threads_after_warmup": self.baseline_threads, "threads_last": self.last_threads,
+                "os_threads_after_warmup": self.baseline_os_threads, "os_threads_last": self.last_os_threads}
 
     def summary(self) -> str:
         """One line: memory after warm-up, peak, growth, and threads."""
@@ -63,4 +69,5 @@ class ResourceMonitor:
             return f"memory: {self._rss_mb():.1f} MB resident ({self.frames} frames, too few to measure growth)"
         return (f"memory: {self.baseline_mb:.1f} MB resident after {WARM_UP_FRAMES} frames, peak {self.peak_mb:.1f} MB "
                 f"(growth {self.growth_mb:+.1f} MB over {self.frames} frames); "
-                f"threads {self.baseline_threads} -> {self.last_threads}")
+                f"threads {self.baseline_threads} -> {self.last_threads} "
+                f"(all threads {self.baseline_os_threads} -> {self.last_os_threads})")

@@ -6,6 +6,7 @@ use OpenCV; images are normalised (grayscale, RGBA, 16-bit, EXIF rotation) to ui
 
 from __future__ import annotations
 
+import os
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -18,6 +19,19 @@ from .errors import SourceError
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm", ".pbm"})
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"})
+
+#: A video whose decoder fails this many reads in a row before its declared end is given up.
+MAX_DECODE_FAILURES = 25
+
+
+def quiet_ffmpeg() -> None:
+    """Silence FFmpeg's own messages (a damaged file makes it print a line per bad macroblock);
+    decode failures reach the user as :class:`SourceError` instead.
+
+    Sets ``OPENCV_FFMPEG_LOGLEVEL`` unless it is set already (e.g. ``16`` to see FFmpeg's
+    errors). OpenCV reads it when it opens its first video in the process.
+    """
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +173,16 @@ class ImageFolderSource(Source):
 class VideoSource(Source):
     """A video file decoded by OpenCV; timestamps come from the container.
 
+    A frame the decoder cannot decode (damaged data) is skipped: reading goes on with the
+    next one and :attr:`skipped_frames` counts it; frame indices stay file positions, so
+    they jump over skipped frames. When decoding stops for good well before the frame
+    count the container declares (more than ``max(2, count // 50)`` frames short, after
+    :data:`MAX_DECODE_FAILURES` failed reads in a row), :meth:`read` raises instead of
+    reporting a normal end.
+
     Raises:
-        SourceError: on open, when the file is missing or not a video OpenCV can decode.
+        SourceError: on open, when the file is missing or not a video OpenCV can decode;
+            on read, when the rest of the file cannot be decoded (corrupt or truncated).
     """
 
     def __init__(self, path: Path):
@@ -168,26 +190,48 @@ class VideoSource(Source):
         self.name = self.path.name
         if not self.path.is_file():
             raise SourceError(f"{path}: no such file")
+        quiet_ffmpeg()
         self._capture = cv2.VideoCapture(str(self.path))
         if not self._capture.isOpened():
+            self._capture.release()
             raise SourceError(f"{self.name}: not a video OpenCV can open")
         count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.frame_count = count if count > 0 else None
         fps = float(self._capture.get(cv2.CAP_PROP_FPS))
         self.fps = fps if 0 < fps < 1000 else None
-        self._next = 0
-        first = self._decode()
+        self.skipped_frames = 0
+        self._next = 0  # file position of the next frame
+        try:
+            first = self._decode()
+        except SourceError:
+            first = None
         if first is None:
             self._capture.release()
             raise SourceError(f"{self.name}: no decodable frame (corrupt or truncated video)")
         self._pending = first
 
-    def _decode(self) -> tuple[np.ndarray, float] | None:
-        ok, bgr = self._capture.read()
-        if not ok or bgr is None:
-            return None
-        position = float(self._capture.get(cv2.CAP_PROP_POS_MSEC))
-        return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), position
+    def _decode(self) -> tuple[int, np.ndarray, float] | None:
+        """(file position, RGB, position ms) of the next decodable frame, or None at the end."""
+        failures = 0
+        count = self.frame_count
+        while True:
+            ok, bgr = self._capture.read()
+            if ok and bgr is not None:
+                self.skipped_frames += failures
+                index = self._next
+                self._next += 1
+                position = float(self._capture.get(cv2.CAP_PROP_POS_MSEC))
+                return index, np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), position
+            if count is None or self._next >= count or failures + 1 >= MAX_DECODE_FAILURES:
+                break
+            failures += 1  # a damaged frame: try the next one
+            self._next += 1
+        stopped = self._next - failures
+        if count is not None and count - stopped > max(2, count // 50):
+            raise SourceError(f"{self.name}: decoding stopped at frame {stopped} of {count} "
+                              "(corrupt or truncated video)")
+        self.skipped_frames += failures
+        return None
 
     def read(self) -> Frame | None:
         start = time.perf_counter()
@@ -197,9 +241,7 @@ class VideoSource(Source):
             decoded = self._decode()
         if decoded is None:
             return None
-        rgb, position = decoded
-        index = self._next
-        self._next += 1
+        index, rgb, position = decoded
         timestamp = position if position > 0 or index == 0 else index * 1000.0 / (self.fps or 30.0)
         return Frame(index, timestamp, rgb, (time.perf_counter() - start) * 1000)
 
@@ -225,6 +267,7 @@ class CameraSource(Source):
     def __init__(self, index: int):
         self.index = index
         self.name = f"camera {index}"
+        quiet_ffmpeg()
         self._capture = cv2.VideoCapture(index)
         if not self._capture.isOpened():
             self._capture.release()
