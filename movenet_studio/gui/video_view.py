@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from ..core.render import OverlayOptions
+from .crop_overlay import CropOverlay
 from .engine import EngineResult
+from .head_overlays import HeadOverlays
 from .multipose_overlay import PeopleOverlay
 from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
 
@@ -46,6 +50,9 @@ class VideoView(QWidget):
         self.view_box.addItem(self.image_item)
         self.overlay = SkeletonOverlay(self.view_box, threshold)
         self.people = PeopleOverlay(self.view_box, threshold)  # MultiPose boxes and "#id score" labels
+        self.heads = HeadOverlays(self.view_box)  # heatmaps, offsets, regression, decode steps
+        self.crop_overlay = CropOverlay(self.view_box)  # crop square, measured centre and ranges
+        self._layers = OverlayOptions()  # the head/crop/skeleton layers (set_overlay_options)
         self._stack.addWidget(self.hint)
         self._stack.addWidget(self.graphics)
         self._frame_shape: tuple[int, ...] | None = None
@@ -70,6 +77,8 @@ class VideoView(QWidget):
         self.overlay.set_poses(result.result.poses)
         self.overlay.set_input_rect(result.result.mapping.frame_rect())
         self.people.set_poses(result.result.poses)
+        self.heads.set_result(result.result)
+        self.crop_overlay.set_result(result.result)
         self._last = result
         self._shown += 1
 
@@ -89,12 +98,34 @@ class VideoView(QWidget):
         them, so files match the screen). Whoever adds an overlay to the view extends this.
 
         Now: skeleton, keypoints, MultiPose boxes and ``#id score`` labels (track colours) at
-        the view's threshold; the model-input outline maps to the renderer's ``crop`` layer
-        (drawn when the pipeline tracks a crop).
+        the view's threshold; the head layers (heatmaps, centre, offsets, regression, decode)
+        and the crop layer (square, measured centre and ranges) of :meth:`set_overlay_options`.
+        The thin model-input outline is a window-only guide: the renderer's ``crop`` layer is
+        the crop overlay (it draws the measured ranges too).
         """
-        return OverlayOptions(skeleton=True, keypoints=True, keypoint_threshold=self.overlay.threshold,
-                              boxes=self.people.boxes_visible, ids=self.people.ids_visible,
-                              crop=self.overlay.input_visible)
+        layers = self._layers
+        options = OverlayOptions(skeleton=True, keypoints=True, keypoint_threshold=self.overlay.threshold,
+                                 boxes=self.people.boxes_visible, ids=self.people.ids_visible,
+                                 crop=self.overlay.input_visible)
+        # The layers of set_overlay_options (skeleton toggle, heads, crop overlay).
+        return replace(options, skeleton=layers.skeleton, keypoints=layers.keypoints, heatmaps=layers.heatmaps,
+                       heatmap_joint=layers.heatmap_joint, heatmap_opacity=layers.heatmap_opacity,
+                       centre=layers.centre, centre_opacity=layers.centre_opacity,
+                       crop=layers.crop, regression=layers.regression, offsets=layers.offsets,
+                       decode=layers.decode, offset_field=layers.offset_field, colormap=layers.colormap)
+
+    @Slot(object)
+    def set_overlay_options(self, options: OverlayOptions) -> None:
+        """Draw the layers `options` switches on: skeleton (edges and keypoint dots), the head
+        layers (heatmaps, centre, offsets, regression, decode, with joint, opacities, colour
+        map) and the crop layer. Its threshold, boxes, ids and timing fields are ignored (other
+        controls own them)."""
+        self._layers = options
+        pose = options.skeleton or options.keypoints
+        for item in (*self.overlay.edge_items, self.overlay.points_item):
+            item.setVisible(pose)
+        self.heads.set_options(options)
+        self.crop_overlay.set_visible(options.crop)
 
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
@@ -119,6 +150,8 @@ class VideoView(QWidget):
         """Show the hint instead of an image."""
         self.overlay.clear()
         self.people.clear()
+        self.heads.clear()
+        self.crop_overlay.clear()
         self._last = None
         self.hint.setText(hint)
         self._stack.setCurrentWidget(self.hint)
