@@ -7,10 +7,14 @@ in a temporary folder.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from ..core.colormaps import colormap_names
+from ..core.render import OverlayOptions
+from .overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
 from .overlays import DEFAULT_THRESHOLD
 
 ORGANIZATION = "MoveNetStudio"
@@ -216,6 +220,43 @@ class StudioSettings:
     @loop.setter
     def loop(self, value: bool) -> None:
         self._qs.setValue("playback/loop", bool(value))
+
+    @property
+    def overlays(self) -> OverlayOptions:
+        """The overlay choices of the window (layers, heatmap joint, opacities, offsets mode,
+        colour map) as :class:`~movenet_studio.core.render.OverlayOptions`; default: the
+        skeleton only. Each missing or bad value reads as its default."""
+        options = DEFAULT_OVERLAYS
+        layers = self._value("overlays/layers")
+        if isinstance(layers, str):
+            try:
+                options = parse_overlays("" if layers.strip().lower() == "none" else layers, options)
+            except ValueError:
+                pass
+        joint = _to_int(self._value("overlays/heatmap_joint"))
+        changes: dict[str, object] = {}
+        if joint is not None and 0 <= joint < 17:
+            changes["heatmap_joint"] = joint
+        for key in ("heatmap_opacity", "centre_opacity"):
+            value = _to_float(self._value(f"overlays/{key}"))
+            if value is not None and 0.0 <= value <= 1.0:
+                changes[key] = value
+        field = _to_bool(self._value("overlays/offset_field"))
+        if field is not None:
+            changes["offset_field"] = field
+        colormap = self._value("overlays/colormap")
+        if isinstance(colormap, str) and colormap.lower() in colormap_names():
+            changes["colormap"] = colormap.lower()
+        return replace(options, **changes)
+
+    @overlays.setter
+    def overlays(self, options: OverlayOptions) -> None:
+        self._qs.setValue("overlays/layers", overlay_names(options) or "none")
+        self._qs.setValue("overlays/heatmap_joint", -1 if options.heatmap_joint is None else int(options.heatmap_joint))
+        self._qs.setValue("overlays/heatmap_opacity", float(options.heatmap_opacity))
+        self._qs.setValue("overlays/centre_opacity", float(options.centre_opacity))
+        self._qs.setValue("overlays/offset_field", bool(options.offset_field))
+        self._qs.setValue("overlays/colormap", str(options.colormap))
 
     def sync(self) -> None:
         """Write pending changes to storage."""
