@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
@@ -18,6 +19,25 @@ from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
 
 #: Shown while no source is open.
 EMPTY_HINT = "Open a video, image or folder (Ctrl+O), drop one here, or pick a camera"
+
+#: Frames whose longer side exceeds this (pixels) are shown shrunk by a whole factor.
+MAX_DISPLAY_SIDE = 2048
+
+
+def display_image(frame: np.ndarray, max_side: int = MAX_DISPLAY_SIDE) -> np.ndarray:
+    """What the view hands to its ImageItem for `frame` (uint8 [H, W, 3]).
+
+    `frame` itself when its longer side is at most `max_side`; otherwise a copy shrunk by
+    the smallest whole factor that fits (area averaging), so a huge image (8000x8000) costs
+    the GUI thread tens of milliseconds instead of seconds and hundreds of MB. The item is
+    stretched back over the full frame rectangle, so overlays stay in source pixels.
+    """
+    h, w = frame.shape[:2]
+    factor = -(-max(h, w) // max_side)
+    if factor <= 1:
+        return frame
+    size = (max(1, -(-w // factor)), max(1, -(-h // factor)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
 class VideoView(QWidget):
@@ -83,7 +103,9 @@ class VideoView(QWidget):
         self._shown += 1
 
     def _show_frame(self, frame: np.ndarray) -> None:
-        self.image_item.setImage(frame, autoLevels=False)
+        # A huge frame is drawn downscaled; setRect (after setImage) maps it onto the full
+        # frame rectangle, so every overlay keeps frame-pixel coordinates.
+        self.image_item.setImage(display_image(frame), autoLevels=False)
         if frame.shape != self._frame_shape:
             self._frame_shape = frame.shape
             h, w = frame.shape[:2]
