@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import logging
 import threading
 import time
 import traceback
@@ -43,11 +44,13 @@ from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
 from ..core.sources import Frame
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)  # movenet_studio.gui.engine: errors of the worker, with tracebacks
 
 #: How long :meth:`Engine.stop` waits for the worker by default, in seconds.
 DEFAULT_JOIN_TIMEOUT = 5.0
 
-#: The same per-frame error message is reported at most once per this many seconds.
+#: The same per-frame error (same exception text, whatever the frame) is reported at most
+#: once per this many seconds, so a model failing on every frame does not flood the window.
 ERROR_REPEAT_INTERVAL = 2.0
 
 
@@ -488,6 +491,7 @@ class Engine(QObject):
             self._load(_ModelRequest(self._initial_config, self._compare_config), initial=True)
             self._serve()
         except BaseException as exc:  # the loop itself must never die silently
+            log.critical("inference worker stopped: %s", exc, exc_info=True)
             self._state_posted.emit(EngineState.FAULTED.value)
             self._frame_failed.emit(f"inference worker stopped: {exc}", traceback.format_exc())
         finally:
@@ -520,6 +524,7 @@ class Engine(QObject):
             message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
             details = "" if isinstance(exc, StudioError) else traceback.format_exc()
             what = config.model if config_b is None else f"{config.model} vs {config_b.model} ({config_b.backend})"
+            log.warning("cannot load model %s: %s%s", what, message, f"\n{details.rstrip()}" if details else "")
             self._model_load_failed.emit(f"cannot load model {what}: {message}", details)
             if self._pipeline is None:
                 self._state_posted.emit(EngineState.FAULTED.value)
@@ -561,7 +566,7 @@ class Engine(QObject):
         except Exception as exc:
             self._errors += 1
             message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
-            self._report_error(f"frame {job.frame.index}: {message}", traceback.format_exc())
+            self._report_error(f"frame {job.frame.index}: {message}", traceback.format_exc(), key=message)
             return
         self._processed += 1
         self._check_notes(pipeline)
@@ -599,12 +604,16 @@ class Engine(QObject):
         self._model = replace(fresh[0], compare=fresh[1]) if compare else fresh[0]
         self._model_loaded.emit(self._model)
 
-    def _report_error(self, message: str, details: str) -> None:
+    def _report_error(self, message: str, details: str, key: str | None = None) -> None:
+        """Emit a per-frame error unless the same `key` (default: the message) was reported
+        less than :data:`ERROR_REPEAT_INTERVAL` seconds ago."""
+        key = message if key is None else key
         last, when = self._last_error
         now = time.monotonic()
-        if message == last and now - when < ERROR_REPEAT_INTERVAL:
+        if key == last and now - when < ERROR_REPEAT_INTERVAL:
             return
-        self._last_error = (message, now)
+        self._last_error = (key, now)
+        log.error("%s%s", message, f"\n{details.rstrip()}" if details else "")
         self._frame_failed.emit(message, details)
 
     # ------------------------------------------------------------------ GUI-thread slots
