@@ -18,6 +18,7 @@ Cameras are read as fast as they deliver; the mailbox keeps only the newest fram
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 import time
 import traceback
@@ -30,6 +31,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from ..core.errors import StudioError
 from ..core.sources import CameraSource, Frame, ImageFolderSource, ImageSource, Source, open_source
 from .engine import Engine
+
+log = logging.getLogger(__name__)  # movenet_studio.gui.player: sources that fail to open or read
 
 #: Frame rate used to pace sources that declare none (image folders, odd videos).
 DEFAULT_FPS = 30.0
@@ -99,13 +102,15 @@ class SourcePlayer(QObject):
         pace: :class:`Pace` for file sources.
         loop: restart files at their end.
         opener: turns a spec into a Source (tests may pass a fake); default
-            :func:`movenet_studio.core.sources.open_source`.
+            :func:`movenet_studio.core.sources.open_source`, looked up when a source is opened.
 
     Signals (delivered in the GUI thread):
         opened(SourceInfo): a source was opened (the previous one is closed).
         open_failed(str, str): a source could not be opened (message, details); the previous
             source, if any, stays open.
         read_failed(str, str): reading failed (corrupt data, camera unplugged); playback pauses.
+            A live source (camera) that fails is closed, and :attr:`closed` follows.
+        closed(): the player closed its source by itself (a camera stopped delivering frames).
         playing_changed(bool): playback started or paused.
         finished(): the end of a file was reached with loop off.
     """
@@ -115,9 +120,10 @@ class SourcePlayer(QObject):
     read_failed = Signal(str, str)
     playing_changed = Signal(bool)
     finished = Signal()
+    closed = Signal()
 
     def __init__(self, engine: Engine, *, pace: Pace | str = Pace.REALTIME, loop: bool = False,
-                 opener=open_source, parent: QObject | None = None):
+                 opener=None, parent: QObject | None = None):
         super().__init__(parent)
         self._engine = engine
         self._opener = opener
@@ -259,6 +265,7 @@ class SourcePlayer(QObject):
                     self._play_one()
         except BaseException as exc:
             message, details = _message(exc)
+            log.critical("frame reader stopped: %s", message, exc_info=True)
             self.read_failed.emit(f"frame reader stopped: {message}", details or traceback.format_exc())
         finally:
             self._close_source()
@@ -318,9 +325,10 @@ class SourcePlayer(QObject):
 
     def _open(self, spec: str, autoplay: bool) -> None:
         try:
-            source = self._opener(spec)
+            source = (self._opener or open_source)(spec)
         except Exception as exc:
             message, details = _message(exc)
+            log.warning("cannot open %s: %s%s", spec, message, f"\n{details.rstrip()}" if details else "")
             self.open_failed.emit(message, details)
             return
         self._set_playing(False)
@@ -361,6 +369,7 @@ class SourcePlayer(QObject):
             self._source.seek(index)
         except Exception as exc:
             message, details = _message(exc)
+            log.warning("%s: cannot seek to frame %d: %s", self._info.name, index, message)
             self.read_failed.emit(f"{self._info.name}: cannot seek to frame {index}: {message}", details)
             return
         self._held = None
@@ -386,7 +395,14 @@ class SourcePlayer(QObject):
         except Exception as exc:
             message, details = _message(exc)
             self._set_playing(False)
+            live = self._info is not None and self._info.is_live
+            if live:  # a camera that stopped (unplugged): release the device rather than retry it
+                self._close_source()
+                message = f"{message}; closed it"
+            log.warning("%s%s", message, f"\n{details.rstrip()}" if details else "")
             self.read_failed.emit(message, details)
+            if live:
+                self.closed.emit()
             return None
         if frame is None:
             if self._playing:
