@@ -1,0 +1,270 @@
+"""The heads panel: the person-centre map and the 17 keypoint heatmaps of the newest frame.
+
+One pyqtgraph ImageItem shows a mosaic of 18 tiles (centre first, then the joints in COCO
+order, :data:`COLUMNS` per row), each tile one heatmap coloured through the same colour map
+(levels 0..1) as the video overlay, with the joint's name above it. Clicking a joint tile
+selects that joint in the main overlay (:attr:`HeadsPanel.joint_clicked`); clicking the
+centre tile selects "all joints". While the mouse hovers the video, every tile marks the
+hovered cell and its label shows the value there; :attr:`HeadsPanel.readout_label` shows the
+hover readout line (cell, centre, strongest heatmaps, regression and offset of the joint).
+
+The mosaic is rebuilt in numpy from the newest result at most every
+:data:`REFRESH_INTERVAL_MS` and pushed with one ``setImage``; items are never recreated.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ..core.colormaps import DEFAULT_COLORMAP, colormap_lut, lut_indices
+from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+from .engine import EngineResult
+
+#: Tiles per row.
+COLUMNS = 6
+#: The panel refreshes at most this often.
+REFRESH_INTERVAL_MS = 100
+#: Tile titles: the centre map, then the joints.
+TITLES: tuple[str, ...] = ("centre",) + tuple(
+    (f"{n.split('_', 1)[0][0].upper()} {n.split('_', 1)[1]}" if "_" in n else n) for n in KEYPOINT_NAMES)
+#: The tile index of the centre map; joint k is tile k + 1.
+CENTRE_TILE = 0
+
+_BACKGROUND = np.array([22, 24, 27], dtype=np.uint8)
+_SELECTED = (255, 255, 255)
+
+
+class HeadsPanel(QWidget):
+    """18 small heatmaps (centre + 17 joints) of the newest frame, with joint names.
+
+    Args:
+        colormap: initial colour map (:func:`~movenet_studio.core.colormaps.colormap_names`).
+        parent: Qt parent.
+
+    Signals:
+        joint_clicked(object): a tile was clicked: the joint 0..16, or None for the centre tile.
+    """
+
+    joint_clicked = Signal(object)
+
+    def __init__(self, colormap: str = DEFAULT_COLORMAP, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._lut = colormap_lut(colormap)
+        self._newest: EngineResult | None = None
+        self._shown_result = None
+        self._selected: int | None = None
+        self._hover_cell: tuple[int, int] | None = None
+        self._hover_values: np.ndarray | None = None
+        self._refreshed_at = 0.0
+        self._message = ""
+        self._tile: tuple[int, int] | None = None  # (Sh, Sw) of the current layout
+        self._mosaic: np.ndarray | None = None
+        self.refreshes = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh)
+
+        self.status = QLabel("Turn on a head overlay to read the heads.")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: gray;")
+        self.readout_label = QLabel("Hover the video to read the heads under the mouse.")
+        self.readout_label.setWordWrap(True)
+        self.readout_label.setStyleSheet("color: #b8c4d0;")
+        self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#16181b")
+        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.graphics.setMinimumHeight(150)
+        self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.graphics.setToolTip("Click a joint to show its heatmap in the video; the centre tile shows all joints")
+        self.view: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False,
+                                                         enableMouse=False)
+        self.view.setDefaultPadding(0.0)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view.addItem(self.image_item)
+        self.labels: list[pg.TextItem] = []
+        for title in TITLES:
+            label = pg.TextItem(title, color=(215, 218, 222), anchor=(0, 1))
+            font = label.textItem.font()
+            font.setPointSizeF(7.5)
+            label.setFont(font)
+            self.view.addItem(label)
+            self.labels.append(label)
+        self.selection_item = pg.PlotCurveItem(pen=pg.mkPen(_SELECTED, width=2, cosmetic=True))
+        self.selection_item.setZValue(5)
+        self.view.addItem(self.selection_item)
+        self.hover_item = pg.ScatterPlotItem(symbol="s", size=7, pen=pg.mkPen((0, 255, 255), width=1.2),
+                                             brush=pg.mkBrush(None), pxMode=True)
+        self.hover_item.setZValue(6)
+        self.view.addItem(self.hover_item)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.status)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.readout_label)
+        self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        self._layout((48, 48))
+
+    # ------------------------------------------------------------------ geometry
+    def _layout(self, tile: tuple[int, int]) -> None:
+        """Size the mosaic for tiles of `tile` = (Sh, Sw) cells and place the labels."""
+        if tile == self._tile:
+            return
+        self._tile = tile
+        sh, sw = tile
+        self._gap = max(2, sw // 16)
+        self._band = max(8, round(sh * 0.3))
+        rows = -(-len(TITLES) // COLUMNS)
+        height = rows * (self._band + sh) + self._gap
+        width = COLUMNS * (sw + self._gap) + self._gap
+        self._mosaic = np.empty((height, width, 3), dtype=np.uint8)
+        self._mosaic[...] = _BACKGROUND
+        for index, label in enumerate(self.labels):
+            x, y = self.tile_origin(index)
+            label.setPos(x, y - 1)
+        self.image_item.setImage(self._mosaic, autoLevels=False, levels=(0, 255))
+        self.image_item.setRect(0, 0, width, height)
+        self.view.setRange(xRange=(0, width), yRange=(0, height), padding=0)
+        self._draw_selection()
+
+    def tile_origin(self, index: int) -> tuple[int, int]:
+        """Top-left (x, y) of tile `index` (0 = centre, k + 1 = joint k) in mosaic pixels."""
+        sh, sw = self._tile
+        row, col = divmod(index, COLUMNS)
+        return self._gap + col * (sw + self._gap), (row + 1) * self._band + row * sh
+
+    def tile_at(self, x: float, y: float) -> int | None:
+        """The tile index under mosaic point (x, y), or None (gaps, labels, outside)."""
+        sh, sw = self._tile
+        for index in range(len(TITLES)):
+            tx, ty = self.tile_origin(index)
+            if tx <= x < tx + sw and ty - self._band <= y < ty + sh:
+                return index
+        return None
+
+    def tile_centre_in_scene(self, index: int) -> QPointF:
+        """Scene position of the middle of tile `index` (for clicks in tests)."""
+        sh, sw = self._tile
+        x, y = self.tile_origin(index)
+        return self.view.mapViewToScene(QPointF(x + sw / 2, y + sh / 2))
+
+    # ------------------------------------------------------------------ inputs
+    @Slot(object)
+    def add_result(self, result: EngineResult) -> None:
+        """Take the newest result (drawn at most every :data:`REFRESH_INTERVAL_MS`)."""
+        self._newest = result
+        if not self.isVisible():
+            return
+        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
+        if elapsed_ms >= REFRESH_INTERVAL_MS:
+            self.refresh()
+        elif not self._timer.isActive():
+            self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+
+    def set_colormap(self, name: str) -> None:
+        """Colour the tiles through colour map `name`."""
+        self._lut = colormap_lut(name)
+        self._shown_result = None
+        self.refresh()
+
+    @Slot(object)
+    def set_selected(self, joint: int | None) -> None:
+        """Outline the tile of `joint` (None: the centre tile, i.e. all joints)."""
+        self._selected = joint
+        self._draw_selection()
+
+    @property
+    def selected(self) -> int | None:
+        """The outlined joint (None: all / centre)."""
+        return self._selected
+
+    def set_message(self, message: str) -> None:
+        """Show `message` above the tiles instead of the frame caption ("" for the caption)."""
+        self._message = message
+        self._show_status()
+
+    @Slot(object)
+    def show_hover(self, readout) -> None:
+        """Mark the hovered cell in every tile and show each head's value there
+        (a :class:`~.head_overlays.HeadsReadout`, or None to stop)."""
+        if readout is None:
+            self._hover_cell, self._hover_values = None, None
+            self.hover_item.setData([], [])
+            for label, title in zip(self.labels, TITLES):
+                label.setText(title)
+            return
+        self._hover_cell = readout.cell
+        self._hover_values = np.concatenate([[readout.centre], readout.heatmaps])
+        r, c = readout.cell
+        points = [(x + c + 0.5, y + r + 0.5) for x, y in (self.tile_origin(i) for i in range(len(TITLES)))]
+        self.hover_item.setData(pos=np.asarray(points, dtype=np.float64))
+        for label, title, value in zip(self.labels, TITLES, self._hover_values):
+            label.setText(f"{title} {value:.2f}")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Catch up with the newest result when the panel appears (hidden panels skip work)."""
+        super().showEvent(event)
+        self.refresh()
+
+    # ------------------------------------------------------------------ drawing
+    @Slot()
+    def refresh(self) -> None:
+        """Draw the newest result now."""
+        self._timer.stop()
+        self._refreshed_at = time.perf_counter()
+        newest = self._newest
+        result = newest.result if newest is not None else None
+        self._show_status()
+        heads = getattr(result, "heads", None)
+        if heads is None or result is self._shown_result:
+            return
+        self._shown_result = result
+        self._layout(tuple(heads.shape))
+        sh, sw = self._tile
+        maps = np.concatenate([heads.centre[None], np.moveaxis(heads.keypoint_heatmaps, -1, 0)], axis=0)
+        colours = self._lut[lut_indices(maps)]  # [18, Sh, Sw, 3]
+        for index in range(len(TITLES)):
+            x, y = self.tile_origin(index)
+            self._mosaic[y:y + sh, x:x + sw] = colours[index]
+        self.image_item.setImage(self._mosaic, autoLevels=False, levels=(0, 255))
+        self.refreshes += 1
+
+    def _show_status(self) -> None:
+        if self._message:
+            self.status.setText(self._message)
+            return
+        newest = self._newest
+        heads = getattr(newest.result, "heads", None) if newest is not None else None
+        if heads is None:
+            self.status.setText("No heads for this frame yet.")
+            return
+        sh, sw = heads.shape
+        self.status.setText(f"{newest.model.spec.label}: heads {sh}×{sw}, frame {newest.result.index}")
+
+    def _draw_selection(self) -> None:
+        if self._tile is None:
+            return
+        sh, sw = self._tile
+        index = CENTRE_TILE if self._selected is None else self._selected + 1
+        x, y = self.tile_origin(index)
+        x0, y0, x1, y1 = x - 1, y - 1, x + sw + 1, y + sh + 1
+        self.selection_item.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
+
+    @Slot(object)
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self.view.mapSceneToView(event.scenePos())
+        index = self.tile_at(point.x(), point.y())
+        if index is None:
+            return
+        joint = None if index == CENTRE_TILE else index - 1
+        if joint is not None and not 0 <= joint < NUM_KEYPOINTS:
+            return
+        self.set_selected(joint)
+        self.joint_clicked.emit(joint)

@@ -1,0 +1,117 @@
+"""The "model input" view: the exact RGB image the model was fed on the newest frame.
+
+Shows :attr:`FrameResult.model_input <movenet_studio.core.pipeline.FrameResult.model_input>`
+pixel for pixel (uint8 RGB at the model's input size: the crop square resized, or the
+letterboxed frame), in one pyqtgraph ImageItem updated in place, with a caption saying what
+it is. Refreshed at most every :data:`REFRESH_INTERVAL_MS` (and never while hidden).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from .engine import EngineResult
+
+#: The view refreshes at most this often.
+REFRESH_INTERVAL_MS = 100
+
+
+def describe_input(result) -> str:
+    """Caption of a FrameResult's model input, e.g. ``192×192 uint8 RGB · crop (y 0.30–0.80, x 0.25–0.75)``."""
+    image = np.asarray(result.model_input)
+    h, w = image.shape[:2]
+    text = f"{w}×{h} {image.dtype} RGB"
+    region = getattr(result, "crop_region", None)
+    if region is not None:
+        ymin, xmin, ymax, xmax = region.as_tuple() if hasattr(region, "as_tuple") else region
+        return f"{text} · crop y {ymin:.2f}–{ymax:.2f}, x {xmin:.2f}–{xmax:.2f} of the frame"
+    return f"{text} · whole frame, letterboxed"
+
+
+class ModelInputView(QWidget):
+    """Shows the model input of the newest result (exact pixels, aspect kept, y down).
+
+    Args:
+        parent: Qt parent.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._newest: EngineResult | None = None
+        self._shown = None
+        self._refreshed_at = 0.0
+        self._shape: tuple[int, ...] | None = None
+        self.refreshes = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh)
+        self.caption = QLabel("No frame yet.")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet("color: gray;")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#101214")
+        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.graphics.setMinimumSize(120, 120)
+        self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.graphics.setToolTip("The exact RGB tensor the model ran on for this frame")
+        self.view: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False,
+                                                         enableMouse=False)
+        self.view.setDefaultPadding(0.0)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view.addItem(self.image_item)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.caption)
+
+    @property
+    def image(self) -> np.ndarray | None:
+        """The image on screen (the model input of the last refresh), or None."""
+        return self.image_item.image
+
+    @Slot(object)
+    def add_result(self, result: EngineResult) -> None:
+        """Take the newest result (drawn at most every :data:`REFRESH_INTERVAL_MS`)."""
+        self._newest = result
+        if not self.isVisible():
+            return
+        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
+        if elapsed_ms >= REFRESH_INTERVAL_MS:
+            self.refresh()
+        elif not self._timer.isActive():
+            self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Catch up with the newest result when the view appears."""
+        super().showEvent(event)
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Show the newest result's model input now."""
+        self._timer.stop()
+        self._refreshed_at = time.perf_counter()
+        newest = self._newest
+        if newest is None or newest.result is self._shown:
+            return
+        result = newest.result
+        self._shown = result
+        image = result.model_input
+        self.image_item.setImage(image, autoLevels=False)
+        if image.shape != self._shape:
+            self._shape = image.shape
+            h, w = image.shape[:2]
+            self.image_item.setRect(0, 0, w, h)
+            self.view.setRange(xRange=(0, w), yRange=(0, h), padding=0)
+        self.caption.setText(describe_input(result))
+        self.refreshes += 1
+
+    @Slot()
+    def clear(self) -> None:
+        """Forget the newest result (the image stays until the next one)."""
+        self._newest = None
