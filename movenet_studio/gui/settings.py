@@ -1,12 +1,16 @@
 """Typed, forgiving settings over QSettings.
 
 Every value has a type and a default; a missing, unreadable, wrong-typed or out-of-range
-value reads as the default, never as an exception. Tests point the settings at an ini file
-in a temporary folder.
+value reads as the default, never as an exception. A settings file that cannot be parsed is
+moved aside, and settings stored by an incompatible older version are cleared; either way
+:attr:`StudioSettings.note` says what happened (the window shows it). Tests point the
+settings at an ini file in a temporary folder.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,6 +30,16 @@ DEFAULT_THREADS = 2
 DEFAULT_TRACKER = "boxes"
 DEFAULT_MIN_POSE_SCORE = 0.25
 MAX_THREADS = 64
+
+#: Schema version of the stored settings (key ``meta/version``). Bump it when a key changes
+#: meaning; raise :data:`MIN_SETTINGS_VERSION` too when old values would be misread.
+SETTINGS_VERSION = 1
+#: Stored settings older than this are cleared (with a note). Files written before the
+#: version key existed hold the same keys as version 1 and count as version 1.
+MIN_SETTINGS_VERSION = 1
+VERSION_KEY = "meta/version"
+
+log = logging.getLogger(__name__)
 
 
 def _to_bool(value: object) -> bool | None:
@@ -70,15 +84,53 @@ class StudioSettings:
     Args:
         path: an ini file to use (tests, portable installs); default: the platform's
             QSettings location for MoveNet Studio.
+
+    Attributes:
+        note: why the stored settings were not used ("" when they were): the file could not
+            be parsed (it is renamed to ``<name>.unreadable`` and defaults are used) or it was
+            written by an older, incompatible version (it is cleared). Never an exception.
     """
 
     def __init__(self, path: Path | str | None = None):
-        if path is not None:
-            self.path: Path | None = Path(path)
-            self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
-        else:
-            self.path = None
-            self._qs = QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+        self.path: Path | None = Path(path) if path is not None else None
+        self.note = ""
+        self._qs = self._open()
+        try:
+            self._check()
+        except Exception as exc:  # noqa: BLE001 - settings must never stop the app
+            self.note = f"settings could not be checked ({exc}); defaults are used where values are unreadable"
+        if self.note:
+            log.warning("%s", self.note)
+
+    def _open(self) -> QSettings:
+        if self.path is not None:
+            return QSettings(str(self.path), QSettings.Format.IniFormat)
+        return QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+    def _check(self) -> None:
+        """Move an unparsable file aside, clear settings of an older schema, stamp the version."""
+        keys = self._qs.allKeys()  # reads the file: a parse error shows in status() only after
+        if self._qs.status() == QSettings.Status.FormatError:
+            name = self._qs.fileName()
+            aside = f"{name}.unreadable"
+            try:
+                os.replace(name, aside)
+                where = f"it was renamed to {Path(aside).name}"
+            except OSError as exc:
+                where = f"it could not be moved aside ({exc.strerror or exc}) and will be overwritten"
+            self._qs = self._open()
+            self._qs.clear()
+            self.note = f"the settings file {name} could not be read; {where}. Defaults are used."
+        elif keys:
+            raw = self._value(VERSION_KEY)
+            version = SETTINGS_VERSION if raw is None else _to_int(raw)
+            if version is None or version < MIN_SETTINGS_VERSION:
+                self._qs.clear()
+                self.note = (f"settings stored by an older or unknown version of MoveNet Studio (settings version {raw}) "
+                             "were reset to defaults.")
+            elif version > SETTINGS_VERSION:
+                return  # a newer app wrote them: read what this one understands, keep its stamp
+        self._qs.setValue(VERSION_KEY, SETTINGS_VERSION)
 
     @property
     def qsettings(self) -> QSettings:
