@@ -126,8 +126,8 @@ class StudioSettings:
             version = SETTINGS_VERSION if raw is None else _to_int(raw)
             if version is None or version < MIN_SETTINGS_VERSION:
                 self._qs.clear()
-                self.note = (f"settings stored by an older or unknown version of MoveNet Studio (settings version {raw}) "
-                             "were reset to defaults.")
+                self.note = (f"settings stored by an older or unknown version of MoveNet Studio "
+                             f"(settings version {raw}) were reset to defaults.")
             elif version > SETTINGS_VERSION:
                 return  # a newer app wrote them: read what this one understands, keep its stamp
         self._qs.setValue(VERSION_KEY, SETTINGS_VERSION)
