@@ -16,6 +16,7 @@ from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
 from .export_actions import ExportController
 from .latency_panel import LatencyPanel
+from .log_folder import LogFolderAction
 from .messages import ErrorReporter
 from .player import Pace, SourceInfo, SourcePlayer
 from .settings import StudioSettings
@@ -160,6 +161,8 @@ class MainWindow(QMainWindow):
         view.addAction(self.latency_dock.toggleViewAction())
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
+        self.log_folder = LogFolderAction(self.reporter, self)
+        self.help_menu.addAction(self.log_folder.action)
         self.help_menu.addAction(self.about_action)
 
     def _connect(self) -> None:
@@ -171,7 +174,7 @@ class MainWindow(QMainWindow):
         engine.model_changed.connect(self.controls.model.show_model)
         engine.model_changed.connect(self._on_model_changed)
         engine.model_failed.connect(self._on_model_failed)
-        engine.error.connect(self.reporter.warn)
+        engine.error.connect(self.reporter.serious)  # a frame failed: status bar + details dialog
         engine.state_changed.connect(self._show_state)
 
         player.opened.connect(source.set_source)
@@ -180,6 +183,7 @@ class MainWindow(QMainWindow):
         player.read_failed.connect(self.reporter.serious)
         player.playing_changed.connect(source.set_playing)
         player.finished.connect(self._on_finished)
+        player.closed.connect(self._on_source_closed)
 
         source.source_requested.connect(self.open_path)
         source.play_toggled.connect(player.toggle)
@@ -198,6 +202,8 @@ class MainWindow(QMainWindow):
         self.player.start()
         if self._startup_note:
             self.reporter.warn(self._startup_note)
+        if self.settings.note:  # stored settings unreadable or from an older version: reset
+            self.reporter.warn(self.settings.note)
         if source is None:
             last = self.settings.last_source
             # Files and folders are reopened; a camera is never switched on unasked.
@@ -318,6 +324,12 @@ class MainWindow(QMainWindow):
         if info.fps:
             details.append(f"{info.fps:.3g} fps")
         self.reporter.info(f"Opened {info.name} ({', '.join(details)})")
+        self._update_title()
+
+    @Slot()
+    def _on_source_closed(self) -> None:
+        self._source = None
+        self.controls.source.set_source(None)
         self._update_title()
 
     @Slot()
