@@ -21,6 +21,10 @@ the first frame's set-up are left out):
   input. p50/p95/p99/max over the run.
 * ``cpu_s``: CPU seconds per thread during the run (Linux; GUI thread, engine, reader ...),
   and the load average before/after (the machine may be shared).
+* ``memory``: resident memory and thread counts over the run
+  (:class:`~movenet_studio.core.resources.ResourceMonitor`, counting results received):
+  RSS after 100 results (warm-up), peak and last, growth = peak - warm-up; Python threads
+  and all OS threads (runtime pools, Qt) at warm-up and last. For soak runs (``gui --loop``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import numpy as np
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Slot
 
 from ..core.atomic import atomic_output
+from ..core.resources import ResourceMonitor
 
 #: Interval of the event-loop lag probe, in ms.
 PROBE_INTERVAL_MS = 10
@@ -149,6 +154,7 @@ class RunStats(QObject):
         self._source = None
         self._received = 0
         self._stop_after = stop_after
+        self.memory = ResourceMonitor()  # RSS and threads every 100 results (soak runs)
         window.engine.result_ready.connect(self._on_result)
         window.player.opened.connect(self._on_opened)
 
@@ -168,6 +174,7 @@ class RunStats(QObject):
     @Slot(object)
     def _on_result(self, result) -> None:
         self._received += 1
+        self.memory.frame_done(self._received)
         if self._first is None:  # measuring starts at the first result
             self._first = self._counters(result)
             self._cpu_before = _thread_cpu()
@@ -227,6 +234,7 @@ class RunStats(QObject):
             "cpu_s": {"process": round(self._process_cpu[1] - self._process_cpu[0], 3) if self._process_cpu[1]
                       else None, "threads": cpu},
             "load_average": {"before": self._load_before, "after": _load(), "cpus": os.cpu_count()},
+            "memory": self.memory.to_json(),
             "definitions": {
                 "window": "from the first result received to the last (model load excluded)",
                 "processed_fps": "frames the inference worker ran / wall time",
