@@ -52,16 +52,22 @@ def unit_float(text: str) -> float:
     return value
 
 
-def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--no-crop``, ``--no-smoothing``, ``--tracker`` and ``--min-pose-score``."""
-    parser.add_argument("--no-crop", dest="crop", action="store_false",
+def add_pipeline_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:
+    """Add ``--no-crop``, ``--no-smoothing``, ``--tracker`` and ``--min-pose-score``.
+
+    With `saved_defaults` (the window) an option not given parses as None: "the saved setting".
+    """
+    saved = "the saved setting"
+    parser.add_argument("--no-crop", dest="crop", action="store_false", default=None if saved_defaults else True,
                         help="letterbox the whole frame instead of TF.js crop-region tracking")
     parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
-                        help="turn off One Euro keypoint smoothing")
-    parser.add_argument("--tracker", choices=TRACKER_KINDS, default="boxes",
-                        help="MultiPose track ids: none, boxes (IoU) or keypoints (OKS) (default: %(default)s)")
-    parser.add_argument("--min-pose-score", type=unit_float, default=MIN_POSE_SCORE, metavar="S",
-                        help="MultiPose: drop people scoring below S, 0..1 (default: %(default)s)")
+                        default=None if saved_defaults else True, help="turn off One Euro keypoint smoothing")
+    parser.add_argument("--tracker", choices=TRACKER_KINDS, default=None if saved_defaults else "boxes",
+                        help="MultiPose track ids: none, boxes (IoU) or keypoints (OKS) "
+                             f"(default: {saved if saved_defaults else '%(default)s'})")
+    parser.add_argument("--min-pose-score", type=unit_float, default=None if saved_defaults else MIN_POSE_SCORE,
+                        metavar="S", help="MultiPose: drop people scoring below S, 0..1 "
+                                          f"(default: {saved if saved_defaults else '%(default)s'})")
 
 
 def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:

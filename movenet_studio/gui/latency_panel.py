@@ -29,7 +29,7 @@ REFRESH_INTERVAL_MS = 100
 _PLOTTED = (("inference", (80, 200, 255)), ("total", (255, 170, 60)))
 #: Compare mode: B's timings join the table and the plot under these keys.
 COMPARE_KEYS = {"inference": "inference (B)", "total": "total (B)"}
-_PLOTTED_B = ("inference (B)", (255, 140, 0))
+_PLOTTED_B = ("inference (B)", (60, 220, 90))
 
 
 def result_timings(result: EngineResult) -> dict[str, float]:

@@ -8,16 +8,18 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter, QWidget
 
 from .. import __version__
 from ..core.pipeline import PipelineConfig
+from .compare_view import CompareController, ComparePanel, SideView
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
 from .export_actions import ExportController
 from .latency_panel import LatencyPanel
 from .log_folder import LogFolderAction
 from .messages import ErrorReporter
+from .model_info import ModelInfoPanel
 from .player import Pace, SourceInfo, SourcePlayer
 from .settings import StudioSettings
 from .shortcuts import ShortcutsDialog
@@ -50,6 +52,10 @@ class MainWindow(QMainWindow):
         persist_loop: write the loop state back to settings at close.
         restore_layout: restore the saved window geometry and dock layout (off for
             screenshots, which want the default 1400x900 layout).
+        provider: ONNX Runtime execution provider instead of the saved one.
+        tracker: MultiPose tracker (``none``, ``boxes``, ``keypoints``) instead of the saved one.
+        min_pose_score: MultiPose minimum pose score instead of the saved one.
+        compare: start in compare mode with configuration B = ``model[:backend]``.
 
     Call :meth:`start` after constructing it to launch the worker threads; closing the
     window (or :meth:`shutdown`) stops them.
@@ -57,12 +63,15 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: StudioSettings, *, model: str | None = None, backend: str | None = None,
                  threads: int | None = None, pace: Pace | str = Pace.REALTIME, loop: bool | None = None,
-                 persist_loop: bool = True, restore_layout: bool = True, parent: QWidget | None = None):
+                 persist_loop: bool = True, restore_layout: bool = True, parent: QWidget | None = None,
+                 provider: str | None = None, tracker: str | None = None, min_pose_score: float | None = None,
+                 compare: str | None = None):
         super().__init__(parent)
         self.settings = settings
         self._persist_loop = persist_loop
         self._source: SourceInfo | None = None
         self._model: ModelInfo | None = None
+        self._comparing = False
         self._shut_down = False
         threshold = settings.threshold
         threads = threads if threads is not None and threads > 0 else settings.threads
@@ -72,6 +81,9 @@ class MainWindow(QMainWindow):
             self._startup_note = f"the saved model {saved_model} no longer exists; using {PipelineConfig().model}"
             saved_model = PipelineConfig().model
         config = PipelineConfig(model=model or saved_model, backend=backend or settings.backend, threads=threads)
+        config = replace(config, provider=provider or (settings.provider if config.backend == "onnx" else None),
+                         tracker=tracker or settings.tracker,
+                         min_pose_score=settings.min_pose_score if min_pose_score is None else min_pose_score)
 
         self.engine = Engine(config, self)
         self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
@@ -81,17 +93,36 @@ class MainWindow(QMainWindow):
         self.controls.source.camera_spin.setValue(settings.camera_index)
         self.controls.model.select(config.model)
         self.latency_panel = LatencyPanel()
+        self.controls.runtime.show_config(config.backend, config.provider)
+        self.controls.people.show_config(config.tracker, config.min_pose_score)
+        self.model_info = ModelInfoPanel()
+        self.compare_panel = ComparePanel()
+        self.side_view = SideView(threshold)  # B beside A in side-by-side compare mode
+        self.compare = CompareController(self.engine, self.compare_panel, self.video_view, self.side_view, self)
         self.reporter = ErrorReporter(self.statusBar(), self)
         self.state_label = QLabel()
         self.statusBar().addPermanentWidget(self.state_label)
 
-        self.setCentralWidget(self.video_view)
+        self.views = QSplitter(Qt.Orientation.Horizontal)
+        self.views.addWidget(self.video_view)
+        self.views.addWidget(self.side_view)
+        self.setCentralWidget(self.views)
         self.controls_dock = self._dock("Controls", "controlsDock", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.latency_dock = self._dock("Latency", "latencyDock", self.latency_panel,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.compare_dock = self._dock("Compare A / B", "compareDock", self.compare_panel,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.model_info_dock = self._dock("Model info", "modelInfoDock", self.model_info,
+                                          Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.latency_dock, self.compare_dock)
+        self.tabifyDockWidget(self.latency_dock, self.model_info_dock)
+        self.latency_dock.raise_()
         self.setAcceptDrops(True)
         self._make_actions()
         self._connect()
+        self._connect_runtime_and_compare()
+        if compare:
+            self.compare.start(compare)
         self._update_title()
         self._show_state(self.engine.state.value)
         self.resize(*DEFAULT_SIZE)
@@ -159,6 +190,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.controls_dock.toggleViewAction())
         view.addAction(self.latency_dock.toggleViewAction())
+        view.addAction(self.compare_dock.toggleViewAction())
+        view.addAction(self.model_info_dock.toggleViewAction())
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
         self.log_folder = LogFolderAction(self.reporter, self)
@@ -195,6 +228,51 @@ class MainWindow(QMainWindow):
         self.controls.display.threshold_changed.connect(self.video_view.set_threshold)
         self.controls.display.input_region_toggled.connect(self.video_view.set_input_region_visible)
 
+    def _connect_runtime_and_compare(self) -> None:
+        engine, runtime, people = self.engine, self.controls.runtime, self.controls.people
+        engine.model_changed.connect(runtime.show_model)
+        engine.model_changed.connect(people.show_model)
+        engine.model_changed.connect(self.model_info.show_model)
+        engine.model_changed.connect(self.compare.on_model_changed)
+        engine.model_changed.connect(self._show_runtime_note)
+        engine.model_failed.connect(runtime.revert)
+        engine.model_failed.connect(self.compare.on_model_failed)
+        engine.result_ready.connect(self.compare.show_result)
+        runtime.runtime_requested.connect(self._runtime_requested)
+        people.tracker_changed.connect(self._tracker_requested)
+        people.min_pose_score_changed.connect(self._min_pose_score_requested)
+        self.controls.display.threshold_changed.connect(self.compare.set_threshold)
+        self.compare.status.connect(self.reporter.info)
+        self.compare.mode_changed.connect(self._on_compare_mode)
+        self.player.opened.connect(self.compare_panel.table.reset)
+
+    @Slot(str, object)
+    def _runtime_requested(self, backend: str, provider: str | None) -> None:
+        self.reporter.info(f"Switching to {backend}{f' ({provider})' if provider else ''}…")
+        self.engine.update_config(backend=backend, provider=provider)
+
+    @Slot(str)
+    def _tracker_requested(self, tracker: str) -> None:
+        self.engine.update_config(tracker=tracker)
+
+    @Slot(float)
+    def _min_pose_score_requested(self, score: float) -> None:
+        self.engine.update_config(min_pose_score=float(score))
+
+    @Slot(bool, str)
+    def _on_compare_mode(self, active: bool, _view_mode: str) -> None:
+        if active and not self._comparing:  # compare just started: show its table
+            self.compare_dock.show()
+            self.compare_dock.raise_()
+        self._comparing = active
+
+    @Slot(object)
+    def _show_runtime_note(self, info: ModelInfo) -> None:
+        notes = [f"{side}{m.spec.label}: {m.note}" for side, m in (("", info), ("B ", info.compare))
+                 if m is not None and m.note]
+        if notes:  # an ONNX provider that fell back to CPU
+            self.reporter.warn("; ".join(notes))
+
     # ------------------------------------------------------------------ lifecycle
     def start(self, source: str | None = None) -> None:
         """Start the worker threads and open `source` (default: the last source, if it still exists)."""
@@ -216,6 +294,7 @@ class MainWindow(QMainWindow):
         """Bring the throttled panels up to date with the newest result (before a screenshot)."""
         self.latency_panel.refresh()
         self.controls.keypoints.refresh()
+        self.compare.flush()
 
     def shutdown(self) -> bool:
         """Stop the reader and worker threads (join with timeout) and save settings.
@@ -245,6 +324,9 @@ class MainWindow(QMainWindow):
                 s.model = spec.key if spec.bundled else str(spec.path)
                 s.threads = self._model.config.threads
                 s.backend = self._model.config.backend
+                s.provider = self._model.config.provider
+                s.tracker = self._model.config.tracker
+                s.min_pose_score = self._model.config.min_pose_score
             s.sync()
         except Exception as exc:  # settings must never prevent closing
             self.reporter.warn(f"could not save settings: {exc}")

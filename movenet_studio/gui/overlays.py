@@ -108,6 +108,21 @@ class SkeletonOverlay:
         self._show_input = True
         self._visible_points = 0
         self._visible_edges = 0
+        self._edge_colour: tuple[int, int, int] | None = None
+
+    @property
+    def edge_colour(self) -> tuple[int, int, int] | None:
+        """The one colour all edges are drawn in, or None for the left/right/cross colours."""
+        return self._edge_colour
+
+    def set_edge_colour(self, colour: tuple[int, int, int] | None) -> None:
+        """Draw every edge in `colour` (compare mode: A in one colour, B in another), or in
+        the usual left/right/cross colours with None."""
+        if colour == self._edge_colour:
+            return
+        self._edge_colour = colour
+        for item, group in zip(self.edge_items, EDGE_GROUP_COLOURS):
+            item.setPen(pg.mkPen(colour or group, width=3, cosmetic=True))
 
     @property
     def threshold(self) -> float:
