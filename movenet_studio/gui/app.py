@@ -6,6 +6,7 @@ configures pyqtgraph, builds the :class:`~.main_window.MainWindow` and runs the 
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ..logs import LOGGER_NAME, configure_logging
 from .main_window import APP_NAME, MainWindow
 from .player import Pace
 from .run_stats import RunStats
@@ -41,12 +43,10 @@ class GuiOptions:
         screenshot: with ``exit_after_frames``, grab the whole window to this PNG first.
         settings_path: a QSettings ini file (tests); default: the platform's settings.
         pace: ``realtime`` (files at their frame rate) or ``max`` (as fast as inference runs).
-        provider: ONNX Runtime execution provider (with the onnx backend); default: the saved one.
-        tracker: MultiPose tracker (``none``, ``boxes``, ``keypoints``); default: the saved one.
-        min_pose_score: MultiPose minimum pose score 0..1; default: the saved one.
-        compare: open in compare mode with configuration B = ``model[:backend]``.
         stats_json: write the run's figures (:class:`~.run_stats.RunStats`: processed and
             displayed FPS, drops, stage p50/p95, event-loop lag) to this JSON file at exit.
+        loop: loop files (soak runs; not saved); at exit a line on stdout gives resident
+            memory after warm-up, peak and growth, and thread counts (also in ``stats_json``).
     """
 
     source: str | None = None
@@ -57,11 +57,8 @@ class GuiOptions:
     screenshot: Path | None = None
     settings_path: Path | None = None
     pace: str = Pace.REALTIME.value
-    provider: str | None = None
-    tracker: str | None = None
-    min_pose_score: float | None = None
-    compare: str | None = None
     stats_json: Path | None = None
+    loop: bool = False
 
 
 def configure_pyqtgraph() -> None:
@@ -161,12 +158,19 @@ class ExitAfterFrames(QObject):
         QApplication.instance().exit(self.exit_code)
 
 
+def ensure_logging() -> None:
+    """Configure the ``movenet_studio`` log (rotating file) unless the CLI already did."""
+    if not logging.getLogger(LOGGER_NAME).handlers:
+        configure_logging()
+
+
 def run(options: GuiOptions) -> int:
     """Run the GUI until its window closes; returns the process exit code.
 
     Creates the QApplication when there is none (an existing one, e.g. in tests, is reused
     and not re-themed), shows the main window and runs the event loop. Worker threads are
-    stopped before returning.
+    stopped before returning. Engine errors and source failures go to the log file
+    (:func:`ensure_logging`).
     """
     try:
         pace = Pace(options.pace or Pace.REALTIME.value)
@@ -177,6 +181,7 @@ def run(options: GuiOptions) -> int:
         print(f"{APP_NAME}: exit_after_frames must be at least 1", file=sys.stderr)
         return EXIT_BAD_OPTIONS
 
+    ensure_logging()
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
@@ -187,13 +192,13 @@ def run(options: GuiOptions) -> int:
     configure_pyqtgraph()
 
     exit_after = options.exit_after_frames
+    looping = bool(exit_after or options.loop)
     settings = StudioSettings(options.settings_path)
     window = MainWindow(settings, model=options.model, backend=options.backend, threads=options.threads,
-                        pace=pace, loop=True if exit_after else None, persist_loop=not exit_after,
-                        restore_layout=not exit_after, provider=options.provider, tracker=options.tracker,
-                        min_pose_score=options.min_pose_score, compare=options.compare)
+                        pace=pace, loop=True if looping else None, persist_loop=not looping,
+                        restore_layout=not exit_after)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
-    stats = RunStats(window, stop_after=exit_after) if options.stats_json else None
+    stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     window.show()
     window.start(options.source)
     code = EXIT_FAILED
@@ -201,7 +206,9 @@ def run(options: GuiOptions) -> int:
         code = int(app.exec())
         if watcher is not None and watcher.exit_code is not None:
             code = watcher.exit_code
-        if stats is not None:
+        if stats is not None and options.loop:
+            print(stats.memory.summary())
+        if stats is not None and options.stats_json:
             stats.stop()
             try:
                 stats.write(options.stats_json)
