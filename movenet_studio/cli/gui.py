@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .options import add_model_options, positive_int
+from .options import add_model_options, add_pipeline_options, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -14,6 +14,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("source", nargs="?", metavar="SOURCE",
                         help="video, image, folder of images, or camera:N (default: the last source)")
     add_model_options(parser, default_model=None)
+    add_pipeline_options(parser, saved_defaults=True)  # not given: None, the window's saved setting
+    parser.add_argument("--compare", metavar="SPEC", default=None,
+                        help="open in compare mode with configuration B = model[:backend] beside the model (A), "
+                             "e.g. lightning-int8, thunder, lightning:onnx")
     parser.add_argument("--pace", choices=("realtime", "max"), default=None,
                         help="play files at their frame rate (realtime, default) or as fast as inference runs (max)")
     parser.add_argument("--loop", action="store_true",
@@ -32,9 +36,16 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.screenshot and not args.exit_after_frames:
         raise SystemExit("movenet-studio gui: --screenshot needs --exit-after-frames")
+    from ..core.backends.onnx import normalize_provider
     from ..gui.app import GuiOptions, run as run_gui
 
-    options = GuiOptions(source=args.source, model=args.model, backend=args.backend, threads=args.threads,
+    provider = normalize_provider(args.provider)
+    backend = args.backend or ("onnx" if provider else None)
+    if provider and backend != "onnx":
+        raise SystemExit(f"movenet-studio gui: --provider {provider} needs the onnx backend (got --backend {backend})")
+    options = GuiOptions(source=args.source, model=args.model, backend=backend, threads=args.threads,
+                         provider=provider, tracker=args.tracker, min_pose_score=args.min_pose_score,
+                         compare=args.compare,
                          exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime",
                          stats_json=args.stats_json, loop=args.loop)
     return run_gui(options)

@@ -43,6 +43,10 @@ class GuiOptions:
         screenshot: with ``exit_after_frames``, grab the whole window to this PNG first.
         settings_path: a QSettings ini file (tests); default: the platform's settings.
         pace: ``realtime`` (files at their frame rate) or ``max`` (as fast as inference runs).
+        provider: ONNX Runtime execution provider (with the onnx backend); default: the saved one.
+        tracker: MultiPose tracker (``none``, ``boxes``, ``keypoints``); default: the saved one.
+        min_pose_score: MultiPose minimum pose score 0..1; default: the saved one.
+        compare: open in compare mode with configuration B = ``model[:backend]``.
         stats_json: write the run's figures (:class:`~.run_stats.RunStats`: processed and
             displayed FPS, drops, stage p50/p95, event-loop lag) to this JSON file at exit.
         loop: loop files (soak runs; not saved); at exit a line on stdout gives resident
@@ -57,6 +61,10 @@ class GuiOptions:
     screenshot: Path | None = None
     settings_path: Path | None = None
     pace: str = Pace.REALTIME.value
+    provider: str | None = None
+    tracker: str | None = None
+    min_pose_score: float | None = None
+    compare: str | None = None
     stats_json: Path | None = None
     loop: bool = False
 
@@ -196,7 +204,8 @@ def run(options: GuiOptions) -> int:
     settings = StudioSettings(options.settings_path)
     window = MainWindow(settings, model=options.model, backend=options.backend, threads=options.threads,
                         pace=pace, loop=True if looping else None, persist_loop=not looping,
-                        restore_layout=not exit_after)
+                        restore_layout=not exit_after, provider=options.provider, tracker=options.tracker,
+                        min_pose_score=options.min_pose_score, compare=options.compare)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     window.show()
