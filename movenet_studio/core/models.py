@@ -83,8 +83,9 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
-        """Human label, e.g. ``Lightning float16 (TFLite)``."""
-        name = self.variant.capitalize() if self.variant != "custom" else self.path.name
+        """Human label, e.g. ``Lightning float16 (TFLite)``, ``MultiPose Lightning float16 (ONNX)``."""
+        names = {"custom": self.path.name, "multipose": "MultiPose Lightning"}
+        name = names.get(self.variant, self.variant.capitalize())
         return f"{name} {self.precision} ({'TFLite' if self.format == 'tflite' else 'ONNX'})"
 
     @property
