@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import flatbuffers
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
+from badinputs import tiny_non_movenet_tflite
 from movenet_studio.core.keypoints import SKELETON_EDGES
 from movenet_studio.core.models import bundled_model
 from movenet_studio.gui.engine import EngineState
@@ -120,34 +120,6 @@ def test_live_model_switch_lightning_to_thunder(window_on, qtbot):
     assert window.engine.state == EngineState.RUNNING
 
 
-def _tiny_non_movenet_tflite(path: Path) -> Path:
-    """A valid TFLite flatbuffer (ADD of two float32[1,4]) that is not MoveNet."""
-    from ai_edge_litert import schema_py_generated as s
-
-    model = s.ModelT()
-    model.version = 3
-    code = s.OperatorCodeT()
-    code.builtinCode = code.deprecatedBuiltinCode = s.BuiltinOperator.ADD
-    model.operatorCodes = [code]
-    model.buffers = [s.BufferT() for _ in range(3)]
-    tensors = []
-    for i, name in enumerate(("a", "b", "out")):
-        tensor = s.TensorT()
-        tensor.name, tensor.shape, tensor.type, tensor.buffer = name, [1, 4], s.TensorType.FLOAT32, (i + 1) % 3
-        tensors.append(tensor)
-    tensors[2].buffer = 0
-    op = s.OperatorT()
-    op.opcodeIndex, op.inputs, op.outputs = 0, [0, 1], [2]
-    op.builtinOptionsType, op.builtinOptions = s.BuiltinOptions.AddOptions, s.AddOptionsT()
-    graph = s.SubGraphT()
-    graph.tensors, graph.inputs, graph.outputs, graph.operators = tensors, [0, 1], [2], [op]
-    model.subgraphs = [graph]
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    path.write_bytes(builder.Output())
-    return path
-
-
 def _bad_input(kind: str, tmp_path: Path) -> tuple[str, str]:
     """(path or spec to open, text the message must contain)."""
     if kind == "missing":
@@ -165,7 +137,7 @@ def _bad_input(kind: str, tmp_path: Path) -> tuple[str, str]:
         path.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
         return str(path), "random.tflite"
     if kind == "non_movenet_tflite":
-        return str(_tiny_non_movenet_tflite(tmp_path / "adder.tflite")), "not a MoveNet model"
+        return str(tiny_non_movenet_tflite(tmp_path / "adder.tflite")), "not a MoveNet model"
     if kind == "camera_99":
         return "camera:99", "camera 99"
     raise AssertionError(kind)
