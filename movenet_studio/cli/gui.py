@@ -18,6 +18,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--compare", metavar="SPEC", default=None,
                         help="open in compare mode with configuration B = model[:backend] beside the model (A), "
                              "e.g. lightning-int8, thunder, lightning:onnx")
+    parser.add_argument("--overlays", type=_overlay_list, default=None, metavar="NAMES",
+                        help="initial overlays, comma-separated: skeleton, heatmaps, centre, offsets, regression, "
+                             "decode, crop (the export's names; all) (default: the saved choices)")
     parser.add_argument("--pace", choices=("realtime", "max"), default=None,
                         help="play files at their frame rate (realtime, default) or as fast as inference runs (max)")
     parser.add_argument("--loop", action="store_true",
@@ -31,6 +34,17 @@ def add_parser(subparsers) -> None:
                         help="at exit, write the run's figures as JSON: processed and displayed FPS, dropped "
                              "frames, stage p50/p95, event-loop lag p50/p99 (with --exit-after-frames for benchmarks)")
     parser.set_defaults(run=run)
+
+
+def _overlay_list(text: str) -> str:
+    """argparse type: a comma-separated list of overlay names (core.render.OVERLAY_NAMES)."""
+    from ..core.render import OverlayOptions
+
+    try:
+        OverlayOptions.from_names(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,5 +61,6 @@ def run(args: argparse.Namespace) -> int:
                          provider=provider, tracker=args.tracker, min_pose_score=args.min_pose_score,
                          compare=args.compare,
                          exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime",
-                         stats_json=args.stats_json, loop=args.loop)
+                         stats_json=args.stats_json, loop=args.loop, overlays=args.overlays,
+                         crop=getattr(args, "crop", None), smoothing=getattr(args, "smoothing", None))
     return run_gui(options)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ..core.render import OverlayOptions
 from ..logs import LOGGER_NAME, configure_logging
 from .main_window import APP_NAME, MainWindow
 from .player import Pace
@@ -51,6 +52,10 @@ class GuiOptions:
             displayed FPS, drops, stage p50/p95, event-loop lag) to this JSON file at exit.
         loop: loop files (soak runs; not saved); at exit a line on stdout gives resident
             memory after warm-up, peak and growth, and thread counts (also in ``stats_json``).
+        overlays: initial overlay layers, e.g. ``skeleton,heatmaps,centre,offsets,regression,decode,crop``
+            (the export's names); default: the saved choices.
+        crop: crop-region tracking (default: on).
+        smoothing: One Euro keypoint smoothing (default: on).
     """
 
     source: str | None = None
@@ -67,6 +72,9 @@ class GuiOptions:
     compare: str | None = None
     stats_json: Path | None = None
     loop: bool = False
+    overlays: str | None = None
+    crop: bool | None = None
+    smoothing: bool | None = None
 
 
 def configure_pyqtgraph() -> None:
@@ -188,6 +196,12 @@ def run(options: GuiOptions) -> int:
     if options.exit_after_frames is not None and options.exit_after_frames < 1:
         print(f"{APP_NAME}: exit_after_frames must be at least 1", file=sys.stderr)
         return EXIT_BAD_OPTIONS
+    if options.overlays is not None:
+        try:
+            OverlayOptions.from_names(options.overlays)
+        except ValueError as exc:
+            print(f"{APP_NAME}: {exc}", file=sys.stderr)
+            return EXIT_BAD_OPTIONS
 
     ensure_logging()
     app = QApplication.instance()
@@ -205,7 +219,8 @@ def run(options: GuiOptions) -> int:
     window = MainWindow(settings, model=options.model, backend=options.backend, threads=options.threads,
                         pace=pace, loop=True if looping else None, persist_loop=not looping,
                         restore_layout=not exit_after, provider=options.provider, tracker=options.tracker,
-                        min_pose_score=options.min_pose_score, compare=options.compare)
+                        min_pose_score=options.min_pose_score, compare=options.compare,
+                        overlays=options.overlays, crop=options.crop, smoothing=options.smoothing)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     window.show()

@@ -16,10 +16,15 @@ from .compare_view import CompareController, ComparePanel, SideView
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
 from .export_actions import ExportController
+from .head_overlays import HoverReadout
+from .heads_panel import HeadsPanel
 from .latency_panel import LatencyPanel
 from .log_folder import LogFolderAction
 from .messages import ErrorReporter
 from .model_info import ModelInfoPanel
+from .model_input_view import ModelInputView
+from .overlay_controller import OverlayController
+from .overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from .player import Pace, SourceInfo, SourcePlayer
 from .settings import StudioSettings
 from .shortcuts import ShortcutsDialog
@@ -56,6 +61,9 @@ class MainWindow(QMainWindow):
         tracker: MultiPose tracker (``none``, ``boxes``, ``keypoints``) instead of the saved one.
         min_pose_score: MultiPose minimum pose score instead of the saved one.
         compare: start in compare mode with configuration B = ``model[:backend]``.
+        overlays: initial overlay layers, a ``--overlays`` list such as ``skeleton,heatmaps``
+            (default: the saved choices); raises ValueError for an unknown name.
+        crop, smoothing: crop tracking / keypoint smoothing (default: on; not saved).
 
     Call :meth:`start` after constructing it to launch the worker threads; closing the
     window (or :meth:`shutdown`) stops them.
@@ -65,7 +73,8 @@ class MainWindow(QMainWindow):
                  threads: int | None = None, pace: Pace | str = Pace.REALTIME, loop: bool | None = None,
                  persist_loop: bool = True, restore_layout: bool = True, parent: QWidget | None = None,
                  provider: str | None = None, tracker: str | None = None, min_pose_score: float | None = None,
-                 compare: str | None = None):
+                 compare: str | None = None, overlays: str | None = None, crop: bool | None = None,
+                 smoothing: bool | None = None):
         super().__init__(parent)
         self.settings = settings
         self._persist_loop = persist_loop
@@ -84,6 +93,8 @@ class MainWindow(QMainWindow):
         config = replace(config, provider=provider or (settings.provider if config.backend == "onnx" else None),
                          tracker=tracker or settings.tracker,
                          min_pose_score=settings.min_pose_score if min_pose_score is None else min_pose_score)
+
+        config = replace(config, crop=crop is not False, smoothing=smoothing is not False)
 
         self.engine = Engine(config, self)
         self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
@@ -117,6 +128,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.latency_dock, self.compare_dock)
         self.tabifyDockWidget(self.latency_dock, self.model_info_dock)
         self.latency_dock.raise_()
+        self._make_inspection(parse_overlays(overlays) if overlays is not None else settings.overlays, config)
         self.setAcceptDrops(True)
         self._make_actions()
         self._connect()
@@ -131,21 +143,47 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(settings.geometry)
         if restore_layout and settings.window_state is not None:
             self.restoreState(settings.window_state)
+        self.overlay_controller.sync()  # after the layout: the heads dock shows while a head layer is on
 
     # ------------------------------------------------------------------ construction
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea,
+              scroll: bool = True) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(widget)
-        dock.setWidget(scroll)
+        if scroll:  # scroll=False: views that scale to any size (images) fill the dock instead
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
+        dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _make_inspection(self, overlays, config: PipelineConfig) -> None:
+        """Overlay and tracking controls, heads panel, model input view, hover readout (overlay_controller.py)."""
+        self.overlay_controls = OverlayControls(overlays)
+        self.tracking_controls = TrackingControls(config.crop, config.smoothing)
+        panel_layout = self.controls.layout()
+        panel_layout.insertWidget(panel_layout.indexOf(self.controls.display) + 1, self.overlay_controls)
+        panel_layout.insertWidget(panel_layout.indexOf(self.overlay_controls) + 1, self.tracking_controls)
+        self.heads_panel = HeadsPanel(overlays.colormap)
+        self.model_input_view = ModelInputView()
+        self.readout = HoverReadout(self.video_view.view_box, self)
+        # Right column, top to bottom: the latency tabs, the model input, the heads (while a head layer is on).
+        self.model_input_dock = self._dock("Model input", "modelInputDock", self.model_input_view,
+                                           Qt.DockWidgetArea.RightDockWidgetArea, scroll=False)
+        self.heads_dock = self._dock("Heads", "headsDock", self.heads_panel, Qt.DockWidgetArea.RightDockWidgetArea,
+                                     scroll=False)
+        self.resizeDocks([self.latency_dock, self.model_input_dock, self.heads_dock], [330, 220, 330],
+                         Qt.Orientation.Vertical)
+        self.engine.result_ready.connect(self.model_input_view.add_result)
+        self.overlay_controller = OverlayController(self.engine, self.overlay_controls, self.tracking_controls,
+                                                    self.video_view, self.heads_panel, self.heads_dock, self.readout,
+                                                    self.reporter, self)
 
     def _action(self, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = (), tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -192,6 +230,8 @@ class MainWindow(QMainWindow):
         view.addAction(self.latency_dock.toggleViewAction())
         view.addAction(self.compare_dock.toggleViewAction())
         view.addAction(self.model_info_dock.toggleViewAction())
+        view.addAction(self.heads_dock.toggleViewAction())
+        view.addAction(self.model_input_dock.toggleViewAction())
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
         self.log_folder = LogFolderAction(self.reporter, self)
@@ -295,6 +335,8 @@ class MainWindow(QMainWindow):
         self.latency_panel.refresh()
         self.controls.keypoints.refresh()
         self.compare.flush()
+        self.heads_panel.refresh()
+        self.model_input_view.refresh()
 
     def shutdown(self) -> bool:
         """Stop the reader and worker threads (join with timeout) and save settings.
@@ -319,6 +361,7 @@ class MainWindow(QMainWindow):
             s.camera_index = self.controls.source.camera_spin.value()
             if self._persist_loop:
                 s.loop = self.player.loop
+                s.overlays = self.overlay_controls.checked  # like loop: not from exit-after (scripted) runs
             if self._model is not None:
                 spec = self._model.spec
                 s.model = spec.key if spec.bundled else str(spec.path)
