@@ -58,6 +58,8 @@ class OverlayController(QObject):
         self._needs_heads: bool | None = None
         self._colormap: str | None = None
         self._was_reset = False
+        #: The last crop-tracker reset note shown in the status bar ("" before the first).
+        self.reset_note = ""
         self._heads_model: ModelInfo | None = None
 
         overlays.options_changed.connect(self.apply)
@@ -131,6 +133,7 @@ class OverlayController(QObject):
         """Note the start of a crop-tracker reset in the status bar."""
         reset = bool(result.result.tracker_reset)
         if reset and not self._was_reset:
-            self.reporter.info(f"Crop tracker reset at frame {result.result.index}: the pose scored below 0.25, "
+            self.reset_note = (f"Crop tracker reset at frame {result.result.index}: the pose scored below 0.25, "
                                "the next frame starts from the centred square")
+            self.reporter.info(self.reset_note)
         self._was_reset = reset
