@@ -169,7 +169,8 @@ def test_probe_child_that_hangs_is_killed_and_refused(corpus, monkeypatch):
 
 
 def test_probe_child_printing_junk_then_failing_is_refused(corpus, monkeypatch):
-    junk = "import sys; sys.stdout.buffer.write(bytes(range(256))); sys.stderr.buffer.write(b'\\xff\\xfe boom'); sys.exit(3)"
+    junk = ("import sys; sys.stdout.buffer.write(bytes(range(256))); "
+            "sys.stderr.buffer.write(b'\\xff\\xfe boom'); sys.exit(3)")
     monkeypatch.setattr(probe, "probe_command", _child(junk))
     with pytest.raises(ModelError, match="adder.tflite: not a usable MoveNet model .*boom"):
         model_from_file(corpus["adder.tflite"].path)
