@@ -171,9 +171,12 @@ class CompareTable(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Fixed widths: ResizeToContents would re-measure every row on each setText.
+        digits = self.table.fontMetrics().horizontalAdvance("000.0") + 10
         for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        names = [n.replace("_", " ") for n in KEYPOINT_NAMES] + ["all"]
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(col, max(digits, header.sectionSizeHint(col)))
+        names = ["all"] + [n.replace("_", " ") for n in KEYPOINT_NAMES]  # the summary row first: always in view
         for row, name in enumerate(names):
             item = QTableWidgetItem(name)
             if name == "all":
@@ -238,17 +241,17 @@ class CompareTable(QWidget):
         running = {4: stats.mean_score_a, 5: stats.mean_score_b}
         for col, values in enumerate(columns, start=1):
             digits = 1 if col <= 3 else 2
-            for row in range(NUM_KEYPOINTS):
-                item = self.table.item(row, col)
-                item.setText(_num(float(values[row]), digits))
+            for k in range(NUM_KEYPOINTS):
+                item = self.table.item(k + 1, col)
+                item.setText(_num(float(values[k]), digits))
                 if col in running:
-                    item.setToolTip(f"running mean {_num(float(running[col][row]), 3)}")
+                    item.setToolTip(f"running mean {_num(float(running[col][k]), 3)}")
         last, mean, top = stats.overall()
         means = [float(np.mean(v)) if np.isfinite(v).all() else float("nan") for v in columns[3:]]
         for col, value in enumerate((last, mean, top, *means), start=1):
-            self.table.item(NUM_KEYPOINTS, col).setText(_num(value, 1 if col <= 3 else 2))
+            self.table.item(0, col).setText(_num(value, 1 if col <= 3 else 2))
         for col, values in running.items():
-            self.table.item(NUM_KEYPOINTS, col).setToolTip(f"running mean {_num(float(np.mean(values)), 3)}")
+            self.table.item(0, col).setToolTip(f"running mean {_num(float(np.mean(values)), 3)}")
         self.summary.setText(self._summary(result))
 
     def _summary(self, result: EngineResult) -> str:
@@ -258,9 +261,9 @@ class CompareTable(QWidget):
         how = ("B on A's exact model input" if frame.shared_input
                else f"B on A's region resized to {size_b[1]}×{size_b[0]}")
         colour_a, colour_b = ("#%02x%02x%02x" % c for c in (A_COLOUR, B_COLOUR))
-        lines = [f"<b style='color:{colour_a}'>A</b> {info.spec.label} · {info.device}",
-                 f"<b style='color:{colour_b}'>B</b> {b.spec.label if b else '?'} · {b.device if b else ''}",
-                 f"{stats.frames} frame{'s' if stats.frames != 1 else ''} compared; {how}"]
+        lines = [f"<b style='color:{colour_a}'>A</b> {info.spec.label} vs "
+                 f"<b style='color:{colour_b}'>B</b> {b.spec.label if b else '?'}",
+                 f"{stats.frames} frame{'s' if stats.frames != 1 else ''}; {how}"]
         if stats.unmatched_a or stats.unmatched_b:
             lines.append(f"unpaired people: A {stats.unmatched_a}, B {stats.unmatched_b}")
         return "<br>".join(lines)
@@ -320,9 +323,6 @@ class SideView(QWidget):
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, parent: QWidget | None = None):
         super().__init__(parent)
-        self.title = QLabel("B")
-        self.title.setStyleSheet("color: #%02x%02x%02x; font-weight: bold; background: #101214; padding: 2px;"
-                                 % B_COLOUR)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#101214")
         self.graphics.setAcceptDrops(False)
@@ -333,10 +333,14 @@ class SideView(QWidget):
         self.view_box.addItem(self.image_item)
         self.overlay = SkeletonOverlay(self.view_box, threshold)
         self.people = PeopleOverlay(self.view_box, threshold)
+        # The title floats over the view (not in the layout), so both views have the same size
+        # and the linked ranges line up.
+        self.title = QLabel("B", self.graphics)
+        self.title.setStyleSheet("color: #%02x%02x%02x; font-weight: bold; background: rgba(16, 18, 20, 170); "
+                                 "padding: 2px 4px;" % B_COLOUR)
+        self.title.move(4, 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.title)
         layout.addWidget(self.graphics, 1)
         self._shape: tuple[int, ...] | None = None
         self.frames_shown = 0
@@ -359,6 +363,7 @@ class SideView(QWidget):
         self.people.set_poses(result.poses)
         if self.title.text() != title:
             self.title.setText(title)
+            self.title.adjustSize()
         self.frames_shown += 1
 
     def set_threshold(self, threshold: float) -> None:
@@ -519,6 +524,12 @@ class CompareController(QObject):
         self.engine, self.panel, self.view, self.side_view = engine, panel, view, side_view
         self.overlay = CompareOverlay(view.view_box)
         side_view.link_to(view.view_box)
+        # "A" over A's view in side-by-side mode (floating, like B's title).
+        self.a_title = QLabel("A", view.graphics)
+        self.a_title.setStyleSheet("color: #%02x%02x%02x; font-weight: bold; background: rgba(16, 18, 20, 170); "
+                                   "padding: 2px 4px;" % A_COLOUR)
+        self.a_title.move(4, 4)
+        self.a_title.setVisible(False)
         side_view.setVisible(False)
         self._active = False
         self._pair: tuple[PipelineConfig, PipelineConfig] | None = None
@@ -582,6 +593,7 @@ class CompareController(QObject):
     def _apply_mode(self) -> None:
         side = self._active and self.view_mode == SIDE_BY_SIDE
         self.side_view.setVisible(side)
+        self.a_title.setVisible(side)
         if side or not self._active:
             self.overlay.clear()
         if not side:
@@ -628,6 +640,10 @@ class CompareController(QObject):
             b = result.model.compare
             self.side_view.set_threshold(threshold)
             self.side_view.show_result(frame.b, f"B  {b.spec.label}" if b is not None else "B")
+            title = f"A  {result.model.spec.label}"
+            if self.a_title.text() != title:
+                self.a_title.setText(title)
+                self.a_title.adjustSize()
         else:
             self.overlay.set_poses(frame.b.poses, threshold)
         self.panel.table.add_result(result)

@@ -301,9 +301,10 @@ class MainWindow(QMainWindow):
 
     @Slot(bool, str)
     def _on_compare_mode(self, active: bool, _view_mode: str) -> None:
-        if active and not self._comparing:  # compare just started: show its table
+        if active and not self._comparing:  # compare just started: show its table, tall enough
             self.compare_dock.show()
             self.compare_dock.raise_()
+            self.resizeDocks([self.compare_dock], [640], Qt.Orientation.Vertical)
         self._comparing = active
 
     @Slot(object)
