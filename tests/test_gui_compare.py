@@ -83,6 +83,7 @@ def test_backend_switch_tflite_to_onnx_live(make_window, qtbot):
     window = make_window(source=str(data_file("pose.jpg")), model="lightning")
     _wait_result(window, qtbot, lambda r: True)
     assert window.model_info.text("runtime").startswith(("ai-edge-litert", "tflite-runtime"))
+    assert window.compare_panel.spec() == ("lightning-int8", "tflite", 2)  # B suggested: the other precision
     runtime = window.controls.runtime
     assert runtime.backend == "tflite" and not runtime.provider_combo.isEnabled()
     with qtbot.waitSignal(window.engine.model_changed, timeout=WAIT_MS,

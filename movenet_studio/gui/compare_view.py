@@ -534,7 +534,9 @@ class CompareController(QObject):
         self._active = False
         self._pair: tuple[PipelineConfig, PipelineConfig] | None = None
         self._last: EngineResult | None = None
+        self._b_chosen = False  # the user picked B: stop suggesting one
         panel.changed.connect(self._request)
+        panel.model_combo.activated.connect(self._b_picked)
         panel.view_mode_changed.connect(self._mode_picked)
 
     @property
@@ -561,6 +563,7 @@ class CompareController(QObject):
             StudioError: an empty spec.
         """
         model, backend = parse_spec(spec, self.engine.config.backend)
+        self._b_chosen = True
         if mode is not None:
             self.panel.set_view_mode(mode)
         config = self.config_b(model, backend, self.engine.config.threads)
@@ -583,6 +586,10 @@ class CompareController(QObject):
         config = self.config_b(model, backend, threads)
         self.status.emit(f"Comparing with {model} ({backend})…")
         self.engine.request_compare(config)
+
+    @Slot(int)
+    def _b_picked(self, _index: int) -> None:
+        self._b_chosen = True
 
     @Slot(str)
     def _mode_picked(self, _mode: str) -> None:
@@ -616,8 +623,23 @@ class CompareController(QObject):
             self.panel.table.reset()
             self._pair = pair
         self._active = active
-        self.panel.show_config(active, info.compare.config if active else self.engine.compare_config)
+        config_b = info.compare.config if active else self.engine.compare_config
+        if not active and config_b is None and not self._b_chosen:
+            config_b = self._contrast(info)  # a useful default B: the other precision of A's model
+        self.panel.show_config(active, config_b)
         self._apply_mode()
+
+    @staticmethod
+    def _contrast(info: ModelInfo) -> PipelineConfig | None:
+        """A's config with the other bundled precision of A's model (float16 <-> int8), or None."""
+        spec = info.spec
+        if not spec.bundled:
+            return None
+        other = {"float16": "int8", "int8": "float16"}.get(spec.precision)
+        key = f"{spec.variant}-{other}"
+        if other is None or key not in bundled_keys():
+            return None
+        return replace(info.config, model=key, backend="tflite", provider=None, heads=False)
 
     @Slot(str, str)
     def on_model_failed(self, _message: str, _details: str) -> None:

@@ -50,7 +50,8 @@ def model_fields(info: ModelInfo) -> dict[str, str]:
     if info.provider and info.provider not in device:
         device = f"{device} ({info.provider})"
     return {
-        "model": spec.label, "file": str(spec.path.name), "size": format_size(info.file_size),
+        # Zero-width spaces after "_" let long file names wrap in the narrow dock.
+        "model": spec.label, "file": spec.path.name.replace("_", "_\u200b"), "size": format_size(info.file_size),
         "input": inputs, "output": outputs, "precision": precision,
         "runtime": info.runtime or config.backend, "device": device, "threads": str(config.threads),
         "options": ", ".join(options), "load": f"{info.load_ms:.0f} ms", "note": info.note,

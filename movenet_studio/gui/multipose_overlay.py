@@ -161,7 +161,8 @@ class PeopleOverlay:
             anchor = label_anchor(pose, self._threshold) if pose.track_id is not None else None
             text = pose_label(pose) if anchor is not None else ""
             if text and self._ids:
-                slot.label.setText(text)
+                if slot.mark is None or slot.mark.label != text:
+                    slot.label.setText(text)
                 slot.label.setPos(*anchor)
                 slot.label.setVisible(True)
             else:
