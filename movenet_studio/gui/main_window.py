@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSc
 
 from .. import __version__
 from ..core.pipeline import PipelineConfig
+from .bench_dialog import BenchDialog
 from .compare_view import CompareController, ComparePanel, SideView
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
@@ -210,6 +211,9 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ("F1",))
         self.exports = ExportController(self)  # Save frame, Export video/keypoints (background)
         self._shortcuts_dialog: ShortcutsDialog | None = None
+        self.bench_action = self._action("&Benchmark…", self.show_benchmark, ("Ctrl+B",),
+                                         "Measure models, runtimes and threads on the open source")
+        self.bench_dialog: BenchDialog | None = None
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
@@ -232,6 +236,8 @@ class MainWindow(QMainWindow):
         view.addAction(self.model_info_dock.toggleViewAction())
         view.addAction(self.heads_dock.toggleViewAction())
         view.addAction(self.model_input_dock.toggleViewAction())
+        self.tools_menu = menu.addMenu("&Tools")
+        self.tools_menu.addAction(self.bench_action)
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
         self.log_folder = LogFolderAction(self.reporter, self)
@@ -350,6 +356,8 @@ class MainWindow(QMainWindow):
         self.player_stopped = self.player.stop()
         self.engine_stopped = self.engine.stop()
         self.exports.shutdown()
+        if self.bench_dialog is not None:
+            self.bench_dialog.shutdown()
         self._save_settings()
         return self.player_stopped and self.engine_stopped
 
@@ -495,6 +503,15 @@ class MainWindow(QMainWindow):
         if self._model is not None:
             parts.append(self._model.spec.label)
         self.setWindowTitle(" — ".join(parts))
+
+    @Slot()
+    def show_benchmark(self) -> None:
+        """Show the Benchmark dialog (non-modal; runs in the background on the open source)."""
+        if self.bench_dialog is None:
+            self.bench_dialog = BenchDialog(self)
+        self.bench_dialog.refresh_source()
+        self.bench_dialog.show()
+        self.bench_dialog.raise_()
 
     @Slot()
     def show_shortcuts(self) -> None:
