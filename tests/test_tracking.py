@@ -157,14 +157,14 @@ def test_greedy_assignment_visits_confident_detections_first():
     assert ids(tracker.apply([bpose(0, 0.2, 1, 0.8)], 10)) == [1]
 
 
-def test_ids_are_never_reused():
+def test_ids_are_never_reused_within_a_run_and_restart_after_reset():
     tracker = create_tracker("boxes", smoothing=False)
     tracker.apply([bpose(0, 0, 1, 1)], 0)
+    tracker.remove(1)
+    assert ids(tracker.apply([bpose(0, 0, 1, 1)], 10)) == [2]
     tracker.reset()
     assert tracker.tracks == ()
-    assert ids(tracker.apply([bpose(0, 0, 1, 1)], 10)) == [2]
-    tracker.remove(2)
-    assert ids(tracker.apply([bpose(0, 0, 1, 1)], 20)) == [3]
+    assert ids(tracker.apply([bpose(0, 0, 1, 1)], 20)) == [1]
 
 
 def test_max_tracks_keeps_the_freshest():
@@ -345,7 +345,7 @@ def test_pipeline_reset_drops_tracks():
     try:
         assert [p.track_id for p in pipeline.process(frame).poses][0] == 1
         pipeline.reset()
-        # Same frame again at the same timestamp: without tracks it starts a new id (ids are never reused).
-        assert [p.track_id for p in pipeline.process(frame).poses][0] == 2
+        # Same frame again after a reset: a new run, numbered from 1 again.
+        assert [p.track_id for p in pipeline.process(frame).poses][0] == 1
     finally:
         pipeline.close()

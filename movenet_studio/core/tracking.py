@@ -349,12 +349,16 @@ class Tracker(ABC):
             self._smoothers.pop(track_id, None)
 
     def reset(self) -> None:
-        """Drop every track and filter (call on a seek or source change).
+        """Drop every track and filter and number tracks from 1 again (call on a seek, a source
+        change or a loop wrap: ids name people within one continuous run).
 
-        As in TF.js, ids are not reused: the next new track continues the numbering.
+        Within a run, as in TF.js, ids are never reused: a new track after an expired or
+        removed one takes the next number. (TF.js's tracker has no reset at all; a
+        restart of the numbering keeps ids small when a still image or a clip loops.)
         """
         self._tracks = []
         self._smoothers.clear()
+        self._next_id = 1
 
 
 class BoundingBoxTracker(Tracker):
