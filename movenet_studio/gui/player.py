@@ -140,6 +140,7 @@ class SourcePlayer(QObject):
         self._held: Frame | None = None
         self._restarted = False  # the next submitted frame starts the source again (loop wrap)
         self._anchor: tuple[float, int] | None = None  # (perf_counter, frame index) of the pacing clock
+        self._last_index = 0  # index of the last frame read
         self._frames_read = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -389,7 +390,7 @@ class SourcePlayer(QObject):
                 # results (a new generation would discard them all: with a one-frame source
                 # at max pace no result would ever arrive).
                 self._source.seek(0)
-                self._anchor = None
+                self._continue_clock_after_wrap()
                 self._restarted = True
                 frame = self._source.read()
         except Exception as exc:
@@ -410,7 +411,16 @@ class SourcePlayer(QObject):
                 self.finished.emit()
             return None
         self._frames_read += 1
+        self._last_index = frame.index
         return frame
+
+    def _continue_clock_after_wrap(self) -> None:
+        """Frame 0 of the next loop is due one frame period after the last frame (else a
+        one-frame source, always "due" at index 0, would be resubmitted as fast as it reads)."""
+        if self._anchor is not None:
+            start, index = self._anchor
+            fps = self._info.fps or DEFAULT_FPS
+            self._anchor = (start + (self._last_index + 1 - index) / fps, 0)
 
     def _play_one(self) -> None:
         frame = self._held or self._read()
