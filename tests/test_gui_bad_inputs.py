@@ -30,7 +30,8 @@ VIDEO = DATA_DIR / "pose_1.mp4"
 IMAGE = DATA_DIR / "pose.jpg"
 WAIT_MS = 30_000
 
-pytestmark = pytest.mark.skipif(not VIDEO.is_file() or not IMAGE.is_file(), reason=f"test media not found in {DATA_DIR}")
+pytestmark = pytest.mark.skipif(not VIDEO.is_file() or not IMAGE.is_file(),
+                                reason=f"test media not found in {DATA_DIR}")
 
 
 class Events(QObject):
@@ -192,6 +193,57 @@ def test_a_frame_that_fails_is_shown_logged_and_the_engine_recovers(make_window,
     # The next frames are processed by the same worker and model.
     _wait_results(qtbot, window, 2, lambda r: r.result.index > 13)
     assert window.engine.state == EngineState.RUNNING and window.engine.errors == 1
+
+
+class AlwaysFailingPipeline:
+    """A pipeline whose every frame fails with the same error (a model broken for all input)."""
+
+    def __init__(self, config):
+        from movenet_studio.core.models import ModelSpec
+
+        self.config = config
+        self.model = ModelSpec("broken", Path("/fake/broken.tflite"), "tflite", "singlepose", "custom", "float32",
+                               (8, 8), "uint8", False)
+        self.backend = type("Backend", (), {"device": "fake", "close": lambda self: None})()
+
+    def reset(self):
+        pass
+
+    def process(self, frame):
+        raise RuntimeError("the runtime failed")
+
+    def close(self):
+        pass
+
+
+def test_an_error_on_every_frame_is_reported_once_not_per_frame(qtbot, log_records, monkeypatch):
+    from movenet_studio.core.pipeline import PipelineConfig
+    from movenet_studio.gui import engine as engine_module
+    from movenet_studio.gui.engine import Engine
+
+    monkeypatch.setattr(engine_module, "ERROR_REPEAT_INTERVAL", 600.0)  # however slow the machine
+    engine = Engine(PipelineConfig(model="broken"), pipeline_factory=AlwaysFailingPipeline)
+    errors = []
+
+    class Sink(QObject):
+        @Slot(str, str)
+        def on_error(self, message, details):
+            errors.append(message)
+
+    sink = Sink()
+    engine.error.connect(sink.on_error)
+    with qtbot.waitSignal(engine.model_changed, timeout=WAIT_MS):
+        engine.start()
+    try:
+        for index in range(30):
+            engine.submit(Frame(index, index * 33.3, np.zeros((8, 8, 3), np.uint8), 0.0))
+            assert engine.wait_slot_free(5)
+        qtbot.waitUntil(lambda: engine.errors == 30 or engine.errors + engine.dropped >= 30, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: len(errors) >= 1, timeout=WAIT_MS)
+    finally:
+        assert engine.stop()
+    assert len(errors) == 1 and "the runtime failed" in errors[0]  # frames 1..29: same error, not repeated
+    assert len([r for r in log_records if r.name == "movenet_studio.gui.engine"]) == 1
 
 
 class UnpluggedCamera(Source):
