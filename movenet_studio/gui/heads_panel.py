@@ -127,7 +127,7 @@ class HeadsPanel(QWidget):
         for index, label in enumerate(self.labels):
             x, y = self.tile_origin(index)
             label.setPos(x, y - 1)
-        self.image_item.setImage(self._mosaic, autoLevels=False, levels=(0, 255))
+        self.image_item.setImage(self._mosaic, autoLevels=False)
         self.image_item.setRect(0, 0, width, height)
         self.view.setRange(xRange=(0, width), yRange=(0, height), padding=0)
         self._draw_selection()
@@ -186,6 +186,10 @@ class HeadsPanel(QWidget):
     def set_message(self, message: str) -> None:
         """Show `message` above the tiles instead of the frame caption ("" for the caption)."""
         self._message = message
+        if message and self._mosaic is not None:  # no stale tiles of an earlier model under the message
+            self._mosaic[...] = _BACKGROUND
+            self.image_item.setImage(self._mosaic, autoLevels=False)
+            self._shown_result = None
         self._show_status()
 
     @Slot(object)
@@ -231,7 +235,7 @@ class HeadsPanel(QWidget):
         for index in range(len(TITLES)):
             x, y = self.tile_origin(index)
             self._mosaic[y:y + sh, x:x + sw] = colours[index]
-        self.image_item.setImage(self._mosaic, autoLevels=False, levels=(0, 255))
+        self.image_item.setImage(self._mosaic, autoLevels=False)
         self.refreshes += 1
 
     def _show_status(self) -> None:
