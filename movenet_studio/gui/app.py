@@ -244,4 +244,7 @@ def run(options: GuiOptions) -> int:
         # Destroy the window now, while its Python parts are intact (not at interpreter exit).
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        # Closing the last window posts a Quit event that arrives after exec() returned; left
+        # queued, it would end the next event loop of a reused QApplication (tests) at once.
+        QCoreApplication.removePostedEvents(app, QEvent.Type.Quit)
     return code
