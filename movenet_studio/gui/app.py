@@ -110,7 +110,8 @@ def apply_dark_theme(app: QApplication) -> None:
 class ExitAfterFrames(QObject):
     """Quits the application after `frames` results, grabbing the window to `screenshot` first.
 
-    A source or model that fails to open, or no result for :data:`EXIT_AFTER_TIMEOUT_MS`,
+    A source or model that fails to open, a source that fails while playing, or no result for
+    :data:`EXIT_AFTER_TIMEOUT_MS`,
     also ends the run (with :data:`EXIT_FAILED` / :data:`EXIT_TIMEOUT`) so scripted runs never hang.
     """
 
@@ -128,6 +129,7 @@ class ExitAfterFrames(QObject):
         self._watchdog.timeout.connect(self._timed_out)
         window.engine.result_ready.connect(self._on_result)
         window.player.open_failed.connect(self._on_failure)
+        window.player.read_failed.connect(self._on_failure)  # a file that stops decoding midway
         window.engine.model_failed.connect(self._on_model_failure)
         self._watchdog.start()
 
