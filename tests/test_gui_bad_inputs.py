@@ -433,3 +433,14 @@ def test_gui_run_configures_the_log_file(qapp, tmp_path, monkeypatch):
             logger.removeHandler(handler)
         for handler in saved:
             logger.addHandler(handler)
+
+
+def test_exit_after_run_on_a_video_that_stops_decoding_fails_fast(qapp, tmp_path):
+    """A scripted run (--exit-after-frames) ends with EXIT_FAILED when the file breaks midway,
+    rather than waiting out the no-result timeout."""
+    from movenet_studio.gui.app import EXIT_FAILED, GuiOptions, run
+
+    bad = badinputs.truncated_avi(VIDEO, tmp_path)
+    code = run(GuiOptions(source=str(bad.path), exit_after_frames=1000, settings_path=tmp_path / "s.ini",
+                          pace="max", screenshot=tmp_path / "shot.png"))
+    assert code == EXIT_FAILED and (tmp_path / "shot.png").stat().st_size > 0
