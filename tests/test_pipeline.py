@@ -121,3 +121,18 @@ def test_heads_only_when_asked_and_decode_reproduces_the_output():
     assert result.heads.keypoint_heatmaps.shape == (48, 48, 17) and "heads" in result.timings_ms
     assert np.abs(result.decode.keypoints - result.raw_output.reshape(17, 3)).max() <= 1e-3
     assert np.array_equal(plain.raw_output, result.raw_output)
+
+
+def test_photos_of_a_folder_are_independent_stills():
+    """Each photo of a folder starts from the initial crop region, as a single image does."""
+    from movenet_studio.core.sources import ImageFolderSource
+
+    folder = ImageFolderSource(data_file("coco_mini"))
+    frames = list(folder)
+    assert all(f.still for f in frames)
+    pipeline = Pipeline(PipelineConfig(model="lightning"))
+    in_sequence = [pipeline.process(f) for f in frames]
+    alone = [Pipeline(PipelineConfig(model="lightning")).process(f) for f in frames]
+    for a, b in zip(in_sequence, alone):
+        assert a.crop_region == b.crop_region
+        assert np.array_equal(a.raw_output, b.raw_output)

@@ -142,6 +142,8 @@ class Pipeline:
             BackendError: the runtime failed on this frame.
         """
         start = time.perf_counter()
+        if frame.still:
+            self.reset()
         height, width = frame.rgb.shape[:2]
         input_size = self.input_size(frame.rgb.shape)
         region = self._crop.current(height, width) if self._crop else None
@@ -179,6 +181,8 @@ class Pipeline:
         if tuple(model_input.shape[:2]) != tuple(expected) or tuple(mapping.input_size) != tuple(expected):
             raise ValueError(f"model input {tuple(model_input.shape[:2])} (mapping {tuple(mapping.input_size)}) "
                              f"does not fit {self.model.key}'s input size {tuple(expected)}")
+        if frame.still:
+            self.reset()
         return self._run(frame, model_input, mapping, crop_region, float(preprocess_ms), update_crop=False)
 
     def _run(self, frame: Frame, model_input: np.ndarray, mapping: InputMapping, region: CropRegion | None,

@@ -44,12 +44,16 @@ class Frame:
             since opening; images: index x 1000 / 30).
         rgb: uint8 [H, W, 3] RGB, C-contiguous, owned by this frame.
         read_ms: time spent reading and decoding it, in ms.
+        still: an independent still image (an image file, or one of a folder of photos):
+            the pipeline starts its per-source state (crop region, smoothing, tracks) afresh
+            for it, as for the first frame of a video.
     """
 
     index: int
     timestamp_ms: float
     rgb: np.ndarray
     read_ms: float
+    still: bool = False
 
 
 class Source(ABC):
@@ -137,14 +141,17 @@ class ImageSource(Source):
         start = time.perf_counter()
         rgb = self._image.copy()
         self._next += 1
-        return Frame(0, 0.0, rgb, (time.perf_counter() - start) * 1000)
+        return Frame(0, 0.0, rgb, (time.perf_counter() - start) * 1000, still=True)
 
     def seek(self, index: int) -> None:
         self._next = 0 if index <= 0 else 1
 
 
 class ImageFolderSource(Source):
-    """The image files of a folder, in name order, at a nominal 30 frames per second."""
+    """The image files of a folder, in name order, at a nominal 30 frames per second.
+
+    The images are taken as independent photos (:attr:`Frame.still`), not as a sequence.
+    """
 
     fps = 30.0
 
@@ -164,7 +171,7 @@ class ImageFolderSource(Source):
         index = self._next
         self._next += 1
         rgb = read_image(self.files[index])
-        return Frame(index, index * 1000.0 / self.fps, rgb, (time.perf_counter() - start) * 1000)
+        return Frame(index, index * 1000.0 / self.fps, rgb, (time.perf_counter() - start) * 1000, still=True)
 
     def seek(self, index: int) -> None:
         self._next = min(max(0, index), len(self.files))
