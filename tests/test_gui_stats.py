@@ -76,3 +76,30 @@ def test_stats_json_unwritable_fails_the_run(qapp, tmp_path, frames, capsys):
                           stats_json=tmp_path / "missing" / "stats.json", settings_path=tmp_path / "s.ini"))
     assert code != EXIT_OK
     assert "could not write" in capsys.readouterr().err
+
+
+def test_results_are_delivered_at_most_at_the_display_rate(qtbot):
+    from movenet_studio.core.pipeline import PipelineConfig
+    from movenet_studio.gui.engine import MAX_DELIVERY_HZ, Engine
+    from test_gui_engine import FakePipeline, _frame
+
+    assert 30 <= MAX_DELIVERY_HZ <= 120
+    engine = Engine(PipelineConfig(model="m"), pipeline_factory=FakePipeline, max_delivery_hz=0.5)
+    delivered = []
+    engine.result_ready.connect(delivered.append)  # a GUI-thread signal (emitted by the engine's own slot)
+    try:
+        with qtbot.waitSignal(engine.model_changed, timeout=5000):
+            engine.start()
+        with qtbot.waitSignal(engine.result_ready, timeout=5000):
+            engine.submit(_frame(1))
+        # Two more results within the 2 s that must pass before the next delivery.
+        for index in (2, 3):
+            engine.submit(_frame(index))
+            qtbot.waitUntil(lambda: engine.processed >= index, timeout=5000)
+        assert [r.result.index for r in delivered] == [1]
+        with qtbot.waitSignal(engine.result_ready, timeout=10_000) as later:
+            pass
+        assert later.args[0].result.index == 3        # the newest one, frame 2 was replaced
+        assert engine.render_skipped >= 1 and engine.delivered == 2
+    finally:
+        assert engine.stop()
