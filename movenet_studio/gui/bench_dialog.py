@@ -63,6 +63,21 @@ def parse_threads(text: str) -> list[int]:
     return values
 
 
+_MODEL_SHORT = {"lightning": "L", "thunder": "T", "multipose": "MP"}
+_PRECISION_SHORT = {"float16": "f16", "float32": "f32", "int8": "i8"}
+
+
+def short_label(config: BenchConfig) -> str:
+    """A two-line axis label, e.g. ``"L f16\ntflite 2t"`` (``+h`` with heads); model files
+    keep their file stem."""
+    variant, _, precision = config.model.partition("-")
+    if variant in _MODEL_SHORT:
+        model = f"{_MODEL_SHORT[variant]} {_PRECISION_SHORT.get(precision, precision)}".strip()
+    else:
+        model = Path(config.model).stem[:10]
+    return f"{model}\n{config.backend} {config.threads}t{' +h' if config.heads else ''}"
+
+
 def _bench_job(configs: list[BenchConfig], source: str | None, frames: int, warmup: int,
                context: TaskContext) -> BenchReport:
     """Worker-thread body: run_bench with the task's progress and cancel."""
@@ -86,12 +101,14 @@ class BenchPlots(pg.GraphicsLayoutWidget):
         self.setBackground("#1e2024")
         self.fps_plot = self.addPlot(row=0, col=0, title="Throughput (frames per second)")
         self.latency_plot = self.addPlot(row=1, col=0, title="Latency p50 / p95 / p99 (ms)")
-        for plot in (self.fps_plot, self.latency_plot):
+        for plot, columns in ((self.fps_plot, 2), (self.latency_plot, 3)):
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.showGrid(y=True, alpha=0.25)
-            plot.addLegend(offset=(-6, 6))
+            plot.getAxis("bottom").setHeight(40)  # two-line configuration labels
+            legend = plot.addLegend(offset=(-6, 4), brush=(30, 32, 36, 210))
+            legend.setColumnCount(columns)
         self.fps_plot.setLabel("left", "FPS")
         self.latency_plot.setLabel("left", "ms")
         empty = {"x": [], "height": [], "width": 0.35}
@@ -109,13 +126,14 @@ class BenchPlots(pg.GraphicsLayoutWidget):
                 self.latency_plot.addItem(item)
                 self.latency_bars[(kind, q)] = item
         self.labels: list[str] = []
+        self.show_report(None)  # empty axes until the first run
 
     def show_report(self, report: BenchReport | None) -> None:
         """Plot the configurations of `report` that ran (status ``ok``); None clears."""
         rows = [r for r in report.results if r.status == OK and r.raw is not None] if report else []
         x = np.arange(len(rows), dtype=float)
         self.labels = [r.config.label for r in rows]
-        ticks = [[(float(i), label.replace(" ", "\n", 1)) for i, label in enumerate(self.labels)]]
+        ticks = [[(float(i), short_label(r.config)) for i, r in enumerate(rows)]]
         for plot in (self.fps_plot, self.latency_plot):
             plot.getAxis("bottom").setTicks(ticks)
         self.fps_bars["raw"].setOpts(x=x - 0.19, height=[r.raw_fps or 0.0 for r in rows], width=0.36)
@@ -127,9 +145,11 @@ class BenchPlots(pg.GraphicsLayoutWidget):
                 stats = r.raw if kind == "raw" else r.stages.get("total")
                 heights.append(float(getattr(stats, q)) if stats is not None else 0.0)
             item.setOpts(x=x + offsets[n], height=heights, width=0.14)
-        for plot in (self.fps_plot, self.latency_plot):
+        tops = (max([r.raw_fps or 0.0 for r in rows] + [r.pipeline_fps or 0.0 for r in rows], default=0.0),
+                max((max(item.opts["height"], default=0.0) for item in self.latency_bars.values()), default=0.0))
+        for plot, top, headroom in zip((self.fps_plot, self.latency_plot), tops, (1.4, 1.75)):
             plot.setXRange(-0.6, max(0.6, len(rows) - 0.4), padding=0)
-            plot.enableAutoRange(axis="y")
+            plot.setYRange(0, top * headroom if top > 0 else 1.0, padding=0)  # room for the legend
 
     def bar_heights(self) -> dict[str, list[float]]:
         """The plotted heights by series name (``raw``, ``pipeline``, ``raw p50`` ...), for tests."""
