@@ -61,8 +61,17 @@ def _video_frames(path: Path) -> int:
     return count
 
 
-def test_one_threshold_constant():
+def test_one_threshold_constant_and_rule():
+    from movenet_studio.core.keypoints import Pose
+    from movenet_studio.gui.overlays import skeleton_geometry
+
     assert DEFAULT_THRESHOLD == DEFAULT_KEYPOINT_THRESHOLD == 0.3
+    # The window and the renderer draw a keypoint only when its score is above the threshold.
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, :2] = 50
+    kp[:, 2] = np.float32(0.5)
+    kp[3, 2] = np.float32(0.5) + np.float32(1e-3)
+    assert len(skeleton_geometry([Pose(kp, 0.5)], float(np.float32(0.5))).points) == 1
 
 
 def test_save_frame_equals_the_core_renderer(window_on, out_dir):

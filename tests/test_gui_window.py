@@ -87,15 +87,15 @@ def test_threshold_slider_hides_low_score_keypoints(window_on):
     slider.setValue(int(np.ceil(cut * 100)))
     threshold = slider.value() / 100
     assert view.overlay.threshold == pytest.approx(threshold)
-    assert view.overlay.visible_keypoints == int((scores >= threshold).sum())
+    assert view.overlay.visible_keypoints == int((scores > threshold).sum())
     assert 0 < view.overlay.visible_keypoints < 17
     keypoints = window.controls.keypoints
     keypoints.refresh()
     assert f"{view.overlay.visible_keypoints}/17" in keypoints.summary.text()
-    visible = scores >= threshold
+    visible = scores > threshold
     assert view.overlay.visible_edges == sum(bool(visible[a] and visible[b]) for a, b in SKELETON_EDGES)
     slider.setValue(100)
-    assert view.overlay.visible_keypoints == int((scores >= 1.0).sum()) == 0
+    assert view.overlay.visible_keypoints == int((scores > 1.0).sum()) == 0
     assert view.overlay.visible_edges == 0
     assert all(len(item.getData()[0]) == 0 for item in view.overlay.edge_items)
 

@@ -51,13 +51,13 @@ class OverlayGeometry:
 
 
 def skeleton_geometry(poses: Sequence[Pose], threshold: float) -> OverlayGeometry:
-    """Segments and dots for `poses`, hiding keypoints with score < `threshold` and the edges
+    """Segments and dots for `poses`, hiding keypoints with score <= `threshold` and the edges
     that touch them."""
     groups: list[list[np.ndarray]] = [[] for _ in EDGE_GROUP_COLOURS]
     points, scores, boxes = [], [], []
     for pose in poses:
         kp = np.asarray(pose.keypoints, dtype=np.float64).reshape(NUM_KEYPOINTS, 3)
-        visible = (kp[:, 2] >= threshold) & np.isfinite(kp[:, :2]).all(axis=1)
+        visible = (kp[:, 2] > threshold) & np.isfinite(kp[:, :2]).all(axis=1)  # as core.render draws
         points.append(kp[visible, :2])
         scores.append(kp[visible, 2])
         ok = visible[_EDGES[:, 0]] & visible[_EDGES[:, 1]]

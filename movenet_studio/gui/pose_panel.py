@@ -146,7 +146,7 @@ class PosePanel(QGroupBox):
         picked = self.person
         chosen = [p for p in poses if picked is not None and p.track_id == picked]
         best = chosen[0] if chosen else max(poses, key=lambda p: p.score)
-        shown = sum(1 for s in best.scores if s >= self._threshold)
+        shown = sum(1 for s in best.scores if s > self._threshold)  # drawn: above the threshold
         track = f", track {best.track_id}" if best.track_id is not None else ""
         if chosen:
             many, track = f"#{picked} of {len(poses)} people, ", ""
@@ -156,7 +156,7 @@ class PosePanel(QGroupBox):
             many = f"best of {len(poses)} poses, " if len(poses) > 1 else ""
         self.summary.setText(f"{many}score {best.score:.2f}{track}; {shown}/17 ≥ {self._threshold:.2f}")
         for row, (x, y, score) in enumerate(best.keypoints):
-            dim = score < self._threshold
+            dim = score <= self._threshold
             foreground = _DIM_BRUSH if dim else None  # None: the palette's text colour
             for col, text in ((1, f"{score:.2f}"), (2, f"{x:.1f}"), (3, f"{y:.1f}")):
                 item = self.table.item(row, col)
