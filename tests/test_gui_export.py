@@ -221,3 +221,14 @@ def test_shortcuts_and_help_dialog(window_on, qtbot):
     assert "Export video" in rows and "Keyboard shortcuts" in rows
     help_texts = [a.text() for a in window.help_menu.actions()]
     assert "&Keyboard shortcuts" in help_texts
+
+
+def test_export_with_heatmaps_reads_heads_in_its_own_pipeline(window_on, qtbot, out_dir):
+    window = window_on(data_file("pose_1.mp4"), overlays="skeleton,heatmaps")
+    assert window.video_view.overlay_options().heatmaps
+    out = out_dir / "heat.mp4"
+    with qtbot.waitSignal(window.exports.export_finished, timeout=WAIT_MS) as finished:
+        window.exports.start_export("video", out, range(0, 3))
+    request = finished.args[0].request
+    assert request.options.heatmaps and request.config.heads
+    assert _video_frames(out) == 3
