@@ -134,12 +134,12 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._connect()
         self._connect_runtime_and_compare()
-        if compare:
-            self.compare.start(compare)
         self._update_title()
         self._show_state(self.engine.state.value)
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.controls_dock, self.latency_dock], [300, 380], Qt.Orientation.Horizontal)
+        if compare:
+            self.compare.start(compare)
         if restore_layout and settings.geometry is not None:
             self.restoreGeometry(settings.geometry)
         if restore_layout and settings.window_state is not None:
