@@ -24,17 +24,17 @@ re-reading the history, so a long run costs the GUI thread nothing extra.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox, QHeaderView,
                                QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
+from .throttle import RefreshThrottle
 from ..core.compare import CompareFrame, parse_spec
 from ..core.errors import StudioError
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, Pose
@@ -52,7 +52,6 @@ B_COLOUR = (255, 140, 0)
 #: The two view modes.
 OVERLAY, SIDE_BY_SIDE = "overlay", "side"
 #: The table is refreshed at most this often.
-REFRESH_INTERVAL_MS = 100
 #: Table columns.
 COLUMNS = ("Keypoint", "Δ px", "mean", "max", "score A", "score B")
 #: Pipeline options B takes from A (so both report poses the same way).
@@ -149,10 +148,7 @@ class CompareTable(QWidget):
         super().__init__(parent)
         self.stats = RunningDistances()
         self._newest: EngineResult | None = None
-        self._refreshed_at = 0.0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh)
+        self._throttle = RefreshThrottle(self.refresh, self)
         self.summary = QLabel("Compare mode is off")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
@@ -213,16 +209,12 @@ class CompareTable(QWidget):
             return
         self.stats.add(result.compare)
         self._newest = result
-        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
-        if elapsed_ms >= REFRESH_INTERVAL_MS:
-            self.refresh()
-        elif not self._timer.isActive():
-            self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+        self._throttle.request()
 
     @Slot()
     def reset(self) -> None:
         """Forget the running figures and blank the table."""
-        self._timer.stop()
+        self._throttle.cancel()
         self.stats.reset()
         self._newest = None
         for row in range(self.table.rowCount()):
@@ -232,8 +224,7 @@ class CompareTable(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Show the newest figures now."""
-        self._timer.stop()
-        self._refreshed_at = time.perf_counter()
+        self._throttle.refreshed()
         result, stats = self._newest, self.stats
         if result is None or result.compare is None:
             return

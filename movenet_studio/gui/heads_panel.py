@@ -9,18 +9,18 @@ hovered cell and its label shows the value there; :attr:`HeadsPanel.readout_labe
 hover readout line (cell, centre, strongest heatmaps, regression and offset of the joint).
 
 The mosaic is rebuilt in numpy from the newest result at most every
-:data:`REFRESH_INTERVAL_MS` and pushed with one ``setImage``; items are never recreated.
+:data:`~.throttle.REFRESH_INTERVAL_MS` and pushed with one ``setImage``; items are never recreated.
 """
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .throttle import RefreshThrottle
 from ..core.colormaps import DEFAULT_COLORMAP, colormap_lut, lut_indices
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 from .engine import EngineResult
@@ -28,7 +28,6 @@ from .engine import EngineResult
 #: Tiles per row.
 COLUMNS = 6
 #: The panel refreshes at most this often.
-REFRESH_INTERVAL_MS = 100
 #: Tile titles: the centre map, then the joints.
 TITLES: tuple[str, ...] = ("centre",) + tuple(
     (f"{n.split('_', 1)[0][0].upper()} {n.split('_', 1)[1]}" if "_" in n else n) for n in KEYPOINT_NAMES)
@@ -60,14 +59,11 @@ class HeadsPanel(QWidget):
         self._selected: int | None = None
         self._hover_cell: tuple[int, int] | None = None
         self._hover_values: np.ndarray | None = None
-        self._refreshed_at = 0.0
         self._message = ""
         self._tile: tuple[int, int] | None = None  # (Sh, Sw) of the current layout
         self._mosaic: np.ndarray | None = None
         self.refreshes = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh)
+        self._throttle = RefreshThrottle(self.refresh, self)
 
         self.status = QLabel("Turn on a head overlay to read the heads.")
         self.status.setWordWrap(True)
@@ -156,15 +152,11 @@ class HeadsPanel(QWidget):
     # ------------------------------------------------------------------ inputs
     @Slot(object)
     def add_result(self, result: EngineResult) -> None:
-        """Take the newest result (drawn at most every :data:`REFRESH_INTERVAL_MS`)."""
+        """Take the newest result (drawn at most every :data:`~.throttle.REFRESH_INTERVAL_MS`)."""
         self._newest = result
         if not self.isVisible():
             return
-        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
-        if elapsed_ms >= REFRESH_INTERVAL_MS:
-            self.refresh()
-        elif not self._timer.isActive():
-            self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+        self._throttle.request()
 
     def set_colormap(self, name: str) -> None:
         """Colour the tiles through colour map `name`."""
@@ -219,8 +211,7 @@ class HeadsPanel(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Draw the newest result now."""
-        self._timer.stop()
-        self._refreshed_at = time.perf_counter()
+        self._throttle.refreshed()
         newest = self._newest
         result = newest.result if newest is not None else None
         self._show_status()

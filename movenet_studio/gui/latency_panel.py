@@ -6,17 +6,17 @@ Stage names come from :attr:`FrameResult.timings_ms`, so stages added to the pip
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from typing import Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHeaderView, QLabel, QSizePolicy,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from .throttle import RefreshThrottle
 from .engine import EngineResult
 
 #: Frames in the rolling window of the p50/p95 statistics and of the FPS estimate.
@@ -24,7 +24,6 @@ STATS_WINDOW = 120
 #: Frames shown in the latency plot.
 PLOT_WINDOW = 300
 #: The panel's widgets are refreshed at most this often (statistics take every result).
-REFRESH_INTERVAL_MS = 100
 
 _PLOTTED = (("inference", (80, 200, 255)), ("total", (255, 170, 60)))
 #: Compare mode: B's timings join the table and the plot under these keys.
@@ -136,10 +135,7 @@ class LatencyPanel(QWidget):
         self._rows: dict[str, int] = {}
         self._results = 0
         self._newest: EngineResult | None = None
-        self._refreshed_at = 0.0
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._throttle = RefreshThrottle(self.refresh, self)
         self.fps = float("nan")
 
         layout = QVBoxLayout(self)
@@ -207,7 +203,7 @@ class LatencyPanel(QWidget):
 
     @Slot(object)
     def add_result(self, result: EngineResult) -> None:
-        """Account for one result; the widgets refresh at most every :data:`REFRESH_INTERVAL_MS`."""
+        """Account for one result; the widgets refresh at most every :data:`~.throttle.REFRESH_INTERVAL_MS`."""
         timings = result_timings(result)
         self._last_timings = timings
         self.stats.add(timings)
@@ -217,17 +213,12 @@ class LatencyPanel(QWidget):
         for key, buf in self._plot_y.items():
             buf.append(float(timings.get(key, np.nan)))
         self._newest = result
-        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
-        if elapsed_ms >= REFRESH_INTERVAL_MS:
-            self.refresh()
-        elif not self._refresh_timer.isActive():
-            self._refresh_timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+        self._throttle.request()
 
     @Slot()
     def refresh(self) -> None:
         """Show the newest statistics now."""
-        self._refresh_timer.stop()
-        self._refreshed_at = time.perf_counter()
+        self._throttle.refreshed()
         result = self._newest
         if result is None:
             return
@@ -298,6 +289,6 @@ class LatencyPanel(QWidget):
         for curve in self.curves.values():
             curve.setData([], [])
         self._newest = None
-        self._refresh_timer.stop()
+        self._throttle.cancel()
         self.fps = float("nan")
         self.fps_label.setText("–")

@@ -3,22 +3,21 @@
 Shows :attr:`FrameResult.model_input <movenet_studio.core.pipeline.FrameResult.model_input>`
 pixel for pixel (uint8 RGB at the model's input size: the crop square resized, or the
 letterboxed frame), in one pyqtgraph ImageItem updated in place, with a caption saying what
-it is. Refreshed at most every :data:`REFRESH_INTERVAL_MS` (and never while hidden).
+it is. Refreshed at most every :data:`~.throttle.REFRESH_INTERVAL_MS` (and never while hidden).
 """
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .throttle import RefreshThrottle
 from .engine import EngineResult
 
 #: The view refreshes at most this often.
-REFRESH_INTERVAL_MS = 100
 
 
 def describe_input(result) -> str:
@@ -44,12 +43,9 @@ class ModelInputView(QWidget):
         super().__init__(parent)
         self._newest: EngineResult | None = None
         self._shown = None
-        self._refreshed_at = 0.0
         self._shape: tuple[int, ...] | None = None
         self.refreshes = 0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh)
+        self._throttle = RefreshThrottle(self.refresh, self)
         self.caption = QLabel("No frame yet.")
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet("color: gray;")
@@ -76,15 +72,11 @@ class ModelInputView(QWidget):
 
     @Slot(object)
     def add_result(self, result: EngineResult) -> None:
-        """Take the newest result (drawn at most every :data:`REFRESH_INTERVAL_MS`)."""
+        """Take the newest result (drawn at most every :data:`~.throttle.REFRESH_INTERVAL_MS`)."""
         self._newest = result
         if not self.isVisible():
             return
-        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
-        if elapsed_ms >= REFRESH_INTERVAL_MS:
-            self.refresh()
-        elif not self._timer.isActive():
-            self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+        self._throttle.request()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         """Catch up with the newest result when the view appears."""
@@ -94,8 +86,7 @@ class ModelInputView(QWidget):
     @Slot()
     def refresh(self) -> None:
         """Show the newest result's model input now."""
-        self._timer.stop()
-        self._refreshed_at = time.perf_counter()
+        self._throttle.refreshed()
         newest = self._newest
         if newest is None or newest.result is self._shown:
             return
