@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from pathlib import Path
 
 import cv2
@@ -257,11 +258,14 @@ class UnpluggedCamera(Source):
         self._left = frames
         self._index = 0
         self.closed = 0
+        self.shown = threading.Event()
         self.rgb = cv2.cvtColor(cv2.imread(str(IMAGE)), cv2.COLOR_BGR2RGB)
         UnpluggedCamera.instances.append(self)
 
     def read(self):
         if self._left <= 0:
+            # Unplug only once the window has shown one of our frames (deterministic test).
+            self.shown.wait(timeout=30)
             raise SourceError("camera 7: stopped delivering frames (unplugged?)")
         self._left -= 1
         self._index += 1
@@ -279,17 +283,18 @@ def test_a_camera_that_stops_is_reported_and_closed(make_window, qtbot, monkeypa
     window = _window(make_window, qtbot)
     events = Events(window)
     window.open_source("camera:7")
+    qtbot.waitUntil(lambda: bool(UnpluggedCamera.instances), timeout=WAIT_MS)
+    (camera,) = UnpluggedCamera.instances
+    qtbot.waitUntil(lambda: window.video_view.last_result.result.frame.shape == camera.rgb.shape, timeout=WAIT_MS)
+    camera.shown.set()  # its frames were shown: now unplug it
     qtbot.waitUntil(lambda: bool(events.serious_about("stopped delivering frames")), timeout=WAIT_MS)
     (message, _, _), = events.serious_about("stopped delivering frames")
     assert "camera 7" in message and "closed" in message
-    (camera,) = UnpluggedCamera.instances
     qtbot.waitUntil(lambda: window.player.info is None, timeout=WAIT_MS)
     assert camera.closed == 1  # released once, not retried
     assert window.controls.source.source_label.text() == "No source"
     assert "camera 7" not in window.windowTitle()
     assert any(r.name == "movenet_studio.gui.player" and "stopped delivering" in r.getMessage() for r in log_records)
-    seen = window.video_view.last_result
-    assert seen is not None and seen.result.frame.shape == camera.rgb.shape  # its frames were shown
     _assert_usable(qtbot, window)
 
 
