@@ -6,20 +6,19 @@ the track id picked in the person selector (which lists the ids of the newest re
 
 from __future__ import annotations
 
-import time
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from .throttle import RefreshThrottle
 from ..core.keypoints import KEYPOINT_NAMES, Pose
 from ..core.render import track_colour
 from .engine import EngineResult
 from .overlays import DEFAULT_THRESHOLD
 
 #: The table is refreshed at most this often.
-REFRESH_INTERVAL_MS = 100
 
 _DIM_BRUSH = QBrush(QColor(128, 128, 128))
 
@@ -32,10 +31,7 @@ class PosePanel(QGroupBox):
         super().__init__("Keypoints", parent)
         self._threshold = threshold
         self._newest: EngineResult | None = None
-        self._refreshed_at = 0.0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.refresh)
+        self._throttle = RefreshThrottle(self.refresh, self)
         self.summary = QLabel("No pose")
         self.summary.setWordWrap(True)
         self.person_combo = QComboBox()
@@ -79,11 +75,7 @@ class PosePanel(QGroupBox):
     def add_result(self, result: EngineResult) -> None:
         """Take the newest result (the table refreshes at most every 100 ms)."""
         self._newest = result
-        elapsed_ms = (time.perf_counter() - self._refreshed_at) * 1000
-        if elapsed_ms >= REFRESH_INTERVAL_MS:
-            self.refresh()
-        elif not self._timer.isActive():
-            self._timer.start(max(1, int(REFRESH_INTERVAL_MS - elapsed_ms)))
+        self._throttle.request()
 
     @property
     def person(self) -> int | None:
@@ -132,8 +124,7 @@ class PosePanel(QGroupBox):
     @Slot()
     def refresh(self) -> None:
         """Show the newest result now."""
-        self._timer.stop()
-        self._refreshed_at = time.perf_counter()
+        self._throttle.refreshed()
         result = self._newest
         poses = result.result.poses if result is not None else ()
         self._update_people(poses)
