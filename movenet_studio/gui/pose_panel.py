@@ -6,7 +6,6 @@ the track id picked in the person selector (which lists the ids of the newest re
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
