@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core.bench import OK, format_report, make_configs, run_bench, write_json_atomic
 from .eval import StderrProgress
-from .options import positive_int
+from .options import non_negative_int, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -33,7 +33,7 @@ def add_parser(subparsers) -> None:
                         help="comma-separated CPU thread counts, e.g. 1,2,4 (default: 2)")
     parser.add_argument("--frames", type=positive_int, default=100, metavar="N",
                         help="timed invokes and timed pipeline frames per configuration (default: %(default)s)")
-    parser.add_argument("--warmup", type=_non_negative_int, default=10, metavar="N",
+    parser.add_argument("--warmup", type=non_negative_int, default=10, metavar="N",
                         help="untimed invokes and frames before timing (default: %(default)s)")
     parser.add_argument("--heads", action="store_true",
                         help="also run every configuration with head reading on, and compare")
@@ -69,13 +69,3 @@ def _list(item_type):
 
     parse.__name__ = "list"
     return parse
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
-    return value

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..core.bench import write_json_atomic
 from ..core.evaluation import DEFAULT_MODELS, PROTOCOLS, evaluate, format_result
-from .options import positive_int
+from .options import default_backend, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -41,7 +41,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    backend = args.backend or ("onnx" if args.model and str(args.model).lower().endswith(".onnx") else "tflite")
+    backend = args.backend or default_backend(args.model)
     progress = None if args.quiet else StderrProgress("eval")
     try:
         result = evaluate(args.annotations, args.images, model=args.model, backend=backend, threads=args.threads,

@@ -30,15 +30,24 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
                              "missing or fails to start falls back to CPU with a note")
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
+def _whole_number(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}: {text}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _whole_number(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    return _whole_number(text, 0)
 
 
 def unit_float(text: str) -> float:
@@ -70,12 +79,16 @@ def add_pipeline_options(parser: argparse.ArgumentParser, saved_defaults: bool =
                                           f"(default: {saved if saved_defaults else '%(default)s'})")
 
 
+def default_backend(model: str | None) -> str:
+    """The runtime for `model` when none is named: ``onnx`` for an .onnx file, else ``tflite``."""
+    return "onnx" if model and str(model).lower().endswith(".onnx") else "tflite"
+
+
 def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
     """The pipeline configuration that the model and pipeline options describe."""
     model = getattr(args, "model", None) or "lightning"
     provider = normalize_provider(getattr(args, "provider", None))
-    backend = getattr(args, "backend", None) or (
-        "onnx" if provider or str(model).lower().endswith(".onnx") else "tflite")
+    backend = getattr(args, "backend", None) or ("onnx" if provider else default_backend(model))
     if provider and backend != "onnx":
         raise StudioError(f"--provider {provider} needs the onnx backend (got --backend {backend})")
     for name in ("crop", "smoothing", "tracker", "min_pose_score"):
