@@ -87,3 +87,28 @@ def make_window(qtbot, gui_settings):
     for window in windows:
         window.close()
         assert not window.player.is_alive and not window.engine.is_alive
+
+
+# --- waiting for the window (tests/test_gui_*.py) -----------------------------------------
+
+#: How long GUI tests wait for results (generous: CI machines are slow and shared).
+GUI_WAIT_MS = 30_000
+
+
+def wait_results(window, n: int = 1) -> None:
+    """Wait until `n` more results have been drawn by `window` (made by :func:`window_on`)."""
+    start = window.video_view.frames_shown
+    window.qtbot.waitUntil(lambda: window.video_view.frames_shown >= start + n, timeout=GUI_WAIT_MS)
+
+
+@pytest.fixture
+def window_on(make_window, qtbot):
+    """Factory: a started window on a source, returned once its first result is drawn."""
+
+    def make(source, **kwargs):
+        window = make_window(source=str(source), **kwargs)
+        window.qtbot = qtbot
+        wait_results(window)
+        return window
+
+    return make

@@ -7,16 +7,12 @@ import numpy as np
 import pytest
 
 from conftest import data_file
+from conftest import wait_results as _results
 from movenet_studio.core.heads import heatmap_rect_in_frame
 from movenet_studio.core.overlay_geometry import crop_geometry, decode_geometry
 from movenet_studio.core.render import render_overlays
 
 WAIT_MS = 30_000
-
-
-def _results(window, n: int = 1) -> None:
-    start = window.video_view.frames_shown
-    window.qtbot.waitUntil(lambda: window.video_view.frames_shown >= start + n, timeout=WAIT_MS)
 
 
 def _wait_model(window, **fields) -> None:
@@ -28,16 +24,6 @@ def _wait_model(window, **fields) -> None:
     window.qtbot.waitUntil(ready, timeout=WAIT_MS)
     _results(window, 2)
 
-
-@pytest.fixture
-def window_on(make_window, qtbot):
-    def make(source, **kwargs):
-        window = make_window(source=str(source), **kwargs)
-        window.qtbot = qtbot
-        _results(window)
-        return window
-
-    return make
 
 
 def test_crop_overlay_draws_the_square_and_the_measured_ranges(window_on):

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from conftest import data_file
+from conftest import wait_results as _results
 from movenet_studio.core.colormaps import colormap_lut
 from movenet_studio.core.heads import heatmap_rect_in_frame
 from movenet_studio.core.render import OverlayOptions
@@ -21,11 +22,6 @@ from movenet_studio.gui.settings import StudioSettings
 WAIT_MS = 30_000
 
 
-def _results(window, n: int = 1) -> None:
-    start = window.video_view.frames_shown
-    window.qtbot.waitUntil(lambda: window.video_view.frames_shown >= start + n, timeout=WAIT_MS)
-
-
 def _wait_heads(window, on: bool = True, n: int = 2) -> None:
     """Wait until results with (or without) heads arrive, then `n` more."""
     window.qtbot.waitUntil(lambda: (window.video_view.last_result is not None
@@ -33,16 +29,6 @@ def _wait_heads(window, on: bool = True, n: int = 2) -> None:
                            timeout=WAIT_MS)
     _results(window, n)
 
-
-@pytest.fixture
-def window_on(make_window, qtbot):
-    def make(source, **kwargs):
-        window = make_window(source=str(source), **kwargs)
-        window.qtbot = qtbot
-        _results(window)
-        return window
-
-    return make
 
 
 # --------------------------------------------------------------------------- units

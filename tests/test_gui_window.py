@@ -11,37 +11,20 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from badinputs import tiny_non_movenet_tflite
+from conftest import DATA_DIR as DATA
+from conftest import GUI_WAIT_MS as WAIT_MS
+from conftest import wait_results as _results
 from movenet_studio.core.keypoints import SKELETON_EDGES
 from movenet_studio.core.models import bundled_model
 from movenet_studio.gui.engine import EngineState
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 VIDEO = DATA / "pose_1.mp4"
 IMAGE = DATA / "pose.jpg"
 
 pytestmark = pytest.mark.skipif(not VIDEO.is_file() or not IMAGE.is_file(),
                                 reason=f"test media not found in {DATA}")
 
-WAIT_MS = 20_000
 
-
-def _results(window, n: int = 1) -> None:
-    """Wait until `n` more results have been rendered."""
-    start = window.video_view.frames_shown
-    window.qtbot.waitUntil(lambda: window.video_view.frames_shown >= start + n, timeout=WAIT_MS)
-
-
-@pytest.fixture
-def window_on(make_window, qtbot):
-    """make a window on a source and wait for its first result."""
-
-    def make(source, **kwargs):
-        window = make_window(source=str(source), **kwargs)
-        window.qtbot = qtbot
-        _results(window)
-        return window
-
-    return make
 
 
 def test_video_opens_and_results_arrive(window_on):
