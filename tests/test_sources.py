@@ -76,3 +76,23 @@ def test_missing_corrupt_and_wrong_files(tmp_path):
 def test_camera_that_does_not_open():
     with pytest.raises(SourceError, match="camera 99"):
         open_source("camera:99")
+
+
+def test_an_unreadable_image_in_a_folder_is_skipped_not_fatal(tmp_path, capsys):
+    from movenet_studio.cli import main
+
+    for name in ("a.jpg", "c.jpg"):
+        (tmp_path / name).write_bytes(data_file("pose.jpg").read_bytes())
+    (tmp_path / "b.jpg").write_bytes(b"not a jpeg")
+    source = ImageFolderSource(tmp_path)
+    assert [f.index for f in source] == [0, 2]
+    assert source.skipped_frames == 1 and [p.name for p in source.skipped_files] == ["b.jpg"]
+    assert main(["infer", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "2 frames" in captured.out and "skipped 1 frame" in captured.err
+
+
+def test_a_folder_of_only_unreadable_images_is_an_error(tmp_path):
+    (tmp_path / "x.png").write_text("no")
+    with pytest.raises(SourceError, match="none of its 1 image files"):
+        list(ImageFolderSource(tmp_path))

@@ -71,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
                 writer.close()
         finally:
             pipeline.close()
+        skipped = source.skipped_frames
     _print_summary(args.source, pipeline, count, timings)
+    if skipped:
+        print(f"movenet-studio: warning: skipped {skipped} frame{'s' if skipped != 1 else ''} "
+              "that could not be decoded (see the log)", file=sys.stderr)
     if args.loop or count >= 2 * WARM_UP_FRAMES:
         print(memory.summary())
     return 0

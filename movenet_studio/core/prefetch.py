@@ -74,6 +74,11 @@ class PrefetchSource(Source):
         self._thread.join()
         self._thread = None
 
+    @property
+    def skipped_frames(self) -> int:
+        """Frames the wrapped source passed over as undecodable (see :class:`~.sources.Source`)."""
+        return self.source.skipped_frames
+
     def read(self) -> Frame | None:
         """The next frame, or None at the end.
 

@@ -6,6 +6,7 @@ use OpenCV; images are normalised (grayscale, RGBA, 16-bit, EXIF rotation) to ui
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from abc import ABC, abstractmethod
@@ -16,6 +17,8 @@ import cv2
 import numpy as np
 
 from .errors import SourceError
+
+log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm", ".pbm"})
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"})
@@ -64,12 +67,15 @@ class Source(ABC):
         is_live: True for cameras (no seeking, no end).
         frame_count: number of frames, or None when unknown (camera).
         fps: nominal frame rate, or None.
+        skipped_frames: frames passed over because they could not be decoded (damaged video
+            frames, unreadable images in a folder).
     """
 
     name: str = ""
     is_live: bool = False
     frame_count: int | None = None
     fps: float | None = None
+    skipped_frames: int = 0
 
     @abstractmethod
     def read(self) -> Frame | None:
@@ -151,6 +157,13 @@ class ImageFolderSource(Source):
     """The image files of a folder, in name order, at a nominal 30 frames per second.
 
     The images are taken as independent photos (:attr:`Frame.still`), not as a sequence.
+    An image that cannot be decoded is passed over (logged, counted in
+    :attr:`skipped_frames`, named in :attr:`skipped_files`); frame indices stay positions
+    in :attr:`files`.
+
+    Raises:
+        SourceError: on open, when the folder has no image files; on read, when none of
+            them could be decoded.
     """
 
     fps = 30.0
@@ -162,16 +175,28 @@ class ImageFolderSource(Source):
         if not self.files:
             raise SourceError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         self.frame_count = len(self.files)
+        self.skipped_files: list[Path] = []
+        self._decoded = 0
         self._next = 0
 
     def read(self) -> Frame | None:
-        if self._next >= len(self.files):
-            return None
         start = time.perf_counter()
-        index = self._next
-        self._next += 1
-        rgb = read_image(self.files[index])
-        return Frame(index, index * 1000.0 / self.fps, rgb, (time.perf_counter() - start) * 1000, still=True)
+        while self._next < len(self.files):
+            index = self._next
+            self._next += 1
+            try:
+                rgb = read_image(self.files[index])
+            except SourceError as exc:
+                log.warning("skipped %s", exc)
+                if self.files[index] not in self.skipped_files:
+                    self.skipped_files.append(self.files[index])
+                    self.skipped_frames += 1
+                continue
+            self._decoded += 1
+            return Frame(index, index * 1000.0 / self.fps, rgb, (time.perf_counter() - start) * 1000, still=True)
+        if self._decoded == 0 and len(self.skipped_files) == len(self.files):
+            raise SourceError(f"{self.path}: none of its {len(self.files)} image files could be decoded")
+        return None
 
     def seek(self, index: int) -> None:
         self._next = min(max(0, index), len(self.files))
