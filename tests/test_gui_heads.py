@@ -10,9 +10,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from conftest import data_file
 from conftest import wait_results as _results
-from movenet_studio.core.colormaps import colormap_lut
+from movenet_studio.core.colormaps import colormap_rgba_lut
 from movenet_studio.core.heads import heatmap_rect_in_frame
-from movenet_studio.core.render import OverlayOptions
+from movenet_studio.core.render import DEFAULT_HEATMAP_OPACITY, OverlayOptions
 from movenet_studio.gui.app import EXIT_BAD_OPTIONS, EXIT_OK, GuiOptions, run
 from movenet_studio.gui.head_overlays import heads_cell_at, heads_readout_at
 from movenet_studio.gui.overlay_controls import (DECODE_LAYERS, MULTIPOSE_TIP, OverlayControls, overlay_names,
@@ -102,8 +102,8 @@ def test_heatmap_item_sits_on_heatmap_rect_in_frame_and_uses_the_lut(window_on):
         assert heads_cell_at(result, x + (j + 0.5) * w / sw, y + (i + 0.5) * h / sh) == (i, j)
     item = view.heads.heatmap_item
     np.testing.assert_array_equal(item.image, result.heads.keypoint_heatmaps.max(axis=-1))
-    np.testing.assert_array_equal(item.lut, colormap_lut("inferno"))
-    assert tuple(item.levels) == (0.0, 1.0) and item.opacity() == pytest.approx(0.5)
+    np.testing.assert_array_equal(item.lut, colormap_rgba_lut("inferno"))  # the renderer's table
+    assert tuple(item.levels) == (0.0, 1.0) and item.opacity() == pytest.approx(DEFAULT_HEATMAP_OPACITY)
 
 
 def test_heads_panel_click_selects_the_joint(window_on):

@@ -186,14 +186,15 @@ def test_heatmap_cells_land_on_their_frame_rectangle():
     x, y, w, h = heatmap_rect_in_frame(result.mapping, s)
     cx, cy = x + (30 + 0.5) * w / s, y + (20 + 0.5) * h / s   # centre of cell (20, 30) in frame px
     assert tuple(out[int(cy), int(cx)]) == (178, 178, 178)   # 100 * 0.5 + 255 * 0.5, rounded
-    assert tuple(out[int(cy), int(cx + w / s)]) == (50, 50, 50)  # neighbour cell: value 0 -> black at 50%
+    assert tuple(out[int(cy), int(cx + w / s)]) == (100, 100, 100)  # neighbour cell: value 0 is transparent
     changed = (out != 100).any(axis=2)
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-    assert abs(rows.min() - y) <= 1 and abs(rows.max() + 1 - (y + h)) <= 1      # blended exactly over the rect
-    assert abs(cols.min() - x) <= 1 and abs(cols.max() + 1 - (x + w)) <= 1
+    cell_y, cell_x = y + 20 * h / s, x + 30 * w / s                  # the hot cell's rectangle, exactly
+    assert abs(rows.min() - cell_y) <= 1 and abs(rows.max() + 1 - (cell_y + h / s)) <= 1
+    assert abs(cols.min() - cell_x) <= 1 and abs(cols.max() + 1 - (cell_x + w / s)) <= 1
     other_joint = render_overlays(np.full((240, 320, 3), 100, np.uint8), result,
                                   dataclasses.replace(opts, heatmap_joint=0))
-    assert tuple(other_joint[int(cy), int(cx)]) == (50, 50, 50)
+    assert tuple(other_joint[int(cy), int(cx)]) == (100, 100, 100)  # joint 0 is 0 there: transparent
 
 
 def test_real_heads_and_decode_layers_draw(pose_result):
@@ -232,3 +233,21 @@ def test_core_render_and_export_import_no_qt():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')]; "
             "sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT).returncode == 0
+
+
+def test_heatmap_alpha_rises_with_the_value():
+    """Cells near 0 leave the frame visible; the overlay opacity scales the value's alpha."""
+    s = 48
+    maps = np.zeros((s, s, 17), np.float32)
+    maps[10, 10, 0], maps[10, 20, 0] = 0.5, 1.0
+    heads = Heads(np.zeros((s, s), np.float32), maps, np.zeros((s, s, 34), np.float32),
+                  np.zeros((s, s, 34), np.float32), (192, 192))
+    result = synthetic(heads=heads)
+    result.mapping = InputMapping((0.0, 0.0, 1.0, 1.0), (240, 320), (192, 192))
+    out = render_overlays(np.full((240, 320, 3), 100, np.uint8), result,
+                          OverlayOptions.from_names("heatmaps", heatmap_opacity=1.0, colormap="gray"))
+    x, y, w, h = heatmap_rect_in_frame(result.mapping, s)
+    at = lambda r, c: int(out[int(y + (r + 0.5) * h / s), int(x + (c + 0.5) * w / s), 0])  # noqa: E731
+    assert at(30, 30) == 100                        # value 0: untouched
+    assert at(10, 20) == 255                        # value 1: the colour, fully
+    assert at(10, 10) == round(100 + (128 - 100) * 128 / 255)  # value 0.5: row 128, alpha 128/255

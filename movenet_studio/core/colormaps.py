@@ -88,6 +88,26 @@ def lut_indices(values: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(scaled), 0, 255).astype(np.uint8)
 
 
+def colormap_rgba_lut(name: str) -> np.ndarray:
+    """Colour map `name` with an alpha ramp: how heatmaps are drawn over the video.
+
+    Alpha rises with the value (row i has alpha i), so cells near 0 leave the frame visible
+    and confident cells cover it; the overlay's opacity scales that alpha. The window
+    (pyqtgraph ``ImageItem`` lookup table) and :mod:`.render` use this same table.
+
+    Returns:
+        uint8 [256, 4] RGBA, read-only.
+
+    Raises:
+        ValueError: unknown name.
+    """
+    rgba = np.empty((256, 4), dtype=np.uint8)
+    rgba[:, :3] = colormap_lut(name)
+    rgba[:, 3] = np.arange(256, dtype=np.uint8)
+    rgba.flags.writeable = False
+    return rgba
+
+
 def apply_colormap(values: np.ndarray, name: str) -> np.ndarray:
     """Colour a map of probabilities.
 

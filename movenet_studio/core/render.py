@@ -12,7 +12,8 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
 ``heads``, ``crop_region`` and ``decode`` (None when absent):
 
 1. ``heatmaps``: keypoint heatmap of one joint, or the max over the 17 joints, coloured
-   through the colour map with levels fixed at 0..1, alpha-blended with a uniform opacity
+   through the colour map with levels fixed at 0..1, alpha-blended with an alpha that rises
+   with the value (:func:`~.colormaps.colormap_rgba_lut`) times the overlay's opacity
    over the rectangle :func:`~.heads.heatmap_rect_in_frame` gives; cells are drawn as
    nearest-neighbour blocks (no smoothing), like a pyqtgraph ``ImageItem``. Needs
    ``result.heads`` (:class:`~.heads.Heads`).
@@ -51,7 +52,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .colormaps import DEFAULT_COLORMAP, colormap_lut, colormap_names, lut_indices
+from .colormaps import DEFAULT_COLORMAP, colormap_names, colormap_rgba_lut, lut_indices
 from .keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
 
 __all__ = [
@@ -95,7 +96,7 @@ OVERLAY_NAMES: tuple[str, ...] = (
 #: the crop tracker's own 0.2 is a different constant, see :mod:`.cropping`).
 DEFAULT_KEYPOINT_THRESHOLD = 0.3
 #: Default heatmap opacity.
-DEFAULT_HEATMAP_OPACITY = 0.5
+DEFAULT_HEATMAP_OPACITY = 0.85  # scales the value-weighted alpha of colormap_rgba_lut
 
 _SHIFT = 4                 # cv2 fractional bits for sub-pixel drawing
 _ONE = 1 << _SHIFT
@@ -306,7 +307,8 @@ class _Canvas:
 
     def blend_map(self, values: np.ndarray, rect: tuple[float, float, float, float], lut: np.ndarray,
                   opacity: float) -> None:
-        """Alpha-blend probability map `values` [Sh, Sw] stretched over `rect` (x, y, w, h in frame px)."""
+        """Blend probability map `values` [Sh, Sw], stretched over `rect` (x, y, w, h in frame px),
+        through the RGBA table `lut` [256, 4]: each cell's alpha is its table alpha x `opacity`."""
         if opacity <= 0:
             return
         sh, sw = values.shape
@@ -323,12 +325,15 @@ class _Canvas:
             return
         x0, x1, y0, y1 = xs[0], xs[-1] + 1, ys[0], ys[-1] + 1
         rows, cols = rows[y0:y1], cols[x0:x1]          # non-decreasing runs of cell indices
-        block = lut[lut_indices(values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])]  # [r, c, 3] colours
+        block = lut[lut_indices(values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])]  # [r, c, 4] RGBA
         # Nearest-neighbour upscale: repeat each cell over the pixels whose centres fall in it.
-        colours = np.repeat(np.repeat(block, np.bincount(rows - rows[0]), axis=0), np.bincount(cols - cols[0]), axis=1)
+        rgba = np.repeat(np.repeat(block, np.bincount(rows - rows[0]), axis=0), np.bincount(cols - cols[0]), axis=1)
         region = self.image[y0:y1, x0:x1]
-        # region * (1 - opacity) + colours * opacity, rounded to nearest (OpenCV: fast on uint8).
-        region[...] = cv2.addWeighted(region, 1.0 - opacity, colours, opacity, 0.0)
+        # region * (1 - a) + colour * a with a = alpha / 255 * opacity, rounded to nearest.
+        alpha = rgba[..., 3:4].astype(np.float32) * np.float32(opacity / 255.0)
+        blended = region.astype(np.float32)
+        blended += (rgba[..., :3].astype(np.float32) - blended) * alpha
+        region[...] = np.rint(blended).astype(np.uint8)
 
     def text(self, text: str, x: float, y: float, colour, scale: float, background=(0, 0, 0)) -> None:
         """`text` with its top-left corner at image pixel (x, y), on a filled background box."""
@@ -368,7 +373,7 @@ def _draw_heatmaps(canvas: _Canvas, result, options: OverlayOptions) -> None:
         return
     from .heads import heatmap_rect_in_frame  # local: heads are optional data
 
-    lut = colormap_lut(options.colormap)
+    lut = colormap_rgba_lut(options.colormap)
     rect = heatmap_rect_in_frame(result.mapping, heads.shape)
     if options.heatmaps:
         maps = np.asarray(heads.keypoint_heatmaps, dtype=np.float32)

@@ -22,7 +22,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Signal, Slot
 
-from ..core.colormaps import colormap_lut
+from ..core.colormaps import colormap_rgba_lut
 from ..core.heads import HEATMAP_CELL_CENTRE, heatmap_rect_in_frame
 from ..core.keypoints import KEYPOINT_NAMES
 from ..core.overlay_geometry import arrow_barbs, decode_geometry, offset_field
@@ -97,7 +97,7 @@ class HeadOverlays:
         decode), with its joint, opacities, offsets mode and colour map."""
         self._options = options
         if options.colormap != self._colormap:
-            lut = colormap_lut(options.colormap)
+            lut = colormap_rgba_lut(options.colormap)
             self.heatmap_item.setLookupTable(lut)
             self.centre_item.setLookupTable(lut)
             self._colormap = options.colormap
