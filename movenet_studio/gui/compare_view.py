@@ -30,10 +30,11 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QGridLayout, QGroupBox, QHeaderView,
-                               QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QLabel, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
+from .image_view import image_view
+from .tables import figures_table, fill_row
 from .throttle import RefreshThrottle
 from ..core.compare import CompareFrame, parse_spec
 from ..core.errors import StudioError
@@ -152,39 +153,17 @@ class CompareTable(QWidget):
         self.summary = QLabel("Compare mode is off")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.table = QTableWidget(NUM_KEYPOINTS + 1, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table = figures_table(NUM_KEYPOINTS + 1, COLUMNS, sample="000.0")
         tips = ("", "A-B distance on the newest frame, frame pixels (models' keypoints before smoothing)",
                 "running mean distance", "running max distance",
                 "A's score on the newest frame (running mean in the cell's tooltip)",
                 "B's score on the newest frame (running mean in the cell's tooltip)")
         for col, tip in enumerate(tips):
             self.table.horizontalHeaderItem(col).setToolTip(tip)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # Fixed widths: ResizeToContents would re-measure every row on each setText.
-        digits = self.table.fontMetrics().horizontalAdvance("000.0") + 10
-        for col in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(col, max(digits, header.sectionSizeHint(col)))
         names = ["all"] + [n.replace("_", " ") for n in KEYPOINT_NAMES]  # the summary row first: always in view
         for row, name in enumerate(names):
-            item = QTableWidgetItem(name)
-            if name == "all":
-                font = item.font()
-                font.setBold(True)
-                item.setFont(font)
-            self.table.setItem(row, 0, item)
-            for col in range(1, len(COLUMNS)):
-                cell = QTableWidgetItem("–")
-                cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(row, col, cell)
-        height = header.sizeHint().height() + 2 * self.table.frameWidth()
+            fill_row(self.table, row, name, bold=name == "all")
+        height = self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
         height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         self.table.setFixedHeight(height)
         layout = QVBoxLayout(self)
@@ -314,14 +293,7 @@ class SideView(QWidget):
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, parent: QWidget | None = None):
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("#101214")
-        self.graphics.setAcceptDrops(False)
-        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
-        self.view_box: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.view_box.setDefaultPadding(0.0)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view_box.addItem(self.image_item)
+        self.graphics, self.view_box, self.image_item = image_view()
         self.overlay = SkeletonOverlay(self.view_box, threshold)
         self.people = PeopleOverlay(self.view_box, threshold)
         # The title floats over the view (not in the layout), so both views have the same size
@@ -333,7 +305,6 @@ class SideView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics, 1)
-        self._shape: tuple[int, ...] | None = None
         self.frames_shown = 0
 
     def link_to(self, view_box: pg.ViewBox) -> None:
@@ -344,11 +315,7 @@ class SideView(QWidget):
     def show_result(self, result, title: str = "B") -> None:
         """Draw B's :class:`~movenet_studio.core.pipeline.FrameResult` (frame, poses, input region)."""
         frame = result.frame
-        self.image_item.setImage(frame, autoLevels=False)
-        if frame.shape != self._shape:
-            self._shape = frame.shape
-            h, w = frame.shape[:2]
-            self.image_item.setRect(0, 0, w, h)
+        self.image_item.show(frame)
         self.overlay.set_poses(result.poses)
         self.overlay.set_input_rect(result.mapping.frame_rect())
         self.people.set_poses(result.poses)

@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .image_view import image_view
 from .throttle import RefreshThrottle
 from ..core.colormaps import DEFAULT_COLORMAP, colormap_lut, lut_indices
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
@@ -63,7 +64,7 @@ class HeadsPanel(QWidget):
         self._tile: tuple[int, int] | None = None  # (Sh, Sw) of the current layout
         self._mosaic: np.ndarray | None = None
         self.refreshes = 0
-        self._throttle = RefreshThrottle(self.refresh, self)
+        self._throttle = RefreshThrottle(self.refresh, self, while_visible=True)
 
         self.status = QLabel("Turn on a head overlay to read the heads.")
         self.status.setWordWrap(True)
@@ -72,17 +73,10 @@ class HeadsPanel(QWidget):
         self.readout_label.setWordWrap(True)
         self.readout_label.setStyleSheet("color: #b8c4d0;")
         self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("#16181b")
-        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.graphics, self.view, self.image_item = image_view(mouse=False, background="#16181b")
         self.graphics.setMinimumHeight(150)
         self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.graphics.setToolTip("Click a joint to show its heatmap in the video; the centre tile shows all joints")
-        self.view: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False,
-                                                         enableMouse=False)
-        self.view.setDefaultPadding(0.0)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image_item)
         self.labels: list[pg.TextItem] = []
         for title in TITLES:
             label = pg.TextItem(title, color=(215, 218, 222), anchor=(0, 1))
@@ -123,8 +117,7 @@ class HeadsPanel(QWidget):
         for index, label in enumerate(self.labels):
             x, y = self.tile_origin(index)
             label.setPos(x, y - 1)
-        self.image_item.setImage(self._mosaic, autoLevels=False)
-        self.image_item.setRect(0, 0, width, height)
+        self.image_item.show(self._mosaic)
         self.view.setRange(xRange=(0, width), yRange=(0, height), padding=0)
         self._draw_selection()
 
@@ -154,8 +147,6 @@ class HeadsPanel(QWidget):
     def add_result(self, result: EngineResult) -> None:
         """Take the newest result (drawn at most every :data:`~.throttle.REFRESH_INTERVAL_MS`)."""
         self._newest = result
-        if not self.isVisible():
-            return
         self._throttle.request()
 
     def set_colormap(self, name: str) -> None:
@@ -201,11 +192,6 @@ class HeadsPanel(QWidget):
         self.hover_item.setData(pos=np.asarray(points, dtype=np.float64))
         for label, title, value in zip(self.labels, TITLES, self._hover_values):
             label.setText(f"{title} {value:.2f}")
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        """Catch up with the newest result when the panel appears (hidden panels skip work)."""
-        super().showEvent(event)
-        self.refresh()
 
     # ------------------------------------------------------------------ drawing
     @Slot()

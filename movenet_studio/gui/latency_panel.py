@@ -13,9 +13,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QHeaderView, QLabel, QSizePolicy,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFormLayout, QLabel, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
+from .tables import figures_table, fill_row
 from .throttle import RefreshThrottle
 from .engine import EngineResult
 
@@ -159,20 +160,7 @@ class LatencyPanel(QWidget):
         summary.addRow("Model", self.model_label)
         layout.addLayout(summary)
 
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Stage (ms)", "Last", "p50", "p95"])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # Fixed widths: ResizeToContents re-measures every row on each setText (~0.13 ms a cell,
-        # most of a refresh's cost on the GUI thread, measured with cProfile).
-        digits = self.table.fontMetrics().horizontalAdvance("0000.0") + 12
-        for col in (1, 2, 3):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(col, max(digits, header.sectionSizeHint(col)))
+        self.table = figures_table(0, ["Stage (ms)", "Last", "p50", "p95"])
         self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.table)
         self.window_label = QLabel(f"p50 / p95 over the last {STATS_WINDOW} frames")
@@ -260,16 +248,7 @@ class LatencyPanel(QWidget):
             if r >= row:
                 self._rows[other] = r + 1
         self._rows[key] = row
-        name = QTableWidgetItem(key)
-        if key == "total":
-            font = name.font()
-            font.setBold(True)
-            name.setFont(font)
-        self.table.setItem(row, 0, name)
-        for col in (1, 2, 3):
-            item = QTableWidgetItem("–")
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(row, col, item)
+        fill_row(self.table, row, key, bold=key == "total")
         self._fit_table_height()
         return row
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .image_view import image_view
 from .throttle import RefreshThrottle
 from .engine import EngineResult
 
@@ -43,23 +43,15 @@ class ModelInputView(QWidget):
         super().__init__(parent)
         self._newest: EngineResult | None = None
         self._shown = None
-        self._shape: tuple[int, ...] | None = None
         self.refreshes = 0
-        self._throttle = RefreshThrottle(self.refresh, self)
+        self._throttle = RefreshThrottle(self.refresh, self, while_visible=True)
         self.caption = QLabel("No frame yet.")
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet("color: gray;")
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("#101214")
-        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
+        self.graphics, self.view, self.image_item = image_view(mouse=False)
         self.graphics.setMinimumSize(120, 120)
         self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.graphics.setToolTip("The exact RGB tensor the model ran on for this frame")
-        self.view: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False,
-                                                         enableMouse=False)
-        self.view.setDefaultPadding(0.0)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image_item)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.graphics, 1)
@@ -74,14 +66,7 @@ class ModelInputView(QWidget):
     def add_result(self, result: EngineResult) -> None:
         """Take the newest result (drawn at most every :data:`~.throttle.REFRESH_INTERVAL_MS`)."""
         self._newest = result
-        if not self.isVisible():
-            return
         self._throttle.request()
-
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        """Catch up with the newest result when the view appears."""
-        super().showEvent(event)
-        self.refresh()
 
     @Slot()
     def refresh(self) -> None:
@@ -93,11 +78,8 @@ class ModelInputView(QWidget):
         result = newest.result
         self._shown = result
         image = result.model_input
-        self.image_item.setImage(image, autoLevels=False)
-        if image.shape != self._shape:
-            self._shape = image.shape
+        if self.image_item.show(image):
             h, w = image.shape[:2]
-            self.image_item.setRect(0, 0, w, h)
             self.view.setRange(xRange=(0, w), yRange=(0, h), padding=0)
         self.caption.setText(describe_input(result))
         self.refreshes += 1

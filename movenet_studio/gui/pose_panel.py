@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel,
+                               QVBoxLayout, QWidget)
 
+from .tables import figures_table, fill_row
 from .throttle import RefreshThrottle
 from ..core.keypoints import KEYPOINT_NAMES, Pose
 from ..core.render import track_colour
@@ -39,27 +40,9 @@ class PosePanel(QGroupBox):
         self.person_combo.setVisible(False)
         self.person_combo.activated.connect(self._person_picked)
         self._ids: tuple[int, ...] = ()
-        self.table = QTableWidget(len(KEYPOINT_NAMES), 4)
-        self.table.setHorizontalHeaderLabels(["Keypoint", "Score", "x", "y"])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # Fixed widths: ResizeToContents re-measures every row on each setText (~0.13 ms a cell,
-        # most of a refresh's cost on the GUI thread, measured with cProfile).
-        digits = self.table.fontMetrics().horizontalAdvance("-0000.0") + 12
-        for col in (1, 2, 3):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(col, max(digits, header.sectionSizeHint(col)))
+        self.table = figures_table(len(KEYPOINT_NAMES), ["Keypoint", "Score", "x", "y"], sample="-0000.0")
         for row, name in enumerate(KEYPOINT_NAMES):
-            self.table.setItem(row, 0, QTableWidgetItem(name.replace("_", " ")))
-            for col in (1, 2, 3):
-                item = QTableWidgetItem("–")
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(row, col, item)
+            fill_row(self.table, row, name.replace("_", " "))
         height = self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
         height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         self.table.setFixedHeight(height)

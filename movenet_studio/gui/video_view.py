@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
+from .image_view import image_view
 from ..core.render import OverlayOptions
 from .crop_overlay import CropOverlay
 from .engine import EngineResult
@@ -60,14 +60,7 @@ class VideoView(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setObjectName("emptyHint")
         self.hint.setStyleSheet("QLabel#emptyHint { color: #9aa4b1; font-size: 16pt; background: #101214; }")
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("#101214")
-        self.graphics.setAcceptDrops(False)  # drops go to the main window
-        self.graphics.ci.setContentsMargins(0, 0, 0, 0)
-        self.view_box: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
-        self.view_box.setDefaultPadding(0.0)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view_box.addItem(self.image_item)
+        self.graphics, self.view_box, self.image_item = image_view()  # drops go to the main window
         self.overlay = SkeletonOverlay(self.view_box, threshold)
         self.people = PeopleOverlay(self.view_box, threshold)  # MultiPose boxes and "#id score" labels
         self.heads = HeadOverlays(self.view_box)  # heatmaps, offsets, regression, decode steps
@@ -75,7 +68,6 @@ class VideoView(QWidget):
         self._layers = OverlayOptions()  # the head/crop/skeleton layers (set_overlay_options)
         self._stack.addWidget(self.hint)
         self._stack.addWidget(self.graphics)
-        self._frame_shape: tuple[int, ...] | None = None
         self._last: EngineResult | None = None
         self._shown = 0
 
@@ -105,11 +97,8 @@ class VideoView(QWidget):
     def _show_frame(self, frame: np.ndarray) -> None:
         # A huge frame is drawn downscaled; setRect (after setImage) maps it onto the full
         # frame rectangle, so every overlay keeps frame-pixel coordinates.
-        self.image_item.setImage(display_image(frame), autoLevels=False)
-        if frame.shape != self._frame_shape:
-            self._frame_shape = frame.shape
+        if self.image_item.show(display_image(frame), frame.shape):
             h, w = frame.shape[:2]
-            self.image_item.setRect(0, 0, w, h)
             self.view_box.setLimits(xMin=-w, xMax=2 * w, yMin=-h, yMax=2 * h)
             self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
         if self._stack.currentWidget() is not self.graphics:
@@ -163,8 +152,8 @@ class VideoView(QWidget):
     @Slot()
     def reset_zoom(self) -> None:
         """Fit the whole frame in the view."""
-        if self._frame_shape is not None:
-            h, w = self._frame_shape[:2]
+        if self.image_item.frame_shape is not None:
+            h, w = self.image_item.frame_shape[:2]
             self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
 
     @Slot()
