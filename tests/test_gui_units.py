@@ -98,3 +98,29 @@ def test_qt_binding_does_not_steal_references_to_none(qtbot):
     for _ in range(1000):
         label.setText("x")
     assert sys.getrefcount(None) - before > -100
+
+
+def test_refresh_throttle_coalesces_and_waits_for_a_visible_panel(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from movenet_studio.gui.throttle import RefreshThrottle
+
+    panel = QWidget()
+    qtbot.addWidget(panel)
+    calls = []
+
+    def refresh():
+        throttle.refreshed()
+        calls.append(len(calls))
+
+    throttle = RefreshThrottle(refresh, panel, interval_ms=500, while_visible=True)
+    throttle.request()
+    assert calls == []                    # hidden: no drawing
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert calls == [0]                   # caught up when it appeared
+    throttle.refreshed()                  # the interval starts now
+    for _ in range(5):
+        throttle.request()                # within the interval: one refresh, later
+    assert calls == [0]
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
