@@ -16,7 +16,8 @@ import pytest
 import movenet_studio.core.export as export_module
 from conftest import data_file
 from movenet_studio.cli import main
-from movenet_studio.cli.export import ProgressBar, frame_range
+from movenet_studio.cli.export import frame_range
+from movenet_studio.cli.progress import ProgressBar
 from movenet_studio.core.export import (
     CSV_COLUMNS, ExportCancelled, ExportError, coco_image_ids, export_video, video_size_for, write_keypoints_csv,
     write_keypoints_json,

@@ -9,9 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.bench import OK, format_report, make_configs, run_bench, write_json_atomic
-from .eval import StderrProgress
+from ..core.atomic import write_json_atomic
+from ..core.bench import OK, format_report, make_configs, run_bench
 from .options import non_negative_int, positive_int
+from .progress import ProgressBar
 
 
 def add_parser(subparsers) -> None:
@@ -44,7 +45,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configs = make_configs(args.models, args.backends, args.threads, (False, True) if args.heads else (False,))
-    progress = None if args.quiet else StderrProgress("bench")
+    progress = None if args.quiet else ProgressBar("bench")
     try:
         report = run_bench(configs, args.source, frames=args.frames, warmup=args.warmup, progress=progress)
     finally:

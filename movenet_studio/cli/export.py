@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
-from typing import TextIO
 
 from ..core.colormaps import DEFAULT_COLORMAP, colormap_names
 from ..core.errors import StudioError
@@ -20,6 +18,7 @@ from ..core.render import (
 )
 from ..core.sources import open_source
 from .options import add_model_options, add_pipeline_options, config_from_args, unit_float
+from .progress import ProgressBar
 
 DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids"
 #: Layers that need the model's heads read after each inference.
@@ -89,60 +88,6 @@ def _joint(text: str | None) -> int | None:
     raise ValueError(f"--joint {text}: not a keypoint; use 0..16 or one of {', '.join(KEYPOINT_NAMES)}")
 
 
-class ProgressBar:
-    """A one-line progress bar with rate and ETA on `stream`; a progress callback that never cancels.
-
-    On a terminal the line is redrawn in place (at most 10 times a second); otherwise only
-    the final line is printed.
-    """
-
-    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30):
-        self.label = label
-        self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._start = time.perf_counter()
-        self._last = 0.0
-        self._shown = False
-
-    def __call__(self, done: int, total: int) -> bool:
-        now = time.perf_counter()
-        if done < total and (not self.tty or now - self._last < 0.1):
-            return True
-        self._last = now
-        self.stream.write(("\r" if self.tty else "") + self.line(done, total, now - self._start)
-                          + ("" if self.tty and done < total else "\n"))
-        self.stream.flush()
-        self._shown = True
-        return True
-
-    def line(self, done: int, total: int, elapsed: float) -> str:
-        """The bar text, e.g. ``pose_1.mp4 [#######-----]  45/120  37%  28.1 fps  ETA 0:03``."""
-        fraction = done / total if total else 1.0
-        filled = int(round(self.width * fraction))
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
-        if done >= total:
-            tail = f"took {_clock(elapsed)}"
-        else:
-            tail = f"ETA {_clock(eta)}" if rate > 0 else "ETA -:--"
-        return (f"{self.label} [{'#' * filled}{'-' * (self.width - filled)}] {done:>{len(str(total))}}/{total} "
-                f"{fraction:4.0%}  {rate:5.1f} fps  {tail}")
-
-    def finish(self) -> None:
-        """End an in-place line left open (after a cancel or an error)."""
-        if self.tty and self._shown:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._shown = False
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
 def run(args: argparse.Namespace) -> int:
     if args.out is None and args.keypoints is None:
         args.parser.error("give --out PATH (video) and/or --keypoints PATH (.json or .csv)")
@@ -169,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         image_ids = coco_image_ids(source, args.coco_annotations) \
             if args.keypoints is not None and args.keypoints.suffix.lower() == ".json" else None
         pipeline = Pipeline(config_from_args(args, heads=needs_heads))
-        bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source))
+        bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source), unit="fps")
         warned = []
 
         def check_layers(result) -> None:

@@ -6,6 +6,7 @@ under the final name; the temporary file is removed on failure.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from contextlib import contextmanager
@@ -48,3 +49,15 @@ def atomic_output(path: Path, mode: str = "w") -> Iterator[IO]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_json_atomic(path: str | Path, document: object) -> None:
+    """Write `document` as indented JSON to `path` atomically (see :func:`atomic_output`).
+
+    Raises:
+        OSError: the folder is not writable.
+        ValueError: the document holds NaN or infinity (not valid JSON).
+    """
+    with atomic_output(Path(path)) as handle:
+        json.dump(document, handle, indent=2, allow_nan=False)
+        handle.write("\n")

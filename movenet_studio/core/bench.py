@@ -46,7 +46,6 @@ failure mid-run yields ``status="failed"``. Nothing here imports Qt.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import platform
 import sys
@@ -59,10 +58,9 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from .. import __version__
-from .atomic import atomic_output
 from .errors import StudioError
-from .preprocess import letterbox
 from .prefetch import PrefetchSource
+from .preprocess import letterbox
 from .sources import Frame, Source, open_source
 
 #: progress(done, total, message): ``done`` of ``total`` work units (invokes + frames).
@@ -753,15 +751,3 @@ def format_report(report: BenchReport) -> str:
 
 def _num(value: float | None, width: int, digits: int) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:{width}.{digits}f}"
-
-
-def write_json_atomic(path: str | Path, document: object) -> None:
-    """Write `document` as indented JSON to `path` via a temporary file and a rename, so an
-    interrupted write never leaves a half-written file under `path`.
-
-    Raises:
-        OSError: the folder is not writable.
-    """
-    with atomic_output(Path(path)) as handle:
-        json.dump(document, handle, indent=2, allow_nan=False)
-        handle.write("\n")

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QGr
                                QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ..core.bench import OK, BenchConfig, BenchReport, format_report, make_configs, run_bench, write_json_atomic
+from ..core.atomic import write_json_atomic
+from ..core.bench import OK, BenchConfig, BenchReport, format_report, make_configs, run_bench
 from ..core.models import bundled_keys
 from .background import BackgroundTask, TaskContext, format_eta
 
