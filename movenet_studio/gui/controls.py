@@ -155,12 +155,7 @@ class SourceControls(QGroupBox):
             self._frame_count = None
             self.slider.setEnabled(False)
             return
-        details = [info.kind]
-        if info.frame_count:
-            details.append(f"{info.frame_count} frame{'s' if info.frame_count != 1 else ''}")
-        if info.fps:
-            details.append(f"{info.fps:.3g} fps")
-        self.source_label.setText(f"<b>{info.name}</b><br><span style='color:gray'>{', '.join(details)}</span>")
+        self.source_label.setText(f"<b>{info.name}</b><br><span style='color:gray'>{info.details}</span>")
         self.source_label.setToolTip(info.spec)
         if not info.is_live and info.spec:
             self.last_dir = str(Path(info.spec).parent if Path(info.spec).is_file() else Path(info.spec))

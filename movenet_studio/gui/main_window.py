@@ -452,12 +452,7 @@ class MainWindow(QMainWindow):
         self.settings.last_source = info.spec
         if info.kind == "camera":
             self.settings.camera_index = int(info.spec.split(":", 1)[1])
-        details = [info.kind]
-        if info.frame_count:
-            details.append(f"{info.frame_count} frames")
-        if info.fps:
-            details.append(f"{info.fps:.3g} fps")
-        self.reporter.info(f"Opened {info.name} ({', '.join(details)})")
+        self.reporter.info(f"Opened {info.name} ({info.details})")
         self._update_title()
 
     @Slot()

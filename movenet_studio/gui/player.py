@@ -74,6 +74,16 @@ class SourceInfo:
         """True when the source has a known length greater than one frame."""
         return not self.is_live and bool(self.frame_count) and self.frame_count > 1
 
+    @property
+    def details(self) -> str:
+        """Kind, length and rate for people, e.g. ``video, 120 frames, 30 fps``."""
+        parts = [self.kind]
+        if self.frame_count:
+            parts.append(f"{self.frame_count} frame{'s' if self.frame_count != 1 else ''}")
+        if self.fps:
+            parts.append(f"{self.fps:.3g} fps")
+        return ", ".join(parts)
+
 
 def _kind(source: Source) -> str:
     if isinstance(source, CameraSource):
