@@ -188,6 +188,23 @@ def tiny_non_movenet_onnx(path: Path) -> Path:
     return path
 
 
+def headless_movenet_onnx(path: Path) -> Path:
+    """An ONNX model with MoveNet's signature (uint8[1,192,192,3] -> float32[1,1,17,3], every
+    value 0.5) but none of its head tensors: it must run, with heads reported unavailable."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 1, 17, 3])
+    image = helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 192, 192, 3])
+    const = helper.make_node("Constant", [], ["out"], value=helper.make_tensor(
+        "v", TensorProto.FLOAT, [1, 1, 17, 3], np.full(51, 0.5, np.float32)))
+    model = helper.make_model(helper.make_graph([const], "no_heads", [image], [out]),
+                              opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    path = Path(path)
+    onnx.save(model, str(path))
+    return path
+
+
 def not_movenet_models(folder: Path) -> list[BadFile]:
     """``adder.tflite`` and ``identity.onnx``: valid model files that are not MoveNet."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
+from badinputs import headless_movenet_onnx
 from conftest import data_file
 from conftest import wait_results as _results
 from movenet_studio.core.colormaps import colormap_rgba_lut
@@ -180,17 +181,8 @@ def test_multipose_heads_and_disabled_decode_layers(window_on):
 
 
 def test_model_without_heads_still_runs_and_says_so(window_on, tmp_path):
-    onnx = pytest.importorskip("onnx")
-    from onnx import TensorProto, helper
-
-    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 1, 17, 3])
-    image = helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 192, 192, 3])
-    const = helper.make_node("Constant", [], ["out"], value=helper.make_tensor(
-        "v", TensorProto.FLOAT, [1, 1, 17, 3], np.full(51, 0.5, np.float32)))
-    model = helper.make_model(helper.make_graph([const], "no_heads", [image], [out]),
-                              opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    path = tmp_path / "no_heads.onnx"
-    onnx.save(model, str(path))
+    pytest.importorskip("onnx")
+    path = headless_movenet_onnx(tmp_path / "no_heads.onnx")
     window = window_on(data_file("pose.jpg"), model=str(path), backend="onnx", overlays="skeleton,heatmaps")
     window.qtbot.waitUntil(lambda: window.engine.model is not None and window.engine.model.config.heads,
                            timeout=WAIT_MS)

@@ -10,6 +10,7 @@ import pytest
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
+from badinputs import headless_movenet_onnx  # noqa: E402
 from conftest import data_file  # noqa: E402
 
 from movenet_studio.cli import main  # noqa: E402
@@ -181,16 +182,7 @@ def test_heads_off_and_pipeline_heads_on_onnx():
 
 
 def test_graph_without_heads_still_runs(tmp_path):
-    from onnx import TensorProto, helper
-
-    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 1, 17, 3])
-    image = helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 192, 192, 3])
-    const = helper.make_node("Constant", [], ["out"], value=helper.make_tensor(
-        "v", TensorProto.FLOAT, [1, 1, 17, 3], np.full(51, 0.5, np.float32)))
-    model = helper.make_model(helper.make_graph([const], "no_heads", [image], [out]),
-                              opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    path = tmp_path / "no_heads.onnx"
-    onnx.save(model, str(path))
+    path = headless_movenet_onnx(tmp_path / "no_heads.onnx")
     spec = ModelSpec("no_heads.onnx", path, "onnx", "singlepose", "custom", "float32", (192, 192), "uint8", False)
     backend = OnnxBackend(spec, heads=True)
     try:
