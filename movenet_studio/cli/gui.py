@@ -50,7 +50,7 @@ def _overlay_list(text: str) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.screenshot and not args.exit_after_frames:
         raise SystemExit("movenet-studio gui: --screenshot needs --exit-after-frames")
-    from ..core.backends.onnx import normalize_provider
+    from ..core.backends import normalize_provider
     from ..gui.app import GuiOptions, run as run_gui
 
     provider = normalize_provider(args.provider)

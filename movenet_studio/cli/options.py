@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..core.backends.onnx import normalize_provider
+from ..core.backends import normalize_provider
 from ..core.errors import StudioError
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
 from ..core.tracking import TRACKER_KINDS

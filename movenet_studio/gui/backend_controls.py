@@ -14,7 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
-from ..core.backends.onnx import normalize_provider
+from ..core.backends import available_providers, normalize_provider
 from .engine import ModelInfo
 
 #: Backend registry names and their labels.
@@ -29,16 +29,6 @@ def provider_label(provider: str | None) -> str:
         return "Auto (best available)"
     name = provider[: -len("ExecutionProvider")] if provider.endswith("ExecutionProvider") else provider
     return name if name.lower() != "cpu" else "CPU"
-
-
-def listed_providers() -> tuple[str, ...]:
-    """The execution providers this onnxruntime build lists (empty when it is not installed)."""
-    try:
-        from ..core.backends.onnx import available_providers
-
-        return available_providers()
-    except Exception:
-        return ()
 
 
 class BackendControls(QGroupBox):
@@ -95,7 +85,7 @@ class BackendControls(QGroupBox):
         self.provider_combo.blockSignals(True)
         self.provider_combo.clear()
         self.provider_combo.addItem(provider_label(None), AUTO)
-        for provider in listed_providers():
+        for provider in available_providers():
             self.provider_combo.addItem(provider_label(provider), provider)
             self.provider_combo.setItemData(self.provider_combo.count() - 1, provider,
                                               Qt.ItemDataRole.ToolTipRole)

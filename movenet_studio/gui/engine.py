@@ -41,6 +41,7 @@ from typing import Callable, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from ..core.backends import runtime_version
 from ..core.compare import CompareFrame, ComparePipeline
 from ..core.errors import StudioError
 from ..core.models import ModelSignature, ModelSpec, sniff_signature
@@ -209,20 +210,6 @@ class _ModelRequest:
 
 PipelineFactory = Callable[[PipelineConfig], Pipeline]
 CompareFactory = Callable[[PipelineConfig, PipelineConfig], ComparePipeline]
-
-
-def runtime_version(backend: str) -> str:
-    """Name and version of runtime `backend` (``tflite``, ``onnx``), e.g. ``onnxruntime 1.22.0``."""
-    try:
-        if backend == "onnx":
-            from ..core.backends.onnx import runtime_version as version
-        elif backend == "tflite":
-            from ..core.backends.tflite import runtime_version as version
-        else:
-            return backend
-        return version()
-    except Exception:  # a broken runtime install must not break loading
-        return backend
 
 
 def describe_loaded(pipeline, config: PipelineConfig, load_ms: float) -> ModelInfo:

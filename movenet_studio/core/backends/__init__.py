@@ -1,5 +1,11 @@
-"""Inference runtimes behind one small protocol (:class:`~.base.Backend`) and a registry."""
+"""Inference runtimes behind one small protocol (:class:`~.base.Backend`) and a registry.
 
-from .base import BACKENDS, Backend, create_backend, register_backend
+The window and the command line use only what this package exports; they never import a
+specific runtime's module.
+"""
 
-__all__ = ["BACKENDS", "Backend", "create_backend", "register_backend"]
+from .base import (BACKENDS, Backend, available_backends, available_providers, create_backend,
+                   normalize_provider, register_backend, runtime_version)
+
+__all__ = ["BACKENDS", "Backend", "available_backends", "available_providers", "create_backend",
+           "normalize_provider", "register_backend", "runtime_version"]

@@ -68,6 +68,46 @@ def _ensure_builtin() -> None:
         register_backend("onnx", onnx.OnnxBackend)
 
 
+def runtime_version(backend: str) -> str:
+    """Name and version of runtime `backend` (``tflite``, ``onnx``), e.g. ``onnxruntime 1.22.0``.
+
+    Returns `backend` itself for other names, and ``none`` when the runtime is not installed;
+    never raises (a broken runtime install must not break describing a model).
+    """
+    try:
+        if backend == "onnx":
+            from .onnx import runtime_version as version
+        elif backend == "tflite":
+            from .tflite import runtime_version as version
+        else:
+            return backend
+        return version()
+    except Exception:
+        return backend
+
+
+def available_providers() -> tuple[str, ...]:
+    """ONNX Runtime execution providers this install lists; empty when onnxruntime is missing.
+
+    Listed is not the same as usable: a provider can still fail to start, and the ONNX
+    backend then falls back to CPU with a note.
+    """
+    try:
+        from .onnx import available_providers as listed
+
+        return listed()
+    except Exception:
+        return ()
+
+
+def normalize_provider(name: str | None) -> str | None:
+    """The ONNX Runtime provider name for `name` (``cuda`` -> ``CUDAExecutionProvider``);
+    None and ``""`` give None (the best available). See :func:`.onnx.normalize_provider`."""
+    from .onnx import normalize_provider as normalize
+
+    return normalize(name)
+
+
 def available_backends() -> tuple[str, ...]:
     """Names of the registered backends."""
     _ensure_builtin()
