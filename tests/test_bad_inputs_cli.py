@@ -148,7 +148,7 @@ def test_real_process_prints_exactly_one_line(corpus, command, tmp_path):
 # ---------------------------------------------------------------- probe: crash and hang
 
 def _child(code: str):
-    return lambda path: [sys.executable, "-c", code]
+    return lambda path, *flag: [sys.executable, "-c", code]
 
 
 def test_probe_child_killed_by_sigsegv_is_refused(corpus, monkeypatch, capfd):

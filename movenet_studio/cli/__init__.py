@@ -16,6 +16,7 @@ import sys
 
 from .. import __version__
 from ..core.errors import StudioError
+from ..core.classifier import CLASSIFIER_PROBE_FLAG
 from ..core.probe import PROBE_FLAG, run_probe
 from ..logs import configure_logging
 from . import bench, compare, eval, export, gui, infer, models
@@ -56,8 +57,8 @@ def _default_to_gui(argv: list[str], parser: argparse.ArgumentParser) -> list[st
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``movenet-studio`` script; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == [PROBE_FLAG] and len(argv) == 2:  # child side of core.probe (not a user command)
-        return run_probe(argv[1])
+    if argv[:1] in ([PROBE_FLAG], [CLASSIFIER_PROBE_FLAG]) and len(argv) == 2:  # child side of core.probe
+        return run_probe(argv[1], argv[0])
     parser = build_parser()
     args = parser.parse_args(_default_to_gui(argv, parser))
     if args.verbose:  # FFmpeg's own error lines too (quiet otherwise, see core.sources.quiet_ffmpeg)

@@ -15,6 +15,9 @@ from ..core.results_json import ResultsWriter
 from ..core.prefetch import PrefetchSource
 from ..core.resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.sources import open_source
+from .classifier_options import (
+    add_classifier_options, check_classifier_args, check_keypoint_count, classifier_from_args, summary_line,
+)
 from .options import add_model_options, add_pipeline_options, config_from_args, positive_int
 
 
@@ -32,22 +35,31 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--heads-npz", type=Path, metavar="PATH",
                         help="write every frame's prediction heads and the model's own output to PATH (.npz; see README)")
     add_pipeline_options(parser)
-    parser.set_defaults(run=run)
+    add_classifier_options(parser)
+    parser.set_defaults(run=run, parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
     timings: dict[str, list[float]] = {}
     count = 0
+    check_classifier_args(args, args.parser)
+    classifier = classifier_from_args(args)  # before the source: a bad classifier fails fast
     with PrefetchSource(open_source(args.source)) as source:
         pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None))
         if args.heads_npz and not pipeline.heads_available:
             pipeline.close()
             raise StudioError(f"{pipeline.model.path.name}: heads are not available for this model "
                               "(no recognisable MoveNet head tensors in its graph)")
-        writers = [w for w in (
-            ResultsWriter(args.json, source=args.source, model=pipeline.model, backend=pipeline.backend) if args.json else None,
-            HeadsNpzWriter(args.heads_npz) if args.heads_npz else None,
-        ) if w is not None]
+        if classifier is not None:
+            try:
+                check_keypoint_count(pipeline)
+            except StudioError:
+                pipeline.close()
+                raise
+            pipeline.classifier = classifier
+        results = ResultsWriter(args.json, source=args.source, model=pipeline.model,
+                                backend=pipeline.backend) if args.json else None
+        writers = [w for w in (results, HeadsNpzWriter(args.heads_npz) if args.heads_npz else None) if w is not None]
         memory = ResourceMonitor()
         try:
             while True:
@@ -67,12 +79,16 @@ def run(args: argparse.Namespace) -> int:
                 memory.frame_done(count)
                 if args.max_frames and count >= args.max_frames:
                     break
+            if results is not None and classifier is not None:
+                results.set_summary("classification", classifier.summary())
             for writer in writers:
                 writer.close()
         finally:
             pipeline.close()
         skipped = source.skipped_frames
     _print_summary(args.source, pipeline, count, timings)
+    if classifier is not None:
+        print(summary_line(classifier))
     if skipped:
         print(f"movenet-studio: warning: skipped {skipped} frame{'s' if skipped != 1 else ''} "
               "that could not be decoded (see the log)", file=sys.stderr)

@@ -21,6 +21,7 @@ from typing import Mapping
 import numpy as np
 
 from .backends import create_backend
+from .classification import FrameClassification, FrameClassifier
 from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
 from .decode import DecodeSteps, decode_singlepose
 from .heads import Heads
@@ -89,6 +90,9 @@ class FrameResult:
         heads: the four prediction heads of this inference (only with ``PipelineConfig.heads``
             and a graph whose heads were found).
         decode: the step-by-step numpy decode of `heads` (single-pose models only).
+        classification: the pose classifier's answer for each pose and the repetition count
+            (:class:`~.classification.FrameClassification`), when :attr:`Pipeline.classifier`
+            is set.
     """
 
     index: int
@@ -105,6 +109,7 @@ class FrameResult:
     tracker_reset: bool = False
     heads: Heads | None = None
     decode: DecodeSteps | None = None
+    classification: FrameClassification | None = None
 
 
 class Pipeline:
@@ -112,6 +117,12 @@ class Pipeline:
 
     Args:
         config: model, backend, threads and options.
+
+    Attributes:
+        classifier: an optional classification stage run on the final poses of every frame
+            (:class:`~.classification.FrameClassifier`; timed as ``classify``); reset with
+            the pipeline. Set it after construction; it is not part of the configuration, so
+            changing it never reloads the model.
 
     Raises:
         ModelError: the model cannot be resolved or is not MoveNet.
@@ -127,6 +138,7 @@ class Pipeline:
         single = not self.model.is_multipose
         self._crop = CropTracker() if single and config.crop else None
         self._smoother = KeypointSmoother() if single and config.smoothing else None
+        self.classifier: FrameClassifier | None = None
 
     def input_size(self, frame_shape: tuple[int, ...]) -> tuple[int, int]:
         """Model input (height, width) for a frame of `frame_shape` (MultiPose files with a
@@ -217,9 +229,14 @@ class Pipeline:
         t_smooth = time.perf_counter()
         timings["postprocess"] = (t_post - t_inf) * 1000
         timings["smoothing"] = (t_smooth - t_post) * 1000
+        classifier, classification = self.classifier, None
+        if classifier is not None:
+            classification = classifier.classify(poses, frame.timestamp_ms)
+            timings["classify"] = (time.perf_counter() - t_smooth) * 1000
         timings["total"] = sum(timings.values())
         return FrameResult(frame.index, frame.timestamp_ms, frame.rgb, poses, MappingProxyType(timings),
-                           model_input, mapping, raw, self.model.key, region, measurement, reset, heads, decode)
+                           model_input, mapping, raw, self.model.key, region, measurement, reset, heads, decode,
+                           classification=classification)
 
     def _single_pose(self, yxs: np.ndarray, mapping: InputMapping, timestamp_ms: float,
                      update_crop: bool = True) -> tuple[tuple[Pose, ...], CropMeasurement | None, bool]:
@@ -251,7 +268,7 @@ class Pipeline:
 
     def reset(self) -> None:
         """Forget per-source state (call when the source changes or seeks)."""
-        for state in (self._tracker, self._crop, self._smoother):
+        for state in (self._tracker, self._crop, self._smoother, self.classifier):
             if state is not None:
                 state.reset()
 

@@ -22,36 +22,40 @@ PROBE_TIMEOUT_S = 60.0
 PROBE_FLAG = "--probe-model"
 
 
-def probe_command(path: Path) -> list[str]:
+def probe_command(path: Path, flag: str = PROBE_FLAG) -> list[str]:
     """The child-process command line that probes `path` (works in a frozen app too)."""
     if getattr(sys, "frozen", False):
-        return [sys.executable, PROBE_FLAG, str(path)]
-    return [sys.executable, "-m", "movenet_studio.cli", PROBE_FLAG, str(path)]
+        return [sys.executable, flag, str(path)]
+    return [sys.executable, "-m", "movenet_studio.cli", flag, str(path)]
 
 
-def probe_model(path: Path, timeout_s: float | None = None) -> dict:
+def probe_model(path: Path, timeout_s: float | None = None, *, flag: str = PROBE_FLAG,
+                what: str = "MoveNet model") -> dict:
     """Load, allocate and invoke `path` once in a child process.
 
     Args:
         path: the model file.
         timeout_s: seconds before the child is killed and the file refused (default
             :data:`PROBE_TIMEOUT_S`, looked up at call time).
+        flag: the child's command-line flag: :data:`PROBE_FLAG` for MoveNet models,
+            :data:`~.classifier.CLASSIFIER_PROBE_FLAG` for pose classifiers.
+        what: what the file should be, for messages (``MoveNet model``, ``pose classifier``).
 
     Returns:
         The child's report: ``{"ok": True, "architecture", "input_size", "input_dtype", "precision"}``.
 
     Raises:
-        ModelError: "not a usable MoveNet model" with the reason (the child's error message,
+        ModelError: "not a usable <what>" with the reason (the child's error message,
             the signal that killed it, or the timeout).
     """
     path = Path(path)
     name = path.name
     timeout_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
     try:  # errors="replace": a runtime that prints junk before dying must not raise here
-        proc = subprocess.run(probe_command(path), capture_output=True, text=True, errors="replace",
+        proc = subprocess.run(probe_command(path, flag), capture_output=True, text=True, errors="replace",
                               timeout=timeout_s, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise ModelError(f"{name}: not a usable MoveNet model (loading it took over {timeout_s:g} s)") from None
+        raise ModelError(f"{name}: not a usable {what} (loading it took over {timeout_s:g} s)") from None
     report = _last_json_line(proc.stdout)
     if proc.returncode == 0 and report.get("ok"):
         return report
@@ -59,12 +63,12 @@ def probe_model(path: Path, timeout_s: float | None = None) -> dict:
         raise ModelError(report["error"])
     if proc.returncode < 0:
         try:
-            what = signal.Signals(-proc.returncode).name
+            killer = signal.Signals(-proc.returncode).name
         except ValueError:
-            what = f"signal {-proc.returncode}"
-        raise ModelError(f"{name}: not a usable MoveNet model (the runtime crashed loading it: {what})")
+            killer = f"signal {-proc.returncode}"
+        raise ModelError(f"{name}: not a usable {what} (the runtime crashed loading it: {killer})")
     tail = proc.stderr.strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-    raise ModelError(f"{name}: not a usable MoveNet model ({tail[0][:200]})")
+    raise ModelError(f"{name}: not a usable {what} ({tail[0][:200]})")
 
 
 def _last_json_line(text: str) -> dict:
@@ -77,17 +81,26 @@ def _last_json_line(text: str) -> dict:
     return {}
 
 
-def run_probe(path: str) -> int:
-    """Child side: check `path` thoroughly and print a one-line JSON report; exit 0 on success."""
+def run_probe(path: str, flag: str = PROBE_FLAG) -> int:
+    """Child side: check `path` thoroughly and print a one-line JSON report; exit 0 on success.
+
+    `flag` says what `path` should be: a MoveNet model (:data:`PROBE_FLAG`) or a pose
+    classifier (:data:`~.classifier.CLASSIFIER_PROBE_FLAG`).
+    """
     import numpy as np
 
     from .backends import create_backend
+    from .classifier import CLASSIFIER_PROBE_FLAG, run_classifier_probe
     from .models import model_from_file
 
+    what = "pose classifier" if flag == CLASSIFIER_PROBE_FLAG else "MoveNet model"
     try:
         file = Path(path)
+        if flag == CLASSIFIER_PROBE_FLAG:
+            print(json.dumps(run_classifier_probe(path)), flush=True)
+            return 0
         if file.suffix.lower() == ".onnx":
-            _check_onnx(file)
+            check_onnx(file)
         spec = model_from_file(file, probe=False)
         backend = create_backend(spec, threads=1)
         height, width = spec.input_size if spec.input_size[0] > 0 else (256, 256)
@@ -102,13 +115,14 @@ def run_probe(path: str) -> int:
     except Exception as exc:  # every failure becomes a report; a native crash kills us instead
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if not message.startswith(Path(path).name):
-            message = f"{Path(path).name}: not a usable MoveNet model ({message})"
+            message = f"{Path(path).name}: not a usable {what} ({message})"
         report, code = {"ok": False, "error": message}, 1
     print(json.dumps(report), flush=True)
     return code
 
 
-def _check_onnx(path: Path) -> None:
+def check_onnx(path: Path) -> None:
+    """Run ``onnx.checker`` on `path`; raises ModelError with its first line."""
     import onnx
 
     try:

@@ -13,12 +13,17 @@ from .models import ModelSpec
 def frame_to_json(result) -> dict:
     """One :class:`~movenet_studio.core.pipeline.FrameResult` as a JSON object (see README)."""
     crop = result.crop_region.as_tuple() if result.crop_region is not None else None
+    poses = [pose.to_json() for pose in result.poses]
+    classification = getattr(result, "classification", None)
+    if classification is not None:  # a pose classifier ran: its answer per pose
+        for pose, answer in zip(poses, classification.poses):
+            pose["classification"] = answer.to_json()
     return {
         "index": result.index,
         "timestamp_ms": round(float(result.timestamp_ms), 3),
         "crop": None if crop is None else [round(float(v), 6) for v in crop],
         "timings_ms": {k: round(float(v), 3) for k, v in result.timings_ms.items()},
-        "poses": [pose.to_json() for pose in result.poses],
+        "poses": poses,
     }
 
 
@@ -54,6 +59,10 @@ class ResultsWriter:
     def add(self, result) -> None:
         """Append one frame result."""
         self._document["frames"].append(frame_to_json(result))
+
+    def set_summary(self, key: str, value) -> None:
+        """Store `value` (JSON-serialisable) as ``summary[key]`` of the file (e.g. ``classification``)."""
+        self._document.setdefault("summary", {})[key] = value
 
     def close(self) -> None:
         """Write the file atomically."""
