@@ -15,8 +15,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 
 
+SAMPLES_DIR = PROJECT_ROOT / "resources" / "samples"
+
+
 def data_file(name: str) -> Path:
-    """Path of a file in ../shared/data; skips the test when it is absent."""
+    """Path of a test medium: a bundled sample (resources/samples: pose_1.mp4, pose_squats.mp4,
+    pose.jpg) or a file of ../shared/data; skips the test when it is absent."""
+    if (SAMPLES_DIR / name).is_file():
+        return SAMPLES_DIR / name
     path = DATA_DIR / name
     if not path.exists():
         pytest.skip(f"test media {name} not found in {DATA_DIR}")
@@ -63,7 +69,10 @@ def gui_settings(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, gui_settings):
-    """Factory for started MainWindows: make_window(source=None, **MainWindow kwargs).
+    """Factory for started MainWindows: make_window(source=None, sample=False, **MainWindow kwargs).
+
+    With no source the window stays empty unless `sample` is True (then it opens the bundled
+    sample as a first start does).
 
     Every window made is closed at teardown and its reader and worker threads must have
     ended (the autouse thread guard checks that no thread is left behind).
@@ -74,13 +83,13 @@ def make_window(qtbot, gui_settings):
     configure_pyqtgraph()
     windows = []
 
-    def make(source=None, **kwargs):
+    def make(source=None, sample=False, **kwargs):
         kwargs.setdefault("pace", "max")
         window = MainWindow(gui_settings, **kwargs)
         qtbot.addWidget(window)
         windows.append(window)
         window.show()
-        window.start(source)
+        window.start(source, sample=sample)
         return window
 
     yield make

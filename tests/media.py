@@ -15,10 +15,14 @@ import pytest
 from movenet_studio.core.preprocess import InputMapping, letterbox
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "resources" / "samples"
 
 
 def media_path(name: str) -> Path:
-    """Path of ``../shared/data/<name>``; skips the calling test when it is absent."""
+    """Path of a bundled sample (``resources/samples/<name>``) or ``../shared/data/<name>``;
+    skips the calling test when it is absent."""
+    if (SAMPLES_DIR / name).is_file():
+        return SAMPLES_DIR / name
     path = DATA_DIR / name
     if not path.is_file():
         pytest.skip(f"test media {name} not found in {DATA_DIR}")

@@ -46,3 +46,20 @@ def test_exit_after_frames_on_a_missing_source_fails_fast(qapp, tmp_path):
 def test_bad_options_are_refused(qapp, tmp_path):
     assert run(GuiOptions(pace="warp", settings_path=tmp_path / "s.ini")) == EXIT_BAD_OPTIONS
     assert run(GuiOptions(exit_after_frames=0, settings_path=tmp_path / "s.ini")) == EXIT_BAD_OPTIONS
+
+
+def test_first_start_plays_the_bundled_sample(qapp, tmp_path):
+    """No source given and none remembered (an isolated settings file): the window opens the
+    bundled pose_1.mp4, results arrive from it, and --stats-json names its path."""
+    import json
+
+    from movenet_studio.core.paths import sample_path
+
+    sample = sample_path()
+    assert sample.is_file() and (sample.parent / "README.md").is_file()
+    stats = tmp_path / "s.json"
+    code = run(GuiOptions(exit_after_frames=3, stats_json=stats, settings_path=tmp_path / "s.ini", pace="max"))
+    assert code == EXIT_OK
+    figures = json.loads(stats.read_text())
+    assert figures["source"] == str(sample) and figures["processed_frames"] >= 2
+    assert StudioSettings(tmp_path / "s.ini").last_source == str(sample)

@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import QObject, QTimer, Slot
 
 import badinputs
-from conftest import DATA_DIR
+from conftest import DATA_DIR, SAMPLES_DIR
 from movenet_studio.core import probe
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.pipeline import Pipeline
@@ -27,8 +27,8 @@ from movenet_studio.core.sources import Frame, Source
 from movenet_studio.gui import player as player_module
 from movenet_studio.gui.engine import EngineState
 
-VIDEO = DATA_DIR / "pose_1.mp4"
-IMAGE = DATA_DIR / "pose.jpg"
+VIDEO = SAMPLES_DIR / "pose_1.mp4"
+IMAGE = SAMPLES_DIR / "pose.jpg"
 WAIT_MS = 30_000
 
 pytestmark = pytest.mark.skipif(not VIDEO.is_file() or not IMAGE.is_file(),

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from badinputs import tiny_non_movenet_tflite
-from conftest import DATA_DIR as DATA
+from conftest import SAMPLES_DIR as DATA
 from conftest import GUI_WAIT_MS as WAIT_MS
 from conftest import wait_results as _results
 from movenet_studio.core.keypoints import SKELETON_EDGES

@@ -12,7 +12,8 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("gui", help="open the window (default)",
                                    description="Open the MoveNet Studio window, optionally on SOURCE.")
     parser.add_argument("source", nargs="?", metavar="SOURCE",
-                        help="video, image, folder of images, or camera:N (default: the last source)")
+                        help="video, image, folder of images, or camera:N (default: the last source; on a "
+                             "first start the bundled sample video)")
     add_model_options(parser, default_model=None)
     add_pipeline_options(parser, saved_defaults=True)  # not given: None, the window's saved setting
     parser.add_argument("--compare", metavar="SPEC", default=None,

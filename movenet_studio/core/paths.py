@@ -35,3 +35,23 @@ def resources_dir() -> Path:
 def icon_path() -> Path:
     """The app icon, a 256x256 PNG (resources/icon.png; made by packaging/make_icon.py)."""
     return resources_dir() / "icon.png"
+
+
+#: The bundled sample media (Apache-2.0, tfjs-models pose-detection test data), in resources/samples.
+SAMPLE_NAMES = ("pose_1.mp4", "pose_squats.mp4", "pose.jpg")
+
+
+def samples_dir() -> Path:
+    """Folder of the bundled sample media (resources/samples; see its README for source and licence)."""
+    return resources_dir() / "samples"
+
+
+def sample_path(name: str = SAMPLE_NAMES[0]) -> Path:
+    """A bundled sample by file name (default ``pose_1.mp4``, the window's first-run video).
+
+    Raises:
+        ValueError: `name` is not one of :data:`SAMPLE_NAMES`.
+    """
+    if name not in SAMPLE_NAMES:
+        raise ValueError(f"no bundled sample {name!r}; samples: {', '.join(SAMPLE_NAMES)}")
+    return samples_dir() / name

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter, QWidget
 
 from .. import __version__
+from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
 from .bench_dialog import BenchDialog
 from .compare_view import CompareController, ComparePanel, SideView
@@ -209,6 +210,8 @@ class MainWindow(QMainWindow):
         self.fit_action = self._action("&Fit frame", self.video_view.reset_zoom, ("Ctrl+0",))
         self.about_action = self._action("&About", self._about)
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ("F1",))
+        self.sample_action = self._action("Open &sample video", self.open_sample,
+                                          tip="Play the bundled sample (pose_1.mp4, Apache-2.0, from Google's tfjs-models)")
         self.exports = ExportController(self)  # Save frame, Export video/keypoints (background)
         self._shortcuts_dialog: ShortcutsDialog | None = None
         self.bench_action = self._action("&Benchmark…", self.show_benchmark, ("Ctrl+B",),
@@ -240,6 +243,7 @@ class MainWindow(QMainWindow):
         self.tools_menu.addAction(self.bench_action)
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
+        self.help_menu.addAction(self.sample_action)
         self.log_folder = LogFolderAction(self.reporter, self)
         self.help_menu.addAction(self.log_folder.action)
         self.help_menu.addAction(self.about_action)
@@ -247,6 +251,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         engine, player, source = self.engine, self.player, self.controls.source
         engine.result_ready.connect(self.video_view.show_result)
+        self.video_view.sample_requested.connect(self.open_sample)
         engine.result_ready.connect(self.latency_panel.add_result)
         engine.result_ready.connect(self.controls.keypoints.add_result)
         engine.result_ready.connect(self._on_result)
@@ -321,21 +326,33 @@ class MainWindow(QMainWindow):
             self.reporter.warn("; ".join(notes))
 
     # ------------------------------------------------------------------ lifecycle
-    def start(self, source: str | None = None) -> None:
-        """Start the worker threads and open `source` (default: the last source, if it still exists)."""
+    def start(self, source: str | None = None, *, sample: bool = True) -> None:
+        """Start the worker threads and open `source`.
+
+        Default: the last source, if it still exists; else (a first start, or the last source
+        is gone) the bundled sample video playing, when `sample` is True (tests that want the
+        empty window pass False).
+        """
         self.engine.start()
         self.player.start()
-        if self._startup_note:
-            self.reporter.warn(self._startup_note)
-        if self.settings.note:  # stored settings unreadable or from an older version: reset
-            self.reporter.warn(self.settings.note)
         if source is None:
             last = self.settings.last_source
             # Files and folders are reopened; a camera is never switched on unasked.
             if last and not last.lower().startswith("camera:") and Path(last).exists():
                 source = last
+            elif sample and not last:
+                source = str(sample_path())
         if source:
             self.open_source(source)
+        if self._startup_note:  # after "Opening ...", so the status bar shows the note
+            self.reporter.warn(self._startup_note)
+        if self.settings.note:  # stored settings unreadable or from an older version: reset
+            self.reporter.warn(self.settings.note)
+
+    @Slot()
+    def open_sample(self) -> None:
+        """Open and play the bundled sample video (pose_1.mp4, resources/samples)."""
+        self.open_source(str(sample_path()))
 
     def flush_views(self) -> None:
         """Bring the throttled panels up to date with the newest result (before a screenshot)."""

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from .image_view import image_view
@@ -17,8 +17,9 @@ from .head_overlays import HeadOverlays
 from .multipose_overlay import PeopleOverlay
 from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
 
-#: Shown while no source is open.
-EMPTY_HINT = "Open a video, image or folder (Ctrl+O), drop one here, or pick a camera"
+#: Shown while no source is open (rich text; the link asks for the bundled sample).
+EMPTY_HINT = ("Open a video, image or folder (Ctrl+O), drop one here, or pick a camera<br><br>"
+              "<a href='sample' style='color:#64b5f6'>Open the sample video</a>")
 
 #: Frames whose longer side exceeds this (pixels) are shown shrunk by a whole factor.
 MAX_DISPLAY_SIDE = 2048
@@ -50,12 +51,19 @@ class VideoView(QWidget):
     Args:
         threshold: initial keypoint score threshold.
         parent: Qt parent.
+
+    Signals:
+        sample_requested(): the empty state's "Open the sample video" link was clicked.
     """
+
+    sample_requested = Signal()
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, parent: QWidget | None = None):
         super().__init__(parent)
         self._stack = QStackedLayout(self)
         self.hint = QLabel(EMPTY_HINT)
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self.hint.linkActivated.connect(self._link_activated)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.hint.setObjectName("emptyHint")
@@ -75,6 +83,10 @@ class VideoView(QWidget):
     def last_result(self) -> EngineResult | None:
         """The result on screen, or None."""
         return self._last
+
+    @Slot(str)
+    def _link_activated(self, _link: str) -> None:
+        self.sample_requested.emit()
 
     @property
     def frames_shown(self) -> int:
