@@ -103,7 +103,8 @@ def test_wheel_contents(wheel):
         for path in files:
             assert f"{bundled}/{folder}/{path.relative_to(PROJECT_ROOT / folder).as_posix()}" in names
     for required in ("models/PROVENANCE.md", "models/LICENSE-Apache-2.0.txt", "resources/icon.png",
-                     "resources/icon.ico", "resources/movenet-studio.desktop"):
+                     "resources/icon.ico", "resources/movenet-studio.desktop", "resources/samples/pose_1.mp4",
+                     "resources/samples/README.md"):
         assert f"{bundled}/{required}" in names
     suffixes = {Path(n).suffix for n in names if n.startswith(f"{bundled}/models/")}
     assert {".tflite", ".onnx"} <= suffixes
