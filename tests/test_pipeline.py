@@ -136,3 +136,23 @@ def test_photos_of_a_folder_are_independent_stills():
     for a, b in zip(in_sequence, alone):
         assert a.crop_region == b.crop_region
         assert np.array_equal(a.raw_output, b.raw_output)
+
+
+def test_switching_heads_keeps_the_track():
+    """set_heads switches head reading mid-video without resetting the crop tracker or the
+    filters: a run that switches heads on and off lands exactly where a run without heads does,
+    and with_heads adds the heads of a result without changing it."""
+    frames = list(open_source(data_file("pose_1.mp4")))[:24]
+    plain, switched = Pipeline(PipelineConfig(model="lightning")), Pipeline(PipelineConfig(model="lightning"))
+    for i, frame in enumerate(frames):
+        if i % 8 == 4:
+            switched.set_heads(not switched.config.heads)
+        a, b = plain.process(frame), switched.process(frame)
+        np.testing.assert_array_equal(a.poses[0].keypoints, b.poses[0].keypoints)
+        assert a.crop_region == b.crop_region
+        assert (b.heads is not None) == switched.config.heads
+    switched.set_heads(True)
+    again = switched.with_heads(frames[-1], a)
+    assert again.heads is not None and again.decode is not None
+    assert again.poses is a.poses and again.crop_region == a.crop_region and again.crop == a.crop
+    np.testing.assert_array_equal(again.decode.keypoints[:, :2], a.raw_output.reshape(17, 3)[:, :2])

@@ -173,16 +173,48 @@ class ComparePipeline:
     """
 
     def __init__(self, a: PipelineConfig, b: PipelineConfig):
-        self.config_a, self.config_b = a, b
-        self.a = Pipeline(a)
+        pipeline_a = Pipeline(a)
         try:
-            self.b = Pipeline(b)
+            pipeline_b = Pipeline(b)
         except BaseException:
-            self.a.close()
+            pipeline_a.close()
             raise
+        try:
+            self._join(pipeline_a, pipeline_b)
+        except ModelError:
+            self.close()
+            raise
+
+    @property
+    def config_a(self) -> PipelineConfig:
+        """Configuration A (as A runs now: heads may have been switched)."""
+        return self.a.config
+
+    @property
+    def config_b(self) -> PipelineConfig:
+        """Configuration B."""
+        return self.b.config
+
+    @classmethod
+    def from_pipelines(cls, a: Pipeline, b: Pipeline) -> "ComparePipeline":
+        """Compare two pipelines already built; `a` keeps its per-source state (crop region,
+        filters), so turning compare mode on does not change what A shows.
+
+        Raises:
+            ModelError: one is single-pose and the other MultiPose (`b` is closed, `a` is not).
+        """
+        pair = cls.__new__(cls)
+        try:
+            pair._join(a, b)
+        except ModelError:
+            b.close()
+            raise
+        return pair
+
+    def _join(self, a: Pipeline, b: Pipeline) -> None:
+        self.a, self.b = a, b
         if self.a.model.is_multipose != self.b.model.is_multipose:
             kinds = {True: "MultiPose", False: "single-pose"}
-            self.close()
             raise ModelError(f"cannot compare a {kinds[self.a.model.is_multipose]} model ({self.a.model.key}) "
                              f"with a {kinds[self.b.model.is_multipose]} model ({self.b.model.key})")
 
@@ -192,7 +224,15 @@ class ComparePipeline:
         Raises:
             BackendError: a runtime failed on this frame.
         """
-        result_a = self.a.process(frame)
+        return self.compare(frame, self.a.process(frame))
+
+    def compare(self, frame: Frame, result_a: FrameResult) -> CompareFrame:
+        """Run B on the region A's `result_a` was made from (a frame A processed already) and
+        measure the keypoint distances; A is not run again.
+
+        Raises:
+            BackendError: B's runtime failed on this frame.
+        """
         size_b = self.b.input_size(frame.rgb.shape)
         shared = tuple(result_a.model_input.shape[:2]) == tuple(size_b)
         start = time.perf_counter()

@@ -14,7 +14,7 @@ With crop tracking off the whole frame is letterboxed instead.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -132,13 +132,65 @@ class Pipeline:
     def __init__(self, config: PipelineConfig = PipelineConfig()):
         self.config = config
         self.model: ModelSpec = resolve_model(config.model, config.backend)
-        self.backend = create_backend(self.model, config.backend if config.backend != "auto" else None,
-                                      threads=config.threads, heads=config.heads, provider=config.provider)
+        self.backend = self._create_backend(config.heads)
+        # The runtime built for the other heads setting, kept after a set_heads() switch.
+        self._other_backend = None
         self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
         single = not self.model.is_multipose
         self._crop = CropTracker() if single and config.crop else None
         self._smoother = KeypointSmoother() if single and config.smoothing else None
         self.classifier: FrameClassifier | None = None
+
+    def _create_backend(self, heads: bool):
+        config = self.config
+        return create_backend(self.model, config.backend if config.backend != "auto" else None,
+                              threads=config.threads, heads=heads, provider=config.provider)
+
+    def set_heads(self, on: bool) -> None:
+        """Read the four heads after each inference, or stop reading them, keeping every
+        per-source state (crop region, One Euro filters, MultiPose tracks).
+
+        A runtime that can expose its head tensors is built the first time heads are asked for
+        (TFLite: an interpreter with ``experimental_preserve_all_tensors``; ONNX Runtime: a
+        session whose graph also outputs the heads) and both runtimes are kept, so switching
+        back and forth later loads nothing. Their model outputs are bit-identical (measured on
+        pose_1.mp4 for Lightning and Thunder on TFLite and ONNX Runtime, and MultiPose), so
+        the keypoints do not change when heads are switched.
+
+        Raises:
+            BackendError: the runtime with heads cannot be built (this pipeline is unchanged).
+        """
+        on = bool(on)
+        if on == self.config.heads:
+            return
+        if self._other_backend is None:
+            self._other_backend = self._create_backend(on)
+        self.backend, self._other_backend = self._other_backend, self.backend
+        self.config = replace(self.config, heads=on)
+
+    def with_heads(self, frame: Frame, result: FrameResult) -> FrameResult:
+        """`result` (made by this pipeline from `frame`) with its heads and decode steps.
+
+        Runs the model again on ``result.model_input``, the exact input `result` came from
+        (same crop region or letterbox), and reads the heads; keypoints, scores, crop region,
+        crop measurement and every per-source state are left as they were, so the frame
+        shows what it first showed. Used when a paused frame needs its heads (a head overlay
+        was switched on). Without heads (``config.heads`` off, or a graph without them) the
+        result comes back with ``heads`` None.
+
+        Raises:
+            BackendError: the runtime failed.
+        """
+        if not self.config.heads:
+            return replace(result, heads=None, decode=None)
+        self.backend.invoke(result.model_input)
+        start = time.perf_counter()
+        heads = self.backend.heads() if hasattr(self.backend, "heads") else None
+        decode = decode_singlepose(heads) if heads is not None and not self.model.is_multipose else None
+        timings = dict(result.timings_ms)
+        timings["heads"] = (time.perf_counter() - start) * 1000
+        timings["total"] = sum(v for k, v in timings.items() if k != "total")
+        return replace(result, heads=heads, decode=decode, timings_ms=MappingProxyType(timings))
 
     def input_size(self, frame_shape: tuple[int, ...]) -> tuple[int, int]:
         """Model input (height, width) for a frame of `frame_shape` (MultiPose files with a
@@ -273,5 +325,7 @@ class Pipeline:
                 state.reset()
 
     def close(self) -> None:
-        """Release the runtime."""
+        """Release the runtime (both, after a :meth:`set_heads` switch)."""
         self.backend.close()
+        if self._other_backend is not None:
+            self._other_backend.close()

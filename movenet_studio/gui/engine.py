@@ -148,6 +148,9 @@ class ModelInfo:
         file_size: model file size in bytes (None when unknown).
         signature: the inputs/outputs/precision the file declares (None when unreadable).
         compare: configuration B's model while compare mode is on, else None.
+        kept: A's pipeline was kept, with its crop region, filters and tracks: only head
+            reading or compare mode changed (:meth:`Engine.update_config` with ``heads``,
+            :meth:`Engine.request_compare`), so nothing was reloaded for A.
     """
 
     spec: ModelSpec
@@ -161,6 +164,7 @@ class ModelInfo:
     file_size: int | None = None
     signature: ModelSignature | None = None
     compare: "ModelInfo | None" = None
+    kept: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +297,7 @@ class Engine(QObject):
         self._pipeline: Pipeline | None = None
         self._model: ModelInfo | None = None
         self._last_frame: Frame | None = None
+        self._last_result: tuple[_Job, FrameResult] | None = None  # A's result of _last_frame
         self._last_generation = -1
         self._processed = 0
         self._stale_worker = 0  # written by the worker only
@@ -520,17 +525,13 @@ class Engine(QObject):
 
     def _load(self, request: _ModelRequest, *, initial: bool) -> None:
         config, config_b = request.config, request.compare
+        if not initial and self._switch_in_place(config, config_b):
+            return
         start = time.perf_counter()
         try:
             pipeline = self._factory(config) if config_b is None else self._compare_factory(config, config_b)
         except Exception as exc:
-            message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
-            details = "" if isinstance(exc, StudioError) else traceback.format_exc()
-            what = config.model if config_b is None else f"{config.model} vs {config_b.model} ({config_b.backend})"
-            log.warning("cannot load model %s: %s%s", what, message, f"\n{details.rstrip()}" if details else "")
-            self._model_load_failed.emit(f"cannot load model {what}: {message}", details)
-            if self._pipeline is None:
-                self._state_posted.emit(EngineState.FAULTED.value)
+            self._load_failed(config, config_b, exc)
             return
         old, self._pipeline = self._pipeline, pipeline
         if old is not None:
@@ -552,12 +553,86 @@ class Engine(QObject):
         if not initial and self._last_frame is not None and not self._jobs.pending:
             self._process(_Job(self._last_frame, next(self._ids), generation, time.perf_counter()))
 
+    def _switch_in_place(self, config: PipelineConfig, config_b: PipelineConfig | None) -> bool:
+        """Switch head reading and/or compare mode without touching A (worker thread).
+
+        When `config` differs from the running A only in ``heads``, A's pipeline is kept with
+        its crop region, One Euro filters and tracks (:meth:`Pipeline.set_heads`); B is built,
+        kept or dropped; no new generation starts and nothing is reset. The last frame is
+        then shown again as it was first shown, now with heads or B (:meth:`_rerun_last`).
+        A visualisation must never change what the model sees.
+
+        Returns:
+            True when handled here (also when it failed: reported as a model failure, the
+            running pipeline unchanged); False when a full rebuild is needed.
+        """
+        pipeline, info = self._pipeline, self._model
+        a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
+        if info is None or not hasattr(a, "set_heads") or replace(a.config, heads=config.heads) != config:
+            return False
+        old_b = pipeline.b if isinstance(pipeline, ComparePipeline) else None
+        start = time.perf_counter()
+        try:
+            a.set_heads(config.heads)
+            b = old_b if old_b is not None and old_b.config == config_b else None
+            if config_b is not None and b is None:
+                b = self._factory(config_b)
+            new = a if b is None else pipeline if b is old_b else ComparePipeline.from_pipelines(a, b)
+        except Exception as exc:
+            self._load_failed(config, config_b, exc)
+            return True
+        if old_b is not None and old_b is not b:
+            try:
+                old_b.close()
+            except Exception:
+                pass
+        self._pipeline = new
+        load_ms = (time.perf_counter() - start) * 1000
+        compare = None if b is None else (info.compare if b is old_b else describe_loaded(b, config_b, load_ms))
+        self._model = replace(describe_loaded(a, config, info.load_ms), compare=compare, kept=True)
+        self._model_loaded.emit(self._model)
+        self._state_posted.emit(EngineState.RUNNING.value)
+        self._rerun_last()
+        return True
+
+    def _rerun_last(self) -> None:
+        """Deliver the last frame's result again, with heads when A reads them now and with
+        B beside it in compare mode, without running A's pipeline again (its state and the
+        keypoints, scores and crop of that frame stay as first shown)."""
+        last = self._last_result
+        if last is None or self._jobs.pending or last[0].generation < self.generation:
+            return
+        job, result = last
+        pipeline = self._pipeline
+        a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
+        try:
+            if a.config.heads != (result.heads is not None):
+                result = a.with_heads(job.frame, result)
+            compare = pipeline.compare(job.frame, result) if isinstance(pipeline, ComparePipeline) else None
+        except Exception as exc:
+            self._errors += 1
+            message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
+            self._report_error(f"frame {job.frame.index}: {message}", traceback.format_exc(), key=message)
+            return
+        self._last_result = (job, result)
+        self._post(replace(job, frame_id=next(self._ids), submitted_at=time.perf_counter()), result, compare)
+
+    def _load_failed(self, config: PipelineConfig, config_b: PipelineConfig | None, exc: Exception) -> None:
+        message = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
+        details = "" if isinstance(exc, StudioError) else traceback.format_exc()
+        what = config.model if config_b is None else f"{config.model} vs {config_b.model} ({config_b.backend})"
+        log.warning("cannot load model %s: %s%s", what, message, f"\n{details.rstrip()}" if details else "")
+        self._model_load_failed.emit(f"cannot load model {what}: {message}", details)
+        if self._pipeline is None:
+            self._state_posted.emit(EngineState.FAULTED.value)
+
     def _process(self, job: _Job) -> None:
         if job.generation < self.generation:
             self._stale_worker += 1
             return
         pipeline = self._pipeline
         self._last_frame = job.frame
+        self._last_result = None
         if pipeline is None:
             return
         try:
@@ -572,7 +647,12 @@ class Engine(QObject):
             self._report_error(f"frame {job.frame.index}: {message}", traceback.format_exc(), key=message)
             return
         self._processed += 1
+        self._last_result = (job, result)
         self._check_notes(pipeline)
+        self._post(job, result, compare)
+
+    def _post(self, job: _Job, result: FrameResult, compare: CompareFrame | None) -> None:
+        """Hand `result` to the GUI thread (newest wins) unless a seek or switch made it stale."""
         if job.generation < self.generation:  # a seek/switch happened while it ran
             self._stale_worker += 1
             return

@@ -486,7 +486,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_model_changed(self, info: ModelInfo) -> None:
         self._model = info
-        self.reporter.info(f"Model: {info.spec.label} on {info.device} (loaded in {info.load_ms:.0f} ms)")
+        if not info.kept:  # (kept: only head reading or compare changed, nothing was reloaded)
+            self.reporter.info(f"Model: {info.spec.label} on {info.device} (loaded in {info.load_ms:.0f} ms)")
         self._update_title()
 
     @Slot(str, str)
