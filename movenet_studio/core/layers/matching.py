@@ -1,0 +1,236 @@
+"""Match the tensors of model A to those of model B.
+
+Two conversions of one network keep most tensor names but not all of them, not their
+layout, and not their number: TFLite joins the names of fused ops with ``;`` (an int8 file
+fuses differently from a float16 one), appends a digit to make a name unique
+(``depthwise`` -> ``depthwise2``), and adds ``QUANTIZE`` / ``DEQUANTIZE`` tensors; tf2onnx
+keeps the TFLite names but runs convolutions channels-first, adds ``Transpose`` values and
+``__452:0`` suffixes; a PyTorch port has its own names altogether. :func:`match_tensors`
+therefore pairs them in three passes, each only between tensors of compatible shape (equal,
+or the same 4-D tensor channels-first on one side and channels-last on the other):
+
+1. the **leading op path** (the name before the first ``;``) is equal;
+2. the leading op paths are equal after :func:`name_key` (ONNX suffixes and TFLite's
+   uniquifying trailing digits removed); among several candidates the one of the same op
+   kind, then the earliest in B's order, wins;
+3. what is left is aligned **by order**: between two consecutive pairs of passes 1-2 (kept
+   only while they increase in both graphs), the longest common subsequence of shapes.
+
+Names and shapes cannot always decide: a ``[1, 96, 96, 96]`` tensor fits both layouts, and
+the outputs of a multi-output op (``unstack_1``) share a name. Each pair therefore keeps its
+**alternatives** (the other candidates of its pass, and the other layouts that fit), and
+:func:`resolve_alternatives` settles them on the first frame by the values: each pair, in
+A's order, takes the alternative closest to A's tensor that no earlier pair took.
+
+Tensors of A or B that find no partner are counted as unmatched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from .capture import CapturedTensor
+
+#: How B's array is brought into A's layout before comparing.
+SAME, NCHW_TO_NHWC, NHWC_TO_NCHW = "same", "nchw_to_nhwc", "nhwc_to_nchw"
+#: numpy axes for np.transpose(b, axes) per layout change.
+TRANSPOSES = {NCHW_TO_NHWC: (0, 2, 3, 1), NHWC_TO_NCHW: (0, 3, 1, 2)}
+
+_ONNX_SUFFIX = re.compile(r"(__\d+)?(:\d+)?$")
+_QDQ_SUFFIX = re.compile(r"_(DequantizeLinear|QuantizeLinear)(_Output)?$")
+_TRAILING_DIGITS = re.compile(r"(?<=[A-Za-z])\d+$")
+_OP_FAMILIES = {
+    "conv_2d": "conv", "conv": "conv", "depthwise_conv_2d": "conv", "add": "add", "mul": "mul",
+    "logistic": "sigmoid", "sigmoid": "sigmoid", "resize_bilinear": "resize", "resize": "resize",
+    "reshape": "reshape", "concatenation": "concat", "concat": "concat", "div": "div", "sub": "sub",
+}
+
+
+def leading_op_path(name: str) -> str:
+    """The part of a tensor name before the first ``;`` (TFLite appends fused op names after it)."""
+    return name.split(";", 1)[0]
+
+
+def name_key(name: str) -> str:
+    """The leading op path without ONNX / QDQ suffixes and TFLite's uniquifying trailing digits.
+
+    ``.../separable_conv2d/depthwise4`` -> ``.../separable_conv2d/depthwise``;
+    ``StatefulPartitionedCall/unstack__121:0`` -> ``StatefulPartitionedCall/unstack``.
+    (Layer names that end in a digit lose it too, e.g. ``Relu6`` -> ``Relu``; both sides are
+    normalised alike, and shape and order separate what this merges.)
+    """
+    path = _QDQ_SUFFIX.sub("", _ONNX_SUFFIX.sub("", leading_op_path(name)))
+    parts = path.split("/")
+    parts[-1] = _TRAILING_DIGITS.sub("", parts[-1])
+    return "/".join(parts)
+
+
+def layouts_that_fit(shape_a: Sequence[int], shape_b: Sequence[int]) -> tuple[str, ...]:
+    """Every way B's tensor maps onto A's: :data:`SAME` and/or a 4-D layout change (may be empty)."""
+    a, b = tuple(shape_a), tuple(shape_b)
+    fits = [SAME] if a == b else []
+    if len(a) == 4 and len(b) == 4:
+        if (b[0], b[2], b[3], b[1]) == a:
+            fits.append(NCHW_TO_NHWC)
+        if (b[0], b[3], b[1], b[2]) == a:
+            fits.append(NHWC_TO_NCHW)
+    return tuple(dict.fromkeys(fits))
+
+
+def layout_change(shape_a: Sequence[int], shape_b: Sequence[int]) -> str | None:
+    """How B's tensor maps onto A's: :data:`SAME` first, else a 4-D layout change, else None."""
+    fits = layouts_that_fit(shape_a, shape_b)
+    return fits[0] if fits else None
+
+
+def _family(op: str) -> str:
+    key = op.lower()
+    return _OP_FAMILIES.get(key, key)
+
+
+@dataclass(frozen=True, slots=True)
+class TensorPair:
+    """One matched pair: indices into A's and B's captured tensors and B's layout change.
+
+    Attributes:
+        a: index of the tensor in A's capture list (its depth).
+        b: index in B's capture list.
+        layout: :data:`SAME`, :data:`NCHW_TO_NHWC` or :data:`NHWC_TO_NCHW`.
+        by: which pass made it: ``name``, ``key`` or ``order``.
+        alternatives: every (b, layout) this pair could be, the chosen one included.
+    """
+
+    a: int
+    b: int
+    layout: str
+    by: str
+    alternatives: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Matching:
+    """The result of :func:`match_tensors`.
+
+    Attributes:
+        pairs: matched pairs in A's graph order.
+        unmatched_a: A's tensors without a partner.
+        unmatched_b: B's tensors without a partner.
+    """
+
+    pairs: tuple[TensorPair, ...]
+    unmatched_a: int
+    unmatched_b: int
+
+
+def match_tensors(a: Sequence[CapturedTensor], b: Sequence[CapturedTensor]) -> Matching:
+    """Pair A's tensors with B's (see the module docstring for the three passes).
+
+    Args:
+        a: A's captured tensors in A's graph order.
+        b: B's captured tensors in B's graph order.
+
+    Returns:
+        :class:`Matching`; each tensor is in at most one pair.
+    """
+    pairs: dict[int, TensorPair] = {}
+    used_b: set[int] = set()
+    for by, key in (("name", leading_op_path), ("key", name_key)):
+        candidates: dict[str, list[int]] = {}
+        for j, tensor in enumerate(b):
+            if j not in used_b:
+                candidates.setdefault(key(tensor.key_name), []).append(j)
+        for i, tensor in enumerate(a):
+            if i in pairs:
+                continue
+            options = [(j, layout) for j in candidates.get(key(tensor.key_name), ())
+                       for layout in layouts_that_fit(tensor.shape, b[j].shape)]
+            free = [o for o in options if o[0] not in used_b]
+            if not free:
+                continue
+            same_op = [o for o in free if _family(b[o[0]].op) == _family(tensor.op)]
+            j, layout = (same_op or free)[0]
+            pairs[i] = TensorPair(i, j, layout, by, tuple(options))
+            used_b.add(j)
+    for pair in _align_gaps(a, b, pairs, used_b):
+        pairs[pair.a] = pair
+        used_b.add(pair.b)
+    ordered = tuple(pairs[i] for i in sorted(pairs))
+    return Matching(ordered, len(a) - len(ordered), len(b) - len(ordered))
+
+
+def _align_gaps(a, b, pairs: dict[int, TensorPair], used_b: set[int]) -> list[TensorPair]:
+    """Pass 3: longest common subsequence of compatible shapes between monotone anchors."""
+    anchors = [(-1, -1)]
+    for i in sorted(pairs):
+        if pairs[i].b > anchors[-1][1]:
+            anchors.append((i, pairs[i].b))
+    anchors.append((len(a), len(b)))
+    found: list[TensorPair] = []
+    for (a0, b0), (a1, b1) in zip(anchors, anchors[1:]):
+        left = [i for i in range(a0 + 1, a1) if i not in pairs]
+        right = [j for j in range(b0 + 1, b1) if j not in used_b]
+        if left and right:
+            found.extend(_lcs(a, b, left, right))
+    return found
+
+
+def _lcs(a, b, left: list[int], right: list[int]) -> list[TensorPair]:
+    n, m = len(left), len(right)
+    layouts = [[layout_change(a[i].shape, b[j].shape) for j in right] for i in left]
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for x in range(n - 1, -1, -1):
+        row, below = table[x], table[x + 1]
+        for y in range(m - 1, -1, -1):
+            row[y] = below[y + 1] + 1 if layouts[x][y] else max(below[y], row[y + 1])
+    out, x, y = [], 0, 0
+    while x < n and y < m:
+        if layouts[x][y] and table[x][y] == table[x + 1][y + 1] + 1:
+            fits = layouts_that_fit(a[left[x]].shape, b[right[y]].shape)
+            out.append(TensorPair(left[x], right[y], layouts[x][y], "order", tuple((right[y], f) for f in fits)))
+            x, y = x + 1, y + 1
+        elif table[x + 1][y] >= table[x][y + 1]:
+            x += 1
+        else:
+            y += 1
+    return out
+
+
+def resolve_alternatives(matching: Matching, a: Sequence[CapturedTensor], b: Sequence[CapturedTensor],
+                         error) -> Matching:
+    """Settle ambiguous pairs by their values (see the module docstring).
+
+    Args:
+        matching: the result of :func:`match_tensors` for `a` and `b`.
+        a, b: the captured tensors of A and B.
+        error: ``error(a_index, b_index, layout) -> float``, e.g. the noise-to-signal ratio
+            of B's tensor against A's on one frame (lower is closer).
+
+    Returns:
+        A new :class:`Matching`. A pair whose every alternative an earlier pair took tries
+        the B tensors that other pairs gave up (shape permitting), else becomes unmatched.
+    """
+    claimed: set[int] = set()
+    released: set[int] = set()
+    by_a: dict[int, TensorPair] = {}
+    dropped: list[TensorPair] = []
+    for pair in matching.pairs:
+        options = [o for o in dict.fromkeys(((pair.b, pair.layout), *pair.alternatives)) if o[0] not in claimed]
+        if not options:
+            dropped.append(pair)
+            continue
+        j, layout = options[0] if len(options) == 1 else min(options, key=lambda o: error(pair.a, *o))
+        if j != pair.b:
+            released.add(pair.b)
+        claimed.add(j)
+        by_a[pair.a] = TensorPair(pair.a, j, layout, pair.by, pair.alternatives)
+    for pair in dropped:
+        fits = [(j, layout) for j in sorted(released - claimed)
+                for layout in layouts_that_fit(a[pair.a].shape, b[j].shape)]
+        if fits:
+            j, layout = min(fits, key=lambda o: error(pair.a, *o))
+            claimed.add(j)
+            by_a[pair.a] = TensorPair(pair.a, j, layout, pair.by, pair.alternatives)
+    pairs = tuple(by_a[i] for i in sorted(by_a))
+    return Matching(pairs, len(a) - len(pairs), len(b) - len(pairs))
