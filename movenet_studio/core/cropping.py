@@ -60,7 +60,6 @@ TORSO_EXPANSION_RATIO = 1.9
 BODY_EXPANSION_RATIO = 1.2
 _L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP = 5, 6, 11, 12
 _TORSO = (_L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP)
-_ROW_BLOCK = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,32 +323,18 @@ class CropTracker:
         return replace(m, next_region=self._region)
 
 
-def _axis_samples(lo: float, hi: float, in_len: int, out_len: int):
-    """Source positions of one axis as tfjs-backend-cpu CropAndResize computes them."""
-    lo, hi = float(np.float32(lo)), float(np.float32(hi))  # boxes are a float32 tensor
-    if out_len > 1:
-        scale = (hi - lo) * (in_len - 1) / (out_len - 1)
-        pos = lo * (in_len - 1) + np.arange(out_len, dtype=np.float64) * scale
-    else:
-        pos = np.array([0.5 * (lo + hi) * (in_len - 1)])
-    valid = (pos >= 0) & (pos <= in_len - 1)
-    pos = np.where(valid, pos, 0.0)
-    i0 = np.floor(pos).astype(np.intp)
-    i1 = np.ceil(pos).astype(np.intp)
-    return i0, i1, pos - i0, valid
-
-
 def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w: int) -> np.ndarray:
     """``tf.cast(tf.image.cropAndResize(frame, [region], [0], [out_h, out_w], 'bilinear', 0), 'int32')``.
 
-    Exact numpy port of the tfjs-backend-cpu kernel (``CropAndResize.ts``): output row i
+    Bit-exact port of the tfjs-backend-cpu kernel (``CropAndResize.ts``): output row i
     samples ``y = ymin * (H - 1) + i * ((ymax - ymin) * (H - 1) / (out_h - 1))`` (centre
     ``0.5 * (ymin + ymax) * (H - 1)`` when ``out_h == 1``), likewise for x, with region
     edges rounded to float32 first; samples with y or x outside ``[0, H - 1]`` / ``[0, W - 1]``
     are 0 (black); inside, bilinear ``top + (bottom - top) * y_lerp`` on ``floor``/``ceil``
-    neighbours. The float result is stored as float32, then cast to int32 by TF.js
+    neighbours, in float64. The float result is stored as float32, then cast to int32 by TF.js
     (``Int32Array.from``: truncation toward zero, not rounding). A full-frame region can
-    lose its last row/column to black through float rounding, exactly as in TF.js.
+    lose its last row/column to black through float rounding, exactly as in TF.js. Runs in
+    the compiled kernel of :mod:`.crop_kernel` (GIL released; 0.1-0.3 ms for 192 x 192).
 
     Args:
         frame_rgb: uint8 [H, W, C] frame (C = 3 for RGB).
@@ -357,12 +342,14 @@ def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w
         out_h, out_w: output size in pixels (model input size, e.g. 192).
 
     Returns:
-        uint8 [out_h, out_w, C] crop.
+        uint8 [out_h, out_w, C] crop (a new array).
 
     Raises:
         TypeError: if ``frame_rgb`` is not uint8.
         ValueError: if ``frame_rgb`` is not 3-D or an output size is < 1.
     """
+    from .crop_kernel import crop_into  # numba loads on the first crop, not with the package
+
     img = np.asarray(frame_rgb)
     if img.dtype != np.uint8:
         raise TypeError(f"frame_rgb must be uint8, got {img.dtype}")
@@ -370,41 +357,10 @@ def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w
         raise ValueError(f"frame_rgb must be [H, W, C], got shape {img.shape}")
     if out_h < 1 or out_w < 1:
         raise ValueError(f"output size must be >= 1, got {out_h}x{out_w}")
-    h, w, c = img.shape
-    y0, y1, fy, vy = _axis_samples(region.ymin, region.ymax, h, out_h)
-    x0, x1, fx, vx = _axis_samples(region.xmin, region.xmax, w, out_w)
-    res = np.zeros((out_h, out_w, c), dtype=np.uint8)
-    ry, rx = np.flatnonzero(vy), np.flatnonzero(vx)
-    if ry.size == 0 or rx.size == 0:
-        return res
-    # Positions are monotonic, so the in-image samples form one block of rows and columns.
-    rs, cs = slice(ry[0], ry[-1] + 1), slice(rx[0], rx[-1] + 1)
-    flat = img.reshape(h, w * c)
-    chan = np.arange(c)
-    col0 = (x0[cs, None] * c + chan).ravel()
-    col1 = (x1[cs, None] * c + chan).ravel()
-    x_lerp = np.repeat(fx[cs], c)
-    block = np.empty((ry.size, rx.size * c), dtype=np.uint8)
-    # Row blocks keep temporaries small (big numpy temporaries cost page faults per call).
-    for b in range(0, ry.size, _ROW_BLOCK):
-        rows = slice(ry[0] + b, min(ry[0] + b + _ROW_BLOCK, ry[-1] + 1))
-        r0, r1 = flat[y0[rows]], flat[y1[rows]]
-        # Same float64 operation order as the JS kernel (exact integer differences first).
-        tl, bl = r0[:, col0], r1[:, col0]
-        top = np.subtract(r0[:, col1], tl, dtype=np.float64)
-        top *= x_lerp
-        top += tl
-        bottom = np.subtract(r1[:, col1], bl, dtype=np.float64)
-        bottom *= x_lerp
-        bottom += bl
-        bottom -= top
-        bottom *= fy[rows, None]
-        bottom += top
-        # Round to the kernel's float32 output, then truncate toward zero (Int32Array.from in
-        # TF.js's int32 cast). Bilinear weights in [0, 1) keep values inside 0..255.
-        block[b:b + bottom.shape[0]] = bottom.astype(np.float32)
-    res[rs, cs] = block.reshape(ry.size, rx.size, c)
-    return res
+    out = np.empty((out_h, out_w, img.shape[2]), dtype=np.uint8)
+    edges = np.array(region.as_tuple(), dtype=np.float32).tolist()  # boxes are a float32 tensor
+    crop_into(np.ascontiguousarray(img), *edges, out)
+    return out
 
 
 def region_to_frame_normalized(yx_norm: np.ndarray, region: CropRegion) -> np.ndarray:
