@@ -1,6 +1,8 @@
 """Test helpers: the shared test media as model inputs, and locating graph tensors by topology.
 
-No fixtures and no side effects at import; tests call these and skip when media is absent.
+No fixtures and no side effects at import; tests call these and skip when media is absent,
+or fail when ``MOVENET_STUDIO_REQUIRE_MEDIA=1`` (CI sets it: there, missing media is a broken
+checkout, not a reason to skip).
 """
 
 from __future__ import annotations
@@ -8,25 +10,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
+import os
+
 import cv2
 import numpy as np
 import pytest
 
 from movenet_studio.core.preprocess import InputMapping, letterbox
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+DATA_DIR = SHARED_DIR / "data"
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "resources" / "samples"
+
+
+def missing(what: str) -> None:
+    """Skip the calling test because `what` is absent, or fail it when media is required."""
+    if os.environ.get("MOVENET_STUDIO_REQUIRE_MEDIA") == "1":
+        pytest.fail(f"{what} (MOVENET_STUDIO_REQUIRE_MEDIA=1)", pytrace=False)
+    pytest.skip(what)
+
+
+def shared_path(relative: str) -> Path:
+    """Path of ``../shared/<relative>`` (a file or folder, e.g. ``models/zoo/x.tflite``);
+    skips the calling test when it is absent (fails under MOVENET_STUDIO_REQUIRE_MEDIA=1)."""
+    path = SHARED_DIR / relative
+    if not path.exists():
+        missing(f"{relative} not found in {SHARED_DIR}")
+    return path
 
 
 def media_path(name: str) -> Path:
     """Path of a bundled sample (``resources/samples/<name>``) or ``../shared/data/<name>``;
-    skips the calling test when it is absent."""
-    if (SAMPLES_DIR / name).is_file():
+    skips the calling test when it is absent (fails under MOVENET_STUDIO_REQUIRE_MEDIA=1)."""
+    if name and (SAMPLES_DIR / name).is_file():
         return SAMPLES_DIR / name
-    path = DATA_DIR / name
-    if not path.is_file():
-        pytest.skip(f"test media {name} not found in {DATA_DIR}")
-    return path
+    return shared_path(f"data/{name}")
 
 
 def video_frames(name: str) -> Iterator[np.ndarray]:

@@ -29,7 +29,6 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = PROJECT_ROOT.parent / "shared" / "data"
 APP_NAME = "movenet-studio"
 OPT_IN = os.environ.get("MOVENET_STUDIO_PACKAGING_TESTS") == "1"
 opt_in = pytest.mark.skipif(not OPT_IN, reason="set MOVENET_STUDIO_PACKAGING_TESTS=1 to build and run real installs")
@@ -38,10 +37,9 @@ pytestmark = pytest.mark.slow
 
 
 def _media(name: str) -> Path:
-    path = DATA_DIR / name
-    if not path.is_file():
-        pytest.skip(f"test media {name} not found in {DATA_DIR}")
-    return path
+    from media import media_path
+
+    return media_path(name)
 
 
 def _project_version() -> str:
