@@ -7,6 +7,7 @@ import argparse
 from ..core.backends import normalize_provider
 from ..core.errors import StudioError
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
+from ..core.smoothing import parse_one_euro
 from ..core.tracking import TRACKER_KINDS
 
 
@@ -61,8 +62,16 @@ def unit_float(text: str) -> float:
     return value
 
 
+def one_euro_params(text: str):
+    """argparse type: ``--smoothing`` One Euro parameters, e.g. ``min_cutoff=2.5,beta=300,d_cutoff=2.5``."""
+    try:
+        return parse_one_euro(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_pipeline_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:
-    """Add ``--no-crop``, ``--no-smoothing``, ``--tracker`` and ``--min-pose-score``.
+    """Add ``--no-crop``, ``--no-smoothing``, ``--smoothing``, ``--tracker`` and ``--min-pose-score``.
 
     With `saved_defaults` (the window) an option not given parses as None: "the saved setting".
     """
@@ -71,6 +80,11 @@ def add_pipeline_options(parser: argparse.ArgumentParser, saved_defaults: bool =
                         help="letterbox the whole frame instead of TF.js crop-region tracking")
     parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
                         default=None if saved_defaults else True, help="turn off One Euro keypoint smoothing")
+    parser.add_argument("--smoothing", dest="one_euro", type=one_euro_params, default=None, metavar="PARAMS",
+                        help="One Euro filter parameters, e.g. min_cutoff=2.5,beta=300,d_cutoff=2.5 (cut-offs in Hz; "
+                             "unnamed ones keep TF.js's values; default: "
+                             f"{saved if saved_defaults else 'TF.js: min_cutoff=2.5,beta=300,d_cutoff=2.5'}). "
+                             "The crop region follows the smoothed keypoints, so they also change the next crop")
     parser.add_argument("--tracker", choices=TRACKER_KINDS, default=None if saved_defaults else "boxes",
                         help="MultiPose track ids: none, boxes (IoU) or keypoints (OKS) "
                              f"(default: {saved if saved_defaults else '%(default)s'})")
@@ -91,8 +105,8 @@ def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
     backend = getattr(args, "backend", None) or ("onnx" if provider else default_backend(model))
     if provider and backend != "onnx":
         raise StudioError(f"--provider {provider} needs the onnx backend (got --backend {backend})")
-    for name in ("crop", "smoothing", "tracker", "min_pose_score"):
-        if hasattr(args, name) and name not in extra:
+    for name in ("crop", "smoothing", "tracker", "min_pose_score", "one_euro"):
+        if getattr(args, name, None) is not None and name not in extra:
             extra[name] = getattr(args, name)
     extra.setdefault("provider", provider)
     return PipelineConfig(model=model, backend=backend, threads=getattr(args, "threads", None) or 2, **extra)

@@ -25,11 +25,11 @@ from .classification import FrameClassification, FrameClassifier
 from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
 from .decode import DecodeSteps, decode_singlepose
 from .heads import Heads
-from .keypoints import NUM_KEYPOINTS, Pose, pose_score
+from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, Pose, pose_score
 from .models import ModelSpec, resolve_model
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
 from .preprocess import InputMapping, letterbox
-from .smoothing import KeypointSmoother
+from .smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig
 from .sources import Frame
 from .tracking import create_tracker
 
@@ -54,7 +54,9 @@ class PipelineConfig:
         tracker: MultiPose track ids: ``none``, ``boxes`` (IoU, the TF.js default) or
             ``keypoints`` (OKS); with a tracker, keypoints are smoothed per track.
         crop: single-pose crop-region tracking (TF.js); off: letterbox the whole frame.
-        smoothing: One Euro keypoint smoothing driven by frame timestamps (TF.js constants).
+        smoothing: One Euro keypoint smoothing driven by frame timestamps.
+        one_euro: the One Euro filter's parameters (default: TF.js's ``KEYPOINT_FILTER_CONFIG``);
+            :meth:`Pipeline.set_one_euro` changes them without rebuilding the pipeline.
     """
 
     model: str = "lightning"
@@ -66,6 +68,7 @@ class PipelineConfig:
     tracker: str = "boxes"
     crop: bool = True
     smoothing: bool = True
+    one_euro: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,9 @@ class FrameResult:
         classification: the pose classifier's answer for each pose and the repetition count
             (:class:`~.classification.FrameClassification`), when :attr:`Pipeline.classifier`
             is set.
+        raw_keypoints: float32 [K, 3] (x, y, score) in frame pixels *before* smoothing, for
+            the single-pose model's pose (None on a tracker reset and for MultiPose).
+        one_euro: the filter parameters that smoothed `poses` (None when smoothing is off).
     """
 
     index: int
@@ -110,6 +116,8 @@ class FrameResult:
     heads: Heads | None = None
     decode: DecodeSteps | None = None
     classification: FrameClassification | None = None
+    raw_keypoints: np.ndarray | None = None
+    one_euro: OneEuroConfig | None = None
 
 
 class Pipeline:
@@ -140,6 +148,28 @@ class Pipeline:
         self._crop = CropTracker() if single and config.crop else None
         self._smoother = KeypointSmoother() if single and config.smoothing else None
         self.classifier: FrameClassifier | None = None
+        self.set_one_euro(config.one_euro)
+
+    @property
+    def keypoint_names(self) -> tuple[str, ...]:
+        """Names of the keypoints this model reports, in output order."""
+        return KEYPOINT_NAMES
+
+    def set_one_euro(self, config: OneEuroConfig) -> None:
+        """Smooth the next frames with these One Euro parameters, keeping the model, the crop
+        tracker and the filter state (the window tunes the filter live this way).
+
+        The crop tracker follows the *smoothed* keypoints, so the filter also changes the
+        next frame's crop region (and so what the model sees).
+
+        Raises:
+            ValueError: a cut-off <= 0 or a negative beta.
+        """
+        if self._smoother is not None:
+            self._smoother.set_config(config)
+        if self._tracker is not None:
+            self._tracker.set_one_euro(config)
+        self.config = replace(self.config, one_euro=config)
 
     def _create_backend(self, heads: bool):
         config = self.config
@@ -270,14 +300,14 @@ class Pipeline:
             t_post = time.perf_counter()
             if self._tracker is not None:
                 poses = self._tracker.apply(poses, frame.timestamp_ms, (height, width))
-            measurement, reset = None, False
+            measurement, reset, unsmoothed = None, False, None
         else:
             yxs = raw.reshape(NUM_KEYPOINTS, 3).astype(np.float64)
             finite = np.isfinite(yxs).all(axis=1)
             if not finite.all():  # a damaged model: keypoints it could not compute score 0
                 yxs[~finite] = 0.0
             t_post = time.perf_counter()
-            poses, measurement, reset = self._single_pose(yxs, mapping, frame.timestamp_ms, update_crop)
+            poses, measurement, reset, unsmoothed = self._single_pose(yxs, mapping, frame.timestamp_ms, update_crop)
         t_smooth = time.perf_counter()
         timings["postprocess"] = (t_post - t_inf) * 1000
         timings["smoothing"] = (t_smooth - t_post) * 1000
@@ -286,15 +316,19 @@ class Pipeline:
             classification = classifier.classify(poses, frame.timestamp_ms)
             timings["classify"] = (time.perf_counter() - t_smooth) * 1000
         timings["total"] = sum(timings.values())
+        smoothing = self.config.smoothing and (self._smoother is not None or self._tracker is not None)
+        smoothed_by = self.config.one_euro if smoothing else None
         return FrameResult(frame.index, frame.timestamp_ms, frame.rgb, poses, MappingProxyType(timings),
                            model_input, mapping, raw, self.model.key, region, measurement, reset, heads, decode,
-                           classification=classification)
+                           classification=classification, raw_keypoints=unsmoothed, one_euro=smoothed_by)
 
     def _single_pose(self, yxs: np.ndarray, mapping: InputMapping, timestamp_ms: float,
-                     update_crop: bool = True) -> tuple[tuple[Pose, ...], CropMeasurement | None, bool]:
+                     update_crop: bool = True
+                     ) -> tuple[tuple[Pose, ...], CropMeasurement | None, bool, np.ndarray | None]:
         """Score, (reset,) map back, smooth, and update the crop region: TF.js ``estimateSinglePose``.
 
         With ``update_crop=False`` (input made elsewhere) the crop tracker is left alone.
+        Returns the poses, the crop measurement, the reset flag and the keypoints before smoothing.
         """
         scores = yxs[:, 2]
         height, width = mapping.frame_size
@@ -303,15 +337,16 @@ class Pipeline:
                            if update_crop else None)
             if self._smoother is not None:
                 self._smoother.reset()
-            return (), measurement, True
+            return (), measurement, True, None
         xy = mapping.to_frame(yxs[:, :2]).astype(np.float64)
+        unsmoothed = np.concatenate([xy, scores[:, None]], axis=1).astype(np.float32)
         if self._smoother is not None:
             yx_norm = np.stack([xy[:, 1] / height, xy[:, 0] / width], axis=1)
             yx_norm = self._smoother.apply(yx_norm, timestamp_ms)
             xy = np.stack([yx_norm[:, 1] * width, yx_norm[:, 0] * height], axis=1)
         measurement = self._crop.update(xy[:, ::-1], scores, height, width) if self._crop and update_crop else None
         keypoints = np.concatenate([xy, scores[:, None]], axis=1).astype(np.float32)
-        return (Pose(keypoints, pose_score(scores)),), measurement, False
+        return (Pose(keypoints, pose_score(scores)),), measurement, False, unsmoothed
 
     @property
     def heads_available(self) -> bool:

@@ -23,7 +23,7 @@ JavaScript (doubles), so results match TF.js to the last bit or close to it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,11 @@ __all__ = [
     "LowPassFilter",
     "OneEuroConfig",
     "OneEuroFilter",
+    "ONE_EURO_PARAMETERS",
+    "check_one_euro",
+    "format_one_euro",
+    "one_euro_values",
+    "parse_one_euro",
 ]
 
 _MILLISECOND_TO_MICRO_SECONDS = 1000  # shared/calculators/constants.ts
@@ -159,6 +164,70 @@ MOVENET_KEYPOINT_FILTER_CONFIG = OneEuroConfig(
     disable_value_scaling=True,
 )
 
+#: The One Euro parameters a user tunes, as ``--smoothing`` spells them, and the
+#: :class:`OneEuroConfig` field each one sets.
+ONE_EURO_PARAMETERS = {"min_cutoff": "min_cutoff", "beta": "beta", "d_cutoff": "derivate_cutoff"}
+
+
+def parse_one_euro(text: str, base: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG) -> OneEuroConfig:
+    """The filter that ``--smoothing`` text such as ``min_cutoff=2.5,beta=300,d_cutoff=2.5`` asks for.
+
+    Parameters not named keep `base`'s values (TF.js's by default), so ``beta=100`` changes
+    beta only; ``tfjs`` (or an empty text) is `base` itself.
+
+    Args:
+        text: comma-separated ``name=value`` pairs; names are those of
+            :data:`ONE_EURO_PARAMETERS`: ``min_cutoff`` (Hz, > 0), ``beta`` (>= 0, cut-off
+            growth per unit of speed in frame-normalised units per second) and ``d_cutoff``
+            (Hz, > 0, cut-off of the speed estimate).
+        base: the configuration the named parameters change.
+
+    Returns:
+        A new :class:`OneEuroConfig` (the thresholded low-pass and frequency of `base` kept).
+
+    Raises:
+        ValueError: an unknown name, a missing ``=``, a value that is not a finite number or
+            out of range; the message names the offending part.
+    """
+    changes: dict[str, float] = {}
+    text = text.strip()
+    if text.lower() in ("", "tfjs"):
+        return base
+    for part in text.split(","):
+        name, sep, value = (p.strip() for p in part.partition("="))
+        if not sep or name not in ONE_EURO_PARAMETERS:
+            known = ", ".join(ONE_EURO_PARAMETERS)
+            raise ValueError(f"{part.strip() or '(empty)'}: expected name=value with name one of {known}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{name}={value}: not a number") from None
+        changes[ONE_EURO_PARAMETERS[name]] = number
+    config = replace(base, **changes)
+    check_one_euro(config)
+    return config
+
+
+def check_one_euro(config: OneEuroConfig) -> None:
+    """Raise ValueError unless the tunable parameters of `config` are usable: cut-offs finite
+    and > 0 Hz, beta finite and >= 0."""
+    for label, field in ONE_EURO_PARAMETERS.items():
+        value = getattr(config, field)
+        low_ok = value >= 0 if label == "beta" else value > 0
+        if not math.isfinite(value) or not low_ok:
+            raise ValueError(f"{label}={value:g}: must be a finite number {'>= 0' if label == 'beta' else '> 0'}")
+
+
+def one_euro_values(config: OneEuroConfig) -> dict[str, float]:
+    """`config`'s tunable parameters by their ``--smoothing`` names: ``{"min_cutoff", "beta", "d_cutoff"}``."""
+    return {label: float(getattr(config, field)) for label, field in ONE_EURO_PARAMETERS.items()}
+
+
+def format_one_euro(config: OneEuroConfig) -> str:
+    """The ``--smoothing`` text of `config`'s tunable parameters, e.g. ``min_cutoff=2.5,beta=300,d_cutoff=2.5``."""
+    return ",".join(f"{label}={value:g}" for label, value in one_euro_values(config).items())
+
+
 
 class OneEuroFilter:
     """One Euro filter with TF.js / MediaPipe semantics, vectorised over numpy arrays.
@@ -179,7 +248,7 @@ class OneEuroFilter:
     """
 
     def __init__(self, config: OneEuroConfig) -> None:
-        self.config = config
+        self.config = config  # may be replaced between samples: the state is kept
         self.frequency = float(config.frequency)
         self.last_timestamp_us = 0
         self._x = LowPassFilter(self._alpha(config.min_cutoff))
@@ -245,6 +314,12 @@ class KeypointsOneEuroFilter:
         self._filter = None
         self._shape = None
 
+    def set_config(self, config: OneEuroConfig) -> None:
+        """Use `config` from the next sample on, keeping the filter state (no reset)."""
+        self.config = config
+        if self._filter is not None:
+            self._filter.config = config
+
     def apply(self, keypoints: np.ndarray, timestamp_ms: float, object_scale: float = 1.0) -> np.ndarray:
         """Smooth one frame of keypoints.
 
@@ -295,6 +370,20 @@ class KeypointSmoother:
     def __init__(self, enabled: bool = True, config: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG) -> None:
         self.enabled = enabled
         self._filter = KeypointsOneEuroFilter(config)
+
+    @property
+    def config(self) -> OneEuroConfig:
+        """The filter parameters in use."""
+        return self._filter.config
+
+    def set_config(self, config: OneEuroConfig) -> None:
+        """Smooth the next frames with `config` (e.g. tuned in the window) without a reset.
+
+        Raises:
+            ValueError: a cut-off <= 0 or a negative beta (see :func:`check_one_euro`).
+        """
+        check_one_euro(config)
+        self._filter.set_config(config)
 
     def reset(self) -> None:
         """Forget all history; the next frame passes through and seeds the filters."""

@@ -39,7 +39,7 @@ from typing import Sequence
 import numpy as np
 
 from .keypoints import Pose
-from .smoothing import KeypointSmoother
+from .smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig, check_one_euro
 
 __all__ = [
     "BOX_TRACKER_CONFIG",
@@ -248,6 +248,14 @@ class Tracker(ABC):
         self._tracks: list[Track] = []
         self._next_id = 1
         self._smoothers: dict[int, KeypointSmoother] = {}
+        self._one_euro = MOVENET_KEYPOINT_FILTER_CONFIG
+
+    def set_one_euro(self, config: OneEuroConfig) -> None:
+        """Smooth every track with these One Euro parameters from the next frame on (state kept)."""
+        check_one_euro(config)
+        self._one_euro = config
+        for smoother in self._smoothers.values():
+            smoother.set_config(config)
 
     @property
     def tracks(self) -> tuple[Track, ...]:
@@ -330,7 +338,7 @@ class Tracker(ABC):
         h, w = (1.0, 1.0) if frame_size is None else (float(frame_size[0]), float(frame_size[1]))
         out = []
         for pose in poses:
-            smoother = self._smoothers.setdefault(pose.track_id, KeypointSmoother())
+            smoother = self._smoothers.setdefault(pose.track_id, KeypointSmoother(config=self._one_euro))
             yx = np.stack([pose.keypoints[:, 1] / h, pose.keypoints[:, 0] / w], axis=1)
             yx = smoother.apply(yx, timestamp_ms)
             keypoints = pose.keypoints.copy()
