@@ -44,6 +44,9 @@ def _check_ok_row(row: dict, frames: int) -> None:
     assert row["loop_latency_ms"]["mean_ms"] >= own * 0.99
     assert row["peak_rss_mb"] > 0 and row["rss_before_mb"] > 0
     assert row["rss_scope"] in ("configuration", "process")
+    warm = row["warmup_latency_ms"]
+    if warm is not None:  # LiteRT benchmark_model's warm-up figures
+        _check_stats(warm)
 
 
 def test_latency_stats_percentiles():
@@ -120,6 +123,32 @@ def test_bench_cancel_returns_partial_report():
     assert report.cancelled and len(report.results) == 1
     assert report.results[0].status == CANCELLED and report.results[0].load_ms > 0
     json.dumps(report.to_json(), allow_nan=False)
+
+
+def test_per_op_profile_onnx_and_note_for_tflite(tmp_path, capsys):
+    """bench --per-op: ONNX Runtime per node and per op type (shares sum to 1, Conv dominates
+    MoveNet), TFLite says it has none; first inference and warm-up figures are printed."""
+    out = tmp_path / "b.json"
+    rc = main(["bench", str(data_file("pose.jpg")), "--models", "lightning", "--backends", "tflite,onnx",
+               "--threads", "1", "--frames", "2", "--warmup", "2", "--per-op", "--json", str(out), "-q"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "per-op profile of lightning onnx 1t" in printed and "Conv" in printed
+    assert "first" in printed and "warm-up (2) mean" in printed and "std" in printed
+    tflite, onnx = json.loads(out.read_text())["configurations"]
+    assert tflite["per_op"] is None and "no per-op profile" in tflite["per_op_note"]
+    assert tflite["warmup_latency_ms"]["count"] == 2
+    nodes = onnx["per_op"]
+    assert nodes and set(nodes[0]) == {"name", "op_type", "mean_ms", "share"}
+    assert [n["mean_ms"] for n in nodes] == sorted((n["mean_ms"] for n in nodes), reverse=True)
+    assert sum(n["share"] for n in nodes) == pytest.approx(1.0, abs=1e-3)
+    assert len({n["name"] for n in nodes}) == len(nodes) > 50
+    types = {t["op_type"]: t for t in onnx["per_op_types"]}
+    assert sum(t["count"] for t in types.values()) == len(nodes)
+    assert max(types.values(), key=lambda t: t["share"])["op_type"] == "Conv"
+    assert types["Conv"]["mean_ms"] == pytest.approx(sum(n["mean_ms"] for n in nodes if n["op_type"] == "Conv"),
+                                                     rel=1e-3)
+    assert onnx["per_op_runs"] == 50 and onnx["per_op_run_mean_ms"] > 0
 
 
 def test_cli_bench_table_and_json(tmp_path, capsys):

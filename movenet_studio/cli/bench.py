@@ -21,7 +21,8 @@ def add_parser(subparsers) -> None:
         description="For each configuration (model x backend x threads [x heads off/on]) measure model "
                     "load time, raw inference latency (the runtime's invoke on a fixed input: p50, p95, "
                     "p99, mean), pipeline latency per stage on SOURCE read as fast as it decodes, pipeline "
-                    "FPS (decode included), the ratio pipeline FPS / raw FPS, and peak RSS. Prints a "
+                    "FPS (decode included), the ratio pipeline FPS / raw FPS, and peak RSS; with --per-op, "
+                    "where ONNX Runtime spends its time per node and op type. Prints a "
                     "table; --json writes every figure and the machine description.")
     parser.add_argument("source", metavar="SOURCE", nargs="?",
                         help="video, image, folder of images or camera:N (default: a synthetic 640x480 frame)")
@@ -38,6 +39,9 @@ def add_parser(subparsers) -> None:
                         help="untimed invokes and frames before timing (default: %(default)s)")
     parser.add_argument("--heads", action="store_true",
                         help="also run every configuration with head reading on, and compare")
+    parser.add_argument("--per-op", action="store_true",
+                        help="also profile each ONNX Runtime configuration per node (session profiling: mean ms "
+                             "and share per node and per op type); TFLite's Python runtime has no per-op profile")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures to PATH as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(run=run)
@@ -47,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     configs = make_configs(args.models, args.backends, args.threads, (False, True) if args.heads else (False,))
     progress = None if args.quiet else ProgressBar("bench")
     try:
-        report = run_bench(configs, args.source, frames=args.frames, warmup=args.warmup, progress=progress)
+        report = run_bench(configs, args.source, frames=args.frames, warmup=args.warmup, progress=progress,
+                           per_op=args.per_op)
     finally:
         if progress is not None:
             progress.finish()
