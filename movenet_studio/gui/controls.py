@@ -23,6 +23,7 @@ from .multipose_controls import MultiPoseControls
 from .overlays import DEFAULT_THRESHOLD
 from .player import SourceInfo
 from .pose_panel import PosePanel
+from .seek_slider import SeekSlider
 
 MODEL_EXTENSIONS = (".tflite", ".onnx")
 
@@ -84,17 +85,19 @@ class SourceControls(QGroupBox):
         self.play_button.setToolTip("Play / pause (Space)")
         self.step_button = QPushButton("Step")
         self.step_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward))
-        self.step_button.setToolTip("Next frame (→ or .)")
+        self.step_button.setToolTip("Next frame (→ or .; ← or , goes back)")
         self.loop_check = QCheckBox("Loop")
         self.loop_check.setToolTip("Restart at the end (L)")
         for button in (self.play_button, self.step_button, self.loop_check):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep Space/→ for the shortcuts
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = SeekSlider()
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.slider.setToolTip("Click or drag to show a frame (Home / End: first / last; ← → or , . step)")
         self.position_label = QLabel("– / –")
-        self.position_label.setMinimumWidth(80)
+        self.position_label.setToolTip("Frame index / last frame index (frames are numbered from 0)")
+        self.position_label.setMinimumWidth(64)
         self.position_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         grid = QGridLayout(self)
@@ -188,7 +191,7 @@ class SourceControls(QGroupBox):
 
     def _show_position(self, index: int) -> None:
         total = self._frame_count
-        self.position_label.setText(f"{index + 1} / {total}" if total else f"{index + 1}")
+        self.position_label.setText(f"{index} / {total - 1}" if total else f"{index}")
 
     @Slot(bool)
     def set_loop(self, loop: bool) -> None:

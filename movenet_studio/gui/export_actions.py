@@ -199,18 +199,18 @@ class ExportDialog(QDialog):
         self.path_edit = QLineEdit(str(suggested))
         self.browse_button = QPushButton("Browse…")
         self.whole_radio = QRadioButton("Whole source" + (f" ({frame_count} frames)" if frame_count else ""))
-        self.range_radio = QRadioButton("Frames")
+        self.range_radio = QRadioButton("Frames (from 0)")
         self.range_group = QButtonGroup(self)
         self.range_group.addButton(self.whole_radio)
         self.range_group.addButton(self.range_radio)
         self.whole_radio.setChecked(True)
         count = max(1, frame_count or 1)
-        self.first_spin = QSpinBox()
-        self.first_spin.setRange(1, count)
-        self.first_spin.setValue(min(count, current + 1))
+        self.first_spin = QSpinBox()  # frame indices, numbered from 0 as everywhere in the app
+        self.first_spin.setRange(0, count - 1)
+        self.first_spin.setValue(min(count - 1, current))
         self.last_spin = QSpinBox()
-        self.last_spin.setRange(1, count)
-        self.last_spin.setValue(count)
+        self.last_spin.setRange(0, count - 1)
+        self.last_spin.setValue(count - 1)
         self.range_radio.setEnabled(bool(frame_count) and frame_count > 1)
         hint = ("MP4 (mp4v), the overlays shown in the window burned in" if kind == "video" else
                 ".json: COCO keypoint results (image_id = frame index); .csv: frame, timestamp_ms, person, "
@@ -252,15 +252,15 @@ class ExportDialog(QDialog):
         if not self.range_radio.isChecked():
             return None
         first, last = sorted((self.first_spin.value(), self.last_spin.value()))
-        return range(first - 1, last)
+        return range(first, last + 1)
 
     def set_range(self, frames: range | None) -> None:
         """Select the whole source (None) or 0-based `frames`."""
         if frames is None:
             self.whole_radio.setChecked(True)
             return
-        self.first_spin.setValue(frames.start + 1)
-        self.last_spin.setValue(frames.stop)
+        self.first_spin.setValue(frames.start)
+        self.last_spin.setValue(frames.stop - 1)
         self.range_radio.setChecked(True)
 
     @Slot()
@@ -379,7 +379,7 @@ class ExportController(QObject):
         if result is None:
             self._window.reporter.info("Nothing to save yet: open a source first")
             return
-        suggested = Path(self.last_dir) / f"{self._stem()}_frame{result.index + 1:05d}.png"
+        suggested = Path(self.last_dir) / f"{self._stem()}_frame{result.index:05d}.png"
         path, _ = QFileDialog.getSaveFileName(self._window, "Save frame", str(suggested), IMAGE_FILTER)
         if path:
             if not Path(path).suffix:
@@ -401,7 +401,7 @@ class ExportController(QObject):
             self._window.reporter.serious(f"Could not save the frame: {exc}")
             return None
         self.last_dir = str(written.parent)
-        self._window.reporter.info(f"Saved frame {result.index + 1} to {written}")
+        self._window.reporter.info(f"Saved frame {result.index} to {written}")
         self.frame_saved.emit(str(written))
         return written
 
@@ -503,7 +503,7 @@ class ExportController(QObject):
     @Slot(object)
     def _on_succeeded(self, outcome: ExportOutcome) -> None:
         s = outcome.summary
-        span = f"frames {s.first_frame + 1}–{s.last_frame + 1}" if s.frame_count > 1 else f"frame {s.first_frame + 1}"
+        span = f"frames {s.first_frame}–{s.last_frame}" if s.frame_count > 1 else f"frame {s.first_frame}"
         if outcome.request.kind == "video":
             what = f"{s.frame_count} frames ({span}), {s.size[0]}×{s.size[1]} at {s.fps:g} fps"
         else:

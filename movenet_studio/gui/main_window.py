@@ -33,6 +33,7 @@ from .shortcuts import ShortcutsDialog
 from .video_view import VideoView
 
 APP_NAME = "MoveNet Studio"
+END_MESSAGE = "End of"  # the status message at the end of a file (cleared when playback starts again)
 DEFAULT_SIZE = (1400, 900)
 
 
@@ -206,6 +207,9 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", self.close, ("Ctrl+Q",))
         self.play_action = self._action("&Play / Pause", self.player.toggle, ("Space",))
         self.step_action = self._action("&Step", self.player.step, ("Right", "."))
+        self.step_back_action = self._action("Step &back", self.player.step_back, ("Left", ","))
+        self.first_action = self._action("&First frame", self.player.seek_first, ("Home",))
+        self.last_action = self._action("&Last frame", self.player.seek_last, ("End",))
         self.loop_action = self._action("&Loop", source.loop_check.toggle, ("L",))
         self.fit_action = self._action("&Fit frame", self.video_view.reset_zoom, ("Ctrl+0",))
         self.about_action = self._action("&About", self._about)
@@ -228,7 +232,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         playback = menu.addMenu("&Playback")
-        for action in (self.play_action, self.step_action, self.loop_action):
+        for action in (self.play_action, self.step_action, self.step_back_action, self.first_action,
+                       self.last_action, self.loop_action):
             playback.addAction(action)
         view = menu.addMenu("&View")
         view.addAction(self.fit_action)
@@ -266,6 +271,7 @@ class MainWindow(QMainWindow):
         player.open_failed.connect(self.reporter.serious)
         player.read_failed.connect(self.reporter.serious)
         player.playing_changed.connect(source.set_playing)
+        player.playing_changed.connect(self._on_playing_changed)
         player.finished.connect(self._on_finished)
         player.closed.connect(self._on_source_closed)
 
@@ -481,7 +487,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_finished(self) -> None:
         name = self._source.name if self._source else "source"
-        self.reporter.info(f"End of {name} (Space plays it again, L loops)")
+        self.reporter.info(f"{END_MESSAGE} {name} (Space plays it again, L loops)")
+
+    @Slot(bool)
+    def _on_playing_changed(self, playing: bool) -> None:
+        if playing and self.statusBar().currentMessage().startswith(END_MESSAGE):
+            self.statusBar().clearMessage()  # the end is no longer where playback is
 
     @Slot(object)
     def _on_model_changed(self, info: ModelInfo) -> None:

@@ -151,6 +151,8 @@ class SourcePlayer(QObject):
         self._restarted = False  # the next submitted frame starts the source again (loop wrap)
         self._anchor: tuple[float, int] | None = None  # (perf_counter, frame index) of the pacing clock
         self._last_index = 0  # index of the last frame read
+        self._shown_index = 0  # index of the last frame submitted (the one on screen, or about to be)
+        self._at_end = False  # the last read found the end of a file
         self._frames_read = 0
 
     # ------------------------------------------------------------------ lifecycle
@@ -232,6 +234,21 @@ class SourcePlayer(QObject):
     def step(self) -> None:
         """Pause and show the next frame."""
         self._command("step", None)
+
+    @Slot()
+    def step_back(self) -> None:
+        """Pause and show the previous frame (files and folders; from the first frame: nothing)."""
+        self._command("step_back", None)
+
+    @Slot()
+    def seek_first(self) -> None:
+        """Show the first frame (Home)."""
+        self.seek(0)
+
+    @Slot()
+    def seek_last(self) -> None:
+        """Show the last frame (End) of a source of known length."""
+        self._command("seek_last", None, replace_kind=True)
 
     @Slot(int)
     def seek(self, index: int) -> None:
@@ -315,8 +332,16 @@ class SourcePlayer(QObject):
             self._held = None
             if frame is not None:
                 self._submit(frame)
+        elif kind == "step_back":
+            self._set_playing(False)
+            if self._shown_index > 0:
+                self._seek(self._shown_index - 1)
         elif kind == "seek":
             self._seek(int(arg))
+        elif kind == "seek_last":
+            if self._info.frame_count:
+                self._set_playing(False)
+                self._seek(self._info.frame_count - 1)
         elif kind == "pace":
             self._pace = arg
             self._anchor = None
@@ -326,6 +351,8 @@ class SourcePlayer(QObject):
         if info is not None and info.frame_count == 1 and not info.is_live and not self._loop:
             self._step_single_image()
             return
+        if self._at_end and self._held is None:  # Play at the end plays it again from the first frame
+            self._seek(0)
         self._set_playing(True)
 
     def _step_single_image(self) -> None:
@@ -354,7 +381,9 @@ class SourcePlayer(QObject):
         if frame is not None:
             self._submit(frame)
             self._anchor = (time.perf_counter(), frame.index)
-        if autoplay and self._source is not None and (self._info.frame_count != 1 or self._info.is_live or self._loop):
+        # A folder holds independent photos: it opens paused on the first, to be stepped through.
+        if (autoplay and self._source is not None and self._info.kind != "folder"
+                and (self._info.frame_count != 1 or self._info.is_live or self._loop)):
             self._playing = True
             self.playing_changed.emit(True)
 
@@ -416,10 +445,12 @@ class SourcePlayer(QObject):
                 self.closed.emit()
             return None
         if frame is None:
+            self._at_end = not self._info.is_live
             if self._playing:
                 self._set_playing(False)
                 self.finished.emit()
             return None
+        self._at_end = False
         self._frames_read += 1
         self._last_index = frame.index
         return frame
@@ -465,5 +496,6 @@ class SourcePlayer(QObject):
         return not interrupted
 
     def _submit(self, frame: Frame) -> None:
+        self._shown_index = frame.index
         self._engine.submit(frame, restart=self._restarted)
         self._restarted = False
