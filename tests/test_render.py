@@ -202,7 +202,7 @@ def test_real_heads_and_decode_layers_draw(pose_result):
     if heads is None:
         pytest.skip("this runtime exposes no heads")
     rich = with_data(result, heads=heads, crop_region=(0.1, 0.1, 0.9, 0.9))
-    assert unavailable_overlays(rich, OverlayOptions.from_names("all")) == ("boxes", "ids")
+    assert unavailable_overlays(rich, OverlayOptions.from_names("all")) == ("boxes", "ids", "classification")
     base = render_overlays(result.frame, rich, NOTHING)
     assert np.array_equal(base, result.frame)
     for layer in ("heatmaps", "centre", "regression", "offsets", "decode"):

@@ -17,10 +17,13 @@ from ..core.render import (
     DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, unavailable_overlays,
 )
 from ..core.sources import open_source
+from .classifier_options import (
+    add_classifier_options, check_classifier_args, check_keypoint_count, classifier_from_args, summary_line,
+)
 from .options import add_model_options, add_pipeline_options, config_from_args, unit_float
 from .progress import ProgressBar
 
-DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids"
+DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids,classification"
 #: Layers that need the model's heads read after each inference.
 _HEAD_LAYERS = {"heatmaps", "centre", "regression", "offsets", "decode"}
 
@@ -57,6 +60,7 @@ def add_parser(subparsers) -> None:
                         help="frame rate of the video (default: the source's)")
     parser.add_argument("--coco-annotations", type=Path, metavar="PATH",
                         help="COCO annotation file whose image ids the JSON keypoints should use")
+    add_classifier_options(parser)
     parser.add_argument("--force", "-f", action="store_true", help="overwrite existing output files")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.set_defaults(run=run, parser=parser)
@@ -91,6 +95,7 @@ def _joint(text: str | None) -> int | None:
 def run(args: argparse.Namespace) -> int:
     if args.out is None and args.keypoints is None:
         args.parser.error("give --out PATH (video) and/or --keypoints PATH (.json or .csv)")
+    check_classifier_args(args, args.parser)
     try:
         options = OverlayOptions.from_names(args.overlays, keypoint_threshold=args.threshold,
                                             heatmap_joint=_joint(args.joint), colormap=args.colormap,
@@ -110,18 +115,28 @@ def run(args: argparse.Namespace) -> int:
         raise ExportError(f"--fps {args.fps}: must be above 0 and at most 1000")
 
     needs_heads = bool(_HEAD_LAYERS & set(options.enabled())) and args.out is not None
+    classifier = classifier_from_args(args)
     with open_source(args.source) as source:
         image_ids = coco_image_ids(source, args.coco_annotations) \
             if args.keypoints is not None and args.keypoints.suffix.lower() == ".json" else None
         pipeline = Pipeline(config_from_args(args, heads=needs_heads))
+        if classifier is not None:
+            try:
+                check_keypoint_count(pipeline)
+            except StudioError:
+                pipeline.close()
+                raise
+            pipeline.classifier = classifier
         bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source), unit="fps")
         warned = []
 
         def check_layers(result) -> None:
             if not warned and args.out is not None:
                 warned.append(True)
-                # boxes and ids are per pose (MultiPose, trackers): their absence is normal.
-                missing = [n for n in unavailable_overlays(result, options) if n not in ("boxes", "ids")]
+                # boxes and ids are per pose (MultiPose, trackers), classification needs --classifier:
+                # their absence is normal.
+                missing = [n for n in unavailable_overlays(result, options)
+                           if n not in ("boxes", "ids", "classification")]
                 if missing:
                     if bar:
                         bar.finish()  # end the bar's open line before the note
@@ -146,4 +161,6 @@ def run(args: argparse.Namespace) -> int:
         what = ("COCO keypoint results, image_id = " + ("COCO image id" if image_ids else "frame index")) \
             if args.keypoints.suffix.lower() == ".json" else "CSV, one row per keypoint"
         print(f"{args.keypoints}: {count} {'poses' if args.keypoints.suffix.lower() == '.json' else 'rows'} ({what})")
+    if classifier is not None:
+        print(summary_line(classifier))
     return 0

@@ -38,6 +38,8 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
 8. ``ids``: ``#<track id> <pose score>`` labels (:func:`pose_label`; only for poses that have a
    track id).
 9. ``timing``: a caption with the model and the stage timings, top left.
+10. ``classification``: each pose's top class and probability above it, and the repetition
+    count top right (from ``result.classification``; look: :mod:`.classification_render`).
 
 Geometry: frame pixel ``i`` spans ``[i, i + 1)`` (keypoints at ``x = 10.0`` sit on the
 left edge of pixel 10, as in pyqtgraph's image coordinates). Lines are antialiased
@@ -88,7 +90,7 @@ TRACK_PALETTE: tuple[tuple[int, int, int], ...] = (
 #: Overlay names accepted by :meth:`OverlayOptions.from_names` (and the CLI's --overlays).
 OVERLAY_NAMES: tuple[str, ...] = (
     "skeleton", "keypoints", "heatmaps", "centre", "crop", "regression", "offsets", "decode",
-    "boxes", "ids", "timing",
+    "boxes", "ids", "timing", "classification",
 )
 
 #: Default keypoint score threshold for drawing: the one default of the window, the renderer and
@@ -158,6 +160,7 @@ class OverlayOptions:
         boxes: MultiPose boxes.
         ids: track-id labels.
         timing: timing caption.
+        classification: the pose classifier's top class per pose and the repetition count.
         colormap: colour-map name for heatmaps (:func:`~.colormaps.colormap_names`).
         offset_field: draw ``offsets`` as a field: an arrow at every cell where the heatmap
             of ``heatmap_joint`` (None: the strongest joint of the cell) is at least
@@ -184,6 +187,7 @@ class OverlayOptions:
     boxes: bool = True
     ids: bool = True
     timing: bool = False
+    classification: bool = True
     colormap: str = DEFAULT_COLORMAP
     offset_field: bool = False
 
@@ -265,7 +269,7 @@ def unavailable_overlays(result, options: OverlayOptions) -> tuple[str, ...]:
 
     ``heatmaps``/``centre`` need ``heads``; ``crop`` needs ``crop_region``;
     ``regression``/``offsets``/``decode`` need ``decode`` or single-pose heads; ``boxes`` needs a pose with a box; ``ids``
-    a pose with a track id. Skeleton, keypoints and timing are always available.
+    a pose with a track id; ``classification`` a classified result. Skeleton, keypoints and timing are always available.
     """
     heads = _extra(result, "heads") is not None
     decode = _extra(result, "decode") is not None or (heads and _is_singlepose(result))
@@ -274,6 +278,7 @@ def unavailable_overlays(result, options: OverlayOptions) -> tuple[str, ...]:
         "regression": decode, "offsets": heads if options.offset_field else decode, "decode": decode,
         "boxes": any(p.box is not None for p in result.poses),
         "ids": any(p.track_id is not None for p in result.poses),
+        "classification": _extra(result, "classification") is not None,
     }
     return tuple(name for name in options.enabled() if not has.get(name, True))
 
@@ -523,6 +528,10 @@ def render_overlays(frame_rgb: np.ndarray, result, options: OverlayOptions = Ove
     if options.regression or options.offsets or options.decode:
         _draw_decode(canvas, result, options)
     _draw_poses(canvas, result, options)
+    if options.classification:
+        from .classification_render import draw_classification
+
+        draw_classification(canvas, result, options.keypoint_threshold, _font_scale(image.shape), _FONT, options.ids)
     if options.timing:
         caption = timing_caption(result)
         scale = _font_scale(image.shape) * 0.8
