@@ -8,9 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "shared" / "models" / "classifier"
 
 #: The test classifier's classes: "wide" when the keypoints' first coordinates exceed their
 #: second ones on average (x > y in (x, y, score) rows), else "tall".
@@ -18,11 +15,11 @@ ORDER_LABELS = ("wide", "tall")
 
 
 def shared_classifier(fmt: str) -> tuple[Path, Path]:
-    """(classifier file, labels file) of ../shared/models/classifier; skips when absent."""
-    path, labels = CLASSIFIER_DIR / f"squat_classifier.{fmt}", CLASSIFIER_DIR / "labels.txt"
-    if not path.is_file() or not labels.is_file():
-        pytest.skip(f"test classifier not found in {CLASSIFIER_DIR}")
-    return path, labels
+    """(classifier file, labels file) of ../shared/models/classifier; skips when absent (fails
+    under MOVENET_STUDIO_REQUIRE_MEDIA=1, see tests/media.py)."""
+    from media import shared_path
+
+    return shared_path(f"models/classifier/squat_classifier.{fmt}"), shared_path("models/classifier/labels.txt")
 
 
 def order_weights(scale: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
