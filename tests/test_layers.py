@@ -10,7 +10,7 @@ import pytest
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.cli import main
 from movenet_studio.core.compare import config_for
-from movenet_studio.core.layers.matching import NCHW_TO_NHWC, SAME, layouts_that_fit, name_key
+from movenet_studio.core.layers.matching import NCHW_TO_NHWC, SAME, layer_label, layouts_that_fit, name_key
 from movenet_studio.core.layers.metrics import PairSums
 from movenet_studio.core.layers.runner import LayerCapturePair, LayerComparison, first_divergence
 from movenet_studio.core.pipeline import PipelineConfig
@@ -143,6 +143,7 @@ def test_node_data_loads_in_model_explorer(float16_vs_int8, tmp_path):
 
 
 def test_matching_rules():
+    assert layer_label("x/model_1/model/block_8_project_BN/FusedBatchNormV3/BiasAdd;x/y") == "block_8_project_BN"
     assert name_key("a/separable_conv2d/depthwise4") == "a/separable_conv2d/depthwise"
     assert name_key("StatefulPartitionedCall/unstack__121:0") == "StatefulPartitionedCall/unstack"
     assert name_key("x/add;x/fused;Const_7") == "x/add"

@@ -123,3 +123,42 @@ def apply_colormap(values: np.ndarray, name: str) -> np.ndarray:
         ValueError: unknown colour map.
     """
     return colormap_lut(name)[lut_indices(values)]
+
+
+#: ColorBrewer RdBu anchors, negative (blue) -> 0 (near white) -> positive (red).
+_DIVERGING_ANCHORS = ((33, 102, 172), (103, 169, 207), (209, 229, 240), (247, 247, 247),
+                      (253, 219, 199), (239, 138, 98), (178, 24, 43))
+
+
+@lru_cache(maxsize=None)
+def diverging_lut() -> np.ndarray:
+    """A diverging colour map for signed differences (A - B): blue below 0, white at 0, red above.
+
+    Linear interpolation of ColorBrewer's 7-class RdBu (Cynthia Brewer, colorbrewer2.org).
+    Use with :func:`diverging_indices`.
+
+    Returns:
+        uint8 [256, 3] RGB, read-only; row 128 is the colour of 0.
+    """
+    anchors = np.asarray(_DIVERGING_ANCHORS, dtype=np.float64)
+    stops = np.linspace(0.0, 255.0, len(anchors))
+    ramp = np.arange(256, dtype=np.float64)
+    lut = np.stack([np.interp(ramp, stops, anchors[:, c]) for c in range(3)], axis=1)
+    lut = np.round(lut).astype(np.uint8)
+    lut.setflags(write=False)
+    return lut
+
+
+def diverging_indices(values: np.ndarray, limit: float) -> np.ndarray:
+    """LUT rows of signed `values` for :func:`diverging_lut`: -limit -> 0, 0 -> 128, +limit -> 255.
+
+    Args:
+        values: float array of any shape (NaN maps to 0 difference).
+        limit: the magnitude drawn at full colour (> 0); larger values are clipped.
+
+    Returns:
+        uint8 array of the same shape.
+    """
+    scale = 127.5 / float(limit) if limit > 0 else 0.0
+    scaled = np.nan_to_num(np.asarray(values, dtype=np.float32) * scale, nan=0.0) + 128.0
+    return np.clip(np.floor(scaled), 0, 255).astype(np.uint8)

@@ -14,6 +14,7 @@ from .. import __version__
 from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
 from .bench_dialog import BenchDialog
+from .layers_controller import LayersController
 from .compare_view import CompareController, ComparePanel, SideView
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
@@ -221,6 +222,7 @@ class MainWindow(QMainWindow):
         self.bench_action = self._action("&Benchmark…", self.show_benchmark, ("Ctrl+B",),
                                          "Measure models, runtimes and threads on the open source")
         self.bench_dialog: BenchDialog | None = None
+        self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
@@ -244,8 +246,10 @@ class MainWindow(QMainWindow):
         view.addAction(self.model_info_dock.toggleViewAction())
         view.addAction(self.heads_dock.toggleViewAction())
         view.addAction(self.model_input_dock.toggleViewAction())
+        view.addAction(self.layers.dock.toggleViewAction())
         self.tools_menu = menu.addMenu("&Tools")
         self.tools_menu.addAction(self.bench_action)
+        self.tools_menu.addAction(self.layers.action)
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
         self.help_menu.addAction(self.sample_action)
@@ -381,6 +385,7 @@ class MainWindow(QMainWindow):
         self.exports.shutdown()
         if self.bench_dialog is not None:
             self.bench_dialog.shutdown()
+        self.layers.shutdown()
         self._save_settings()
         return self.player_stopped and self.engine_stopped
 

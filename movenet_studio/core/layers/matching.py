@@ -53,6 +53,22 @@ def leading_op_path(name: str) -> str:
     return name.split(";", 1)[0]
 
 
+#: Trailing components of op names that say what the op is, not which layer it belongs to.
+_GENERIC_PARTS = frozenset({"BiasAdd", "Conv2D", "FusedBatchNormV3", "Relu", "Relu6", "depthwise", "add", "AddV2",
+                            "resize", "ResizeBilinear", "separable_conv2d", "conv2d", "Sigmoid", "mul", "sub"})
+
+
+def layer_label(name: str) -> str:
+    """A short label for the layer of a tensor: the last component of its leading op path that
+    is not a generic op name (``.../block_8_project_BN/FusedBatchNormV3/BiasAdd`` ->
+    ``block_8_project_BN``); the last component when every one is generic."""
+    parts = [p for p in leading_op_path(name).split("/") if p]
+    for part in reversed(parts):
+        if part not in _GENERIC_PARTS and _TRAILING_DIGITS.sub("", part) not in _GENERIC_PARTS:
+            return part
+    return parts[-1] if parts else name
+
+
 def name_key(name: str) -> str:
     """The leading op path without ONNX / QDQ suffixes and TFLite's uniquifying trailing digits.
 

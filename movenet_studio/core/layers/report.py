@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..atomic import atomic_output
 from ..errors import StudioError
-from .matching import leading_op_path
+from .matching import layer_label, leading_op_path
 
 #: Colours of the node data thresholds: below the threshold, up to 10 dB above it, above that.
 NODE_COLOURS = ("#d62728", "#ff9f1a", "#2ca02c")
@@ -45,8 +45,9 @@ def format_report(document: dict, worst: int = 10) -> str:
     if first is None:
         lines.append(f"no divergence: every matched tensor stays at or above {threshold:g} dB SQNR")
     else:
-        lines.append(f"first divergence (SQNR < {threshold:g} dB) at depth {first['depth']}: "
-                     f"{_short(first['a_name'], 90)}  {first['sqnr_db']:.1f} dB")
+        lines.append(f"first divergence (SQNR < {threshold:g} dB) at depth {first['depth']}, "
+                     f"{layer_label(first['a_name'])}: {first['sqnr_db']:.1f} dB")
+        lines.append(f"  A: {_short(first['a_name'], 110)}")
     finite = [r for r in rows if r["sqnr_db"] is not None]
     if finite:
         lines.append("")

@@ -1,0 +1,49 @@
+"""The Layers dock: captures A and B in the background only while open, draws the SQNR curve,
+the table and one tensor's channel grids, and never touches the engine's pipeline."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import GUI_WAIT_MS, data_file, wait_results
+
+
+def test_layers_dock_float16_vs_int8(window_on, tmp_path):
+    window = window_on(data_file("pose_1.mp4"), model="lightning-float16", loop=True)
+    layers = window.layers
+    assert not layers.dock.isVisible() and layers.worker.captures == 0
+    wait_results(window, 3)
+    assert layers.worker.captures == 0 and not layers.worker.is_running  # nothing while closed
+    model_before = window.engine.model_info if hasattr(window.engine, "model_info") else None
+    layers.action.trigger()
+    window.qtbot.waitUntil(lambda: layers.worker.captures >= 2 and layers.panel.table.rowCount() > 0,
+                           timeout=GUI_WAIT_MS)
+    panel = layers.panel
+    assert "lightning-int8" in panel.b_combo.currentText()
+    assert panel.table.rowCount() >= 100
+    xs, ys = panel.mean_curve.getData()
+    assert len(xs) == panel.table.rowCount() and ys.min() < panel.threshold_db  # int8 diverges somewhere
+    assert panel.divergence_line.isVisible()
+    assert panel.grid_a.shown_shape is not None and panel.grid_a.shown_shape == panel.grid_b.shown_shape
+    panel.table.sortItems(4)  # by mean SQNR, lowest first
+    worst = panel.table.item(0, 0).data(0x0100)
+    panel.table.selectRow(0)
+    assert panel._selected == worst
+    assert panel.grid_a.shown_shape == (1, 1, 17)  # a [17] tensor: one row of 17 values
+    conv = next(i for i, r in enumerate(panel._update.rows_mean) if r["op"] == "CONV_2D" and r["shape"][-1] >= 32)
+    panel.select(conv)
+    assert panel.grid_a.shown_shape[0] == panel._update.rows_mean[conv]["shape"][-1]  # one tile per channel
+    if os.environ.get("MOVENET_STUDIO_SCREENSHOT"):  # README picture: the first divergence's channels
+        first = next(i for i, r in enumerate(panel._update.rows_mean) if r["sqnr_db"] is not None
+                     and r["sqnr_db"] < panel.threshold_db)
+        panel.table.sortItems(0)
+        panel.select(first)
+        window.resize(1500, 1000)
+        wait_results(window, 2)
+        window.grab().save(os.environ["MOVENET_STUDIO_SCREENSHOT"])
+    if model_before is not None:
+        assert window.engine.model_info is model_before  # nothing reloaded
+    layers.dock.close()
+    done = layers.worker.captures
+    wait_results(window, 3)
+    assert layers.worker.captures <= done + 1  # at most the capture in flight when it closed
