@@ -57,6 +57,26 @@ def test_tiny_benchmark_plots_and_saves_json(bench, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not dialog.running and dialog.run_button.isEnabled(), timeout=WAIT_MS)
 
 
+def test_per_op_profile_shown_per_configuration(bench, qtbot):
+    window, dialog = bench
+    dialog.set_selection(models=["lightning-float16"], backends=["tflite", "onnx"], threads=[1], heads=False,
+                         frames=2, warmup=1, per_op=True)
+    with qtbot.waitSignal(dialog.finished_report, timeout=WAIT_MS) as done:
+        dialog.run_button.click()
+    tflite, onnx = done.args[0].results
+    assert tflite.per_op is None and onnx.per_op is not None
+    # The profiled configuration is shown first: op types slowest on top, Conv first for MoveNet.
+    assert dialog.per_op_choice.count() == 2 and dialog.per_op_choice.currentData() is onnx
+    rows = dialog.per_op_plot.rows
+    assert rows[0][0] == "Conv" and [r[1] for r in rows[:-1]] == sorted((r[1] for r in rows[:-1]), reverse=True)
+    assert list(dialog.per_op_plot.bars.opts["width"]) == [r[1] for r in rows]
+    assert sum(r[2] for r in rows) == pytest.approx(1.0, abs=1e-3)
+    assert "per-op profile of lightning-float16 onnx 1t" in dialog.table.toPlainText()
+    dialog.per_op_choice.setCurrentIndex(0)  # TFLite: no bars, the reason in the title
+    assert dialog.per_op_plot.rows == [] and "no per-op profile" in dialog.per_op_plot.plotItem.titleLabel.text
+    qtbot.waitUntil(lambda: not dialog.running and dialog.run_button.isEnabled(), timeout=WAIT_MS)
+
+
 def test_cancel_keeps_the_window_live(bench, qtbot):
     window, dialog = bench
     dialog.pause_check.setChecked(False)

@@ -6,12 +6,14 @@ own pipelines, built on the worker thread), with progress and Cancel, while the 
 stays live. Playback can be paused while it measures (on by default: the window's own
 inference would otherwise compete for the same cores and lower the figures).
 
-Plots (pyqtgraph, items created once and updated in place):
+Plots (:mod:`.bench_plots`, items created once and updated in place):
 
 * **Throughput**: per configuration, raw inference FPS (``Backend.invoke`` alone) and
   pipeline FPS (read + preprocess + inference + decode ...), side by side.
 * **Latency**: per configuration, p50 / p95 / p99 of the raw inference and of the
   pipeline's per-frame total, in ms.
+* **Per-op profile** (with "per-op profile"): where ONNX Runtime spends the time of the
+  configuration chosen beside it, per op type (``bench --per-op``).
 
 "Save JSON…" writes the ``movenet-studio bench --json`` document of the last run.
 """
@@ -21,10 +23,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
@@ -32,17 +32,10 @@ from ..core.atomic import write_json_atomic
 from ..core.bench import OK, BenchConfig, BenchReport, format_report, make_configs, run_bench
 from ..core.models import bundled_keys
 from .background import BackgroundTask, TaskContext, format_eta
+from .bench_plots import BenchPlots, PerOpPlot
 
 #: Runtimes offered (a configuration a runtime cannot run comes back as "skipped").
 BACKENDS = ("tflite", "onnx")
-#: Bar colours: raw, pipeline (throughput); p50, p95, p99 (latency, raw then pipeline shades).
-RAW_COLOUR = (80, 200, 255)
-PIPELINE_COLOUR = (255, 170, 60)
-_RAW_SHADES = ((80, 200, 255), (50, 140, 200), (30, 90, 140))
-_PIPE_SHADES = ((255, 170, 60), (210, 130, 40), (160, 95, 25))
-PERCENTILES = ("p50", "p95", "p99")
-
-
 def parse_threads(text: str) -> list[int]:
     """``"1, 2,4"`` -> ``[1, 2, 4]`` (unique, in order).
 
@@ -64,99 +57,15 @@ def parse_threads(text: str) -> list[int]:
     return values
 
 
-_MODEL_SHORT = {"lightning": "L", "thunder": "T", "multipose": "MP"}
-_PRECISION_SHORT = {"float16": "f16", "float32": "f32", "int8": "i8"}
-
-
-def short_label(config: BenchConfig) -> str:
-    """A two-line axis label, e.g. ``"L f16\ntflite 2t"`` (``+h`` with heads); model files
-    keep their file stem."""
-    variant, _, precision = config.model.partition("-")
-    if variant in _MODEL_SHORT:
-        model = f"{_MODEL_SHORT[variant]} {_PRECISION_SHORT.get(precision, precision)}".strip()
-    else:
-        model = Path(config.model).stem[:10]
-    return f"{model}\n{config.backend} {config.threads}t{' +h' if config.heads else ''}"
-
-
-def _bench_job(configs: list[BenchConfig], source: str | None, frames: int, warmup: int,
+def _bench_job(configs: list[BenchConfig], source: str | None, frames: int, warmup: int, per_op: bool,
                context: TaskContext) -> BenchReport:
     """Worker-thread body: run_bench with the task's progress and cancel."""
 
     def progress(done: int, total: int, message: str) -> None:
         context.report(done, total, message)
 
-    return run_bench(configs, source, frames=frames, warmup=warmup, progress=progress, cancel=context.cancelled)
-
-
-class BenchPlots(pg.GraphicsLayoutWidget):
-    """Two bar charts (throughput, latency) whose items are created once and updated in place.
-
-    Attributes:
-        fps_bars: {"raw": BarGraphItem, "pipeline": BarGraphItem}.
-        latency_bars: {("raw" | "pipeline", "p50" | "p95" | "p99"): BarGraphItem}.
-    """
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setBackground("#1e2024")
-        self.fps_plot = self.addPlot(row=0, col=0, title="Throughput (frames per second)")
-        self.latency_plot = self.addPlot(row=1, col=0, title="Latency p50 / p95 / p99 (ms)")
-        for plot, columns in ((self.fps_plot, 2), (self.latency_plot, 3)):
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            plot.showGrid(y=True, alpha=0.25)
-            plot.getAxis("bottom").setHeight(40)  # two-line configuration labels
-            legend = plot.addLegend(offset=(-6, 4), brush=(30, 32, 36, 210))
-            legend.setColumnCount(columns)
-        self.fps_plot.setLabel("left", "FPS")
-        self.latency_plot.setLabel("left", "ms")
-        empty = {"x": [], "height": [], "width": 0.35}
-        self.fps_bars = {
-            "raw": pg.BarGraphItem(**empty, brush=pg.mkBrush(*RAW_COLOUR), name="raw inference"),
-            "pipeline": pg.BarGraphItem(**empty, brush=pg.mkBrush(*PIPELINE_COLOUR), name="pipeline"),
-        }
-        for item in self.fps_bars.values():
-            self.fps_plot.addItem(item)
-        self.latency_bars = {}
-        for kind, shades in (("raw", _RAW_SHADES), ("pipeline", _PIPE_SHADES)):
-            for q, colour in zip(PERCENTILES, shades):
-                item = pg.BarGraphItem(x=[], height=[], width=0.13, brush=pg.mkBrush(*colour),
-                                       name=f"{'raw' if kind == 'raw' else 'pipeline total'} {q}")
-                self.latency_plot.addItem(item)
-                self.latency_bars[(kind, q)] = item
-        self.labels: list[str] = []
-        self.show_report(None)  # empty axes until the first run
-
-    def show_report(self, report: BenchReport | None) -> None:
-        """Plot the configurations of `report` that ran (status ``ok``); None clears."""
-        rows = [r for r in report.results if r.status == OK and r.raw is not None] if report else []
-        x = np.arange(len(rows), dtype=float)
-        self.labels = [r.config.label for r in rows]
-        ticks = [[(float(i), short_label(r.config)) for i, r in enumerate(rows)]]
-        for plot in (self.fps_plot, self.latency_plot):
-            plot.getAxis("bottom").setTicks(ticks)
-        self.fps_bars["raw"].setOpts(x=x - 0.19, height=[r.raw_fps or 0.0 for r in rows], width=0.36)
-        self.fps_bars["pipeline"].setOpts(x=x + 0.19, height=[r.pipeline_fps or 0.0 for r in rows], width=0.36)
-        offsets = np.linspace(-0.4, 0.4, 6)
-        for n, ((kind, q), item) in enumerate(self.latency_bars.items()):
-            heights = []
-            for r in rows:
-                stats = r.raw if kind == "raw" else r.stages.get("total")
-                heights.append(float(getattr(stats, q)) if stats is not None else 0.0)
-            item.setOpts(x=x + offsets[n], height=heights, width=0.14)
-        tops = (max([r.raw_fps or 0.0 for r in rows] + [r.pipeline_fps or 0.0 for r in rows], default=0.0),
-                max((max(item.opts["height"], default=0.0) for item in self.latency_bars.values()), default=0.0))
-        for plot, top, headroom in zip((self.fps_plot, self.latency_plot), tops, (1.4, 1.75)):
-            plot.setXRange(-0.6, max(0.6, len(rows) - 0.4), padding=0)
-            plot.setYRange(0, top * headroom if top > 0 else 1.0, padding=0)  # room for the legend
-
-    def bar_heights(self) -> dict[str, list[float]]:
-        """The plotted heights by series name (``raw``, ``pipeline``, ``raw p50`` ...), for tests."""
-        out = {name: list(item.opts["height"]) for name, item in self.fps_bars.items()}
-        out.update({f"{kind} {q}": list(item.opts["height"]) for (kind, q), item in self.latency_bars.items()})
-        return out
+    return run_bench(configs, source, frames=frames, warmup=warmup, progress=progress, cancel=context.cancelled,
+                     per_op=per_op)
 
 
 class BenchDialog(QDialog):
@@ -199,6 +108,9 @@ class BenchDialog(QDialog):
         self.threads_edit = QLineEdit("2")
         self.threads_edit.setToolTip("Thread counts to measure, comma-separated, e.g. 1,2")
         self.heads_check = QCheckBox("also with heads read (heatmap overlays)")
+        self.per_op_check = QCheckBox("per-op profile (ONNX Runtime)")
+        self.per_op_check.setToolTip("Profile each ONNX Runtime configuration per node and op type after timing it; "
+                                     "TFLite's Python runtime exposes no per-op profile")
         self.frames_spin = QSpinBox()
         self.frames_spin.setRange(1, 100_000)
         self.frames_spin.setValue(100)
@@ -219,6 +131,10 @@ class BenchDialog(QDialog):
         self.status_label.setWordWrap(True)
         self.plots = BenchPlots()
         self.plots.setMinimumSize(560, 420)
+        self.per_op_plot = PerOpPlot()
+        self.per_op_plot.setMinimumHeight(200)
+        self.per_op_choice = QComboBox()
+        self.per_op_choice.setToolTip("Configuration whose per-op profile is shown")
         self.table = QPlainTextEdit()
         self.table.setReadOnly(True)
         self.table.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -242,6 +158,7 @@ class BenchDialog(QDialog):
         grid.addWidget(QLabel("Threads"), 3, 0)
         grid.addWidget(self.threads_edit, 3, 1)
         grid.addWidget(self.heads_check, 4, 1)
+        grid.addWidget(self.per_op_check, 7, 1)
         counts = QHBoxLayout()
         counts.addWidget(self.frames_spin)
         counts.addWidget(QLabel("timed frames, warm-up"))
@@ -262,16 +179,19 @@ class BenchDialog(QDialog):
         left.addWidget(self.status_label)
         left.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(self.plots, 1)
+        right.addWidget(self.plots, 2)
+        right.addWidget(self.per_op_choice)
+        right.addWidget(self.per_op_plot, 1)
         right.addWidget(self.table)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 0)
         layout.addLayout(right, 1)
-        self.resize(1100, 680)
+        self.resize(1100, 860)
 
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.save_button.clicked.connect(self.choose_json_file)
+        self.per_op_choice.currentIndexChanged.connect(self._show_per_op)
         self.refresh_source()
         self._check_current_model()
 
@@ -296,7 +216,7 @@ class BenchDialog(QDialog):
 
     def set_selection(self, *, models: list[str] | None = None, backends: list[str] | None = None,
                       threads: list[int] | None = None, heads: bool | None = None, frames: int | None = None,
-                      warmup: int | None = None) -> None:
+                      warmup: int | None = None, per_op: bool | None = None) -> None:
         """Set the dialog's choices (anything left None keeps its value)."""
         if models is not None:
             for row in range(self.models_list.count()):
@@ -313,6 +233,8 @@ class BenchDialog(QDialog):
             self.frames_spin.setValue(frames)
         if warmup is not None:
             self.warmup_spin.setValue(warmup)
+        if per_op is not None:
+            self.per_op_check.setChecked(per_op)
 
     def configs(self) -> list[BenchConfig]:
         """The configurations chosen (models × runtimes × threads × heads off[/on]).
@@ -353,7 +275,8 @@ class BenchDialog(QDialog):
         self._resume_playback = bool(self.pause_check.isChecked() and player.is_playing)
         if self._resume_playback:
             player.pause()
-        job = partial(_bench_job, configs, source, self.frames_spin.value(), self.warmup_spin.value())
+        job = partial(_bench_job, configs, source, self.frames_spin.value(), self.warmup_spin.value(),
+                      self.per_op_check.isChecked())
         self.task = task = BackgroundTask(job, name="movenet-bench", parent=self)
         task.progress.connect(self._on_progress)
         task.succeeded.connect(self._on_succeeded)
@@ -385,6 +308,7 @@ class BenchDialog(QDialog):
         self.report = report
         self.plots.show_report(report)
         self.table.setPlainText(format_report(report))
+        self._fill_per_op_choice(report)
         ok = sum(1 for r in report.results if r.status == OK)
         others = [f"{r.config.label}: {r.status} ({r.reason})" for r in report.results if r.status != OK]
         head = "Cancelled: " if report.cancelled else "Done: "
@@ -392,6 +316,22 @@ class BenchDialog(QDialog):
                                   + ("\n" + "\n".join(others) if others else ""))
         self.save_button.setEnabled(True)
         self.finished_report.emit(report)
+
+    def _fill_per_op_choice(self, report: BenchReport) -> None:
+        """List the configurations that ran; pick the first one with a per-op profile."""
+        rows = [r for r in report.results if r.status == OK]
+        self.per_op_choice.blockSignals(True)
+        self.per_op_choice.clear()
+        for r in rows:
+            self.per_op_choice.addItem(r.config.label + ("" if r.per_op else " (no per-op profile)"), r)
+        self.per_op_choice.blockSignals(False)
+        profiled = [i for i, r in enumerate(rows) if r.per_op is not None]
+        self.per_op_choice.setCurrentIndex(profiled[0] if profiled else 0)
+        self._show_per_op()
+
+    @Slot()
+    def _show_per_op(self) -> None:
+        self.per_op_plot.show_result(self.per_op_choice.currentData())
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str) -> None:
