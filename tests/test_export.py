@@ -26,6 +26,7 @@ from movenet_studio.core.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
 from movenet_studio.core.sources import open_source
+from movenet_studio.core.video_writer import read_video_info
 
 
 def video_frames(path: Path) -> list[np.ndarray]:
@@ -95,7 +96,8 @@ def test_video_has_source_count_size_and_rate(full_export):
     source_path = data_file("pose_1.mp4")
     assert video_info(folder / "out.mp4") == video_info(source_path) == (120, 576, 576, 30.0)
     assert (summary.frame_count, summary.first_frame, summary.last_frame) == (120, 0, 119)
-    assert summary.size == (576, 576) and summary.fps == 30.0 and summary.fourcc == "mp4v"
+    assert summary.size == (576, 576) and summary.fps == 30.0 and summary.fourcc == "h264"
+    assert read_video_info(folder / "out.mp4") == ("h264", 120, (576, 576))  # H.264, read back with PyAV
     assert only_final_files(folder) == ["k.csv", "k.json", "out.mp4"]
 
 
@@ -281,7 +283,7 @@ class FullDiskWriter:
 
 
 def test_disk_full_while_writing_leaves_nothing(tmp_path, pipeline, monkeypatch):
-    monkeypatch.setattr(export_module, "_open_writer", lambda path, fps, size: (FullDiskWriter(3), "mp4v"))
+    monkeypatch.setattr(export_module, "_open_writer", lambda path, fps, size: (FullDiskWriter(3), "h264"))
     out = tmp_path / "out.mp4"
     with open_source(data_file("pose_1.mp4")) as source, pytest.raises(ExportError, match="No space left"):
         export_video(source, pipeline, out, frames=range(0, 10))
@@ -289,8 +291,8 @@ def test_disk_full_while_writing_leaves_nothing(tmp_path, pipeline, monkeypatch)
 
 
 def test_silently_truncated_video_is_detected(tmp_path, pipeline, monkeypatch):
-    """OpenCV's writer reports no errors: a writer that loses its data must still fail the export."""
-    monkeypatch.setattr(export_module, "_open_writer", lambda path, fps, size: (FullDiskWriter(10_000), "mp4v"))
+    """A writer that loses its data without an error must still fail the export."""
+    monkeypatch.setattr(export_module, "_open_writer", lambda path, fps, size: (FullDiskWriter(10_000), "h264"))
     out = tmp_path / "out.mp4"
     with open_source(data_file("pose_1.mp4")) as source, pytest.raises(ExportError, match="disk full"):
         export_video(source, pipeline, out, frames=range(0, 4))

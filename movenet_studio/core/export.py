@@ -2,14 +2,13 @@
 
 - :func:`export_video` runs a :class:`~.pipeline.Pipeline` over a frame range of a
   :class:`~.sources.Source`, draws :func:`~.render.render_overlays` on every frame and writes
-  a video with OpenCV's ``VideoWriter`` (``.mp4``/``.m4v``/``.mov``: ``mp4v``, falling back to
-  ``avc1``; ``.avi``: ``MJPG``, falling back to ``XVID``).
+  a video with PyAV (:mod:`.video_writer`: ``.mp4``/``.m4v``/``.mov``: H.264; ``.avi``: MJPEG).
 - :func:`write_keypoints_json`: COCO keypoint *results* (what ``pycocotools``'
   ``COCO.loadRes`` and ``COCOeval`` take).
 - :func:`write_keypoints_csv`: one row per keypoint.
 
 Every file is written to a temporary file beside its final name (``.NAME.<random>.part``,
-keeping NAME's extension so OpenCV picks the container) and renamed over it only when
+keeping NAME's extension, which picks the container) and renamed over it only when
 complete; a cancelled or failed export removes the temporary file, so nothing
 half-written ever sits under the final name. An existing file is replaced only with
 ``force=True``.
@@ -39,6 +38,7 @@ from .errors import StudioError
 from .keypoints import KEYPOINT_NAMES, Pose
 from .render import OverlayOptions, render_overlays
 from .sources import ImageFolderSource, ImageSource
+from .video_writer import VIDEO_FORMATS, VideoWriter, VideoWriterError, read_video_info
 
 __all__ = [
     "VIDEO_CODECS", "ExportCancelled", "ExportError", "ExportSummary", "FramePoses", "check_output_path",
@@ -46,13 +46,8 @@ __all__ = [
     "write_keypoints_json", "video_size_for",
 ]
 
-#: Output extension -> fourccs to try, in order.
-VIDEO_CODECS: dict[str, tuple[str, ...]] = {
-    ".mp4": ("mp4v", "avc1"),
-    ".m4v": ("mp4v", "avc1"),
-    ".mov": ("mp4v", "avc1"),
-    ".avi": ("MJPG", "XVID"),
-}
+#: Output extensions of video exports -> (container, encoders tried in order, pixel format).
+VIDEO_CODECS = VIDEO_FORMATS
 #: Frame rate written when the source has none (image folders say 30).
 DEFAULT_FPS = 30.0
 #: CSV header of :func:`write_keypoints_csv`.
@@ -101,7 +96,8 @@ class ExportSummary:
             -1 when no frame was processed.
         size: (width, height) of the video in pixels (the frame size, rounded up to even).
         fps: frame rate written.
-        fourcc: codec used, e.g. ``mp4v`` (empty without a video).
+        fourcc: codec written, ``h264`` (``.mp4``/``.m4v``/``.mov``) or ``mjpeg`` (``.avi``);
+            empty without a video.
         seconds: wall time of the export.
         frames: the poses of every exported frame, in order (for keypoint files).
     """
@@ -322,15 +318,12 @@ def write_keypoints(results: Iterable, path: Path, image_ids: Mapping[int, int] 
 
 # --- video ---------------------------------------------------------------------------------
 
-def _open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[cv2.VideoWriter, str]:
-    codecs = VIDEO_CODECS[path.suffix.lower()]
-    for fourcc in codecs:
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), float(fps), size)
-        if writer.isOpened():
-            return writer, fourcc
-        writer.release()
-    raise ExportError(f"{path.suffix} video: this OpenCV build has no working writer "
-                      f"(tried {', '.join(codecs)}); try another extension ({', '.join(VIDEO_CODECS)})")
+def _open_writer(path: Path, fps: float, size: tuple[int, int]) -> tuple[VideoWriter, str]:
+    try:
+        writer = VideoWriter(path, fps, size)
+    except VideoWriterError as exc:
+        raise ExportError(f"{path.suffix} video: {exc}") from None
+    return writer, writer.codec
 
 
 def _fit(image: np.ndarray, frame_size: tuple[int, int], video_size: tuple[int, int]) -> np.ndarray:
@@ -355,7 +348,7 @@ def _fit(image: np.ndarray, frame_size: tuple[int, int], video_size: tuple[int, 
 def video_size_for(frame_size: tuple[int, int]) -> tuple[int, int]:
     """The (width, height) a video of (width, height) frames is written at: rounded up to even.
 
-    OpenCV's MPEG-4 and MJPEG writers silently crop an odd width or height by one pixel;
+    H.264 and MJPEG in 4:2:0 need even sizes (OpenCV's writers silently cropped one pixel);
     padding one black column/row at the right/bottom instead keeps every pixel (and every
     overlay) at its place.
     """
@@ -386,18 +379,14 @@ def _verify_video(path: Path, expected: int, size: tuple[int, int]) -> None:
     """Reopen the finished file: a full disk or a dead encoder shows as an unreadable or short file."""
     if not path.exists() or path.stat().st_size == 0:
         raise ExportError(f"{path.name}: the video writer produced no data (disk full?)")
-    capture = cv2.VideoCapture(str(path))
     try:
-        if not capture.isOpened():
-            raise ExportError(f"{path.name}: the written video cannot be read back (disk full?)")
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        written = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-    finally:
-        capture.release()
+        _codec, count, written = read_video_info(path)
+    except VideoWriterError:
+        raise ExportError(f"{path.name}: the written video cannot be read back (disk full?)") from None
     if written != tuple(size):
         raise ExportError(f"{path.name}: the video writer wrote {written[0]}x{written[1]} frames, "
                           f"expected {size[0]}x{size[1]}")
-    if count > 0 and count != expected:
+    if count != expected:
         raise ExportError(f"{path.name}: the written video has {count} frames, expected {expected} (disk full?)")
 
 
@@ -484,7 +473,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
                     frame_size = (image.shape[1], image.shape[0])
                     size = video_size_for(frame_size)
                     writer, fourcc = _open_writer(tmp, rate, size)
-                writer.write(cv2.cvtColor(_fit(image, frame_size, size), cv2.COLOR_RGB2BGR))
+                writer.write(_fit(image, frame_size, size))
             if progress is not None and progress(done, total) is False:
                 raise ExportCancelled(f"export cancelled after {done} of {total} frames; nothing was written")
         if not records:

@@ -212,7 +212,7 @@ class ExportDialog(QDialog):
         self.last_spin.setRange(0, count - 1)
         self.last_spin.setValue(count - 1)
         self.range_radio.setEnabled(bool(frame_count) and frame_count > 1)
-        hint = ("MP4 (mp4v), the overlays shown in the window burned in" if kind == "video" else
+        hint = ("MP4 (H.264), the overlays shown in the window burned in" if kind == "video" else
                 ".json: COCO keypoint results (image_id = frame index); .csv: frame, timestamp_ms, person, "
                 "keypoint, x, y, score")
         self.hint_label = QLabel(hint)
