@@ -1,6 +1,6 @@
 """Command line: ``movenet-studio COMMAND ...``; with no command it opens the window.
 
-Commands: gui (default), infer, models, export, bench, eval, compare, layers.
+Commands: gui (default), infer, models, export, bench, eval, compare, layers, batch.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
 Errors the user can act on (:class:`~movenet_studio.core.errors.StudioError`) print one line
@@ -19,9 +19,9 @@ from ..core.errors import StudioError
 from ..core.classifier import CLASSIFIER_PROBE_FLAG
 from ..core.probe import PROBE_FLAG, run_probe
 from ..logs import configure_logging
-from . import bench, compare, eval, export, gui, infer, layers, models
+from . import batch, bench, compare, eval, export, gui, infer, layers, models
 
-COMMANDS = (gui, infer, models, export, bench, eval, compare, layers)
+COMMANDS = (gui, infer, models, export, bench, eval, compare, layers, batch)
 log = logging.getLogger("movenet_studio.cli")
 
 

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import StudioError
+from ..core.export import export_video
 from ..core.heads_npz import HeadsNpzWriter
 from ..core.jitter import jitter_summary_json, measure_jitter
 from ..core.pipeline import STAGES, Pipeline
 from ..core.results_json import ResultsWriter
 from ..core.prefetch import PrefetchSource
+from ..core.render import OverlayOptions
 from ..core.resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.smoothing import one_euro_values
 from ..core.sources import open_source
-from .classifier_options import (
-    add_classifier_options, check_classifier_args, check_keypoint_count, classifier_from_args, summary_line,
-)
 from ..core.trajectories import TrajectoryRecorder
-from .options import add_model_options, add_pipeline_options, config_from_args, positive_int
+from .classifier_options import check_classifier_args, check_keypoint_count, classifier_from_args, summary_line
+from .export import DEFAULT_OVERLAYS
+from .options import add_infer_options, config_from_args, positive_int
 
 
 def add_parser(subparsers) -> None:
@@ -30,22 +32,57 @@ def add_parser(subparsers) -> None:
         description="Run MoveNet on SOURCE without a window: print a per-stage timing summary "
                     "and optionally write every frame's poses as JSON (format: see README).")
     parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
-    add_model_options(parser)
+    add_infer_options(parser)
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write poses of every frame to PATH")
     parser.add_argument("--loop", action="store_true",
                         help="start the video or folder again at its end (soak runs; stop with --max-frames or Ctrl-C)")
     parser.add_argument("--heads-npz", type=Path, metavar="PATH",
                         help="write every frame's prediction heads and the model's own output to PATH (.npz; see README)")
-    add_pipeline_options(parser)
-    add_classifier_options(parser)
     parser.set_defaults(run=run, parser=parser)
 
 
-def run(args: argparse.Namespace) -> int:
+@dataclass
+class InferRun:
+    """What :func:`infer_source` did.
+
+    Attributes:
+        frames: frames processed.
+        timings: per-stage wall times in ms, one list entry per frame (keys of ``timings_ms``).
+        skipped: frames the source passed over as undecodable.
+        pipeline: the (closed) pipeline: its model and backend describe the run.
+        memory: resident memory measured over the run.
+        classifier: the classification stage, or None.
+        jitter: per-keypoint jitter of the run (:func:`~movenet_studio.core.jitter.measure_jitter`).
+    """
+
+    frames: int
+    timings: dict[str, list[float]]
+    skipped: int
+    pipeline: Pipeline
+    memory: ResourceMonitor
+    classifier: object | None
+    jitter: dict
+
+
+def infer_source(args: argparse.Namespace, video: Path | None = None) -> InferRun:
+    """Run the pipeline over ``args.source`` and write ``args.json`` / ``args.heads_npz``.
+
+    The code path of ``infer``; ``batch`` runs it on every source of a batch. `args` holds
+    the options of :func:`~.options.add_infer_options` plus ``source``, ``json``,
+    ``heads_npz``, ``loop`` and ``max_frames``.
+
+    Args:
+        args: parsed options (usage already checked).
+        video: also write the annotated video there in the same pass (``export``'s default
+            overlays and writer, :func:`~movenet_studio.core.export.export_video`);
+            ``loop`` and ``max_frames`` are then ignored.
+
+    Raises:
+        StudioError: the source, the model, the classifier or an output cannot be used (no
+            file is left under an output name).
+    """
     timings: dict[str, list[float]] = {}
-    count = 0
-    check_classifier_args(args, args.parser)
     classifier = classifier_from_args(args)  # before the source: a bad classifier fails fast
     with PrefetchSource(open_source(args.source)) as source:
         pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None))
@@ -65,27 +102,22 @@ def run(args: argparse.Namespace) -> int:
         writers = [w for w in (results, HeadsNpzWriter(args.heads_npz) if args.heads_npz else None) if w is not None]
         memory = ResourceMonitor()
         trajectory = TrajectoryRecorder(source.frame_count, source.is_live, pipeline.keypoint_names)
-        generation = 0  # a loop restart resets the pipeline: a new run of the trajectory
+        generation = [0]  # a loop restart resets the pipeline: a new run of the trajectory
+
+        def add(result) -> None:
+            for key, value in result.timings_ms.items():
+                timings.setdefault(key, []).append(value)
+            for writer in writers:
+                writer.add(result)
+            trajectory.add(result, generation[0])
+            memory.frame_done(len(timings["total"]))
+
         try:
-            while True:
-                frame = source.read()
-                if frame is None:
-                    if not args.loop or source.is_live or count == 0:
-                        break
-                    source.seek(0)
-                    pipeline.reset()
-                    generation += 1
-                    continue
-                result = pipeline.process(frame)
-                for key, value in result.timings_ms.items():
-                    timings.setdefault(key, []).append(value)
-                for writer in writers:
-                    writer.add(result)
-                trajectory.add(result, generation)
-                count += 1
-                memory.frame_done(count)
-                if args.max_frames and count >= args.max_frames:
-                    break
+            if video is None:
+                _run_frames(args, source, pipeline, add, generation)
+            else:
+                export_video(source, pipeline, video, OverlayOptions.from_names(DEFAULT_OVERLAYS), force=True,
+                             on_result=add)
             if results is not None and classifier is not None:
                 results.set_summary("classification", classifier.summary())
             jitter = measure_jitter(trajectory.snapshot())
@@ -97,16 +129,40 @@ def run(args: argparse.Namespace) -> int:
         finally:
             pipeline.close()
         skipped = source.skipped_frames
-    _print_summary(args.source, pipeline, count, timings)
-    if classifier is not None:
-        print(summary_line(classifier))
-    if count:
-        _print_jitter(jitter)
-    if skipped:
-        print(f"movenet-studio: warning: skipped {skipped} frame{'s' if skipped != 1 else ''} "
+    return InferRun(len(timings.get("total", ())), timings, skipped, pipeline, memory, classifier, jitter)
+
+
+def _run_frames(args: argparse.Namespace, source, pipeline: Pipeline, add, generation: list[int]) -> None:
+    """``infer``'s loop: every frame of `source` through `pipeline` into `add`, with --loop and --max-frames."""
+    count = 0
+    while True:
+        frame = source.read()
+        if frame is None:
+            if not args.loop or source.is_live or count == 0:
+                break
+            source.seek(0)
+            pipeline.reset()
+            generation[0] += 1
+            continue
+        add(pipeline.process(frame))
+        count += 1
+        if args.max_frames and count >= args.max_frames:
+            break
+
+
+def run(args: argparse.Namespace) -> int:
+    check_classifier_args(args, args.parser)
+    done = infer_source(args)
+    _print_summary(args.source, done.pipeline, done.frames, done.timings)
+    if done.classifier is not None:
+        print(summary_line(done.classifier))
+    if done.frames:
+        _print_jitter(done.jitter)
+    if done.skipped:
+        print(f"movenet-studio: warning: skipped {done.skipped} frame{'s' if done.skipped != 1 else ''} "
               "that could not be decoded (see the log)", file=sys.stderr)
-    if args.loop or count >= 2 * WARM_UP_FRAMES:
-        print(memory.summary())
+    if args.loop or done.frames >= 2 * WARM_UP_FRAMES:
+        print(done.memory.summary())
     return 0
 
 

@@ -9,6 +9,7 @@ from ..core.errors import StudioError
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
 from ..core.smoothing import parse_one_euro
 from ..core.tracking import TRACKER_KINDS
+from .classifier_options import add_classifier_options
 
 
 def add_model_options(parser: argparse.ArgumentParser, default_model: str | None = "lightning") -> None:
@@ -93,6 +94,17 @@ def add_pipeline_options(parser: argparse.ArgumentParser, saved_defaults: bool =
                                           f"(default: {saved if saved_defaults else '%(default)s'})")
 
 
+def add_infer_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that say how each source is processed: model, runtime, pipeline, classifier.
+
+    ``infer`` and ``batch`` share them (a batch task runs ``infer``'s code on each source), so
+    an option added here reaches both. Output options (``--json``, ``--heads-npz``) are not here.
+    """
+    add_model_options(parser)
+    add_pipeline_options(parser)
+    add_classifier_options(parser)
+
+
 def default_backend(model: str | None) -> str:
     """The runtime for `model` when none is named: ``onnx`` for an .onnx file, else ``tflite``."""
     return "onnx" if model and str(model).lower().endswith(".onnx") else "tflite"
@@ -110,3 +122,14 @@ def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
             extra[name] = getattr(args, name)
     extra.setdefault("provider", provider)
     return PipelineConfig(model=model, backend=backend, threads=getattr(args, "threads", None) or 2, **extra)
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers``, ``--threads-per-worker`` and ``--scheduler`` (dask.distributed)."""
+    parser.add_argument("--workers", "-w", type=positive_int, default=None, metavar="N",
+                        help="local worker processes (default: cores / (threads per worker x runtime threads))")
+    parser.add_argument("--threads-per-worker", type=positive_int, default=1, metavar="T",
+                        help="tasks each local worker runs at once (default: %(default)s)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run on an existing dask scheduler, e.g. tcp://host:8786, instead of a local "
+                             "cluster (its workers need movenet-studio and the same paths to the files)")

@@ -1,0 +1,189 @@
+"""``batch`` on dask.distributed: per-source JSON identical to ``infer``, the manifest, errors,
+resuming, naming, and an external scheduler started here (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from movenet_studio.cli import main
+from movenet_studio.core.batch import expand_sources, output_stem, remove_partial_outputs
+from movenet_studio.core.cluster import dask_client
+
+from conftest import PROJECT_ROOT
+from media import media_path, shared_path
+
+DASK_TIMEOUT_S = 60
+
+
+def _data(*names: str) -> list[Path]:
+    """The bundled samples where there is one, else ../shared/data (coco_mini is only there)."""
+    return [shared_path(f"data/{n}") if n == "coco_mini" else media_path(n) for n in names]
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """One local cluster for the module: 2 worker processes on 127.0.0.1 (dask_client's own)."""
+    with dask_client(workers=2, threads_per_worker=1) as client:
+        yield client.scheduler.address
+
+
+def _without_timings(document: dict) -> dict:
+    for frame in document["frames"]:
+        frame.pop("timings_ms")
+    return document
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def test_batch_json_is_infer_json(scheduler, tmp_path, capsys):
+    sources = _data("pose_1.mp4", "pose_squats.mp4", "coco_mini", "pose.jpg")
+    out = tmp_path / "out"
+    code = main(["batch", *map(str, sources), "--out", str(out), "--scheduler", scheduler, "--threads", "1", "-q"])
+    assert code == 0
+    manifest = _manifest(out)
+    assert [e["source"] for e in manifest["sources"]] == [str(s) for s in sources]
+    assert {e["status"] for e in manifest["sources"]} == {"ok"}
+    summary = manifest["summary"]
+    assert (summary["ok"], summary["error"], summary["skipped"]) == (len(sources), 0, 0)
+    assert summary["frames"] == sum(e["frames"] for e in manifest["sources"])
+    assert sorted(os.listdir(out)) == sorted(["manifest.json", *(e["json"] for e in manifest["sources"])])
+    for entry in manifest["sources"]:
+        expected = tmp_path / "infer.json"
+        assert main(["infer", entry["source"], "--json", str(expected), "--threads", "1"]) == 0
+        got = json.loads((out / entry["json"]).read_text())
+        want = json.loads(expected.read_text())
+        assert entry["frames"] == len(want["frames"]) > 0
+        assert _without_timings(got) == _without_timings(want), entry["source"]
+    capsys.readouterr()
+
+
+def test_batch_video_heads_and_a_corrupt_file_then_resume(scheduler, tmp_path, capsys):
+    image, folder = _data("pose.jpg", "coco_mini")
+    corrupt = tmp_path / "in" / "broken.mp4"
+    corrupt.parent.mkdir()
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(4000))
+    out = tmp_path / "out"
+    argv = ["batch", str(image), str(folder), str(corrupt), "--out", str(out), "--scheduler", scheduler,
+            "--video", "--heads-npz", "-q"]
+    assert main(argv) == 1  # a source failed: reported, the others done
+    err = capsys.readouterr().err
+    assert f"error: {corrupt}:" in err
+    entries = {Path(e["source"]).name: e for e in _manifest(out)["sources"]}
+    assert entries["broken.mp4"]["status"] == "error" and "broken.mp4" in entries["broken.mp4"]["error"]
+    assert entries["broken.mp4"]["json"] is None
+    for name in ("pose.jpg", "coco_mini"):
+        e = entries[name]
+        assert e["status"] == "ok" and e["error"] is None
+        assert (out / e["video"]).stat().st_size > 0 and e["video"].endswith(".mp4")
+        heads = np.load(out / e["heads_npz"])
+        assert heads["keypoint_heatmaps"].shape == (e["frames"], 48, 48, 17)
+    assert not [p for p in os.listdir(out) if p.startswith(".")]  # no temporary files left
+
+    # The same heads as infer --heads-npz writes.
+    assert main(["infer", str(image), "--heads-npz", str(tmp_path / "h.npz")]) == 0
+    want = np.load(tmp_path / "h.npz")
+    got = np.load(out / entries["pose.jpg"]["heads_npz"])
+    for key in want.files:
+        np.testing.assert_array_equal(got[key], want[key])
+
+    # Second run: done sources are skipped (their files untouched), the failed one runs again.
+    stamps = {p: p.stat().st_mtime_ns for p in out.iterdir() if p.name != "manifest.json"}
+    assert main(argv) == 1
+    again = {Path(e["source"]).name: e for e in _manifest(out)["sources"]}
+    assert [again[n]["status"] for n in ("pose.jpg", "coco_mini", "broken.mp4")] == ["skipped", "skipped", "error"]
+    assert again["pose.jpg"]["json"] == entries["pose.jpg"]["json"]
+    assert again["coco_mini"]["frames"] == entries["coco_mini"]["frames"]
+    assert {p: p.stat().st_mtime_ns for p in out.iterdir() if p.name != "manifest.json"} == stamps
+    summary = _manifest(out)["summary"]
+    assert (summary["ok"], summary["error"], summary["skipped"], summary["frames"]) == (0, 1, 2, 0)
+
+    # Other settings run everything again; --force too.
+    corrupt.unlink()
+    assert main(["batch", str(image), "--out", str(out), "--scheduler", scheduler, "--no-crop", "-q"]) == 0
+    assert "other settings" in capsys.readouterr().err
+    assert _manifest(out)["sources"][0]["status"] == "ok"
+    assert main(["batch", str(image), "--out", str(out), "--scheduler", scheduler, "--no-crop", "-q", "--force"]) == 0
+    assert _manifest(out)["sources"][0]["status"] == "ok"
+
+
+def test_batch_ships_a_model_file_that_is_not_bundled(scheduler, tmp_path, capsys):
+    (image,) = _data("pose.jpg")
+    from movenet_studio.core.models import bundled_model
+
+    model = tmp_path / "my_movenet.tflite"
+    shutil.copyfile(bundled_model("lightning").path, model)
+    out = tmp_path / "out"
+    assert main(["batch", str(image), "--out", str(out), "--scheduler", scheduler, "--model", str(model), "-q"]) == 0
+    document = json.loads((out / _manifest(out)["sources"][0]["json"]).read_text())
+    assert document["model"]["file"] == "my_movenet.tflite"
+    assert len(document["frames"][0]["poses"]) == 1
+    capsys.readouterr()
+
+
+def test_sources_folders_globs_lists_and_names(tmp_path):
+    for folder in ("a", "b", "b/photos", ".hidden"):
+        (tmp_path / folder).mkdir()
+    for name in ("a/clip.mp4", "b/clip.mp4", "b/photos/x.jpg", "b/photos/y.png", ".hidden/z.mp4", "b/notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    listing = tmp_path / "list.txt"
+    listing.write_text("# my clips\na/clip.mp4\n\nb/photos\nmissing.mp4\n")
+    got = expand_sources([str(tmp_path / "b"), str(tmp_path / "*" / "clip.mp4"), str(listing)])
+    assert got == [tmp_path / "b/clip.mp4", tmp_path / "b/photos", tmp_path / "a/clip.mp4", tmp_path / "missing.mp4"]
+    assert expand_sources([str(tmp_path)], exclude=[tmp_path / "b"]) == [tmp_path / "a/clip.mp4"]
+    assert output_stem(tmp_path / "a/clip.mp4") != output_stem(tmp_path / "b/clip.mp4")
+    assert output_stem(tmp_path / "a/clip.mp4").startswith("clip-")
+    assert output_stem(tmp_path / "b/photos").startswith("photos-")
+    with pytest.raises(Exception, match="matches no file"):
+        expand_sources([str(tmp_path / "*.avi")])
+    leftover = tmp_path / ".clip-1.json.1a2b3c4d.part.json"
+    leftover.write_text("{")
+    assert remove_partial_outputs(tmp_path, ["clip-1.json"]) == 1 and not leftover.exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_batch_on_an_external_scheduler(tmp_path, capsys):
+    image, folder = _data("pose.jpg", "coco_mini")
+    dask = shutil.which("dask") or pytest.skip("the dask command is not installed")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tmp_path}
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard", "--no-show"], **quiet)]
+    try:
+        procs.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
+                                       "--nthreads", "1", "--no-dashboard"], **quiet))
+        out = tmp_path / "out"
+        cmd = [sys.executable, "-m", "movenet_studio.cli", "batch", str(image), str(folder),
+               "--out", str(out), "--scheduler", address, "-q"]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=DASK_TIMEOUT_S)
+        assert done.returncode == 0, done.stderr
+        assert "on 1 worker" in done.stdout
+        manifest = _manifest(out)
+        assert [e["status"] for e in manifest["sources"]] == ["ok", "ok"]
+        assert manifest["summary"]["frames"] == 1 + len(list(folder.glob("*.jpg")))
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=DASK_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
