@@ -47,3 +47,33 @@ def test_layers_dock_float16_vs_int8(window_on, tmp_path):
     done = layers.worker.captures
     wait_results(window, 3)
     assert layers.worker.captures <= done + 1  # at most the capture in flight when it closed
+
+
+def test_compare_head_difference_overlay(window_on):
+    from movenet_studio.gui.head_diff import CENTRE, HEATMAPS, head_difference
+
+    window = window_on(data_file("pose_1.mp4"), model="lightning-float16", compare="lightning-int8", loop=True)
+    window.qtbot.waitUntil(lambda: window.video_view.last_result is not None
+                           and window.video_view.last_result.compare is not None, timeout=GUI_WAIT_MS)
+    generation = window.engine.generation
+    diff = window.head_diff
+    assert not diff.item.isVisible()
+    diff.controls.mode_combo.setCurrentIndex(diff.controls.mode_combo.findData(HEATMAPS))
+    window.qtbot.waitUntil(lambda: diff.item.isVisible(), timeout=GUI_WAIT_MS)
+    result = diff._last
+    values = head_difference(result, HEATMAPS, None)
+    assert values.shape == (48, 48) and 0 < float(abs(values).max()) <= diff.shown_limit
+    assert window.engine.generation == generation and window.engine.model.kept  # nothing reloaded or reset
+    diff.controls.mode_combo.setCurrentIndex(diff.controls.mode_combo.findData(CENTRE))
+    wait_results(window, 2)
+    assert diff.item.isVisible() and head_difference(diff._last, CENTRE, None).shape == (48, 48)
+    if os.environ.get("MOVENET_STUDIO_SCREENSHOT_DIFF"):
+        diff.controls.mode_combo.setCurrentIndex(diff.controls.mode_combo.findData(HEATMAPS))
+        window.compare_dock.raise_()
+        wait_results(window, 2)
+        scroll = window.compare_dock.widget()
+        scroll.ensureWidgetVisible(diff.controls)
+        window.grab().save(os.environ["MOVENET_STUDIO_SCREENSHOT_DIFF"])
+    diff.controls.mode_combo.setCurrentIndex(0)
+    wait_results(window, 2)
+    assert not diff.item.isVisible() and not window.engine.config.heads

@@ -493,6 +493,7 @@ class CompareController(QObject):
         self._pair: tuple[PipelineConfig, PipelineConfig] | None = None
         self._last: EngineResult | None = None
         self._b_chosen = False  # the user picked B: stop suggesting one
+        self.b_heads = False  # B reads its heads (head-difference overlays, head_diff.py)
         panel.changed.connect(self._request)
         panel.model_combo.activated.connect(self._b_picked)
         panel.view_mode_changed.connect(self._mode_picked)
@@ -509,10 +510,19 @@ class CompareController(QObject):
 
     def config_b(self, model: str, backend: str, threads: int) -> PipelineConfig:
         """Configuration B: A's pipeline options (:data:`SHARED_OPTIONS`) with B's model,
-        backend and threads; A's provider when both run on ONNX; never heads."""
+        backend and threads; A's provider when both run on ONNX; heads only while the
+        head-difference overlays ask for them (:meth:`set_b_heads`)."""
         a = self.engine.config
         provider = a.provider if backend == "onnx" and a.backend == "onnx" else None
-        return replace(a, model=model, backend=backend, threads=threads, provider=provider, heads=False)
+        return replace(a, model=model, backend=backend, threads=threads, provider=provider,
+                       heads=self.b_heads)
+
+    def set_b_heads(self, on: bool) -> None:
+        """Read B's heads too (the head-difference overlays), keeping B's pipeline."""
+        self.b_heads = bool(on)
+        running = self.engine.compare_config
+        if running is not None and running.heads != self.b_heads:
+            self.engine.request_compare(replace(running, heads=self.b_heads))
 
     def start(self, spec: str, mode: str | None = None) -> None:
         """Turn compare mode on with ``model[:backend]`` `spec` (as the CLI's ``--compare``).

@@ -575,6 +575,10 @@ class Engine(QObject):
         try:
             a.set_heads(config.heads)
             b = old_b if old_b is not None and old_b.config == config_b else None
+            if (b is None and old_b is not None and config_b is not None and hasattr(old_b, "set_heads")
+                    and replace(old_b.config, heads=config_b.heads) == config_b):
+                old_b.set_heads(config_b.heads)  # B's heads for the head-difference overlays: keep B too
+                b = old_b
             if config_b is not None and b is None:
                 b = self._factory(config_b)
             new = a if b is None else pipeline if b is old_b else ComparePipeline.from_pipelines(a, b)

@@ -14,6 +14,7 @@ from .. import __version__
 from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
 from .bench_dialog import BenchDialog
+from .head_diff import HeadDiffController
 from .layers_controller import LayersController
 from .compare_view import CompareController, ComparePanel, SideView
 from .controls import MODEL_EXTENSIONS, ControlPanel
@@ -223,6 +224,7 @@ class MainWindow(QMainWindow):
                                          "Measure models, runtimes and threads on the open source")
         self.bench_dialog: BenchDialog | None = None
         self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
+        self.head_diff = HeadDiffController(self)  # compare: heatmap / centre A - B over the video
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")

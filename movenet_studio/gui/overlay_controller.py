@@ -55,7 +55,8 @@ class OverlayController(QObject):
         self.engine, self.overlays, self.tracking, self.view = engine, overlays, tracking, view
         self.heads_panel, self.heads_dock, self.readout, self.reporter = heads_panel, heads_dock, readout, reporter
         self.readout_label = heads_panel.readout_label
-        self._needs_heads: bool | None = None
+        self._needs_heads: tuple[bool, bool] | None = None
+        self._extra_heads = False
         self._colormap: str | None = None
         self._was_reset = False
         #: The last crop-tracker reset note shown in the status bar ("" before the first).
@@ -91,11 +92,16 @@ class OverlayController(QObject):
         self.heads_panel.set_selected(options.heatmap_joint)
         self.readout.set_joint(options.heatmap_joint)
         needs = self.overlays.needs_heads
-        if needs != self._needs_heads:
-            self._needs_heads = needs
-            self.engine.update_config(heads=needs)
+        if (needs, self._extra_heads) != self._needs_heads:
+            self._needs_heads = (needs, self._extra_heads)
+            self.engine.update_config(heads=needs or self._extra_heads)
             self.heads_dock.setVisible(needs)
             self.readout.set_enabled(needs)
+
+    def set_extra_heads(self, needed: bool) -> None:
+        """Read heads also while no head layer is on (the compare head-difference overlays)."""
+        self._extra_heads = bool(needed)
+        self.apply(self.overlays.options)
 
     @Slot(str)
     def _show_readout(self, text: str) -> None:
