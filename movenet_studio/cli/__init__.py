@@ -4,7 +4,10 @@ Commands: gui (default), infer, models, export, bench, eval, compare, layers, ba
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
 Errors the user can act on (:class:`~movenet_studio.core.errors.StudioError`) print one line
-to stderr and exit 1; usage errors exit 2 (argparse).
+to stderr and exit 1; usage errors exit 2 (argparse). Every path option passes the rules of
+:mod:`.guard` before the command runs. SIGINT, SIGTERM and SIGHUP end a command the same
+way: partial files are removed, an existing output is kept, exit code 128 + the signal.
+Messages have their control characters escaped (:func:`~movenet_studio.core.text.printable`).
 """
 
 from __future__ import annotations
@@ -12,14 +15,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from .. import __version__
 from ..core.errors import StudioError
 from ..core.classifier import CLASSIFIER_PROBE_FLAG
 from ..core.probe import PROBE_FLAG, run_probe
+from ..core.text import EscapingStream
 from ..logs import configure_logging
 from . import batch, bench, compare, eval, export, gui, infer, layers, models
+from .guard import check_paths
+from .options import error_line
 
 COMMANDS = (gui, infer, models, export, bench, eval, compare, layers, batch)
 log = logging.getLogger("movenet_studio.cli")
@@ -54,6 +61,33 @@ def _default_to_gui(argv: list[str], parser: argparse.ArgumentParser) -> list[st
     return [*argv, "gui"]
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the main thread is, so every ``finally`` and
+    ``except KeyboardInterrupt`` cleans up as for Ctrl-C."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame) -> None:
+    raise Terminated(signum)
+
+
+def _catch_signals() -> dict:
+    """Handle SIGTERM and SIGHUP like SIGINT (main thread only); returns the handlers replaced."""
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, _raise_terminated)
+        except (ValueError, OSError):  # not the main thread, or not allowed
+            pass
+    return previous
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``movenet-studio`` script; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
@@ -65,11 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "16")
     log_file = configure_logging(args.verbose)
     log.info("movenet-studio %s: %s", __version__, " ".join(argv) or "gui")
+    previous = _catch_signals() if args.command != "gui" else {}  # the window handles its own
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
     try:
+        check_paths(args, log_file)
         return int(args.run(args) or 0)
     except StudioError as exc:
         log.error("%s", exc)
-        print(f"movenet-studio: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): not an error to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -77,13 +115,28 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         log.error("%s%s", where, exc.strerror or exc)
-        print(f"movenet-studio: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(error_line(f"{where}{exc.strerror or exc}"), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("movenet-studio: interrupted", file=sys.stderr)
-        return 130
+    except RecursionError:  # deeply nested input that escaped validation: a bug, but not a crash
+        log.exception("recursion limit")
+        print(error_line("input nested too deeply to process"), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        log.warning("interrupted by %s", name)
+        print(f"movenet-studio: interrupted ({name}); partial files removed", file=sys.stderr)
+        return 128 + int(signum)
+    except MemoryError:
+        log.exception("out of memory")
+        print(error_line("out of memory"), file=sys.stderr)
+        return 1
     except Exception as exc:  # a bug: one line for the user, the traceback in the log
         log.exception("unexpected error")
         where = f" (details in {log_file})" if log_file else ""
-        print(f"movenet-studio: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print(error_line(f"{type(exc).__name__}: {exc}{where}", "internal error"), file=sys.stderr)
         return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        sys.stdout, sys.stderr = streams

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core.atomic import write_json_atomic
 from ..core.bench import OK, format_report, make_configs, run_bench
-from .options import non_negative_int, positive_int
+from .options import error_line, non_negative_int, positive_int, thread_count
 from .progress import ProgressBar
 
 
@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
                              "multipose or .tflite/.onnx paths (default: lightning)")
     parser.add_argument("--backends", type=_list(str), default=["tflite"], metavar="LIST",
                         help="comma-separated runtimes, e.g. tflite,onnx (default: tflite)")
-    parser.add_argument("--threads", type=_list(positive_int), default=[2], metavar="LIST",
+    parser.add_argument("--threads", type=_list(thread_count), default=[2], metavar="LIST",
                         help="comma-separated CPU thread counts, e.g. 1,2,4 (default: 2)")
     parser.add_argument("--frames", type=positive_int, default=100, metavar="N",
                         help="timed invokes and timed pipeline frames per configuration (default: %(default)s)")
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         write_json_atomic(args.json, report.to_json())
         print(f"figures written to {args.json}")
     if not any(r.status == OK for r in report.results):
-        print("movenet-studio: error: no configuration could be run (see the reasons above)", file=sys.stderr)
+        print(error_line("no configuration could be run (see the reasons above)"), file=sys.stderr)
         return 1
     return 0
 

@@ -17,7 +17,7 @@ from ..core.atomic import atomic_output
 from ..core.errors import StudioError
 from ..core.compare import CompareStats, ComparePipeline, config_for, describe_pipeline
 from ..core.sources import open_source
-from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int
+from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
 
 
 def add_parser(subparsers) -> None:
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
                         help="configuration A: model[:backend], e.g. thunder-int8, lightning-float16:onnx")
     parser.add_argument("--b", required=True, metavar="SPEC", dest="spec_b",
                         help="configuration B: model[:backend]")
-    parser.add_argument("--threads", "-t", type=positive_int, default=None, metavar="N",
+    parser.add_argument("--threads", "-t", type=thread_count, default=None, metavar="N",
                         help="CPU threads for each runtime (default: 2)")
     add_provider_option(parser)
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..core.atomic import write_json_atomic
 from ..core.evaluation import DEFAULT_MODELS, PROTOCOLS, evaluate, format_result
-from .options import default_backend, positive_int
+from .options import default_backend, positive_int, thread_count
 from .progress import ProgressBar
 
 
@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
                              f"{DEFAULT_MODELS['multi']} for multi)")
     parser.add_argument("--backend", "-b", choices=("tflite", "onnx"), default=None,
                         help="runtime (default: tflite, or the model file's format)")
-    parser.add_argument("--threads", "-t", type=positive_int, default=2, metavar="N",
+    parser.add_argument("--threads", "-t", type=thread_count, default=2, metavar="N",
                         help="CPU threads for the runtime (default: %(default)s)")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="single",
                         help="single: per-person crops; multi: whole images (default: %(default)s)")

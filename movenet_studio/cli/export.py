@@ -17,10 +17,11 @@ from ..core.render import (
     DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, unavailable_overlays,
 )
 from ..core.sources import open_source
+from ..core.text import printable
 from .classifier_options import (
     add_classifier_options, check_classifier_args, check_keypoint_count, classifier_from_args, summary_line,
 )
-from .options import add_model_options, add_pipeline_options, config_from_args, unit_float
+from .options import MAX_COUNT, add_model_options, add_pipeline_options, config_from_args, unit_float
 from .progress import ProgressBar
 
 DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids,classification"
@@ -75,9 +76,11 @@ def frame_range(text: str) -> range:
         start = int(start_text) if start_text.strip() else 0
         stop = int(stop_text) if stop_text.strip() else sys.maxsize
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected A:B, A: or :B with whole numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected A:B, A: or :B with whole numbers, got {printable(text)!r}") from None
     if start < 0 or stop <= start:
-        raise argparse.ArgumentTypeError(f"need 0 <= A < B, got {text!r}")
+        raise argparse.ArgumentTypeError(f"need 0 <= A < B, got {printable(text)!r}")
+    if start > MAX_COUNT or (stop_text.strip() and stop > MAX_COUNT):
+        raise argparse.ArgumentTypeError(f"frame numbers must be 0..{MAX_COUNT}, got {printable(text)!r}")
     return range(start, stop)
 
 

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from ..core.errors import ModelError
+from ..core.text import printable
+from .options import error_line
 from ..core.models import bundled_keys, bundled_model, model_from_file, sniff_signature
 
 
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 specs.append(model_from_file(path))
             except ModelError as exc:  # one line per refused file, on stderr like every error
-                print(f"movenet-studio: error: {exc}", file=sys.stderr)
+                print(error_line(exc), file=sys.stderr)
                 failures += 1
         _print(specs)
         return 1 if failures else 0
@@ -46,4 +48,4 @@ def _print(specs) -> None:
         size_mb = spec.path.stat().st_size / 1e6
         inputs = ", ".join(str(t) for t in signature.inputs)
         outputs = ", ".join(str(t) for t in signature.outputs)
-        print(f"{spec.key:<20} {spec.format:<7} {spec.precision:<8} {size_mb:6.1f} MB  in {inputs}  out {outputs}  {spec.path}")
+        print(f"{printable(spec.key):<20} {spec.format:<7} {spec.precision:<8} {size_mb:6.1f} MB  in {inputs}  out {outputs}  {printable(spec.path)}")

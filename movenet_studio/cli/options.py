@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from ..core.backends import normalize_provider
 from ..core.errors import StudioError
+from ..core.text import printable
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
 from ..core.smoothing import parse_one_euro
 from ..core.tracking import TRACKER_KINDS
 from .classifier_options import add_classifier_options
+
+
+def error_line(message: object, kind: str = "error") -> str:
+    """``movenet-studio: error: MESSAGE`` with control characters escaped (one line)."""
+    return f"movenet-studio: {kind}: {printable(message)}"
 
 
 def add_model_options(parser: argparse.ArgumentParser, default_model: str | None = "lightning") -> None:
@@ -19,8 +26,8 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str | None
                              "or a path to a MoveNet .tflite/.onnx file (default: %(default)s)")
     parser.add_argument("--backend", "-b", choices=("tflite", "onnx"), default=None,
                         help="runtime (default: tflite, or the model file's format)")
-    parser.add_argument("--threads", "-t", type=positive_int, default=None, metavar="N",
-                        help="CPU threads for the runtime (default: 2)")
+    parser.add_argument("--threads", "-t", type=thread_count, default=None, metavar="N",
+                        help=f"CPU threads for the runtime, 1..{MAX_THREADS} (default: 2)")
     add_provider_option(parser)
 
 
@@ -32,24 +39,36 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
                              "missing or fails to start falls back to CPU with a note")
 
 
-def _whole_number(text: str, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"must be at least {minimum}: {text}")
+#: Largest count any whole-number option takes (frames, warm-up, ...): bounded before anything native sees it.
+MAX_COUNT = 1_000_000_000
+#: Most CPU threads a runtime may be given.
+MAX_THREADS = 256
+
+
+def _whole_number(text: str, minimum: int, maximum: int = MAX_COUNT) -> int:
+    if not re.fullmatch(r"\s*\+?[0-9]{1,12}\s*", text):
+        raise argparse.ArgumentTypeError(f"not a whole number: {printable(text)}"
+                                         if not re.fullmatch(r"\s*[-+]?[0-9]+\s*", text)
+                                         else f"must be {minimum}..{maximum}: {printable(text)}")
+    value = int(text)
+    if not minimum <= value <= maximum:
+        raise argparse.ArgumentTypeError(f"must be {minimum}..{maximum}: {printable(text)}")
     return value
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
+    """argparse type: a whole number 1..:data:`MAX_COUNT`."""
     return _whole_number(text, 1)
 
 
 def non_negative_int(text: str) -> int:
-    """argparse type: an integer >= 0."""
+    """argparse type: a whole number 0..:data:`MAX_COUNT`."""
     return _whole_number(text, 0)
+
+
+def thread_count(text: str) -> int:
+    """argparse type: CPU threads, 1..:data:`MAX_THREADS`."""
+    return _whole_number(text, 1, MAX_THREADS)
 
 
 def unit_float(text: str) -> float:
@@ -57,9 +76,9 @@ def unit_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text}")
+        raise argparse.ArgumentTypeError(f"not a number: {printable(text)}") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {printable(text)}")
     return value
 
 

@@ -57,9 +57,11 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
+from .coco_schema import load_coco
 from .errors import SourceError, StudioError
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, pose_score
-from .sources import Frame
+from .files import PathCheckError, read_input_bytes
+from .sources import Frame, imdecode_checked
 
 PROTOCOLS = ("single", "multi")
 #: Single protocol: persons with fewer labelled keypoints are not evaluated.
@@ -187,17 +189,13 @@ def load_annotations(path: str | Path) -> dict:
         The parsed JSON (``images``, ``annotations``, ``categories``).
 
     Raises:
-        EvaluationError: missing, not JSON, or without a person category with 17 keypoints.
+        AnnotationError: not JSON, or a field breaks the schema (:mod:`.coco_schema`; the
+            message names the JSON path of the first problem).
+        PathCheckError: missing or not a regular file.
+        EvaluationError: without a person category with 17 keypoints.
     """
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            dataset = json.load(handle)
-    except FileNotFoundError:
-        raise EvaluationError(f"{path}: no such annotation file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EvaluationError(f"{path.name}: not a readable JSON file ({exc})") from None
-    check_dataset(dataset, path.name)
+    dataset = load_coco(path)  # schema checked, only checked fields kept (core.coco_schema)
+    check_dataset(dataset, Path(path).name)
     return dataset
 
 
@@ -295,6 +293,8 @@ def crop_person(image: np.ndarray, box: tuple[int, int, int], size: tuple[int, i
     """
     x0, y0, side = box
     h, w = image.shape[:2]
+    if side > MAX_CANVAS_SIDE:  # resize the part inside the image straight to the output scale
+        return _crop_person_scaled(image, box, size)
     canvas = np.zeros((side, side, 3), dtype=np.uint8)
     ix0, iy0 = max(0, x0), max(0, y0)
     ix1, iy1 = min(w, x0 + side), min(h, y0 + side)
@@ -303,6 +303,27 @@ def crop_person(image: np.ndarray, box: tuple[int, int, int], size: tuple[int, i
     out_h, out_w = size
     interpolation = cv2.INTER_AREA if side > max(out_h, out_w) else cv2.INTER_LINEAR
     return cv2.resize(canvas, (out_w, out_h), interpolation=interpolation)
+
+
+#: Crops with a larger side are resized without an intermediate side x side canvas.
+MAX_CANVAS_SIDE = 8192
+
+
+def _crop_person_scaled(image: np.ndarray, box: tuple[int, int, int], size: tuple[int, int]) -> np.ndarray:
+    """:func:`crop_person` for a huge square: only the part inside the image is resized (area
+    interpolation) and placed on the black output, so memory is bounded by the image."""
+    x0, y0, side = box
+    h, w = image.shape[:2]
+    out_h, out_w = size
+    out = np.zeros((out_h, out_w, 3), dtype=np.uint8)
+    ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
+    sx, sy = out_w / side, out_h / side
+    ox0, oy0 = int(round((ix0 - x0) * sx)), int(round((iy0 - y0) * sy))
+    ox1, oy1 = int(round((ix1 - x0) * sx)), int(round((iy1 - y0) * sy))
+    if ix1 > ix0 and iy1 > iy0 and ox1 > ox0 and oy1 > oy0:
+        out[oy0:oy1, ox0:ox1] = cv2.resize(image[iy0:iy1, ix0:ix1], (ox1 - ox0, oy1 - oy0),
+                                           interpolation=cv2.INTER_AREA)
+    return out
 
 
 def read_coco_image(path: Path, expected: tuple[int, int] | None = None) -> np.ndarray:
@@ -317,13 +338,13 @@ def read_coco_image(path: Path, expected: tuple[int, int] | None = None) -> np.n
         SourceError: missing or undecodable file.
         EvaluationError: its size differs from `expected`.
     """
+    if not path.exists():
+        raise SourceError(f"{path}: image not found (is --images the folder of the annotated images?)")
     try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
-        raise SourceError(f"{path}: image not found (is --images the folder of the annotated images?)") from None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION) if data.size else None
-    if image is None:
-        raise SourceError(f"{path.name}: not an image OpenCV can decode")
+        data = read_input_bytes(path, what="image")
+    except PathCheckError as exc:
+        raise SourceError(str(exc)) from None
+    image = imdecode_checked(data, path.name, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if expected is not None and tuple(image.shape[:2]) != tuple(expected):
         raise EvaluationError(f"{path.name}: is {image.shape[1]}x{image.shape[0]} but the annotations say "
                               f"{expected[1]}x{expected[0]}")

@@ -33,8 +33,10 @@ from typing import Callable, Iterable, Mapping
 import cv2
 import numpy as np
 
-from .atomic import atomic_output, create_temp_beside
+from .atomic import atomic_output, create_temp_beside, final_path, replace_regular
+from .coco_schema import load_coco
 from .errors import StudioError
+from .files import PathCheckError, check_output_file
 from .keypoints import KEYPOINT_NAMES, Pose
 from .render import OverlayOptions, render_overlays
 from .sources import ImageFolderSource, ImageSource
@@ -116,8 +118,9 @@ class ExportSummary:
 # --- output files --------------------------------------------------------------------------
 
 def check_output_path(path: Path, force: bool = False) -> Path:
-    """Check that `path` may be written: not an existing file (unless `force`), not a
-    folder, in an existing folder this process can create files in.
+    """Check that `path` may be written (:func:`~.files.check_output_file`): not an existing
+    file (unless `force`), not a folder, a device node or another special file, in an
+    existing folder this process can create files in.
 
     Call it before starting work so a run fails early; the writers check again.
 
@@ -127,31 +130,18 @@ def check_output_path(path: Path, force: bool = False) -> Path:
     Raises:
         ExportError: with a one-line reason.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ExportError(f"{path}: is a folder; give a file name")
-    if path.exists() and not force:
-        raise ExportError(f"{path}: already exists (use --force to overwrite)")
-    folder = path.parent
-    if not folder.is_dir():
-        raise ExportError(f"{path}: folder {folder} does not exist")
-    # Probe by creating a file: os.access says yes to root on read-only or virtual folders.
-    probe = None
     try:
-        probe = create_temp_beside(path)
-    except OSError as exc:
-        raise ExportError(f"{path}: cannot write in folder {folder} ({exc.strerror or exc})") from None
-    finally:
-        if probe is not None:
-            probe.unlink(missing_ok=True)
-    return path
+        return check_output_file(path, force=force)
+    except PathCheckError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def _commit(tmp: Path, path: Path, force: bool) -> None:
-    """Rename the finished `tmp` over `path` (refusing an existing `path` without `force`)."""
+    """Rename the finished `tmp` over `path` (refusing an existing `path` without `force`,
+    and anything but a regular file)."""
     if not force and path.exists():
         raise ExportError(f"{path}: already exists (use --force to overwrite)")
-    os.replace(tmp, path)
+    replace_regular(tmp, final_path(path))
 
 
 def _write_atomic(path: Path, data: bytes, force: bool) -> None:
@@ -184,7 +174,8 @@ def coco_image_ids(source, annotations: Path | None = None) -> dict[int, int] | 
         other file names; use the frame index then).
 
     Raises:
-        ExportError: `annotations` cannot be read, or lacks one of the source's images.
+        AnnotationError, PathCheckError: `annotations` cannot be read or breaks the schema.
+        ExportError: `annotations` lacks one of the source's images.
     """
     if isinstance(source, ImageFolderSource):
         files = [Path(f) for f in source.files]
@@ -193,11 +184,8 @@ def coco_image_ids(source, annotations: Path | None = None) -> dict[int, int] | 
     else:
         files = []
     if annotations is not None:
-        try:
-            images = json.loads(Path(annotations).read_text(encoding="utf-8"))["images"]
-            by_name = {str(image["file_name"]): int(image["id"]) for image in images}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ExportError(f"{annotations}: not a readable COCO annotation file ({exc})") from None
+        images = load_coco(annotations, images_only=True)["images"]  # schema checked (core.coco_schema)
+        by_name = {image["file_name"]: image["id"] for image in images}
         if not files:
             raise ExportError(f"{source.name}: COCO image ids need an image or a folder of images")
         missing = [f.name for f in files if f.name not in by_name]
@@ -450,7 +438,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
     try:
         if out_path is not None:
             try:
-                tmp = create_temp_beside(out_path)
+                tmp = create_temp_beside(final_path(out_path))
             except OSError as exc:
                 raise ExportError(f"{out_path}: cannot write in folder {out_path.parent} "
                                   f"({exc.strerror or exc})") from None

@@ -2,12 +2,19 @@
 
 Open one with :func:`open_source` from a path or ``camera:N``. Video and image decoding
 use OpenCV; images are normalised (grayscale, RGBA, 16-bit, EXIF rotation) to uint8 RGB.
+
+Hostile input: only regular files (and folders) are opened (:mod:`.files`: a FIFO or a
+device is refused, never opened); a camera index must be 0..:data:`MAX_CAMERA_INDEX`; an
+image declaring more than :data:`MAX_IMAGE_PIXELS` pixels is refused before decoding.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import stat
+import sys
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -17,6 +24,9 @@ import cv2
 import numpy as np
 
 from .errors import SourceError
+from .files import PathCheckError, check_input_file, kind_of, read_input_bytes
+from .image_header import declared_size
+from .text import printable
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +35,12 @@ VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", "
 
 #: A video whose decoder fails this many reads in a row before its declared end is given up.
 MAX_DECODE_FAILURES = 25
+#: Largest image accepted, in pixels (width x height; 100 MP, e.g. 12000 x 8333): a larger
+#: declared size is refused before decoding (decompression bombs). OpenCV's own limit
+#: (``OPENCV_IO_MAX_IMAGE_PIXELS``) is set to the same value for formats read elsewhere.
+MAX_IMAGE_PIXELS = 100_000_000
+#: Highest camera index accepted in ``camera:N``.
+MAX_CAMERA_INDEX = 99
 
 
 def quiet_ffmpeg() -> None:
@@ -111,11 +127,40 @@ def decode_image(data: bytes | np.ndarray, name: str = "image") -> np.ndarray:
     Raises:
         SourceError: the bytes are not an image OpenCV can decode.
     """
+    image = imdecode_checked(data, name, cv2.IMREAD_COLOR)
+    return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+
+
+def check_image_size(data: bytes | np.ndarray, name: str = "image") -> None:
+    """Refuse image bytes whose header declares more than :data:`MAX_IMAGE_PIXELS` pixels.
+
+    Raises:
+        SourceError: the declared size is over the limit (nothing was decoded).
+    """
+    size = declared_size(data.tobytes()[:65536] if isinstance(data, np.ndarray) else data[:65536])
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise SourceError(f"{name}: declares {size[0]}x{size[1]} pixels, more than the "
+                          f"{MAX_IMAGE_PIXELS // 1_000_000} megapixel limit (not decoded)")
+
+
+def imdecode_checked(data: bytes | np.ndarray, name: str, flags: int) -> np.ndarray:
+    """``cv2.imdecode`` behind the pixel limit (:func:`check_image_size`); BGR(A) as OpenCV gives it.
+
+    Raises:
+        SourceError: over the limit, or not an image OpenCV can decode.
+    """
     buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
-    image = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if buffer.size else None
+    if not buffer.size:
+        raise SourceError(f"{name}: empty file, not an image")
+    check_image_size(buffer, name)
+    os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_IMAGE_PIXELS))
+    try:
+        image = cv2.imdecode(buffer, flags)
+    except cv2.error:
+        image = None
     if image is None:
         raise SourceError(f"{name}: not an image OpenCV can decode")
-    return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    return image
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -125,9 +170,9 @@ def read_image(path: Path) -> np.ndarray:
         SourceError: missing, unreadable or not an image.
     """
     try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        data = read_input_bytes(path, what="image")
+    except PathCheckError as exc:
+        raise SourceError(str(exc)) from None
     return decode_image(data, Path(path).name)
 
 
@@ -220,8 +265,10 @@ class VideoSource(Source):
     def __init__(self, path: Path):
         self.path = Path(path)
         self.name = self.path.name
-        if not self.path.is_file():
-            raise SourceError(f"{path}: no such file")
+        try:
+            check_input_file(self.path, "video file")
+        except PathCheckError as exc:
+            raise SourceError(str(exc)) from None
         quiet_ffmpeg()
         self._capture = cv2.VideoCapture(str(self.path))
         if not self._capture.isOpened():
@@ -297,9 +344,20 @@ class CameraSource(Source):
     is_live = True
 
     def __init__(self, index: int):
+        if not isinstance(index, int) or not 0 <= index <= MAX_CAMERA_INDEX:
+            raise SourceError(f"camera {printable(index)}: the camera index must be 0..{MAX_CAMERA_INDEX}")
         self.index = index
         self.name = f"camera {index}"
+        if sys.platform.startswith("linux"):  # OpenCV's V4L probing can crash on odd indices: ask the OS first
+            device = Path(f"/dev/video{index}")
+            try:
+                mode = device.stat().st_mode
+            except OSError:
+                raise SourceError(f"camera {index}: no such device ({device} does not exist)") from None
+            if not stat.S_ISCHR(mode):
+                raise SourceError(f"camera {index}: {device} is {kind_of(mode)}, not a camera")
         quiet_ffmpeg()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # no WARN lines of its probing
         self._capture = cv2.VideoCapture(index)
         if not self._capture.isOpened():
             self._capture.release()
@@ -324,6 +382,19 @@ class CameraSource(Source):
         self._capture.release()
 
 
+def camera_index(text: str) -> int:
+    """The N of ``camera:N`` (whole number 0..:data:`MAX_CAMERA_INDEX`, ASCII digits only).
+
+    Raises:
+        SourceError: anything else (``camera:-1``, ``camera:1e3``, a 20-digit number ...).
+    """
+    digits = text.split(":", 1)[1].strip()
+    if not re.fullmatch(r"[0-9]{1,6}", digits) or int(digits) > MAX_CAMERA_INDEX:
+        raise SourceError(f"{printable(text)}: the camera index must be a whole number 0..{MAX_CAMERA_INDEX}, "
+                          "e.g. camera:0")
+    return int(digits)
+
+
 def open_source(spec: str | Path) -> Source:
     """Open a frame source.
 
@@ -335,16 +406,22 @@ def open_source(spec: str | Path) -> Source:
     """
     text = str(spec)
     if text.lower().startswith("camera:"):
-        try:
-            index = int(text.split(":", 1)[1])
-        except ValueError:
-            raise SourceError(f"{text}: camera index must be a number, e.g. camera:0") from None
-        return CameraSource(index)
+        return CameraSource(camera_index(text))
     path = Path(text).expanduser()
-    if not path.exists():
-        raise SourceError(f"{path}: no such file or folder")
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise SourceError(f"{printable(path)}: no such file or folder") from None
+    except OSError as exc:
+        raise SourceError(f"{printable(path)}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise SourceError(f"{printable(path)}: permission denied (cannot list the folder)")
         return ImageFolderSource(path)
+    try:
+        check_input_file(path, "file")
+    except PathCheckError as exc:
+        raise SourceError(str(exc)) from None
     suffix = path.suffix.lower()
     if suffix in IMAGE_EXTENSIONS:
         return ImageSource(path)

@@ -1,0 +1,57 @@
+"""Text shown to the user: control characters escaped, so a file name cannot split a message
+over lines or send escape sequences to the terminal."""
+
+from __future__ import annotations
+
+import os
+import re
+
+#: C0 and C1 controls, DEL, Unicode line/paragraph separators, bidirectional overrides and
+#: isolates (they reorder what a terminal shows), and lone surrogates (undecodable bytes of a
+#: file name, as Python's surrogateescape keeps them).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(value: object) -> str:
+    """`value` as one line of safe text: ``str(value)`` (or ``os.fspath``) with every control
+    character, line separator, bidi override and undecodable byte escaped (``\\n``, ``\\x1b``,
+    ``\\xff``, ``\\u202e``). Printable text, including non-ASCII letters, is unchanged."""
+    text = os.fspath(value) if isinstance(value, os.PathLike) else str(value)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    return _UNSAFE.sub(_escape, text)
+
+
+_UNSAFE_IN_STREAM = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+class EscapingStream:
+    """A text stream wrapper that escapes what :func:`printable` escapes except line ends
+    (``\\n``, ``\\r``) and tabs, so nothing written through it (a file name in a summary, a
+    progress bar label) sends escape sequences to a terminal or fails on undecodable bytes.
+
+    Args:
+        stream: the stream to write to (``sys.stdout``, ``sys.stderr``); every other
+            attribute (``isatty``, ``flush``, ``fileno``, ``encoding``) is the stream's.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(_UNSAFE_IN_STREAM.sub(_escape, text))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self.stream, name)
