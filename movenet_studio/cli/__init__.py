@@ -61,6 +61,11 @@ def _default_to_gui(argv: list[str], parser: argparse.ArgumentParser) -> list[st
     return [*argv, "gui"]
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str | None) -> argparse.ArgumentParser | None:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return actions[0].choices.get(command) if actions and command else None
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM or SIGHUP, raised where the main thread is, so every ``finally`` and
     ``except KeyboardInterrupt`` cleans up as for Ctrl-C."""
@@ -103,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
     try:
-        check_paths(args, log_file)
+        check_paths(args, log_file, _subparser(parser, args.command))
         return int(args.run(args) or 0)
     except StudioError as exc:
         log.error("%s", exc)

@@ -18,9 +18,12 @@ parser defaults as ``path_rules_skip=("dest", ...)``.
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 from pathlib import Path
 
-from ..core.files import check_input_file, check_input_folder, check_outputs
+from ..core.files import PathCheckError, check_input_file, check_input_folder, check_outputs, kind_of
+from ..core.text import printable
 
 #: Destinations of options that name a file the command writes.
 OUTPUT_DESTS = ("json", "out", "keypoints", "stats_json", "heads_npz", "screenshot", "node_data", "csv",
@@ -39,6 +42,20 @@ FORCE_DESTS = ("out", "keypoints")
 MAYBE_FOLDER_DESTS = ("out", "output", "node_data", "report")
 
 
+def check_output_folder(path: Path, label: str) -> None:
+    """An output folder: when it exists, a folder (not a file, FIFO or device).
+
+    Raises:
+        PathCheckError: it exists and is something else.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISDIR(mode):
+        raise PathCheckError(f"{label} {printable(path)}: is {kind_of(mode)}, not a folder")
+
+
 def _items(value) -> list:
     if value is None:
         return []
@@ -54,13 +71,22 @@ def _model_path(value) -> Path | None:
     return None
 
 
-def check_paths(args: argparse.Namespace, log_file: Path | None = None) -> None:
+def check_paths(args: argparse.Namespace, log_file: Path | None = None,
+                parser: argparse.ArgumentParser | None = None) -> None:
     """Apply the input and output rules to the parsed `args` of one command.
+
+    Args:
+        args: the parsed options.
+        log_file: the log file (an input no output may replace).
+        parser: the command's parser: an output option whose metavar is ``DIR`` names a
+            folder (it must be a folder if it exists).
 
     Raises:
         PathCheckError: the first path that breaks a rule (nothing has run yet).
     """
     skip = set(getattr(args, "path_rules_skip", ()))
+    folder_dests = {a.dest for a in (parser._actions if parser is not None else ())
+                    if a.metavar in ("DIR", "FOLDER")}
     values = {k: v for k, v in vars(args).items() if k not in skip}
     inputs: list[Path] = []
     for dest in SOURCE_DESTS:
@@ -85,7 +111,12 @@ def check_paths(args: argparse.Namespace, log_file: Path | None = None) -> None:
     outputs, force = {}, {}
     for dest in OUTPUT_DESTS:
         value = values.get(dest)
-        if value is None or (dest in MAYBE_FOLDER_DESTS and Path(value).is_dir()):
+        if not isinstance(value, (str, os.PathLike)):  # not given, or a flag of that name
+            continue
+        if dest in folder_dests:
+            check_output_folder(Path(value), f"--{dest.replace('_', '-')}")
+            continue
+        if dest in MAYBE_FOLDER_DESTS and Path(value).is_dir():
             continue  # an output folder: the command checks what it writes in it
         label = f"--{dest.replace('_', '-')}"
         outputs[label] = value
