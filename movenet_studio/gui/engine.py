@@ -299,6 +299,7 @@ class Engine(QObject):
         self._last_frame: Frame | None = None
         self._last_result: tuple[_Job, FrameResult] | None = None  # A's result of _last_frame
         self._last_generation = -1
+        self._notes_pending = False  # re-read the backends' notes after the next frame (set on loads)
         self._processed = 0
         self._stale_worker = 0  # written by the worker only
         self._stale_gui = 0     # written by the GUI thread only
@@ -545,6 +546,7 @@ class Engine(QObject):
         else:
             self._model = replace(describe_loaded(pipeline.a, config, load_ms),
                                   compare=describe_loaded(pipeline.b, config_b, load_ms))
+        self._notes_pending = True
         # After a switch, results still in flight from the old model are stale.
         generation = self.generation if initial else self.new_generation()
         self._model_loaded.emit(self._model)
@@ -594,6 +596,7 @@ class Engine(QObject):
         load_ms = (time.perf_counter() - start) * 1000
         compare = None if b is None else (info.compare if b is old_b else describe_loaded(b, config_b, load_ms))
         self._model = replace(describe_loaded(a, config, info.load_ms), compare=compare, kept=True)
+        self._notes_pending = True
         self._model_loaded.emit(self._model)
         self._state_posted.emit(EngineState.RUNNING.value)
         self._rerun_last()
@@ -652,7 +655,9 @@ class Engine(QObject):
             return
         self._processed += 1
         self._last_result = (job, result)
-        self._check_notes(pipeline)
+        if self._notes_pending:  # a backend changes device only on its first run after a load
+            self._notes_pending = False
+            self._check_notes(pipeline)
         self._post(job, result, compare)
 
     def _post(self, job: _Job, result: FrameResult, compare: CompareFrame | None) -> None:
