@@ -63,5 +63,6 @@ def run(args: argparse.Namespace) -> int:
                          compare=args.compare,
                          exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime",
                          stats_json=args.stats_json, loop=args.loop, overlays=args.overlays,
-                         crop=getattr(args, "crop", None), smoothing=getattr(args, "smoothing", None))
+                         crop=getattr(args, "crop", None), smoothing=getattr(args, "smoothing", None),
+                         one_euro=getattr(args, "one_euro", None))
     return run_gui(options)

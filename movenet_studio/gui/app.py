@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..core.render import OverlayOptions
+from ..core.smoothing import OneEuroConfig
 from ..logs import LOGGER_NAME, configure_logging
 from .main_window import APP_NAME, MainWindow
 from .player import Pace
@@ -56,6 +57,7 @@ class GuiOptions:
             (the export's names); default: the saved choices.
         crop: crop-region tracking (default: on).
         smoothing: One Euro keypoint smoothing (default: on).
+        one_euro: the One Euro filter's parameters (``--smoothing``); default: the saved ones.
     """
 
     source: str | None = None
@@ -75,6 +77,7 @@ class GuiOptions:
     overlays: str | None = None
     crop: bool | None = None
     smoothing: bool | None = None
+    one_euro: OneEuroConfig | None = None
 
 
 def configure_pyqtgraph() -> None:
@@ -222,7 +225,8 @@ def run(options: GuiOptions) -> int:
                         pace=pace, loop=True if looping else None, persist_loop=not looping,
                         restore_layout=not exit_after, provider=options.provider, tracker=options.tracker,
                         min_pose_score=options.min_pose_score, compare=options.compare,
-                        overlays=options.overlays, crop=options.crop, smoothing=options.smoothing)
+                        overlays=options.overlays, crop=options.crop, smoothing=options.smoothing,
+                        one_euro=options.one_euro)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     window.show()

@@ -46,6 +46,7 @@ from ..core.compare import CompareFrame, ComparePipeline
 from ..core.errors import StudioError
 from ..core.models import ModelSignature, ModelSpec, sniff_signature
 from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
+from ..core.smoothing import OneEuroConfig
 from ..core.sources import Frame
 
 T = TypeVar("T")
@@ -312,6 +313,10 @@ class Engine(QObject):
         self._render_skipped = 0
         self._delivered = 0
         self._state = EngineState.STOPPED
+        # Tunable filter (set_one_euro) and worker-thread result observers (add_result_observer).
+        self._one_euro_pending: OneEuroConfig | None = None
+        self._one_euro: OneEuroConfig | None = None  # worker side: the filter last asked for
+        self._observers: list[Callable[[FrameResult, int], None]] = []
         self._result_posted.connect(self._deliver_result)
         self._model_loaded.connect(self._on_model_loaded)
         self._model_load_failed.connect(self._on_model_load_failed)
@@ -454,6 +459,47 @@ class Engine(QObject):
         with self._cond:
             self._model_requests.put(_ModelRequest(self._config, config_b))
 
+    def set_one_euro(self, config: OneEuroConfig) -> None:
+        """Smooth keypoints with these One Euro parameters from the next frame on (GUI thread).
+
+        Unlike :meth:`update_config` nothing is rebuilt or reset: the worker hands `config` to
+        the running pipeline(s) (:meth:`Pipeline.set_one_euro`) before its next frame, so the
+        model, the crop tracker and the filter state carry on. :attr:`config` (and B's in
+        compare mode) take it too, so a later model switch keeps it.
+
+        Raises:
+            ValueError: a cut-off <= 0 or a negative beta.
+        """
+        from ..core.smoothing import check_one_euro
+
+        check_one_euro(config)
+        self._config = replace(self._config, one_euro=config)
+        if self._compare_config is not None:
+            self._compare_config = replace(self._compare_config, one_euro=config)
+        if self._thread is None:
+            self._initial_config = self._config
+        with self._cond:
+            self._one_euro_pending = config
+
+    def add_result_observer(self, observer: Callable[[FrameResult, int], None]) -> None:
+        """Call ``observer(result, generation)`` on the worker thread for every frame processed
+        under the current generation, also those the display skips (e.g. to record every
+        frame's keypoints). It must be quick and thread-safe; its exceptions are logged."""
+        self._observers.append(observer)
+
+    def _apply_one_euro(self) -> None:
+        """Worker thread: give the running pipeline(s) the filter last asked for by
+        :meth:`set_one_euro` (also a pipeline built from a request made before it)."""
+        with self._cond:
+            pending, self._one_euro_pending = self._one_euro_pending, None
+        self._one_euro = pending or self._one_euro
+        pipeline, config = self._pipeline, self._one_euro
+        if config is None or pipeline is None:
+            return
+        for side in ((pipeline.a, pipeline.b) if isinstance(pipeline, ComparePipeline) else (pipeline,)):
+            if hasattr(side, "set_one_euro") and side.config.one_euro != config:
+                side.set_one_euro(config)
+
     def request_threads(self, threads: int) -> None:
         """Rebuild the current model with `threads` runtime threads."""
         self.update_config(threads=max(1, int(threads)))
@@ -525,6 +571,7 @@ class Engine(QObject):
                 self._process(job)
 
     def _load(self, request: _ModelRequest, *, initial: bool) -> None:
+        self._apply_one_euro()  # (a heads switch then compares like with like)
         config, config_b = request.config, request.compare
         if not initial and self._switch_in_place(config, config_b):
             return
@@ -643,6 +690,7 @@ class Engine(QObject):
         if pipeline is None:
             return
         try:
+            self._apply_one_euro()
             if job.generation != self._last_generation or job.restart:
                 pipeline.reset()
                 self._last_generation = job.generation
@@ -655,6 +703,12 @@ class Engine(QObject):
             return
         self._processed += 1
         self._last_result = (job, result)
+        if job.generation >= self.generation:
+            for observer in self._observers:
+                try:
+                    observer(result, job.generation)
+                except Exception:
+                    log.exception("result observer failed on frame %d", job.frame.index)
         if self._notes_pending:  # a backend changes device only on its first run after a load
             self._notes_pending = False
             self._check_notes(pipeline)

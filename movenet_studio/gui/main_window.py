@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSc
 from .. import __version__
 from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
+from ..core.smoothing import OneEuroConfig
 from .bench_dialog import BenchDialog
 from .head_diff import HeadDiffController
 from .layers_controller import LayersController
@@ -32,6 +33,7 @@ from .overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from .player import Pace, SourceInfo, SourcePlayer
 from .settings import StudioSettings
 from .shortcuts import ShortcutsDialog
+from .timeline_panel import TimelinePanel
 from .video_view import VideoView
 
 APP_NAME = "MoveNet Studio"
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         overlays: initial overlay layers, a ``--overlays`` list such as ``skeleton,heatmaps``
             (default: the saved choices); raises ValueError for an unknown name.
         crop, smoothing: crop tracking / keypoint smoothing (default: on; not saved).
+        one_euro: the One Euro filter's parameters (default: the saved ones, TF.js's at first).
 
     Call :meth:`start` after constructing it to launch the worker threads; closing the
     window (or :meth:`shutdown`) stops them.
@@ -79,7 +82,7 @@ class MainWindow(QMainWindow):
                  persist_loop: bool = True, restore_layout: bool = True, parent: QWidget | None = None,
                  provider: str | None = None, tracker: str | None = None, min_pose_score: float | None = None,
                  compare: str | None = None, overlays: str | None = None, crop: bool | None = None,
-                 smoothing: bool | None = None):
+                 smoothing: bool | None = None, one_euro: OneEuroConfig | None = None):
         super().__init__(parent)
         self.settings = settings
         self._persist_loop = persist_loop
@@ -99,7 +102,8 @@ class MainWindow(QMainWindow):
                          tracker=tracker or settings.tracker,
                          min_pose_score=settings.min_pose_score if min_pose_score is None else min_pose_score)
 
-        config = replace(config, crop=crop is not False, smoothing=smoothing is not False)
+        config = replace(config, crop=crop is not False, smoothing=smoothing is not False,
+                         one_euro=one_euro or settings.one_euro)
 
         self.engine = Engine(config, self)
         self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
@@ -134,6 +138,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.latency_dock, self.model_info_dock)
         self.latency_dock.raise_()
         self._make_inspection(parse_overlays(overlays) if overlays is not None else settings.overlays, config)
+        self.timeline = TimelinePanel(settings.timeline_keypoint, config.one_euro)  # trajectories, jitter, filter
+        self.timeline_dock = self._dock("Timeline", "timelineDock", self.timeline,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
+        self.timeline.attach(self.engine, self.player)
         self.setAcceptDrops(True)
         self._make_actions()
         self._connect()
@@ -142,6 +150,7 @@ class MainWindow(QMainWindow):
         self._show_state(self.engine.state.value)
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.controls_dock, self.latency_dock], [300, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.timeline_dock], [360], Qt.Orientation.Vertical)
         if compare:
             self.compare.start(compare)
         if restore_layout and settings.geometry is not None:
@@ -249,6 +258,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.heads_dock.toggleViewAction())
         view.addAction(self.model_input_dock.toggleViewAction())
         view.addAction(self.layers.dock.toggleViewAction())
+        view.addAction(self.timeline_dock.toggleViewAction())
         self.tools_menu = menu.addMenu("&Tools")
         self.tools_menu.addAction(self.bench_action)
         self.tools_menu.addAction(self.layers.action)
@@ -373,6 +383,7 @@ class MainWindow(QMainWindow):
         self.compare.flush()
         self.heads_panel.refresh()
         self.model_input_view.refresh()
+        self.timeline.refresh()
 
     def shutdown(self) -> bool:
         """Stop the reader and worker threads (join with timeout) and save settings.
@@ -398,6 +409,8 @@ class MainWindow(QMainWindow):
             s.window_state = self.saveState()
             s.threshold = self.controls.display.threshold
             s.camera_index = self.controls.source.camera_spin.value()
+            s.one_euro = self.engine.config.one_euro
+            s.timeline_keypoint = self.timeline.keypoint
             if self._persist_loop:
                 s.loop = self.player.loop
                 s.overlays = self.overlay_controls.checked  # like loop: not from exit-after (scripted) runs

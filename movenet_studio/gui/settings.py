@@ -18,6 +18,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from ..core.colormaps import colormap_names
 from ..core.render import OverlayOptions
+from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
 from .overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
 from .overlays import DEFAULT_THRESHOLD
 
@@ -309,6 +310,30 @@ class StudioSettings:
         self._qs.setValue("overlays/centre_opacity", float(options.centre_opacity))
         self._qs.setValue("overlays/offset_field", bool(options.offset_field))
         self._qs.setValue("overlays/colormap", str(options.colormap))
+
+    @property
+    def one_euro(self) -> OneEuroConfig:
+        """The One Euro filter's parameters (``pipeline/smoothing``, ``--smoothing`` text);
+        default and on a bad value: TF.js's."""
+        value = self._value("pipeline/smoothing")
+        try:
+            return parse_one_euro(value) if isinstance(value, str) else MOVENET_KEYPOINT_FILTER_CONFIG
+        except ValueError:
+            return MOVENET_KEYPOINT_FILTER_CONFIG
+
+    @one_euro.setter
+    def one_euro(self, config: OneEuroConfig) -> None:
+        self._qs.setValue("pipeline/smoothing", format_one_euro(config))
+
+    @property
+    def timeline_keypoint(self) -> str:
+        """The keypoint the Timeline plots (a name), default ``left_knee``."""
+        value = self._value("timeline/keypoint")
+        return value.strip() if isinstance(value, str) and value.strip() else "left_knee"
+
+    @timeline_keypoint.setter
+    def timeline_keypoint(self, name: str) -> None:
+        self._qs.setValue("timeline/keypoint", str(name))
 
     def sync(self) -> None:
         """Write pending changes to storage."""

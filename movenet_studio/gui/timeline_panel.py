@@ -1,0 +1,188 @@
+"""The Timeline dock: keypoint trajectories over time, jitter and lag, and the filter's knobs.
+
+The panel owns a :class:`~movenet_studio.core.trajectories.TrajectoryRecorder` fed on the
+inference worker thread with *every* processed frame (``Engine.add_result_observer``), so
+jitter and lag are measured on all frames even when the display skips some. The GUI thread
+only takes snapshots: the plots at most every :data:`~.throttle.REFRESH_INTERVAL_MS`, the
+jitter table at most every :data:`JITTER_INTERVAL_S`. Clicking a plot seeks the source to
+that frame; the One Euro parameters apply live (``Engine.set_one_euro``) and the figures
+then describe the frames smoothed with the new parameters (see :func:`~.core.jitter.measure_jitter`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..core.jitter import KeypointJitter, measure_jitter
+from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig
+from ..core.trajectories import TrajectoryRecorder
+from .engine import Engine, EngineResult
+from .player import SourceInfo, SourcePlayer
+from .smoothing_controls import SmoothingControls
+from .tables import EMPTY, figures_table, fill_row
+from .throttle import RefreshThrottle
+from .timeline_plots import LEGEND_HTML, TimelinePlots
+
+#: The jitter table is recomputed at most this often (s): it measures the whole recording.
+JITTER_INTERVAL_S = 0.5
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return EMPTY if value is None else f"{value:.{digits}f}"
+
+
+class TimelinePanel(QWidget):
+    """Keypoint picker, filter parameters, jitter/lag figures and the timeline plots.
+
+    Args:
+        keypoint: name of the keypoint to plot first (e.g. ``left_knee``).
+        one_euro: the filter parameters in use.
+
+    Signals:
+        keypoint_changed(str): the user picked another keypoint (saved in settings).
+    """
+
+    keypoint_changed = Signal(str)
+
+    def __init__(self, keypoint: str = "left_knee", one_euro: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.recorder = TrajectoryRecorder()
+        self._engine: Engine | None = None
+        self._current: int | None = None
+        self._jitter_at = float("-inf")
+        self._wanted = keypoint
+        self.keypoint_combo = QComboBox()
+        self.keypoint_combo.setToolTip("The keypoint plotted (also: click its row in the table)")
+        self.figures = QLabel()
+        self.figures.setWordWrap(True)
+        self.figures.setTextFormat(Qt.TextFormat.RichText)
+        self.smoothing = SmoothingControls(one_euro)
+        self.table = figures_table(0, ["keypoint", "raw", "smoothed", "lag ms"], "000.00")
+        self.table.setToolTip("Jitter: RMS second difference of the position, px per frame² at 30 fps, before "
+                              "(raw) and after smoothing; lag: how late the smoothed keypoint follows (ms)")
+        self.plots = TimelinePlots()
+
+        left = QVBoxLayout()
+        left.addWidget(QLabel("Keypoint"))
+        left.addWidget(self.keypoint_combo)
+        left.addWidget(self.figures)
+        left.addWidget(self.smoothing)
+        left.addStretch(1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        left_widget.setFixedWidth(250)
+        self.table.setFixedWidth(300)
+        legend = QLabel(LEGEND_HTML)
+        legend.setTextFormat(Qt.TextFormat.RichText)
+        centre = QVBoxLayout()
+        centre.setContentsMargins(0, 0, 0, 0)
+        centre.setSpacing(2)
+        centre.addWidget(legend)
+        centre.addWidget(self.plots, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(left_widget)
+        layout.addLayout(centre, 1)
+        layout.addWidget(self.table)
+        self._set_names(self.recorder.names)
+        self.throttle = RefreshThrottle(self.refresh, self, while_visible=True)
+        self.keypoint_combo.currentIndexChanged.connect(self._keypoint_picked)
+        self.table.cellClicked.connect(self._row_clicked)
+
+    def attach(self, engine: Engine, player: SourcePlayer) -> None:
+        """Record every frame `engine` processes, follow its results, seek `player` on clicks and
+        send filter changes to `engine`."""
+        self._engine = engine
+        engine.add_result_observer(self.recorder.add)
+        engine.result_ready.connect(self.add_result)
+        player.opened.connect(self.source_opened)
+        self.plots.seek_requested.connect(player.seek)
+        self.smoothing.one_euro_changed.connect(engine.set_one_euro)
+
+    @property
+    def keypoint(self) -> str:
+        """Name of the keypoint plotted."""
+        return self.keypoint_combo.currentText()
+
+    def select_keypoint(self, name: str) -> None:
+        """Plot keypoint `name` (ignored when the model has no keypoint of that name)."""
+        index = self.keypoint_combo.findText(name)
+        if index >= 0:
+            self.keypoint_combo.setCurrentIndex(index)
+
+    def _set_names(self, names: tuple[str, ...]) -> None:
+        if tuple(self.keypoint_combo.itemText(i) for i in range(self.keypoint_combo.count())) == names:
+            return
+        wanted = self.keypoint or self._wanted
+        self.keypoint_combo.blockSignals(True)
+        self.keypoint_combo.clear()
+        self.keypoint_combo.addItems(list(names))
+        self.keypoint_combo.setCurrentIndex(max(0, self.keypoint_combo.findText(wanted)))
+        self.keypoint_combo.blockSignals(False)
+        self.table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            fill_row(self.table, row, name)
+
+    # ------------------------------------------------------------------ slots
+    @Slot(object)
+    def source_opened(self, info: SourceInfo) -> None:
+        """Start a new recording for the source (keeping frames the worker already recorded for it)."""
+        generation = self._engine.generation if self._engine is not None else None
+        self.recorder.reset(info.frame_count, info.is_live, keep_generation=generation)
+        self.plots.set_frame_range(info.frame_count - 1 if self.recorder.clip else None)
+        self._current = None
+        self._jitter_at = float("-inf")
+        self.refresh()
+
+    @Slot(object)
+    def add_result(self, result: EngineResult) -> None:
+        """A result was shown: move the frame mark (the recorder has the data already)."""
+        self._current = int(result.result.index)
+        self.throttle.request()
+
+    @Slot(int, int)
+    def _row_clicked(self, row: int, _column: int) -> None:
+        self.keypoint_combo.setCurrentIndex(row)
+
+    @Slot(int)
+    def _keypoint_picked(self, _row: int) -> None:
+        self._wanted = self.keypoint
+        self.keypoint_changed.emit(self.keypoint)
+        self._jitter_at = float("-inf")
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Redraw the plots from the recorder; recompute the figures when due."""
+        self.throttle.refreshed()
+        self._set_names(self.recorder.names)
+        row = max(0, self.keypoint_combo.currentIndex())
+        self.plots.set_data(self.recorder.snapshot(keypoint=row))
+        self.plots.set_current(self._current)
+        if time.perf_counter() - self._jitter_at >= JITTER_INTERVAL_S:
+            self._jitter_at = time.perf_counter()
+            self._show_jitter(measure_jitter(self.recorder.snapshot()))
+
+    def _show_jitter(self, jitter: dict[str, KeypointJitter]) -> None:
+        for row, value in enumerate(jitter.values()):
+            if row >= self.table.rowCount():
+                break
+            for column, text in enumerate((_number(value.raw_px), _number(value.smoothed_px),
+                                           _number(value.lag_ms, 1)), start=1):
+                self.table.item(row, column).setText(text)
+        chosen = jitter.get(self.keypoint)
+        if chosen is None or chosen.samples == 0:
+            self.figures.setText("<i>Jitter needs three consecutive frames.</i>")
+            return
+        change = ""
+        if chosen.raw_px and chosen.smoothed_px is not None:
+            change = f" ({100 * (chosen.smoothed_px / chosen.raw_px - 1):+.0f} %)"
+        lag = "" if chosen.lag_ms is None else f"<br>lag <b>{chosen.lag_ms:.1f} ms</b>"
+        self.figures.setText(
+            f"jitter raw <b>{_number(chosen.raw_px)}</b> → smoothed <b>{_number(chosen.smoothed_px)}</b>"
+            f"{change} px/frame² at 30 fps{lag}<br><small>{chosen.samples} frame triplets with the "
+            "current filter</small>")

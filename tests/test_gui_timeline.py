@@ -1,0 +1,87 @@
+"""The Timeline dock on the real window: trajectories recorded, jitter shown, click to seek,
+One Euro parameters applied live (no reload, no reset) and remembered."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from conftest import GUI_WAIT_MS as WAIT_MS
+from conftest import data_file
+from movenet_studio.core.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, parse_one_euro
+from movenet_studio.gui.engine import EngineResult
+
+
+def _click_frame(window, frame: int) -> None:
+    """A real left click on the y plot of the Timeline, at `frame`."""
+    plots = window.timeline.plots
+    box = plots.y_plot.getViewBox()
+    (_, _), (y0, y1) = box.viewRange()
+    scene = box.mapViewToScene(QPointF(frame, (y0 + y1) / 2))
+    QTest.mouseClick(plots.viewport(), Qt.MouseButton.LeftButton, pos=plots.mapFromScene(scene))
+
+
+def test_timeline_records_plots_and_seeks(window_on, qtbot):
+    window = window_on(data_file("pose_squats.mp4"))  # 65 frames at 5 fps
+    timeline = window.timeline
+    assert window.timeline_dock.isVisible() and timeline.keypoint == "left_knee"
+    qtbot.waitUntil(lambda: len(timeline.recorder) >= 30, timeout=WAIT_MS)
+    window.player.pause()
+    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=WAIT_MS)
+    timeline._jitter_at = float("-inf")
+    window.flush_views()
+
+    x, y = timeline.plots.y_smoothed.getData()
+    _, y_raw = timeline.plots.y_raw.getData()
+    recorded = np.isfinite(y)
+    assert recorded.sum() >= 30 and np.isfinite(y_raw).sum() == recorded.sum()
+    assert np.nanmax(y) - np.nanmin(y) > 20  # the knee goes up and down (pixels)
+    cells = [timeline.table.item(row, 1).text() for row in range(timeline.table.rowCount())]
+    assert [timeline.table.item(r, 0).text() for r in range(17)] == list(KEYPOINT_NAMES)
+    assert all(text != "–" for text in cells)
+    assert "jitter raw" in timeline.figures.text()
+
+    with qtbot.waitSignal(window.engine.result_ready, timeout=WAIT_MS,
+                          check_params_cb=lambda r: r.result.index == 12):
+        _click_frame(window, 12)
+    assert window.controls.source.slider.value() == 12
+    assert timeline.plots.cursors[0].value() == 12
+
+
+def test_filter_parameters_apply_live_and_are_remembered(window_on, qtbot, gui_settings):
+    window = window_on(data_file("pose_1.mp4"), loop=True)
+    loads = []
+    window.engine.model_changed.connect(loads.append)
+    generation = window.engine.generation
+    controls = window.timeline.smoothing
+    assert controls.config == MOVENET_KEYPOINT_FILTER_CONFIG and not controls.reset_button.isEnabled()
+
+    controls.beta.setValue(0.0)
+    controls.min_cutoff.setValue(1.0)
+    assert window.engine.config.one_euro.beta == 0 and window.engine.config.one_euro.min_cutoff == 1.0
+
+    def smoothed_by_new_filter(result: EngineResult) -> bool:
+        one_euro = result.result.one_euro
+        return one_euro is not None and one_euro.beta == 0 and one_euro.min_cutoff == 1.0
+
+    with qtbot.waitSignal(window.engine.result_ready, timeout=WAIT_MS, check_params_cb=smoothed_by_new_filter):
+        pass
+    assert loads == [] and window.engine.generation == generation  # no reload, no reset
+    qtbot.waitUntil(lambda: window.timeline.recorder.snapshot().epoch_now >= 1, timeout=WAIT_MS)
+    assert controls.reset_button.isEnabled()
+
+    window.close()
+    assert gui_settings.one_euro.beta == 0 and gui_settings.one_euro.min_cutoff == 1.0
+    assert gui_settings.timeline_keypoint == "left_knee"
+
+
+def test_reset_to_tfjs_defaults(window_on, qtbot, gui_settings):
+    gui_settings.one_euro = parse_one_euro("min_cutoff=0.5,beta=10,d_cutoff=1")
+    window = window_on(data_file("pose.jpg"))
+    controls = window.timeline.smoothing
+    assert controls.beta.value() == 10.0 and window.engine.config.one_euro.beta == 10.0  # from settings
+    controls.reset_button.click()
+    assert controls.config == MOVENET_KEYPOINT_FILTER_CONFIG == window.engine.config.one_euro
+    assert not controls.reset_button.isEnabled()
