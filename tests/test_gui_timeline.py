@@ -85,3 +85,7 @@ def test_reset_to_tfjs_defaults(window_on, qtbot, gui_settings):
     controls.reset_button.click()
     assert controls.config == MOVENET_KEYPOINT_FILTER_CONFIG == window.engine.config.one_euro
     assert not controls.reset_button.isEnabled()
+    with qtbot.waitSignal(window.engine.model_changed, timeout=WAIT_MS):
+        window.tracking_controls.smoothing_check.setChecked(False)
+    assert not controls.isEnabled()  # the knobs of a filter that does not run are off
+    assert window.engine.config.one_euro == MOVENET_KEYPOINT_FILTER_CONFIG  # kept for when it runs again

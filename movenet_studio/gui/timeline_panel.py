@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from ..core.jitter import KeypointJitter, measure_jitter
 from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig
 from ..core.trajectories import TrajectoryRecorder
-from .engine import Engine, EngineResult
+from .engine import Engine, EngineResult, ModelInfo
 from .player import SourceInfo, SourcePlayer
 from .smoothing_controls import SmoothingControls
 from .tables import EMPTY, figures_table, fill_row
@@ -99,6 +99,7 @@ class TimelinePanel(QWidget):
         self._engine = engine
         engine.add_result_observer(self.recorder.add)
         engine.result_ready.connect(self.add_result)
+        engine.model_changed.connect(self._model_changed)
         player.opened.connect(self.source_opened)
         self.plots.seek_requested.connect(player.seek)
         self.smoothing.one_euro_changed.connect(engine.set_one_euro)
@@ -137,6 +138,13 @@ class TimelinePanel(QWidget):
         self._current = None
         self._jitter_at = float("-inf")
         self.refresh()
+
+    @Slot(object)
+    def _model_changed(self, info: ModelInfo) -> None:
+        """The filter's knobs are live only while keypoint smoothing is on."""
+        on = bool(info.config.smoothing)
+        self.smoothing.setEnabled(on)
+        self.smoothing.setTitle("Smoothing filter (One Euro)" if on else "Smoothing filter (off: see Tracking)")
 
     @Slot(object)
     def add_result(self, result: EngineResult) -> None:
