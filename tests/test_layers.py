@@ -160,3 +160,44 @@ def test_metrics():
     assert noisy.sqnr_db == pytest.approx(20.0, abs=1e-3) and noisy.max_abs == pytest.approx(0.1, abs=1e-6)
     zeros = PairSums.of(np.zeros(4, np.float32), np.ones(4, np.float32))
     assert zeros.as_dict()["sqnr_db"] == -200.0 and zeros.cosine == 0.0 and zeros.rel_rmse is None
+
+
+ZOO = PROJECT_ROOT.parent / "shared" / "models" / "zoo"
+
+
+def _zoo(name: str):
+    path = ZOO / name
+    if not path.exists():
+        pytest.skip(f"zoo model {name} not found in {ZOO}")
+    return path
+
+
+def test_zoo_heatmap_only_model_is_a_cut_of_the_float32_graph(tmp_path):
+    out = tmp_path / "cut.json"
+    a, b = _zoo("movenet_singlepose_lightning_float32.tflite"), _zoo("movenet_lightning_heatmaps_192_int8_pc.tflite")
+    assert main(["layers", str(data_file("pose.jpg")), "--a", str(a), "--b", str(b), "--frames", "1",
+                 "--json", str(out), "--quiet"]) == 0
+    document = _strict(out.read_text())
+    rows = document["tensors"]
+    sigmoid = next(r for r in rows if r["a_name"] == "StatefulPartitionedCall/Sigmoid")  # B's output
+    assert len(rows) >= 80 and max(r["depth"] for r in rows) == sigmoid["depth"]  # nothing past the cut
+    assert document["unmatched_a"] >= 30  # A's centre head and decode, which B does not have
+    assert sigmoid["cosine"] > 0.9 and document["first_divergence"] is not None
+    assert document["keypoints_px"]["mean"] is None or document["keypoints_px"]["mean"] >= 0
+
+
+@pytest.mark.parametrize("name", ["movenet_singlepose_lightning_float32_nchw_f32in.onnx",
+                                  "movenet_singlepose_lightning_heads_nchw_f32in.onnx"])
+def test_zoo_float32_ports_do_not_diverge(name):
+    import cv2
+
+    image = cv2.resize(cv2.cvtColor(cv2.imread(str(data_file("pose.jpg"))), cv2.COLOR_BGR2RGB), (192, 192))
+    pair = LayerCapturePair(_zoo("movenet_singlepose_lightning_float32.tflite"), "tflite", _zoo(name), "onnx")
+    try:
+        pair.run(image)
+        rows = pair.rows()
+    finally:
+        pair.close()
+    assert first_divergence(rows) is None and len(rows) >= 80
+    heads = [r for r in rows if r["op"] == "CONV_2D" and r["shape"][-1] in (1, 17, 34) and r["shape"][1] == 48]
+    assert len(heads) == 4 and all(r["sqnr_db"] is None or r["sqnr_db"] > 60 for r in heads)  # all four heads

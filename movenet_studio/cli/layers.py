@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"figures written to {args.json}")
     if args.node_data:
         write_node_data(args.node_data, document["tensors"], args.threshold_db)
-        model = comparison.pipeline.a.model.path
+        model = comparison.pipeline_a.model.path
         print(f"node data written to {args.node_data}; view it with: "
               f"model-explorer {model} --node_data_paths={args.node_data}")
     return 0

@@ -14,13 +14,20 @@ or the same 4-D tensor channels-first on one side and channels-last on the other
    uniquifying trailing digits removed); among several candidates the one of the same op
    kind, then the earliest in B's order, wins;
 3. what is left is aligned **by order**: between two consecutive pairs of passes 1-2 (kept
-   only while they increase in both graphs), the longest common subsequence of shapes.
+   only while they increase in both graphs), the longest common subsequence of shapes, where
+   two known op kinds must also agree (a sigmoid never pairs with a convolution) and TFLite's
+   own ``QUANTIZE`` / ``DEQUANTIZE`` copies take no part (they repeat their input's values).
 
 Names and shapes cannot always decide: a ``[1, 96, 96, 96]`` tensor fits both layouts, and
 the outputs of a multi-output op (``unstack_1``) share a name. Each pair therefore keeps its
 **alternatives** (the other candidates of its pass, and the other layouts that fit), and
 :func:`resolve_alternatives` settles them on the first frame by the values: each pair, in
 A's order, takes the alternative closest to A's tensor that no earlier pair took.
+
+Graphs whose branches run in another order (a port that computes the regression head first)
+defeat an order alignment; :func:`match_by_values` then pairs what is still unmatched on the
+first frame by the values themselves: each A tensor with the closest compatible unmatched B
+tensor, when that is within :data:`VALUE_MATCH_MAX_ERROR` (noise / signal, i.e. SQNR >= 10 dB).
 
 Tensors of A or B that find no partner are counted as unmatched.
 """
@@ -44,7 +51,9 @@ _TRAILING_DIGITS = re.compile(r"(?<=[A-Za-z])\d+$")
 _OP_FAMILIES = {
     "conv_2d": "conv", "conv": "conv", "depthwise_conv_2d": "conv", "add": "add", "mul": "mul",
     "logistic": "sigmoid", "sigmoid": "sigmoid", "resize_bilinear": "resize", "resize": "resize",
-    "reshape": "reshape", "concatenation": "concat", "concat": "concat", "div": "div", "sub": "sub",
+    "reshape": "reshape", "squeeze": "reshape", "unsqueeze": "reshape", "flatten": "reshape",
+    "expand_dims": "reshape", "transpose": "transpose", "identity": "identity",
+    "concatenation": "concat", "concat": "concat", "div": "div", "sub": "sub",
 }
 
 
@@ -101,9 +110,25 @@ def layout_change(shape_a: Sequence[int], shape_b: Sequence[int]) -> str | None:
     return fits[0] if fits else None
 
 
+#: TFLite ops that only re-quantise a value: never paired by order.
+_REQUANTISE_OPS = frozenset({"QUANTIZE", "DEQUANTIZE"})
+#: Candidates by order kept as alternatives per pair (nearest in B's order first).
+MAX_ORDER_ALTERNATIVES = 6
+
+
 def _family(op: str) -> str:
     key = op.lower()
     return _OP_FAMILIES.get(key, key)
+
+
+def _order_compatible(a: CapturedTensor, b: CapturedTensor) -> tuple[str, ...]:
+    """Layouts by which `b` may pair with `a` in the order pass (empty: not at all)."""
+    if a.op in _REQUANTISE_OPS or b.op in _REQUANTISE_OPS:
+        return ()
+    known_a, known_b = a.op.lower() in _OP_FAMILIES, b.op.lower() in _OP_FAMILIES
+    if known_a and known_b and _family(a.op) != _family(b.op):
+        return ()
+    return layouts_that_fit(a.shape, b.shape)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +139,7 @@ class TensorPair:
         a: index of the tensor in A's capture list (its depth).
         b: index in B's capture list.
         layout: :data:`SAME`, :data:`NCHW_TO_NHWC` or :data:`NHWC_TO_NCHW`.
-        by: which pass made it: ``name``, ``key`` or ``order``.
+        by: which pass made it: ``name``, ``key``, ``order`` or ``values``.
         alternatives: every (b, layout) this pair could be, the chosen one included.
     """
 
@@ -194,7 +219,8 @@ def _align_gaps(a, b, pairs: dict[int, TensorPair], used_b: set[int]) -> list[Te
 
 def _lcs(a, b, left: list[int], right: list[int]) -> list[TensorPair]:
     n, m = len(left), len(right)
-    layouts = [[layout_change(a[i].shape, b[j].shape) for j in right] for i in left]
+    fits = [[_order_compatible(a[i], b[j]) for j in right] for i in left]
+    layouts = [[f[0] if f else None for f in row] for row in fits]
     table = [[0] * (m + 1) for _ in range(n + 1)]
     for x in range(n - 1, -1, -1):
         row, below = table[x], table[x + 1]
@@ -203,8 +229,9 @@ def _lcs(a, b, left: list[int], right: list[int]) -> list[TensorPair]:
     out, x, y = [], 0, 0
     while x < n and y < m:
         if layouts[x][y] and table[x][y] == table[x + 1][y + 1] + 1:
-            fits = layouts_that_fit(a[left[x]].shape, b[right[y]].shape)
-            out.append(TensorPair(left[x], right[y], layouts[x][y], "order", tuple((right[y], f) for f in fits)))
+            near = sorted((k for k in range(m) if fits[x][k]), key=lambda k: abs(k - y))[:MAX_ORDER_ALTERNATIVES]
+            options = tuple((right[k], f) for k in near for f in fits[x][k])
+            out.append(TensorPair(left[x], right[y], layouts[x][y], "order", options))
             x, y = x + 1, y + 1
         elif table[x + 1][y] >= table[x][y + 1]:
             x += 1
@@ -249,4 +276,39 @@ def resolve_alternatives(matching: Matching, a: Sequence[CapturedTensor], b: Seq
             claimed.add(j)
             by_a[pair.a] = TensorPair(pair.a, j, layout, pair.by, pair.alternatives)
     pairs = tuple(by_a[i] for i in sorted(by_a))
+    return Matching(pairs, len(a) - len(pairs), len(b) - len(pairs))
+
+
+#: :func:`match_by_values` pairs tensors whose noise-to-signal ratio is at most this (10 dB).
+VALUE_MATCH_MAX_ERROR = 0.1
+
+
+def match_by_values(matching: Matching, a: Sequence[CapturedTensor], b: Sequence[CapturedTensor],
+                    error, max_error: float = VALUE_MATCH_MAX_ERROR) -> Matching:
+    """Pair still-unmatched tensors by their values (see the module docstring).
+
+    Args:
+        matching: after :func:`resolve_alternatives`.
+        a, b: the captured tensors.
+        error: as for :func:`resolve_alternatives`.
+        max_error: the largest noise-to-signal ratio accepted.
+    """
+    used_a = {p.a for p in matching.pairs}
+    used_b = {p.b for p in matching.pairs}
+    found: list[TensorPair] = []
+    for i, tensor in enumerate(a):
+        if i in used_a:
+            continue
+        options = [(j, layout) for j, other in enumerate(b) if j not in used_b
+                   for layout in _order_compatible(tensor, other)]
+        if not options:
+            continue
+        scored = [(error(i, j, layout), j, layout) for j, layout in options]
+        best, j, layout = min(scored)
+        if best <= max_error:
+            found.append(TensorPair(i, j, layout, "values"))
+            used_b.add(j)
+    if not found:
+        return matching
+    pairs = tuple(sorted((*matching.pairs, *found), key=lambda p: p.a))
     return Matching(pairs, len(a) - len(pairs), len(b) - len(pairs))

@@ -14,6 +14,11 @@ an activation (``Relu``, ``Clip``, ``LeakyRelu``, ``Tanh``) that is the only con
 ``Conv`` / ``Add`` / ``Sub`` / ``Mul`` / ``Gemm`` / ``MatMul`` output takes that output's name,
 and the output itself is matched as ``<leading op path>/pre_activation``. TFLite's
 ``SQUARED_DIFFERENCE`` splits the same way (``Sub``, then ``Mul`` of it by itself).
+
+QDQ models (ONNX Runtime static quantisation). A float value whose only consumers are
+``QuantizeLinear`` nodes is the float op's output *before* quantisation; what the next layer
+sees is the ``DequantizeLinear`` of it. So such values are not captured, and the
+``DequantizeLinear`` output is matched under the quantised value's name.
 """
 
 from __future__ import annotations
@@ -77,6 +82,9 @@ class OnnxCapture:
                 if elem in _FLOAT_TYPES:
                     wanted.append((out, node.op_type, _FLOAT_TYPES[elem]))
         aliases = _fused_activation_names(graph)
+        aliases.update(_qdq_names(graph, aliases))
+        before_quantise = _quantised_inputs(graph)
+        wanted = [w for w in wanted if w[0] not in before_quantise]
         for out, _, _ in wanted:
             if out not in existing:
                 model.graph.output.append(types[out])
@@ -147,3 +155,29 @@ def _fused_activation_names(graph) -> dict[str, str]:
             aliases[node.output[0]] = source
             aliases[source] = source.split(";", 1)[0] + "/pre_activation"
     return aliases
+
+
+def _quantised_inputs(graph) -> set[str]:
+    """Float values consumed only by ``QuantizeLinear`` nodes (see "QDQ models")."""
+    consumers: dict[str, list[str]] = {}
+    for node in graph.node:
+        for name in node.input[:1]:
+            consumers.setdefault(name, []).append(node.op_type)
+        for name in node.input[1:]:
+            consumers.setdefault(name, []).append("")  # scale / zero point / weights: not the data input
+    return {name for name, ops in consumers.items() if ops and all(op == "QuantizeLinear" for op in ops)}
+
+
+def _qdq_names(graph, aliases: dict[str, str]) -> dict[str, str]:
+    """Match names of ``DequantizeLinear`` outputs: the name of the value quantised before them."""
+    producer = {out: node for node in graph.node for out in node.output}
+    names: dict[str, str] = {}
+    for node in graph.node:
+        if node.op_type != "DequantizeLinear" or not node.input or not node.output:
+            continue
+        quantise = producer.get(node.input[0])
+        if quantise is None or quantise.op_type != "QuantizeLinear" or not quantise.input:
+            continue
+        source = quantise.input[0]
+        names[node.output[0]] = aliases.get(source, source)
+    return names

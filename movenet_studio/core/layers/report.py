@@ -58,6 +58,8 @@ def format_report(document: dict, worst: int = 10) -> str:
             lines.append(f"{row['depth']:>5} {_db(row['sqnr_db']):>10} {row['cosine']:>8.4f} {rel:>9}  "
                          f"{row['op']:<18} {_short(row['a_name'])}")
     keypoints = document["keypoints_px"]
+    if b.get("note"):
+        lines.append(f"note: {b['note']}")
     if keypoints["mean"] is not None:
         lines.append("")
         lines.append(f"keypoints B vs A: mean {keypoints['mean']:.2f} px, p95 {keypoints['p95']:.2f} px, "

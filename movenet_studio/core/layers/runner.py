@@ -18,10 +18,11 @@ import cv2
 import numpy as np
 
 from ..compare import ComparePipeline, describe_pipeline
-from ..pipeline import PipelineConfig
+from ..errors import ModelError
+from ..pipeline import Pipeline, PipelineConfig
 from ..sources import Frame
 from .capture import open_capture
-from .matching import SAME, TRANSPOSES, match_tensors, resolve_alternatives
+from .matching import SAME, TRANSPOSES, match_by_values, match_tensors, resolve_alternatives
 from .metrics import PairSums
 
 #: A matched tensor whose SQNR falls below this many dB is where B has diverged (default).
@@ -64,6 +65,7 @@ class LayerCapturePair:
     """
 
     def __init__(self, path_a: Path, format_a: str, path_b: Path, format_b: str):
+        self.path_a, self.path_b = Path(path_a), Path(path_b)
         self.capture_a = open_capture(path_a, format_a)
         try:
             self.capture_b = open_capture(path_b, format_b)
@@ -118,7 +120,9 @@ class LayerCapturePair:
                                else np.transpose(values_b[j], TRANSPOSES[layout]))
             return sums.dd / sums.aa if sums.aa else sums.dd
 
-        self.matching = resolve_alternatives(self.matching, self.capture_a.tensors, self.capture_b.tensors, error)
+        tensors_a, tensors_b = self.capture_a.tensors, self.capture_b.tensors
+        self.matching = match_by_values(resolve_alternatives(self.matching, tensors_a, tensors_b, error),
+                                        tensors_a, tensors_b, error)
         self.pairs = self.matching.pairs
         self.totals = [PairSums() for _ in self.pairs]
         self._resolved = True
@@ -166,7 +170,10 @@ class LayerComparison:
         a, b: the two configurations (as in ``compare``).
 
     Attributes:
-        pipeline: the :class:`~..compare.ComparePipeline` (keypoints of both).
+        pipeline: the :class:`~..compare.ComparePipeline` (keypoints of both), or None when
+            B's file loads for capture but not as a pipeline (:attr:`b_note` says why; its
+            keypoints are then not compared).
+        pipeline_a: A's pipeline.
         captures: the :class:`LayerCapturePair`.
         distances_px: every keypoint distance B vs A so far, in frame pixels.
         capture_ms: per frame, the time of both captures and the figures.
@@ -176,23 +183,49 @@ class LayerComparison:
     """
 
     def __init__(self, a: PipelineConfig, b: PipelineConfig):
-        self.pipeline = ComparePipeline(a, b)
+        self.b_note = ""
+        self.pipeline: ComparePipeline | None = None
+        self.pipeline_a: Pipeline | None = None
         try:
-            model_a, model_b = self.pipeline.a.model, self.pipeline.b.model
-            self.captures = LayerCapturePair(model_a.path, model_a.format, model_b.path, model_b.format)
+            self.pipeline = ComparePipeline(a, b)
+            self.pipeline_a = self.pipeline.a
+            path_b, format_b = self.pipeline.b.model.path, self.pipeline.b.model.format
+        except ModelError as exc:
+            path_b = Path(b.model).expanduser()
+            if not path_b.is_file():
+                raise
+            # A file the pipeline cannot decode yet (e.g. heatmaps only): its tensors can still be compared.
+            self.b_note = f"B's keypoints not compared: {exc}"
+            format_b = "onnx" if path_b.suffix.lower() == ".onnx" else "tflite"
+            self.pipeline_a = Pipeline(a)
+        try:
+            model_a = self.pipeline_a.model
+            self.captures = LayerCapturePair(model_a.path, model_a.format, path_b, format_b)
         except BaseException:
-            self.pipeline.close()
+            self.close_pipelines()
             raise
         self.distances_px: list[float] = []
         self.capture_ms: list[float] = []
 
     def process(self, frame: Frame) -> LayerFrame:
-        """Run both pipelines on `frame`, then capture both on the model inputs they used."""
-        result = self.pipeline.process(frame)
-        self.distances_px.extend(float(d) for d in result.distances_px.reshape(-1))
-        layer_frame = self.captures.run(result.a.model_input, result.b.model_input)
+        """Run both pipelines on `frame`, then capture both on the model inputs they used
+        (without B's pipeline: B's capture gets A's input, resized to B's size if needed)."""
+        if self.pipeline is None:
+            layer_frame = self.captures.run(self.pipeline_a.process(frame).model_input)
+        else:
+            result = self.pipeline.process(frame)
+            self.distances_px.extend(float(d) for d in result.distances_px.reshape(-1))
+            layer_frame = self.captures.run(result.a.model_input, result.b.model_input)
         self.capture_ms.append(layer_frame.capture_ms)
         return layer_frame
+
+    def _describe_b(self) -> dict:
+        if self.pipeline is not None:
+            return describe_pipeline(self.pipeline.b)
+        capture = self.captures.capture_b
+        path = self.captures.path_b
+        return {"model": path.name, "file": path.name, "input_size": list(capture.signature.size),
+                "backend": capture.format, "device": "layer capture only", "provider": None, "note": self.b_note}
 
     def report(self, threshold_db: float = DEFAULT_THRESHOLD_DB) -> dict:
         """The ``layers --json`` document (see the README)."""
@@ -201,17 +234,21 @@ class LayerComparison:
         keypoints = ({"mean": float(distances.mean()), "p95": float(np.percentile(distances, 95)),
                       "max": float(distances.max())} if distances.size else {"mean": None, "p95": None, "max": None})
         return {
-            "a": describe_pipeline(self.pipeline.a), "b": describe_pipeline(self.pipeline.b),
+            "a": describe_pipeline(self.pipeline_a), "b": self._describe_b(),
             "frames": self.captures.frames, "threshold_db": threshold_db, "tensors": rows,
             "unmatched_a": self.captures.matching.unmatched_a, "unmatched_b": self.captures.matching.unmatched_b,
             "first_divergence": first_divergence(rows, threshold_db), "keypoints_px": keypoints,
             "capture_ms_per_frame": _mean(self.capture_ms),
         }
 
+    def close_pipelines(self) -> None:
+        """Release the pipelines."""
+        (self.pipeline or self.pipeline_a).close()
+
     def close(self) -> None:
         """Release the pipelines and the runners."""
         self.captures.close()
-        self.pipeline.close()
+        self.close_pipelines()
 
     def __enter__(self) -> "LayerComparison":
         return self
