@@ -102,6 +102,16 @@ def test_runs_gaps_and_resets_break_second_differences():
     assert count[0] == 4 and rms[0] == pytest.approx(math.sqrt(2))
 
 
+def test_photos_are_independent():
+    rng = np.random.default_rng(4)
+    recorder = TrajectoryRecorder(10, names=("a",), stills=True)
+    for i in range(10):
+        xy = rng.normal(0, 50, (1, 2)).astype(np.float32)
+        recorder.add(fake_result(i, xy, xy))
+    jitter = measure_jitter(recorder.snapshot())["a"]
+    assert jitter.samples == 0 and jitter.raw_px is None and jitter.lag_ms is None
+
+
 def test_recorder_ring_buffer_and_keep_generation():
     xy = np.zeros((17, 2), np.float32)
     ring = TrajectoryRecorder(None, live=True)

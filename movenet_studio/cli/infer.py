@@ -19,7 +19,7 @@ from ..core.prefetch import PrefetchSource
 from ..core.render import OverlayOptions
 from ..core.resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.smoothing import one_euro_values
-from ..core.sources import open_source
+from ..core.sources import ImageFolderSource, ImageSource, open_source
 from ..core.trajectories import TrajectoryRecorder
 from .classifier_options import check_classifier_args, check_keypoint_count, classifier_from_args, summary_line
 from .export import DEFAULT_OVERLAYS
@@ -101,7 +101,8 @@ def infer_source(args: argparse.Namespace, video: Path | None = None) -> InferRu
                                 backend=pipeline.backend) if args.json else None
         writers = [w for w in (results, HeadsNpzWriter(args.heads_npz) if args.heads_npz else None) if w is not None]
         memory = ResourceMonitor()
-        trajectory = TrajectoryRecorder(source.frame_count, source.is_live, pipeline.keypoint_names)
+        stills = isinstance(getattr(source, "source", source), (ImageSource, ImageFolderSource))  # photos
+        trajectory = TrajectoryRecorder(source.frame_count, source.is_live, pipeline.keypoint_names, stills)
         generation = [0]  # a loop restart resets the pipeline: a new run of the trajectory
 
         def add(result) -> None:

@@ -94,16 +94,18 @@ class TrajectoryRecorder:
         frame_count: the source's length in frames, or None when unknown.
         live: True for live sources (ring buffer whatever `frame_count` says).
         names: keypoint names (their count fixes K); default: COCO's 17.
+        stills: the frames are independent photos (an image, a folder of photos): each is a
+            run of its own, so no jitter or lag is measured across them.
     """
 
     def __init__(self, frame_count: int | None = None, live: bool = False,
-                 names: tuple[str, ...] = KEYPOINT_NAMES) -> None:
+                 names: tuple[str, ...] = KEYPOINT_NAMES, stills: bool = False) -> None:
         self._lock = threading.Lock()
-        self._configure(frame_count, live, tuple(names))
+        self._configure(frame_count, live, tuple(names), stills)
 
     # ------------------------------------------------------------------ set-up
-    def _configure(self, frame_count: int | None, live: bool, names: tuple[str, ...]) -> None:
-        self._frame_count, self._live, self.names = frame_count, live, names
+    def _configure(self, frame_count: int | None, live: bool, names: tuple[str, ...], stills: bool) -> None:
+        self._frame_count, self._live, self.names, self.stills = frame_count, live, names, stills
         self.clip = not live and frame_count is not None and 0 < frame_count <= MAX_CLIP_FRAMES
         capacity = frame_count if self.clip else RING_FRAMES
         k = len(names)
@@ -128,11 +130,11 @@ class TrajectoryRecorder:
         return int(self._a["valid"].shape[0])
 
     def reset(self, frame_count: int | None = None, live: bool = False, *, names: tuple[str, ...] | None = None,
-              keep_generation: int | None = None) -> None:
+              stills: bool = False, keep_generation: int | None = None) -> None:
         """Start over for a new source.
 
         Args:
-            frame_count, live: as in the constructor.
+            frame_count, live, stills: as in the constructor.
             names: new keypoint names (default: keep the current ones).
             keep_generation: keep frames recorded under this generation or a newer one (the
                 window resets from the GUI thread when a source opened, while the worker may
@@ -140,7 +142,7 @@ class TrajectoryRecorder:
         """
         with self._lock:
             kept = self._snapshot_locked(None, keep_generation) if keep_generation is not None else None
-            self._configure(frame_count, live, tuple(names) if names is not None else self.names)
+            self._configure(frame_count, live, tuple(names) if names is not None else self.names, stills)
             if kept is not None and len(kept[0]):
                 self._restore(kept)
 
@@ -161,7 +163,7 @@ class TrajectoryRecorder:
         model_scores = _model_scores(result)
         with self._lock:
             if count != len(self.names):  # another model: other keypoints
-                self._configure(self._frame_count, self._live, default_keypoint_names(count))
+                self._configure(self._frame_count, self._live, default_keypoint_names(count), self.stills)
             index, reset = int(result.index), bool(result.tracker_reset)
             config = getattr(result, "one_euro", None)
             if not self._seen_config or config != self._one_euro:
@@ -169,7 +171,7 @@ class TrajectoryRecorder:
                 self._one_euro, self._seen_config = config, True
             last = self._last
             same = last is not None and generation == last[1]
-            if last is None or not same or index <= last[0] or last[2]:
+            if last is None or not same or index <= last[0] or last[2] or self.stills:
                 self._run += 1
             dropped = index - last[0] - 1 if same and index > last[0] else 0
             if not self.clip and last is not None and index <= last[0]:

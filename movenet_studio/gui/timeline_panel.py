@@ -133,7 +133,8 @@ class TimelinePanel(QWidget):
     def source_opened(self, info: SourceInfo) -> None:
         """Start a new recording for the source (keeping frames the worker already recorded for it)."""
         generation = self._engine.generation if self._engine is not None else None
-        self.recorder.reset(info.frame_count, info.is_live, keep_generation=generation)
+        self.recorder.reset(info.frame_count, info.is_live, stills=info.kind in ("image", "folder"),
+                            keep_generation=generation)
         self.plots.set_frame_range(info.frame_count - 1 if self.recorder.clip else None)
         self._current = None
         self._jitter_at = float("-inf")
@@ -184,7 +185,8 @@ class TimelinePanel(QWidget):
                 self.table.item(row, column).setText(text)
         chosen = jitter.get(self.keypoint)
         if chosen is None or chosen.samples == 0:
-            self.figures.setText("<i>Jitter needs three consecutive frames.</i>")
+            self.figures.setText("<i>Photos are independent: no jitter.</i>" if self.recorder.stills
+                                 else "<i>Jitter needs three consecutive frames.</i>")
             return
         change = ""
         if chosen.raw_px and chosen.smoothed_px is not None:
