@@ -10,8 +10,11 @@ from ..core.classifier import COORDINATE_ORDERS, ClassifierError, keypoint_count
 from ..core.keypoints import NUM_KEYPOINTS
 
 
-def add_classifier_options(parser: argparse.ArgumentParser) -> None:
-    """Add the pose-classifier options (see the README's "Pose classification")."""
+def add_classifier_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:
+    """Add the pose-classifier options (see the README's "Pose classification").
+
+    With `saved_defaults` (the window) ``--classifier-order`` not given parses as None: the saved choice.
+    """
     group = parser.add_argument_group(
         "pose classification",
         "classify every pose with a classifier in the format of Google's TFLite pose-classification "
@@ -19,10 +22,10 @@ def add_classifier_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--classifier", type=Path, metavar="FILE", help="pose classifier (.tflite or .onnx)")
     group.add_argument("--labels", type=Path, metavar="FILE",
                        help="the classifier's class names, one per line in output order")
-    group.add_argument("--classifier-order", choices=COORDINATE_ORDERS, default="xy",
+    group.add_argument("--classifier-order", choices=COORDINATE_ORDERS, default=None if saved_defaults else "xy",
                        help="keypoint rows fed to the classifier: xy = (x, y, score) as the tutorial trains, "
                             "yx = (y, x, score) as Google's Android and Raspberry Pi samples feed "
-                            "(default: %(default)s)")
+                            f"(default: {'the saved choice' if saved_defaults else '%(default)s'})")
     group.add_argument("--count", metavar="CLASS",
                        help="count repetitions of CLASS (entries into it, with hysteresis and a minimum dwell)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .classifier_options import add_classifier_options, check_classifier_args
 from .options import add_model_options, add_pipeline_options, positive_int
 
 
@@ -34,7 +35,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--stats-json", type=Path, metavar="PATH",
                         help="at exit, write the run's figures as JSON: processed and displayed FPS, dropped "
                              "frames, stage p50/p95, event-loop lag p50/p99 (with --exit-after-frames for benchmarks)")
-    parser.set_defaults(run=run)
+    add_classifier_options(parser, saved_defaults=True)
+    parser.set_defaults(run=run, parser=parser)
 
 
 def _overlay_list(text: str) -> str:
@@ -48,12 +50,22 @@ def _overlay_list(text: str) -> str:
     return text
 
 
+def _classifier_request(args: argparse.Namespace):
+    if args.classifier is None:
+        return None
+    from ..gui.classification_controller import ClassifierRequest
+
+    return ClassifierRequest(str(args.classifier.expanduser().resolve()), str(args.labels.expanduser().resolve()),
+                             args.classifier_order, args.count)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.screenshot and not args.exit_after_frames:
         raise SystemExit("movenet-studio gui: --screenshot needs --exit-after-frames")
     from ..core.backends import normalize_provider
     from ..gui.app import GuiOptions, run as run_gui
 
+    check_classifier_args(args, args.parser)
     provider = normalize_provider(args.provider)
     backend = args.backend or ("onnx" if provider else None)
     if provider and backend != "onnx":
@@ -64,5 +76,6 @@ def run(args: argparse.Namespace) -> int:
                          exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime",
                          stats_json=args.stats_json, loop=args.loop, overlays=args.overlays,
                          crop=getattr(args, "crop", None), smoothing=getattr(args, "smoothing", None),
-                         one_euro=getattr(args, "one_euro", None))
+                         one_euro=getattr(args, "one_euro", None),
+                         classifier=_classifier_request(args))
     return run_gui(options)

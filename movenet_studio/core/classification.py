@@ -81,6 +81,8 @@ class FrameClassification:
         inside: the counter's state after this frame: in the counted class.
         counted_pose: index into :attr:`poses` of the pose the counter followed (the best
             scoring), or None when the frame has no pose.
+        note: why the poses could not be classified (e.g. a 13-keypoint model), else ``""``
+            (only from a non-strict :class:`FrameClassifier`).
     """
 
     poses: tuple[Classification, ...]
@@ -90,6 +92,7 @@ class FrameClassification:
     repetitions: int | None = None
     inside: bool = False
     counted_pose: int | None = None
+    note: str = ""
 
     @property
     def best(self) -> Classification | None:
@@ -106,6 +109,9 @@ class FrameClassifier:
         counted: class to count repetitions of (one of ``classifier.labels``), or None.
         compare_orders: also classify in the other order (:attr:`FrameClassification.other`).
         counter: the repetition counter (default: :class:`~.repetitions.RepetitionCounter()`).
+        strict: raise :class:`~.classifier.ClassifierError` from :meth:`classify` when poses
+            cannot be classified (the CLI); when False (the window) the frame's classification
+            carries the reason in :attr:`FrameClassification.note` instead, so the poses still show.
 
     Attributes:
         frames: frames per top class of the counted (best) pose since construction, in label
@@ -119,8 +125,9 @@ class FrameClassifier:
     """
 
     def __init__(self, classifier: PoseClassifier, order: str = "xy", counted: str | None = None, *,
-                 compare_orders: bool = False, counter: RepetitionCounter | None = None):
+                 compare_orders: bool = False, counter: RepetitionCounter | None = None, strict: bool = True):
         self.classifier = classifier
+        self.strict = strict
         self._lock = threading.Lock()
         self._order = _check_order(order)
         self._counted = self._check_counted(counted)
@@ -190,36 +197,45 @@ class FrameClassifier:
         with self._lock:
             self._restart_counter()
 
-    def classify(self, poses, timestamp_ms: float) -> FrameClassification:
+    def classify(self, poses, timestamp_ms: float, *, count: bool = True) -> FrameClassification:
         """Classify the poses of one frame and update the counter and the frame tally.
 
         Args:
             poses: the frame's :class:`~.keypoints.Pose` objects (keypoints [17, 3] in frame
                 pixels), as in :attr:`~.pipeline.FrameResult.poses`.
             timestamp_ms: the frame's time in ms (drives the counter's minimum dwell).
+            count: update the counter and the tally; False classifies a frame shown again
+                (a paused frame after an order switch) without counting it twice.
 
         Returns:
             :class:`FrameClassification`.
 
         Raises:
-            ClassifierError: a pose without 17 keypoints (e.g. a 13-keypoint model), or the
-                classifier failed.
+            ClassifierError: (strict only) a pose without 17 keypoints (e.g. a 13-keypoint
+                model), or the classifier failed.
         """
         with self._lock:
             order, counted, compare = self._order, self._counted, self._compare
             other_order = next(o for o in COORDINATE_ORDERS if o != order)
             labels = self.classifier.labels
-            chosen = tuple(Classification(labels, self.classifier.probabilities(p.keypoints, order), order)
-                           for p in poses)
-            other = tuple(Classification(labels, self.classifier.probabilities(p.keypoints, other_order), other_order)
-                          for p in poses) if compare else ()
+            try:
+                chosen = tuple(Classification(labels, self.classifier.probabilities(p.keypoints, order), order)
+                               for p in poses)
+                other = tuple(Classification(labels, self.classifier.probabilities(p.keypoints, other_order),
+                                             other_order) for p in poses) if compare else ()
+            except ClassifierError as exc:
+                if self.strict:
+                    raise
+                return FrameClassification((), (), order, counted, self.counter.count if counted else None,
+                                           self.counter.inside, None, str(exc))
             best = max(range(len(poses)), key=lambda i: float(poses[i].score)) if poses else None
-            if best is not None and chosen[best].label is not None:
+            if count and best is not None and chosen[best].label is not None:
                 self.frames[chosen[best].label] += 1
             repetitions = None
             if counted is not None:
                 probability = chosen[best].probability(counted) if best is not None else None
-                self.counter.update(probability, float(timestamp_ms))
+                if count:
+                    self.counter.update(probability, float(timestamp_ms))
                 repetitions = self.counter.count
             return FrameClassification(chosen, other, order, counted, repetitions,
                                        self.counter.inside if counted is not None else False, best)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from ..core.render import OverlayOptions
 from ..core.smoothing import OneEuroConfig
 from ..logs import LOGGER_NAME, configure_logging
+from .classification_controller import ClassifierRequest
 from .main_window import APP_NAME, MainWindow
 from .player import Pace
 from .run_stats import RunStats
@@ -58,6 +59,8 @@ class GuiOptions:
         crop: crop-region tracking (default: on).
         smoothing: One Euro keypoint smoothing (default: on).
         one_euro: the One Euro filter's parameters (``--smoothing``); default: the saved ones.
+        classifier: a pose classifier to load before the source opens
+            (:class:`~.classification_controller.ClassifierRequest`); default: the saved one.
     """
 
     source: str | None = None
@@ -78,6 +81,7 @@ class GuiOptions:
     crop: bool | None = None
     smoothing: bool | None = None
     one_euro: OneEuroConfig | None = None
+    classifier: ClassifierRequest | None = None
 
 
 def configure_pyqtgraph() -> None:
@@ -226,7 +230,8 @@ def run(options: GuiOptions) -> int:
                         restore_layout=not exit_after, provider=options.provider, tracker=options.tracker,
                         min_pose_score=options.min_pose_score, compare=options.compare,
                         overlays=options.overlays, crop=options.crop, smoothing=options.smoothing,
-                        one_euro=options.one_euro)
+                        one_euro=options.one_euro,
+                        classifier=options.classifier)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     window.show()

@@ -299,6 +299,7 @@ class Engine(QObject):
         self._model: ModelInfo | None = None
         self._last_frame: Frame | None = None
         self._last_result: tuple[_Job, FrameResult] | None = None  # A's result of _last_frame
+        self._classifier = None  # the classification stage A runs (set_classifier)
         self._last_generation = -1
         self._notes_pending = False  # re-read the backends' notes after the next frame (set on loads)
         self._processed = 0
@@ -500,6 +501,15 @@ class Engine(QObject):
             if hasattr(side, "set_one_euro") and side.config.one_euro != config:
                 side.set_one_euro(config)
 
+    def set_classifier(self, stage) -> None:
+        """Run classification stage `stage` (a :class:`~movenet_studio.core.classification.
+        FrameClassifier`, or None for none) on A's poses from the next frame on (any thread).
+
+        It is attached to whatever pipeline runs, across model switches, without rebuilding
+        anything; the pipeline resets it with its other per-source state (seek, source change).
+        """
+        self._classifier = stage
+
     def request_threads(self, threads: int) -> None:
         """Rebuild the current model with `threads` runtime threads."""
         self.update_config(threads=max(1, int(threads)))
@@ -691,6 +701,9 @@ class Engine(QObject):
             return
         try:
             self._apply_one_euro()
+            a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
+            if hasattr(a, "classifier") and a.classifier is not self._classifier:
+                a.classifier = self._classifier  # (pipeline fakes in tests have no classifier)
             if job.generation != self._last_generation or job.restart:
                 pipeline.reset()
                 self._last_generation = job.generation

@@ -4,6 +4,7 @@ its own beyond routing (which path is a model, which a source) and persisting se
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
@@ -18,6 +19,7 @@ from .bench_dialog import BenchDialog
 from .head_diff import HeadDiffController
 from .layers_controller import LayersController
 from .compare_view import CompareController, ComparePanel, SideView
+from .classification_controller import ClassificationController, ClassifierRequest
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
 from .export_actions import ExportController
@@ -72,6 +74,8 @@ class MainWindow(QMainWindow):
             (default: the saved choices); raises ValueError for an unknown name.
         crop, smoothing: crop tracking / keypoint smoothing (default: on; not saved).
         one_euro: the One Euro filter's parameters (default: the saved ones, TF.js's at first).
+        classifier: a pose classifier to load first (the source opens once it has loaded);
+            default: the one remembered in the settings.
 
     Call :meth:`start` after constructing it to launch the worker threads; closing the
     window (or :meth:`shutdown`) stops them.
@@ -82,7 +86,8 @@ class MainWindow(QMainWindow):
                  persist_loop: bool = True, restore_layout: bool = True, parent: QWidget | None = None,
                  provider: str | None = None, tracker: str | None = None, min_pose_score: float | None = None,
                  compare: str | None = None, overlays: str | None = None, crop: bool | None = None,
-                 smoothing: bool | None = None, one_euro: OneEuroConfig | None = None):
+                 smoothing: bool | None = None, one_euro: OneEuroConfig | None = None,
+                 classifier: ClassifierRequest | None = None):
         super().__init__(parent)
         self.settings = settings
         self._persist_loop = persist_loop
@@ -142,6 +147,7 @@ class MainWindow(QMainWindow):
         self.timeline_dock = self._dock("Timeline", "timelineDock", self.timeline,
                                         Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
         self.timeline.attach(self.engine, self.player)
+        self._make_classification(classifier)
         self.setAcceptDrops(True)
         self._make_actions()
         self._connect()
@@ -199,6 +205,18 @@ class MainWindow(QMainWindow):
                                                     self.video_view, self.heads_panel, self.heads_dock, self.readout,
                                                     self.reporter, self)
 
+    def _make_classification(self, request: ClassifierRequest | None) -> None:
+        """The Classification dock and the pose captions on the video (classification_controller.py)."""
+        self.classification = ClassificationController(self.engine, self.video_view, self.settings, self.reporter, self)
+        self.classification_dock = self._dock("Classification", "classificationDock", self.classification.panel,
+                                              Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.latency_dock, self.classification_dock)
+        self.latency_dock.raise_()
+        self._classifier_request = request
+        self.classification.loaded.connect(self.classification_dock.raise_)
+        self.player.closed.connect(self.classification.clear)
+        self.controls.display.threshold_changed.connect(self.classification.overlay.set_threshold)
+
     def _action(self, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = (), tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcuts:
@@ -243,6 +261,8 @@ class MainWindow(QMainWindow):
         for action in self.exports.actions():
             file_menu.addAction(action)
         file_menu.addSeparator()
+        file_menu.addAction(self.classification.open_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         playback = menu.addMenu("&Playback")
         for action in (self.play_action, self.step_action, self.step_back_action, self.first_action,
@@ -257,6 +277,7 @@ class MainWindow(QMainWindow):
         view.addAction(self.model_info_dock.toggleViewAction())
         view.addAction(self.heads_dock.toggleViewAction())
         view.addAction(self.model_input_dock.toggleViewAction())
+        view.addAction(self.classification_dock.toggleViewAction())
         view.addAction(self.layers.dock.toggleViewAction())
         view.addAction(self.timeline_dock.toggleViewAction())
         self.tools_menu = menu.addMenu("&Tools")
@@ -364,8 +385,13 @@ class MainWindow(QMainWindow):
                 source = last
             elif sample and not last:
                 source = str(sample_path())
-        if source:
-            self.open_source(source)
+        if self._classifier_request is not None:  # open the source once the classifier is there
+            self.classification.restore(self._classifier_request, then=partial(self.open_source, source)
+                                        if source else None)
+        else:
+            self.classification.restore()
+            if source:
+                self.open_source(source)
         if self._startup_note:  # after "Opening ...", so the status bar shows the note
             self.reporter.warn(self._startup_note)
         if self.settings.note:  # stored settings unreadable or from an older version: reset
@@ -384,6 +410,7 @@ class MainWindow(QMainWindow):
         self.heads_panel.refresh()
         self.model_input_view.refresh()
         self.timeline.refresh()
+        self.classification.panel.refresh()
 
     def shutdown(self) -> bool:
         """Stop the reader and worker threads (join with timeout) and save settings.
@@ -396,6 +423,7 @@ class MainWindow(QMainWindow):
         self.player_stopped = self.player.stop()
         self.engine_stopped = self.engine.stop()
         self.exports.shutdown()
+        self.classification.shutdown()
         if self.bench_dialog is not None:
             self.bench_dialog.shutdown()
         self.layers.shutdown()

@@ -1,0 +1,102 @@
+"""The window's pose classification: Classification dock, captions on the video, the order
+switch (no model reload), compare orders, the counter (reset on seek) and remembered files."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifiers import ORDER_LABELS, shared_classifier, write_labels, write_onnx_classifier
+from conftest import GUI_WAIT_MS, data_file, wait_results
+from movenet_studio.core.classification import Classification, FrameClassification
+from movenet_studio.gui.classification_controller import KEYS, ClassifierRequest
+from movenet_studio.gui.classification_panel import BAR_STEPS, ClassificationPanel
+
+
+def _request(fmt: str = "tflite", **kwargs) -> ClassifierRequest:
+    path, labels = shared_classifier(fmt)
+    return ClassifierRequest(str(path), str(labels), **kwargs)
+
+
+def _wait_for(window, condition) -> None:
+    window.qtbot.waitUntil(condition, timeout=GUI_WAIT_MS)
+
+
+def _shown(window):
+    last = window.video_view.last_result
+    return last.result.classification if last is not None else None
+
+
+def test_panel_bars_show_both_orders(qtbot):
+    panel = ClassificationPanel()
+    qtbot.addWidget(panel)
+    panel.set_classes(ORDER_LABELS, "order.onnx (onnx): wide, tall", counted="wide")
+    panel.set_compare(True)
+    xy = Classification(ORDER_LABELS, np.array([0.8, 0.2], np.float32), "xy")
+    yx = Classification(ORDER_LABELS, np.array([0.1, 0.9], np.float32), "yx")
+    panel.add_classification(FrameClassification((xy,), (yx,), "xy", "wide", 4, True, 0))
+    panel.refresh()
+    assert panel.bars.bars["xy", "wide"].value() == round(0.8 * BAR_STEPS)
+    assert panel.bars.bars["yx", "tall"].value() == round(0.9 * BAR_STEPS)
+    assert panel.reps_label.text() == "reps: 4" and panel.top_label.text().startswith("wide  0.80")
+    assert "y, x: tall 0.90" in panel.top_label.text()
+    panel.set_compare(False)
+    assert ("yx", "wide") not in panel.bars.bars
+
+
+def test_squats_window_counts_switches_order_without_reload_and_resets_on_seek(window_on, gui_settings):
+    window = window_on(data_file("pose_squats.mp4"), classifier=_request(count="squat"))
+    controller = window.classification
+    assert controller.stage is not None and controller.stage.counted == "squat"
+    # The source opened only once the classifier was there: every frame is classified.
+    _wait_for(window, lambda: (_shown(window) is not None and _shown(window).repetitions is not None
+                               and _shown(window).repetitions >= 1))
+    window.flush_views()
+    texts = window.classification.overlay.texts()
+    assert any(t.startswith(("squat ", "standing ")) for t in texts) and any(t.startswith("squat reps:") for t in texts)
+    bars = window.classification.panel.bars.bars
+    total = sum(bars["xy", label].value() for label in ("squat", "standing"))
+    assert abs(total - BAR_STEPS) <= 2                                   # probabilities sum to 1
+    model, loads = window.engine.model, window.engine.processed
+    window.classification.panel.order_buttons.buttons()[1].click()       # (y, x, score)
+    assert controller.stage.order == "yx" and gui_settings.qsettings.value(KEYS["order"]) == "yx"  # a user choice
+    assert gui_settings.qsettings.value(KEYS["classifier"]) is None   # the command line's classifier is not kept
+    wait_results(window, 3)
+    assert _shown(window).order == "yx"
+    assert window.engine.model is model and window.engine.processed > loads  # no reload: same model info
+    window.classification.panel.compare_check.click()
+    wait_results(window, 2)
+    assert _shown(window).other and _shown(window).other[0].order == "xy"
+    assert ("xy", "squat") in window.classification.panel.bars.bars
+    window.classification.panel.order_buttons.buttons()[0].click()       # back to (x, y, score)
+    # A seek resets the counter: after two squats it starts again at 0; a fresh entry counts.
+    window.player.pause()
+    _wait_for(window, lambda: not window.player.is_playing)
+    window.player.seek(40)
+    _wait_for(window, lambda: window.video_view.last_result.result.index == 40)
+    assert _shown(window).repetitions == 0 and _shown(window).order == "xy"
+    window.player.seek(58)                                               # inside the third squat
+    _wait_for(window, lambda: window.video_view.last_result.result.index == 58)
+    for _ in range(3):
+        window.player.step()
+    _wait_for(window, lambda: window.video_view.last_result.result.index == 61)
+    assert _shown(window).repetitions == 1 and _shown(window).inside
+
+
+def test_classifier_is_remembered_and_a_bad_one_is_refused(make_window, gui_settings, qtbot, tmp_path):
+    bad = write_onnx_classifier(tmp_path / "bad.onnx", input_shape=(1, 34))
+    labels = write_labels(tmp_path / "labels.txt")
+    window = make_window()
+    failures = []
+    window.reporter.serious = lambda message, details="": failures.append(message)
+    window.classification.load(str(bad), str(labels))
+    qtbot.waitUntil(lambda: bool(failures), timeout=GUI_WAIT_MS)
+    assert "bad.onnx: not a pose classifier" in failures[0] and window.classification.stage is None
+    assert "[1, 34]" in window.classification.panel.note_label.text()
+    good = write_onnx_classifier(tmp_path / "order.onnx")
+    window.classification.load(str(good), str(labels), counted="wide")
+    qtbot.waitUntil(lambda: window.classification.stage is not None, timeout=GUI_WAIT_MS)
+    window.close()
+    assert gui_settings.qsettings.value(KEYS["classifier"]) == str(good)
+    again = make_window()
+    qtbot.waitUntil(lambda: again.classification.stage is not None, timeout=GUI_WAIT_MS)
+    assert again.classification.stage.labels == ORDER_LABELS and again.classification.stage.counted == "wide"
