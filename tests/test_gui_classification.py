@@ -38,7 +38,7 @@ def test_panel_bars_show_both_orders(qtbot):
     assert panel.bars.bars["xy", "wide"].value() == round(0.8 * BAR_STEPS)
     assert panel.bars.bars["yx", "tall"].value() == round(0.9 * BAR_STEPS)
     assert panel.reps_label.text() == "reps: 4" and panel.top_label.text().startswith("wide  0.80")
-    assert "y, x: tall 0.90" in panel.top_label.text()
+    assert panel.other_label.text() == "fed (y, x, score): tall 0.90"
     panel.set_compare(False)
     assert ("yx", "wide") not in panel.bars.bars
 

@@ -19,7 +19,7 @@ from ..core.classifier import COORDINATE_ORDERS
 from .throttle import RefreshThrottle
 
 #: Order switch captions.
-ORDER_TEXT = {"xy": "(x, y, score): tutorial", "yx": "(y, x, score): Android / RPi samples"}
+ORDER_TEXT = {"xy": "x, y, score (tutorial)", "yx": "y, x, score (Android, RPi samples)"}
 #: Column titles of the bars.
 ORDER_SHORT = {"xy": "x, y", "yx": "y, x"}
 #: Bars run 0..BAR_STEPS.
@@ -72,11 +72,12 @@ class ClassBars(QWidget):
             self._grid.addWidget(QLabel(label), row, 0)
             for column, order in enumerate(orders):
                 bar = QProgressBar()
+                bar.setMinimumWidth(30)
                 bar.setRange(0, BAR_STEPS)
                 bar.setTextVisible(False)
                 bar.setStyleSheet(_OTHER)
                 value = QLabel("–")
-                value.setMinimumWidth(40)
+                value.setMinimumWidth(value.fontMetrics().horizontalAdvance("0.00") + 4)
                 value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self._grid.addWidget(bar, row, 1 + 2 * column)
                 self._grid.addWidget(value, row, 2 + 2 * column)
@@ -152,7 +153,11 @@ class ClassificationPanel(QGroupBox):
         self.bars = ClassBars()
         self.top_label = QLabel("")
         self.top_label.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.other_label = QLabel("")  # compare orders: the other order's answer
+        self.other_label.setWordWrap(True)
         self.count_combo = QComboBox()
+        self.count_combo.setMinimumContentsLength(8)
+        self.count_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.count_combo.addItem("Count: nothing", None)
         self.count_combo.setToolTip("Count repetitions: entries into this class (in at p >= 0.6, out at p <= 0.4, "
                                     "each change held for 200 ms); reset on seek or source change")
@@ -180,6 +185,7 @@ class ClassificationPanel(QGroupBox):
         layout.addLayout(order_box)
         layout.addWidget(self.compare_check)
         layout.addWidget(self.top_label)
+        layout.addWidget(self.other_label)
         layout.addWidget(self.bars)
         layout.addLayout(counter)
         layout.addWidget(self.note_label)
@@ -256,10 +262,9 @@ class ClassificationPanel(QGroupBox):
         elif self.compare_check.isChecked():
             self.bars.show_classification(None, next(o for o in COORDINATE_ORDERS if o != order))
         top = best.label if best is not None else None
-        text = f"{top}  {best.score:.2f}" if top is not None else ("no pose" if frame is not None else "")
-        if other is not None and other.label is not None:
-            text += f"   ({ORDER_SHORT[other.order]}: {other.label} {other.score:.2f})"
-        self.top_label.setText(text)
+        self.top_label.setText(f"{top}  {best.score:.2f}" if top is not None else ("no pose" if frame is not None else ""))
+        self.other_label.setText(f"fed ({ORDER_SHORT[other.order]}, score): {other.label} {other.score:.2f}"
+                                 if other is not None and other.label is not None else "")
         counted = frame.counted if frame is not None else None
         self.reps_label.setText(f"reps: {frame.repetitions}" if counted is not None and frame.repetitions is not None
                                 else "")
