@@ -30,7 +30,6 @@ def test_timeline_records_plots_and_seeks(window_on, qtbot):
     qtbot.waitUntil(lambda: len(timeline.recorder) >= 30, timeout=WAIT_MS)
     window.player.pause()
     qtbot.waitUntil(lambda: not window.player.is_playing, timeout=WAIT_MS)
-    timeline._jitter_at = float("-inf")
     window.flush_views()
 
     x, y = timeline.plots.y_smoothed.getData()

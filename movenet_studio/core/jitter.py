@@ -121,9 +121,9 @@ def second_difference_rms(xy: np.ndarray, trajectory: Trajectory, keep: np.ndarr
     d2 = d2 * scale[:, None, None]
     valid = np.isfinite(d2).all(axis=2)                                         # [T, K]
     counts = valid.sum(axis=0)
-    squares = np.where(valid[:, :, None], d2, 0.0) ** 2
+    d2[~valid] = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        rms = np.sqrt(squares.sum(axis=(0, 2)) / (2 * counts))
+        rms = np.sqrt(np.einsum("tkc,tkc->k", d2, d2) / (2 * counts))
     return np.where(counts > 0, rms, np.nan), counts.astype(np.int64)
 
 
@@ -152,6 +152,9 @@ def filter_lag_ms(trajectory: Trajectory, keep: np.ndarray | None = None,
     raw = trajectory.raw.astype(np.float64)
     smooth = trajectory.smoothed.astype(np.float64)
     v_raw, v_smooth = raw[cur] - raw[prev], smooth[cur] - smooth[prev]         # [V, K, 2]
+    ok_raw, ok_smooth = np.isfinite(v_raw).all(axis=2), np.isfinite(v_smooth).all(axis=2)  # [V, K]
+    v_raw[~ok_raw], v_smooth[~ok_smooth] = 0.0, 0.0
+    ok_raw, ok_smooth = ok_raw.astype(np.float64), ok_smooth.astype(np.float64)
     has_v = np.zeros(len(trajectory), bool)
     has_v[cur] = True
     row = np.full(len(trajectory), -1)
@@ -162,11 +165,10 @@ def filter_lag_ms(trajectory: Trajectory, keep: np.ndarray | None = None,
         a, b = _neighbours(trajectory, has_v, int(shift)) if shift else (cur, cur)
         if a.size == 0:
             continue
-        products = (v_raw[row[a]] * v_smooth[row[b]]).sum(axis=2)               # [P, K]
-        finite = np.isfinite(products)
-        with np.errstate(invalid="ignore"):
-            corr[n] = np.where(finite.any(axis=0), np.where(finite, products, 0).sum(axis=0)
-                               / np.maximum(finite.sum(axis=0), 1), np.nan)
+        ra, rb = row[a], row[b]
+        pairs = np.einsum("pk,pk->k", ok_raw[ra], ok_smooth[rb])                 # [K] pairs with both
+        total = np.einsum("pkc,pkc->k", v_raw[ra], v_smooth[rb])
+        corr[n] = np.where(pairs > 0, total / np.maximum(pairs, 1), np.nan)
     return np.array([_peak(corr[:, j], shifts) * frame_ms for j in range(k)])
 
 

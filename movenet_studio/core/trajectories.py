@@ -252,12 +252,14 @@ class TrajectoryRecorder:
             slots = (np.arange(self._count - n, self._count) % self.capacity) if n else np.zeros(0, np.int64)
         if min_generation is not None:
             slots = slots[a["generation"][slots] >= min_generation]
+        if keypoint is not None:
+            keypoint %= len(self.names)
         out = []
         for key in _FIELDS:
-            values = a[key][slots]
             if keypoint is not None and key in ("raw", "smoothed", "scores"):
-                values = values[:, keypoint:keypoint + 1] if keypoint >= 0 else values[:, keypoint][:, None]
-            out.append(values)
+                out.append(a[key][slots, keypoint:keypoint + 1])  # only that keypoint is copied
+            else:
+                out.append(a[key][slots])
         return tuple(out)
 
 

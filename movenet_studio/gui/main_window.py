@@ -409,7 +409,7 @@ class MainWindow(QMainWindow):
         self.compare.flush()
         self.heads_panel.refresh()
         self.model_input_view.refresh()
-        self.timeline.refresh()
+        self.timeline.flush()
         self.classification.panel.refresh()
 
     def shutdown(self) -> bool:
