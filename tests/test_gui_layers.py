@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+from PySide6.QtCore import Qt
+
 from conftest import GUI_WAIT_MS, data_file, wait_results
 
 
@@ -39,6 +41,7 @@ def test_layers_dock_float16_vs_int8(window_on, tmp_path):
         panel.table.sortItems(0)
         panel.select(first)
         window.resize(1500, 1000)
+        window.resizeDocks([layers.dock], [560], Qt.Orientation.Vertical)
         wait_results(window, 2)
         window.grab().save(os.environ["MOVENET_STUDIO_SCREENSHOT"])
     if model_before is not None:

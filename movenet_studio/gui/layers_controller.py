@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget
 
 from ..core.compare import parse_spec
 from ..core.errors import StudioError
@@ -79,7 +80,15 @@ class LayersController(QObject):
 
     @Slot()
     def show(self) -> None:
-        """Show and raise the dock (captures start with the current frame)."""
+        """Show and raise the dock (captures start with the current frame); it shares the
+        window's bottom area as a tab with another dock there (e.g. the Timeline)."""
+        window = self.window
+        if not self.dock.isVisible() and not self.dock.isFloating():
+            area = window.dockWidgetArea(self.dock)
+            others = [d for d in window.findChildren(QDockWidget) if d is not self.dock and d.isVisible()
+                      and not d.isFloating() and window.dockWidgetArea(d) == area]
+            if others and self.dock not in window.tabifiedDockWidgets(others[0]):
+                window.tabifyDockWidget(others[0], self.dock)
         self.dock.show()
         self.dock.raise_()
 
@@ -137,6 +146,8 @@ class LayersController(QObject):
             self.worker.start()
             if self._last is not None:
                 self.on_result(self._last)
+        else:
+            self.worker.drop_pending()
 
     @Slot(object)
     def _updated(self, update: LayerUpdate) -> None:

@@ -119,6 +119,11 @@ class LayerWorker(QObject):
         with self._lock:
             self._reset = True
 
+    def drop_pending(self) -> None:
+        """Forget an input still waiting (the dock was hidden); a capture running finishes."""
+        with self._lock:
+            self._pending = None
+
     def submit(self, image_a: np.ndarray, image_b: np.ndarray | None, frame_index: int) -> None:
         """Offer the newest model input (uint8 [H, W, 3]); replaces one still waiting.
 
