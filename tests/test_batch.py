@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -164,17 +163,14 @@ def test_batch_on_an_external_scheduler(tmp_path, capsys):
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tmp_path}
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard", "--no-show"], **quiet)]
+    loopback = ["--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"]
+    procs = [subprocess.Popen([dask, "scheduler", "--port", str(port), *loopback], **quiet)]
     try:
-        procs.append(subprocess.Popen([dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
-                                       "--nthreads", "1", "--no-dashboard"], **quiet))
+        procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", *loopback],
+                                      **quiet))
         out = tmp_path / "out"
-        cmd = [sys.executable, "-m", "movenet_studio.cli", "batch", str(image), str(folder),
-               "--out", str(out), "--scheduler", address, "-q"]
-        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=DASK_TIMEOUT_S)
-        assert done.returncode == 0, done.stderr
-        assert "on 1 worker" in done.stdout
+        assert main(["batch", str(image), str(folder), "--out", str(out), "--scheduler", address, "-q"]) == 0
+        assert "on 1 worker)" in capsys.readouterr().out
         manifest = _manifest(out)
         assert [e["status"] for e in manifest["sources"]] == ["ok", "ok"]
         assert manifest["summary"]["frames"] == 1 + len(list(folder.glob("*.jpg")))
@@ -187,3 +183,18 @@ def test_batch_on_an_external_scheduler(tmp_path, capsys):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.mark.parametrize("protocol, model", [("single", "lightning"), ("multi", "multipose")])
+def test_eval_on_the_cluster_equals_the_sequential_eval(scheduler, protocol, model, tmp_path, capsys):
+    folder = shared_path("data/coco_mini")
+    base = ["eval", "--annotations", str(folder / "test_coco.json"), "--images", str(folder),
+            "--protocol", protocol, "--model", model, "-q"]
+    assert main([*base, "--json", str(tmp_path / "seq.json")]) == 0
+    assert main([*base, "--json", str(tmp_path / "cluster.json"), "--scheduler", scheduler]) == 0
+    sequential, split = (json.loads((tmp_path / n).read_text()) for n in ("seq.json", "cluster.json"))
+    for document in (sequential, split):
+        document.pop("elapsed_s")
+    assert split == sequential
+    assert sequential["counts"]["detections"] > 0 and sequential["AP"] > 0.3
+    capsys.readouterr()

@@ -18,7 +18,7 @@ from ..core.batch import (
     MANIFEST_NAME, OUTPUT_SUFFIXES, BatchError, completed_entries, entry, estimate_frames, expand_sources,
     output_names, read_manifest, remove_partial_outputs, write_manifest,
 )
-from ..core.cluster import dask_client, worker_count
+from ..core.cluster import dask_client, model_to_ship, worker_count
 from ..core.export import check_output_path
 from ..core.models import resolve_model
 from .batch_worker import run_source
@@ -60,7 +60,8 @@ def infer_option_names() -> list[str]:
 def _files_to_ship(options: dict, spec) -> dict[str, tuple[str, bytes]]:
     """Option name -> (file name, bytes) of the files the workers need: the model when it is not
     bundled, and every option naming a file (a classifier and its labels)."""
-    files = {} if spec.bundled else {"model": (spec.path.name, spec.path.read_bytes())}
+    model = model_to_ship(spec)
+    files = {"model": model} if model else {}
     for name, value in options.items():
         if isinstance(value, Path) and value.is_file():
             files[name] = (value.name, value.read_bytes())
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     files = _files_to_ship(options, spec)
     settings = {name: _json_value(value) for name, value in options.items()}
     settings.update({f"{name}_sha256": hashlib.sha256(data).hexdigest() for name, (_, data) in files.items()})
+    if spec.bundled:  # by name: a path to a bundled file may not exist on another machine's worker
+        options.update(model=spec.key, backend=config.backend)
     kinds = ["json", *(["video"] if args.video else []), *(["heads_npz"] if args.heads_npz else [])]
 
     previous = read_manifest(out)

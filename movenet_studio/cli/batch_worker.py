@@ -7,37 +7,16 @@ installed (the same version as the client).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
-import tempfile
 import time
 from pathlib import Path
 
-from ..core.atomic import atomic_output
 from ..core.batch import entry
+from ..core.cluster import local_copy
 from ..core.errors import StudioError
 from .infer import infer_source
 
 log = logging.getLogger(__name__)
-
-
-def local_file(name: str, data: bytes) -> Path:
-    """A copy of a file sent from the client (model, classifier), in this machine's temporary folder.
-
-    Stored as ``<tmp>/movenet-studio-files/<sha256 prefix>/<name>`` (the name is kept: it
-    names the model in results), written once per content (atomically, so tasks running at
-    the same time never read a half-written file) and reused by later tasks.
-
-    Raises:
-        OSError: the temporary folder is not writable.
-    """
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / "movenet-studio-files" / digest / Path(name).name
-    if not path.is_file() or path.stat().st_size != len(data):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(path, "wb") as handle:
-            handle.write(data)
-    return path
 
 
 def run_source(options: dict, source: str, out_dir: str, outputs: dict[str, str],
@@ -68,7 +47,7 @@ def run_source(options: dict, source: str, out_dir: str, outputs: dict[str, str]
     args.loop, args.max_frames = False, None
     try:
         for name, (file_name, data) in (files or {}).items():
-            local = local_file(file_name, data)
+            local = local_copy(file_name, data)
             setattr(args, name, local if isinstance(options[name], Path) else str(local))
         video = folder / outputs["video"] if outputs.get("video") else None
         done = infer_source(args, video=video)

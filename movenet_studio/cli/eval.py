@@ -6,11 +6,13 @@ The protocols and the per-keypoint breakdown are defined in :mod:`movenet_studio
 from __future__ import annotations
 
 import argparse
+from contextlib import ExitStack
 from pathlib import Path
 
 from ..core.atomic import write_json_atomic
+from ..core.cluster import dask_client
 from ..core.evaluation import DEFAULT_MODELS, PROTOCOLS, evaluate, format_result
-from .options import default_backend, positive_int, thread_count
+from .options import add_cluster_options, default_backend, thread_count
 from .progress import ProgressBar
 
 
@@ -36,6 +38,7 @@ def add_parser(subparsers) -> None:
                         help="single: per-person crops; multi: whole images (default: %(default)s)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures to PATH as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
+    add_cluster_options(parser, workers_default="no cluster: one process")
     parser.set_defaults(run=run)
 
 
@@ -43,8 +46,11 @@ def run(args: argparse.Namespace) -> int:
     backend = args.backend or default_backend(args.model)
     progress = None if args.quiet else ProgressBar("eval")
     try:
-        result = evaluate(args.annotations, args.images, model=args.model, backend=backend, threads=args.threads,
-                          protocol=args.protocol, progress=progress)
+        with ExitStack() as stack:
+            client = stack.enter_context(dask_client(args.workers, args.threads_per_worker, args.scheduler)) \
+                if args.workers or args.scheduler else None
+            result = evaluate(args.annotations, args.images, model=args.model, backend=backend, threads=args.threads,
+                              protocol=args.protocol, progress=progress, client=client)
     finally:
         if progress is not None:
             progress.finish()

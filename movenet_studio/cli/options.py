@@ -143,10 +143,11 @@ def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
     return PipelineConfig(model=model, backend=backend, threads=getattr(args, "threads", None) or 2, **extra)
 
 
-def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+def add_cluster_options(parser: argparse.ArgumentParser,
+                        workers_default: str = "cores / (threads per worker x runtime threads)") -> None:
     """Add ``--workers``, ``--threads-per-worker`` and ``--scheduler`` (dask.distributed)."""
     parser.add_argument("--workers", "-w", type=positive_int, default=None, metavar="N",
-                        help="local worker processes (default: cores / (threads per worker x runtime threads))")
+                        help=f"run on a local dask cluster of N worker processes (default: {workers_default})")
     parser.add_argument("--threads-per-worker", type=positive_int, default=1, metavar="T",
                         help="tasks each local worker runs at once (default: %(default)s)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",

@@ -8,11 +8,15 @@ installed, and must see the sources and the output folder at the same paths as t
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
+from .atomic import atomic_output
 from .errors import StudioError
 
 #: Seconds to wait for an existing scheduler to answer, and then for its first worker.
@@ -58,9 +62,11 @@ def dask_client(workers: int | None = None, threads_per_worker: int = 1, schedul
         else:
             cluster = LocalCluster(n_workers=workers or default_workers(threads_per_worker, runtime_threads),
                                    threads_per_worker=threads_per_worker, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, silence_logs=logging.ERROR,
+                                   # the scheduler's HTTP routes (health, metrics) on loopback too
+                                   scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
             client = Client(cluster)
-    except (OSError, TimeoutError, ValueError) as exc:
+    except (OSError, TimeoutError, ValueError, RuntimeError) as exc:
         if cluster is not None:
             cluster.close()
         where = f"the scheduler at {scheduler}" if scheduler else "a local dask cluster"
@@ -82,3 +88,28 @@ def dask_client(workers: int | None = None, threads_per_worker: int = 1, schedul
 def worker_count(client) -> int:
     """Workers the scheduler knows of now."""
     return len(client.nthreads())
+
+
+def local_copy(name: str, data: bytes) -> Path:
+    """A copy of a file sent from the client (model, classifier), in this machine's temporary folder.
+
+    Stored as ``<tmp>/movenet-studio-files/<sha256 prefix>/<name>`` (the name is kept: it
+    names the model in results), written once per content (atomically, so tasks running at
+    the same time never read a half-written file) and reused by later tasks.
+
+    Raises:
+        OSError: the temporary folder is not writable.
+    """
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / "movenet-studio-files" / digest / Path(name).name
+    if not path.is_file() or path.stat().st_size != len(data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(path, "wb") as handle:
+            handle.write(data)
+    return path
+
+
+def model_to_ship(spec) -> tuple[str, bytes] | None:
+    """(file name, bytes) of a model the workers cannot find themselves: one that is not
+    bundled (bundled models come with the package on every worker); None otherwise."""
+    return None if spec.bundled else (spec.path.name, spec.path.read_bytes())

@@ -562,7 +562,8 @@ def _result(stats, per_keypoint, persons, detections, pairs) -> EvalResult:
 
 def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | None = None, backend: str = "tflite",
              threads: int = 2, protocol: str = "single", min_pose_score: float = 0.0,
-             progress: ProgressCallback | None = None, cancel: CancelCheck | None = None) -> EvalResult:
+             progress: ProgressCallback | None = None, cancel: CancelCheck | None = None,
+             client=None) -> EvalResult:
     """COCO keypoint AP of a MoveNet model on an annotated image folder.
 
     Args:
@@ -576,6 +577,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
             keep all; COCO AP rewards ranked low-score detections, never penalises them).
         progress: ``progress(done, total, message)``, per person (single) or image (multi).
         cancel: polled per person / image; True -> :class:`EvaluationCancelled`.
+        client: a ``dask.distributed.Client``: the predictions run split across its workers
+            (:mod:`.eval_cluster`), with the same results as without.
 
     Returns:
         An :class:`EvalResult` (``to_json()`` is the ``eval --json`` document).
@@ -587,6 +590,7 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         EvaluationCancelled: `cancel` returned True.
     """
     from .backends import create_backend
+    from .eval_cluster import predict_on_cluster
     from .models import resolve_model
     from .pipeline import Pipeline, PipelineConfig
     from .results_json import model_to_json
@@ -601,25 +605,34 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     model = model or DEFAULT_MODELS[protocol]
     if protocol == "single":
         spec = resolve_model(model, backend)
-        runner = create_backend(spec, backend, threads=threads)
-        try:
-            gt, detections = predict_single(dataset, images_dir, runner, progress=progress, cancel=cancel)
-        finally:
-            runner.close()
+        if client is not None:  # the persons split across the cluster's workers
+            gt, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, backend=backend,
+                                                        threads=threads, progress=progress, cancel=cancel)
+        else:
+            runner = create_backend(spec, backend, threads=threads)
+            try:
+                gt, detections = predict_single(dataset, images_dir, runner, progress=progress, cancel=cancel)
+            finally:
+                runner.close()
+            device = runner.device
         result = score(gt, detections, own_pairs=True)
         result.images = len({p["source_image_id"] for p in gt["images"]})
-        device = runner.device
     else:
-        pipeline = Pipeline(PipelineConfig(model=model, backend=backend, threads=threads,
-                                           **_still_image_options(min_pose_score)))
-        spec = pipeline.model
-        try:
-            detections = predict_multi(dataset, images_dir, pipeline, progress=progress, cancel=cancel)
-        finally:
-            pipeline.close()
+        config = PipelineConfig(model=model, backend=backend, threads=threads, **_still_image_options(min_pose_score))
+        if client is not None:  # the images split across the cluster's workers
+            spec = resolve_model(model, backend)
+            _, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, config=config,
+                                                       progress=progress, cancel=cancel)
+        else:
+            pipeline = Pipeline(config)
+            spec = pipeline.model
+            try:
+                detections = predict_multi(dataset, images_dir, pipeline, progress=progress, cancel=cancel)
+            finally:
+                pipeline.close()
+            device = pipeline.backend.device
         result = score(dataset, detections)
         result.images = len(dataset["images"])
-        device = pipeline.backend.device
     result.protocol = protocol
     result.model = model_to_json(spec)
     result.backend = backend
