@@ -84,6 +84,12 @@ def test_ring_buffer_and_rolling_stats():
     assert stats.last("total") == 199
     assert stats.percentile("total", 50) == pytest.approx(149.5)
     assert np.isnan(stats.percentile("nope", 50))
+    stats.add({"total": 5.0, "classify": 3.0})  # a stage seen later has a shorter window
+    table = stats.percentile_table((50, 95))
+    assert set(table) == {"inference", "heads", "classify", "total"}
+    for key in table:
+        assert table[key] == pytest.approx((stats.percentile(key, 50), stats.percentile(key, 95)))
+    assert table["classify"] == (3.0, 3.0)
 
 
 def test_qt_binding_does_not_steal_references_to_none(qtbot):

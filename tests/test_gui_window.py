@@ -55,6 +55,8 @@ def test_latency_panel_fills(window_on):
     assert np.isfinite(panel.fps) and panel.fps > 0
     x, y = panel.curves["inference"].getData()
     assert len(x) >= 10 and np.all(y[np.isfinite(y)] > 0)
+    assert x[-1] == 0 and np.array_equal(np.diff(x), np.ones(len(x) - 1))  # frames ago, newest at 0
+    assert np.nanmax(y) <= panel.y_top  # fixed y range, above the plotted peak
     assert panel.dropped_label.text() != ""
 
 

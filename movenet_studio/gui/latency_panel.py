@@ -26,6 +26,10 @@ STATS_WINDOW = 120
 PLOT_WINDOW = 300
 #: The panel's widgets are refreshed at most this often (statistics take every result).
 
+#: The plot's y axis steps (ms): its top is a multiple of this.
+Y_STEP_MS = 5.0
+_FRAMES_AGO = np.arange(-PLOT_WINDOW + 1, 1, dtype=np.float64)
+
 _PLOTTED = (("inference", (80, 200, 255)), ("total", (255, 170, 60)))
 #: Compare mode: B's timings join the table and the plot under these keys.
 COMPARE_KEYS = {"inference": "inference (B)", "total": "total (B)"}
@@ -110,6 +114,21 @@ class RollingStats:
         buf = self._buffers.get(key)
         return float(np.percentile(buf.values(), q)) if buf is not None and len(buf) else float("nan")
 
+    def percentile_table(self, qs: tuple[float, ...]) -> dict[str, tuple[float, ...]]:
+        """The percentiles `qs` (0..100) of every key, {key: (value per q)}: one numpy call per
+        window length (keys seen from the start share one), not one per key and q."""
+        by_length: dict[int, list[str]] = {}
+        for key in self.keys():
+            by_length.setdefault(len(self._buffers[key]), []).append(key)
+        out: dict[str, tuple[float, ...]] = {}
+        for length, keys in by_length.items():
+            if not length:
+                out.update({key: (float("nan"),) * len(qs) for key in keys})
+                continue
+            table = np.percentile(np.stack([self._buffers[key].values() for key in keys]), qs, axis=1)
+            out.update({key: tuple(float(v) for v in table[:, i]) for i, key in enumerate(keys)})
+        return out
+
     def clear(self) -> None:
         """Forget everything."""
         self._buffers.clear()
@@ -130,7 +149,6 @@ class LatencyPanel(QWidget):
         super().__init__(parent)
         self.stats = RollingStats(STATS_WINDOW)
         self._rate: deque[tuple[float, int]] = deque(maxlen=STATS_WINDOW)
-        self._plot_x = RingBuffer(PLOT_WINDOW)
         self._plot_y = {key: RingBuffer(PLOT_WINDOW) for key, _ in (*_PLOTTED, _PLOTTED_B)}
         self._last_timings: dict[str, float] = {}
         self._rows: dict[str, int] = {}
@@ -172,9 +190,15 @@ class LatencyPanel(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        # Fixed axes and no grid: a grid makes pyqtgraph repaint both axes (labels included)
+        # with every curve update, and a scrolling x range regenerates them: together the
+        # largest share of the GUI thread's time per frame. x counts frames back from the newest.
         self.plot.setLabel("left", "ms")
-        self.plot.setLabel("bottom", "frame")
+        self.plot.setLabel("bottom", "frames ago")
+        self.plot.setXRange(-PLOT_WINDOW + 1, 0, padding=0.02)
+        self.plot.enableAutoRange(x=False, y=False)
+        self.y_top = Y_STEP_MS
+        self.plot.setYRange(0, self.y_top, padding=0)
         self.plot.addLegend(offset=(6, 6))
         self.curves = {key: self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5)) for key, colour in _PLOTTED}
         layout.addWidget(self.plot, 1)
@@ -197,7 +221,6 @@ class LatencyPanel(QWidget):
         self.stats.add(timings)
         self._results += 1
         self._rate.append((result.finished_at, result.processed))
-        self._plot_x.append(result.processed)
         for key, buf in self._plot_y.items():
             buf.append(float(timings.get(key, np.nan)))
         self._newest = result
@@ -225,18 +248,29 @@ class LatencyPanel(QWidget):
             if key not in self.curves:  # B's curve appears with the first comparison
                 self.curves[key] = self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5))
         self._update_table()
-        x = self._plot_x.values()
+        newest = 0.0
         for key, curve in self.curves.items():
-            curve.setData(x, self._plot_y[key].values())
+            y = self._plot_y[key].values()
+            curve.setData(_FRAMES_AGO[PLOT_WINDOW - len(y):], y)
+            if y.size and np.isfinite(y).any():
+                newest = max(newest, float(np.nanmax(y)))
+        self._fit_y(newest)
+
+    def _fit_y(self, peak_ms: float) -> None:
+        """Y range 0..top with `top` a multiple of :data:`Y_STEP_MS` above the plotted peak,
+        changed only when the peak leaves (top / 3, top]: the axis is not redrawn each refresh."""
+        if peak_ms > self.y_top or peak_ms * 3 < self.y_top:
+            self.y_top = Y_STEP_MS * max(1.0, np.ceil(peak_ms * 1.25 / Y_STEP_MS))
+            self.plot.setYRange(0, self.y_top, padding=0)
 
     def _update_table(self) -> None:
+        percentiles = self.stats.percentile_table((50, 95))
         for key in self.stats.keys():
             row = self._rows.get(key)
             if row is None:
                 row = self._insert_row(key)
             # "Last" is the newest result's (– for a stage it did not have, e.g. B after compare mode).
-            values = (self._last_timings.get(key, float("nan")), self.stats.percentile(key, 50),
-                      self.stats.percentile(key, 95))
+            values = (self._last_timings.get(key, float("nan")), *percentiles[key])
             for col, value in enumerate(values, start=1):
                 self.table.item(row, col).setText(_ms(value))
 
@@ -262,7 +296,6 @@ class LatencyPanel(QWidget):
         """Clear the statistics and the plot (on a new source)."""
         self.stats.clear()
         self._rate.clear()
-        self._plot_x.clear()
         for buf in self._plot_y.values():
             buf.clear()
         for curve in self.curves.values():

@@ -19,6 +19,9 @@ the first frame's set-up are left out):
   :data:`PROBE_INTERVAL_MS` on the GUI thread, records how late each tick is
   (``max(0, gap - interval)``): the time the event loop was busy and could not react to
   input. p50/p95/p99/max over the run.
+* ``gui_thread_ms_per_displayed_frame``: the GUI thread's CPU time over the run (every
+  result slot, the panels, Qt's painting) divided by the displayed frames: what one shown
+  frame costs the thread that also has to answer the user (Linux; None elsewhere).
 * ``cpu_s``: CPU seconds per thread during the run (Linux; GUI thread, engine, reader ...),
   and the load average before/after (the machine may be shared).
 * ``memory``: resident memory and thread counts over the run
@@ -211,6 +214,7 @@ class RunStats(QObject):
         options = view.overlay_options() if hasattr(view, "overlay_options") else None
         cpu = {name: round(self._cpu_after.get(name, 0.0) - self._cpu_before.get(name, 0.0), 3)
                for name in self._cpu_after} if self._cpu_after else {}
+        gui_cpu = cpu.get(threading.main_thread().name)
         return {
             "source": self._source,
             "pace": self._window.player.pace.value,
@@ -231,6 +235,8 @@ class RunStats(QObject):
             "stages_ms": {key: _percentiles(values, (50, 95)) for key, values in self._stages.items()},
             "submit_to_result_ms": _percentiles(self._latency, (50, 95)),
             "event_loop_lag_ms": self.probe.summary(),
+            "gui_thread_ms_per_displayed_frame": (round(gui_cpu * 1000 / self._displayed, 3)
+                                                  if gui_cpu is not None and self._displayed else None),
             "cpu_s": {"process": round(self._process_cpu[1] - self._process_cpu[0], 3) if self._process_cpu[1]
                       else None, "threads": cpu},
             "load_average": {"before": self._load_before, "after": _load(), "cpus": os.cpu_count()},
@@ -240,6 +246,8 @@ class RunStats(QObject):
                 "processed_fps": "frames the inference worker ran / wall time",
                 "displayed_fps": "results delivered to and drawn by the window / wall time",
                 "event_loop_lag_ms": f"lateness of a {self.probe.interval_ms} ms precise QTimer on the GUI thread",
+                "gui_thread_ms_per_displayed_frame": "CPU time of the GUI thread (result slots, panels, painting, "
+                                                     "the lag probe) / displayed frames",
             },
         }
 
