@@ -437,11 +437,11 @@ class MainWindow(QMainWindow):
             s.window_state = self.saveState()
             s.threshold = self.controls.display.threshold
             s.camera_index = self.controls.source.camera_spin.value()
-            s.one_euro = self.engine.config.one_euro
             s.timeline_keypoint = self.timeline.keypoint
             if self._persist_loop:
                 s.loop = self.player.loop
                 s.overlays = self.overlay_controls.checked  # like loop: not from exit-after (scripted) runs
+                s.one_euro = self.engine.config.one_euro
             if self._model is not None:
                 spec = self._model.spec
                 s.model = spec.key if spec.bundled else str(spec.path)
