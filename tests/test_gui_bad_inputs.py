@@ -159,7 +159,7 @@ def test_bad_model_files_are_refused_and_the_previous_model_keeps_running(make_w
 ])
 def test_probe_crash_or_hang_is_a_message_not_a_dead_window(make_window, qtbot, tmp_path, monkeypatch,
                                                              child, timeout, expected):
-    monkeypatch.setattr(probe, "probe_command", lambda path: [sys.executable, "-c", child])
+    monkeypatch.setattr(probe, "probe_command", lambda path, flag=None: [sys.executable, "-c", child])
     if timeout is not None:
         monkeypatch.setattr(probe, "PROBE_TIMEOUT_S", timeout)
     window = _window(make_window, qtbot, loop=True)
