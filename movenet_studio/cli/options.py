@@ -6,6 +6,7 @@ import argparse
 import re
 
 from ..core.backends import normalize_provider
+from ..core.backends.base import default_backend
 from ..core.errors import StudioError
 from ..core.text import printable
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
@@ -122,11 +123,6 @@ def add_infer_options(parser: argparse.ArgumentParser) -> None:
     add_model_options(parser)
     add_pipeline_options(parser)
     add_classifier_options(parser)
-
-
-def default_backend(model: str | None) -> str:
-    """The runtime for `model` when none is named: ``onnx`` for an .onnx file, else ``tflite``."""
-    return "onnx" if model and str(model).lower().endswith(".onnx") else "tflite"
 
 
 def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:

@@ -59,6 +59,7 @@ import numpy as np
 
 from .coco_schema import load_coco
 from .errors import SourceError, StudioError
+from .model_output import check_model_output
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, pose_score
 from .files import PathCheckError, read_input_bytes
 from .sources import Frame, imdecode_checked
@@ -405,7 +406,7 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: 
             cache_id = person["image_id"]
         box = crop_box(person["bbox"])
         crop = crop_person(cache_image, box, size)
-        yxs = _keypoints_from_raw(backend.invoke(crop))
+        yxs = _keypoints_from_raw(check_model_output(backend.invoke(crop), backend.model))
         x0, y0, side = box
         xys = np.stack([x0 + yxs[:, 1] * side, y0 + yxs[:, 0] * side, yxs[:, 2]], axis=1)
         detections.append(_detection(k, category, xys, pose_score(yxs[:, 2])))

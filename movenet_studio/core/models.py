@@ -8,12 +8,15 @@ clear :class:`ModelError` when they are not MoveNet.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ModelError
+from .files import kind_of
+from .text import printable
 from .paths import models_dir
 
 SINGLEPOSE = "singlepose"
@@ -152,7 +155,9 @@ def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
+        if path.exists():  # a folder, FIFO or device: never opened (core.files)
+            raise ModelError(f"{printable(path)}: is {kind_of(os.stat(path).st_mode)}, not a model file")
+        raise ModelError(f"model file not found: {printable(path)}")
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ModelError(f"{path.name}: not a model file (expected .tflite or .onnx)")

@@ -26,6 +26,7 @@ from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
 from .decode import DecodeSteps, decode_singlepose
 from .heads import Heads
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, Pose, pose_score
+from .model_output import check_model_output
 from .models import ModelSpec, resolve_model
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
 from .preprocess import InputMapping, letterbox
@@ -284,7 +285,7 @@ class Pipeline:
         """Inference onwards, shared by :meth:`process` and :meth:`process_input`."""
         height, width = frame.rgb.shape[:2]
         t_pre = time.perf_counter()
-        raw = self.backend.invoke(model_input)
+        raw = check_model_output(self.backend.invoke(model_input), self.model)
         t_inf = time.perf_counter()
         timings = {"read": frame.read_ms, "preprocess": preprocess_ms, "inference": (t_inf - t_pre) * 1000}
         heads, decode = None, None
@@ -303,9 +304,6 @@ class Pipeline:
             measurement, reset, unsmoothed = None, False, None
         else:
             yxs = raw.reshape(NUM_KEYPOINTS, 3).astype(np.float64)
-            finite = np.isfinite(yxs).all(axis=1)
-            if not finite.all():  # a damaged model: keypoints it could not compute score 0
-                yxs[~finite] = 0.0
             t_post = time.perf_counter()
             poses, measurement, reset, unsmoothed = self._single_pose(yxs, mapping, frame.timestamp_ms, update_crop)
         t_smooth = time.perf_counter()

@@ -17,12 +17,14 @@ from PySide6.QtWidgets import QApplication
 
 from ..core.render import OverlayOptions
 from ..core.smoothing import OneEuroConfig
+from ..core.text import printable
 from ..logs import LOGGER_NAME, configure_logging
 from .classification_controller import ClassifierRequest
 from .main_window import APP_NAME, MainWindow
 from .player import Pace
 from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
+from .signals import SignalQuit
 
 #: An exit-after run gives up when no result arrived for this long, in ms.
 EXIT_AFTER_TIMEOUT_MS = 120_000
@@ -149,7 +151,7 @@ class ExitAfterFrames(QObject):
 
     @Slot(str, str)
     def _on_failure(self, message: str, _details: str) -> None:
-        print(f"{APP_NAME}: {message}", file=sys.stderr)
+        print(f"{APP_NAME}: {printable(message)}", file=sys.stderr)
         self._finish(EXIT_FAILED)
 
     @Slot(str, str)
@@ -234,6 +236,7 @@ def run(options: GuiOptions) -> int:
                         classifier=options.classifier)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
+    signals = SignalQuit(window)
     window.show()
     window.start(options.source)
     code = EXIT_FAILED
@@ -241,6 +244,9 @@ def run(options: GuiOptions) -> int:
         code = int(app.exec())
         if watcher is not None and watcher.exit_code is not None:
             code = watcher.exit_code
+        if signals.signum is not None:
+            code = 128 + signals.signum
+            print(f"{APP_NAME}: interrupted ({signals.name})", file=sys.stderr)
         if stats is not None and options.loop:
             print(stats.memory.summary())
         if stats is not None and options.stats_json:
@@ -251,6 +257,7 @@ def run(options: GuiOptions) -> int:
                 print(f"{APP_NAME}: could not write {options.stats_json}: {exc}", file=sys.stderr)
                 code = code or EXIT_FAILED
     finally:
+        signals.restore()
         window.shutdown()
         # Destroy the window now, while its Python parts are intact (not at interpreter exit).
         window.deleteLater()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDia
                                QRadioButton, QSpinBox, QWidget)
 
 from ..core.atomic import atomic_output
+from ..core.files import check_outputs
 from ..core.export import (ExportCancelled, ExportError, ExportSummary, check_output_path, coco_image_ids,
                            export_video, write_keypoints)
 from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
@@ -155,8 +156,8 @@ def run_export(request: ExportRequest, context: TaskContext | None = None) -> Ex
         def progress(done: int, total: int) -> bool:
             return context.report(done, total, "frames")
 
-    if request.kind == "keypoints":
-        check_output_path(request.path, request.force)  # fail before loading anything
+    # Fail before loading anything; never over the source (or a file of its folder) or the model.
+    check_outputs({"": request.path}, [request.source, request.config.model], force=bool(request.force))
     with open_source(request.source) as source:
         image_ids = coco_image_ids(source) if request.kind == "keypoints" and \
             request.path.suffix.lower() == ".json" else None

@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter, QWidget
 
 from .. import __version__
+from ..core.backends.base import default_backend
 from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
 from ..core.smoothing import OneEuroConfig
@@ -102,7 +103,10 @@ class MainWindow(QMainWindow):
         if model is None and _is_missing_file(saved_model):
             self._startup_note = f"the saved model {saved_model} no longer exists; using {PipelineConfig().model}"
             saved_model = PipelineConfig().model
-        config = PipelineConfig(model=model or saved_model, backend=backend or settings.backend, threads=threads)
+        # As in the CLI: a model file picks its backend by its format unless a backend is named.
+        chosen = model or saved_model
+        backend = backend or (default_backend(chosen) if is_model_path(chosen) else settings.backend)
+        config = PipelineConfig(model=chosen, backend=backend, threads=threads)
         config = replace(config, provider=provider or (settings.provider if config.backend == "onnx" else None),
                          tracker=tracker or settings.tracker,
                          min_pose_score=settings.min_pose_score if min_pose_score is None else min_pose_score)
@@ -479,7 +483,10 @@ class MainWindow(QMainWindow):
         """Switch to model `name` (catalog key or file path) live; on failure the old one stays."""
         self.reporter.info(f"Loading model {name}…")
         # From the engine's config: keeps the other settings (heads, crop, threads ...) asked for.
-        self.engine.request_model(replace(self.engine.config, model=str(name)))
+        config = replace(self.engine.config, model=str(name))
+        if is_model_path(str(name)) and default_backend(name) != config.backend:  # the file's format picks the runtime
+            config = replace(config, backend=default_backend(name), provider=None)
+        self.engine.request_model(config)
 
     def handle_paths(self, paths: list[str]) -> None:
         """Open dropped paths: model files switch the model, the first other path becomes the source."""

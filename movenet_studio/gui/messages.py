@@ -1,4 +1,7 @@
-"""User-visible error and status reporting: the status bar plus one non-modal details dialog."""
+"""User-visible error and status reporting: the status bar plus one non-modal details dialog.
+
+Every message has its control characters escaped (:func:`~movenet_studio.core.text.printable`):
+a file name cannot split a message over lines."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QStatusBar, QWidget
+
+from ..core.text import printable
 
 #: How long status-bar messages stay, in ms.
 STATUS_TIMEOUT_MS = 8000
@@ -56,17 +61,20 @@ class ErrorReporter(QObject):
     @Slot(str)
     def info(self, message: str) -> None:
         """A plain status message (not recorded as an error)."""
+        message = printable(message)
         self._status.showMessage(message, STATUS_TIMEOUT_MS)
 
     @Slot(str, str)
     def warn(self, message: str, details: str = "") -> None:
         """A problem worth a status-bar message (e.g. one frame failed)."""
+        message = printable(message)
         self._record(message, details, False)
         self._status.showMessage(f"⚠ {message}", STATUS_TIMEOUT_MS * 2)
 
     @Slot(str, str)
     def serious(self, message: str, details: str = "") -> None:
         """A failed user action (open, load): status bar plus the details dialog."""
+        message = printable(message)
         self._record(message, details, True)
         self._status.showMessage(f"⚠ {message}", STATUS_TIMEOUT_MS * 2)
         dialog = self._dialog

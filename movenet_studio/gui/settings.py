@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from ..core.colormaps import colormap_names
 from ..core.render import OverlayOptions
 from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
+from ..core.text import printable
 from .overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
 from .overlays import DEFAULT_THRESHOLD
 
@@ -41,6 +44,26 @@ MIN_SETTINGS_VERSION = 1
 VERSION_KEY = "meta/version"
 
 log = logging.getLogger(__name__)
+
+
+def _native_file() -> Path | None:
+    """The settings file QSettings' native format uses on Linux and other XDG systems (None
+    on Windows and macOS, where native settings are not plain files)."""
+    if sys.platform.startswith(("win", "darwin")):
+        return None
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / ORGANIZATION / f"{APPLICATION}.conf"
+
+
+def _special(path: Path) -> str:
+    """``a named pipe (FIFO)`` etc. when `path` exists and is not a regular file, else ``""``."""
+    from ..core.files import kind_of
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    return "" if stat.S_ISREG(mode) else kind_of(mode)
 
 
 def _to_bool(value: object) -> bool | None:
@@ -104,6 +127,11 @@ class StudioSettings:
             log.warning("%s", self.note)
 
     def _open(self) -> QSettings:
+        file = self.path if self.path is not None else _native_file()
+        if file is not None and _special(file):  # QSettings would block opening a FIFO: never hand it one
+            self.note = (f"the settings file {printable(file)} is {_special(file)}, not a regular file; "
+                         "defaults are used and settings are not saved")
+            return QSettings(str(Path(os.devnull) / "settings.ini"), QSettings.Format.IniFormat)  # never exists
         if self.path is not None:
             return QSettings(str(self.path), QSettings.Format.IniFormat)
         return QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
@@ -131,7 +159,36 @@ class StudioSettings:
                              f"(settings version {raw}) were reset to defaults.")
             elif version > SETTINGS_VERSION:
                 return  # a newer app wrote them: read what this one understands, keep its stamp
+            else:
+                self._reset_unknown_values()
         self._qs.setValue(VERSION_KEY, SETTINGS_VERSION)
+
+    def _reset_unknown_values(self) -> None:
+        """Remove stored values this version does not know (``backend=quantum``), with a note:
+        they read as their defaults."""
+        from ..core.backends import available_backends
+        from ..core.tracking import TRACKER_KINDS
+
+        def number(low, high, convert=_to_float):
+            return lambda v: (n := convert(v)) is not None and low <= n <= high
+
+        rules = {
+            "model/backend": lambda v: isinstance(v, str) and v in available_backends(),
+            "model/threads": number(1, MAX_THREADS, _to_int),
+            "model/name": lambda v: isinstance(v, str) and bool(v.strip()) and "\0" not in v,
+            "pipeline/tracker": lambda v: isinstance(v, str) and v in TRACKER_KINDS,
+            "pipeline/min_pose_score": number(0.0, 1.0),
+            "display/threshold": number(0.0, 1.0),
+            "session/camera_index": number(0, 99, _to_int),
+            "playback/loop": lambda v: _to_bool(v) is not None,
+        }
+        unknown = []
+        for key, valid in rules.items():
+            if self._qs.contains(key) and not valid(self._value(key)):
+                unknown.append(f"{key.split('/')[-1]}={printable(self._value(key))[:40]}")
+                self._qs.remove(key)
+        if unknown:
+            self.note = f"unknown stored settings reset to their defaults: {', '.join(unknown)}"
 
     @property
     def qsettings(self) -> QSettings:

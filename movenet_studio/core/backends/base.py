@@ -114,6 +114,12 @@ def available_backends() -> tuple[str, ...]:
     return tuple(BACKENDS)
 
 
+def default_backend(model: object) -> str:
+    """The runtime for `model` (a catalog key or a model file) when none is named: ``onnx``
+    for an ``.onnx`` file, else ``tflite``. The CLI and the window share this rule."""
+    return "onnx" if model and str(model).lower().endswith(".onnx") else "tflite"
+
+
 def create_backend(model: ModelSpec, backend: str | None = None, *, threads: int = 2,
                    heads: bool = False, provider: str | None = None) -> Backend:
     """Load `model` in runtime `backend` (default: the model file's own format).

@@ -40,6 +40,7 @@ import numpy as np
 from ..errors import BackendError
 from ..heads import HEAD_CHANNELS, HEAD_STRIDE, Heads, HeadTensors, head_scope, locate_heads, read_heads
 from ..models import ModelSpec
+from .onnx_external import model_bytes
 
 CPU = "CPUExecutionProvider"
 #: Preference order when no provider is asked for (first available wins; CPU is the fallback).
@@ -313,8 +314,9 @@ class OnnxBackend:
     # -- session ------------------------------------------------------------------------
 
     def _load_bytes(self) -> bytes:
-        """The model bytes the session runs (with head outputs added when heads are on)."""
-        data = self.model.path.read_bytes()
+        """The model bytes the session runs (external data inlined from the model's own folder,
+        see :mod:`.onnx_external`; with head outputs added when heads are on)."""
+        data = model_bytes(self.model.path)
         if not self.heads_enabled:
             return data
         try:
