@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
 
 from badinputs import headless_movenet_onnx
 from conftest import data_file
@@ -160,8 +161,14 @@ def test_hover_readout_shows_the_heads_at_that_cell(window_on):
     assert shown.strongest(1)[0][0] in range(5)  # a face joint is the hot one at the nose
     text = window.heads_panel.readout_label.text()
     assert f"cell ({row}, {col})" in text and "nose" in text
-    assert window.heads_panel.labels[1].toPlainText() == f"nose {heads.keypoint_heatmaps[row, col, 0]:.2f}"
+    panel = window.heads_panel
+    assert panel.labels[1].toPlainText() == f"nose = {heads.keypoint_heatmaps[row, col, 0]:.2f}"
+    assert f"cell ({row}, {col})" in panel.status.text()  # the values are labelled as the hovered cell's
     assert heads_readout_at(result, -1e6, -1e6) is None  # outside the heatmaps
+    # The mouse leaves the video: markers and values go.
+    QApplication.sendEvent(view.graphics.viewport(), QEvent(QEvent.Type.Leave))
+    assert readout.readout is None and len(panel.hover_item.data) == 0
+    assert panel.labels[1].toPlainText() == "nose" and "under the mouse" not in panel.status.text()
 
 
 def test_multipose_heads_and_disabled_decode_layers(window_on):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QPointF, QRectF, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Signal, Slot
 
 from ..core.colormaps import colormap_rgba_lut
 from ..core.heads import HEATMAP_CELL_CENTRE, heatmap_rect_in_frame
@@ -326,6 +326,20 @@ class HoverReadout(QObject):
         self._enabled = True
         self.readout: HeadsReadout | None = None
         view.scene().sigMouseMoved.connect(self._mouse_moved)
+        for widget in view.scene().views():  # the mouse leaving the video clears the readout
+            widget.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        """Clear the readout (and the heads panel's markers) when the mouse leaves the video."""
+        if event.type() == QEvent.Type.Leave:
+            self.leave()
+        return False
+
+    @Slot()
+    def leave(self) -> None:
+        """The mouse left the video: no readout until it comes back."""
+        self._point = None
+        self._update()
 
     @Slot(object)
     def _mouse_moved(self, scene_pos) -> None:

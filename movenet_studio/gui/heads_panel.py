@@ -26,12 +26,17 @@ from ..core.colormaps import DEFAULT_COLORMAP, colormap_lut, lut_indices
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 from .engine import EngineResult
 
-#: Tiles per row.
+#: Tiles per row by default; :meth:`HeadsPanel.resizeEvent` picks 3..9 for the panel's shape.
 COLUMNS = 6
-#: The panel refreshes at most this often.
+#: Column counts the panel chooses from (the one giving the largest tiles wins).
+COLUMN_CHOICES = range(3, 10)
 #: Tile titles: the centre map, then the joints.
 TITLES: tuple[str, ...] = ("centre",) + tuple(
     (f"{n.split('_', 1)[0][0].upper()} {n.split('_', 1)[1]}" if "_" in n else n) for n in KEYPOINT_NAMES)
+#: Titles for tiles narrower than :data:`SHORT_TITLE_BELOW_PX` on screen (full names in the tooltip).
+SHORT_TITLES: tuple[str, ...] = ("ctr",) + tuple(
+    (f"{n.split('_', 1)[0][0].upper()} {n.split('_', 1)[1][:3]}" if "_" in n else n) for n in KEYPOINT_NAMES)
+SHORT_TITLE_BELOW_PX = 70
 #: The tile index of the centre map; joint k is tile k + 1.
 CENTRE_TILE = 0
 
@@ -63,6 +68,8 @@ class HeadsPanel(QWidget):
         self._message = ""
         self._tile: tuple[int, int] | None = None  # (Sh, Sw) of the current layout
         self._mosaic: np.ndarray | None = None
+        self.columns = COLUMNS
+        self._titles = TITLES
         self.refreshes = 0
         self._throttle = RefreshThrottle(self.refresh, self, while_visible=True)
 
@@ -101,22 +108,46 @@ class HeadsPanel(QWidget):
         self._layout((48, 48))
 
     # ------------------------------------------------------------------ geometry
-    def _layout(self, tile: tuple[int, int]) -> None:
+    def _best_columns(self, tile: tuple[int, int]) -> int:
+        """The column count (:data:`COLUMN_CHOICES`) whose mosaic fills the panel with the largest tiles."""
+        width, height = max(1, self.graphics.width()), max(1, self.graphics.height())
+        sh, sw = tile
+        gap, band = max(2, sw // 16), max(8, round(sh * 0.3))
+
+        def scale(columns: int) -> float:
+            rows = -(-len(TITLES) // columns)
+            return min(width / (columns * (sw + gap) + gap), height / (rows * (band + sh) + gap))
+
+        return max(COLUMN_CHOICES, key=scale)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Re-arrange the tiles for the new shape (thumbnails grow with the dock)."""
+        super().resizeEvent(event)
+        if self._tile is not None:
+            self._layout(self._tile, force=True)
+            self._shown_result = None
+            self.refresh()
+
+    def _layout(self, tile: tuple[int, int], force: bool = False) -> None:
         """Size the mosaic for tiles of `tile` = (Sh, Sw) cells and place the labels."""
-        if tile == self._tile:
+        columns = self._best_columns(tile)
+        if tile == self._tile and columns == self.columns and not force:
             return
-        self._tile = tile
+        self._tile, self.columns = tile, columns
         sh, sw = tile
         self._gap = max(2, sw // 16)
         self._band = max(8, round(sh * 0.3))
-        rows = -(-len(TITLES) // COLUMNS)
+        rows = -(-len(TITLES) // columns)
         height = rows * (self._band + sh) + self._gap
-        width = COLUMNS * (sw + self._gap) + self._gap
+        width = columns * (sw + self._gap) + self._gap
+        scale = min(self.graphics.width() / width, self.graphics.height() / height)
+        self._titles = SHORT_TITLES if sw * scale < SHORT_TITLE_BELOW_PX else TITLES
         self._mosaic = np.empty((height, width, 3), dtype=np.uint8)
         self._mosaic[...] = _BACKGROUND
         for index, label in enumerate(self.labels):
             x, y = self.tile_origin(index)
             label.setPos(x, y - 1)
+        self._show_titles()
         self.image_item.show(self._mosaic)
         self.view.setRange(xRange=(0, width), yRange=(0, height), padding=0)
         self._draw_selection()
@@ -124,7 +155,7 @@ class HeadsPanel(QWidget):
     def tile_origin(self, index: int) -> tuple[int, int]:
         """Top-left (x, y) of tile `index` (0 = centre, k + 1 = joint k) in mosaic pixels."""
         sh, sw = self._tile
-        row, col = divmod(index, COLUMNS)
+        row, col = divmod(index, self.columns)
         return self._gap + col * (sw + self._gap), (row + 1) * self._band + row * sh
 
     def tile_at(self, x: float, y: float) -> int | None:
@@ -182,16 +213,22 @@ class HeadsPanel(QWidget):
         if readout is None:
             self._hover_cell, self._hover_values = None, None
             self.hover_item.setData([], [])
-            for label, title in zip(self.labels, TITLES):
-                label.setText(title)
+            self._show_titles()
+            self._show_status()
             return
         self._hover_cell = readout.cell
         self._hover_values = np.concatenate([[readout.centre], readout.heatmaps])
         r, c = readout.cell
         points = [(x + c + 0.5, y + r + 0.5) for x, y in (self.tile_origin(i) for i in range(len(TITLES)))]
         self.hover_item.setData(pos=np.asarray(points, dtype=np.float64))
-        for label, title, value in zip(self.labels, TITLES, self._hover_values):
-            label.setText(f"{title} {value:.2f}")
+        self._show_titles()
+        self.status.setText(f"Values at cell ({r}, {c}) under the mouse (0..1, the square marks it in every tile)")
+
+    def _show_titles(self) -> None:
+        """Tile titles; while hovering, each with its map's value at the hovered cell ("= 0.00")."""
+        values = self._hover_values
+        for index, (label, title) in enumerate(zip(self.labels, self._titles)):
+            label.setText(title if values is None else f"{title} = {values[index]:.2f}")
 
     # ------------------------------------------------------------------ drawing
     @Slot()
@@ -216,6 +253,8 @@ class HeadsPanel(QWidget):
         self.refreshes += 1
 
     def _show_status(self) -> None:
+        if self._hover_cell is not None and not self._message:
+            return  # the hover caption stays while the mouse is over the video
         if self._message:
             self.status.setText(self._message)
             return

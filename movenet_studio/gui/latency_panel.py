@@ -13,18 +13,22 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QFormLayout, QLabel, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .tables import figures_table, fill_row
 from .throttle import RefreshThrottle
-from .engine import EngineResult
+from .engine import EngineResult, ModelInfo
 
 #: Frames in the rolling window of the p50/p95 statistics and of the FPS estimate.
 STATS_WINDOW = 120
 #: Frames shown in the latency plot.
 PLOT_WINDOW = 300
-#: The panel's widgets are refreshed at most this often (statistics take every result).
+#: The plot never gets shorter than this (pixels): its y range and lines stay readable.
+PLOT_MIN_HEIGHT = 120
+#: Plotted values above this many times the median are spikes the y range ignores.
+SPIKE_FACTOR = 6.0
+#: The stage table shows at most this many rows before it scrolls (more go to the plot).
+TABLE_MAX_ROWS = 9
 
 #: The plot's y axis steps (ms): its top is a multiple of this.
 Y_STEP_MS = 5.0
@@ -34,6 +38,16 @@ _PLOTTED = (("inference", (80, 200, 255)), ("total", (255, 170, 60)))
 #: Compare mode: B's timings join the table and the plot under these keys.
 COMPARE_KEYS = {"inference": "inference (B)", "total": "total (B)"}
 _PLOTTED_B = ("inference (B)", (60, 220, 90))
+
+
+def typical_peak(values: np.ndarray) -> float:
+    """The largest finite value that is not a spike (more than :data:`SPIKE_FACTOR` x the
+    median), in the values' unit (0.0 for none): a model-load or warm-up spike of seconds must
+    not flatten the plot's 10-30 ms lines; spikes run off its top."""
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return 0.0
+    return float(values[values <= SPIKE_FACTOR * float(np.median(values)) + 1.0].max())
 
 
 def result_timings(result: EngineResult) -> dict[str, float]:
@@ -134,6 +148,11 @@ class RollingStats:
         self._buffers.clear()
         self._last.clear()
 
+    def remove(self, key: str) -> None:
+        """Forget `key` (e.g. B's stages when compare mode ends)."""
+        self._buffers.pop(key, None)
+        self._last.pop(key, None)
+
 
 def _ms(value: float) -> str:
     return "–" if not np.isfinite(value) else f"{value:.1f}" if value < 100 else f"{value:.0f}"
@@ -142,7 +161,12 @@ def _ms(value: float) -> str:
 class LatencyPanel(QWidget):
     """Shows how long each stage took for the newest frame and over a rolling window.
 
-    Feed it with :meth:`add_result` (connected to :attr:`Engine.result_ready`).
+    Feed it with :meth:`add_result` (connected to :attr:`Engine.result_ready`), tell it about
+    models (:meth:`show_model`) and playback (:meth:`set_playing`). The statistics, the plot
+    and the Frames / Dropped counts start again on a new source (:meth:`reset`) or model.
+    The panel is meant to sit in a dock without a scroll area: the table scrolls inside and
+    the plot takes the remaining height (at least :data:`PLOT_MIN_HEIGHT`), its y range
+    scaled to the values that are not spikes (:func:`typical_peak`).
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -154,6 +178,8 @@ class LatencyPanel(QWidget):
         self._rows: dict[str, int] = {}
         self._results = 0
         self._newest: EngineResult | None = None
+        self._base: tuple[int, int, int] | None = None  # engine counters (processed, dropped, stale) at reset
+        self._playing = True
         self._throttle = RefreshThrottle(self.refresh, self)
         self.fps = float("nan")
 
@@ -162,31 +188,36 @@ class LatencyPanel(QWidget):
         big = QFont()
         big.setPointSizeF(big.pointSizeF() * 1.35)
         big.setBold(True)
-        summary = QFormLayout()
-        summary.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        summary = QGridLayout()
+        summary.setHorizontalSpacing(10)
+        summary.setVerticalSpacing(2)
         self.fps_label = QLabel("–")
         self.fps_label.setFont(big)
+        self.fps_label.setToolTip("Frames the model ran per second while playing")
         self.latency_label = QLabel("–")
         self.frames_label = QLabel("–")
         self.dropped_label = QLabel("0")
         self.model_label = QLabel("–")
         self.model_label.setWordWrap(True)
-        summary.addRow("Processed FPS", self.fps_label)
-        summary.addRow("Submit → result", self.latency_label)
-        summary.addRow("Frames", self.frames_label)
-        summary.addRow("Dropped", self.dropped_label)
-        summary.addRow("Model", self.model_label)
+        for row, (name, label) in enumerate((("Processed FPS", self.fps_label), ("Submit → result", self.latency_label),
+                                             ("Frames", self.frames_label), ("Dropped", self.dropped_label),
+                                             ("Model", self.model_label))):
+            summary.addWidget(QLabel(name), row, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            summary.addWidget(label, row, 1)
+        summary.setColumnStretch(1, 1)
         layout.addLayout(summary)
 
         self.table = figures_table(0, ["Stage (ms)", "Last", "p50", "p95"])
-        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         layout.addWidget(self.table)
         self.window_label = QLabel(f"p50 / p95 over the last {STATS_WINDOW} frames")
         self.window_label.setStyleSheet("color: gray;")
         layout.addWidget(self.window_label)
 
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(180)
+        self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
@@ -199,7 +230,7 @@ class LatencyPanel(QWidget):
         self.plot.enableAutoRange(x=False, y=False)
         self.y_top = Y_STEP_MS
         self.plot.setYRange(0, self.y_top, padding=0)
-        self.plot.addLegend(offset=(6, 6))
+        self.plot.addLegend(offset=(6, 6), colCount=2)
         self.curves = {key: self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5)) for key, colour in _PLOTTED}
         layout.addWidget(self.plot, 1)
 
@@ -217,6 +248,8 @@ class LatencyPanel(QWidget):
     def add_result(self, result: EngineResult) -> None:
         """Account for one result; the widgets refresh at most every :data:`~.throttle.REFRESH_INTERVAL_MS`."""
         timings = result_timings(result)
+        if self._base is None:
+            self._base = (result.processed - 1, result.dropped, result.stale)
         self._last_timings = timings
         self.stats.add(timings)
         self._results += 1
@@ -233,13 +266,18 @@ class LatencyPanel(QWidget):
         result = self._newest
         if result is None:
             return
-        if len(self._rate) >= 2:
+        if len(self._rate) >= 2 and self._playing:
             (t0, n0), (t1, n1) = self._rate[0], self._rate[-1]
             self.fps = (n1 - n0) / (t1 - t0) if t1 > t0 else float("nan")
-        self.fps_label.setText("–" if not np.isfinite(self.fps) else f"{self.fps:.1f}")
+        if not self._playing:
+            self.fps_label.setText("paused")
+        else:
+            self.fps_label.setText("–" if not np.isfinite(self.fps) else f"{self.fps:.1f}")
         self.latency_label.setText(f"{result.latency_ms:.1f} ms")
-        self.frames_label.setText(f"{result.processed} processed (frame #{result.result.index})")
-        self.dropped_label.setText(f"{result.dropped} (+{result.stale} stale)" if result.stale else str(result.dropped))
+        processed, dropped, stale = (result.processed - self._base[0], result.dropped - self._base[1],
+                                     result.stale - self._base[2])
+        self.frames_label.setText(f"{processed} processed (frame {result.result.index})")
+        self.dropped_label.setText(f"{dropped} (+{stale} stale)" if stale else str(dropped))
         model = result.model
         self.model_label.setText(f"{model.spec.label}\n{model.device}" if model.device else model.spec.label)
         if model.compare is not None:
@@ -248,13 +286,12 @@ class LatencyPanel(QWidget):
             if key not in self.curves:  # B's curve appears with the first comparison
                 self.curves[key] = self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5))
         self._update_table()
-        newest = 0.0
+        plotted = []
         for key, curve in self.curves.items():
             y = self._plot_y[key].values()
             curve.setData(_FRAMES_AGO[PLOT_WINDOW - len(y):], y)
-            if y.size and np.isfinite(y).any():
-                newest = max(newest, float(np.nanmax(y)))
-        self._fit_y(newest)
+            plotted.append(y)
+        self._fit_y(typical_peak(np.concatenate(plotted) if plotted else np.zeros(0)))
 
     def _fit_y(self, peak_ms: float) -> None:
         """Y range 0..top with `top` a multiple of :data:`Y_STEP_MS` above the plotted peak,
@@ -287,13 +324,50 @@ class LatencyPanel(QWidget):
         return row
 
     def _fit_table_height(self) -> None:
-        height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
-        height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
-        self.table.setFixedHeight(height)
+        """As tall as its rows (up to :data:`TABLE_MAX_ROWS`, then it scrolls); may shrink to
+        three rows when the dock is short, so the plot keeps its height."""
+        rows = [self.table.rowHeight(r) for r in range(self.table.rowCount())]
+        frame = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+        self.table.setMaximumHeight(frame + sum(rows[:TABLE_MAX_ROWS]))
+        self.table.setMinimumHeight(frame + sum(rows[:3]))
+
+    def _remove_row(self, key: str) -> None:
+        row = self._rows.pop(key, None)
+        if row is None:
+            return
+        self.table.removeRow(row)
+        for other, r in list(self._rows.items()):
+            if r > row:
+                self._rows[other] = r - 1
+        self.stats.remove(key)
+        self._fit_table_height()
+
+    @Slot(object)
+    def show_model(self, info: ModelInfo) -> None:
+        """A model was loaded: the figures start again; compare mode ended: B's rows and curve go
+        (a heads or compare switch that kept A's model keeps A's figures)."""
+        if not info.kept:
+            self.reset()
+        if info.compare is None:
+            for key in (*COMPARE_KEYS.values(), _PLOTTED_B[0]):
+                self._remove_row(key)
+            curve = self.curves.pop(_PLOTTED_B[0], None)
+            if curve is not None:
+                self.plot.removeItem(curve)
+                self._plot_y[_PLOTTED_B[0]].clear()
+
+    @Slot(bool)
+    def set_playing(self, playing: bool) -> None:
+        """Playback started or paused: while paused the FPS reads "paused", and it is measured
+        afresh when playback resumes (stepping frames is not a frame rate)."""
+        self._playing = bool(playing)
+        self._rate.clear()
+        self.fps = float("nan")
+        self.fps_label.setText("–" if playing else "paused")
 
     @Slot()
     def reset(self) -> None:
-        """Clear the statistics and the plot (on a new source)."""
+        """Clear the statistics, the plot and the Frames / Dropped counts (new source or model)."""
         self.stats.clear()
         self._rate.clear()
         for buf in self._plot_y.values():
@@ -301,6 +375,11 @@ class LatencyPanel(QWidget):
         for curve in self.curves.values():
             curve.setData([], [])
         self._newest = None
+        self._results = 0
+        self._base = None
         self._throttle.cancel()
         self.fps = float("nan")
-        self.fps_label.setText("–")
+        self.fps_label.setText("–" if self._playing else "paused")
+        self.frames_label.setText("–")
+        self.dropped_label.setText("0")
+        self.latency_label.setText("–")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QSplitter, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from .. import __version__
 from ..core.backends.base import default_backend
@@ -34,6 +34,7 @@ from .model_input_view import ModelInputView
 from .overlay_controller import OverlayController
 from .overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from .player import Pace, SourceInfo, SourcePlayer
+from .scroll_area import VerticalScrollArea
 from .settings import StudioSettings
 from .shortcuts import ShortcutsDialog
 from .timeline_panel import TimelinePanel
@@ -138,7 +139,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.views)
         self.controls_dock = self._dock("Controls", "controlsDock", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.latency_dock = self._dock("Latency", "latencyDock", self.latency_panel,
-                                       Qt.DockWidgetArea.RightDockWidgetArea)
+                                       Qt.DockWidgetArea.RightDockWidgetArea, scroll=False)
         self.compare_dock = self._dock("Compare A / B", "compareDock", self.compare_panel,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.model_info_dock = self._dock("Model info", "modelInfoDock", self.model_info,
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.timeline_dock], [360], Qt.Orientation.Vertical)
         if compare:
             self.compare.start(compare)
+        self._default_state = self.saveState()  # View > Reset layout
         if restore_layout and settings.geometry is not None:
             self.restoreGeometry(settings.geometry)
         if restore_layout and settings.window_state is not None:
@@ -178,11 +180,7 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         if scroll:  # scroll=False: views that scale to any size (images) fill the dock instead
-            area_widget = QScrollArea()
-            area_widget.setWidgetResizable(True)
-            area_widget.setFrameShape(QScrollArea.Shape.NoFrame)
-            area_widget.setWidget(widget)
-            widget = area_widget
+            widget = VerticalScrollArea(widget)  # never a horizontal scroll bar
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
@@ -274,6 +272,9 @@ class MainWindow(QMainWindow):
             playback.addAction(action)
         view = menu.addMenu("&View")
         view.addAction(self.fit_action)
+        self.reset_layout_action = self._action("&Reset layout", self.reset_layout,
+                                                tip="Put every panel back where it was on a first start")
+        view.addAction(self.reset_layout_action)
         view.addSeparator()
         view.addAction(self.controls_dock.toggleViewAction())
         view.addAction(self.latency_dock.toggleViewAction())
@@ -299,6 +300,8 @@ class MainWindow(QMainWindow):
         engine.result_ready.connect(self.video_view.show_result)
         self.video_view.sample_requested.connect(self.open_sample)
         engine.result_ready.connect(self.latency_panel.add_result)
+        engine.model_changed.connect(self.latency_panel.show_model)
+        self.player.playing_changed.connect(self.latency_panel.set_playing)
         engine.result_ready.connect(self.controls.keypoints.add_result)
         engine.result_ready.connect(self._on_result)
         engine.model_changed.connect(self.controls.model.show_model)
@@ -400,6 +403,12 @@ class MainWindow(QMainWindow):
             self.reporter.warn(self._startup_note)
         if self.settings.note:  # stored settings unreadable or from an older version: reset
             self.reporter.warn(self.settings.note)
+
+    @Slot()
+    def reset_layout(self) -> None:
+        """Docks back to the first-start layout (the heads dock shows while a head layer is on)."""
+        self.restoreState(self._default_state)
+        self.overlay_controller.sync()
 
     @Slot()
     def open_sample(self) -> None:
@@ -576,11 +585,17 @@ class MainWindow(QMainWindow):
         self.state_label.setText(f"<span style='color:{colour}'>●</span> engine {state}")
 
     def _update_title(self) -> None:
-        parts = [APP_NAME]
+        """``pose_1.mp4 — Lightning float16 (TFLite)``; Qt adds the application's display name
+        (``MoveNet Studio``) once, so the title does not repeat it (it is the title only when
+        no display name is set and nothing is open)."""
+        parts = []
         if self._source is not None:
             parts.append(self._source.name)
         if self._model is not None:
             parts.append(self._model.spec.label)
+        display_name = QApplication.applicationDisplayName()
+        if not parts or not display_name or display_name == QApplication.applicationName():
+            parts = parts or [APP_NAME]
         self.setWindowTitle(" — ".join(parts))
 
     @Slot()

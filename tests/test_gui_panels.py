@@ -1,0 +1,75 @@
+"""Panels a newcomer reads: the latency plot at common window sizes, statistics that start
+again, paused shown as paused, compare rows that go, side panels without sideways scrolling,
+the window title and View > Reset layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import GUI_WAIT_MS, data_file
+from conftest import wait_results as _results
+from movenet_studio.gui.latency_panel import PLOT_MIN_HEIGHT
+
+
+@pytest.fixture
+def window(window_on):
+    return window_on(data_file("pose_1.mp4"), overlays="skeleton,heatmaps", loop=True)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1400, 900), (1920, 1080)])
+def test_latency_plot_is_whole_and_scaled_with_the_heads_dock_open(window, size):
+    window.resize(*size)
+    window.latency_dock.raise_()
+    window.qtbot.waitUntil(lambda: window.heads_dock.isVisible() and window.latency_panel.results >= 10,
+                           timeout=GUI_WAIT_MS)
+    _results(window, 2)
+    panel = window.latency_panel
+    panel.refresh()
+    plot = panel.plot
+    assert plot.height() >= PLOT_MIN_HEIGHT
+    # Nothing cut off: the plot lies inside the panel, the panel inside the dock (no scroll area).
+    top_left = plot.mapTo(window.latency_dock, plot.rect().topLeft())
+    assert top_left.y() >= 0 and top_left.y() + plot.height() <= window.latency_dock.height()
+    assert window.latency_dock.widget() is panel
+    y_min, y_max = plot.getViewBox().viewRange()[1]
+    p50 = panel.stats.percentile("total", 50)
+    assert y_min <= 0.0 and p50 < y_max < 20 * max(p50, 1.0)  # the typical lines show, not only spikes
+
+
+def test_statistics_restart_paused_reads_paused_and_compare_rows_go(window):
+    panel, qtbot = window.latency_panel, window.qtbot
+    qtbot.waitUntil(lambda: panel.results >= 5, timeout=GUI_WAIT_MS)
+    window.compare.start("lightning-int8")
+    qtbot.waitUntil(lambda: "inference (B)" in panel.stage_rows(), timeout=GUI_WAIT_MS)
+    window.compare.stop()
+    qtbot.waitUntil(lambda: window.engine.model.compare is None, timeout=GUI_WAIT_MS)
+    _results(window, 2)
+    panel.refresh()
+    assert not [key for key in panel.stage_rows() if "(B)" in key] and "inference (B)" not in panel.curves
+    shown_at_switch = []
+    window.engine.model_changed.connect(lambda _info: shown_at_switch.append(window.video_view.frames_shown))
+    window.open_model("thunder")
+    qtbot.waitUntil(lambda: window.engine.model.spec.variant == "thunder", timeout=GUI_WAIT_MS)
+    _results(window, 3)
+    panel.refresh()
+    since = window.video_view.frames_shown - shown_at_switch[-1]
+    assert 3 <= panel.results <= since  # counted again from the switch
+    assert int(panel.frames_label.text().split()[0]) <= window.engine.processed - 3
+    window.player.pause()
+    qtbot.waitUntil(lambda: panel.fps_label.text() == "paused", timeout=GUI_WAIT_MS)
+    window.player.step()
+    _results(window)
+    panel.refresh()
+    assert panel.fps_label.text() == "paused"
+
+
+def test_side_panels_title_and_reset_layout(window):
+    controls = window.controls_dock.widget()
+    assert controls.horizontalScrollBar().isHidden() or controls.horizontalScrollBar().maximum() == 0
+    assert controls.viewport().width() >= window.controls.minimumSizeHint().width()
+    assert window.windowTitle().count("MoveNet Studio") <= 1 and "pose_1.mp4" in window.windowTitle()
+    window.latency_dock.hide()
+    window.controls_dock.hide()
+    window.reset_layout_action.trigger()
+    assert window.latency_dock.isVisible() and window.controls_dock.isVisible()
+    assert window.heads_dock.isVisible()  # a head layer is on
