@@ -80,3 +80,17 @@ def test_compare_head_difference_overlay(window_on):
     diff.controls.mode_combo.setCurrentIndex(0)
     wait_results(window, 2)
     assert not diff.item.isVisible() and not window.engine.config.heads
+
+
+def test_layers_dock_takes_a_file_b_and_reports_bad_b(window_on):
+    zoo = data_file("pose.jpg").parents[1] / "models" / "zoo" / "movenet_lightning_heatmaps_192_int8_pc.tflite"
+    window = window_on(data_file("pose.jpg"), model="lightning-float16")
+    layers = window.layers
+    layers.action.trigger()
+    layers.set_b("no-such-model")
+    window.qtbot.waitUntil(lambda: "no-such-model" in layers.panel.status.text(), timeout=GUI_WAIT_MS)
+    if not zoo.exists():
+        return
+    layers.set_b(str(zoo))  # heatmaps only: not a pipeline model, still captured
+    window.qtbot.waitUntil(lambda: layers.panel.table.rowCount() >= 80, timeout=GUI_WAIT_MS)
+    assert layers.worker.captures >= 1 and "heatmaps" in layers.panel.status.text()

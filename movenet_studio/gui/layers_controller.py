@@ -11,6 +11,8 @@ exactly as they were.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
@@ -68,7 +70,7 @@ class LayersController(QObject):
         window.addAction(self.action)
         self.worker = LayerWorker(self)
         self._b_spec: str | None = None  # None: default_b(A)
-        self._b_cache: dict[str, ModelSpec | str] = {}
+        self._b_cache: dict[str, tuple[Path, str, str] | str] = {}
         self._last: EngineResult | None = None
         self._models: LayerModels | None = None
         self.worker.updated.connect(self._updated)
@@ -124,20 +126,29 @@ class LayersController(QObject):
         else:
             text = self._b_spec or default_b(spec_a)
             self.panel.set_b_spec(text)
-            spec_b = self._resolve(text)
-            if isinstance(spec_b, str):
-                self.panel.set_status(spec_b)
+            resolved = self._resolve(text)
+            if isinstance(resolved, str):
+                self.panel.set_status(resolved)
                 return None
+            return LayerModels(spec_a.path, spec_a.format, *resolved[:2], _label(spec_a), resolved[2])
         return LayerModels(spec_a.path, spec_a.format, spec_b.path, spec_b.format, _label(spec_a), _label(spec_b))
 
-    def _resolve(self, text: str) -> ModelSpec | str:
-        """B's model for `text`, or a one-line error (cached: a file is probed once)."""
+    def _resolve(self, text: str) -> tuple[Path, str, str] | str:
+        """(path, format, label) of B for `text`, or a one-line error (cached: a file is probed
+        once). A model file the pipeline refuses (e.g. a heatmap-only zoo file) is still
+        captured, as the ``layers`` command does: only its path and format matter here."""
         if text not in self._b_cache:
             try:
                 model, backend = parse_spec(text)
-                self._b_cache[text] = resolve_model(model, backend)
+                spec = resolve_model(model, backend)
+                self._b_cache[text] = (spec.path, spec.format, _label(spec))
             except StudioError as exc:
-                self._b_cache[text] = f"B: {exc}"
+                path = Path(text.strip()).expanduser()
+                if path.is_file() and path.suffix.lower() in (".tflite", ".onnx"):
+                    fmt = path.suffix.lower()[1:]
+                    self._b_cache[text] = (path, fmt, f"{path.name} ({fmt})")
+                else:
+                    self._b_cache[text] = f"B: {exc}"
         return self._b_cache[text]
 
     @Slot(bool)
