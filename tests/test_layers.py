@@ -201,3 +201,22 @@ def test_zoo_float32_ports_do_not_diverge(name):
     assert first_divergence(rows) is None and len(rows) >= 80
     heads = [r for r in rows if r["op"] == "CONV_2D" and r["shape"][-1] in (1, 17, 34) and r["shape"][1] == 48]
     assert len(heads) == 4 and all(r["sqnr_db"] is None or r["sqnr_db"] > 60 for r in heads)  # all four heads
+
+
+def test_multipose_dynamic_input_is_captured_at_the_frame_size():
+    import cv2
+
+    from movenet_studio.core.multipose import preprocess_multipose
+
+    frame = cv2.cvtColor(cv2.imread(str(data_file("pose.jpg"))), cv2.COLOR_BGR2RGB)
+    image, _ = preprocess_multipose(frame, (256, 256))
+    pair = LayerCapturePair(MODELS / "movenet_multipose_lightning_float16.tflite", "tflite",
+                            MODELS / "movenet_multipose_lightning_float16.onnx", "onnx")
+    try:
+        pair.run(image)
+        rows = pair.rows()
+        assert pair.capture_a.signature.size == tuple(image.shape[:2])
+    finally:
+        pair.close()
+    convs = [r for r in rows if r["op"] == "CONV_2D"]
+    assert len(convs) >= 40 and all(r["sqnr_db"] is None or r["sqnr_db"] > 60 for r in convs)

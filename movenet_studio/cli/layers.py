@@ -9,6 +9,7 @@ keypoint error. See :mod:`movenet_studio.core.layers`.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from ..core.atomic import write_json_atomic
@@ -36,7 +37,7 @@ def add_parser(subparsers) -> None:
                         help="configuration B: model[:backend], e.g. lightning-int8, lightning:onnx, a file")
     parser.add_argument("--frames", type=positive_int, default=10, metavar="N",
                         help="frames to compare (default: %(default)s)")
-    parser.add_argument("--threshold-db", type=float, default=DEFAULT_THRESHOLD_DB, metavar="X",
+    parser.add_argument("--threshold-db", type=_finite_float, default=DEFAULT_THRESHOLD_DB, metavar="X",
                         help="a tensor below X dB SQNR has diverged (default: %(default)s)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every matched tensor's figures to PATH")
     parser.add_argument("--node-data", type=Path, metavar="PATH",
@@ -48,6 +49,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     add_pipeline_options(parser)
     parser.set_defaults(run=run)
+
+
+def _finite_float(text: str) -> float:
+    """argparse type: a finite number (no nan / inf: the JSON stays strict)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number: {text}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -139,8 +139,12 @@ def dequantise(values: np.ndarray, scale, zero_point, axis: int = 0) -> np.ndarr
     return (values.astype(np.float32) - zero_point) * scale
 
 
-def open_capture(path: Path, fmt: str) -> "TFLiteCapture | OnnxCapture":
+def open_capture(path: Path, fmt: str, input_size: tuple[int, int] | None = None) -> "TFLiteCapture | OnnxCapture":
     """A capture runner for the model file `path` of format ``tflite`` or ``onnx``.
+
+    Args:
+        input_size: (height, width) to give a dynamic image input (MultiPose); a static
+            input keeps its own size.
 
     Raises:
         BackendError: the runtime is missing or cannot load the file.
@@ -148,8 +152,8 @@ def open_capture(path: Path, fmt: str) -> "TFLiteCapture | OnnxCapture":
     if fmt == "onnx":
         from .onnx_capture import OnnxCapture
 
-        return OnnxCapture(path)
-    return TFLiteCapture(path)
+        return OnnxCapture(path, input_size)
+    return TFLiteCapture(path, input_size)
 
 
 class TFLiteCapture:
@@ -157,7 +161,8 @@ class TFLiteCapture:
 
     Attributes:
         tensors: the captured tensors, in execution order.
-        signature: the model's input signature.
+        signature: the model's input signature (a dynamic input: as resized to `input_size`).
+        dynamic: the model's image input has a dynamic height and width.
 
     Raises:
         BackendError: the runtime is missing or cannot load the file.
@@ -165,7 +170,7 @@ class TFLiteCapture:
 
     format = "tflite"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, input_size: tuple[int, int] | None = None):
         from ..backends.tflite import load_interpreter_class
 
         interpreter_cls = load_interpreter_class()
@@ -179,6 +184,10 @@ class TFLiteCapture:
                 self._interpreter = interpreter_cls(
                     model_path=str(path), num_threads=1, experimental_preserve_all_tensors=True,
                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            first = self._interpreter.get_input_details()[0]
+            self.dynamic = bool(np.any(np.asarray(first.get("shape_signature", first["shape"]))[1:3] < 0))
+            if self.dynamic and input_size is not None:
+                self._interpreter.resize_tensor_input(first["index"], [1, *input_size, 3], strict=False)
             self._interpreter.allocate_tensors()
             details = self._interpreter.get_tensor_details()
             ops = self._interpreter._get_ops_details()  # private but long-stable

@@ -27,7 +27,8 @@ A's order, takes the alternative closest to A's tensor that no earlier pair took
 Graphs whose branches run in another order (a port that computes the regression head first)
 defeat an order alignment; :func:`match_by_values` then pairs what is still unmatched on the
 first frame by the values themselves: each A tensor with the closest compatible unmatched B
-tensor, when that is within :data:`VALUE_MATCH_MAX_ERROR` (noise / signal, i.e. SQNR >= 10 dB).
+tensor, when that is within :data:`VALUE_MATCH_MAX_ERROR` (noise / signal, i.e. SQNR >= 10 dB);
+an order pair further off than that moves to a free B tensor within it.
 
 Tensors of A or B that find no partner are counted as unmatched.
 """
@@ -293,8 +294,22 @@ def match_by_values(matching: Matching, a: Sequence[CapturedTensor], b: Sequence
         error: as for :func:`resolve_alternatives`.
         max_error: the largest noise-to-signal ratio accepted.
     """
-    used_a = {p.a for p in matching.pairs}
+    pairs_by_a = {p.a: p for p in matching.pairs}
     used_b = {p.b for p in matching.pairs}
+    for pair in list(pairs_by_a.values()):  # an order pair far off: a clearly closer free B tensor wins
+        if pair.by != "order":
+            continue
+        current = error(pair.a, pair.b, pair.layout)
+        if current <= max_error:
+            continue
+        options = [(error(pair.a, j, layout), j, layout) for j, other in enumerate(b) if j not in used_b
+                   for layout in _order_compatible(a[pair.a], other)]
+        if options and (best := min(options))[0] <= max_error:
+            used_b.discard(pair.b)
+            used_b.add(best[1])
+            pairs_by_a[pair.a] = TensorPair(pair.a, best[1], best[2], "values")
+    matching = Matching(tuple(pairs_by_a[i] for i in sorted(pairs_by_a)), matching.unmatched_a, matching.unmatched_b)
+    used_a = set(pairs_by_a)
     found: list[TensorPair] = []
     for i, tensor in enumerate(a):
         if i in used_a:

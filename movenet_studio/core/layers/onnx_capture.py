@@ -43,7 +43,8 @@ class OnnxCapture:
 
     Attributes:
         tensors: the captured values, in the graph's (topological) node order.
-        signature: the model's input signature.
+        signature: the model's input signature (a dynamic input: at `input_size`).
+        dynamic: the model's image input has free dimensions.
 
     Raises:
         BackendError: onnx / onnxruntime missing, or the file cannot be loaded.
@@ -51,7 +52,7 @@ class OnnxCapture:
 
     format = "onnx"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, input_size: tuple[int, int] | None = None):
         try:
             import onnx
             import onnxruntime as ort
@@ -101,10 +102,15 @@ class OnnxCapture:
             raise BackendError(f"{name}: ONNX Runtime could not load it for layer capture "
                                f"({_first_line(exc)})") from None
         first = self._session.get_inputs()[0]
-        if first.type not in _INPUT_TYPES or any(not isinstance(d, int) for d in first.shape):
+        shape = list(first.shape)
+        self.dynamic = len(shape) == 4 and any(not isinstance(d, int) or d < 0 for d in shape)
+        if self.dynamic and input_size is not None:  # [N, H, W, 3] or [N, 3, H, W] with free dims
+            channels_first = shape[1] == 3
+            shape = [1, 3, *input_size] if channels_first else [1, *input_size, 3]
+        if first.type not in _INPUT_TYPES or any(not isinstance(d, int) or d < 0 for d in shape):
             raise BackendError(f"{name}: layer capture needs a static image input (got {first.type} {first.shape})")
         self._input_name = first.name
-        self.signature = InputSignature(tuple(first.shape), _INPUT_TYPES[first.type])
+        self.signature = InputSignature(tuple(shape), _INPUT_TYPES[first.type])
         self._names = [out for out, _, _ in wanted]
         height, width = self.signature.size
         values = self._run(np.zeros((height, width, 3), np.uint8))

@@ -96,6 +96,7 @@ class LayerCapturePair:
             BackendError: a capture run failed.
         """
         start = time.perf_counter()
+        self._fit_inputs(image_a.shape[:2], None if image_b is None else image_b.shape[:2])
         if image_b is None:
             image_b = image_a
             if tuple(image_b.shape[:2]) != tuple(self.input_size_b):
@@ -111,6 +112,24 @@ class LayerCapturePair:
                 total.add(frame_sums)
             self.frames += 1
         return LayerFrame(sums, values_a, values_b, (time.perf_counter() - start) * 1000)
+
+    def _fit_inputs(self, size_a, size_b) -> None:
+        """Reopen a capture whose dynamic input (MultiPose) has another size than this input
+        (tensors, matching and pooled figures start again)."""
+        size_a = tuple(int(v) for v in size_a)
+        size_b = size_a if size_b is None else tuple(int(v) for v in size_b)
+        reopen = False
+        for side, size in (("a", size_a), ("b", size_b)):
+            capture = getattr(self, f"capture_{side}")
+            if getattr(capture, "dynamic", False) and tuple(capture.signature.size) != size:
+                capture.close()
+                setattr(self, f"capture_{side}", open_capture(getattr(self, f"path_{side}"), capture.format, size))
+                reopen = True
+        if reopen:
+            self.matching = match_tensors(self.capture_a.tensors, self.capture_b.tensors)
+            self.pairs = self.matching.pairs
+            self.reset()
+            self._resolved = False
 
     def _resolve(self, values_a: list[np.ndarray], values_b: list[np.ndarray]) -> None:
         """Settle ambiguous pairs on the first frame (:func:`~.matching.resolve_alternatives`)."""
