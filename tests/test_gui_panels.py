@@ -5,6 +5,7 @@ the window title and View > Reset layout."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
@@ -73,3 +74,38 @@ def test_side_panels_title_and_reset_layout(window):
     window.reset_layout_action.trigger()
     assert window.latency_dock.isVisible() and window.controls_dock.isVisible()
     assert window.heads_dock.isVisible()  # a head layer is on
+
+
+def _item_enabled(combo, data) -> bool:
+    return combo.model().item(combo.findData(data)).isEnabled()
+
+
+def test_impossible_combinations_are_disabled_with_a_reason(make_window, qtbot):
+    from movenet_studio.gui.bench_dialog import BenchDialog
+
+    window = make_window(source=str(data_file("pose.jpg")), model="lightning-int8")
+    runtime = window.controls.runtime.backend_combo
+    qtbot.waitUntil(lambda: not _item_enabled(runtime, "onnx"), timeout=GUI_WAIT_MS)
+    assert "no ONNX Runtime file" in runtime.itemData(
+        runtime.findData("onnx"), Qt.ItemDataRole.ToolTipRole)
+    window.open_model("lightning")
+    qtbot.waitUntil(lambda: _item_enabled(runtime, "onnx"), timeout=GUI_WAIT_MS)
+    window.engine.update_config(backend="onnx")
+    models = window.controls.model.combo
+    qtbot.waitUntil(lambda: not _item_enabled(models, "lightning-int8"), timeout=GUI_WAIT_MS)
+    assert _item_enabled(models, "thunder-float16")
+    panel = window.compare_panel  # B: int8 greys out ONNX Runtime
+    panel.model_combo.setCurrentIndex(panel.model_combo.findData("thunder-int8"))
+    panel._sync_availability()
+    assert not _item_enabled(panel.backend_combo, "onnx")
+    dialog = BenchDialog(window)
+    dialog.backend_checks["tflite"].setChecked(False)
+    dialog.backend_checks["onnx"].setChecked(True)
+    items = {dialog.models_list.item(r).text(): dialog.models_list.item(r) for r in range(dialog.models_list.count())}
+    assert not items["lightning-int8"].flags() & Qt.ItemFlag.ItemIsEnabled and "no onnx file" in items[
+        "lightning-int8"].toolTip()
+    dialog.backend_checks["tflite"].setChecked(True)
+    dialog.set_selection(models=["lightning-int8", "lightning-float16"])
+    assert {(c.model, c.backend) for c in dialog.configs()} == {
+        ("lightning-int8", "tflite"), ("lightning-float16", "tflite"), ("lightning-float16", "onnx")}
+    dialog.close()

@@ -121,6 +121,16 @@ def bundled_model(key: str, fmt: str = "tflite") -> ModelSpec:
     return ModelSpec(key, path, fmt, arch, variant, precision, (size, size), "uint8", True)
 
 
+def bundled_formats(key: str) -> tuple[str, ...]:
+    """The formats (``tflite``, ``onnx``) bundled model `key` has a file for, e.g. ``("tflite",)``
+    for the int8 models; ``()`` for a key that is not bundled (a file path, an unknown name)."""
+    key = _ALIASES.get(str(key).lower(), str(key).lower())
+    if key not in _BUNDLED:
+        return ()
+    stem = _BUNDLED[key][0]
+    return tuple(fmt for fmt, ext in (("tflite", ".tflite"), ("onnx", ".onnx")) if (models_dir() / f"{stem}{ext}").is_file())
+
+
 def resolve_model(name: str | Path, backend: str = "tflite", *, probe: bool = True) -> ModelSpec:
     """Turn a model name or a file path into a :class:`ModelSpec`.
 

@@ -131,6 +131,10 @@ class BackendControls(QGroupBox):
         """Show what runs: its backend and provider choice, and the backend's note if any."""
         self._running = (info.config.backend, normalize_provider(info.config.provider))
         self._show(*self._running)
+        from .availability import sync_backend_items  # (imports this module's labels)
+
+        sync_backend_items(self.backend_combo, info.spec.key if info.spec.bundled else str(info.spec.path),
+                           info.spec.label, None if info.spec.bundled else info.spec.format)
         note = info.note
         if info.provider and not note and info.config.provider and info.provider != normalize_provider(
                 info.config.provider):

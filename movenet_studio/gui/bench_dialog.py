@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QGrid
 
 from ..core.atomic import write_json_atomic
 from ..core.bench import OK, BenchConfig, BenchReport, format_report, make_configs, run_bench
-from ..core.models import bundled_keys
+from ..core.models import bundled_formats, bundled_keys
 from .background import BackgroundTask, TaskContext, format_eta
 from .bench_plots import BenchPlots, PerOpPlot
 
@@ -105,6 +105,9 @@ class BenchDialog(QDialog):
             self.models_list.addItem(item)
         self.backend_checks = {name: QCheckBox(name) for name in BACKENDS}
         self.backend_checks["tflite"].setChecked(True)
+        for check in self.backend_checks.values():
+            check.toggled.connect(self._sync_availability)
+        self._sync_availability()
         self.threads_edit = QLineEdit("2")
         self.threads_edit.setToolTip("Thread counts to measure, comma-separated, e.g. 1,2")
         self.heads_check = QCheckBox("also with heads read (heatmap overlays)")
@@ -250,7 +253,27 @@ class BenchDialog(QDialog):
         if not backends:
             raise ValueError("tick at least one runtime")
         heads = (False, True) if self.heads_check.isChecked() else (False,)
-        return make_configs(models, backends, parse_threads(self.threads_edit.text()), heads)
+        configs = make_configs(models, backends, parse_threads(self.threads_edit.text()), heads)
+        # A bundled model without a file for a runtime (int8 on ONNX Runtime) is not measured there.
+        possible = [c for c in configs if c.backend in (bundled_formats(c.model) or (c.backend,))]
+        if not possible:
+            raise ValueError("none of the ticked models has a file for the ticked runtimes "
+                             "(the int8 models are TFLite only)")
+        return possible
+
+    @Slot()
+    def _sync_availability(self) -> None:
+        """Grey out the models no ticked runtime can run (int8 with only ONNX Runtime ticked);
+        each such model says why in its tooltip."""
+        backends = [name for name, check in self.backend_checks.items() if check.isChecked()]
+        for row in range(self.models_list.count()):
+            item = self.models_list.item(row)
+            formats = bundled_formats(item.text())
+            missing = [b for b in backends if formats and b not in formats]
+            usable = not backends or len(missing) < len(backends)
+            flags = item.flags()
+            item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled if usable else flags & ~Qt.ItemFlag.ItemIsEnabled)
+            item.setToolTip(f"no {', '.join(missing)} file: measured on {', '.join(formats)} only" if missing else "")
 
     # ------------------------------------------------------------------ running
     @property

@@ -43,6 +43,7 @@ from ..core.models import bundled_keys, bundled_model
 from ..core.pipeline import PipelineConfig
 from .backend_controls import BACKEND_LABELS
 from .controls import model_label
+from .availability import sync_backend_items, sync_model_items
 from .engine import Engine, EngineResult, ModelInfo
 from .multipose_overlay import PeopleOverlay
 from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay, skeleton_geometry
@@ -427,6 +428,7 @@ class ComparePanel(QWidget):
         for widget in widgets:
             widget.blockSignals(False)
         self.table.setVisible(enabled)
+        self._sync_availability()
 
     def _select_model(self, name: str) -> None:
         index = self.model_combo.findData(name)
@@ -449,7 +451,13 @@ class ComparePanel(QWidget):
     @Slot()
     def _changed(self, *_args) -> None:
         self.table.setVisible(self.enabled)
+        self._sync_availability()
         self.changed.emit()
+
+    def _sync_availability(self) -> None:
+        """Grey out B's models that B's runtime cannot run and runtimes B's model has no file for."""
+        sync_model_items(self.model_combo, self.backend_combo.currentData())
+        sync_backend_items(self.backend_combo, self.model_combo.currentData() or "", self.model_combo.currentText())
 
     @Slot(int)
     def _mode_picked(self, _index: int) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
 from ..core.errors import StudioError
 from ..core.models import bundled_keys, bundled_model
 from ..core.sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from .availability import sync_model_items
 from .backend_controls import BackendControls
 from .engine import ModelInfo
 from .multipose_controls import MultiPoseControls
@@ -291,6 +292,7 @@ class ModelControls(QGroupBox):
         self.threads_spin.blockSignals(True)
         self.threads_spin.setValue(info.config.threads)
         self.threads_spin.blockSignals(False)
+        sync_model_items(self.combo, info.config.backend)  # e.g. int8 greyed while ONNX Runtime runs
 
     @Slot()
     def revert(self) -> None:
