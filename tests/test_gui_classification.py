@@ -3,6 +3,7 @@ switch (no model reload), compare orders, the counter (reset on seek) and rememb
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from classifiers import ORDER_LABELS, shared_classifier, write_labels, write_onnx_classifier
@@ -43,7 +44,7 @@ def test_panel_bars_show_both_orders(qtbot):
     assert ("yx", "wide") not in panel.bars.bars
 
 
-def test_squats_window_counts_switches_order_without_reload_and_resets_on_seek(window_on, gui_settings):
+def test_squats_window_counts_switches_order_without_reload_and_resets_on_seek(window_on, gui_settings, tmp_path):
     # Looping: at --pace max the 65 frames would end before the later waits for new results.
     window = window_on(data_file("pose_squats.mp4"), classifier=_request(count="squat"), loop=True)
     controller = window.classification
@@ -81,19 +82,31 @@ def test_squats_window_counts_switches_order_without_reload_and_resets_on_seek(w
         window.player.step()
     _wait_for(window, lambda: window.video_view.last_result.result.index == 61)
     assert _shown(window).repetitions == 1 and _shown(window).inside
+    # The window's video export carries the captions too (a twin stage on the export thread).
+    out = tmp_path / "squat.mp4"
+    with window.qtbot.waitSignal(window.exports.export_finished, timeout=GUI_WAIT_MS) as finished:
+        window.exports.start_export("video", out, range(56, 60))
+    assert finished.args[0].request.classifier.counted == "squat"
+    capture = cv2.VideoCapture(str(out))
+    for _ in range(4):
+        ok, bgr = capture.read()
+    capture.release()
+    corner = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)[4:40, -150:-14].astype(np.int32)  # "squat reps: 1" on orange
+    assert ok and np.median(corner[..., 0] - corner[..., 2]) > 80
 
 
 def test_classifier_is_remembered_and_a_bad_one_is_refused(make_window, gui_settings, qtbot, tmp_path):
-    bad = write_onnx_classifier(tmp_path / "bad.onnx", input_shape=(1, 34))
+    good = write_onnx_classifier(tmp_path / "order.onnx")
     labels = write_labels(tmp_path / "labels.txt")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
     window = make_window()
     failures = []
     window.reporter.serious = lambda message, details="": failures.append(message)
-    window.classification.load(str(bad), str(labels))
+    window.classification.load(str(good), str(empty))   # refused before any probe (signatures: test_classifier)
     qtbot.waitUntil(lambda: bool(failures), timeout=GUI_WAIT_MS)
-    assert "bad.onnx: not a pose classifier" in failures[0] and window.classification.stage is None
-    assert "[1, 34]" in window.classification.panel.note_label.text()
-    good = write_onnx_classifier(tmp_path / "order.onnx")
+    assert "empty.txt: no labels" in failures[0] and window.classification.stage is None
+    assert "no labels" in window.classification.panel.note_label.text()
     window.classification.load(str(good), str(labels), counted="wide")
     qtbot.waitUntil(lambda: window.classification.stage is not None, timeout=GUI_WAIT_MS)
     window.close()

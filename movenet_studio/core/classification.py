@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -100,6 +101,32 @@ class FrameClassification:
         return self.poses[self.counted_pose] if self.counted_pose is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class ClassifierSpec:
+    """What a classification stage runs, to build another one elsewhere (e.g. an export on a
+    background thread: a runtime must not be shared between threads).
+
+    Attributes:
+        path: the classifier file (already probed: :meth:`build` loads it in this process).
+        labels: its class names.
+        order: coordinate order (``xy`` / ``yx``).
+        counted: class whose repetitions are counted, or None.
+    """
+
+    path: Path
+    labels: tuple[str, ...]
+    order: str = "xy"
+    counted: str | None = None
+
+    def build(self, *, strict: bool = True) -> "FrameClassifier":
+        """A new stage with its own runtime, counter and tally.
+
+        Raises:
+            ClassifierError: the file cannot be loaded any more.
+        """
+        return FrameClassifier(PoseClassifier(self.path, self.labels), self.order, self.counted, strict=strict)
+
+
 class FrameClassifier:
     """The classification stage: classifies each frame's poses, counts repetitions.
 
@@ -166,6 +193,11 @@ class FrameClassifier:
     def total_repetitions(self) -> int | None:
         """Repetitions over the whole run (across resets), or None without a counted class."""
         return None if self._counted is None else self._earlier_runs + self.counter.count
+
+    def spec(self) -> ClassifierSpec:
+        """This stage's classifier and settings (:meth:`ClassifierSpec.build` makes a twin)."""
+        with self._lock:
+            return ClassifierSpec(self.classifier.path, self.classifier.labels, self._order, self._counted)
 
     def set_order(self, order: str) -> None:
         """Feed `order` from the next frame on; resets the counter (any thread)."""

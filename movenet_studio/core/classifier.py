@@ -232,9 +232,10 @@ def _tflite_shape(detail: dict) -> tuple[int, ...]:
 
 class _OnnxRunner:
     def __init__(self, path: Path, threads: int):
-        from .backends.onnx import _ort
-
-        ort = _ort()
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ClassifierError("ONNX Runtime is not installed: pip install onnxruntime") from None
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -34,6 +34,7 @@ from ..core.atomic import atomic_output
 from ..core.files import check_outputs
 from ..core.export import (ExportCancelled, ExportError, ExportSummary, check_output_path, coco_image_ids,
                            export_video, write_keypoints)
+from ..core.classification import ClassifierSpec
 from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
 from ..core.render import OverlayOptions, render_overlays
 from ..core.sources import open_source
@@ -107,6 +108,8 @@ class ExportRequest:
         config: the pipeline configuration to build (on the worker thread).
         options: overlays drawn on the video.
         force: replace an existing `path`.
+        classifier: the window's pose classifier and its settings (a twin stage is built for
+            the export, so the video carries the class captions), or None.
     """
 
     kind: str
@@ -116,6 +119,7 @@ class ExportRequest:
     config: PipelineConfig
     options: OverlayOptions
     force: bool = False
+    classifier: ClassifierSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,8 @@ def run_export(request: ExportRequest, context: TaskContext | None = None) -> Ex
             request.path.suffix.lower() == ".json" else None
         pipeline = Pipeline(request.config)
         try:
+            if request.classifier is not None:
+                pipeline.classifier = request.classifier.build(strict=False)
             if context is not None and context.cancelled():
                 raise ExportCancelled("export cancelled before the first frame; nothing was written")
             video = request.path if request.kind == "video" else None
@@ -474,7 +480,9 @@ class ExportController(QObject):
         path = Path(path)
         options = self._window.video_view.overlay_options()
         config = export_config(self._window.engine.config, options, kind)  # the window's one config
-        request = ExportRequest(kind, self._window.player.info.spec, path, frames, config, options, force)
+        stage = getattr(getattr(self._window, "classification", None), "stage", None)
+        request = ExportRequest(kind, self._window.player.info.spec, path, frames, config, options, force,
+                                stage.spec() if stage is not None else None)
         self.task = task = BackgroundTask(partial(run_export, request), name=f"movenet-export-{kind}",
                                           cancel_exceptions=(ExportCancelled,), parent=self)
         title = f"Exporting {'video' if kind == 'video' else 'keypoints'} to {path.name}"
