@@ -41,6 +41,19 @@ def channel_maps(values: np.ndarray, channels_first: bool = False) -> np.ndarray
     return array
 
 
+def best_columns(count: int, tile: tuple[int, int], area: tuple[int, int], gap: int = 1) -> int:
+    """Tiles per row that let `count` tiles of `tile` = (h, w) cells fill `area` = (width, height)
+    pixels with the largest tiles (the Heads dock arranges its 18 maps the same way)."""
+    height, width = tile
+    area_w, area_h = max(1, area[0]), max(1, area[1])
+
+    def scale(columns: int) -> float:
+        rows = math.ceil(count / columns)
+        return min(area_w / (columns * (width + gap) + gap), area_h / (rows * (height + gap) + gap))
+
+    return max(range(1, max(1, count) + 1), key=scale)
+
+
 def mosaic(maps: np.ndarray, lut: np.ndarray, levels: tuple[float, float], columns: int | None = None,
            gap: int = 1) -> np.ndarray:
     """Colour [C, H, W] maps through `lut` (values `levels` -> rows 0..255) and tile them.
@@ -92,20 +105,32 @@ class ChannelGrid(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(self.graphics, 1)
         self.shown_shape: tuple[int, ...] | None = None
+        self._last: tuple | None = None
 
     def show_maps(self, maps: np.ndarray, levels: tuple[float, float], note: str = "") -> None:
-        """Draw [C, H, W] maps with fixed `levels` (the first :data:`MAX_TILES` channels)."""
+        """Draw [C, H, W] maps with fixed `levels` (the first :data:`MAX_TILES` channels),
+        arranged to fill the view (:func:`best_columns`)."""
         count = maps.shape[0]
-        image = mosaic(maps[:MAX_TILES], self._lut, levels)
+        shown = maps[:MAX_TILES]
+        self._last = (maps, levels, note)
+        columns = best_columns(shown.shape[0], shown.shape[1:], (self.graphics.width(), self.graphics.height()))
+        image = mosaic(shown, self._lut, levels, columns)
         if self.image_item.show(image):
             self.view.autoRange(padding=0)
         self.shown_shape = tuple(maps.shape)
         more = f", first {MAX_TILES} of {count} channels" if count > MAX_TILES else f", {count} channels"
         self.caption.setText(f"{self.title}: {levels[0]:.3g} .. {levels[1]:.3g}{more}{note}")
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Re-arrange the tiles for the new shape."""
+        super().resizeEvent(event)
+        if self._last is not None:
+            self.show_maps(*self._last)
+
     def clear(self, message: str = "") -> None:
         """Show nothing but the title (and `message`)."""
         self.image_item.clear()
         self.image_item.frame_shape = None
         self.shown_shape = None
+        self._last = None
         self.caption.setText(f"{self.title}{': ' + message if message else ''}")
