@@ -77,6 +77,10 @@ def test_compare_head_difference_overlay(window_on):
         scroll = window.compare_dock.widget()
         scroll.ensureWidgetVisible(diff.controls)
         window.grab().save(os.environ["MOVENET_STUDIO_SCREENSHOT_DIFF"])
+    window.compare.stop()  # the difference needs B: without compare A's heads are not read for it
+    window.qtbot.waitUntil(lambda: not window.engine.config.heads, timeout=GUI_WAIT_MS)
+    wait_results(window, 2)
+    assert not diff.item.isVisible() and "Compare" in diff.controls.note.text()
     diff.controls.mode_combo.setCurrentIndex(0)
     wait_results(window, 2)
     assert not diff.item.isVisible() and not window.engine.config.heads

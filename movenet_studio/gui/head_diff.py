@@ -130,6 +130,7 @@ class HeadDiffController(QObject):
         self.item.setVisible(False)
         window.video_view.view_box.addItem(self.item)
         self.controls.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        window.compare.mode_changed.connect(self._compare_changed)
         window.engine.result_ready.connect(self.show_result)
         self._last: EngineResult | None = None
         self.shown_limit: float | None = None  #: the range of the difference drawn last (tests)
@@ -137,10 +138,15 @@ class HeadDiffController(QObject):
     @Slot(int)
     def _mode_changed(self, _index: int) -> None:
         on = self.controls.mode != OFF
-        self.window.overlay_controller.set_extra_heads(on)
+        self.window.overlay_controller.set_extra_heads(on and self.window.compare.active)
         self.window.compare.set_b_heads(on)
         if self._last is not None:
             self.show_result(self._last)
+
+    @Slot(bool, str)
+    def _compare_changed(self, active: bool, _view_mode: str) -> None:
+        """A's heads are read for the difference only while compare mode is on."""
+        self.window.overlay_controller.set_extra_heads(active and self.controls.mode != OFF)
 
     @Slot(object)
     def show_result(self, result: EngineResult) -> None:
