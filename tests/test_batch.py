@@ -74,10 +74,11 @@ def test_batch_video_heads_and_a_corrupt_file_then_resume(scheduler, tmp_path, c
     corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(4000))
     out = tmp_path / "out"
     argv = ["batch", str(image), str(folder), str(corrupt), "--out", str(out), "--scheduler", scheduler,
-            "--video", "--heads-npz", "-q"]
+            "--video", "--heads-npz"]
     assert main(argv) == 1  # a source failed: reported, the others done
     err = capsys.readouterr().err
     assert f"error: {corrupt}:" in err
+    assert "3/3 sources" in err  # the progress bar's last line
     entries = {Path(e["source"]).name: e for e in _manifest(out)["sources"]}
     assert entries["broken.mp4"]["status"] == "error" and "broken.mp4" in entries["broken.mp4"]["error"]
     assert entries["broken.mp4"]["json"] is None
@@ -116,17 +117,24 @@ def test_batch_video_heads_and_a_corrupt_file_then_resume(scheduler, tmp_path, c
     assert _manifest(out)["sources"][0]["status"] == "ok"
 
 
-def test_batch_ships_a_model_file_that_is_not_bundled(scheduler, tmp_path, capsys):
+def test_batch_ships_model_and_classifier_files_that_are_not_bundled(scheduler, tmp_path, capsys):
     (image,) = _data("pose.jpg")
     from movenet_studio.core.models import bundled_model
 
     model = tmp_path / "my_movenet.tflite"
     shutil.copyfile(bundled_model("lightning").path, model)
+    classifier = shared_path("models/classifier")
+    extra = ["--model", str(model), "--classifier", str(classifier / "squat_classifier.tflite"),
+             "--labels", str(classifier / "labels.txt")]
     out = tmp_path / "out"
-    assert main(["batch", str(image), "--out", str(out), "--scheduler", scheduler, "--model", str(model), "-q"]) == 0
-    document = json.loads((out / _manifest(out)["sources"][0]["json"]).read_text())
-    assert document["model"]["file"] == "my_movenet.tflite"
-    assert len(document["frames"][0]["poses"]) == 1
+    assert main(["batch", str(image), "--out", str(out), "--scheduler", scheduler, "-q", *extra]) == 0
+    entry = _manifest(out)["sources"][0]
+    assert entry["status"] == "ok", entry["error"]
+    got = json.loads((out / entry["json"]).read_text())
+    assert got["model"]["file"] == "my_movenet.tflite"
+    assert main(["infer", str(image), "--json", str(tmp_path / "infer.json"), *extra]) == 0
+    assert _without_timings(got) == _without_timings(json.loads((tmp_path / "infer.json").read_text()))
+    assert "classification" in json.dumps(got)
     capsys.readouterr()
 
 

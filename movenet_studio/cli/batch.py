@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from ..core.batch import (
@@ -25,6 +26,9 @@ from .batch_worker import run_source
 from .classifier_options import check_classifier_args, classifier_from_args
 from .options import add_cluster_options, add_infer_options, config_from_args
 from .progress import ProgressBar
+
+#: Seconds between two redraws of the progress bar while no task finishes.
+PROGRESS_REDRAW_S = 0.5
 
 
 def add_parser(subparsers) -> None:
@@ -126,33 +130,42 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_tasks(client, todo, names, options, files, out, entries, sources, settings, start, bar) -> None:
     """Submit one task per source in `todo`, longest first; record each result as it arrives
-    (the manifest is rewritten after each). Ctrl-C cancels what is left and records it."""
-    from dask.distributed import as_completed
+    (the manifest is rewritten after each) and draw the frames done, counted by the workers
+    as they go. Ctrl-C cancels what is left and records it."""
+    from dask.distributed import wait
 
     estimates = {s: estimate_frames(s) for s in todo}
     total = sum(estimates.values())
     shipped = client.scatter([files], broadcast=True)[0] if files else None
-    futures = {}
-    for source in todo:
-        future = client.submit(run_source, options, str(source), str(out), names[source], shipped,
-                               priority=estimates[source], pure=False)
-        futures[future] = source
-    progress = 0
-    if bar is not None:
-        bar(0, total, f"0/{len(todo)} sources")
+    topic = f"movenet-studio-batch-{uuid.uuid4().hex}" if bar is not None else None
+    running: dict[str, int] = {}  # source -> frames done, from the workers' events
+    if topic is not None:
+        client.subscribe_topic(topic, lambda event: running.__setitem__(event[1]["source"], event[1]["frames"]))
+    futures = {client.submit(run_source, options, str(source), str(out), names[source], shipped, topic,
+                             priority=estimates[source], pure=False): source for source in todo}
+    pending = set(futures)
+    finished_frames = 0
     try:
-        for n, future in enumerate(as_completed(futures), start=1):
-            source = futures[future]
+        while pending:
             try:
-                result = future.result()
-            except Exception as exc:  # the worker died on it (e.g. a runtime crash), or the cluster went away
-                result = entry(source, "error", error=f"{type(exc).__name__}: {exc}")
-            entries[str(source)] = result
-            write_manifest(out, [entries[str(s)] for s in sources if str(s) in entries],
-                           time.perf_counter() - start, settings)
-            progress += estimates[source]
+                finished, pending = wait(pending, timeout=PROGRESS_REDRAW_S, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                finished = set()
+            for future in finished:
+                source = futures[future]
+                try:
+                    result = future.result()
+                except Exception as exc:  # the worker died on it (e.g. a runtime crash), or the cluster went away
+                    result = entry(source, "error", error=f"{type(exc).__name__}: {exc}")
+                entries[str(source)] = result
+                running.pop(str(source), None)
+                finished_frames += estimates[source]
+                write_manifest(out, [entries[str(s)] for s in sources if str(s) in entries],
+                               time.perf_counter() - start, settings)
             if bar is not None:
-                bar(progress, total, f"{n}/{len(todo)} sources")
+                live = sum(min(n, estimates[Path(s)]) for s, n in list(running.items()) if Path(s) in estimates)
+                shown = finished_frames + live if not pending else min(total - 1, finished_frames + live)
+                bar(shown, total, f"{len(futures) - len(pending)}/{len(todo)} sources")  # 100 % only at the end
     except KeyboardInterrupt:
         client.cancel(list(futures))
         for source in todo:
@@ -160,6 +173,8 @@ def _run_tasks(client, todo, names, options, files, out, entries, sources, setti
         write_manifest(out, [entries[str(s)] for s in sources], time.perf_counter() - start, settings)
         raise
     finally:
+        if topic is not None:
+            client.unsubscribe_topic(topic)
         if bar is not None:
             bar.finish()
 

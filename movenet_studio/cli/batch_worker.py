@@ -19,8 +19,34 @@ from .infer import infer_source
 log = logging.getLogger(__name__)
 
 
+#: Seconds between two progress events of a task.
+PROGRESS_INTERVAL_S = 0.5
+
+
+def progress_reporter(topic: str | None, source: str):
+    """A per-frame callback that logs ``{"source", "frames"}`` events on the dask worker running
+    it under `topic`, at most every :data:`PROGRESS_INTERVAL_S` (None outside a worker or without a topic)."""
+    if topic is None:
+        return None
+    from dask.distributed import get_worker
+
+    try:
+        worker = get_worker()
+    except ValueError:
+        return None
+    last = [0.0]
+
+    def report(frames: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_INTERVAL_S:
+            last[0] = now
+            worker.log_event(topic, {"source": source, "frames": frames})
+
+    return report
+
+
 def run_source(options: dict, source: str, out_dir: str, outputs: dict[str, str],
-               files: dict[str, tuple[str, bytes]] | None = None) -> dict:
+               files: dict[str, tuple[str, bytes]] | None = None, progress_topic: str | None = None) -> dict:
     """Run ``infer`` on `source` and write its outputs in `out_dir`; never raises for a bad source.
 
     Args:
@@ -33,6 +59,7 @@ def run_source(options: dict, source: str, out_dir: str, outputs: dict[str, str]
         files: option name -> (file name, bytes) of the files the client sent (a model that
             is not bundled, a classifier and its labels): each is written to this worker's
             temporary folder and used instead of the client's path.
+        progress_topic: dask event topic for frame counts while it runs (see :func:`progress_reporter`).
 
     Returns:
         The manifest entry (:func:`~movenet_studio.core.batch.entry`): status ``ok`` with the
@@ -50,7 +77,7 @@ def run_source(options: dict, source: str, out_dir: str, outputs: dict[str, str]
             local = local_copy(file_name, data)
             setattr(args, name, local if isinstance(options[name], Path) else str(local))
         video = folder / outputs["video"] if outputs.get("video") else None
-        done = infer_source(args, video=video)
+        done = infer_source(args, video=video, on_frame=progress_reporter(progress_topic, source))
     except StudioError as exc:
         return entry(source, "error", frames=0, seconds=time.perf_counter() - start, error=str(exc))
     except OSError as exc:

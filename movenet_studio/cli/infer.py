@@ -6,6 +6,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -65,7 +66,8 @@ class InferRun:
     jitter: dict
 
 
-def infer_source(args: argparse.Namespace, video: Path | None = None) -> InferRun:
+def infer_source(args: argparse.Namespace, video: Path | None = None,
+                 on_frame: Callable[[int], None] | None = None) -> InferRun:
     """Run the pipeline over ``args.source`` and write ``args.json`` / ``args.heads_npz``.
 
     The code path of ``infer``; ``batch`` runs it on every source of a batch. `args` holds
@@ -77,6 +79,7 @@ def infer_source(args: argparse.Namespace, video: Path | None = None) -> InferRu
         video: also write the annotated video there in the same pass (``export``'s default
             overlays and writer, :func:`~movenet_studio.core.export.export_video`);
             ``loop`` and ``max_frames`` are then ignored.
+        on_frame: called with the count of frames processed so far after each frame.
 
     Raises:
         StudioError: the source, the model, the classifier or an output cannot be used (no
@@ -112,6 +115,8 @@ def infer_source(args: argparse.Namespace, video: Path | None = None) -> InferRu
                 writer.add(result)
             trajectory.add(result, generation[0])
             memory.frame_done(len(timings["total"]))
+            if on_frame is not None:
+                on_frame(len(timings["total"]))
 
         try:
             if video is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,10 +63,11 @@ def dask_client(workers: int | None = None, threads_per_worker: int = 1, schedul
         else:
             cluster = LocalCluster(n_workers=workers or default_workers(threads_per_worker, runtime_threads),
                                    threads_per_worker=threads_per_worker, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR,
+                                   dashboard_address=None, silence_logs=logging.CRITICAL,
                                    # the scheduler's HTTP routes (health, metrics) on loopback too
                                    scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
             client = Client(cluster)
+            client.run(_leave_ctrl_c_to_the_client)
     except (OSError, TimeoutError, ValueError, RuntimeError) as exc:
         if cluster is not None:
             cluster.close()
@@ -83,6 +85,13 @@ def dask_client(workers: int | None = None, threads_per_worker: int = 1, schedul
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _leave_ctrl_c_to_the_client() -> None:
+    """Run on each local worker: ignore SIGINT. A terminal's Ctrl-C reaches every process of
+    the foreground group; the client then cancels the tasks and closes the cluster, and the
+    workers would otherwise each print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def worker_count(client) -> int:
