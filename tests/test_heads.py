@@ -123,7 +123,7 @@ def test_heads_off_backend_preserves_nothing_and_reads_nothing(monkeypatch):
     out = backend.invoke(np.zeros((192, 192, 3), np.uint8))
     assert out.shape == (1, 1, 17, 3)
     assert made and made[0]["experimental_preserve_all_tensors"] is False
-    assert reads == [backend._output["index"]]  # only the output is read
+    assert reads == [backend._outputs[0]["index"]]  # only the output is read
     assert backend.heads() is None and not backend.heads_available and backend.head_tensors is None
 
 

@@ -43,9 +43,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(specs) -> None:
+    """One summary line per model, then (for files, not the catalog) what the file is."""
     for spec in specs:
         signature = sniff_signature(spec.path)
         size_mb = spec.path.stat().st_size / 1e6
         inputs = ", ".join(str(t) for t in signature.inputs)
         outputs = ", ".join(str(t) for t in signature.outputs)
         print(f"{printable(spec.key):<20} {spec.format:<7} {spec.precision:<8} {size_mb:6.1f} MB  in {inputs}  out {outputs}  {printable(spec.path)}")
+        if spec.io is not None:
+            for line in spec.io.describe():
+                print(f"    {line}")

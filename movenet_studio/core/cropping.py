@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .keypoint_sets import KEYPOINT_SETS, keypoint_set_for
 from .smoothing import LowPassFilter
 
 __all__ = [
@@ -58,8 +59,6 @@ DEFAULT_MIN_POSE_SCORE = 0.25
 CROP_FILTER_ALPHA = 0.9
 TORSO_EXPANSION_RATIO = 1.9
 BODY_EXPANSION_RATIO = 1.2
-_L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP = 5, 6, 11, 12
-_TORSO = (_L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,17 +173,20 @@ def pose_score(scores: np.ndarray) -> float:
 
 
 def torso_visible(scores: np.ndarray) -> bool:
-    """TF.js ``torsoVisible``: (a hip > 0.2) and (a shoulder > 0.2). ``scores``: [17]."""
+    """TF.js ``torsoVisible``: (a hip > 0.2) and (a shoulder > 0.2). ``scores``: [K] (17 or 13,
+    the torso rows of :func:`~.keypoint_sets.keypoint_set_for`)."""
     s = np.asarray(scores, dtype=np.float64)
-    return bool((s[_L_HIP] > MIN_CROP_KEYPOINT_SCORE or s[_R_HIP] > MIN_CROP_KEYPOINT_SCORE)
-                and (s[_L_SHOULDER] > MIN_CROP_KEYPOINT_SCORE or s[_R_SHOULDER] > MIN_CROP_KEYPOINT_SCORE))
+    l_sh, r_sh, l_hip, r_hip = keypoint_set_for(len(s)).torso
+    return bool((s[l_hip] > MIN_CROP_KEYPOINT_SCORE or s[r_hip] > MIN_CROP_KEYPOINT_SCORE)
+                and (s[l_sh] > MIN_CROP_KEYPOINT_SCORE or s[r_sh] > MIN_CROP_KEYPOINT_SCORE))
 
 
 def _check_keypoints(keypoints_yx_px: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     kp = np.asarray(keypoints_yx_px, dtype=np.float64)
     sc = np.asarray(scores, dtype=np.float64)
-    if kp.shape != (17, 2) or sc.shape != (17,):
-        raise ValueError(f"expected keypoints [17, 2] and scores [17], got {kp.shape} and {sc.shape}")
+    k = len(sc)
+    if k not in KEYPOINT_SETS or kp.shape != (k, 2) or sc.shape != (k,):
+        raise ValueError(f"expected keypoints [17, 2] and scores [17] (or 13), got {kp.shape} and {sc.shape}")
     return kp, sc
 
 
@@ -202,8 +204,8 @@ def determine_crop_region(
 
     Args:
         keypoints_yx_px: float [17, 2] (y, x) in frame pixels, COCO order (smoothed ones in
-            the TF.js pipeline).
-        scores: float [17] keypoint scores.
+            the TF.js pipeline); or [13, 2] in ST's order (torso from its shoulders and hips).
+        scores: float [17] (or [13]) keypoint scores.
         frame_h, frame_w: frame size in pixels.
 
     Returns:
@@ -221,9 +223,11 @@ def determine_crop_region(
         m = CropMeasurement(score, False, False, None, None, None, None, False, True, region, region)
         return region, m
 
-    cy = (kp[_L_HIP, 0] + kp[_R_HIP, 0]) / 2
-    cx = (kp[_L_HIP, 1] + kp[_R_HIP, 1]) / 2
-    torso_d = np.abs(np.array([cy, cx]) - kp[list(_TORSO)])
+    torso = keypoint_set_for(len(sc)).torso
+    l_hip, r_hip = torso[2:]
+    cy = (kp[l_hip, 0] + kp[r_hip, 0]) / 2
+    cx = (kp[l_hip, 1] + kp[r_hip, 1]) / 2
+    torso_d = np.abs(np.array([cy, cx]) - kp[list(torso)])
     torso_y, torso_x = (float(v) for v in np.max(torso_d, axis=0, initial=0.0))
     body = ~(sc < MIN_CROP_KEYPOINT_SCORE)  # TF.js skips score < 0.2, keeps >= 0.2
     body_d = np.abs(np.array([cy, cx]) - kp[body])

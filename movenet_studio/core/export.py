@@ -37,7 +37,7 @@ from .atomic import atomic_output, create_temp_beside, final_path, replace_regul
 from .coco_schema import load_coco
 from .errors import StudioError
 from .files import PathCheckError, check_output_file
-from .keypoints import KEYPOINT_NAMES, Pose
+from .keypoints import Pose
 from .render import OverlayOptions, render_overlays
 from .sources import ImageFolderSource, ImageSource
 from .video_writer import VIDEO_FORMATS, VideoWriter, VideoWriterError, read_video_info
@@ -281,7 +281,7 @@ def write_keypoints_csv(results: Iterable, path: Path, *, force: bool = False) -
     for frame in results:
         for person, pose in enumerate(frame.poses):
             pid = pose.track_id if pose.track_id is not None else person
-            for name, (x, y, score) in zip(KEYPOINT_NAMES, np.asarray(pose.keypoints, dtype=np.float64)):
+            for name, (x, y, score) in zip(pose.names, np.asarray(pose.keypoints, dtype=np.float64)):
                 writer.writerow((int(frame.index), f"{float(frame.timestamp_ms):.3f}", pid, name,
                                  f"{x:.3f}", f"{y:.3f}", f"{score:.5f}"))
                 rows += 1

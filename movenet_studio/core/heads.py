@@ -172,31 +172,46 @@ class HeadTensors:
 class Heads:
     """The four heads of one inference, as float32 arrays without the batch axis.
 
+    Heatmap-only files (ST's ``heatmaps`` kind, see :mod:`.model_file`) have keypoint
+    heatmaps only: their ``centre``, ``regression`` and ``offsets`` are None
+    (:attr:`complete` is False).
+
     Attributes:
-        centre: float32 [S, S] person-centre probability 0..1.
-        keypoint_heatmaps: float32 [S, S, 17] keypoint probabilities 0..1 (COCO-17 order).
-        regression: float32 [S, S, 34] centre-to-keypoint displacement in heatmap cells;
-            channels (2k, 2k+1) are (y, x) of keypoint k.
-        offsets: float32 [S, S, 34] sub-cell keypoint offset in heatmap cells; channels
-            (2k, 2k+1) are (y, x) of keypoint k.
+        centre: float32 [S, S] person-centre probability 0..1, or None.
+        keypoint_heatmaps: float32 [S, S, K] keypoint probabilities 0..1 (K = 17, COCO-17
+            order, or 13, ST's order).
+        regression: float32 [S, S, 2K] centre-to-keypoint displacement in heatmap cells;
+            channels (2k, 2k+1) are (y, x) of keypoint k; or None.
+        offsets: float32 [S, S, 2K] sub-cell keypoint offset in heatmap cells; channels
+            (2k, 2k+1) are (y, x) of keypoint k; or None.
         input_size: (height, width) of the model input in pixels.
     """
 
-    centre: np.ndarray
+    centre: np.ndarray | None
     keypoint_heatmaps: np.ndarray
-    regression: np.ndarray
-    offsets: np.ndarray
+    regression: np.ndarray | None
+    offsets: np.ndarray | None
     input_size: tuple[int, int]
+
+    @property
+    def complete(self) -> bool:
+        """True when all four heads are present (False for heatmap-only files)."""
+        return self.centre is not None and self.regression is not None and self.offsets is not None
+
+    @property
+    def num_keypoints(self) -> int:
+        """K: keypoint heatmap channels."""
+        return int(self.keypoint_heatmaps.shape[-1])
 
     @property
     def size(self) -> int:
         """S: heatmap rows (equal to the columns for the square single-pose models)."""
-        return int(self.centre.shape[0])
+        return int(self.keypoint_heatmaps.shape[0])
 
     @property
     def shape(self) -> tuple[int, int]:
         """(Sh, Sw): heatmap rows and columns."""
-        return int(self.centre.shape[0]), int(self.centre.shape[1])
+        return int(self.keypoint_heatmaps.shape[0]), int(self.keypoint_heatmaps.shape[1])
 
     @property
     def stride(self) -> float:

@@ -60,8 +60,9 @@ class Pose:
     """One detected person.
 
     Attributes:
-        keypoints: float32 [17, 3] array of (x, y, score): x and y in frame pixels
-            (origin top-left, x to the right), score in 0..1, COCO-17 order.
+        keypoints: float32 [K, 3] array of (x, y, score): x and y in frame pixels
+            (origin top-left, x to the right), score in 0..1; K = 17 (COCO-17 order) or
+            13 (ST's order, see :mod:`.keypoint_sets`).
         score: pose score in 0..1 (mean of keypoint scores above 0.2 for single-pose
             models, the instance score for MultiPose).
         track_id: stable identity from a tracker, or None.
@@ -75,13 +76,20 @@ class Pose:
 
     @property
     def xy(self) -> np.ndarray:
-        """float32 [17, 2] keypoint positions (x, y) in frame pixels."""
+        """float32 [K, 2] keypoint positions (x, y) in frame pixels."""
         return self.keypoints[:, :2]
 
     @property
     def scores(self) -> np.ndarray:
-        """float32 [17] keypoint scores in 0..1."""
+        """float32 [K] keypoint scores in 0..1."""
         return self.keypoints[:, 2]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Keypoint names of this pose's set (COCO-17, or ST's 13 for a 13-row pose)."""
+        from .keypoint_sets import keypoint_set_for  # that module builds on this one
+
+        return keypoint_set_for(len(self.keypoints)).names
 
     def to_json(self) -> dict:
         """The pose in the JSON format of `infer --json` (see README)."""
@@ -91,7 +99,7 @@ class Pose:
             "box": None if self.box is None else [round(float(v), 2) for v in self.box],
             "keypoints": [
                 {"name": name, "x": round(float(x), 3), "y": round(float(y), 3), "score": round(float(s), 5)}
-                for name, (x, y, s) in zip(KEYPOINT_NAMES, self.keypoints)
+                for name, (x, y, s) in zip(self.names, self.keypoints)
             ],
         }
 

@@ -46,6 +46,8 @@ def check_model_output(output: np.ndarray, model) -> np.ndarray:
     name = getattr(getattr(model, "path", None), "name", None) or getattr(model, "key", "model")
     array = np.asarray(output)
     expected = EXPECTED_SHAPES.get(getattr(model, "architecture", ""))
+    if expected == EXPECTED_SHAPES["singlepose"]:  # 17 keypoints, or 13 for ST's layout
+        expected = (1, 1, int(getattr(model, "num_keypoints", 17)), 3)
     if expected is not None and tuple(array.shape) != expected:
         raise ModelOutputError(f"{name}: model fault: output shape {list(array.shape)} instead of {list(expected)}")
     if not np.issubdtype(array.dtype, np.number):
@@ -54,7 +56,7 @@ def check_model_output(output: np.ndarray, model) -> np.ndarray:
     if not np.isfinite(values).all():
         bad = int(np.count_nonzero(~np.isfinite(values)))
         raise ModelOutputError(f"{name}: model fault: {bad} non-finite output value{'s' if bad != 1 else ''} (NaN or infinity)")
-    if expected == (1, 1, 17, 3):
+    if expected is not None and len(expected) == 4:
         _in_range(name, values[..., :2], COORDINATE_RANGE, "keypoint coordinate")
         _in_range(name, values[..., 2], SCORE_RANGE, "keypoint score")
     elif expected == (1, 6, 56):

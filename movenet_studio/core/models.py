@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import ModelError
 from .files import kind_of
 from .text import printable
 from .paths import models_dir
+
+if TYPE_CHECKING:
+    from .model_file import ModelIO
 
 SINGLEPOSE = "singlepose"
 MULTIPOSE = "multipose"
@@ -38,11 +40,24 @@ _ALIASES = {"lightning": "lightning-float16", "thunder": "thunder-float16", "mul
 
 @dataclass(frozen=True, slots=True)
 class TensorSignature:
-    """Name, shape and dtype of one model input or output (shape entries < 0 are dynamic)."""
+    """One model input or output as the file declares it.
+
+    Attributes:
+        name: tensor (ONNX value) name.
+        shape: shape; entries < 0 are dynamic.
+        dtype: numpy dtype name (``uint8``, ``int8``, ``float32``...).
+        scale, zero_point: affine quantisation, real = (q - zero_point) * scale; scale 0.0
+            when the tensor is not quantised (per-channel tensors: the first channel's).
+        after_sigmoid: the tensor is a sigmoid's output (possibly behind (de)quantise or
+            layout ops): probabilities, not logits.
+    """
 
     name: str
     shape: tuple[int, ...]
     dtype: str
+    scale: float = 0.0
+    zero_point: int = 0
+    after_sigmoid: bool = False
 
     def __str__(self) -> str:
         dims = "x".join("?" if d < 0 else str(d) for d in self.shape)
@@ -51,11 +66,21 @@ class TensorSignature:
 
 @dataclass(frozen=True, slots=True)
 class ModelSignature:
-    """What a model file declares: its inputs, outputs and weight precision."""
+    """What a model file declares: its inputs, outputs, weight precision and ops.
+
+    Attributes:
+        inputs, outputs: the graph's inputs (without ONNX initializers) and outputs.
+        precision: ``float32``, ``float16`` or ``int8`` (weights).
+        op_counts: (op type, count) pairs, most frequent first (empty when unknown).
+        custom_ops: (custom op name, count) pairs: ops the file needs beyond the runtime's
+            built-in set (TFLite custom codes such as ``ethos-u``; ONNX ops of other domains).
+    """
 
     inputs: tuple[TensorSignature, ...]
     outputs: tuple[TensorSignature, ...]
     precision: str  # "float32" | "float16" | "int8"
+    op_counts: tuple[tuple[str, int], ...] = ()
+    custom_ops: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +97,9 @@ class ModelSpec:
         input_size: (height, width) in pixels; (-1, -1) for a dynamic MultiPose input.
         input_dtype: numpy dtype name of the image input (``uint8``, ``int32``, ``float32``).
         bundled: True for the files shipped in models/.
+        io: how to feed the file and read its outputs (:class:`~.model_file.ModelIO`: input
+            quantisation and layout, output kind, keypoint set); None for the bundled
+            catalog models (uint8 NHWC input, keypoints or MultiPose output).
     """
 
     key: str
@@ -83,6 +111,7 @@ class ModelSpec:
     input_size: tuple[int, int]
     input_dtype: str
     bundled: bool
+    io: "ModelIO | None" = None
 
     @property
     def label(self) -> str:
@@ -94,6 +123,18 @@ class ModelSpec:
     @property
     def is_multipose(self) -> bool:
         return self.architecture == MULTIPOSE
+
+    @property
+    def output_kind(self) -> str:
+        """``keypoints``, ``multipose``, ``heatmaps`` or ``heads`` (see :mod:`.model_file`)."""
+        if self.io is not None:
+            return self.io.kind
+        return "multipose" if self.is_multipose else "keypoints"
+
+    @property
+    def num_keypoints(self) -> int:
+        """K: 17 (COCO-17) or 13 (ST's 13)."""
+        return self.io.num_keypoints if self.io is not None else 17
 
 
 def bundled_keys() -> tuple[str, ...]:
@@ -174,109 +215,45 @@ def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
     if path.stat().st_size == 0:  # no need for a child process to refuse that
         raise ModelError(f"{path.name}: empty file, not a model")
     bundled = path.resolve().parent == models_dir().resolve()
+    signature = sniff_signature(path)
+    from .model_file import inspect_signature
+
+    io = inspect_signature(signature, path.name)  # NPU-only and non-MoveNet files are refused here
     if probe and not bundled:
         from .probe import probe_model
 
         probe_model(path)
-    signature = sniff_signature(path)
-    architecture, size, dtype = classify_signature(signature, path.name)
+    architecture = MULTIPOSE if io.kind == "multipose" else SINGLEPOSE
     for key, (stem, variant, precision, arch) in _BUNDLED.items():
         if path.stem == stem:
-            return ModelSpec(key, path, fmt, arch, variant, precision, size, dtype, bundled)
-    return ModelSpec(path.name, path, fmt, architecture, "custom", signature.precision, size, dtype, False)
+            return ModelSpec(key, path, fmt, arch, variant, precision, io.input.size, io.input.dtype, bundled, io)
+    return ModelSpec(path.name, path, fmt, architecture, "custom", signature.precision, io.input.size,
+                     io.input.dtype, False, io)
 
 
 def sniff_signature(path: Path) -> ModelSignature:
-    """Read the inputs, outputs and weight precision declared by a .tflite or .onnx file.
+    """Read the inputs, outputs (with quantisation), weight precision and ops of a model file.
+
+    See :func:`.model_graph.read_signature`.
 
     Raises:
-        ModelError: the file cannot be parsed by its runtime.
+        ModelError: the file cannot be parsed as its format.
     """
-    path = Path(path)
-    if path.stat().st_size == 0:
-        raise ModelError(f"{path.name}: empty file, not a model")
-    if FORMATS.get(path.suffix.lower()) == "onnx":
-        return _sniff_onnx(path)
-    return _sniff_tflite(path)
+    from .model_graph import read_signature
 
-
-def _sniff_tflite(path: Path) -> ModelSignature:
-    from .backends.tflite import load_interpreter_class
-
-    interpreter_cls = load_interpreter_class()
-    try:
-        interpreter = interpreter_cls(model_path=str(path))
-    except Exception as exc:  # the runtime raises ValueError/RuntimeError for bad flatbuffers
-        raise ModelError(f"{path.name}: not a readable TFLite model ({_first_line(exc)})") from None
-
-    def sig(d: dict) -> TensorSignature:
-        shape = d.get("shape_signature", d["shape"])
-        return TensorSignature(d["name"], tuple(int(v) for v in shape), np.dtype(d["dtype"]).name)
-
-    dtypes = {np.dtype(t["dtype"]).name for t in interpreter.get_tensor_details()}
-    precision = "int8" if "int8" in dtypes else "float16" if "float16" in dtypes else "float32"
-    return ModelSignature(
-        tuple(sig(d) for d in interpreter.get_input_details()),
-        tuple(sig(d) for d in interpreter.get_output_details()),
-        precision,
-    )
-
-
-def _sniff_onnx(path: Path) -> ModelSignature:
-    try:
-        import onnx
-        from onnx import helper
-
-        model = onnx.load(str(path), load_external_data=False)
-    except Exception as exc:
-        raise ModelError(f"{path.name}: not a readable ONNX model ({_first_line(exc)})") from None
-
-    def sig(value_info) -> TensorSignature:
-        tensor = value_info.type.tensor_type
-        dims = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim)
-        return TensorSignature(value_info.name, dims, np.dtype(helper.tensor_dtype_to_np_dtype(tensor.elem_type)).name)
-
-    initializer_names = {init.name for init in model.graph.initializer}
-    inputs = tuple(sig(v) for v in model.graph.input if v.name not in initializer_names)
-    types = {init.data_type for init in model.graph.initializer}
-    precision = ("int8" if onnx.TensorProto.INT8 in types or onnx.TensorProto.UINT8 in types
-                 else "float16" if onnx.TensorProto.FLOAT16 in types else "float32")
-    return ModelSignature(inputs, tuple(sig(v) for v in model.graph.output), precision)
+    return read_signature(Path(path))
 
 
 def classify_signature(signature: ModelSignature, filename: str) -> tuple[str, tuple[int, int], str]:
-    """Decide whether a signature is MoveNet's.
+    """Decide whether a signature is MoveNet's (the rules of :func:`.model_file.inspect_signature`).
 
     Returns:
         (architecture, (input height, input width), input dtype name).
 
     Raises:
-        ModelError: with what was expected and what the file declares.
+        ModelError: saying what the file looks like.
     """
-    shown = (f"inputs {', '.join(str(t) for t in signature.inputs) or 'none'}; "
-             f"outputs {', '.join(str(t) for t in signature.outputs) or 'none'}")
-    expected = ("expected one image input [1,H,W,3] (uint8, int32 or float32) "
-                "and an output [1,1,17,3] (single-pose) or [1,6,56] (MultiPose)")
-    if len(signature.inputs) != 1 or not signature.outputs:
-        raise ModelError(f"{filename}: not a MoveNet model: {expected}; it has {shown}")
-    image = signature.inputs[0]
-    shape = image.shape
-    if (len(shape) != 4 or shape[3] != 3 or shape[0] not in (1, -1)
-            or image.dtype not in ("uint8", "int32", "float32")):
-        raise ModelError(f"{filename}: not a MoveNet model: {expected}; it has {shown}")
-    out = signature.outputs[0].shape
-    if len(out) == 4 and tuple(out[1:]) == (1, 17, 3):
-        architecture = SINGLEPOSE
-    elif len(out) == 3 and out[2] == 56:
-        architecture = MULTIPOSE
-    else:
-        raise ModelError(f"{filename}: not a MoveNet model: {expected}; it has {shown}")
-    size = (int(shape[1]), int(shape[2])) if shape[1] > 0 and shape[2] > 0 else (-1, -1)
-    if architecture == SINGLEPOSE and (size[0] < 32 or size[0] != size[1]):
-        raise ModelError(f"{filename}: not a MoveNet model: single-pose input must be square; it has {shown}")
-    return architecture, size, image.dtype
+    from .model_file import inspect_signature
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    io = inspect_signature(signature, filename)
+    return (MULTIPOSE if io.kind == "multipose" else SINGLEPOSE), io.input.size, io.input.dtype

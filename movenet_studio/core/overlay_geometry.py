@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .decode import DecodeSteps
+from .keypoint_sets import row_of_coco
 from .heads import HEATMAP_CELL_CENTRE, Heads
 from .preprocess import InputMapping
 
@@ -127,7 +128,10 @@ def offset_field(heads: Heads, mapping: InputMapping, joint: int | None = None,
         (starts, ends): float64 [N, 2] (x, y) frame pixels each, strongest cells first.
     """
     sh, sw = heads.shape
+    if heads.offsets is None:  # a heatmap-only file has no offsets
+        return np.empty((0, 2)), np.empty((0, 2))
     maps = np.asarray(heads.keypoint_heatmaps, dtype=np.float32)
+    joint = row_of_coco(maps.shape[-1], joint) if joint is not None else None
     joints = (np.full((sh, sw), int(joint), dtype=np.intp) if joint is not None
               else np.argmax(maps, axis=-1))
     scores = np.take_along_axis(maps, joints[..., None], axis=-1)[..., 0]

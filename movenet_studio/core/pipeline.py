@@ -25,7 +25,8 @@ from .classification import FrameClassification, FrameClassifier
 from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
 from .decode import DecodeSteps, decode_singlepose
 from .heads import Heads
-from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, Pose, pose_score
+from .keypoint_sets import keypoint_set_for
+from .keypoints import Pose, pose_score
 from .model_output import check_model_output
 from .models import ModelSpec, resolve_model
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
@@ -153,8 +154,8 @@ class Pipeline:
 
     @property
     def keypoint_names(self) -> tuple[str, ...]:
-        """Names of the keypoints this model reports, in output order."""
-        return KEYPOINT_NAMES
+        """Names of the keypoints this model reports, in output order (COCO-17 or ST's 13)."""
+        return keypoint_set_for(self.model.num_keypoints).names
 
     def set_one_euro(self, config: OneEuroConfig) -> None:
         """Smooth the next frames with these One Euro parameters, keeping the model, the crop
@@ -291,7 +292,7 @@ class Pipeline:
         heads, decode = None, None
         if self.config.heads:
             heads = self.backend.heads() if hasattr(self.backend, "heads") else None
-            if heads is not None and not self.model.is_multipose:
+            if heads is not None and heads.complete and not self.model.is_multipose:
                 decode = decode_singlepose(heads)
             t_heads = time.perf_counter()
             timings["heads"] = (t_heads - t_inf) * 1000
@@ -303,7 +304,7 @@ class Pipeline:
                 poses = self._tracker.apply(poses, frame.timestamp_ms, (height, width))
             measurement, reset, unsmoothed = None, False, None
         else:
-            yxs = raw.reshape(NUM_KEYPOINTS, 3).astype(np.float64)
+            yxs = raw.reshape(self.model.num_keypoints, 3).astype(np.float64)
             t_post = time.perf_counter()
             poses, measurement, reset, unsmoothed = self._single_pose(yxs, mapping, frame.timestamp_ms, update_crop)
         t_smooth = time.perf_counter()
@@ -346,7 +347,7 @@ class Pipeline:
         yx = yxs[:, :2] * (ymax - ymin, xmax - xmin)
         yx += (ymin, xmin)
         frame_scale = (float(height), float(width))
-        keypoints = np.empty((NUM_KEYPOINTS, 3), dtype=np.float32)  # (x, y, score) in pixels
+        keypoints = np.empty((len(yxs), 3), dtype=np.float32)  # (x, y, score) in pixels; K = 17 or 13
         keypoints[:, 2] = scores
         keypoints[:, 1::-1] = yx * frame_scale
         unsmoothed = keypoints

@@ -105,7 +105,7 @@ def run_probe(path: str, flag: str = PROBE_FLAG) -> int:
         backend = create_backend(spec, threads=1)
         height, width = spec.input_size if spec.input_size[0] > 0 else (256, 256)
         output = backend.invoke(np.zeros((height, width, 3), np.uint8))
-        expected = (1, 1, 17, 3) if spec.architecture == "singlepose" else (1, 6, 56)
+        expected = (1, 1, spec.num_keypoints, 3) if spec.architecture == "singlepose" else (1, 6, 56)
         if tuple(output.shape) != expected or not np.isfinite(output).all():
             raise ModelError(f"{file.name}: not a usable MoveNet model (output {tuple(output.shape)} "
                              f"{'with non-finite values' if output.shape == expected else f'instead of {expected}'})")

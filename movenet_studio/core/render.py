@@ -32,7 +32,8 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
    (:data:`~.heads.HEATMAP_CELL_CENTRE`). All positions come from :mod:`.overlay_geometry`,
    which the window draws from too.
 5. ``boxes``: MultiPose boxes, in the pose's :func:`track_colour`.
-6. ``skeleton``: the 18 edges in :data:`~.keypoints.EDGE_COLOURS`, an edge when both its
+6. ``skeleton``: the edges of the pose's keypoint set (COCO-17: the 18 edges in
+   :data:`~.keypoints.EDGE_COLOURS`; ST's 13: 14 edges, :mod:`.keypoint_sets`), an edge when both its
    keypoints score above the threshold.
 7. ``keypoints``: dots for keypoints scoring above the threshold.
 8. ``ids``: ``#<track id> <pose score>`` labels (:func:`pose_label`; only for poses that have a
@@ -55,7 +56,8 @@ import cv2
 import numpy as np
 
 from .colormaps import DEFAULT_COLORMAP, colormap_names, colormap_rgba_lut, lut_indices
-from .keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
+from .keypoint_sets import keypoint_set_for, row_of_coco
+from .keypoints import NUM_KEYPOINTS
 
 __all__ = [
     "BODY_RANGE_COLOUR", "BOX_COLOUR", "CROP_COLOUR", "DECODE_COLOUR", "FINAL_COLOUR", "TORSO_RANGE_COLOUR",
@@ -249,7 +251,7 @@ def _crop_box(result) -> tuple[float, float, float, float] | None:
 
 def _is_singlepose(result) -> bool:
     raw = getattr(result, "raw_output", None)
-    return raw is not None and np.asarray(raw).size == NUM_KEYPOINTS * 3
+    return raw is not None and np.asarray(raw).ndim == 4  # [1, 1, K, 3]; MultiPose is [1, 6, 56]
 
 
 def _decode_steps(result):
@@ -257,7 +259,7 @@ def _decode_steps(result):
     if steps is not None:
         return steps
     heads = _extra(result, "heads")
-    if heads is None or not _is_singlepose(result) or heads.shape[0] != heads.shape[1]:
+    if heads is None or not heads.complete or not _is_singlepose(result) or heads.shape[0] != heads.shape[1]:
         return None
     from .decode import decode_singlepose  # local: decode is only needed for these layers
 
@@ -382,9 +384,10 @@ def _draw_heatmaps(canvas: _Canvas, result, options: OverlayOptions) -> None:
     rect = heatmap_rect_in_frame(result.mapping, heads.shape)
     if options.heatmaps:
         maps = np.asarray(heads.keypoint_heatmaps, dtype=np.float32)
-        values = maps[..., options.heatmap_joint] if options.heatmap_joint is not None else maps.max(axis=-1)
+        row = row_of_coco(maps.shape[-1], options.heatmap_joint)
+        values = maps[..., row] if row is not None else maps.max(axis=-1)
         canvas.blend_map(values, rect, lut, options.heatmap_opacity)
-    if options.centre:
+    if options.centre and heads.centre is not None:
         canvas.blend_map(np.asarray(heads.centre, dtype=np.float32), rect, lut, options.centre_opacity)
 
 
@@ -471,7 +474,8 @@ def _draw_poses(canvas: _Canvas, result, options: OverlayOptions) -> None:
     if options.skeleton:
         for pose in result.poses:
             kp = pose.keypoints
-            for (a, b), colour in zip(SKELETON_EDGES, EDGE_COLOURS):
+            keypoint_set = keypoint_set_for(len(kp))
+            for (a, b), colour in zip(keypoint_set.edges, keypoint_set.edge_colours):
                 if kp[a, 2] > threshold and kp[b, 2] > threshold:
                     canvas.line(kp[a, :2], kp[b, :2], colour)
     if options.keypoints:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import __version__
 from .atomic import atomic_output
+from .model_file import model_io
 from .models import ModelSpec
 
 
@@ -28,12 +29,18 @@ def frame_to_json(result) -> dict:
 
 
 def model_to_json(model: ModelSpec) -> dict:
-    """The model description stored in results files."""
-    return {
+    """The model description stored in results files: the catalog facts, then what the file
+    is (:meth:`~.model_file.ModelIO.to_json`: kind, input quantisation and layout, outputs,
+    keypoint set, op counts, custom ops)."""
+    document = {
         "key": model.key, "file": model.path.name, "format": model.format, "architecture": model.architecture,
         "variant": model.variant, "precision": model.precision, "input_size": list(model.input_size),
         "input_dtype": model.input_dtype,
     }
+    io = model_io(model)
+    if io is not None:
+        document.update(io.to_json())
+    return document
 
 
 class ResultsWriter:

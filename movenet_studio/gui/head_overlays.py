@@ -24,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Signal, Slot
 
 from ..core.colormaps import colormap_rgba_lut
 from ..core.heads import HEATMAP_CELL_CENTRE, heatmap_rect_in_frame
+from ..core.keypoint_sets import keypoint_set_for, row_of_coco
 from ..core.keypoints import KEYPOINT_NAMES
 from ..core.overlay_geometry import arrow_barbs, decode_geometry, offset_field
 from ..core.render import (DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, OverlayOptions,
@@ -146,11 +147,12 @@ class HeadOverlays:
         rect = QRectF(*heatmap_rect_in_frame(result.mapping, heads.shape))
         if options.heatmaps:
             maps = heads.keypoint_heatmaps
-            values = maps[..., options.heatmap_joint] if options.heatmap_joint is not None else maps.max(axis=-1)
+            row = row_of_coco(maps.shape[-1], options.heatmap_joint)
+            values = maps[..., row] if row is not None else maps.max(axis=-1)
             self._show_map(self.heatmap_item, values, rect)
         else:
             self._hide("heatmaps")
-        if options.centre:
+        if options.centre and heads.centre is not None:
             self._show_map(self.centre_item, heads.centre, rect)
         else:
             self._hide("centre")
@@ -293,10 +295,24 @@ def heads_readout_at(result, x: float, y: float) -> HeadsReadout | None:
     poses = getattr(result, "poses", ())
     scores = (np.asarray(max(poses, key=lambda p: p.score).keypoints[:, 2], dtype=np.float32) if poses
               else np.empty(0, dtype=np.float32))
-    return HeadsReadout(float(x), float(y), (r, c), int(getattr(result, "index", -1)), float(heads.centre[r, c]),
-                        np.array(heads.keypoint_heatmaps[r, c], dtype=np.float32),
-                        np.array(heads.regression[r, c], dtype=np.float32).reshape(k, 2),
-                        np.array(heads.offsets[r, c], dtype=np.float32).reshape(k, 2), scores)
+    slots = list(keypoint_set_for(k).coco_index)  # 13-keypoint files: in their COCO slots, the rest NaN
+
+    def slot(values, width: int) -> np.ndarray:  # [k, width] or None (heatmap-only file) -> [17, width]
+        out = np.full((17, width), np.nan, dtype=np.float32)
+        if values is not None:
+            out[slots] = np.asarray(values, dtype=np.float32).reshape(k, width)
+        return out
+
+    def cell(values):
+        return None if values is None else values[r, c]
+
+    heatmaps = np.zeros(17, dtype=np.float32)
+    heatmaps[slots] = heads.keypoint_heatmaps[r, c]
+    if len(scores) == k:
+        scores = slot(scores, 1)[:, 0]
+    centre = float(heads.centre[r, c]) if heads.centre is not None else float("nan")
+    return HeadsReadout(float(x), float(y), (r, c), int(getattr(result, "index", -1)), centre, heatmaps,
+                        slot(cell(heads.regression), 2), slot(cell(heads.offsets), 2), scores)
 
 
 class HoverReadout(QObject):

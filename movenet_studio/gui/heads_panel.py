@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from .image_view import image_view
 from .throttle import RefreshThrottle
 from ..core.colormaps import DEFAULT_COLORMAP, colormap_lut, lut_indices
+from ..core.keypoint_sets import coco_maps
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 from .engine import EngineResult
 
@@ -244,7 +245,8 @@ class HeadsPanel(QWidget):
         self._shown_result = result
         self._layout(tuple(heads.shape))
         sh, sw = self._tile
-        maps = np.concatenate([heads.centre[None], np.moveaxis(heads.keypoint_heatmaps, -1, 0)], axis=0)
+        centre = heads.centre if heads.centre is not None else np.zeros(heads.shape, np.float32)
+        maps = np.concatenate([centre[None], np.moveaxis(coco_maps(heads.keypoint_heatmaps), -1, 0)], axis=0)
         colours = self._lut[lut_indices(maps)]  # [18, Sh, Sw, 3]
         for index in range(len(TITLES)):
             x, y = self.tile_origin(index)

@@ -1,7 +1,8 @@
 """Model information panel: what runs, read from :class:`~.engine.ModelInfo`.
 
-Shows the model file and its size, the input and output signatures and weight precision the
-file declares, the runtime (name and version) and the device / execution provider actually
+Shows the model file and its size, the input (dtype, layout, quantisation or expected float
+range) and outputs (role, layout, logits or probabilities, dequantisation) the file declares,
+its output kind, keypoint set, op counts and custom ops, the weight precision, the runtime (name and version) and the device / execution provider actually
 used, with the backend's note when it did not run as asked (an ONNX provider that fell back
 to CPU). In compare mode a second column shows configuration B.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ..core.errors import ModelError
+from ..core.model_file import inspect_signature
 from .engine import ModelInfo
 
 #: Row keys and labels, in display order.
 ROWS: tuple[tuple[str, str], ...] = (
     ("model", "Model"), ("file", "File"), ("size", "Size"), ("input", "Input"), ("output", "Output"),
-    ("precision", "Precision"), ("runtime", "Runtime"), ("device", "Device"), ("threads", "Threads"),
+    ("kind", "Kind"), ("keypoints", "Keypoints"), ("ops", "Ops"), ("precision", "Precision"), ("runtime", "Runtime"), ("device", "Device"), ("threads", "Threads"),
     ("options", "Pipeline"), ("load", "Loaded in"), ("note", "Note"),
 )
 
@@ -42,6 +45,20 @@ def model_fields(info: ModelInfo) -> dict[str, str]:
     else:
         size = "dynamic" if spec.input_size[0] < 0 else "{}×{}".format(*spec.input_size)
         inputs, outputs, precision = f"{spec.input_dtype} {size}", "–", spec.precision
+    io = spec.io
+    if io is None and signature is not None:
+        try:
+            io = inspect_signature(signature, spec.path.name)
+        except ModelError:
+            io = None
+    kind = keypoint_set = ops = "–"
+    if io is not None:
+        inputs = f"{io.input.name} {io.input.describe()}"
+        outputs = "; ".join(o.describe() for o in io.outputs)
+        kind = io.kind + (f" {io.map_layout}" if io.map_layout else "")
+        keypoint_set = f"{io.keypoint_set.label} ({io.num_keypoints})"
+        ops = (f"{sum(c for _, c in io.signature.op_counts)} ops in {len(io.signature.op_counts)} types; custom: "
+               + (", ".join(f"{n} ×{c}" for n, c in io.signature.custom_ops) or "none"))
     options = ([f"tracker {config.tracker}", f"min pose score {config.min_pose_score:.2f}"] if spec.is_multipose
                else [f"crop {'on' if config.crop else 'off'}", f"smoothing {'on' if config.smoothing else 'off'}"])
     if config.heads:
@@ -52,7 +69,8 @@ def model_fields(info: ModelInfo) -> dict[str, str]:
     return {
         # Zero-width spaces after "_" let long file names wrap in the narrow dock.
         "model": spec.label, "file": spec.path.name.replace("_", "_\u200b"), "size": format_size(info.file_size),
-        "input": inputs, "output": outputs, "precision": precision,
+        "input": inputs, "output": outputs, "kind": kind, "keypoints": keypoint_set, "ops": ops,
+        "precision": precision,
         "runtime": info.runtime or config.backend, "device": device, "threads": str(config.threads),
         "options": ", ".join(options), "load": f"{info.load_ms:.0f} ms", "note": info.note,
     }

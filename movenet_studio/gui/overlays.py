@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from ..core.keypoint_sets import keypoint_set_for
 from ..core.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
 from ..core.render import DEFAULT_KEYPOINT_THRESHOLD
 
@@ -50,19 +51,29 @@ class OverlayGeometry:
     boxes: np.ndarray
 
 
+def _edges_of(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges [E, 2] and their colour group [E] for a pose of `count` keypoints (COCO-17 or ST's 13)."""
+    if count == NUM_KEYPOINTS:
+        return _EDGES, _EDGE_GROUP
+    keypoint_set = keypoint_set_for(count)
+    return (np.asarray(keypoint_set.edges, dtype=np.intp),
+            np.asarray([EDGE_GROUP_COLOURS.index(c) for c in keypoint_set.edge_colours], dtype=np.intp))
+
+
 def skeleton_geometry(poses: Sequence[Pose], threshold: float) -> OverlayGeometry:
     """Segments and dots for `poses`, hiding keypoints with score <= `threshold` and the edges
     that touch them."""
     groups: list[list[np.ndarray]] = [[] for _ in EDGE_GROUP_COLOURS]
     points, scores, boxes = [], [], []
     for pose in poses:
-        kp = np.asarray(pose.keypoints, dtype=np.float64).reshape(NUM_KEYPOINTS, 3)
+        kp = np.asarray(pose.keypoints, dtype=np.float64).reshape(-1, 3)
+        edges, edge_group = _edges_of(len(kp))
         visible = (kp[:, 2] > threshold) & np.isfinite(kp[:, :2]).all(axis=1)  # as core.render draws
         points.append(kp[visible, :2])
         scores.append(kp[visible, 2])
-        ok = visible[_EDGES[:, 0]] & visible[_EDGES[:, 1]]
+        ok = visible[edges[:, 0]] & visible[edges[:, 1]]
         for g in range(len(EDGE_GROUP_COLOURS)):
-            sel = _EDGES[ok & (_EDGE_GROUP == g)]
+            sel = edges[ok & (edge_group == g)]
             if len(sel):
                 groups[g].append(np.stack([kp[sel[:, 0], :2], kp[sel[:, 1], :2]], axis=1).reshape(-1, 2))
         if pose.box is not None and np.isfinite(pose.box).all():

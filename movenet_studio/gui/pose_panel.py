@@ -43,6 +43,7 @@ class PosePanel(QGroupBox):
         self.table = figures_table(len(KEYPOINT_NAMES), ["Keypoint", "Score", "x", "y"], sample="-0000.0")
         for row, name in enumerate(KEYPOINT_NAMES):
             fill_row(self.table, row, name.replace("_", " "))
+        self._row_names = KEYPOINT_NAMES
         height = self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
         height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         self.table.setFixedHeight(height)
@@ -97,6 +98,16 @@ class PosePanel(QGroupBox):
         self.person_combo.blockSignals(False)
         self.person_combo.setVisible(bool(ids) or picked is not None)
 
+    def _name_rows(self, names: tuple[str, ...]) -> None:
+        """Label the rows with the pose's keypoint names (17 COCO or ST's 13); hide the rest."""
+        if names == self._row_names:
+            return
+        self._row_names = names
+        for row in range(self.table.rowCount()):
+            if row < len(names):
+                self.table.item(row, 0).setText(names[row].replace("_", " "))
+            self.table.setRowHidden(row, row >= len(names))
+
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
         """Dim keypoints scoring below `threshold`."""
@@ -119,6 +130,7 @@ class PosePanel(QGroupBox):
         picked = self.person
         chosen = [p for p in poses if picked is not None and p.track_id == picked]
         best = chosen[0] if chosen else max(poses, key=lambda p: p.score)
+        self._name_rows(best.names)
         shown = sum(1 for s in best.scores if s > self._threshold)  # drawn: above the threshold
         track = f", track {best.track_id}" if best.track_id is not None else ""
         if chosen:
@@ -127,7 +139,7 @@ class PosePanel(QGroupBox):
             many = f"#{picked} not in frame: best of {len(poses)}, "
         else:
             many = f"best of {len(poses)} poses, " if len(poses) > 1 else ""
-        self.summary.setText(f"{many}score {best.score:.2f}{track}; {shown}/17 ≥ {self._threshold:.2f}")
+        self.summary.setText(f"{many}score {best.score:.2f}{track}; {shown}/{len(best.keypoints)} ≥ {self._threshold:.2f}")
         for row, (x, y, score) in enumerate(best.keypoints):
             dim = score <= self._threshold
             foreground = _DIM_BRUSH if dim else None  # None: the palette's text colour

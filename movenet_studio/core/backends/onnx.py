@@ -20,6 +20,10 @@ tensor list built from the ONNX graph (:func:`locate_onnx_heads`):
   ``Sigmoid`` output: tf2onnx's transpose optimiser pushes transposes through the sigmoid,
   so e.g. the Lightning file's NHWC ``.../center_0/conv2d_4/BiasAdd/BiasAdd;...__474:0``
   holds the centre *probabilities*, not the logits its name says;
+* QDQ graphs (ONNX Runtime static quantisation) hold three same-named copies of each head:
+  the float ``Conv`` output, its ``QuantizeLinear`` (integer) and ``DequantizeLinear`` (float)
+  copies. The dequantised copy is what the rest of the graph computes on, so it is the one
+  read (and the integer copy is never listed);
 * ``Sigmoid`` nodes are given as ``LOGISTIC`` ops, so the graph's own sigmoid of the centre
   and heatmap logits is found by topology and read, exactly as the TFLite backend does (see
   :mod:`movenet_studio.core.heads`, "Sigmoids"); without one the sigmoid is applied in numpy.
@@ -40,7 +44,9 @@ import numpy as np
 from ..errors import BackendError
 from ..heads import HEAD_CHANNELS, HEAD_STRIDE, Heads, HeadTensors, head_scope, locate_heads, read_heads
 from ..models import ModelSpec
+from ..output_decode import DecodedOutput, OutputDecoder
 from .onnx_external import model_bytes
+from .tensors import output_indices, output_to_float, prepare_input
 
 CPU = "CPUExecutionProvider"
 #: Preference order when no provider is asked for (first available wins; CPU is the fallback).
@@ -54,7 +60,8 @@ PROVIDER_ALIASES = {
     "rocm": "ROCMExecutionProvider", "migraphx": "MIGraphXExecutionProvider", "qnn": "QNNExecutionProvider",
     "xnnpack": "XnnpackExecutionProvider", "webgpu": "WebGpuExecutionProvider",
 }
-_ORT_DTYPES = {"tensor(uint8)": np.uint8, "tensor(int32)": np.int32, "tensor(float)": np.float32}
+_ORT_DTYPES = {"tensor(uint8)": np.uint8, "tensor(int8)": np.int8, "tensor(int32)": np.int32,
+               "tensor(float)": np.float32}
 #: Ops that only move values around: their output is the same tensor in another layout.
 _LAYOUT_OPS = frozenset({"Transpose", "Reshape", "Identity", "Squeeze", "Unsqueeze"})
 NHWC, NCHW = "NHWC", "NCHW"
@@ -203,6 +210,17 @@ def locate_onnx_heads(model, input_size: tuple[int, int]) -> OnnxHeads | None:
         for out in node.output:
             if out not in infos or (shape := _static_shape(infos[out])) is None:
                 continue
+            if node.op_type == "QuantizeLinear":
+                continue  # QDQ graphs: the integer copy of a tensor; its DequantizeLinear is read instead
+            if node.op_type == "DequantizeLinear" and node.input:
+                quantise = producer.get(node.input[0])
+                source = quantise.input[0] if quantise is not None and quantise.op_type == "QuantizeLinear" else ""
+                if source in index:  # the dequantised copy is what the graph computes on: read that one
+                    i = index[source]
+                    values[i] = out
+                    details[i]["name"] = out
+                    index[out] = i
+                    continue
             if node.op_type == "Sigmoid":
                 source = node.input[0] if node.input else ""
                 if source in index:
@@ -308,7 +326,10 @@ class OnnxBackend:
             raise BackendError(f"{model.path.name}: unsupported input type {image.type}")
         self._input_name = image.name
         self._input_dtype = _ORT_DTYPES[image.type]
-        self._output_name = self._session.get_outputs()[0].name
+        outputs = self._session.get_outputs()
+        self._output_names = [outputs[i].name for i in output_indices(model.io)]
+        self._decoder = OutputDecoder(model.io, model.input_size)
+        self._decoded: DecodedOutput | None = None
         self._verified = self.provider == CPU
 
     # -- session ------------------------------------------------------------------------
@@ -317,7 +338,7 @@ class OnnxBackend:
         """The model bytes the session runs (external data inlined from the model's own folder,
         see :mod:`.onnx_external`; with head outputs added when heads are on)."""
         data = model_bytes(self.model.path)
-        if not self.heads_enabled:
+        if not self.heads_enabled or self._file_maps:
             return data
         try:
             import onnx
@@ -368,10 +389,12 @@ class OnnxBackend:
         A non-CPU provider that fails on its first run is replaced by CPU (with a
         :attr:`note`) and the run is repeated there.
         """
-        tensor = image[np.newaxis].astype(self._input_dtype, copy=False)
-        names = [self._output_name, *self._head_outputs]
+        io = self.model.io
+        tensor = prepare_input(image, io.input if io is not None else None, self._input_dtype)
+        names = [*self._output_names, *self._head_outputs]
         self._head_arrays = None
         self._heads_cache = None
+        self._decoded = None
         try:
             outputs = self._session.run(names, {self._input_name: tensor})
         except Exception as exc:
@@ -385,29 +408,40 @@ class OnnxBackend:
             except Exception as exc2:
                 raise BackendError(f"ONNX Runtime run failed: {_first_line(exc2)}") from None
         self._verified = True
+        count = len(self._output_names)
         if self._head_outputs:
-            by_name = dict(zip(self._head_outputs, outputs[1:]))
+            by_name = dict(zip(self._head_outputs, outputs[count:]))
             heads = self._onnx_heads
             self._head_arrays = {i: by_name[name] for i, name in enumerate(heads.values) if name in by_name}
-        return outputs[0].astype(np.float32, copy=False)
+        if io is None:
+            return outputs[0].astype(np.float32, copy=False)
+        self._decoded = self._decoder.decode([output_to_float(a, o) for a, o in zip(outputs[:count], io.outputs)])
+        return self._decoded.raw
 
     # -- heads (same API as TFLiteBackend) ------------------------------------------------
 
     @property
+    def _file_maps(self) -> bool:
+        """The file outputs the maps itself (``heads`` / ``heatmaps`` kinds)."""
+        return self.model.output_kind in ("heads", "heatmaps")
+
+    @property
     def heads_available(self) -> bool:
         """True when heads are enabled and this graph has recognisable MoveNet heads."""
+        if self._file_maps:
+            return bool(self.heads_enabled and self._session is not None)
         return bool(self.heads_enabled and self._session is not None and self._onnx_heads is not None)
 
     @property
     def head_tensors(self) -> HeadTensors | None:
         """Where the heads are in this graph (indices into :attr:`OnnxHeads.values`, logical
         NHWC shapes); None when heads are off or not found."""
-        return self._onnx_heads.tensors if self.heads_available else None
+        return self._onnx_heads.tensors if self.heads_available and self._onnx_heads is not None else None
 
     @property
     def onnx_heads(self) -> OnnxHeads | None:
         """The located heads with their ONNX value names and layouts (None when unavailable)."""
-        return self._onnx_heads if self.heads_available else None
+        return self._onnx_heads if self.heads_available and not self._file_maps else None
 
     def heads(self) -> Heads | None:
         """The four heads of the last :meth:`invoke` (see :mod:`movenet_studio.core.heads`).
@@ -421,6 +455,8 @@ class OnnxBackend:
         Raises:
             BackendError: converting the tensors failed.
         """
+        if self._file_maps:
+            return self._decoded.heads if self._decoded is not None and self.heads_available else None
         if self._head_arrays is None or not self.heads_available:
             return None
         if self._heads_cache is None:

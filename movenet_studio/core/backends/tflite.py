@@ -9,6 +9,8 @@ import numpy as np
 from ..errors import BackendError
 from ..heads import Heads, HeadTensors, locate_heads, read_heads
 from ..models import ModelSpec
+from ..output_decode import DecodedOutput, OutputDecoder
+from .tensors import output_indices, output_to_float, prepare_input
 
 
 def load_interpreter_class():
@@ -50,6 +52,12 @@ class TFLiteBackend:
     is preserved and nothing beyond the output is read per invoke. The heads are located
     once per input size (:func:`~movenet_studio.core.heads.locate_heads`, with the op list
     so the graph's own sigmoid outputs are used) and read lazily, only when asked for.
+    Files whose outputs *are* maps (``heads`` / ``heatmaps`` kinds, see
+    :mod:`~movenet_studio.core.model_file`) give those instead.
+
+    The input is quantised and laid out as the file declares and the outputs dequantised
+    and decoded per kind (:mod:`.tensors`, :mod:`~movenet_studio.core.output_decode`), so
+    :meth:`invoke` returns keypoints [1, 1, K, 3] (or MultiPose [1, 6, 56]) for every kind.
 
     Raises:
         BackendError: the runtime is missing or the file fails to load.
@@ -70,7 +78,8 @@ class TFLiteBackend:
                     experimental_preserve_all_tensors=heads,
                 )
             self._input = self._interpreter.get_input_details()[0]
-            self._output = self._interpreter.get_output_details()[0]
+            details = self._interpreter.get_output_details()
+            self._outputs = [details[i] for i in output_indices(model.io)]
             self._interpreter.allocate_tensors()
         except Exception as exc:
             raise BackendError(f"{model.path.name}: TFLite could not load it ({str(exc).strip().splitlines()[0]})") from None
@@ -79,6 +88,8 @@ class TFLiteBackend:
         self._heads_located_for: tuple[int, int] | None = None
         self._heads_cache: Heads | None = None
         self._invoked = False
+        self._decoder = OutputDecoder(model.io, self.input_size)
+        self._decoded: DecodedOutput | None = None
         self.device = f"CPU (XNNPACK), {threads} thread{'s' if threads > 1 else ''}"
 
     @property
@@ -98,17 +109,23 @@ class TFLiteBackend:
         """See :meth:`Backend.invoke`."""
         if image.shape[:2] != self.input_size:
             self.resize_input(*image.shape[:2])
-        tensor = image[np.newaxis].astype(self._input_dtype, copy=False)
+        io = self.model.io
+        tensor = prepare_input(image, io.input if io is not None else None, self._input_dtype)
         try:
             if self.heads_enabled:  # the previous heads are gone from here on
                 self._invoked = False
                 self._heads_cache = None
+            self._decoded = None
             self._interpreter.set_tensor(self._input["index"], tensor)
             self._interpreter.invoke()
             self._invoked = self.heads_enabled
-            return self._interpreter.get_tensor(self._output["index"]).astype(np.float32, copy=False)
+            arrays = [self._interpreter.get_tensor(d["index"]) for d in self._outputs]
         except Exception as exc:
             raise BackendError(f"TFLite invoke failed: {str(exc).strip().splitlines()[0]}") from None
+        if io is None:
+            return arrays[0].astype(np.float32, copy=False)
+        self._decoded = self._decoder.decode([output_to_float(a, o) for a, o in zip(arrays, io.outputs)])
+        return self._decoded.raw
 
     def _locate(self) -> HeadTensors | None:
         size = self.input_size
@@ -122,8 +139,15 @@ class TFLiteBackend:
         return self._head_tensors
 
     @property
+    def _file_maps(self) -> bool:
+        """The file outputs the maps itself (``heads`` / ``heatmaps`` kinds)."""
+        return self.model.output_kind in ("heads", "heatmaps")
+
+    @property
     def heads_available(self) -> bool:
         """True when heads are enabled and this graph has recognisable MoveNet heads."""
+        if self._file_maps:
+            return bool(self.heads_enabled and self._interpreter is not None)
         return bool(self.heads_enabled and self._interpreter is not None and self._locate() is not None)
 
     def heads(self) -> Heads | None:
@@ -140,6 +164,8 @@ class TFLiteBackend:
         """
         if not self._invoked or not self.heads_available:
             return None
+        if self._file_maps:
+            return self._decoded.heads if self._decoded is not None else None
         if self._heads_cache is None:
             try:
                 self._heads_cache = read_heads(self._interpreter.get_tensor, self._head_tensors)
@@ -149,7 +175,10 @@ class TFLiteBackend:
 
     @property
     def head_tensors(self) -> HeadTensors | None:
-        """Where the heads are in this graph (None when heads are off or not found)."""
+        """Where the heads are in this graph (None when heads are off or not found, or the
+        file outputs its maps itself)."""
+        if self._file_maps:
+            return None
         return self._locate() if self.heads_enabled and self._interpreter is not None else None
 
     @property
