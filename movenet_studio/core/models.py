@@ -215,14 +215,14 @@ def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
     if path.stat().st_size == 0:  # no need for a child process to refuse that
         raise ModelError(f"{path.name}: empty file, not a model")
     bundled = path.resolve().parent == models_dir().resolve()
+    if probe and not bundled:  # the child runs the same checks first (NPU-only files are refused
+        from .probe import probe_model  # there, for what they are, before any runtime loads them)
+
+        probe_model(path)
     signature = sniff_signature(path)
     from .model_file import inspect_signature
 
     io = inspect_signature(signature, path.name)  # NPU-only and non-MoveNet files are refused here
-    if probe and not bundled:
-        from .probe import probe_model
-
-        probe_model(path)
     architecture = MULTIPOSE if io.kind == "multipose" else SINGLEPOSE
     for key, (stem, variant, precision, arch) in _BUNDLED.items():
         if path.stem == stem:

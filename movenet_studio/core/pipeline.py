@@ -218,7 +218,8 @@ class Pipeline:
         self.backend.invoke(result.model_input)
         start = time.perf_counter()
         heads = self.backend.heads() if hasattr(self.backend, "heads") else None
-        decode = decode_singlepose(heads) if heads is not None and not self.model.is_multipose else None
+        decode = (decode_singlepose(heads) if heads is not None and heads.complete and not self.model.is_multipose
+                  else None)
         timings = dict(result.timings_ms)
         timings["heads"] = (time.perf_counter() - start) * 1000
         timings["total"] = sum(v for k, v in timings.items() if k != "total")
