@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from conftest import data_file
+from media import shared_path
 from movenet_studio.cli import main
 from movenet_studio.core.jitter import filter_lag_ms, measure_jitter, second_difference_rms
+from movenet_studio.core.keypoint_sets import keypoint_set_for
 from movenet_studio.core.keypoints import KEYPOINT_NAMES, Pose
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.smoothing import (
@@ -221,3 +223,14 @@ def test_infer_summary_jitter_and_smoothing_option(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["infer", video, "--smoothing", "beta=-3"])
     assert exit_info.value.code == 2 and "beta=-3" in capsys.readouterr().err
+
+
+def test_summary_jitter_of_a_13_keypoint_model(tmp_path):
+    model = shared_path("models/zoo/movenet_lightning_heatmaps13_192_int8_pc.tflite")  # ST's heatmap-only port
+    out = tmp_path / "j13.json"
+    assert main(["infer", str(data_file("pose_1.mp4")), "--model", str(model), "--max-frames", "12",
+                 "--json", str(out)]) == 0
+    jitter = json.loads(out.read_text())["summary"]["jitter"]
+    assert list(jitter) == list(keypoint_set_for(13).names)
+    assert all(v["raw_px"] is not None and v["lag_ms"] is not None for v in jitter.values())
+    assert sum(v["smoothed_px"] < v["raw_px"] for v in jitter.values()) >= 10

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .keypoint_sets import KEYPOINT_SETS, keypoint_set_for
 from .keypoints import KEYPOINT_NAMES, pose_score
 from .smoothing import OneEuroConfig
 
@@ -38,8 +39,10 @@ RING_FRAMES = 1_800
 
 
 def default_keypoint_names(count: int) -> tuple[str, ...]:
-    """Names for `count` keypoints when the model gives none: COCO's for 17, else ``keypoint_<i>``."""
-    return KEYPOINT_NAMES if count == len(KEYPOINT_NAMES) else tuple(f"keypoint_{i}" for i in range(count))
+    """Names of a pose with `count` keypoints: its keypoint set's (COCO-17, ST's 13), else ``keypoint_<i>``."""
+    if count in KEYPOINT_SETS:
+        return keypoint_set_for(count).names
+    return tuple(f"keypoint_{i}" for i in range(count))
 
 
 @dataclass(frozen=True, slots=True)
