@@ -42,6 +42,18 @@ def test_thirteen_keypoints_cannot_feed_a_17_keypoint_classifier(order_classifie
     classifier = PoseClassifier(order_classifier[0], ORDER_LABELS)
     with pytest.raises(ClassifierError, match="gives 13 keypoints.*17"):
         classifier.probabilities(np.zeros((13, 3), np.float32))
+    thirteen = (Pose(np.ones((13, 3), np.float32), 0.9),)
+    with pytest.raises(ClassifierError, match="13 keypoints"):        # infer / export: refused
+        FrameClassifier(classifier).classify(thirteen, 0.0)
+    window = FrameClassifier(classifier, counted="wide", strict=False).classify(thirteen, 0.0)
+    assert window.poses == () and "13 keypoints" in window.note and window.repetitions == 0  # the window: a note
+    from types import SimpleNamespace
+
+    from movenet_studio.cli.classifier_options import check_keypoint_count
+
+    model = SimpleNamespace(num_keypoints=13, path=order_classifier[0].with_name("st_movenet_13.tflite"))
+    with pytest.raises(ClassifierError, match="st_movenet_13.tflite: the pose model gives 13 keypoints"):
+        check_keypoint_count(SimpleNamespace(model=model))
 
 
 def test_order_switch_flips_the_known_classifier(order_classifier):
@@ -226,3 +238,21 @@ def test_a_classifier_that_crashes_the_runtime_is_refused(order_classifier, monk
     monkeypatch.setattr(probe, "probe_command", lambda path, flag: crash)
     with pytest.raises(ClassifierError, match=r"order.onnx: not a usable pose classifier .*crashed.*SIGSEGV"):
         load_classifier(*order_classifier)
+
+
+def test_special_files_are_refused_unopened(tmp_path, order_classifier):
+    import os
+
+    fifo = tmp_path / "labels.fifo"
+    os.mkfifo(fifo)                                   # opening it for reading would block
+    with pytest.raises(ClassifierError, match="named pipe"):
+        read_labels(fifo)
+    (tmp_path / "folder.onnx").mkdir()
+    with pytest.raises(ClassifierError, match="folder"):
+        load_classifier(tmp_path / "folder.onnx", order_classifier[1])
+    with pytest.raises(ClassifierError, match="no such classifier file"):
+        load_classifier(tmp_path / "missing.tflite", order_classifier[1])
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a\n" * (1 << 20))
+    with pytest.raises(ClassifierError, match="labels file"):
+        read_labels(big)

@@ -42,6 +42,13 @@ def test_panel_bars_show_both_orders(qtbot):
     assert panel.other_label.text() == "fed (y, x, score): tall 0.90"
     panel.set_compare(False)
     assert ("yx", "wide") not in panel.bars.bars
+    # A 13-keypoint model: the note shows while frames cannot be classified, and goes after.
+    panel.add_classification(FrameClassification((), (), "xy", "wide", 4, False, None, "the pose model gives 13 keypoints"))
+    panel.refresh()
+    assert "13 keypoints" in panel.note_label.text() and panel.top_label.text() == "no pose"
+    panel.add_classification(FrameClassification((xy,), (), "xy", "wide", 4, True, 0))
+    panel.refresh()
+    assert panel.note_label.text() == ""
 
 
 def test_squats_window_counts_switches_order_without_reload_and_resets_on_seek(window_on, gui_settings, tmp_path):

@@ -113,22 +113,19 @@ def read_labels(path: Path) -> tuple[str, ...]:
     ``pose_labels.txt`` has no trailing newline; most editors add one).
 
     Raises:
-        ClassifierError: missing or unreadable file, not UTF-8 text, no labels, an empty
-            line between labels, a repeated label, or more than :data:`MAX_LABELS`.
+        ClassifierError: missing, unreadable or not a regular file (a FIFO or device is never
+            opened: :mod:`.files`), over :data:`MAX_LABELS_BYTES`, not UTF-8 text, no labels,
+            an empty line between labels, a repeated label, or more than :data:`MAX_LABELS`.
     """
+    from .files import PathCheckError, read_input_bytes
+
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_LABELS_BYTES:
-            raise ClassifierError(f"{path.name}: too large for a labels file (over {MAX_LABELS_BYTES} bytes)")
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise ClassifierError(f"{path}: labels file not found") from None
-    except IsADirectoryError:
-        raise ClassifierError(f"{path}: is a folder, not a labels file") from None
+        text = read_input_bytes(path, MAX_LABELS_BYTES, "labels file").decode("utf-8-sig")
+    except PathCheckError as exc:
+        raise ClassifierError(str(exc)) from None
     except UnicodeDecodeError:
         raise ClassifierError(f"{path.name}: not a text labels file (not UTF-8)") from None
-    except OSError as exc:
-        raise ClassifierError(f"{path}: cannot read labels ({exc.strerror or exc})") from None
     lines = [line.strip() for line in text.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
@@ -290,8 +287,7 @@ class PoseClassifier:
         suffix = self.path.suffix.lower()
         if suffix not in CLASSIFIER_EXTENSIONS:
             raise ClassifierError(f"{name}: not a classifier file (expected .tflite or .onnx)")
-        if not self.path.is_file():
-            raise ClassifierError(f"{self.path}: classifier file not found")
+        check_classifier_file(self.path)
         self.format = suffix[1:]
         try:
             self._runner = (_TFLiteRunner if self.format == "tflite" else _OnnxRunner)(self.path, max(1, int(threads)))
@@ -335,6 +331,20 @@ class PoseClassifier:
         return f"{self.path.name} ({self.format}): {', '.join(self.labels)}"
 
 
+def check_classifier_file(path: Path) -> None:
+    """Refuse a missing classifier file, or one that is not a regular file (never opened).
+
+    Raises:
+        ClassifierError: with the reason (:func:`~.files.check_input_file`).
+    """
+    from .files import PathCheckError, check_input_file
+
+    try:
+        check_input_file(path, "classifier file")
+    except PathCheckError as exc:
+        raise ClassifierError(str(exc)) from None
+
+
 def load_classifier(path: Path, labels_path: Path, *, probe: bool = True, threads: int = 1) -> PoseClassifier:
     """Read a labels file and load a classifier, probing the classifier in a child process first.
 
@@ -352,8 +362,7 @@ def load_classifier(path: Path, labels_path: Path, *, probe: bool = True, thread
     labels = read_labels(Path(labels_path))
     if path.suffix.lower() not in CLASSIFIER_EXTENSIONS:
         raise ClassifierError(f"{path.name}: not a classifier file (expected .tflite or .onnx)")
-    if not path.is_file():
-        raise ClassifierError(f"{path}: classifier file not found")
+    check_classifier_file(path)
     if probe:
         probe_classifier(path)
     return PoseClassifier(path, labels, threads=threads)

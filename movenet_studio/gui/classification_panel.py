@@ -39,7 +39,7 @@ _OTHER = _bar_style(LABEL_BACKGROUND)
 class ClassBars(QWidget):
     """Class names with one probability bar per shown order (the top class's bar in orange).
 
-    Rows are rebuilt by :meth:`set_labels`; :meth:`show` updates values in place.
+    Rows are rebuilt by :meth:`set_labels`; :meth:`show_classification` updates values in place.
     """
 
     def __init__(self, parent: QWidget | None = None):
@@ -127,6 +127,7 @@ class ClassificationPanel(QGroupBox):
         super().__init__("Pose classification", parent)
         self._newest: FrameClassification | None = None
         self._labels: tuple[str, ...] = ()
+        self._frame_note = False  # the note shows a frame's problem (not a loading error)
         self._throttle = RefreshThrottle(self.refresh, self)
         self.classifier_button = QPushButton("Classifier…")
         self.classifier_button.setToolTip("A .tflite or .onnx pose classifier: one float32 input [1, 51] = "
@@ -268,8 +269,12 @@ class ClassificationPanel(QGroupBox):
         counted = frame.counted if frame is not None else None
         self.reps_label.setText(f"reps: {frame.repetitions}" if counted is not None and frame.repetitions is not None
                                 else "")
-        if frame is not None and frame.note:
+        if frame is not None and frame.note:  # e.g. a 13-keypoint model: until a frame classifies again
             self.note_label.setText(frame.note)
+            self._frame_note = True
+        elif self._frame_note and frame is not None:
+            self.note_label.setText("")
+            self._frame_note = False
 
     # ------------------------------------------------------------------ user -> controller
     @Slot(object)
