@@ -256,3 +256,16 @@ def test_special_files_are_refused_unopened(tmp_path, order_classifier):
     big.write_bytes(b"a\n" * (1 << 20))
     with pytest.raises(ClassifierError, match="labels file"):
         read_labels(big)
+
+
+def test_a_13_keypoint_model_cannot_feed_the_classifier(tmp_path, capsys):
+    from media import shared_path
+
+    model = shared_path("models/zoo/movenet_lightning_heatmaps13_192_int8_pc.tflite")   # ST's 13-keypoint layout
+    classifier, labels = shared_classifier("tflite")
+    out = tmp_path / "x.json"
+    code = main(["infer", str(data_file("pose.jpg")), "--model", str(model), "--classifier", str(classifier),
+                 "--labels", str(labels), "--json", str(out)])
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("INFO:")]
+    assert code == 1 and len(err) == 1 and "gives 13 keypoints" in err[0] and "17" in err[0]
+    assert not out.exists()
