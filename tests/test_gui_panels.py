@@ -109,3 +109,30 @@ def test_impossible_combinations_are_disabled_with_a_reason(make_window, qtbot):
     assert {(c.model, c.backend) for c in dialog.configs()} == {
         ("lightning-int8", "tflite"), ("lightning-float16", "tflite"), ("lightning-float16", "onnx")}
     dialog.close()
+
+
+def test_open_recent_and_copy_keypoints(make_window, gui_settings, qtbot):
+    import json
+
+    from PySide6.QtGui import QGuiApplication
+
+    image, video = data_file("pose.jpg"), data_file("pose_squats.mp4")
+    window = make_window(source=str(image))
+    window.qtbot = qtbot
+    _results(window)
+    window.open_source(str(video))
+    qtbot.waitUntil(lambda: gui_settings.recent_sources[:2] == [str(video), str(image)], timeout=GUI_WAIT_MS)
+    window.recent.rebuild()
+    actions = [a for a in window.recent.menu.actions() if a.data()]
+    assert [a.data() for a in actions] == [str(video), str(image)]
+    actions[1].trigger()  # reopen the photo
+    qtbot.waitUntil(lambda: window.player.info.name == image.name and window.video_view.last_result is not None
+                    and window.video_view.last_result.result.frame.shape[1] == 1000, timeout=GUI_WAIT_MS)
+    window.copy_keypoints_action.trigger()
+    copied = json.loads(QGuiApplication.clipboard().text())
+    pose = window.video_view.last_result.result.poses[0]
+    assert copied["index"] == 0 and len(copied["poses"][0]["keypoints"]) == 17
+    assert abs(copied["poses"][0]["keypoints"][0]["x"] - float(pose.keypoints[0, 0])) < 0.01
+    for spec in (f"/nowhere/{i}.mp4" for i in range(12)):
+        gui_settings.add_recent_source(spec)
+    assert len(gui_settings.recent_sources) == 10

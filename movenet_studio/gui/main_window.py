@@ -34,6 +34,7 @@ from .model_input_view import ModelInputView
 from .overlay_controller import OverlayController
 from .overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from .player import Pace, SourceInfo, SourcePlayer
+from .recent_and_copy import RecentSources, copy_keypoints
 from .scroll_area import VerticalScrollArea
 from .settings import StudioSettings
 from .shortcuts import ShortcutsDialog
@@ -255,10 +256,15 @@ class MainWindow(QMainWindow):
         self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
         self.head_diff = HeadDiffController(self)  # compare: heatmap / centre A - B over the video
 
+        self.recent = RecentSources(self.settings, self.open_source, self)
+        self.copy_keypoints_action = self._action("&Copy keypoints", self.copy_keypoints, ("Ctrl+Shift+C",),
+                                                  "Copy the frame's keypoints as JSON (infer --json's frame format)")
+
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         for action in (self.open_action, self.open_folder_action, self.open_model_action):
             file_menu.addAction(action)
+        file_menu.addMenu(self.recent.menu)
         file_menu.addSeparator()
         for action in self.exports.actions():
             file_menu.addAction(action)
@@ -266,6 +272,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.classification.open_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit = menu.addMenu("&Edit")
+        edit.addAction(self.copy_keypoints_action)
         playback = menu.addMenu("&Playback")
         for action in (self.play_action, self.step_action, self.step_back_action, self.first_action,
                        self.last_action, self.loop_action):
@@ -405,6 +413,16 @@ class MainWindow(QMainWindow):
             self.reporter.warn(self.settings.note)
 
     @Slot()
+    def copy_keypoints(self) -> None:
+        """Edit > Copy keypoints: the frame on screen as JSON on the clipboard."""
+        text = copy_keypoints(self.video_view)
+        if text is None:
+            self.reporter.info("No frame to copy keypoints from")
+        else:
+            index = self.video_view.last_result.result.index
+            self.reporter.info(f"Copied the keypoints of frame {index} as JSON")
+
+    @Slot()
     def reset_layout(self) -> None:
         """Docks back to the first-start layout (the heads dock shows while a head layer is on)."""
         self.restoreState(self._default_state)
@@ -537,6 +555,7 @@ class MainWindow(QMainWindow):
         self._source = info
         self.latency_panel.reset()
         self.settings.last_source = info.spec
+        self.recent.add(info.spec)
         if info.kind == "camera":
             self.settings.camera_index = int(info.spec.split(":", 1)[1])
         self.reporter.info(f"Opened {info.name} ({info.details})")

@@ -102,6 +102,9 @@ def _to_float(value: object) -> float | None:
     return number if number == number else None  # no NaN
 
 
+#: File > Open recent keeps this many sources.
+RECENT_LIMIT = 10
+
 class StudioSettings:
     """The persisted preferences of the GUI.
 
@@ -235,6 +238,25 @@ class StudioSettings:
             self._qs.setValue("session/last_source", str(value))
         else:
             self._qs.remove("session/last_source")
+
+    @property
+    def recent_sources(self) -> list[str]:
+        """Sources opened lately, newest first, at most :data:`RECENT_LIMIT` (File > Open recent)."""
+        value = self._value("session/recent_sources")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)):
+            return []
+        return [v for v in value if isinstance(v, str) and v.strip()][:RECENT_LIMIT]
+
+    def add_recent_source(self, spec: str) -> None:
+        """Put `spec` first in :attr:`recent_sources` (once; the oldest beyond the limit go)."""
+        recent = [spec] + [s for s in self.recent_sources if s != spec]
+        self._qs.setValue("session/recent_sources", recent[:RECENT_LIMIT])
+
+    def clear_recent_sources(self) -> None:
+        """Forget the recent sources."""
+        self._qs.remove("session/recent_sources")
 
     @property
     def camera_index(self) -> int:
