@@ -136,3 +136,14 @@ def test_open_recent_and_copy_keypoints(make_window, gui_settings, qtbot):
     for spec in (f"/nowhere/{i}.mp4" for i in range(12)):
         gui_settings.add_recent_source(spec)
     assert len(gui_settings.recent_sources) == 10
+
+
+def test_speed_readout_on_the_video(window):
+    readout = window.speed_readout
+    assert not readout.isVisible()
+    window.controls.display.speed_check.setChecked(True)
+    window.qtbot.waitUntil(lambda: "FPS · inference" in readout.text() and not readout.text().startswith("–"),
+                           timeout=GUI_WAIT_MS)
+    assert readout.isVisible() and readout.parent() is window.video_view.graphics
+    window.controls.display.speed_check.setChecked(False)
+    assert not readout.isVisible()

@@ -310,9 +310,13 @@ class DisplayControls(QGroupBox):
 
     threshold_changed = Signal(float)
     input_region_toggled = Signal(bool)
+    speed_toggled = Signal(bool)
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, parent: QWidget | None = None):
         super().__init__("Display", parent)
+        self.speed_check = QCheckBox("FPS and inference ms on the video")
+        self.speed_check.setToolTip("A readout over the video's top-left corner (window only; exports have "
+                                    "their own timing overlay)")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(round(threshold * 100))
@@ -327,8 +331,10 @@ class DisplayControls(QGroupBox):
         layout.addWidget(self.slider, 0, 1)
         layout.addWidget(self.value_label, 0, 2)
         layout.addWidget(self.input_check, 1, 0, 1, 3)
+        layout.addWidget(self.speed_check, 2, 0, 1, 3)
         self.slider.valueChanged.connect(self._changed)
         self.input_check.toggled.connect(self.input_region_toggled)
+        self.speed_check.toggled.connect(self.speed_toggled)
 
     @property
     def threshold(self) -> float:

@@ -36,6 +36,7 @@ from .overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from .player import Pace, SourceInfo, SourcePlayer
 from .recent_and_copy import RecentSources, copy_keypoints
 from .scroll_area import VerticalScrollArea
+from .speed_readout import SpeedReadout
 from .settings import StudioSettings
 from .shortcuts import ShortcutsDialog
 from .timeline_panel import TimelinePanel
@@ -336,6 +337,10 @@ class MainWindow(QMainWindow):
         self.controls.model.threads_changed.connect(engine.request_threads)
         self.controls.display.threshold_changed.connect(self.video_view.set_threshold)
         self.controls.display.input_region_toggled.connect(self.video_view.set_input_region_visible)
+        self.speed_readout = SpeedReadout(self.video_view.graphics)  # Display > FPS and inference ms
+        self.controls.display.speed_toggled.connect(self.speed_readout.set_enabled)
+        engine.result_ready.connect(self.speed_readout.add_result)
+        player.opened.connect(self.speed_readout.reset)
 
     def _connect_runtime_and_compare(self) -> None:
         engine, runtime, people = self.engine, self.controls.runtime, self.controls.people
