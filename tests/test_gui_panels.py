@@ -147,3 +147,13 @@ def test_speed_readout_on_the_video(window):
     assert readout.isVisible() and readout.parent() is window.video_view.graphics
     window.controls.display.speed_check.setChecked(False)
     assert not readout.isVisible()
+
+
+def test_colour_bar_beside_heatmaps(window):
+    view = window.video_view
+    assert view.colour_bar_visible and view.colour_bar.isVisible()  # heatmaps are on
+    assert tuple(view.colour_bar.levels()) == (0.0, 1.0)
+    window.overlay_controls.set_layer("heatmaps", False)
+    assert not view.colour_bar_visible
+    window.overlay_controls.set_layer("centre", True)
+    assert view.colour_bar_visible

@@ -6,10 +6,12 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from .image_view import image_view
+from ..core.colormaps import colormap_lut
 from ..core.render import OverlayOptions
 from .crop_overlay import CropOverlay
 from .engine import EngineResult
@@ -74,6 +76,11 @@ class VideoView(QWidget):
         self.heads = HeadOverlays(self.view_box)  # heatmaps, offsets, regression, decode steps
         self.crop_overlay = CropOverlay(self.view_box)  # crop square, measured centre and ranges
         self._layers = OverlayOptions()  # the head/crop/skeleton layers (set_overlay_options)
+        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False,
+                                          label="heatmap value (0..1)")
+        self.colour_bar.setVisible(False)
+        self.colour_bar_visible = False
+        self._bar_colormap: str | None = None
         self._stack.addWidget(self.hint)
         self._stack.addWidget(self.graphics)
         self._last: EngineResult | None = None
@@ -144,11 +151,28 @@ class VideoView(QWidget):
         map) and the crop layer. Its threshold, boxes, ids and timing fields are ignored (other
         controls own them)."""
         self._layers = options
+        self._show_colour_bar(options)
         pose = options.skeleton or options.keypoints
         for item in (*self.overlay.edge_items, self.overlay.points_item):
             item.setVisible(pose)
         self.heads.set_options(options)
         self.crop_overlay.set_visible(options.crop)
+
+    def _show_colour_bar(self, options: OverlayOptions) -> None:
+        """A 0..1 colour bar right of the video while a heatmap layer (joints or centre) is on,
+        in the overlays' colour map (the value a colour stands for)."""
+        wanted = bool(options.heatmaps or options.centre)
+        if wanted and options.colormap != self._bar_colormap:
+            lut = colormap_lut(options.colormap)
+            self.colour_bar.setColorMap(pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut))
+            self._bar_colormap = options.colormap
+        if wanted != self.colour_bar_visible:
+            if wanted:
+                self.graphics.ci.addItem(self.colour_bar, row=0, col=1)
+            else:
+                self.graphics.ci.removeItem(self.colour_bar)
+            self.colour_bar.setVisible(wanted)
+            self.colour_bar_visible = wanted
 
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
