@@ -10,6 +10,9 @@ random-byte files with image, video and model extensions, and odd but valid imag
 Models: a valid TFLite and a valid ONNX file that are not MoveNet, and copies of the
 bundled Lightning files with corrupted header, table (graph structure) or weight bytes.
 
+Hostile files of issue 14 (special files, bombs, annotations, misbehaving models) are built
+by :mod:`hostile_files` and re-exported here.
+
 No fixtures and no side effects at import time.
 """
 
@@ -23,6 +26,11 @@ import cv2
 import numpy as np
 
 from movenet_studio.core.models import bundled_model
+
+from hostile_files import (  # noqa: F401 (re-exported: one corpus module for the tests)
+    BAD_ANNOTATIONS, bad_annotation_files, coco_document, decoy_weights, device_copies, external_data_onnx, fifo,
+    huge_output_onnx, png_bomb,
+)
 
 #: Extensions of the zero-byte and random-byte files.
 GARBAGE_EXTENSIONS = (".jpg", ".png", ".mp4", ".avi", ".tflite", ".onnx")
@@ -425,35 +433,3 @@ def cmyk_jpeg(cmyk_blocks: np.ndarray) -> bytes:
             scan.append(0x00)  # byte stuffing
     return header + bytes(scan) + b"\xff\xd9"
 
-
-def external_data_onnx(folder: Path, location: str = "w.bin", value: float = 0.5, name: str = "ext.onnx") -> Path:
-    """A MoveNet-shaped ONNX model (uint8[1,192,192,3] -> float32[1,1,17,3]) whose output is an
-    initializer stored as external data at `location` (relative to `folder`, written there
-    when it stays inside it), every value `value`."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    weights = numpy_helper.from_array(np.full((1, 1, 17, 3), value, np.float32), "w")
-    payload = weights.raw_data
-    weights.ClearField("raw_data")
-    weights.data_location = TensorProto.EXTERNAL
-    for key, entry in (("location", location), ("offset", "0"), ("length", str(len(payload)))):
-        weights.external_data.add(key=key, value=entry)
-    image = helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 192, 192, 3])
-    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 1, 17, 3])
-    graph = helper.make_graph([helper.make_node("Identity", ["w"], ["out"])], "external", [image], [out], [weights])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    path = folder / name
-    path.write_bytes(model.SerializeToString())
-    if ".." not in location and not Path(location).is_absolute():
-        (folder / location).write_bytes(payload)
-    return path
-
-
-def decoy_weights(folder: Path, location: str = "w.bin", value: float = 0.9) -> Path:
-    """The bytes a decoy `location` in `folder` (e.g. the current folder) holds: 51 x `value`."""
-    path = Path(folder) / location
-    path.write_bytes(np.full(51, value, np.float32).tobytes())
-    return path

@@ -207,3 +207,202 @@ def test_probe_refusal_names_the_signal(corpus, monkeypatch):
     monkeypatch.setattr(probe, "probe_command", _child(f"import os; os.kill(os.getpid(), {int(signal.SIGKILL)})"))
     with pytest.raises(ModelError, match="SIGKILL"):
         probe.probe_model(corpus["adder.tflite"].path)
+
+
+# ---------------------------------------------------------------- hostile paths, numbers, signals (issue 14)
+
+def _snapshot(paths) -> dict:
+    """What must not change: type, device numbers, inode, size, mtime and bytes of regular files."""
+    import hashlib
+    import os
+
+    out = {}
+    for path in paths:
+        st = os.lstat(path)
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() \
+            and not Path(path).is_symlink() else None
+        out[str(path)] = (st.st_mode, st.st_rdev, st.st_ino, st.st_size, st.st_mtime_ns, digest)
+    return out
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> dict[str, Path]:
+    """A folder with a copy of pose_1.mp4 (and a hard link and a symlink to it), pose.jpg, a FIFO,
+    device-node copies (root only), a PNG bomb, a model with 1e30 outputs, bad annotations."""
+    import os
+
+    folder = tmp_path_factory.mktemp("hostile")
+    clip = folder / "clip.mp4"
+    clip.write_bytes(data_file("pose_1.mp4").read_bytes())
+    os.link(clip, folder / "hard.mp4")
+    os.symlink(clip, folder / "soft.mp4")
+    (folder / "pose.jpg").write_bytes(data_file("pose.jpg").read_bytes())
+    (folder / "old.json").write_text("[]")
+    files = {"clip": clip, "hard": folder / "hard.mp4", "soft": folder / "soft.mp4", "image": folder / "pose.jpg",
+             "old": folder / "old.json", "fifo": badinputs.fifo(folder / "pipe.mp4"),
+             "fifo_json": badinputs.fifo(folder / "pipe.json"), "bomb": badinputs.png_bomb(folder / "bomb.png"),
+             "huge_model": badinputs.huge_output_onnx(folder / "huge.onnx"), "folder": folder}
+    files.update(badinputs.device_copies(folder / "dev"))
+    return files
+
+
+def _argv(template: tuple, files: dict, out: Path) -> list[str]:
+    return [str(out) if a == "{out}" else str(files[a[1:-1]]) if a.startswith("{") else a for a in template]
+
+
+HOSTILE_COMMANDS = [  # (id, argv, text the one error line must contain)
+    ("fifo-source", ("infer", "{fifo}"), "named pipe"),
+    ("fifo-annotations", ("eval", "--annotations", "{fifo_json}", "--images", "{folder}"), "named pipe"),
+    ("fifo-coco-annotations", ("export", "{image}", "--keypoints", "{out}", "--coco-annotations", "{fifo_json}"),
+     "named pipe"),
+    ("fifo-model", ("infer", "{image}", "--model", "{fifo}"), "named pipe"),
+    ("camera-negative", ("infer", "camera:-1"), "camera index must be"),
+    ("camera-huge", ("infer", "camera:99999999999999999999"), "camera index must be"),
+    ("camera-absent", ("infer", "camera:97"), "camera 97"),
+    ("json-is-input", ("infer", "{clip}", "--json", "{clip}"), "is an input of this run"),
+    ("out-is-input", ("export", "{clip}", "--out", "{clip}", "--force"), "is an input of this run"),
+    ("out-hard-link", ("export", "{clip}", "--out", "{hard}", "--force"), "the same file as"),
+    ("out-symlink", ("export", "{clip}", "--out", "{soft}", "--force"), "is an input of this run"),
+    ("keypoints-is-source-image", ("export", "{folder}", "--keypoints", "{image}", "--force"), "is an input"),
+    ("two-outputs-one-file", ("infer", "{image}", "--json", "{out}", "--heads-npz", "{out}"), "name the same file"),
+    ("png-bomb", ("infer", "{bomb}", "--json", "{out}"), "megapixel limit"),
+    ("model-fault", ("infer", "{image}", "--model", "{huge_model}", "--json", "{out}"), "model fault"),
+]
+DEVICE_COMMANDS = [(f"{option}-{node}", cmd + (option, f"{{{node}}}"), "character device")
+                   for option, cmd in (("--json", ("infer", "{image}")), ("--stats-json", ("gui", "{image}")),
+                                       ("--out", ("export", "{image}")), ("--keypoints", ("export", "{image}")),
+                                       ("--heads-npz", ("infer", "{image}")))
+                   for node in ("null", "full")]
+
+
+@pytest.mark.parametrize("case", HOSTILE_COMMANDS + DEVICE_COMMANDS, ids=lambda c: c[0])
+def test_hostile_paths_get_one_line_and_change_nothing(hostile, case, tmp_path, capfd):
+    """One error line, exit 1, no traceback, nothing partial, every input, device node and
+    existing output unchanged. Refusals come before any model loads, so in-process is safe
+    (a FIFO is never opened: stat, then O_NONBLOCK)."""
+    name, template, mentions = case
+    if any(f"{{{node}}}" in template for node in ("null", "full")) and "null" not in hostile:
+        pytest.skip("device nodes need root (mknod)")
+    out = tmp_path / "out.json"
+    protected = [p for k, p in hostile.items() if k != "folder"] + list(Path(hostile["folder"]).iterdir())
+    before = _snapshot(protected)
+    code = main(_argv(template, hostile, out))
+    assert_one_line_error(code, capfd.readouterr().err, mentions)
+    assert _snapshot(protected) == before
+    assert not _leftovers(tmp_path) and not [p for p in Path(hostile["folder"]).iterdir() if ".part" in p.name]
+
+
+def test_huge_numbers_are_refused_before_native_code(capfd):
+    for option in (["--threads", "99999999999999999999"], ["--threads", "0"], ["--max-frames", "-3"],
+                   ["--threads", "1e3"], ["--min-pose-score", "nan"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["infer", str(data_file("pose.jpg")), *option])
+        err = capfd.readouterr().err
+        assert exit_.value.code == 2 and "Traceback" not in err and "error: argument" in err, (option, err)
+
+
+@pytest.fixture(scope="module")
+def annotation_files(tmp_path_factory) -> dict[str, tuple[Path, str]]:
+    return badinputs.bad_annotation_files(tmp_path_factory.mktemp("annotations"))
+
+
+@pytest.mark.parametrize("name", list(badinputs.BAD_ANNOTATIONS) + ["deep", "huge-int"])
+def test_malformed_annotations_name_the_json_path(name, annotation_files, capfd):
+    path, expected = annotation_files[name]
+    code = main(["eval", "--annotations", str(path), "--images", str(data_file("pose.jpg").parent), "-q"])
+    assert_one_line_error(code, capfd.readouterr().err, expected)
+
+
+def test_a_bomb_in_a_folder_is_skipped_with_a_warning(hostile, tmp_path, capfd):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    badinputs.png_bomb(folder / "a_bomb.png")
+    (folder / "b_pose.jpg").write_bytes(data_file("pose.jpg").read_bytes())
+    out = tmp_path / "out.json"
+    assert main(["infer", str(folder), "--json", str(out)]) == 0
+    err = capfd.readouterr().err
+    assert "skipped 1 frame" in err and "Traceback" not in err
+    assert [f["index"] for f in json.loads(out.read_text())["frames"]] == [1]
+
+
+def test_names_with_control_characters_and_undecodable_bytes(tmp_path, capfd, monkeypatch):
+    import os
+
+    monkeypatch.setenv("MOVENET_STUDIO_LOG_DIR", str(tmp_path / "log"))
+    evil = os.fsdecode(b"evil\nline\x1b[31m\xff.mp4")
+    code = main(["infer", str(tmp_path / evil)])
+    err = capfd.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "\x1b" not in err and "evil\\nline\\x1b[31m\\xff" in err, err
+    odd = tmp_path / os.fsdecode(b"photo-\xff\xfe.jpg")  # valid image, undecodable name: logged, no traceback
+    odd.write_bytes(data_file("pose.jpg").read_bytes())
+    assert main(["infer", str(odd), "--json", str(tmp_path / "o.json")]) == 0
+    assert "Traceback" not in capfd.readouterr().err
+    assert json.loads((tmp_path / "o.json").read_text())["source"] == str(odd)
+
+
+def test_long_output_name_gets_a_short_temporary_name(tmp_path, capfd):
+    out = tmp_path / ("k" * 240 + ".json")
+    assert main(["export", str(data_file("pose.jpg")), "--keypoints", str(out), "-q"]) == 0
+    assert len(json.loads(out.read_text())) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_onnx_external_data_comes_from_the_model_folder_only(tmp_path, monkeypatch, capfd):
+    model = badinputs.external_data_onnx(tmp_path / "model", value=0.5)
+    (tmp_path / "cwd").mkdir()
+    badinputs.decoy_weights(tmp_path / "cwd", value=0.9)  # ORT resolved bytes models against the cwd
+    monkeypatch.chdir(tmp_path / "cwd")
+    out = tmp_path / "o.json"
+    assert main(["infer", str(data_file("pose.jpg")), "--model", str(model), "--json", str(out), "--no-crop"]) == 0
+    scores = {k["score"] for k in json.loads(out.read_text())["frames"][0]["poses"][0]["keypoints"]}
+    assert scores == {0.5}
+    escape = badinputs.external_data_onnx(tmp_path / "model", location="../cwd/w.bin", name="escape.onnx")
+    capfd.readouterr()
+    code = main(["infer", str(data_file("pose.jpg")), "--model", str(escape)])
+    assert_one_line_error(code, capfd.readouterr().err, "escape.onnx")
+
+
+def test_log_file_that_is_a_fifo_or_a_full_disk_is_one_note(tmp_path, monkeypatch):
+    """Real processes: a FIFO where the log file goes would block open(); a full disk would
+    print a logging traceback per record."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    badinputs.fifo(logs / "movenet-studio.log")
+    env = {**__import__("os").environ, "MOVENET_STUDIO_LOG_DIR": str(logs)}
+    proc = subprocess.run([sys.executable, "-m", "movenet_studio.cli", "models"], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("movenet-studio: note:") == 1 and "named pipe" in proc.stderr
+    code = ("import errno, sys; from movenet_studio import logs\n"  # every write fails as on a full disk
+            "def emit(self, record):\n"
+            "    try:\n"
+            "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+            "    except OSError:\n"
+            "        self.handleError(record)\n"
+            "logs.SafeRotatingFileHandler.emit = emit\n"
+            "from movenet_studio.cli import main\nsys.exit(main(['models']))")
+    (logs / "movenet-studio.log").unlink()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and proc.stderr.count("note:") == 1, proc.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_during_export_removes_the_partial_file_and_keeps_the_old_one(tmp_path, signum):
+    out = tmp_path / "out.mp4"
+    out.write_bytes(b"the old export")
+    proc = subprocess.Popen([sys.executable, "-m", "movenet_studio.cli", "export", str(data_file("pose_1.mp4")),
+                             "--out", str(out), "--force", "--overlays", "all"],
+                            cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True)
+    try:  # the bar's first line means frames are being written to the temporary file
+        for line in proc.stderr:
+            if "[" in line and "/120" in line:
+                break
+        proc.send_signal(signum)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert out.read_bytes() == b"the old export"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
