@@ -556,6 +556,8 @@ class Engine(QObject):
             self._load(_ModelRequest(self._initial_config, self._compare_config), initial=True)
             self._serve()
         except BaseException as exc:  # the loop itself must never die silently
+            if self._stopping and isinstance(exc, RuntimeError):  # the window went away mid-frame (closed, SIGTERM)
+                return
             log.critical("inference worker stopped: %s", exc, exc_info=True)
             self._state_posted.emit(EngineState.FAULTED.value)
             self._frame_failed.emit(f"inference worker stopped: {exc}", traceback.format_exc())
