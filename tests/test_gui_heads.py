@@ -68,7 +68,7 @@ def test_controls_emit_options_and_disable_decode_for_multipose(qtbot):
 # --------------------------------------------------------------------------- the real window
 
 def test_each_head_overlay_toggles_live_while_playing(window_on):
-    window = window_on(data_file("pose_1.mp4"))
+    window = window_on(data_file("pose_1.mp4"), loop=True)  # (still playing after the fifth toggle)
     controls, heads = window.overlay_controls, window.video_view.heads
     assert not window.engine.config.heads and not window.heads_dock.isVisible()
     for name in ("heatmaps", "centre", "offsets", "regression", "decode"):

@@ -24,7 +24,7 @@ STATS_WINDOW = 120
 #: Frames shown in the latency plot.
 PLOT_WINDOW = 300
 #: The plot never gets shorter than this (pixels): its y range and lines stay readable.
-PLOT_MIN_HEIGHT = 120
+PLOT_MIN_HEIGHT = 80
 #: Plotted values above this many times the median are spikes the y range ignores.
 SPIKE_FACTOR = 6.0
 #: The stage table shows at most this many rows before it scrolls (more go to the plot).
@@ -325,11 +325,11 @@ class LatencyPanel(QWidget):
 
     def _fit_table_height(self) -> None:
         """As tall as its rows (up to :data:`TABLE_MAX_ROWS`, then it scrolls); may shrink to
-        three rows when the dock is short, so the plot keeps its height."""
+        two rows when the dock is short, so the plot keeps its height."""
         rows = [self.table.rowHeight(r) for r in range(self.table.rowCount())]
         frame = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
         self.table.setMaximumHeight(frame + sum(rows[:TABLE_MAX_ROWS]))
-        self.table.setMinimumHeight(frame + sum(rows[:3]))
+        self.table.setMinimumHeight(frame + sum(rows[:2]))
 
     def _remove_row(self, key: str) -> None:
         row = self._rows.pop(key, None)
