@@ -164,7 +164,12 @@ def _same(a: _Identity, b: _Identity) -> bool:
 
 
 def input_identities(inputs: Iterable[str | os.PathLike | None]) -> list[tuple[Path, _Identity]]:
-    """(path, identity) of every existing input; a folder input counts with each file directly in it."""
+    """(path, identity) of every existing input; a folder input counts with each image or
+    video file directly in it (what a folder source or an images folder reads; a results
+    file written there by an earlier run may be replaced)."""
+    from .sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS  # here: sources imports this module
+
+    media = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
     out = []
     for item in inputs:
         if item is None:
@@ -179,7 +184,8 @@ def input_identities(inputs: Iterable[str | os.PathLike | None]) -> list[tuple[P
             try:
                 with os.scandir(path) as entries:
                     for entry in entries:
-                        out.append((Path(entry.path), _identity(Path(entry.path))))
+                        if Path(entry.name).suffix.lower() in media:
+                            out.append((Path(entry.path), _identity(Path(entry.path))))
             except OSError:
                 pass
     return out

@@ -11,10 +11,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
+from PySide6.QtCore import QBuffer, QCoreApplication, QEvent, QIODevice, QObject, QTimer, Slot
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ..core.atomic import atomic_output
 from ..core.render import OverlayOptions
 from ..core.smoothing import OneEuroConfig
 from ..core.text import printable
@@ -177,9 +178,17 @@ class ExitAfterFrames(QObject):
         if self._screenshot is not None:
             self._window.flush_views()
             path = Path(self._screenshot)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not self._window.grab().save(str(path), "PNG"):
-                print(f"{APP_NAME}: could not write screenshot {path}", file=sys.stderr)
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            try:  # encoded in memory, then written atomically (never through a device node, never half a file)
+                if not self._window.grab().save(buffer, "PNG"):
+                    raise OSError("the window could not be encoded as PNG")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_output(path, "wb") as handle:
+                    handle.write(bytes(buffer.data()))
+            except OSError as exc:
+                print(f"{APP_NAME}: could not write screenshot {printable(path)} ({exc.strerror or exc})",
+                      file=sys.stderr)
                 self.exit_code = self.exit_code or EXIT_FAILED
         self._window.close()
         QApplication.instance().exit(self.exit_code)
