@@ -69,6 +69,10 @@ def test_side_panels_title_and_reset_layout(window):
     assert controls.horizontalScrollBar().isHidden() or controls.horizontalScrollBar().maximum() == 0
     assert controls.viewport().width() >= window.controls.minimumSizeHint().width()
     assert window.windowTitle().count("MoveNet Studio") <= 1 and "pose_1.mp4" in window.windowTitle()
+    window.model_info_dock.raise_()  # Model info: A alone uses the dock's width (not half of it)
+    info = window.model_info
+    window.qtbot.waitUntil(lambda: info.isVisible() and info.values["file"][0].width() > 0.55 * info.width(),
+                           timeout=GUI_WAIT_MS)
     window.latency_dock.hide()
     window.controls_dock.hide()
     window.reset_layout_action.trigger()

@@ -131,6 +131,7 @@ class ModelInfoPanel(QWidget):
     def _set_compare(self, on: bool) -> None:
         self.header_a.setVisible(on)
         self.header_b.setVisible(on)
+        self.grid.setColumnStretch(2, 1 if on else 0)  # A alone takes the dock's whole width
         for key, (_, value_b) in self.values.items():
             value_b.setVisible(on and self.values[key][0].isVisibleTo(self))
 
