@@ -162,3 +162,20 @@ def test_parse_range():
     assert parse_range("-0.5..0.5") == (-0.5, 0.5)
     with pytest.raises(ValueError):
         parse_range("1..0")
+
+
+def test_st13_annotations_and_mean_oks():
+    from movenet_studio.core.eval_keypoint_sets import dataset_for, mean_oks
+    from movenet_studio.core.keypoint_sets import COCO17, ST13, coco_face_to_head
+
+    face = np.zeros((17, 3))
+    face[0] = (10, 20, 2)
+    face[1] = (14, 18, 1)  # weight 1: the head point leans to the nose (weight 2)
+    assert np.allclose(coco_face_to_head(face), [(2 * 10 + 14) / 3, (2 * 20 + 18) / 3, 2])
+    dataset = {"images": [], "categories": [{"id": 1, "keypoints": list(COCO17.names)}],
+               "annotations": [{"id": 1, "category_id": 1, "keypoints": face.reshape(-1).tolist(), "num_keypoints": 2}]}
+    mapped = dataset_for(dataset, ST13)
+    assert mapped["categories"][0]["keypoints"] == list(ST13.names) and len(mapped["annotations"][0]["keypoints"]) == 39
+    assert mapped["annotations"][0]["num_keypoints"] == 1 and dataset["annotations"][0]["num_keypoints"] == 2
+    assert mean_oks(np.array([[1.0, np.nan, 0.5], [np.nan, np.nan, np.nan], [0.2, 0.4, np.nan]])) == pytest.approx(0.525)
+    assert mean_oks(np.zeros((0, 13))) is None

@@ -91,3 +91,27 @@ def test_vela_file_is_refused_as_npu_only():
     path = zoo_file(VELA)
     with pytest.raises(ModelError, match="compiled by Arm Vela for an Ethos-U NPU.*runs only on that NPU"):
         model_from_file(path)
+
+
+def test_13_keypoint_model_is_evaluated_against_st13_annotations_with_mean_oks(data_dir):
+    from movenet_studio.core.evaluation import evaluate
+    from movenet_studio.core.keypoint_sets import ST13
+
+    path = zoo_file("movenet_lightning_heatmaps13_192_int8_pc.tflite")
+    coco = data_dir / "coco_mini"
+    result = evaluate(coco / "test_coco.json", coco, model=str(path))
+    assert result.keypoint_set == "st13" and list(result.per_keypoint) == list(ST13.names)
+    assert result.per_keypoint["head"].count > 0
+    assert 0.3 < result.mean_oks < 1.0 and 0.0 < result.ap < 1.0
+    assert result.to_json()["mean_OKS"] == pytest.approx(result.mean_oks, abs=1e-6)
+
+
+def test_compare_across_kinds_on_the_keypoints_both_have():
+    from movenet_studio.core.compare import compare_frames
+
+    path = zoo_file("movenet_lightning_heatmaps13_192_int8_pc.tflite")
+    frames = list(open_source(data_file("pose.jpg")))
+    stats, _, _ = compare_frames(PipelineConfig(model="lightning"), PipelineConfig(model=str(path)), frames)
+    rows = {row["name"]: row for row in stats.keypoint_rows()}
+    assert rows["left_eye"]["mean_px"] is None  # the 13-keypoint model has no eyes
+    assert rows["nose"]["mean_px"] is not None and stats.overall()["mean_px"] < 20

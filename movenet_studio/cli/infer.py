@@ -100,8 +100,8 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
                 pipeline.close()
                 raise
             pipeline.classifier = classifier
-        results = ResultsWriter(args.json, source=args.source, model=pipeline.model,
-                                backend=pipeline.backend) if args.json else None
+        results = ResultsWriter(args.json, source=args.source, model=pipeline.model, backend=pipeline.backend,
+                                preprocess=pipeline.config.preprocess.to_json()) if args.json else None
         writers = [w for w in (results, HeadsNpzWriter(args.heads_npz) if args.heads_npz else None) if w is not None]
         memory = ResourceMonitor()
         stills = isinstance(getattr(source, "source", source), (ImageSource, ImageFolderSource))  # photos

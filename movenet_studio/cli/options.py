@@ -9,7 +9,9 @@ from ..core.backends import normalize_provider
 from ..core.backends.base import default_backend
 from ..core.errors import StudioError
 from ..core.text import printable
+from ..core.model_file import parse_range
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
+from ..core.preprocess_profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
 from ..core.smoothing import parse_one_euro
 from ..core.tracking import TRACKER_KINDS
 from .classifier_options import add_classifier_options
@@ -112,6 +114,41 @@ def add_pipeline_options(parser: argparse.ArgumentParser, saved_defaults: bool =
     parser.add_argument("--min-pose-score", type=unit_float, default=None if saved_defaults else MIN_POSE_SCORE,
                         metavar="S", help="MultiPose: drop people scoring below S, 0..1 "
                                           f"(default: {saved if saved_defaults else '%(default)s'})")
+    add_preprocess_options(parser, saved_defaults)
+
+
+def add_preprocess_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:
+    """Add the preprocessing profile (``--channels``, ``--resize``, ``--interpolation``) and
+    ``--input-range``; not given: None (MoveNet's own preprocessing, or the window's saved setting)."""
+    default = "the saved setting" if saved_defaults else None
+    parser.add_argument("--channels", choices=CHANNELS, default=None,
+                        help=f"channel order fed to the model (default: {default or 'rgb'}; NXP's examples feed bgr)")
+    parser.add_argument("--resize", choices=RESIZE_MODES, default=None,
+                        help=f"how the frame becomes the model input (default: {default or 'letterbox'}); stretch "
+                             "and centre-crop turn crop tracking off (ST's model zoo evaluates with stretch)")
+    auto = "auto: area when shrinking, bilinear when enlarging"
+    parser.add_argument("--interpolation", choices=INTERPOLATIONS, default=None,
+                        help=f"resize interpolation (default: {default or auto}; ST evaluates with nearest)")
+    parser.add_argument("--input-range", type=input_range, default=None, metavar="LO..HI",
+                        help="values a float32-input model file expects for pixels 0..255: 0..255 (default), -1..1 (write "
+                             "--input-range=-1..1) "
+                             "or 0..1")
+
+
+def input_range(text: str) -> tuple[float, float]:
+    """argparse type of ``--input-range``."""
+    try:
+        return parse_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def profile_from_args(args: argparse.Namespace, saved: PreprocessProfile | None = None) -> PreprocessProfile:
+    """The preprocessing profile the options give (options not given keep `saved`'s, or the default)."""
+    base = saved or PreprocessProfile()
+    return PreprocessProfile(getattr(args, "channels", None) or base.channels,
+                             getattr(args, "resize", None) or base.resize,
+                             getattr(args, "interpolation", None) or base.interpolation)
 
 
 def add_infer_options(parser: argparse.ArgumentParser) -> None:
@@ -136,6 +173,9 @@ def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
         if getattr(args, name, None) is not None and name not in extra:
             extra[name] = getattr(args, name)
     extra.setdefault("provider", provider)
+    extra.setdefault("preprocess", profile_from_args(args))
+    if getattr(args, "input_range", None) is not None:
+        extra.setdefault("input_range", args.input_range)
     return PipelineConfig(model=model, backend=backend, threads=getattr(args, "threads", None) or 2, **extra)
 
 

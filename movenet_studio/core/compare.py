@@ -40,10 +40,12 @@ import numpy as np
 from .backends.base import available_backends
 from .cropping import crop_and_resize
 from .errors import ModelError
+from .keypoint_sets import keypoint_set_for
 from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 from .multipose import decode_multipose, preprocess_multipose
 from .pipeline import FrameResult, Pipeline, PipelineConfig
-from .preprocess import InputMapping, letterbox
+from .preprocess import InputMapping
+from .preprocess_profile import prepare_model_input
 from .sources import Frame
 from .tracking import box_iou
 
@@ -115,7 +117,12 @@ class CompareFrame:
 
 
 def _model_keypoints(result: FrameResult, min_pose_score: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """(float32 [N, 17, 3] keypoints in frame px before smoothing, float [N, 4] boxes or None)."""
+    """(float32 [N, 17, 3] keypoints in frame px before smoothing, float [N, 4] boxes or None).
+
+    A 13-keypoint model's keypoints sit in their COCO slots (ST's head point in the nose's);
+    the slots it does not have (eyes, ears) are NaN, so models of different keypoint sets
+    are compared on the keypoints both have.
+    """
     raw = np.asarray(result.raw_output, dtype=np.float32)
     if raw.shape[-1] == 56:  # MultiPose
         poses = decode_multipose(raw, result.mapping, min_pose_score)
@@ -123,9 +130,14 @@ def _model_keypoints(result: FrameResult, min_pose_score: float) -> tuple[np.nda
             return np.zeros((0, NUM_KEYPOINTS, 3), np.float32), np.zeros((0, 4))
         return (np.stack([p.keypoints for p in poses]).astype(np.float32),
                 np.stack([p.box for p in poses]).astype(np.float64))
-    yxs = raw.reshape(NUM_KEYPOINTS, 3)
+    yxs = raw.reshape(-1, 3)
     xy = result.mapping.to_frame(yxs[:, :2])
-    return np.concatenate([xy, yxs[:, 2:3]], axis=1)[None].astype(np.float32), None
+    keypoints = np.concatenate([xy, yxs[:, 2:3]], axis=1).astype(np.float32)
+    if len(keypoints) != NUM_KEYPOINTS:
+        slots = np.full((NUM_KEYPOINTS, 3), np.nan, np.float32)
+        slots[list(keypoint_set_for(len(keypoints)).coco_index)] = keypoints
+        keypoints = slots
+    return keypoints[None], None
 
 
 def match_instances(boxes_a: np.ndarray, boxes_b: np.ndarray, min_iou: float = MATCH_MIN_IOU) -> list[tuple[int, int]]:
@@ -242,9 +254,12 @@ class ComparePipeline:
             height, width = frame.rgb.shape[:2]
             model_input = crop_and_resize(frame.rgb, result_a.crop_region, *size_b)
             mapping = InputMapping(result_a.crop_region.as_tuple(), (height, width), size_b)
-        else:
-            prepare = preprocess_multipose if self.b.model.is_multipose else letterbox
-            model_input, mapping = prepare(frame.rgb, size_b)
+            if self.config_a.preprocess.channels == "bgr":
+                model_input = np.ascontiguousarray(model_input[..., ::-1])
+        elif self.b.model.is_multipose:
+            model_input, mapping = preprocess_multipose(frame.rgb, size_b)
+        else:  # A's preprocessing profile, at B's size
+            model_input, mapping = prepare_model_input(frame.rgb, size_b, self.config_a.preprocess)
         pre_ms = 0.0 if shared else (time.perf_counter() - start) * 1000
         result_b = self.b.process_input(frame, model_input, mapping, result_a.crop_region, pre_ms)
         kp_a, boxes_a = _model_keypoints(result_a, self.config_a.min_pose_score)
@@ -325,11 +340,11 @@ class CompareStats:
         self.unmatched_a += frame.unmatched_a
         self.unmatched_b += frame.unmatched_b
         self.pairs += len(frame.distances_px)
-        for k in range(NUM_KEYPOINTS):
-            self.distances[k].extend(float(v) for v in frame.distances_px[:, k])
+        for k in range(NUM_KEYPOINTS):  # NaN: a keypoint one of the models does not have
+            self.distances[k].extend(float(v) for v in frame.distances_px[:, k] if np.isfinite(v))
         if len(frame.distances_px):
-            self.scores_a += frame.scores_a.sum(axis=0)
-            self.scores_b += frame.scores_b.sum(axis=0)
+            self.scores_a += np.nansum(frame.scores_a, axis=0)
+            self.scores_b += np.nansum(frame.scores_b, axis=0)
         self.inference_ms_a.append(float(frame.a.timings_ms["inference"]))
         self.inference_ms_b.append(float(frame.b.timings_ms["inference"]))
         self.total_ms_a.append(float(frame.a.timings_ms["total"]))
@@ -347,8 +362,8 @@ class CompareStats:
                 "mean_px": float(d.mean()) if has else None,
                 "p95_px": float(np.percentile(d, 95)) if has else None,
                 "max_px": float(d.max()) if has else None,
-                "mean_score_a": float(self.scores_a[k] / self.pairs) if self.pairs else None,
-                "mean_score_b": float(self.scores_b[k] / self.pairs) if self.pairs else None,
+                "mean_score_a": float(self.scores_a[k] / self.pairs) if self.pairs and has else None,
+                "mean_score_b": float(self.scores_b[k] / self.pairs) if self.pairs and has else None,
             })
         return rows
 

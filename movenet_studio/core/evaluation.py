@@ -60,7 +60,9 @@ import numpy as np
 from .coco_schema import load_coco
 from .errors import SourceError, StudioError
 from .model_output import check_model_output
-from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS, pose_score
+from .eval_keypoint_sets import dataset_for, mean_oks, names_for, sigmas_for
+from .keypoint_sets import keypoint_set_for
+from .keypoints import NUM_KEYPOINTS, pose_score
 from .files import PathCheckError, read_input_bytes
 from .sources import Frame, imdecode_checked
 
@@ -113,7 +115,11 @@ class EvalResult:
     Attributes:
         ap, ap50, ap75, ap_medium, ap_large, ar, ar50, ar75, ar_medium, ar_large:
             ``COCOeval.stats[0..9]`` for iouType ``keypoints``.
-        per_keypoint: keypoint name -> :class:`KeypointStats`, COCO-17 order.
+        per_keypoint: keypoint name -> :class:`KeypointStats`, in the model's keypoint order.
+        mean_oks: ST's single-pose metric: mean over the pairs of each pair's OKS (0..1;
+            :func:`~.eval_keypoint_sets.mean_oks`), None without pairs.
+        keypoint_set: ``coco17``, or ``st13`` when a 13-keypoint model was scored against
+            the annotations mapped to ST's 13 (:mod:`.eval_keypoint_sets`).
         protocol: ``single`` or ``multi``.
         model: model description (:func:`~.results_json.model_to_json`), ``backend``, ``device``.
         images: images read; persons: annotations evaluated (single: the selected persons;
@@ -133,6 +139,8 @@ class EvalResult:
     ar_medium: float | None
     ar_large: float | None
     per_keypoint: dict[str, KeypointStats]
+    mean_oks: float | None = None
+    keypoint_set: str = "coco17"
     protocol: str = ""
     model: dict = field(default_factory=dict)
     backend: str = ""
@@ -152,6 +160,7 @@ class EvalResult:
 
         return {
             "AP": r(self.ap), "AP50": r(self.ap50), "AP75": r(self.ap75), "AR": r(self.ar),
+            "mean_OKS": r(self.mean_oks), "keypoint_set": self.keypoint_set,
             "AP_medium": r(self.ap_medium), "AP_large": r(self.ap_large),
             "AR50": r(self.ar50), "AR75": r(self.ar75), "AR_medium": r(self.ar_medium), "AR_large": r(self.ar_large),
             "protocol": self.protocol,
@@ -178,6 +187,10 @@ JSON_NOTES = {
                                     "the pairs (single: every person with its own prediction; multi: "
                                     "COCOeval matches at OKS 0.5)",
     "per_keypoint.accuracy": "fraction of those keypoints with similarity >= 0.5",
+    "mean_OKS": "ST's single-pose metric: mean over the pairs of each pair's OKS (mean similarity over its "
+                "labelled keypoints)",
+    "keypoint_set": "st13: a 13-keypoint model scored against COCO annotations mapped to ST's 13 (head = "
+                    "visibility-weighted mean of the five face keypoints) with ST's sigmas",
 }
 
 
@@ -209,13 +222,13 @@ def check_dataset(dataset: dict, name: str = "annotations") -> None:
 
 
 def person_category(dataset: dict, name: str = "annotations") -> dict:
-    """The category with 17 keypoints (COCO's ``person``).
+    """The category with 17 keypoints (COCO's ``person``; 13 once mapped to ST's layout).
 
     Raises:
         EvaluationError: there is none.
     """
     for category in dataset["categories"]:
-        if len(category.get("keypoints") or ()) == NUM_KEYPOINTS:
+        if len(category.get("keypoints") or ()) in (NUM_KEYPOINTS, 13):
             return category
     raise EvaluationError(f"{name}: no category with 17 keypoints (not a COCO person-keypoints file)")
 
@@ -224,7 +237,7 @@ def labelled_count(annotation: dict) -> int:
     """Labelled keypoints of an annotation (v > 0), from ``num_keypoints`` or the keypoints."""
     if "num_keypoints" in annotation:
         return int(annotation["num_keypoints"])
-    kps = np.asarray(annotation.get("keypoints") or [0] * 3 * NUM_KEYPOINTS, dtype=np.float64)
+    kps = np.asarray(annotation.get("keypoints") or [0] * 3, dtype=np.float64)
     return int(np.count_nonzero(kps[2::3] > 0))
 
 
@@ -361,7 +374,7 @@ def _keypoints_from_raw(raw: np.ndarray) -> np.ndarray:
     if raw.shape[-1] == 56:
         instances = raw.reshape(-1, 56)
         return instances[int(np.argmax(instances[:, 55])), :51].reshape(NUM_KEYPOINTS, 3)
-    return raw.reshape(NUM_KEYPOINTS, 3)
+    return raw.reshape(-1, 3)  # 17 keypoints, or 13 for ST's layout
 
 
 def _detection(image_id: int, category_id: int, xys: np.ndarray, score: float) -> dict:
@@ -449,31 +462,38 @@ def predict_multi(dataset: dict, images_dir: str | Path, pipeline, *, progress: 
 
 # -- scoring ----------------------------------------------------------------------------------
 
-def keypoint_similarity(gt_keypoints: Sequence[float], dt_keypoints: Sequence[float], area: float) -> np.ndarray:
+def keypoint_similarity(gt_keypoints: Sequence[float], dt_keypoints: Sequence[float], area: float,
+                        sigmas: np.ndarray = COCO_SIGMAS) -> np.ndarray:
     """The per-keypoint OKS terms of one pair, as pycocotools ``computeOks`` computes them.
 
     Args:
-        gt_keypoints, dt_keypoints: COCO flat [x, y, v] x 17 in image pixels.
+        gt_keypoints, dt_keypoints: COCO flat [x, y, v] x K in image pixels.
         area: the annotation's area in pixels^2 (s^2).
+        sigmas: float [K] OKS sigmas (COCO's, or ST's for 13 keypoints).
 
     Returns:
-        float64 [17]: exp(-d^2 / (2 s^2 (2 sigma_k)^2)) where the ground truth is labelled (v > 0), NaN elsewhere.
+        float64 [K]: exp(-d^2 / (2 s^2 (2 sigma_k)^2)) where the ground truth is labelled (v > 0), NaN elsewhere.
     """
-    g = np.asarray(gt_keypoints, dtype=np.float64).reshape(NUM_KEYPOINTS, 3)
-    d = np.asarray(dt_keypoints, dtype=np.float64).reshape(NUM_KEYPOINTS, 3)
-    variances = (COCO_SIGMAS * 2) ** 2
+    k = len(sigmas)
+    g = np.asarray(gt_keypoints, dtype=np.float64).reshape(k, 3)
+    d = np.asarray(dt_keypoints, dtype=np.float64).reshape(k, 3)
+    variances = (np.asarray(sigmas) * 2) ** 2
     e = ((d[:, 0] - g[:, 0]) ** 2 + (d[:, 1] - g[:, 1]) ** 2) / variances / (area + np.spacing(1)) / 2
     return np.where(g[:, 2] > 0, np.exp(-e), np.nan)
 
 
-def per_keypoint_stats(pairs: Sequence[tuple[dict, dict]]) -> dict[str, KeypointStats]:
+def pair_similarities(pairs: Sequence[tuple[dict, dict]], sigmas: np.ndarray = COCO_SIGMAS) -> np.ndarray:
+    """float64 [pairs, K] per-keypoint OKS terms of (annotation, detection) pairs (NaN: not labelled)."""
+    if not pairs:
+        return np.full((0, len(sigmas)), np.nan)
+    return np.stack([keypoint_similarity(g["keypoints"], d["keypoints"], g["area"], sigmas) for g, d in pairs])
+
+
+def per_keypoint_stats(pairs: Sequence[tuple[dict, dict]], sigmas: np.ndarray = COCO_SIGMAS) -> dict[str, KeypointStats]:
     """The per-keypoint breakdown over (annotation, detection) pairs (see the module docstring)."""
-    if pairs:
-        sims = np.stack([keypoint_similarity(g["keypoints"], d["keypoints"], g["area"]) for g, d in pairs])
-    else:
-        sims = np.full((0, NUM_KEYPOINTS), np.nan)
+    sims = pair_similarities(pairs, sigmas)
     out = {}
-    for k, name in enumerate(KEYPOINT_NAMES):
+    for k, name in enumerate(names_for(len(sigmas))):
         column = sims[:, k]
         column = column[~np.isnan(column)]
         if column.size:
@@ -484,7 +504,8 @@ def per_keypoint_stats(pairs: Sequence[tuple[dict, dict]]) -> dict[str, Keypoint
     return out
 
 
-def score(gt_dataset: dict, detections: Sequence[dict], *, own_pairs: bool = False) -> EvalResult:
+def score(gt_dataset: dict, detections: Sequence[dict], *, own_pairs: bool = False,
+          sigmas: np.ndarray = COCO_SIGMAS) -> EvalResult:
     """Score COCO keypoint detections against ground truth with pycocotools' COCOeval.
 
     Args:
@@ -494,6 +515,7 @@ def score(gt_dataset: dict, detections: Sequence[dict], *, own_pairs: bool = Fal
         own_pairs: per-keypoint pairs are each detection with the one annotation of its
             image (single protocol, one person per pseudo-image) instead of COCOeval's matches
             at OKS 0.5.
+        sigmas: OKS sigmas, K of them (COCO's; ST's for a 13-keypoint ground truth).
 
     Returns:
         An :class:`EvalResult` with the AP/AR figures and the per-keypoint breakdown
@@ -520,10 +542,11 @@ def score(gt_dataset: dict, detections: Sequence[dict], *, own_pairs: bool = Fal
         coco_gt.createIndex()
         if not detections:
             stats = [0.0] * 10 if persons else [None] * 10
-            return _result(stats, per_keypoint_stats([]), persons, 0, 0)
+            return _result(stats, per_keypoint_stats([], sigmas), persons, 0, 0)
         coco_dt = coco_gt.loadRes([dict(d) for d in detections])
         evaluator = COCOeval(coco_gt, coco_dt, iouType="keypoints")
         evaluator.params.catIds = [category]
+        evaluator.params.kpt_oks_sigmas = np.asarray(sigmas, dtype=np.float64)
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
@@ -536,7 +559,9 @@ def score(gt_dataset: dict, detections: Sequence[dict], *, own_pairs: bool = Fal
                 pairs.append((anns[0], det))
     else:
         pairs = _matched_pairs(evaluator, coco_gt, coco_dt)
-    return _result(stats, per_keypoint_stats(pairs), persons, len(detections), len(pairs))
+    result = _result(stats, per_keypoint_stats(pairs, sigmas), persons, len(detections), len(pairs))
+    result.mean_oks = mean_oks(pair_similarities(pairs, sigmas))
+    return result
 
 
 def _matched_pairs(evaluator, coco_gt, coco_dt) -> list[tuple[dict, dict]]:
@@ -616,7 +641,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
             finally:
                 runner.close()
             device = runner.device
-        result = score(gt, detections, own_pairs=True)
+        keypoint_set = keypoint_set_for(spec.num_keypoints)
+        result = score(dataset_for(gt, keypoint_set), detections, own_pairs=True, sigmas=sigmas_for(keypoint_set))
         result.images = len({p["source_image_id"] for p in gt["images"]})
     else:
         config = PipelineConfig(model=model, backend=backend, threads=threads, **_still_image_options(min_pose_score))
@@ -632,9 +658,11 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
             finally:
                 pipeline.close()
             device = pipeline.backend.device
-        result = score(dataset, detections)
+        keypoint_set = keypoint_set_for(spec.num_keypoints)
+        result = score(dataset_for(dataset, keypoint_set), detections, sigmas=sigmas_for(keypoint_set))
         result.images = len(dataset["images"])
     result.protocol = protocol
+    result.keypoint_set = keypoint_set.key
     result.model = model_to_json(spec)
     result.backend = backend
     result.device = device
@@ -669,6 +697,9 @@ def format_result(result: EvalResult) -> str:
         f"APm {pct(result.ap_medium)}   APl {pct(result.ap_large)}",
         f"AR {pct(result.ar)}   AR50 {pct(result.ar50)}   AR75 {pct(result.ar75)}   "
         f"ARm {pct(result.ar_medium)}   ARl {pct(result.ar_large)}",
+        f"mean OKS {pct(result.mean_oks)} (ST's single-pose metric)"
+        + ("; keypoints: ST's 13 (head = weighted mean of the face keypoints), ST's sigmas"
+           if result.keypoint_set == "st13" else ""),
         "",
         f"per keypoint over {result.pairs} pairs (similarity = COCO OKS term; accuracy = similarity >= 0.5):",
         f"{'keypoint':<16} {'count':>5} {'similarity':>10} {'accuracy':>8}",

@@ -30,7 +30,8 @@ from .keypoints import Pose, pose_score
 from .model_output import check_model_output
 from .models import ModelSpec, resolve_model
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
-from .preprocess import InputMapping, letterbox
+from .preprocess import InputMapping
+from .preprocess_profile import PreprocessProfile, prepare_model_input
 from .smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig
 from .sources import Frame
 from .tracking import create_tracker
@@ -59,6 +60,11 @@ class PipelineConfig:
         smoothing: One Euro keypoint smoothing driven by frame timestamps.
         one_euro: the One Euro filter's parameters (default: TF.js's ``KEYPOINT_FILTER_CONFIG``);
             :meth:`Pipeline.set_one_euro` changes them without rebuilding the pipeline.
+        preprocess: channel order, resize mode and interpolation of the model input
+            (:class:`~.preprocess_profile.PreprocessProfile`); a resize other than letterbox
+            turns crop tracking off.
+        input_range: the value range a float32-input model file expects pixel 0..255 mapped
+            to, e.g. (-1, 1); None: the file's default (0..255). Ignored for integer inputs.
     """
 
     model: str = "lightning"
@@ -71,6 +77,8 @@ class PipelineConfig:
     crop: bool = True
     smoothing: bool = True
     one_euro: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG
+    preprocess: PreprocessProfile = PreprocessProfile()
+    input_range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +91,8 @@ class FrameResult:
         frame: uint8 [H, W, 3] RGB frame the result refers to.
         poses: detected poses, keypoints in frame pixels.
         timings_ms: per-stage wall time in ms (keys of :data:`STAGES` plus ``total``).
-        model_input: uint8 [h, w, 3] the exact RGB image fed to the model.
+        model_input: uint8 [h, w, 3] the exact image fed to the model (RGB, or BGR under a
+            ``bgr`` preprocessing profile).
         mapping: how model-input coordinates map to frame pixels.
         raw_output: float32 model output ([1,1,17,3] or [1,6,56]).
         model_key: which model produced it.
@@ -142,12 +151,14 @@ class Pipeline:
     def __init__(self, config: PipelineConfig = PipelineConfig()):
         self.config = config
         self.model: ModelSpec = resolve_model(config.model, config.backend)
+        if config.input_range is not None and self.model.io is not None and self.model.io.input.dtype == "float32":
+            self.model = replace(self.model, io=self.model.io.with_input_range(config.input_range))
         self.backend = self._create_backend(config.heads)
         # The runtime built for the other heads setting, kept after a set_heads() switch.
         self._other_backend = None
         self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
         single = not self.model.is_multipose
-        self._crop = CropTracker() if single and config.crop else None
+        self._crop = CropTracker() if single and config.crop and config.preprocess.allows_crop_tracking else None
         self._smoother = KeypointSmoother() if single and config.smoothing else None
         self.classifier: FrameClassifier | None = None
         self.set_one_euro(config.one_euro)
@@ -247,9 +258,12 @@ class Pipeline:
         if region is not None:
             model_input = crop_and_resize(frame.rgb, region, *input_size)
             mapping = InputMapping(region.as_tuple(), (height, width), input_size)
+        elif self.model.is_multipose:
+            model_input, mapping = preprocess_multipose(frame.rgb, input_size)
         else:
-            prepare = preprocess_multipose if self.model.is_multipose else letterbox
-            model_input, mapping = prepare(frame.rgb, input_size)
+            model_input, mapping = prepare_model_input(frame.rgb, input_size, self.config.preprocess)
+        if region is not None and self.config.preprocess.channels == "bgr":
+            model_input = np.ascontiguousarray(model_input[..., ::-1])
         return self._run(frame, model_input, mapping, region, (time.perf_counter() - start) * 1000, update_crop=True)
 
     def process_input(self, frame: Frame, model_input: np.ndarray, mapping: InputMapping,

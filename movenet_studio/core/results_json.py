@@ -53,11 +53,14 @@ class ResultsWriter:
         OSError: on close, when the folder is not writable.
     """
 
-    def __init__(self, path: Path, *, source: str, model: ModelSpec, backend) -> None:
+    def __init__(self, path: Path, *, source: str, model: ModelSpec, backend, preprocess: dict | None = None) -> None:
         self.path = Path(path)
+        described = model_to_json(model)
+        if preprocess is not None:  # the preprocessing profile the model input was made with
+            described["preprocess"] = preprocess
         self._document = {
             "source": str(source),
-            "model": model_to_json(model),
+            "model": described,
             "backend": {"name": backend.name, "device": backend.device},
             "generator": f"movenet-studio {__version__}",
             "frames": [],

@@ -79,6 +79,7 @@ class RunningDistances:
         """Forget everything."""
         self.frames = self.pairs = self.shared_frames = self.unmatched_a = self.unmatched_b = 0
         self._sum = np.zeros(NUM_KEYPOINTS)
+        self._count = np.zeros(NUM_KEYPOINTS)  # pairs per keypoint (models of other keypoint sets: fewer)
         self._max = np.full(NUM_KEYPOINTS, np.nan)
         self._sum_a = np.zeros(NUM_KEYPOINTS)
         self._sum_b = np.zeros(NUM_KEYPOINTS)
@@ -99,18 +100,23 @@ class RunningDistances:
         scores_a = np.asarray(frame.scores_a, dtype=np.float64)
         scores_b = np.asarray(frame.scores_b, dtype=np.float64)
         self.pairs += len(distances)
-        self._sum += distances.sum(axis=0)
-        self._max = np.fmax(self._max, distances.max(axis=0))
-        self._sum_a += scores_a.sum(axis=0)
-        self._sum_b += scores_b.sum(axis=0)
-        self.last_px = distances.mean(axis=0)
-        self.last_score_a = scores_a.mean(axis=0)
-        self.last_score_b = scores_b.mean(axis=0)
+        present = np.isfinite(distances)  # NaN: a keypoint one of the two models does not have
+        self._sum += np.where(present, distances, 0.0).sum(axis=0)
+        self._count += present.sum(axis=0)
+        self._max = np.fmax(self._max, np.fmax.reduce(distances, axis=0))
+        self._sum_a += np.nansum(scores_a, axis=0)
+        self._sum_b += np.nansum(scores_b, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            count = present.sum(axis=0)
+            self.last_px = np.where(count > 0, np.where(present, distances, 0.0).sum(axis=0) / count, np.nan)
+            self.last_score_a = np.where(count > 0, np.nansum(scores_a, axis=0) / len(distances), np.nan)
+            self.last_score_b = np.where(count > 0, np.nansum(scores_b, axis=0) / len(distances), np.nan)
 
     @property
     def mean_px(self) -> np.ndarray:
         """float [17] running mean distance (nan before any pair)."""
-        return self._sum / self.pairs if self.pairs else np.full(NUM_KEYPOINTS, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self._count > 0, self._sum / np.maximum(self._count, 1), np.nan)
 
     @property
     def max_px(self) -> np.ndarray:
@@ -129,8 +135,8 @@ class RunningDistances:
 
     def overall(self) -> tuple[float, float, float]:
         """(newest frame's mean, running mean, running max) over all keypoints, in px (nan when none)."""
-        last = float(np.mean(self.last_px)) if np.isfinite(self.last_px).all() else float("nan")
-        mean = float(self._sum.sum() / (self.pairs * NUM_KEYPOINTS)) if self.pairs else float("nan")
+        last = float(np.nanmean(self.last_px)) if np.isfinite(self.last_px).any() else float("nan")
+        mean = float(self._sum.sum() / self._count.sum()) if self._count.sum() else float("nan")
         top = float(np.nanmax(self._max)) if self.pairs else float("nan")
         return last, mean, top
 

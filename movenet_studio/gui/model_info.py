@@ -54,8 +54,8 @@ def model_fields(info: ModelInfo) -> dict[str, str]:
     kind = keypoint_set = ops = "–"
     if io is not None:
         inputs = f"{io.input.name} {io.input.describe()}"
-        outputs = "; ".join(o.describe() for o in io.outputs)
-        kind = io.kind + (f" {io.map_layout}" if io.map_layout else "")
+        kind = io.kind + (f" {io.map_layout}" if io.map_layout else "") + ": " + "; ".join(
+            o.describe() for o in io.outputs)
         keypoint_set = f"{io.keypoint_set.label} ({io.num_keypoints})"
         ops = (f"{sum(c for _, c in io.signature.op_counts)} ops in {len(io.signature.op_counts)} types; custom: "
                + (", ".join(f"{n} ×{c}" for n, c in io.signature.custom_ops) or "none"))

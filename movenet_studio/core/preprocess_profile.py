@@ -1,0 +1,116 @@
+"""A preprocessing profile, to reproduce a board's pipeline exactly.
+
+Deployment pipelines prepare the model input in their own way: ST's model zoo evaluates
+its MoveNet heatmap models with a *stretch* resize and *nearest* interpolation, NXP's i.MX
+example feeds OpenCV's *BGR* frames. A :class:`PreprocessProfile` says
+
+* ``channels``: ``rgb`` (MoveNet's training order) or ``bgr`` (R and B swapped);
+* ``resize``: ``letterbox`` (keep the aspect ratio, pad with black; the default, and the
+  only mode under which the TF.js crop tracker runs), ``stretch`` (the whole frame squeezed
+  to the input) or ``centre-crop`` (the largest centred square, resized);
+* ``interpolation``: ``auto`` (area when shrinking, bilinear when enlarging: the default),
+  ``bilinear``, ``nearest`` or ``area`` (OpenCV's ``INTER_LINEAR``, ``INTER_NEAREST``,
+  ``INTER_AREA``).
+
+:func:`prepare_model_input` makes the model input and its :class:`~.preprocess.InputMapping`
+(so keypoints and heatmaps map back to the frame whatever the resize).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .preprocess import InputMapping, letterbox
+
+CHANNELS = ("rgb", "bgr")
+RESIZE_MODES = ("letterbox", "stretch", "centre-crop")
+INTERPOLATIONS = ("auto", "bilinear", "nearest", "area")
+_CV2 = {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "area": cv2.INTER_AREA}
+
+
+@dataclass(frozen=True, slots=True)
+class PreprocessProfile:
+    """How the model input is made (see the module docstring).
+
+    Raises:
+        ValueError: an unknown channel order, resize mode or interpolation.
+    """
+
+    channels: str = "rgb"
+    resize: str = "letterbox"
+    interpolation: str = "auto"
+
+    def __post_init__(self) -> None:
+        for value, allowed, what in ((self.channels, CHANNELS, "channels"), (self.resize, RESIZE_MODES, "resize"),
+                                     (self.interpolation, INTERPOLATIONS, "interpolation")):
+            if value not in allowed:
+                raise ValueError(f"{what} '{value}': use {', '.join(allowed)}")
+
+    @property
+    def is_default(self) -> bool:
+        """True for MoveNet's own preprocessing (RGB, letterbox, auto interpolation)."""
+        return self == PreprocessProfile()
+
+    @property
+    def allows_crop_tracking(self) -> bool:
+        """Crop tracking runs only with the letterbox resize (it replaces it frame by frame)."""
+        return self.resize == "letterbox"
+
+    def describe(self) -> str:
+        """E.g. ``BGR, stretch, nearest``."""
+        return f"{self.channels.upper()}, {self.resize}, {self.interpolation}"
+
+    def to_json(self) -> dict:
+        """``{"channels", "resize", "interpolation"}``."""
+        return {"channels": self.channels, "resize": self.resize, "interpolation": self.interpolation}
+
+
+def _resize(image: np.ndarray, width: int, height: int, interpolation: str) -> np.ndarray:
+    if interpolation == "auto":
+        shrinking = width < image.shape[1] or height < image.shape[0]
+        flag = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    else:
+        flag = _CV2[interpolation]
+    return cv2.resize(image, (width, height), interpolation=flag)
+
+
+def prepare_model_input(frame: np.ndarray, input_size: tuple[int, int],
+                        profile: PreprocessProfile) -> tuple[np.ndarray, InputMapping]:
+    """The model input for `frame` under `profile` (channel order applied last).
+
+    Args:
+        frame: uint8 [H, W, 3] RGB.
+        input_size: (height, width) of the model input.
+        profile: the profile.
+
+    Returns:
+        (uint8 [in_h, in_w, 3] model input, the mapping back to the frame).
+    """
+    h, w = frame.shape[:2]
+    in_h, in_w = input_size
+    if profile.resize == "letterbox":
+        if profile.interpolation == "auto":
+            image, mapping = letterbox(frame, input_size)
+        else:
+            scale = min(in_w / w, in_h / h)
+            new_w, new_h = max(1, min(in_w, round(w * scale))), max(1, min(in_h, round(h * scale)))
+            pad_x, pad_y = (in_w - new_w) // 2, (in_h - new_h) // 2
+            image = np.zeros((in_h, in_w, 3), dtype=np.uint8)
+            image[pad_y:pad_y + new_h, pad_x:pad_x + new_w] = _resize(frame, new_w, new_h, profile.interpolation)
+            box = (-pad_y / new_h, -pad_x / new_w, (in_h - pad_y) / new_h, (in_w - pad_x) / new_w)
+            mapping = InputMapping(box, (h, w), (in_h, in_w))
+    elif profile.resize == "stretch":
+        image = _resize(frame, in_w, in_h, profile.interpolation)
+        mapping = InputMapping((0.0, 0.0, 1.0, 1.0), (h, w), (in_h, in_w))
+    else:  # centre-crop: the largest centred region with the input's aspect ratio
+        crop_w = min(w, round(h * in_w / in_h))
+        crop_h = min(h, round(w * in_h / in_w))
+        x0, y0 = (w - crop_w) // 2, (h - crop_h) // 2
+        image = _resize(frame[y0:y0 + crop_h, x0:x0 + crop_w], in_w, in_h, profile.interpolation)
+        mapping = InputMapping((y0 / h, x0 / w, (y0 + crop_h) / h, (x0 + crop_w) / w), (h, w), (in_h, in_w))
+    if profile.channels == "bgr":
+        image = np.ascontiguousarray(image[..., ::-1])
+    return image, mapping
