@@ -161,3 +161,15 @@ def test_colour_bar_beside_heatmaps(window):
     assert not view.colour_bar_visible
     window.overlay_controls.set_layer("centre", True)
     assert view.colour_bar_visible
+
+
+def test_head_line_layers_have_a_legend(window):
+    heads = window.video_view.heads
+    assert heads.legend_labels == []
+    window.overlay_controls.set_layer("decode", True)
+    window.overlay_controls.set_layer("regression", True)
+    labels = heads.legend_labels
+    assert "decoded keypoint" in labels and "regression: centre → rough keypoint" in labels
+    window.overlay_controls.set_layer("decode", False)
+    window.overlay_controls.set_layer("regression", False)
+    assert heads.legend_labels == []

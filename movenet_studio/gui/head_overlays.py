@@ -62,6 +62,25 @@ def _scatter(view: pg.ViewBox, z: float, **style) -> pg.ScatterPlotItem:
     return item
 
 
+def _legend_entries(layer: str, options: OverlayOptions) -> list[tuple[str, pg.PlotDataItem]]:
+    """(label, sample item) of the head layer `layer`'s legend entries."""
+    def line(colour, width=2.0):
+        return pg.PlotDataItem(pen=pg.mkPen(colour, width=width))
+
+    def marker(symbol, colour, filled=True):
+        return pg.PlotDataItem(pen=None, symbol=symbol, symbolSize=9, symbolPen=pg.mkPen(colour, width=1.5),
+                               symbolBrush=pg.mkBrush(*colour) if filled else pg.mkBrush(None))
+
+    if layer == "regression":
+        return [("regression: centre → rough keypoint", line(REGRESSION_COLOUR)),
+                ("rough keypoint (centre + regression)", marker("o", REGRESSION_COLOUR, filled=False))]
+    if layer == "offsets":
+        what = "offset field of the joint" if options.offset_field else "offset: chosen cell → keypoint"
+        return [(what, line(OFFSET_COLOUR))]
+    return [("chosen heatmap cells", line(DECODE_COLOUR, 1.2)), ("centre cell", line(DECODE_COLOUR, 2.5)),
+            ("decoded keypoint", marker("x", FINAL_COLOUR))]
+
+
 class HeadOverlays:
     """The pyqtgraph items of the head layers, added to the video's ViewBox once.
 
@@ -84,6 +103,12 @@ class HeadOverlays:
         self.centre_cross_item = _curve(view, DECODE_COLOUR, 2.5, Z_DECODE)
         self.final_item = _scatter(view, Z_DECODE, symbol="x", size=10, pen=pg.mkPen((0, 0, 0), width=0.8),
                                    brush=pg.mkBrush(*FINAL_COLOUR))
+        # A legend of the line and marker layers (bottom left; the crop overlay's is top left).
+        self.legend = pg.LegendItem(offset=(8, -8), brush=pg.mkBrush(0, 0, 0, 150), labelTextColor=(230, 230, 230),
+                                    labelTextSize="8pt", verSpacing=-6)
+        self.legend.setParentItem(view)
+        self.legend.setVisible(False)
+        self._legend_layers: tuple[str, ...] = ()
         self._items = {
             "heatmaps": (self.heatmap_item,), "centre": (self.centre_item,),
             "regression": (self.regression_item,), "offsets": (self.offsets_item,),
@@ -105,7 +130,25 @@ class HeadOverlays:
             self._colormap = options.colormap
         self.heatmap_item.setOpacity(options.heatmap_opacity)
         self.centre_item.setOpacity(options.centre_opacity)
+        self._update_legend(options)
         self._redraw()
+
+    def _update_legend(self, options: OverlayOptions) -> None:
+        """One entry per line or marker the chosen layers draw (regression, offsets, decode steps)."""
+        layers = tuple(name for name in ("regression", "offsets", "decode") if getattr(options, name))
+        if layers == self._legend_layers:
+            return
+        self._legend_layers = layers
+        self.legend.clear()
+        for name in layers:
+            for label, sample in _legend_entries(name, options):
+                self.legend.addItem(sample, label)
+        self.legend.setVisible(bool(layers))
+
+    @property
+    def legend_labels(self) -> list[str]:
+        """The legend's entries as shown (for tests and tools)."""
+        return [label.text for _sample, label in self.legend.items] if self.legend.isVisible() else []
 
     def set_result(self, result) -> None:
         """Draw the heads of `result` (a FrameResult, or None for nothing)."""
