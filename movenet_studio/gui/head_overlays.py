@@ -29,7 +29,6 @@ from ..core.keypoints import KEYPOINT_NAMES
 from ..core.overlay_geometry import arrow_barbs, decode_geometry, offset_field
 from ..core.render import (DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, OverlayOptions,
                            arrow_barb_length)
-from .image_view import FastImageItem
 
 #: Z order of the layers (below the skeleton's 8..11), bottom to top as in core.render.
 Z_HEATMAP, Z_CENTRE, Z_REGRESSION, Z_OFFSETS, Z_DECODE = 1, 2, 5, 6, 7
@@ -46,7 +45,7 @@ def _curve(view: pg.ViewBox, colour, width: float, z: float) -> pg.PlotCurveItem
 
 
 def _image(view: pg.ViewBox, z: float) -> pg.ImageItem:
-    item = FastImageItem(axisOrder="row-major")
+    item = pg.ImageItem(axisOrder="row-major")
     item.setLevels((0.0, 1.0))
     item.setZValue(z)
     item.setVisible(False)

@@ -4,36 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QImage
 
 #: Background behind images (dark, like the theme).
 BACKGROUND = "#101214"
 
 
-class FastImageItem(pg.ImageItem):
-    """An ``ImageItem`` whose QImage is kept in the raster engine's native formats.
-
-    pyqtgraph renders RGB frames as ``Format_RGB888`` and LUT-coloured maps as ``ARGB32``
-    or ``Indexed8``; Qt's raster painter converts those on *every* paint of a scaled image.
-    Measured on this 2-core machine (offscreen, a 576 x 576 frame drawn at 700 x 700):
-    RGB888 10.3 ms per paint, RGB32 0.25 ms; a 48 x 48 ARGB32 heatmap 5.3 ms, premultiplied
-    0.7 ms. So each new image is converted once, when pyqtgraph renders it (about 0.1 ms),
-    to ``RGB32`` or, with alpha, ``ARGB32_Premultiplied``.
-    """
-
-    def render(self) -> None:
-        """pyqtgraph's render, then one conversion to a native raster format."""
-        super().render()
-        image = self.qimage
-        if image is None or image.isNull():
-            return
-        native = (QImage.Format.Format_ARGB32_Premultiplied if image.hasAlphaChannel()
-                  else QImage.Format.Format_RGB32)
-        if image.format() != native:
-            self.qimage = image.convertToFormat(native)
-
-
-class FrameImageItem(FastImageItem):
+class FrameImageItem(pg.ImageItem):
     """A row-major ``ImageItem`` stretched over a rectangle of image pixels.
 
     :meth:`show` updates the pixels in place (levels fixed, never auto-scaled) and moves

@@ -221,9 +221,9 @@ class LatencyPanel(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        # Fixed axes and no grid: a grid makes pyqtgraph repaint both axes (labels included)
-        # with every curve update, and a scrolling x range regenerates them: together the
-        # largest share of the GUI thread's time per frame. x counts frames back from the newest.
+        # Fixed axes: a scrolling x range made pyqtgraph regenerate both axes (tick layout and
+        # labels) at every refresh. x counts frames back from the newest; no grid (a grid's
+        # lines belong to the axes, which then repaint with every curve update).
         self.plot.setLabel("left", "ms")
         self.plot.setLabel("bottom", "frames ago")
         self.plot.setXRange(-PLOT_WINDOW + 1, 0, padding=0.02)
