@@ -5,9 +5,13 @@ runs ``sys.executable --probe-model PATH``, which lands here and is handled at t
 :func:`movenet_studio.cli.main`.
 """
 
+import multiprocessing
 import sys
 
 from movenet_studio.cli import main
 
 if __name__ == "__main__":
+    # batch / eval --workers start a local dask cluster of spawned processes: in a frozen
+    # app each of them is this executable with multiprocessing's arguments.
+    multiprocessing.freeze_support()
     sys.exit(main())
