@@ -109,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
                                          old.get("frames") or 0, old.get("seconds") or 0.0)
     todo = [s for s in sources if str(s) not in entries]
     names = {s: output_names(s, kinds) for s in todo}
+    if len({n["json"] for n in names.values()}) < len(names):  # 32 bits of SHA-1 over one name: not seen yet
+        raise BatchError("two sources map to the same output name; run them into separate --out folders")
     remove_partial_outputs(out, [n for ns in names.values() for n in ns.values()])
 
     start = time.perf_counter()
