@@ -144,6 +144,7 @@ def test_node_data_loads_in_model_explorer(float16_vs_int8, tmp_path):
 
 def test_matching_rules():
     assert layer_label("x/model_1/model/block_8_project_BN/FusedBatchNormV3/BiasAdd;x/y") == "block_8_project_BN"
+    assert layer_label("StatefulPartitionedCall/Sigmoid") == "Sigmoid"
     assert name_key("a/separable_conv2d/depthwise4") == "a/separable_conv2d/depthwise"
     assert name_key("StatefulPartitionedCall/unstack__121:0") == "StatefulPartitionedCall/unstack"
     assert name_key("x/add;x/fused;Const_7") == "x/add"

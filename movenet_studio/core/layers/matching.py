@@ -70,10 +70,10 @@ _GENERIC_PARTS = frozenset({"BiasAdd", "Conv2D", "FusedBatchNormV3", "Relu", "Re
 
 def layer_label(name: str) -> str:
     """A short label for the layer of a tensor: the last component of its leading op path that
-    is not a generic op name (``.../block_8_project_BN/FusedBatchNormV3/BiasAdd`` ->
-    ``block_8_project_BN``); the last component when every one is generic."""
+    is not a generic op name nor the root scope (``.../block_8_project_BN/FusedBatchNormV3/BiasAdd``
+    -> ``block_8_project_BN``; ``StatefulPartitionedCall/Sigmoid`` -> ``Sigmoid``)."""
     parts = [p for p in leading_op_path(name).split("/") if p]
-    for part in reversed(parts):
+    for part in reversed(parts[1:]):  # the first component is the graph's root scope
         if part not in _GENERIC_PARTS and _TRAILING_DIGITS.sub("", part) not in _GENERIC_PARTS:
             return part
     return parts[-1] if parts else name
