@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ..core.backends import normalize_provider
-from ..core.backends.base import default_backend
+from ..core.backends import default_backend, normalize_provider
 from ..core.errors import StudioError
 from ..core.text import printable
 from ..core.model_file import parse_range

@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
 from .. import __version__
-from ..core.backends.base import default_backend
+from ..core.backends import default_backend
 from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
 from ..core.smoothing import OneEuroConfig

@@ -5,7 +5,7 @@ specific runtime's module.
 """
 
 from .base import (BACKENDS, Backend, available_backends, available_providers, create_backend,
-                   normalize_provider, register_backend, runtime_version)
+                   default_backend, normalize_provider, register_backend, runtime_version)
 
 __all__ = ["BACKENDS", "Backend", "available_backends", "available_providers", "create_backend",
-           "normalize_provider", "register_backend", "runtime_version"]
+           "default_backend", "normalize_provider", "register_backend", "runtime_version"]
