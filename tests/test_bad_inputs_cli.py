@@ -406,3 +406,21 @@ def test_a_signal_during_export_removes_the_partial_file_and_keeps_the_old_one(t
     assert "Traceback" not in err and "interrupted" in err
     assert out.read_bytes() == b"the old export"
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
+
+
+def test_an_unreadable_video_is_permission_denied_not_not_a_video(hostile, monkeypatch, capfd):
+    """Root reads every file, so the refusal of open(2) is simulated where core.files opens."""
+    import errno
+
+    from movenet_studio.core import files
+
+    real_open = files.os.open
+
+    def refuse(path, flags, *args):
+        if str(path) == str(hostile["clip"]):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(files.os, "open", refuse)
+    code = main(["infer", str(hostile["clip"])])
+    assert_one_line_error(code, capfd.readouterr().err, "permission denied")
