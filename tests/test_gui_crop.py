@@ -86,7 +86,8 @@ def test_decoded_keypoints_lie_in_the_drawn_cell_they_came_from(window_on):
 
 
 def test_crop_and_smoothing_toggles_go_through_the_engine_config(window_on):
-    window = window_on(data_file("pose_1.mp4"), overlays="skeleton,centre")
+    # Looping: at --pace max the 120 frames could end before the later waits for new results.
+    window = window_on(data_file("pose_1.mp4"), overlays="skeleton,centre", loop=True)
     _wait_model(window, heads=True, crop=True, smoothing=True)
     tracking = window.tracking_controls
     assert tracking.crop_check.isChecked() and tracking.smoothing_check.isChecked()

@@ -3,7 +3,7 @@
 The panel owns a :class:`~movenet_studio.core.trajectories.TrajectoryRecorder` fed on the
 inference worker thread with *every* processed frame (``Engine.add_result_observer``), so
 jitter and lag are measured on all frames even when the display skips some. The GUI thread
-only takes snapshots: the plots at most every :data:`~.throttle.REFRESH_INTERVAL_MS`, the
+only takes snapshots: the plots at most every :data:`PLOT_INTERVAL_MS`, the
 jitter table at most every :data:`JITTER_INTERVAL_S`. Clicking a plot seeks the source to
 that frame; the One Euro parameters apply live (``Engine.set_one_euro``) and the figures
 then describe the frames smoothed with the new parameters (see :func:`~.core.jitter.measure_jitter`).
@@ -26,9 +26,11 @@ from .tables import EMPTY, figures_table, fill_row
 from .throttle import RefreshThrottle
 from .timeline_plots import LEGEND_HTML, TimelinePlots
 
+#: The plots are redrawn at most this often (ms): a timeline needs no video rate.
+PLOT_INTERVAL_MS = 200
 #: The jitter table is recomputed at most this often (s): it measures the whole recording,
 #: and at most 10 % of the GUI thread's time goes to it (a 10-minute clip takes ~0.1 s).
-JITTER_INTERVAL_S = 0.5
+JITTER_INTERVAL_S = 1.0
 
 
 def _number(value: float | None, digits: int = 2) -> str:
@@ -90,7 +92,7 @@ class TimelinePanel(QWidget):
         layout.addLayout(centre, 1)
         layout.addWidget(self.table)
         self._set_names(self.recorder.names)
-        self.throttle = RefreshThrottle(self.refresh, self, while_visible=True)
+        self.throttle = RefreshThrottle(self.refresh, self, PLOT_INTERVAL_MS, while_visible=True)
         self.keypoint_combo.currentIndexChanged.connect(self._keypoint_picked)
         self.table.cellClicked.connect(self._row_clicked)
 
