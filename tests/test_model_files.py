@@ -165,7 +165,7 @@ def test_parse_range():
 
 
 def test_st13_annotations_and_mean_oks():
-    from movenet_studio.core.eval_keypoint_sets import dataset_for, mean_oks
+    from movenet_studio.core.evaluation.keypoint_sets import dataset_for, mean_oks
     from movenet_studio.core.keypoint_sets import COCO17, ST13, coco_face_to_head
 
     face = np.zeros((17, 3))

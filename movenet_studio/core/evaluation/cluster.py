@@ -2,8 +2,8 @@
 
 ``eval --workers N`` / ``--scheduler ADDRESS``: the persons (single protocol) or the images
 (multi protocol) are cut into contiguous parts; each part runs on a worker with the same
-code as the sequential run (:func:`~.evaluation.predict_single`,
-:func:`~.evaluation.predict_multi`) on a sub-dataset holding only that part, and the parts'
+code as the sequential run (:func:`~.protocols.predict_single`,
+:func:`~.protocols.predict_multi`) on a sub-dataset holding only that part, and the parts'
 detections are put back in order (single: pseudo-image ids shifted by the part's start), so
 the detections, and the scores computed from them, are those of the sequential run.
 """
@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from .cluster import local_copy, model_to_ship
-from .evaluation import (
-    CancelCheck, EvaluationCancelled, ProgressCallback, predict_multi, predict_single, pseudo_image_dataset,
-    select_persons,
-)
+from ..cluster import local_copy, model_to_ship
+from .coco import pseudo_image_dataset, select_persons
+from .protocols import predict_multi, predict_single
+from .results import CancelCheck, EvaluationCancelled, ProgressCallback
 
 #: Parts per worker thread: small enough to balance, large enough that loading the model
 #: once per part does not dominate.
@@ -42,8 +41,8 @@ def single_part(dataset: dict, images_dir: str, model: str, backend: str, thread
     Returns:
         (COCO results with pseudo-image ids ``start + 1 ..``, the backend's device).
     """
-    from .backends import create_backend
-    from .models import resolve_model
+    from ..backends import create_backend
+    from ..models import resolve_model
 
     spec = resolve_model(_model_path(model, shipped), backend)
     runner = create_backend(spec, backend, threads=threads)
@@ -58,12 +57,12 @@ def single_part(dataset: dict, images_dir: str, model: str, backend: str, thread
 def multi_part(dataset: dict, images_dir: str, config, start: int, stop: int,
                shipped: tuple[str, bytes] | None = None) -> tuple[list[dict], str]:
     """Worker side, multi protocol: predict the images ``[start:stop]`` in id order through a
-    :class:`~.pipeline.Pipeline` of `config`.
+    :class:`~movenet_studio.core.pipeline.Pipeline` of `config`.
 
     Returns:
         (COCO results with the dataset's image ids, the backend's device).
     """
-    from .pipeline import Pipeline
+    from ..pipeline import Pipeline
 
     images = sorted(dataset["images"], key=lambda i: i["id"])[start:stop]
     pipeline = Pipeline(replace(config, model=_model_path(config.model, shipped)))

@@ -1,0 +1,112 @@
+"""The whole evaluation: annotations in, model loaded, a protocol run (here or on a dask
+cluster), detections scored; what ``movenet-studio eval`` calls."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ..errors import SourceError
+from ..keypoint_sets import keypoint_set_for
+from .coco import load_annotations
+from .keypoint_sets import dataset_for, sigmas_for
+from .protocols import DEFAULT_MODELS, PROTOCOLS, predict_multi, predict_single
+from .results import CancelCheck, EvalResult, EvaluationError, ProgressCallback
+from .scoring import score
+
+def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | None = None, backend: str = "tflite",
+             threads: int = 2, protocol: str = "single", min_pose_score: float = 0.0,
+             progress: ProgressCallback | None = None, cancel: CancelCheck | None = None,
+             client=None) -> EvalResult:
+    """COCO keypoint AP of a MoveNet model on an annotated image folder.
+
+    Args:
+        annotations: COCO person-keypoints JSON (e.g. ``person_keypoints_val2017.json``).
+        images_dir: folder with the annotated images (``file_name`` relative to it).
+        model: catalog key or model file; default :data:`DEFAULT_MODELS` [protocol].
+        backend: runtime (``tflite``, ``onnx``).
+        threads: CPU threads for the runtime.
+        protocol: ``single`` or ``multi`` (see the module docstring).
+        min_pose_score: multi protocol: poses below this score are not detections (default 0:
+            keep all; COCO AP rewards ranked low-score detections, never penalises them).
+        progress: ``progress(done, total, message)``, per person (single) or image (multi).
+        cancel: polled per person / image; True -> :class:`EvaluationCancelled`.
+        client: a ``dask.distributed.Client``: the predictions run split across its workers
+            (:mod:`.cluster`), with the same results as without.
+
+    Returns:
+        An :class:`EvalResult` (``to_json()`` is the ``eval --json`` document).
+
+    Raises:
+        EvaluationError: bad protocol, annotation file, or image sizes.
+        ModelError, BackendError: the model cannot be loaded or run.
+        SourceError: an image is missing or unreadable.
+        EvaluationCancelled: `cancel` returned True.
+    """
+    from ..backends import create_backend
+    from .cluster import predict_on_cluster
+    from ..models import resolve_model
+    from ..pipeline import Pipeline, PipelineConfig
+    from ..results_json import model_to_json
+
+    if protocol not in PROTOCOLS:
+        raise EvaluationError(f"unknown protocol '{protocol}'; use {' or '.join(PROTOCOLS)}")
+    start = time.perf_counter()
+    dataset = load_annotations(annotations)
+    images_dir = Path(images_dir)
+    if not images_dir.is_dir():
+        raise SourceError(f"{images_dir}: no such image folder")
+    model = model or DEFAULT_MODELS[protocol]
+    if protocol == "single":
+        spec = resolve_model(model, backend)
+        if client is not None:  # the persons split across the cluster's workers
+            gt, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, backend=backend,
+                                                        threads=threads, progress=progress, cancel=cancel)
+        else:
+            runner = create_backend(spec, backend, threads=threads)
+            try:
+                gt, detections = predict_single(dataset, images_dir, runner, progress=progress, cancel=cancel)
+            finally:
+                runner.close()
+            device = runner.device
+        keypoint_set = keypoint_set_for(spec.num_keypoints)
+        result = score(dataset_for(gt, keypoint_set), detections, own_pairs=True, sigmas=sigmas_for(keypoint_set))
+        result.images = len({p["source_image_id"] for p in gt["images"]})
+    else:
+        config = PipelineConfig(model=model, backend=backend, threads=threads, **_still_image_options(min_pose_score))
+        if client is not None:  # the images split across the cluster's workers
+            spec = resolve_model(model, backend)
+            _, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, config=config,
+                                                       progress=progress, cancel=cancel)
+        else:
+            pipeline = Pipeline(config)
+            spec = pipeline.model
+            try:
+                detections = predict_multi(dataset, images_dir, pipeline, progress=progress, cancel=cancel)
+            finally:
+                pipeline.close()
+            device = pipeline.backend.device
+        keypoint_set = keypoint_set_for(spec.num_keypoints)
+        result = score(dataset_for(dataset, keypoint_set), detections, sigmas=sigmas_for(keypoint_set))
+        result.images = len(dataset["images"])
+    result.protocol = protocol
+    result.keypoint_set = keypoint_set.key
+    result.model = model_to_json(spec)
+    result.backend = backend
+    result.device = device
+    result.annotations = str(annotations)
+    result.elapsed_s = time.perf_counter() - start
+    return result
+
+
+def _still_image_options(min_pose_score: float) -> dict:
+    """PipelineConfig fields for independent still images: no MultiPose track ids (and no
+    per-track smoothing), no single-pose crop tracking or smoothing (the whole image is
+    letterboxed). Only fields this PipelineConfig has are set."""
+    from dataclasses import fields
+
+    from ..pipeline import PipelineConfig
+
+    wanted = {"min_pose_score": min_pose_score, "tracker": "none", "crop": False, "smoothing": False}
+    known = {f.name for f in fields(PipelineConfig)}
+    return {k: v for k, v in wanted.items() if k in known}
