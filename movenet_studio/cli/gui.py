@@ -50,6 +50,15 @@ def _overlay_list(text: str) -> str:
     return text
 
 
+def _profile(args: argparse.Namespace):
+    """The profile the options give, or None (the window's saved one) when none was given."""
+    if not any(getattr(args, k, None) for k in ("channels", "resize", "interpolation")):
+        return None
+    from .options import profile_from_args
+
+    return profile_from_args(args)
+
+
 def _classifier_request(args: argparse.Namespace):
     if args.classifier is None:
         return None
@@ -76,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
                          exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime",
                          stats_json=args.stats_json, loop=args.loop, overlays=args.overlays,
                          crop=getattr(args, "crop", None), smoothing=getattr(args, "smoothing", None),
-                         one_euro=getattr(args, "one_euro", None),
+                         one_euro=getattr(args, "one_euro", None), preprocess=_profile(args),
+                         input_range=getattr(args, "input_range", None),
                          classifier=_classifier_request(args))
     return run_gui(options)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..core.atomic import atomic_output
+from ..core.preprocess_profile import PreprocessProfile
 from ..core.render import OverlayOptions
 from ..core.smoothing import OneEuroConfig
 from ..core.text import printable
@@ -62,6 +63,9 @@ class GuiOptions:
         crop: crop-region tracking (default: on).
         smoothing: One Euro keypoint smoothing (default: on).
         one_euro: the One Euro filter's parameters (``--smoothing``); default: the saved ones.
+        preprocess: the preprocessing profile (``--channels/--resize/--interpolation``);
+            default: the saved one. input_range: a float input's range (``--input-range``);
+            default: the one remembered for the model file.
         classifier: a pose classifier to load before the source opens
             (:class:`~.classification_controller.ClassifierRequest`); default: the saved one.
     """
@@ -84,6 +88,8 @@ class GuiOptions:
     crop: bool | None = None
     smoothing: bool | None = None
     one_euro: OneEuroConfig | None = None
+    preprocess: PreprocessProfile | None = None
+    input_range: tuple[float, float] | None = None
     classifier: ClassifierRequest | None = None
 
 
@@ -241,7 +247,7 @@ def run(options: GuiOptions) -> int:
                         restore_layout=not exit_after, provider=options.provider, tracker=options.tracker,
                         min_pose_score=options.min_pose_score, compare=options.compare,
                         overlays=options.overlays, crop=options.crop, smoothing=options.smoothing,
-                        one_euro=options.one_euro,
+                        one_euro=options.one_euro, preprocess=options.preprocess, input_range=options.input_range,
                         classifier=options.classifier)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None

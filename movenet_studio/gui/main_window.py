@@ -15,6 +15,7 @@ from .. import __version__
 from ..core.backends import default_backend
 from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
+from ..core.preprocess_profile import PreprocessProfile
 from ..core.smoothing import OneEuroConfig
 from .bench_dialog import BenchDialog
 from .head_diff import HeadDiffController
@@ -31,6 +32,7 @@ from .log_folder import LogFolderAction
 from .messages import ErrorReporter
 from .model_info import ModelInfoPanel
 from .model_input_view import ModelInputView
+from .preprocess_controls import PreprocessControls
 from .overlay_controller import OverlayController
 from .overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from .player import Pace, SourceInfo, SourcePlayer
@@ -91,6 +93,7 @@ class MainWindow(QMainWindow):
                  provider: str | None = None, tracker: str | None = None, min_pose_score: float | None = None,
                  compare: str | None = None, overlays: str | None = None, crop: bool | None = None,
                  smoothing: bool | None = None, one_euro: OneEuroConfig | None = None,
+                 preprocess: PreprocessProfile | None = None, input_range: tuple[float, float] | None = None,
                  classifier: ClassifierRequest | None = None):
         super().__init__(parent)
         self.settings = settings
@@ -115,7 +118,8 @@ class MainWindow(QMainWindow):
                          min_pose_score=settings.min_pose_score if min_pose_score is None else min_pose_score)
 
         config = replace(config, crop=crop is not False, smoothing=smoothing is not False,
-                         one_euro=one_euro or settings.one_euro)
+                         one_euro=one_euro or settings.one_euro, preprocess=preprocess or settings.preprocess,
+                         input_range=input_range or (settings.input_range_for(chosen) if is_model_path(chosen) else None))
 
         self.engine = Engine(config, self)
         self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
@@ -194,6 +198,11 @@ class MainWindow(QMainWindow):
         panel_layout = self.controls.layout()
         panel_layout.insertWidget(panel_layout.indexOf(self.controls.display) + 1, self.overlay_controls)
         panel_layout.insertWidget(panel_layout.indexOf(self.overlay_controls) + 1, self.tracking_controls)
+        self.preprocess_controls = PreprocessControls(config.preprocess)
+        panel_layout.insertWidget(panel_layout.indexOf(self.tracking_controls) + 1, self.preprocess_controls)
+        self.preprocess_controls.profile_changed.connect(self._set_preprocess)
+        self.preprocess_controls.input_range_changed.connect(self._set_input_range)
+        self.engine.model_changed.connect(self._show_preprocess)
         self.heads_panel = HeadsPanel(overlays.colormap)
         self.model_input_view = ModelInputView()
         self.readout = HoverReadout(self.video_view.view_box, self)
@@ -510,12 +519,35 @@ class MainWindow(QMainWindow):
         self.reporter.info(f"Opening {spec}…")
         self.player.open(spec)
 
+    @Slot(object)
+    def _set_preprocess(self, profile) -> None:
+        """A new preprocessing profile: remembered, and the pipeline rebuilt with it."""
+        self.settings.preprocess = profile
+        self.engine.update_config(preprocess=profile)
+
+    @Slot(object)
+    def _set_input_range(self, value_range) -> None:
+        """A float input range for the running model file: remembered for that file, pipeline rebuilt."""
+        model = self.engine.config.model
+        if is_model_path(model):
+            self.settings.set_input_range_for(model, value_range)
+        self.engine.update_config(input_range=tuple(value_range))
+
+    @Slot(object)
+    def _show_preprocess(self, info) -> None:
+        """Show the running model's profile and, for a float32-input file, its input range."""
+        self.preprocess_controls.show_profile(info.config.preprocess)
+        io = getattr(info.spec, "io", None)
+        self.preprocess_controls.show_input(io.input.value_range if io is not None and io.input.dtype == "float32"
+                                            else None)
+
     @Slot(str)
     def open_model(self, name: str) -> None:
         """Switch to model `name` (catalog key or file path) live; on failure the old one stays."""
         self.reporter.info(f"Loading model {name}…")
         # From the engine's config: keeps the other settings (heads, crop, threads ...) asked for.
-        config = replace(self.engine.config, model=str(name))
+        config = replace(self.engine.config, model=str(name),
+                         input_range=self.settings.input_range_for(str(name)) if is_model_path(str(name)) else None)
         if is_model_path(str(name)) and default_backend(name) != config.backend:  # the file's format picks the runtime
             config = replace(config, backend=default_backend(name), provider=None)
         self.engine.request_model(config)

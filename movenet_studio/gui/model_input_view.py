@@ -20,16 +20,27 @@ from .engine import EngineResult
 #: The view refreshes at most this often.
 
 
-def describe_input(result) -> str:
-    """Caption of a FrameResult's model input, e.g. ``192×192 uint8 RGB · crop (y 0.30–0.80, x 0.25–0.75)``."""
+def describe_input(result, profile=None) -> str:
+    """Caption of a FrameResult's model input, e.g. ``192×192 uint8 RGB · crop (y 0.30–0.80, x 0.25–0.75)``.
+
+    Args:
+        result: the FrameResult.
+        profile: the :class:`~movenet_studio.core.preprocess_profile.PreprocessProfile` it
+            was made with (None: MoveNet's own), for the channel order, resize mode and
+            interpolation.
+    """
     image = np.asarray(result.model_input)
     h, w = image.shape[:2]
-    text = f"{w}×{h} {image.dtype} RGB"
+    channels = profile.channels.upper() if profile is not None else "RGB"
+    text = f"{w}×{h} {image.dtype} {channels}"
+    interpolation = (f", {profile.interpolation} interpolation"
+                     if profile is not None and profile.interpolation != "auto" else "")
     region = getattr(result, "crop_region", None)
     if region is not None:
         ymin, xmin, ymax, xmax = region.as_tuple() if hasattr(region, "as_tuple") else region
         return f"{text} · crop y {ymin:.2f}–{ymax:.2f}, x {xmin:.2f}–{xmax:.2f} of the frame"
-    return f"{text} · whole frame, letterboxed"
+    resize = {"stretch": "stretched", "centre-crop": "centre-cropped"}.get(getattr(profile, "resize", ""), "letterboxed")
+    return f"{text} · whole frame, {resize}{interpolation}"
 
 
 class ModelInputView(QWidget):
@@ -81,7 +92,8 @@ class ModelInputView(QWidget):
         if self.image_item.show(image):
             h, w = image.shape[:2]
             self.view.setRange(xRange=(0, w), yRange=(0, h), padding=0)
-        self.caption.setText(describe_input(result))
+        config = getattr(getattr(newest, "model", None), "config", None)
+        self.caption.setText(describe_input(result, getattr(config, "preprocess", None)))
         self.refreshes += 1
 
     @Slot()

@@ -9,6 +9,7 @@ settings at an ini file in a temporary folder.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import stat
@@ -19,6 +20,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from ..core.colormaps import colormap_names
+from ..core.model_file import parse_range, range_name
+from ..core.preprocess_profile import PreprocessProfile
 from ..core.render import OverlayOptions
 from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
 from ..core.text import printable
@@ -44,6 +47,11 @@ MIN_SETTINGS_VERSION = 1
 VERSION_KEY = "meta/version"
 
 log = logging.getLogger(__name__)
+
+
+def _range_key(model: str) -> str:
+    """A settings key for a model file path (QSettings keys cannot hold slashes)."""
+    return hashlib.sha1(str(Path(model).expanduser().resolve()).encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def _native_file() -> Path | None:
@@ -403,6 +411,33 @@ class StudioSettings:
     @one_euro.setter
     def one_euro(self, config: OneEuroConfig) -> None:
         self._qs.setValue("pipeline/smoothing", format_one_euro(config))
+
+    @property
+    def preprocess(self) -> PreprocessProfile:
+        """The preprocessing profile (``pipeline/channels``, ``pipeline/resize``,
+        ``pipeline/interpolation``); default and on a bad value: MoveNet's own."""
+        try:
+            return PreprocessProfile(*(str(self._value(f"pipeline/{k}") or d) for k, d in
+                                       (("channels", "rgb"), ("resize", "letterbox"), ("interpolation", "auto"))))
+        except ValueError:
+            return PreprocessProfile()
+
+    @preprocess.setter
+    def preprocess(self, profile: PreprocessProfile) -> None:
+        for key, value in profile.to_json().items():
+            self._qs.setValue(f"pipeline/{key}", value)
+
+    def input_range_for(self, model: str) -> tuple[float, float] | None:
+        """The float input range remembered for model file `model` (None: its default)."""
+        value = self._value(f"input_range/{_range_key(model)}")
+        try:
+            return parse_range(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    def set_input_range_for(self, model: str, value_range: tuple[float, float]) -> None:
+        """Remember `value_range` for model file `model`."""
+        self._qs.setValue(f"input_range/{_range_key(model)}", range_name(value_range))
 
     @property
     def timeline_keypoint(self) -> str:
