@@ -152,8 +152,11 @@ class TimelinePanel(QWidget):
 
     @Slot(object)
     def add_result(self, result: EngineResult) -> None:
-        """A result was shown: move the frame mark (the recorder has the data already)."""
+        """A result was shown: move the frame mark now (cheap) and redraw the data when due
+        (the recorder has it already)."""
         self._current = int(result.result.index)
+        if self.isVisible():
+            self.plots.set_current(self._current)
         self.throttle.request()
 
     @Slot(int, int)
