@@ -23,6 +23,9 @@ def test_latency_plot_is_whole_and_scaled_with_the_heads_dock_open(window, size)
     window.latency_dock.raise_()
     window.qtbot.waitUntil(lambda: window.heads_dock.isVisible() and window.latency_panel.results >= 10,
                            timeout=GUI_WAIT_MS)
+    assert (window.width(), window.height()) == size  # the docks' minimum sizes let the window be that small
+    timeline = window.timeline.plots
+    assert timeline.isVisible() and timeline.width() >= 200 and timeline.height() > 0
     _results(window, 2)
     panel = window.latency_panel
     panel.refresh()
@@ -35,6 +38,14 @@ def test_latency_plot_is_whole_and_scaled_with_the_heads_dock_open(window, size)
     y_min, y_max = plot.getViewBox().viewRange()[1]
     p50 = panel.stats.percentile("total", 50)
     assert y_min <= 0.0 and p50 < y_max < 20 * max(p50, 1.0)  # the typical lines show, not only spikes
+
+
+def test_window_minimum_size_fits_1280x720_with_the_default_docks_and_heads(window):
+    """The default docks (Controls, Latency tabs, Model input, Timeline) plus the Heads dock."""
+    window.qtbot.waitUntil(window.heads_dock.isVisible, timeout=GUI_WAIT_MS)
+    assert window.timeline_dock.isVisible() and window.model_input_dock.isVisible()
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1280 and hint.height() <= 720, hint
 
 
 def test_statistics_restart_paused_reads_paused_and_compare_rows_go(window):

@@ -82,7 +82,7 @@ class HeadsPanel(QWidget):
         self.readout_label.setStyleSheet("color: #b8c4d0;")
         self.readout_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.graphics, self.view, self.image_item = image_view(mouse=False, background="#16181b")
-        self.graphics.setMinimumHeight(100)  # tiles shrink with a short dock, titles shorten (SHORT_TITLES)
+        self.graphics.setMinimumHeight(72)  # tiles shrink with a short dock, titles shorten (SHORT_TITLES)
         self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.graphics.setToolTip("Click a joint to show its heatmap in the video; the centre tile shows all joints")
         self.labels: list[pg.TextItem] = []

@@ -199,21 +199,23 @@ class LatencyPanel(QWidget):
         self.dropped_label = QLabel("0")
         self.model_label = QLabel("–")
         self.model_label.setWordWrap(True)
+        # Frames and Dropped share a row (the right column must fit a 720-pixel-high window)
+        top = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
         for row, (name, label) in enumerate((("Processed FPS", self.fps_label), ("Submit → result", self.latency_label),
-                                             ("Frames", self.frames_label), ("Dropped", self.dropped_label),
-                                             ("Model", self.model_label))):
-            summary.addWidget(QLabel(name), row, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-            summary.addWidget(label, row, 1)
+                                             ("Frames", self.frames_label), ("Model", self.model_label))):
+            summary.addWidget(QLabel(name), row, 0, top)
+            summary.addWidget(label, row, 1, 1, 1 if label is self.frames_label else 3)
+        summary.addWidget(QLabel("Dropped"), 2, 2, top)
+        summary.addWidget(self.dropped_label, 2, 3)
         summary.setColumnStretch(1, 1)
         layout.addLayout(summary)
 
         self.table = figures_table(0, ["Stage (ms)", "Last", "p50", "p95"])
         self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.table.setToolTip(f"Milliseconds per stage: the last frame's, and p50 / p95 over the last "
+                              f"{STATS_WINDOW} frames")
         layout.addWidget(self.table)
-        self.window_label = QLabel(f"p50 / p95 over the last {STATS_WINDOW} frames")
-        self.window_label.setStyleSheet("color: gray;")
-        layout.addWidget(self.window_label)
 
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)

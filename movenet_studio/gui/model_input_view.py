@@ -60,7 +60,7 @@ class ModelInputView(QWidget):
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet("color: gray;")
         self.graphics, self.view, self.image_item = image_view(mouse=False)
-        self.graphics.setMinimumSize(120, 120)
+        self.graphics.setMinimumSize(80, 80)
         self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.graphics.setToolTip("The exact RGB tensor the model ran on for this frame")
         layout = QVBoxLayout(self)

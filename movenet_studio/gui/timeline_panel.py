@@ -14,13 +14,14 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..core.jitter import KeypointJitter, measure_jitter
 from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig
 from ..core.trajectories import TrajectoryRecorder
 from .engine import Engine, EngineResult, ModelInfo
 from .player import SourceInfo, SourcePlayer
+from .scroll_area import VerticalScrollArea
 from .smoothing_controls import SmoothingControls
 from .tables import EMPTY, figures_table, fill_row
 from .throttle import RefreshThrottle
@@ -31,6 +32,9 @@ PLOT_INTERVAL_MS = 200
 #: The jitter table is recomputed at most this often (s): it measures the whole recording,
 #: and at most 10 % of the GUI thread's time goes to it (a 10-minute clip takes ~0.1 s).
 JITTER_INTERVAL_S = 1.0
+
+#: First widths (px) of the knobs, the plots and the jitter table (a splitter: the user drags them).
+TIMELINE_PART_WIDTHS = (250, 800, 300)
 
 
 def _number(value: float | None, digits: int = 2) -> str:
@@ -77,20 +81,28 @@ class TimelinePanel(QWidget):
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setFixedWidth(250)
-        self.table.setFixedWidth(300)
         legend = QLabel(LEGEND_HTML)
         legend.setTextFormat(Qt.TextFormat.RichText)
-        centre = QVBoxLayout()
+        legend.setWordWrap(True)
+        centre_widget = QWidget()
+        centre = QVBoxLayout(centre_widget)
         centre.setContentsMargins(0, 0, 0, 0)
         centre.setSpacing(2)
         centre.addWidget(legend)
         centre.addWidget(self.plots, 1)
+        # A splitter, not fixed widths: the knobs (scrolling when the dock is short) and the
+        # table give way to a narrow window (1280x720 with the side docks open)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.table.setMinimumWidth(120)
+        self.plots.setMinimumWidth(200)
+        for part in (VerticalScrollArea(left_widget), centre_widget, self.table):
+            self.splitter.addWidget(part)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes(list(TIMELINE_PART_WIDTHS))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(left_widget)
-        layout.addLayout(centre, 1)
-        layout.addWidget(self.table)
+        layout.addWidget(self.splitter)
         self._set_names(self.recorder.names)
         self.throttle = RefreshThrottle(self.refresh, self, PLOT_INTERVAL_MS, while_visible=True)
         self.keypoint_combo.currentIndexChanged.connect(self._keypoint_picked)
