@@ -46,7 +46,7 @@ def test_timeline_records_plots_and_seeks(window_on, qtbot):
                           check_params_cb=lambda r: r.result.index == 12):
         _click_frame(window, 12)
     assert window.controls.source.slider.value() == 12
-    assert timeline.plots.cursors[0].value() == 12
+    qtbot.waitUntil(lambda: timeline.plots.cursors[0].value() == 12, timeout=WAIT_MS)  # throttled redraw
 
 
 def test_filter_parameters_apply_live_and_are_remembered(window_on, qtbot, gui_settings):
