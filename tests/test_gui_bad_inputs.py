@@ -219,10 +219,10 @@ class AlwaysFailingPipeline:
 
 def test_an_error_on_every_frame_is_reported_once_not_per_frame(qtbot, log_records, monkeypatch):
     from movenet_studio.core.pipeline import PipelineConfig
-    from movenet_studio.gui import engine as engine_module
+    from movenet_studio.core.worker import loop as worker_loop
     from movenet_studio.gui.engine import Engine
 
-    monkeypatch.setattr(engine_module, "ERROR_REPEAT_INTERVAL", 600.0)  # however slow the machine
+    monkeypatch.setattr(worker_loop, "ERROR_REPEAT_INTERVAL", 600.0)  # however slow the machine
     engine = Engine(PipelineConfig(model="broken"), pipeline_factory=AlwaysFailingPipeline)
     errors = []
 
