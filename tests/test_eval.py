@@ -225,3 +225,17 @@ def test_cli_eval_errors_one_line(tmp_path, capsys):
         assert main(["eval", "-q", *args]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("movenet-studio: error:"), err
+
+
+def test_cli_eval_preprocessing_profile_reaches_the_crops(tmp_path):
+    """``--channels bgr --interpolation nearest``: recorded in the JSON, and the figures move
+    (the single protocol's crops are made under the profile)."""
+    annotations, images = _coco_mini()
+    own = evaluate(annotations, images, model="lightning").to_json()
+    out = tmp_path / "e.json"
+    assert main(["eval", "-q", "--annotations", str(annotations), "--images", str(images), "--model", "lightning",
+                 "--channels", "bgr", "--interpolation", "nearest", "--json", str(out)]) == 0
+    document = json.loads(out.read_text())
+    assert document["preprocess"] == {"channels": "bgr", "resize": "letterbox", "interpolation": "nearest"}
+    assert own["preprocess"] is None and document["input_range"] is None
+    assert 0 < document["mean_OKS"] <= 1 and document["mean_OKS"] != own["mean_OKS"]

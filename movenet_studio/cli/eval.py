@@ -12,7 +12,7 @@ from pathlib import Path
 from ..core.atomic import write_json_atomic
 from ..core.cluster import dask_client
 from ..core.evaluation import DEFAULT_MODELS, PROTOCOLS, evaluate, format_result
-from .options import add_cluster_options, default_backend, thread_count
+from .options import add_cluster_options, add_preprocess_options, default_backend, profile_from_args, thread_count
 from .progress import ProgressBar
 
 
@@ -38,6 +38,7 @@ def add_parser(subparsers) -> None:
                         help="single: per-person crops; multi: whole images (default: %(default)s)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="write the figures to PATH as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
+    add_preprocess_options(parser)
     add_cluster_options(parser, workers_default="no cluster: one process")
     parser.set_defaults(run=run)
 
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
             client = stack.enter_context(dask_client(args.workers, args.threads_per_worker, args.scheduler)) \
                 if args.workers or args.scheduler else None
             result = evaluate(args.annotations, args.images, model=args.model, backend=backend, threads=args.threads,
-                              protocol=args.protocol, progress=progress, client=client)
+                              protocol=args.protocol, progress=progress, client=client,
+                              preprocess=profile_from_args(args), input_range=args.input_range)
     finally:
         if progress is not None:
             progress.finish()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..cluster import local_copy, model_to_ship
 from .coco import pseudo_image_dataset, select_persons
-from .protocols import predict_multi, predict_single
+from .protocols import predict_multi, predict_single, with_input_range
 from .results import CancelCheck, EvaluationCancelled, ProgressCallback
 
 #: Parts per worker thread: small enough to balance, large enough that loading the model
@@ -35,8 +35,10 @@ def _model_path(model: str, shipped: tuple[str, bytes] | None) -> str:
 
 
 def single_part(dataset: dict, images_dir: str, model: str, backend: str, threads: int, start: int, stop: int,
-                shipped: tuple[str, bytes] | None = None) -> tuple[list[dict], str]:
-    """Worker side, single protocol: predict persons ``select_persons(dataset)[start:stop]``.
+                shipped: tuple[str, bytes] | None = None, preprocess=None,
+                input_range: tuple[float, float] | None = None) -> tuple[list[dict], str]:
+    """Worker side, single protocol: predict persons ``select_persons(dataset)[start:stop]``
+    (`preprocess`, `input_range`: as :func:`~.run.evaluate`'s).
 
     Returns:
         (COCO results with pseudo-image ids ``start + 1 ..``, the backend's device).
@@ -44,11 +46,11 @@ def single_part(dataset: dict, images_dir: str, model: str, backend: str, thread
     from ..backends import create_backend
     from ..models import resolve_model
 
-    spec = resolve_model(_model_path(model, shipped), backend)
+    spec = with_input_range(resolve_model(_model_path(model, shipped), backend), input_range)
     runner = create_backend(spec, backend, threads=threads)
     try:
         part = {**dataset, "annotations": select_persons(dataset)[start:stop]}
-        _, detections = predict_single(part, Path(images_dir), runner)
+        _, detections = predict_single(part, Path(images_dir), runner, preprocess=preprocess)
     finally:
         runner.close()
     return [{**d, "image_id": d["image_id"] + start} for d in detections], runner.device
@@ -75,7 +77,8 @@ def multi_part(dataset: dict, images_dir: str, config, start: int, stop: int,
 
 def predict_on_cluster(client, dataset: dict, images_dir: Path, spec, protocol: str, *, backend: str = "tflite",
                        threads: int = 2, config=None, progress: ProgressCallback | None = None,
-                       cancel: CancelCheck | None = None) -> tuple[dict, list[dict], str]:
+                       cancel: CancelCheck | None = None, preprocess=None,
+                       input_range: tuple[float, float] | None = None) -> tuple[dict, list[dict], str]:
     """Run a protocol's predictions on `client`'s workers.
 
     Args:
@@ -84,7 +87,8 @@ def predict_on_cluster(client, dataset: dict, images_dir: Path, spec, protocol: 
         images_dir: the images' folder (the workers must see it at the same path).
         spec: the resolved model (:class:`~.models.ModelSpec`); a file that is not bundled is
             sent to the workers.
-        protocol: ``single`` (uses `backend`, `threads`) or ``multi`` (uses the pipeline `config`).
+        protocol: ``single`` (uses `backend`, `threads`, `preprocess`, `input_range`) or ``multi``
+            (uses the pipeline `config`).
         progress: ``progress(done, total, message)`` as parts finish (persons or images).
         cancel: polled as parts finish; True cancels the rest.
 
@@ -108,7 +112,7 @@ def predict_on_cluster(client, dataset: dict, images_dir: Path, spec, protocol: 
         count = len(gt["images"])
         parts = _parts(count, threads_total)
         futures = [client.submit(single_part, data, str(images_dir), model, backend, threads, a, b,
-                                 shipped, pure=False) for a, b in parts]
+                                 shipped, preprocess, input_range, pure=False) for a, b in parts]
     else:
         gt = dataset
         count = len(dataset["images"])

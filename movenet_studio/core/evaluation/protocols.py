@@ -41,38 +41,47 @@ def crop_box(bbox: Sequence[float], scale: float = CROP_SCALE) -> tuple[int, int
     return int(round(x + w / 2 - side / 2)), int(round(y + h / 2 - side / 2)), side
 
 
-def crop_person(image: np.ndarray, box: tuple[int, int, int], size: tuple[int, int]) -> np.ndarray:
+def crop_person(image: np.ndarray, box: tuple[int, int, int], size: tuple[int, int],
+                interpolation: str = "auto") -> np.ndarray:
     """Cut the square `box` = (x0, y0, side) out of `image`, black outside it, resized to `size`.
 
     Args:
         image: uint8 [H, W, 3] RGB.
         box: from :func:`crop_box`.
         size: model input (height, width).
+        interpolation: ``auto`` (area when shrinking, bilinear when enlarging), ``bilinear``,
+            ``nearest`` or ``area`` (a preprocessing profile's, :mod:`..preprocess_profile`).
 
     Returns:
-        uint8 [height, width, 3] RGB (area interpolation when shrinking, bilinear when enlarging).
+        uint8 [height, width, 3] RGB.
         Model-input position (y, x) normalised to 0..1 is image pixel
         (y0 + y * side, x0 + x * side).
     """
     x0, y0, side = box
     h, w = image.shape[:2]
     if side > MAX_CANVAS_SIDE:  # resize the part inside the image straight to the output scale
-        return _crop_person_scaled(image, box, size)
+        return _crop_person_scaled(image, box, size, interpolation)
     canvas = np.zeros((side, side, 3), dtype=np.uint8)
     ix0, iy0 = max(0, x0), max(0, y0)
     ix1, iy1 = min(w, x0 + side), min(h, y0 + side)
     if ix1 > ix0 and iy1 > iy0:
         canvas[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = image[iy0:iy1, ix0:ix1]
     out_h, out_w = size
-    interpolation = cv2.INTER_AREA if side > max(out_h, out_w) else cv2.INTER_LINEAR
-    return cv2.resize(canvas, (out_w, out_h), interpolation=interpolation)
+    return cv2.resize(canvas, (out_w, out_h), interpolation=_cv2_flag(interpolation, side > max(out_h, out_w)))
+
+
+def _cv2_flag(interpolation: str, shrinking: bool) -> int:
+    if interpolation == "auto":
+        return cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return {"bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "area": cv2.INTER_AREA}[interpolation]
 
 
 #: Crops with a larger side are resized without an intermediate side x side canvas.
 MAX_CANVAS_SIDE = 8192
 
 
-def _crop_person_scaled(image: np.ndarray, box: tuple[int, int, int], size: tuple[int, int]) -> np.ndarray:
+def _crop_person_scaled(image: np.ndarray, box: tuple[int, int, int], size: tuple[int, int],
+                        interpolation: str = "auto") -> np.ndarray:
     """:func:`crop_person` for a huge square: only the part inside the image is resized (area
     interpolation) and placed on the black output, so memory is bounded by the image."""
     x0, y0, side = box
@@ -85,11 +94,22 @@ def _crop_person_scaled(image: np.ndarray, box: tuple[int, int, int], size: tupl
     ox1, oy1 = int(round((ix1 - x0) * sx)), int(round((iy1 - y0) * sy))
     if ix1 > ix0 and iy1 > iy0 and ox1 > ox0 and oy1 > oy0:
         out[oy0:oy1, ox0:ox1] = cv2.resize(image[iy0:iy1, ix0:ix1], (ox1 - ox0, oy1 - oy0),
-                                           interpolation=cv2.INTER_AREA)
+                                           interpolation=_cv2_flag(interpolation, True))
     return out
 
 
 # -- predicting -------------------------------------------------------------------------------
+
+def with_input_range(spec, value_range: tuple[float, float] | None):
+    """`spec` (a :class:`~..models.ModelSpec`) whose float32 input expects pixel 0..255 mapped
+    to `value_range` (``--input-range``); unchanged for None or a model without a float32 input
+    (as :class:`~..pipeline.Pipeline` does)."""
+    from dataclasses import replace
+
+    if value_range is None or spec.io is None or spec.io.input.dtype != "float32":
+        return spec
+    return replace(spec, io=spec.io.with_input_range(value_range))
+
 
 def _keypoints_from_raw(raw: np.ndarray) -> np.ndarray:
     """float [17, 3] (y, x, score) normalised to the model input from a raw model output
@@ -108,7 +128,7 @@ def _detection(image_id: int, category_id: int, xys: np.ndarray, score: float) -
 
 
 def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: ProgressCallback | None = None,
-                   cancel: CancelCheck | None = None) -> tuple[dict, list[dict]]:
+                   cancel: CancelCheck | None = None, preprocess=None) -> tuple[dict, list[dict]]:
     """Run the single-person protocol: one crop, one prediction per selected person.
 
     Args:
@@ -118,6 +138,9 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: 
             crop size; a dynamic MultiPose input uses 256 x 256).
         progress: ``progress(done, total, message)`` per person.
         cancel: polled per person.
+        preprocess: a :class:`~..preprocess_profile.PreprocessProfile` (None: MoveNet's own):
+            its channel order and interpolation make each crop (the crop is square, as the
+            model input, so its resize mode changes nothing).
 
     Returns:
         (pseudo-image ground truth (:func:`pseudo_image_dataset`), COCO results list).
@@ -142,7 +165,9 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: 
             cache_image = read_coco_image(Path(images_dir) / info["file_name"], (info["height"], info["width"]))
             cache_id = person["image_id"]
         box = crop_box(person["bbox"])
-        crop = crop_person(cache_image, box, size)
+        crop = crop_person(cache_image, box, size, preprocess.interpolation if preprocess else "auto")
+        if preprocess is not None and preprocess.channels == "bgr":
+            crop = np.ascontiguousarray(crop[..., ::-1])
         yxs = _keypoints_from_raw(check_model_output(backend.invoke(crop), backend.model))
         x0, y0, side = box
         xys = np.stack([x0 + yxs[:, 1] * side, y0 + yxs[:, 0] * side, yxs[:, 2]], axis=1)

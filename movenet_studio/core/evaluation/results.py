@@ -56,6 +56,8 @@ class EvalResult:
             multi: non-crowd annotations with at least one labelled keypoint);
             detections: predictions scored; pairs: pairs in the per-keypoint breakdown.
         elapsed_s: wall time of the whole evaluation, s.
+        preprocess: the preprocessing profile given (``{"channels", "resize", "interpolation"}``),
+            None for MoveNet's own; input_range: the float input range given, None for the default.
     """
 
     ap: float | None
@@ -81,6 +83,8 @@ class EvalResult:
     pairs: int = 0
     elapsed_s: float = 0.0
     annotations: str = ""
+    preprocess: dict | None = None
+    input_range: list[float] | None = None
 
     def to_json(self) -> dict:
         """The ``eval --json`` document: top-level AP, AP50, AP75, AR (0..1) and the rest."""
@@ -97,6 +101,8 @@ class EvalResult:
             "annotations": self.annotations,
             "model": self.model,
             "backend": {"name": self.backend, "device": self.device},
+            "preprocess": self.preprocess,
+            "input_range": self.input_range,
             "counts": {"images": self.images, "persons": self.persons, "detections": self.detections,
                        "pairs": self.pairs},
             "per_keypoint": {name: {"count": s.count, "mean_similarity": r(s.mean_similarity),

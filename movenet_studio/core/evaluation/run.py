@@ -10,14 +10,14 @@ from ..errors import SourceError
 from ..keypoint_sets import keypoint_set_for
 from .coco import load_annotations
 from .keypoint_sets import dataset_for, sigmas_for
-from .protocols import DEFAULT_MODELS, PROTOCOLS, predict_multi, predict_single
+from .protocols import DEFAULT_MODELS, PROTOCOLS, predict_multi, predict_single, with_input_range
 from .results import CancelCheck, EvalResult, EvaluationError, ProgressCallback
 from .scoring import score
 
 def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | None = None, backend: str = "tflite",
              threads: int = 2, protocol: str = "single", min_pose_score: float = 0.0,
              progress: ProgressCallback | None = None, cancel: CancelCheck | None = None,
-             client=None) -> EvalResult:
+             client=None, preprocess=None, input_range: tuple[float, float] | None = None) -> EvalResult:
     """COCO keypoint AP of a MoveNet model on an annotated image folder.
 
     Args:
@@ -33,6 +33,11 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         cancel: polled per person / image; True -> :class:`EvaluationCancelled`.
         client: a ``dask.distributed.Client``: the predictions run split across its workers
             (:mod:`.cluster`), with the same results as without.
+        preprocess: a :class:`~..preprocess_profile.PreprocessProfile` (channel order,
+            resize mode, interpolation; None: MoveNet's own). Single protocol: its channel
+            order and interpolation make each square crop; multi: the pipeline's.
+        input_range: values a float32-input model file expects for pixels 0..255 (e.g.
+            (-1, 1)); None: the file's default (0..255).
 
     Returns:
         An :class:`EvalResult` (``to_json()`` is the ``eval --json`` document).
@@ -58,14 +63,16 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         raise SourceError(f"{images_dir}: no such image folder")
     model = model or DEFAULT_MODELS[protocol]
     if protocol == "single":
-        spec = resolve_model(model, backend)
+        spec = with_input_range(resolve_model(model, backend), input_range)
         if client is not None:  # the persons split across the cluster's workers
             gt, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, backend=backend,
-                                                        threads=threads, progress=progress, cancel=cancel)
+                                                        threads=threads, progress=progress, cancel=cancel,
+                                                        preprocess=preprocess, input_range=input_range)
         else:
             runner = create_backend(spec, backend, threads=threads)
             try:
-                gt, detections = predict_single(dataset, images_dir, runner, progress=progress, cancel=cancel)
+                gt, detections = predict_single(dataset, images_dir, runner, progress=progress, cancel=cancel,
+                                                preprocess=preprocess)
             finally:
                 runner.close()
             device = runner.device
@@ -73,7 +80,9 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         result = score(dataset_for(gt, keypoint_set), detections, own_pairs=True, sigmas=sigmas_for(keypoint_set))
         result.images = len({p["source_image_id"] for p in gt["images"]})
     else:
-        config = PipelineConfig(model=model, backend=backend, threads=threads, **_still_image_options(min_pose_score))
+        profile = {"preprocess": preprocess} if preprocess is not None else {}
+        config = PipelineConfig(model=model, backend=backend, threads=threads, input_range=input_range,
+                                **profile, **_still_image_options(min_pose_score))
         if client is not None:  # the images split across the cluster's workers
             spec = resolve_model(model, backend)
             _, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, config=config,
@@ -94,6 +103,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     result.model = model_to_json(spec)
     result.backend = backend
     result.device = device
+    result.preprocess = preprocess.to_json() if preprocess is not None else None
+    result.input_range = list(input_range) if input_range is not None else None
     result.annotations = str(annotations)
     result.elapsed_s = time.perf_counter() - start
     return result
