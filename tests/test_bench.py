@@ -180,3 +180,28 @@ def test_cli_bench_usage_errors():
         with pytest.raises(SystemExit) as info:
             main(args)
         assert info.value.code == 2
+
+
+def test_cli_bench_preprocessing_profile_reaches_the_pipeline(tmp_path, monkeypatch):
+    """``--channels bgr --resize stretch --interpolation nearest --input-range=-1..1``: every
+    configuration's pipeline is built with them, and the JSON records them."""
+    from movenet_studio.core.pipeline import Pipeline
+    from movenet_studio.core.preprocess_profile import PreprocessProfile
+
+    built = []
+    original = Pipeline.__init__
+
+    def spy(self, config, *args, **kwargs):
+        built.append(config)
+        original(self, config, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "__init__", spy)
+    out = tmp_path / "b.json"
+    assert main(["bench", str(data_file("pose.jpg")), "--frames", "1", "--warmup", "0", "-q", "--channels", "bgr",
+                 "--resize", "stretch", "--interpolation", "nearest", "--input-range=-1..1", "--json", str(out)]) == 0
+    assert [c.preprocess for c in built] == [PreprocessProfile("bgr", "stretch", "nearest")]
+    assert built[0].input_range == (-1.0, 1.0)
+    document = json.loads(out.read_text())
+    assert document["pipeline_options"] == {"preprocess": {"channels": "bgr", "resize": "stretch",
+                                                           "interpolation": "nearest"}, "input_range": [-1.0, 1.0]}
+    assert document["configurations"][0]["status"] == OK

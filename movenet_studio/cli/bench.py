@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..core.atomic import write_json_atomic
 from ..core.bench import OK, format_report, make_configs, run_bench
-from .options import error_line, non_negative_int, positive_int, thread_count
+from .options import add_preprocess_options, error_line, non_negative_int, positive_int, profile_from_args, thread_count
 from .progress import ProgressBar
 
 
@@ -42,6 +42,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--per-op", action="store_true",
                         help="also profile each ONNX Runtime configuration per node (session profiling: mean ms "
                              "and share per node and per op type); TFLite's Python runtime has no per-op profile")
+    add_preprocess_options(parser)
     parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures to PATH as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(run=run)
@@ -49,10 +50,13 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configs = make_configs(args.models, args.backends, args.threads, (False, True) if args.heads else (False,))
+    options = {"preprocess": profile_from_args(args)}
+    if args.input_range is not None:
+        options["input_range"] = args.input_range
     progress = None if args.quiet else ProgressBar("bench")
     try:
         report = run_bench(configs, args.source, frames=args.frames, warmup=args.warmup, progress=progress,
-                           per_op=args.per_op)
+                           per_op=args.per_op, pipeline_options=options)
     finally:
         if progress is not None:
             progress.finish()

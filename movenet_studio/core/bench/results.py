@@ -192,6 +192,9 @@ class BenchReport:
         results: one :class:`ConfigResult` per configuration, in run order.
         cancelled: the run was stopped early (remaining configurations are absent).
         started: ISO 8601 UTC time the run started.
+        pipeline_options: the extra pipeline configuration every configuration ran with,
+            JSON-ready (e.g. ``{"preprocess": {"channels", "resize", "interpolation"},
+            "input_range": [lo, hi]}``).
     """
 
     machine: dict
@@ -201,6 +204,7 @@ class BenchReport:
     results: list[ConfigResult] = field(default_factory=list)
     cancelled: bool = False
     started: str = ""
+    pipeline_options: dict = field(default_factory=dict)
 
     def heads_comparisons(self) -> list[dict]:
         """Heads on vs off, for each (model, backend, threads) measured both ways.
@@ -234,6 +238,7 @@ class BenchReport:
             "source": self.source,
             "frames": self.frames,
             "warmup": self.warmup,
+            "pipeline_options": self.pipeline_options,
             "cancelled": self.cancelled,
             "definitions": JSON_NOTES,
             "configurations": [r.to_json() for r in self.results],
@@ -244,7 +249,10 @@ class BenchReport:
 #: Definitions stored in every JSON report.
 JSON_NOTES = {
     "units": "latencies in ms, rates in frames per second, memory in MB (10^6 bytes)",
-    "raw_latency_ms": "Backend.invoke on one fixed letterboxed model input (set input, run, get output)",
+    "raw_latency_ms": "Backend.invoke on one fixed model input, the first frame made under the preprocessing "
+                      "profile (letterboxed by default): set input, run, get output",
+    "pipeline_options": "pipeline configuration every configuration ran with (bench --channels, --resize, "
+                        "--interpolation, --input-range)",
     "warmup_latency_ms": "the untimed warm-up invokes after the first one (first_inference_ms)",
     "raw_fps": "1000 / raw mean latency",
     "pipeline_latency_ms": "per-stage wall time reported by the pipeline (FrameResult.timings_ms), total = sum",

@@ -6,7 +6,8 @@ One *configuration* is (model, backend, threads, heads on/off). For each one,
 1. **load** (``load_ms``): wall time to build the :class:`~.pipeline.Pipeline`, i.e. resolve
    the model and load it in the runtime (TFLite: interpreter + ``allocate_tensors``).
 2. **raw inference** (``raw``): :meth:`Backend.invoke` alone, repeated on one fixed model
-   input (the first frame of the source, letterboxed to the model input): set the input
+   input (the first frame of the source made under the preprocessing profile: letterboxed
+   to the model input by default): set the input
    tensor, run the runtime, read the output tensor. No reading, preprocessing or decode.
    ``raw_fps = 1000 / mean raw latency``.
 3. **pipeline** (``stages``, ``pipeline_fps``): the real per-frame loop, reading SOURCE as
@@ -59,7 +60,7 @@ import numpy as np
 
 from ..errors import StudioError
 from ..prefetch import PrefetchSource
-from ..preprocess import letterbox
+from ..preprocess_profile import prepare_model_input
 from ..sources import Frame, Source, open_source
 from .machine import machine_info, peak_rss_mb, reset_peak_rss, rss_mb
 from .per_op import TFLITE_NOTE, profile_onnx
@@ -170,7 +171,8 @@ def run_bench(configs: Sequence[BenchConfig], source: str | Path | None = None, 
     per_config = 1 + 2 * (warmup + frames)
     tracker = _Progress(progress, per_config * len(configs))
     report = BenchReport(machine_info(), source_info, frames, warmup,
-                         started=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         pipeline_options=_options_json(pipeline_options or {}))
     for number, config in enumerate(configs):
         tracker.set(number * per_config, f"{config.label}: loading")
         result = _run_config(config, source, first.rgb, frames, warmup, tracker, number * per_config,
@@ -182,6 +184,16 @@ def run_bench(configs: Sequence[BenchConfig], source: str | Path | None = None, 
     else:
         tracker.set(tracker.total, "done")
     return report
+
+
+def _options_json(options: Mapping[str, object]) -> dict:
+    """`options` JSON-ready (a preprocessing profile as its dict, tuples as lists)."""
+    def plain(value):
+        if hasattr(value, "to_json"):
+            return value.to_json()
+        return list(value) if isinstance(value, tuple) else value
+
+    return {name: plain(value) for name, value in options.items()}
 
 
 def _check_pipeline_options(options: Mapping[str, object]) -> None:
@@ -257,7 +269,7 @@ def _measure(pipeline, source: Source, first_rgb: np.ndarray, frames: int, warmu
     label = result.config.label
     size = pipeline.input_size(first_rgb.shape)
     result.input_size = (int(size[0]), int(size[1]))
-    model_input, _ = letterbox(first_rgb, size)
+    model_input, _ = prepare_model_input(first_rgb, size, pipeline.config.preprocess)
     invoke = pipeline.backend.invoke
     perf = time.perf_counter
     done = base
@@ -344,7 +356,7 @@ def _profile(pipeline, first_rgb: np.ndarray, runs: int, result: ConfigResult) -
     if pipeline.model.format != "onnx":
         result.per_op_note = TFLITE_NOTE if pipeline.model.format == "tflite" else "no per-op profile for this runtime"
         return
-    model_input, _ = letterbox(first_rgb, pipeline.input_size(first_rgb.shape))
+    model_input, _ = prepare_model_input(first_rgb, pipeline.input_size(first_rgb.shape), pipeline.config.preprocess)
     try:
         result.per_op = profile_onnx(pipeline.model.path, model_input, threads=result.config.threads,
                                      provider=getattr(pipeline.backend, "provider", "CPUExecutionProvider"), runs=runs)
