@@ -176,6 +176,12 @@ def test_batch_on_an_external_scheduler(tmp_path, capsys):
     try:
         procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", *loopback],
                                       **quiet))
+        # Both processes import dask first: on a loaded machine that alone took longer than batch's
+        # 20 s connect timeout. Wait (dask's own retrying connect) until the worker has joined.
+        from dask.distributed import Client
+
+        with Client(address, timeout=f"{DASK_TIMEOUT_S}s") as ready:
+            ready.wait_for_workers(1, timeout=DASK_TIMEOUT_S)
         out = tmp_path / "out"
         assert main(["batch", str(image), str(folder), "--out", str(out), "--scheduler", address, "-q"]) == 0
         assert "on 1 worker)" in capsys.readouterr().out
