@@ -19,7 +19,7 @@ import pytest
 from PySide6.QtCore import QObject, QTimer, Slot
 
 import badinputs
-from conftest import DATA_DIR, SAMPLES_DIR
+from conftest import GUI_WAIT_MS, DATA_DIR, SAMPLES_DIR
 from movenet_studio.core import probe
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.pipeline import Pipeline
@@ -29,7 +29,7 @@ from movenet_studio.gui.engine import EngineState
 
 VIDEO = SAMPLES_DIR / "pose_1.mp4"
 IMAGE = SAMPLES_DIR / "pose.jpg"
-WAIT_MS = 30_000
+WAIT_MS = GUI_WAIT_MS
 
 pytestmark = pytest.mark.skipif(not VIDEO.is_file() or not IMAGE.is_file(),
                                 reason=f"test media not found in {DATA_DIR}")
@@ -265,7 +265,7 @@ class UnpluggedCamera(Source):
     def read(self):
         if self._left <= 0:
             # Unplug only once the window has shown one of our frames (deterministic test).
-            self.shown.wait(timeout=30)
+            self.shown.wait(timeout=WAIT_MS / 1000)
             raise SourceError("camera 7: stopped delivering frames (unplugged?)")
         self._left -= 1
         self._index += 1

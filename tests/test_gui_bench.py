@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 from movenet_studio.gui.bench_dialog import parse_threads
 
-WAIT_MS = 60_000
+WAIT_MS = GUI_WAIT_MS
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from movenet_studio.core.keypoints import KEYPOINT_NAMES
 from movenet_studio.gui.compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE, RunningDistances
 from movenet_studio.gui.engine import EngineState
 
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 
-WAIT_MS = 30_000
+WAIT_MS = GUI_WAIT_MS
 CPU, CUDA = "CPUExecutionProvider", "CUDAExecutionProvider"
 
 

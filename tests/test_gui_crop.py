@@ -6,13 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
 from movenet_studio.core.heads import heatmap_rect_in_frame
 from movenet_studio.core.overlay_geometry import crop_geometry, decode_geometry
 from movenet_studio.core.render import render_overlays
 
-WAIT_MS = 30_000
+WAIT_MS = GUI_WAIT_MS
 
 
 def _wait_model(window, **fields) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Slot
 
+from conftest import GUI_WAIT_MS
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.keypoints import Pose
 from movenet_studio.core.models import ModelSpec
@@ -116,10 +117,10 @@ def test_mailbox_latest_wins_and_counts_drops():
 def test_results_arrive_in_gui_thread(qtbot, engine):
     recorder = Recorder()
     engine.result_ready.connect(recorder.on_result)
-    with qtbot.waitSignal(engine.model_changed, timeout=5000):
+    with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
         engine.start()
     assert engine.state == EngineState.RUNNING
-    with qtbot.waitSignal(engine.result_ready, timeout=5000):
+    with qtbot.waitSignal(engine.result_ready, timeout=GUI_WAIT_MS):
         engine.submit(_frame(1))
     assert recorder.threads == {threading.main_thread()}
     result = recorder.results[-1]
@@ -128,7 +129,7 @@ def test_results_arrive_in_gui_thread(qtbot, engine):
 
 def test_newer_frame_replaces_pending_one_and_counts_drop(qtbot, engine):
     FakePipeline.gate, FakePipeline.entered = threading.Event(), threading.Event()
-    with qtbot.waitSignal(engine.model_changed, timeout=5000):
+    with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
         engine.start()
     engine.submit(_frame(1))
     assert FakePipeline.entered.wait(5)  # the worker is busy with frame 1
@@ -137,14 +138,14 @@ def test_newer_frame_replaces_pending_one_and_counts_drop(qtbot, engine):
     recorder = Recorder()
     engine.result_ready.connect(recorder.on_result)
     FakePipeline.gate.set()
-    qtbot.waitUntil(lambda: bool(recorder.results) and recorder.results[-1].result.index == 3, timeout=5000)
+    qtbot.waitUntil(lambda: bool(recorder.results) and recorder.results[-1].result.index == 3, timeout=GUI_WAIT_MS)
     assert engine.dropped == 1
     assert [r.result.index for r in recorder.results if r.result.index == 2] == []
 
 
 def test_results_older_than_the_generation_are_ignored(qtbot, engine):
     FakePipeline.gate, FakePipeline.entered = threading.Event(), threading.Event()
-    with qtbot.waitSignal(engine.model_changed, timeout=5000):
+    with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
         engine.start()
     recorder = Recorder()
     engine.result_ready.connect(recorder.on_result)
@@ -153,34 +154,34 @@ def test_results_older_than_the_generation_are_ignored(qtbot, engine):
     engine.new_generation()  # a seek while frame 1 is in flight
     engine.submit(_frame(50))
     FakePipeline.gate.set()
-    qtbot.waitUntil(lambda: any(r.result.index == 50 for r in recorder.results), timeout=5000)
+    qtbot.waitUntil(lambda: any(r.result.index == 50 for r in recorder.results), timeout=GUI_WAIT_MS)
     assert all(r.result.index != 1 for r in recorder.results)
     assert engine.stale >= 1
 
 
 def test_frame_error_is_reported_and_worker_keeps_serving(qtbot, engine):
-    with qtbot.waitSignal(engine.model_changed, timeout=5000):
+    with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
         engine.start()
-    with qtbot.waitSignal(engine.error, timeout=5000) as blocker:
+    with qtbot.waitSignal(engine.error, timeout=GUI_WAIT_MS) as blocker:
         engine.submit(_frame(13))
     message, details = blocker.args
     assert "unlucky frame" in message and "RuntimeError" in details
-    with qtbot.waitSignal(engine.result_ready, timeout=5000):
+    with qtbot.waitSignal(engine.result_ready, timeout=GUI_WAIT_MS):
         engine.submit(_frame(14))
     assert engine.state == EngineState.RUNNING and engine.errors == 1
 
 
 def test_failed_model_switch_keeps_the_old_model(qtbot, engine):
-    with qtbot.waitSignal(engine.model_changed, timeout=5000):
+    with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
         engine.start()
-    with qtbot.waitSignal(engine.model_failed, timeout=5000) as blocker:
+    with qtbot.waitSignal(engine.model_failed, timeout=GUI_WAIT_MS) as blocker:
         engine.request_model(PipelineConfig(model="broken"))
     assert "not a MoveNet model" in blocker.args[0]
-    with qtbot.waitSignal(engine.result_ready, timeout=5000) as result:
+    with qtbot.waitSignal(engine.result_ready, timeout=GUI_WAIT_MS) as result:
         engine.submit(_frame(2))
     assert result.args[0].model.spec.key == "first"
     # A good switch reruns the last frame with the new model at once.
-    with qtbot.waitSignal(engine.result_ready, timeout=5000,
+    with qtbot.waitSignal(engine.result_ready, timeout=GUI_WAIT_MS,
                           check_params_cb=lambda r: r.model.spec.key == "second") as rerun:
         engine.request_model(PipelineConfig(model="second"))
     assert rerun.args[0].result.index == 2
@@ -189,12 +190,12 @@ def test_failed_model_switch_keeps_the_old_model(qtbot, engine):
 def test_no_model_means_faulted_until_one_loads(qtbot):
     eng = Engine(PipelineConfig(model="broken"), pipeline_factory=FakePipeline)
     try:
-        with qtbot.waitSignal(eng.model_failed, timeout=5000):
+        with qtbot.waitSignal(eng.model_failed, timeout=GUI_WAIT_MS):
             eng.start()
-        qtbot.waitUntil(lambda: eng.state == EngineState.FAULTED, timeout=5000)
-        with qtbot.waitSignal(eng.model_changed, timeout=5000):
+        qtbot.waitUntil(lambda: eng.state == EngineState.FAULTED, timeout=GUI_WAIT_MS)
+        with qtbot.waitSignal(eng.model_changed, timeout=GUI_WAIT_MS):
             eng.request_model(PipelineConfig(model="good"))
-        qtbot.waitUntil(lambda: eng.state == EngineState.RUNNING, timeout=5000)
+        qtbot.waitUntil(lambda: eng.state == EngineState.RUNNING, timeout=GUI_WAIT_MS)
     finally:
         assert eng.stop()
     assert eng.state == EngineState.STOPPED
@@ -202,7 +203,7 @@ def test_no_model_means_faulted_until_one_loads(qtbot):
 
 def test_stop_joins_a_busy_worker(qtbot, engine):
     FakePipeline.gate, FakePipeline.entered = threading.Event(), threading.Event()
-    with qtbot.waitSignal(engine.model_changed, timeout=5000):
+    with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
         engine.start()
     engine.submit(_frame(1))
     assert FakePipeline.entered.wait(5)
@@ -233,16 +234,16 @@ def test_player_max_pace_feeds_every_frame_and_finishes(qtbot, engine):
     player = SourcePlayer(engine, pace="max", opener=lambda spec: CountingSource(40))
     recorder = Recorder()
     engine.result_ready.connect(recorder.on_result)
-    with qtbot.waitSignal(engine.model_changed, timeout=5000):
+    with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
         engine.start()
     player.start()
     try:
-        with qtbot.waitSignal(player.finished, timeout=10000):
+        with qtbot.waitSignal(player.finished, timeout=GUI_WAIT_MS):
             player.open("fake")
-        qtbot.waitUntil(lambda: bool(recorder.results) and recorder.results[-1].result.index == 39, timeout=5000)
+        qtbot.waitUntil(lambda: bool(recorder.results) and recorder.results[-1].result.index == 39, timeout=GUI_WAIT_MS)
         assert engine.dropped == 0  # max pace waits for the worker: nothing dropped
         assert engine.processed + engine.errors == 40  # frame 13 is the fake's unlucky one
-        with qtbot.waitSignal(engine.result_ready, timeout=5000,
+        with qtbot.waitSignal(engine.result_ready, timeout=GUI_WAIT_MS,
                               check_params_cb=lambda r: r.result.index == 7):
             player.seek(7)
     finally:
@@ -259,10 +260,10 @@ def test_player_reports_open_failure_and_keeps_running(qtbot, engine):
     engine.start()
     player.start()
     try:
-        with qtbot.waitSignal(player.open_failed, timeout=5000) as blocker:
+        with qtbot.waitSignal(player.open_failed, timeout=GUI_WAIT_MS) as blocker:
             player.open("bad")
         assert blocker.args[0] == "bad: nope"
-        with qtbot.waitSignal(player.opened, timeout=5000):
+        with qtbot.waitSignal(player.opened, timeout=GUI_WAIT_MS):
             player.open("good")
     finally:
         assert player.stop()

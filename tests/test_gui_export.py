@@ -11,14 +11,14 @@ import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 from movenet_studio.core.export import CSV_COLUMNS
 from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, render_overlays
 from movenet_studio.gui import export_actions
 from movenet_studio.gui.export_actions import annotated_frame, export_config
 from movenet_studio.gui.overlays import DEFAULT_THRESHOLD
 
-WAIT_MS = 60_000
+WAIT_MS = GUI_WAIT_MS
 
 
 def _wait_results(qtbot, window, n: int = 1) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
 from badinputs import headless_movenet_onnx
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
 from movenet_studio.core.colormaps import colormap_rgba_lut
 from movenet_studio.core.heads import heatmap_rect_in_frame
@@ -21,7 +21,7 @@ from movenet_studio.gui.overlay_controls import (DECODE_LAYERS, MULTIPOSE_TIP, O
                                                  parse_overlays)
 from movenet_studio.gui.settings import StudioSettings
 
-WAIT_MS = 30_000
+WAIT_MS = GUI_WAIT_MS
 
 
 def _wait_heads(window, on: bool = True, n: int = 2) -> None:

@@ -13,12 +13,12 @@ import sys
 import pytest
 
 import badinputs
-from conftest import DATA_DIR, PROJECT_ROOT
+from conftest import GUI_WAIT_MS, DATA_DIR, PROJECT_ROOT
 from movenet_studio.core.models import bundled_model
 from movenet_studio.gui.engine import EngineState
 
 VIDEO = DATA_DIR / "pose_1.mp4"
-WAIT_MS = 30_000
+WAIT_MS = GUI_WAIT_MS
 
 pytestmark = pytest.mark.skipif(not VIDEO.is_file(), reason=f"test media not found in {DATA_DIR}")
 

@@ -9,9 +9,9 @@ from movenet_studio.core.render import pose_label, track_colour
 from movenet_studio.gui.controls import model_label
 from movenet_studio.gui.multipose_overlay import MAX_PEOPLE
 
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 
-WAIT_MS = 30_000
+WAIT_MS = GUI_WAIT_MS
 PHOTO = "coco_mini/000000197388.jpg"
 
 

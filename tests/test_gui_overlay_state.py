@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
 from movenet_studio.gui.overlay_controls import HEAD_LAYERS
 
@@ -33,7 +33,7 @@ def paused_window(make_window, qtbot):
     window.qtbot = qtbot
     _results(window)
     window.player.pause()
-    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=GUI_WAIT_MS)
     for _ in range(STEPS):  # the crop region now follows the dancer (not the first-frame square)
         window.player.step()
         _results(window)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import data_file
+from conftest import GUI_WAIT_MS, data_file
 from movenet_studio.cli import main
 from movenet_studio.gui.app import EXIT_OK, GuiOptions, run
 from movenet_studio.gui.run_stats import LagProbe
@@ -40,7 +40,7 @@ def test_stats_json_from_a_max_pace_run(qapp, tmp_path):
 def test_lag_probe_measures_a_blocked_event_loop(qtbot):
     probe = LagProbe(5)
     probe.start()
-    qtbot.waitUntil(lambda: len(probe.lags_ms) >= 3, timeout=5000)
+    qtbot.waitUntil(lambda: len(probe.lags_ms) >= 3, timeout=GUI_WAIT_MS)
     # Block the GUI thread once (as a slow slot would) and let the probe see it.
     blocked_ms = 60
     import time
@@ -49,7 +49,7 @@ def test_lag_probe_measures_a_blocked_event_loop(qtbot):
     while time.perf_counter() < end:
         pass
     count = len(probe.lags_ms)
-    qtbot.waitUntil(lambda: len(probe.lags_ms) > count, timeout=5000)
+    qtbot.waitUntil(lambda: len(probe.lags_ms) > count, timeout=GUI_WAIT_MS)
     probe.stop()
     summary = probe.summary()
     assert summary["max"] >= blocked_ms - 5 - 1  # late by the block minus one interval (ms granularity)
@@ -88,16 +88,16 @@ def test_results_are_delivered_at_most_at_the_display_rate(qtbot):
     delivered = []
     engine.result_ready.connect(delivered.append)  # a GUI-thread signal (emitted by the engine's own slot)
     try:
-        with qtbot.waitSignal(engine.model_changed, timeout=5000):
+        with qtbot.waitSignal(engine.model_changed, timeout=GUI_WAIT_MS):
             engine.start()
-        with qtbot.waitSignal(engine.result_ready, timeout=5000):
+        with qtbot.waitSignal(engine.result_ready, timeout=GUI_WAIT_MS):
             engine.submit(_frame(1))
         # Two more results within the 2 s that must pass before the next delivery.
         for index in (2, 3):
             engine.submit(_frame(index))
-            qtbot.waitUntil(lambda: engine.processed >= index, timeout=5000)
+            qtbot.waitUntil(lambda: engine.processed >= index, timeout=GUI_WAIT_MS)
         assert [r.result.index for r in delivered] == [1]
-        with qtbot.waitSignal(engine.result_ready, timeout=10_000) as later:
+        with qtbot.waitSignal(engine.result_ready, timeout=GUI_WAIT_MS) as later:
             pass
         assert later.args[0].result.index == 3        # the newest one, frame 2 was replaced
         assert engine.render_skipped >= 1 and engine.delivered == 2

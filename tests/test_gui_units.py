@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import GUI_WAIT_MS
 from movenet_studio.core.keypoints import EDGE_COLOURS, SKELETON_EDGES, Pose
 from movenet_studio.gui.latency_panel import RingBuffer, RollingStats
 from movenet_studio.gui.overlays import EDGE_GROUP_COLOURS, skeleton_geometry
@@ -129,4 +130,4 @@ def test_refresh_throttle_coalesces_and_waits_for_a_visible_panel(qtbot):
     for _ in range(5):
         throttle.request()                # within the interval: one refresh, later
     assert calls == [0]
-    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=GUI_WAIT_MS)

@@ -20,7 +20,7 @@ import time
 import pytest
 from PySide6.QtCore import QObject, Slot
 
-from conftest import DATA_DIR
+from conftest import DATA_DIR, GUI_WAIT_MS
 from movenet_studio.core.resources import ResourceMonitor
 
 VIDEO = DATA_DIR / "pose_1.mp4"
@@ -96,7 +96,7 @@ def test_closing_a_busy_window_stops_every_thread_within_a_second(make_window, q
     before = {t for t in threading.enumerate()}
     window = make_window(source=str(VIDEO), pace="max", loop=True)
     counter = Counter(window)
-    qtbot.waitUntil(lambda: counter.count >= 20, timeout=30_000)
+    qtbot.waitUntil(lambda: counter.count >= 20, timeout=GUI_WAIT_MS)
     started = [t for t in threading.enumerate() if t not in before]
     assert {t.name for t in started} >= {"movenet-engine", "movenet-reader"}
     assert _close(window) < 1.0
