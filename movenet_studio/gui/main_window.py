@@ -25,6 +25,7 @@ from .classification_controller import ClassificationController, ClassifierReque
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
 from .export_actions import ExportController
+from .garbage import GuiThreadGarbageCollector
 from .head_overlays import HoverReadout
 from .heads_panel import HeadsPanel
 from .latency_panel import LatencyPanel
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
                  preprocess: PreprocessProfile | None = None, input_range: tuple[float, float] | None = None,
                  classifier: ClassifierRequest | None = None):
         super().__init__(parent)
+        self._garbage = GuiThreadGarbageCollector(self)  # collect only here, never in a worker thread
+        self._garbage.start()
         self.settings = settings
         self._persist_loop = persist_loop
         self._source: SourceInfo | None = None
@@ -473,6 +476,7 @@ class MainWindow(QMainWindow):
             self.bench_dialog.shutdown()
         self.layers.shutdown()
         self._save_settings()
+        self._garbage.stop()
         return self.player_stopped and self.engine_stopped
 
     def _save_settings(self) -> None:

@@ -51,6 +51,7 @@ failure mid-run yields ``status="failed"``. Nothing here imports Qt.
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -217,7 +218,11 @@ def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames:
     from ..pipeline import Pipeline, PipelineConfig
 
     result = ConfigResult(config)
-    gc.collect()
+    if threading.current_thread() is threading.main_thread():
+        # Settle memory before measuring it, but only in the main thread: the window runs
+        # benchmarks in a background thread, where a collection could free Qt objects
+        # outside the GUI thread (see movenet_studio/gui/garbage.py).
+        gc.collect()
     result.rss_before_mb = rss_mb()
     scoped = reset_peak_rss()
     result.rss_scope = "configuration" if scoped else "process"
