@@ -105,6 +105,7 @@ def test_heatmap_item_sits_on_heatmap_rect_in_frame_and_uses_the_lut(window_on):
     item = view.heads.heatmap_item
     np.testing.assert_array_equal(item.image, result.heads.keypoint_heatmaps.max(axis=-1))
     np.testing.assert_array_equal(item.lut, colormap_rgba_lut("inferno"))  # the renderer's table
+    np.testing.assert_array_equal(view.heads.centre_item.lut, colormap_rgba_lut("viridis"))  # its own map
     assert tuple(item.levels) == (0.0, 1.0) and item.opacity() == pytest.approx(DEFAULT_HEATMAP_OPACITY)
 
 
@@ -219,7 +220,12 @@ def test_window_remembers_overlay_choices(make_window, gui_settings):
     window.overlay_controls.set_layer("centre", True)
     window.overlay_controls.centre_opacity.setValue(70)
     window.overlay_controls.colormap_combo.setCurrentIndex(window.overlay_controls.colormap_combo.findData("turbo"))
+    centre_combo = window.overlay_controls.centre_colormap_combo
+    assert centre_combo.currentData() == "viridis"
+    centre_combo.setCurrentIndex(centre_combo.findData("gray"))
+    window.overlay_controls.offset_scale.setValue(5)
     window.close()
     saved = gui_settings.overlays
     assert saved.centre and saved.skeleton and saved.centre_opacity == pytest.approx(0.7) and saved.colormap == "turbo"
+    assert saved.centre_colormap == "gray" and saved.offset_scale == 5.0
     assert isinstance(saved, OverlayOptions)

@@ -4,11 +4,13 @@ the window title and View > Reset layout."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
+from movenet_studio.core.colormaps import colormap_lut
 from movenet_studio.gui.latency_panel import PLOT_MIN_HEIGHT
 
 
@@ -164,14 +166,42 @@ def test_speed_readout_on_the_video(window):
     assert not readout.isVisible()
 
 
-def test_colour_bar_beside_heatmaps(window):
+def test_colour_bars_beside_heatmaps_one_per_colour_map(window):
     view = window.video_view
-    assert view.colour_bar_visible and view.colour_bar.isVisible()  # heatmaps are on
-    assert tuple(view.colour_bar.levels()) == (0.0, 1.0)
-    window.overlay_controls.set_layer("heatmaps", False)
-    assert not view.colour_bar_visible
+    bars = view.colour_bars
+    assert view.colour_bar_layers == ("heatmaps",) and bars["heatmaps"].isVisible()  # heatmaps are on
+    assert tuple(bars["heatmaps"].levels()) == (0.0, 1.0)
     window.overlay_controls.set_layer("centre", True)
-    assert view.colour_bar_visible
+    assert view.colour_bar_layers == ("heatmaps", "centre") and bars["centre"].isVisible()
+    top = {name: bar.colorMap().getLookupTable(nPts=2)[-1][:3].tolist() for name, bar in bars.items()}
+    assert top["heatmaps"] == colormap_lut("inferno")[255].tolist()
+    assert top["centre"] == colormap_lut("viridis")[255].tolist()  # distinct by default
+    window.overlay_controls.set_layer("heatmaps", False)
+    assert view.colour_bar_layers == ("centre",) and not bars["heatmaps"].isVisible()
+    window.overlay_controls.set_layer("centre", False)
+    assert view.colour_bar_layers == () and not bars["centre"].isVisible()
+
+
+def test_offset_arrows_scale_and_say_so(window):
+    heads = window.video_view.heads
+    controls = window.overlay_controls
+    window.player.pause()
+    window.qtbot.waitUntil(lambda: not window.player.is_playing, timeout=GUI_WAIT_MS)
+    controls.set_layer("offsets", True)
+    window.qtbot.waitUntil(lambda: heads.offsets_item.isVisible(), timeout=GUI_WAIT_MS)
+
+    def longest() -> float:
+        x, y = heads.offsets_item.getData()
+        shafts = np.stack([x, y], axis=1)[:34].reshape(17, 2, 2)  # 17 shafts (start, end), then barbs
+        return float(np.hypot(*(shafts[:, 1] - shafts[:, 0]).T).max())
+
+    assert controls.offset_scale.value() == 3.0
+    assert "offset: chosen cell → keypoint (drawn ×3)" in heads.legend_labels
+    three = longest()
+    controls.offset_scale.setValue(1)
+    assert heads.legend_labels == ["offset: chosen cell → keypoint"]
+    assert longest() == pytest.approx(three / 3)
+    controls.set_layer("offsets", False)
 
 
 def test_head_line_layers_have_a_legend(window):

@@ -16,6 +16,7 @@ from movenet_studio.core.colormaps import apply_colormap, colormap_lut, colormap
 from movenet_studio.core.heads import Heads, heatmap_rect_in_frame
 from movenet_studio.core.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+from movenet_studio.core.overlay_geometry import scaled_arrows
 from movenet_studio.core.preprocess import InputMapping, letterbox
 from movenet_studio.core.render import (
     CROP_COLOUR, DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, TRACK_PALETTE, OverlayOptions, line_width,
@@ -103,7 +104,7 @@ def test_options_from_names_and_validation():
     with pytest.raises(ValueError, match="unknown overlay"):
         OverlayOptions.from_names("skeleton,sparkles")
     for bad in ({"keypoint_threshold": 1.5}, {"heatmap_opacity": -0.1}, {"heatmap_joint": 17},
-                {"colormap": "nope"}):
+                {"colormap": "nope"}, {"centre_colormap": "nope"}, {"offset_scale": 0.5}, {"offset_scale": 21}):
         with pytest.raises(ValueError):
             OverlayOptions(**bad)
 
@@ -195,6 +196,43 @@ def test_heatmap_cells_land_on_their_frame_rectangle():
     other_joint = render_overlays(np.full((240, 320, 3), 100, np.uint8), result,
                                   dataclasses.replace(opts, heatmap_joint=0))
     assert tuple(other_joint[int(cy), int(cx)]) == (100, 100, 100)  # joint 0 is 0 there: transparent
+
+
+def test_centre_heatmap_has_its_own_colour_map():
+    s = 48
+    centre = np.zeros((s, s), np.float32)
+    centre[20, 30] = 1.0
+    maps = np.zeros((s, s, 17), np.float32)
+    maps[20, 30, 0] = 1.0
+    heads = Heads(centre, maps, np.zeros((s, s, 34), np.float32), np.zeros((s, s, 34), np.float32), (192, 192))
+    result = synthetic(heads=heads)
+    result.mapping = InputMapping((0.25, 0.25, 0.75, 0.75), (240, 320), (192, 192))
+    x, y, w, h = heatmap_rect_in_frame(result.mapping, s)
+    cx, cy = int(x + 30.5 * w / s), int(y + 20.5 * h / s)
+    assert OverlayOptions().colormap == "inferno" and OverlayOptions().centre_colormap == "viridis"
+    drawn = {}
+    for layer in ("heatmaps", "centre"):
+        opts = OverlayOptions.from_names(layer, heatmap_opacity=1.0, centre_opacity=1.0)
+        drawn[layer] = tuple(render_overlays(np.zeros((240, 320, 3), np.uint8), result, opts)[cy, cx])
+    assert drawn["heatmaps"] == tuple(colormap_lut("inferno")[255])
+    assert drawn["centre"] == tuple(colormap_lut("viridis")[255])
+    opts = OverlayOptions.from_names("centre", centre_opacity=1.0, centre_colormap="gray")
+    assert tuple(render_overlays(np.zeros((240, 320, 3), np.uint8), result, opts)[cy, cx]) == (255, 255, 255)
+
+
+def test_offset_arrows_scale_from_their_cell(pose_result):
+    result, heads = pose_result
+    if heads is None:
+        pytest.skip("this runtime exposes no heads")
+    starts, ends = np.array([[10.0, 20.0], [5.0, 5.0]]), np.array([[12.0, 19.0], [5.0, 5.0]])
+    s2, e2 = scaled_arrows(starts, ends, 3.0)
+    np.testing.assert_array_equal(s2, starts)
+    np.testing.assert_array_equal(e2, [[16.0, 17.0], [5.0, 5.0]])
+    rich = with_data(result, heads=heads)
+    frame = np.zeros_like(result.frame)
+    drawn = [int((render_overlays(frame, rich, OverlayOptions.from_names("offsets", offset_scale=k)) > 0)
+                 .any(axis=2).sum()) for k in (1.0, 3.0, 10.0)]
+    assert 0 < drawn[0] < drawn[1] < drawn[2], drawn  # longer arrows, more pixels
 
 
 def test_real_heads_and_decode_layers_draw(pose_result):

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.colormaps import DEFAULT_COLORMAP, colormap_names
+from ..core.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_names
 from ..core.errors import StudioError
 from ..core.export import (
     VIDEO_CODECS, ExportError, check_output_path, coco_image_ids, export_video, write_keypoints,
@@ -14,7 +14,8 @@ from ..core.export import (
 from ..core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.pipeline import Pipeline
 from ..core.render import (
-    DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, unavailable_overlays,
+    DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_OFFSET_SCALE, MAX_OFFSET_SCALE, OVERLAY_NAMES,
+    OverlayOptions, unavailable_overlays,
 )
 from ..core.sources import open_source
 from ..core.text import printable
@@ -55,6 +56,11 @@ def add_parser(subparsers) -> None:
                         help="keypoint heatmap to show, e.g. left_wrist or 9 (default: max over all joints)")
     parser.add_argument("--colormap", default=DEFAULT_COLORMAP, choices=colormap_names(),
                         help="heatmap colour map (default: %(default)s)")
+    parser.add_argument("--centre-colormap", default=DEFAULT_CENTRE_COLORMAP, choices=colormap_names(),
+                        help="centre heatmap colour map (default: %(default)s)")
+    parser.add_argument("--offset-scale", type=float, default=DEFAULT_OFFSET_SCALE, metavar="K",
+                        help=f"draw offset arrows K times their length, 1..{MAX_OFFSET_SCALE:g} (offsets are under "
+                             "one heatmap cell; default: %(default)s)")
     parser.add_argument("--opacity", type=unit_float, default=DEFAULT_HEATMAP_OPACITY, metavar="F",
                         help="heatmap opacity 0..1 (default: %(default)s)")
     parser.add_argument("--fps", type=float, default=None, metavar="F",
@@ -102,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = OverlayOptions.from_names(args.overlays, keypoint_threshold=args.threshold,
                                             heatmap_joint=_joint(args.joint), colormap=args.colormap,
-                                            heatmap_opacity=args.opacity, centre_opacity=args.opacity)
+                                            heatmap_opacity=args.opacity, centre_opacity=args.opacity,
+                                            centre_colormap=args.centre_colormap, offset_scale=args.offset_scale)
     except ValueError as exc:
         args.parser.error(f"--overlays: {exc}")
     if args.out is not None and args.out.suffix.lower() not in VIDEO_CODECS:

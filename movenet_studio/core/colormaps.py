@@ -34,8 +34,12 @@ _OPENCV_MAPS: dict[str, str | None] = {
     "gray": None,
 }
 
-#: The colour map the window and the export use unless told otherwise.
+#: The colour map of keypoint heatmaps the window and the export use unless told otherwise.
 DEFAULT_COLORMAP = "inferno"
+
+#: The colour map of the person-centre heatmap unless told otherwise: blue-green-yellow, told
+#: apart at a glance from the keypoint heatmaps' black-red-yellow (:data:`DEFAULT_COLORMAP`).
+DEFAULT_CENTRE_COLORMAP = "viridis"
 
 
 def colormap_names() -> tuple[str, ...]:

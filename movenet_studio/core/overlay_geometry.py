@@ -27,6 +27,7 @@ from .preprocess import InputMapping
 __all__ = [
     "OFFSET_FIELD_MAX_CELLS", "OFFSET_FIELD_MIN_SCORE", "CropGeometry", "DecodeGeometry",
     "arrow_barbs", "crop_geometry", "dash_pattern", "dashed_rect", "decode_geometry", "offset_field",
+    "scaled_arrows",
     "rect_segments",
 ]
 
@@ -146,6 +147,21 @@ def offset_field(heads: Heads, mapping: InputMapping, joint: int | None = None,
     ends = np.stack([ys + oy, xs + ox], axis=1) / scale
     return (mapping.to_frame(starts).astype(np.float64).reshape(-1, 2),
             mapping.to_frame(ends).astype(np.float64).reshape(-1, 2))
+
+
+def scaled_arrows(starts: np.ndarray, ends: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Arrows from the same starts, `scale` times as long (offset arrows visible at fit zoom).
+
+    Args:
+        starts, ends: float [N, 2] (x, y) frame pixels.
+        scale: length factor (1: unchanged).
+
+    Returns:
+        (starts, ends): float64 [N, 2] each; ``ends = starts + scale * (ends - starts)``.
+    """
+    starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+    ends = np.asarray(ends, dtype=np.float64).reshape(-1, 2)
+    return starts, starts + float(scale) * (ends - starts)
 
 
 def arrow_barbs(starts: np.ndarray, ends: np.ndarray, length: float, angle_deg: float = 25.0) -> np.ndarray:

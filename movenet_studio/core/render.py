@@ -55,13 +55,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .colormaps import DEFAULT_COLORMAP, colormap_names, colormap_rgba_lut, lut_indices
+from .colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_names, colormap_rgba_lut, lut_indices
 from .keypoint_sets import keypoint_set_for, row_of_coco
 from .keypoints import NUM_KEYPOINTS
 
 __all__ = [
     "BODY_RANGE_COLOUR", "BOX_COLOUR", "CROP_COLOUR", "DECODE_COLOUR", "FINAL_COLOUR", "TORSO_RANGE_COLOUR",
-    "arrow_barb_length", "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD",
+    "arrow_barb_length", "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD", "DEFAULT_OFFSET_SCALE",
+    "MAX_OFFSET_SCALE",
     "KEYPOINT_COLOUR", "OFFSET_COLOUR", "OVERLAY_NAMES",
     "REGRESSION_COLOUR", "TRACK_PALETTE", "OverlayOptions", "keypoint_radius", "line_width",
     "pose_label", "render_overlays", "timing_caption", "track_colour", "unavailable_overlays",
@@ -101,6 +102,10 @@ OVERLAY_NAMES: tuple[str, ...] = (
 DEFAULT_KEYPOINT_THRESHOLD = 0.3
 #: Default heatmap opacity.
 DEFAULT_HEATMAP_OPACITY = 0.85  # scales the value-weighted alpha of colormap_rgba_lut
+#: Offset arrows are drawn this many times their length unless told otherwise (visible at fit zoom).
+DEFAULT_OFFSET_SCALE = 3.0
+#: Largest offset-arrow scale (OverlayOptions.offset_scale).
+MAX_OFFSET_SCALE = 20.0
 
 _SHIFT = 4                 # cv2 fractional bits for sub-pixel drawing
 _ONE = 1 << _SHIFT
@@ -163,7 +168,12 @@ class OverlayOptions:
         ids: track-id labels.
         timing: timing caption.
         classification: the pose classifier's top class per pose and the repetition count.
-        colormap: colour-map name for heatmaps (:func:`~.colormaps.colormap_names`).
+        colormap: colour-map name for keypoint heatmaps (:func:`~.colormaps.colormap_names`).
+        centre_colormap: colour-map name for the centre heatmap (default viridis, distinct
+            from the keypoint heatmaps' inferno).
+        offset_scale: offset arrows are drawn this many times their length (1..20; 1: from
+            the cell to the keypoint). Offsets are under about one heatmap cell, a few screen
+            pixels at fit zoom; the default :data:`DEFAULT_OFFSET_SCALE` (3) makes them visible.
         offset_field: draw ``offsets`` as a field: an arrow at every cell where the heatmap
             of ``heatmap_joint`` (None: the strongest joint of the cell) is at least
             :data:`~.overlay_geometry.OFFSET_FIELD_MIN_SCORE` (needs heads, not the decode;
@@ -171,7 +181,7 @@ class OverlayOptions:
 
     Raises:
         ValueError: (on construction) a threshold or opacity outside 0..1, a joint index
-            outside 0..16, or an unknown colour map.
+            outside 0..16, an offset scale outside 1..20, or an unknown colour map.
     """
 
     skeleton: bool = True
@@ -192,6 +202,8 @@ class OverlayOptions:
     classification: bool = True
     colormap: str = DEFAULT_COLORMAP
     offset_field: bool = False
+    centre_colormap: str = DEFAULT_CENTRE_COLORMAP
+    offset_scale: float = DEFAULT_OFFSET_SCALE
 
     def __post_init__(self) -> None:
         for name in ("keypoint_threshold", "heatmap_opacity", "centre_opacity"):
@@ -200,8 +212,11 @@ class OverlayOptions:
                 raise ValueError(f"{name} must be within 0..1, got {value}")
         if self.heatmap_joint is not None and not 0 <= int(self.heatmap_joint) < NUM_KEYPOINTS:
             raise ValueError(f"heatmap_joint must be 0..{NUM_KEYPOINTS - 1} or None, got {self.heatmap_joint}")
-        if self.colormap.lower() not in colormap_names():
-            raise ValueError(f"unknown colour map '{self.colormap}'; known: {', '.join(colormap_names())}")
+        for name in (self.colormap, self.centre_colormap):
+            if name.lower() not in colormap_names():
+                raise ValueError(f"unknown colour map '{name}'; known: {', '.join(colormap_names())}")
+        if not 1.0 <= float(self.offset_scale) <= MAX_OFFSET_SCALE:
+            raise ValueError(f"offset_scale must be within 1..{MAX_OFFSET_SCALE:g}, got {self.offset_scale}")
 
     @classmethod
     def from_names(cls, names: str | list[str] | tuple[str, ...], **settings: Any) -> "OverlayOptions":
@@ -388,7 +403,8 @@ def _draw_heatmaps(canvas: _Canvas, result, options: OverlayOptions) -> None:
         values = maps[..., row] if row is not None else maps.max(axis=-1)
         canvas.blend_map(values, rect, lut, options.heatmap_opacity)
     if options.centre and heads.centre is not None:
-        canvas.blend_map(np.asarray(heads.centre, dtype=np.float32), rect, lut, options.centre_opacity)
+        canvas.blend_map(np.asarray(heads.centre, dtype=np.float32), rect, colormap_rgba_lut(options.centre_colormap),
+                         options.centre_opacity)
 
 
 def _dashed(canvas: _Canvas, rect, colour, style: str, width: int) -> None:
@@ -419,9 +435,10 @@ def _draw_crop(canvas: _Canvas, result) -> None:
         canvas.line((cx, cy - arm), (cx, cy + arm), CROP_COLOUR, canvas.lw)
 
 
-def _arrows(canvas: _Canvas, starts, ends, colour, width: int) -> None:
-    from .overlay_geometry import arrow_barbs
+def _arrows(canvas: _Canvas, starts, ends, colour, width: int, scale: float) -> None:
+    from .overlay_geometry import arrow_barbs, scaled_arrows
 
+    starts, ends = scaled_arrows(starts, ends, scale)
     for start, end in zip(starts, ends):
         canvas.line(start, end, colour, width)
     barbs = arrow_barbs(starts, ends, arrow_barb_length(canvas.image.shape) / canvas.sx)
@@ -436,7 +453,7 @@ def _draw_decode(canvas: _Canvas, result, options: OverlayOptions) -> None:
     heads = _extra(result, "heads")
     if options.offsets and options.offset_field and heads is not None:
         starts, ends = offset_field(heads, result.mapping, options.heatmap_joint)
-        _arrows(canvas, starts, ends, OFFSET_COLOUR, thin)
+        _arrows(canvas, starts, ends, OFFSET_COLOUR, thin, options.offset_scale)
     steps = _decode_steps(result)
     if steps is None:
         return
@@ -449,7 +466,7 @@ def _draw_decode(canvas: _Canvas, result, options: OverlayOptions) -> None:
         for target in geometry.rough:
             canvas.circle(target, marker, REGRESSION_COLOUR, thin)
     if options.offsets and not options.offset_field:
-        _arrows(canvas, geometry.cells, geometry.final, OFFSET_COLOUR, thin)
+        _arrows(canvas, geometry.cells, geometry.final, OFFSET_COLOUR, thin, options.offset_scale)
     if options.decode:
         hx, hy = geometry.half_cell
         for cx, cy in geometry.cells:

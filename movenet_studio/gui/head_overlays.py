@@ -26,7 +26,7 @@ from ..core.colormaps import colormap_rgba_lut
 from ..core.heads import HEATMAP_CELL_CENTRE, heatmap_rect_in_frame
 from ..core.keypoint_sets import keypoint_set_for, row_of_coco
 from ..core.keypoints import KEYPOINT_NAMES
-from ..core.overlay_geometry import arrow_barbs, decode_geometry, offset_field
+from ..core.overlay_geometry import arrow_barbs, decode_geometry, offset_field, scaled_arrows
 from ..core.render import (DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, OverlayOptions,
                            arrow_barb_length)
 
@@ -75,6 +75,8 @@ def _legend_entries(layer: str, options: OverlayOptions) -> list[tuple[str, pg.P
                 ("rough keypoint (centre + regression)", marker("o", REGRESSION_COLOUR, filled=False))]
     if layer == "offsets":
         what = "offset field of the joint" if options.offset_field else "offset: chosen cell → keypoint"
+        if options.offset_scale != 1.0:
+            what += f" (drawn ×{options.offset_scale:g})"
         return [(what, line(OFFSET_COLOUR))]
     return [("chosen heatmap cells", line(DECODE_COLOUR, 1.2)), ("centre cell", line(DECODE_COLOUR, 2.5)),
             ("decoded keypoint", marker("x", FINAL_COLOUR))]
@@ -107,7 +109,7 @@ class HeadOverlays:
                                     labelTextSize="8pt", verSpacing=-6)
         self.legend.setParentItem(view)
         self.legend.setVisible(False)
-        self._legend_layers: tuple[str, ...] = ()
+        self._legend_key: tuple | None = None
         self._items = {
             "heatmaps": (self.heatmap_item,), "centre": (self.centre_item,),
             "regression": (self.regression_item,), "offsets": (self.offsets_item,),
@@ -115,18 +117,17 @@ class HeadOverlays:
         }
         self._options = OverlayOptions(skeleton=False, keypoints=False)
         self._result = None
-        self._colormap: str | None = None
+        self._colormaps: tuple[str, str] | None = None  # keypoint and centre heatmaps'
 
     # ------------------------------------------------------------------ inputs
     def set_options(self, options: OverlayOptions) -> None:
         """Draw the head layers `options` switches on (heatmaps, centre, regression, offsets,
         decode), with its joint, opacities, offsets mode and colour map."""
         self._options = options
-        if options.colormap != self._colormap:
-            lut = colormap_rgba_lut(options.colormap)
-            self.heatmap_item.setLookupTable(lut)
-            self.centre_item.setLookupTable(lut)
-            self._colormap = options.colormap
+        if (options.colormap, options.centre_colormap) != self._colormaps:
+            self.heatmap_item.setLookupTable(colormap_rgba_lut(options.colormap))
+            self.centre_item.setLookupTable(colormap_rgba_lut(options.centre_colormap))
+            self._colormaps = options.colormap, options.centre_colormap
         self.heatmap_item.setOpacity(options.heatmap_opacity)
         self.centre_item.setOpacity(options.centre_opacity)
         self._update_legend(options)
@@ -135,9 +136,10 @@ class HeadOverlays:
     def _update_legend(self, options: OverlayOptions) -> None:
         """One entry per line or marker the chosen layers draw (regression, offsets, decode steps)."""
         layers = tuple(name for name in ("regression", "offsets", "decode") if getattr(options, name))
-        if layers == self._legend_layers:
+        key = layers, options.offset_field, options.offset_scale  # what the entries' text depends on
+        if key == self._legend_key:
             return
-        self._legend_layers = layers
+        self._legend_key = key
         self.legend.clear()
         for name in layers:
             for label, sample in _legend_entries(name, options):
@@ -231,6 +233,7 @@ class HeadOverlays:
             arrows = geometry.cells, geometry.final
         if arrows is not None:
             starts, ends = arrows
+            starts, ends = scaled_arrows(starts, ends, options.offset_scale)
             shafts = np.stack([starts, ends], axis=1).reshape(-1, 2) if len(starts) else _EMPTY
             segments = np.concatenate([shafts, arrow_barbs(starts, ends, barb)])
             self.offsets_item.setData(segments[:, 0], segments[:, 1])

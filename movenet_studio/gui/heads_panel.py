@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .image_view import image_view
 from .throttle import RefreshThrottle
-from ..core.colormaps import DEFAULT_COLORMAP, colormap_lut, lut_indices
+from ..core.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_lut, lut_indices
 from ..core.keypoint_sets import coco_maps
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 from .engine import EngineResult
@@ -49,7 +49,8 @@ class HeadsPanel(QWidget):
     """18 small heatmaps (centre + 17 joints) of the newest frame, with joint names.
 
     Args:
-        colormap: initial colour map (:func:`~movenet_studio.core.colormaps.colormap_names`).
+        colormap: initial colour map of the joint tiles (:func:`~movenet_studio.core.colormaps.colormap_names`).
+        centre_colormap: initial colour map of the centre tile.
         parent: Qt parent.
 
     Signals:
@@ -58,9 +59,11 @@ class HeadsPanel(QWidget):
 
     joint_clicked = Signal(object)
 
-    def __init__(self, colormap: str = DEFAULT_COLORMAP, parent: QWidget | None = None):
+    def __init__(self, colormap: str = DEFAULT_COLORMAP, centre_colormap: str = DEFAULT_CENTRE_COLORMAP,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self._lut = colormap_lut(colormap)
+        self._centre_lut = colormap_lut(centre_colormap)
         self._newest: EngineResult | None = None
         self._shown_result = None
         self._selected: int | None = None
@@ -181,9 +184,10 @@ class HeadsPanel(QWidget):
         self._newest = result
         self._throttle.request()
 
-    def set_colormap(self, name: str) -> None:
-        """Colour the tiles through colour map `name`."""
+    def set_colormap(self, name: str, centre_name: str = DEFAULT_CENTRE_COLORMAP) -> None:
+        """Colour the joint tiles through colour map `name`, the centre tile through `centre_name`."""
         self._lut = colormap_lut(name)
+        self._centre_lut = colormap_lut(centre_name)
         self._shown_result = None
         self.refresh()
 
@@ -248,6 +252,7 @@ class HeadsPanel(QWidget):
         centre = heads.centre if heads.centre is not None else np.zeros(heads.shape, np.float32)
         maps = np.concatenate([centre[None], np.moveaxis(coco_maps(heads.keypoint_heatmaps), -1, 0)], axis=0)
         colours = self._lut[lut_indices(maps)]  # [18, Sh, Sw, 3]
+        colours[0] = self._centre_lut[lut_indices(maps[0])]
         for index in range(len(TITLES)):
             x, y = self.tile_origin(index)
             self._mosaic[y:y + sh, x:x + sw] = colours[index]

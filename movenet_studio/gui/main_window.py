@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
         self.preprocess_controls.profile_changed.connect(self._set_preprocess)
         self.preprocess_controls.input_range_changed.connect(self._set_input_range)
         self.engine.model_changed.connect(self._show_preprocess)
-        self.heads_panel = HeadsPanel(overlays.colormap)
+        self.heads_panel = HeadsPanel(overlays.colormap, overlays.centre_colormap)
         self.model_input_view = ModelInputView()
         self.readout = HoverReadout(self.video_view.view_box, self)
         # Right column, top to bottom: the latency tabs, the model input, the heads (while a head layer is on).

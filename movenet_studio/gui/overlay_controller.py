@@ -57,7 +57,7 @@ class OverlayController(QObject):
         self.readout_label = heads_panel.readout_label
         self._needs_heads: tuple[bool, bool] | None = None
         self._extra_heads = False
-        self._colormap: str | None = None
+        self._colormaps: tuple[str, str] | None = None  # keypoint and centre heatmaps'
         self._was_reset = False
         #: The last crop-tracker reset note shown in the status bar ("" before the first).
         self.reset_note = ""
@@ -86,9 +86,9 @@ class OverlayController(QObject):
     def apply(self, options: OverlayOptions) -> None:
         """Draw `options`, and read heads exactly while a head layer is on."""
         self.view.set_overlay_options(options)
-        if options.colormap != self._colormap:
-            self._colormap = options.colormap
-            self.heads_panel.set_colormap(options.colormap)
+        if (options.colormap, options.centre_colormap) != self._colormaps:
+            self._colormaps = options.colormap, options.centre_colormap
+            self.heads_panel.set_colormap(*self._colormaps)
         self.heads_panel.set_selected(options.heatmap_joint)
         self.readout.set_joint(options.heatmap_joint)
         needs = self.overlays.needs_heads

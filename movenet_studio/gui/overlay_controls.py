@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QLabel, QSlider, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider,
+                               QVBoxLayout, QWidget)
 
 from ..core.colormaps import colormap_names
 from ..core.keypoints import KEYPOINT_NAMES
-from ..core.render import OVERLAY_NAMES, OverlayOptions
+from ..core.render import MAX_OFFSET_SCALE, OVERLAY_NAMES, OverlayOptions
 
 #: The layers these controls own (fields of OverlayOptions); everything else in an
 #: OverlayOptions (threshold, boxes, ids, timing) belongs to other controls.
@@ -136,10 +136,20 @@ class OverlayControls(QGroupBox):
         self.offsets_mode.addItem("field of joint", True)
         self.offsets_mode.setToolTip("Arrows at the 17 chosen cells, or the offset head at every cell where the "
                                      "selected joint's heatmap (all joints: the strongest) is at least 0.1")
+        self.offset_scale = QDoubleSpinBox()
+        self.offset_scale.setRange(1.0, MAX_OFFSET_SCALE)
+        self.offset_scale.setSingleStep(1.0)
+        self.offset_scale.setDecimals(0)
+        self.offset_scale.setPrefix("×")
+        self.offset_scale.setToolTip("Offset arrows drawn this many times their length (offsets are under a "
+                                     "heatmap cell, a few pixels at fit zoom); ×1: from the cell to the keypoint")
         self.colormap_combo = QComboBox()
+        self.centre_colormap_combo = QComboBox()
         for name in colormap_names():
             self.colormap_combo.addItem(name, name)
-        self.colormap_combo.setToolTip("Colour map of the heatmaps (levels fixed at 0..1)")
+            self.centre_colormap_combo.addItem(name, name)
+        self.colormap_combo.setToolTip("Colour map of the keypoint heatmaps (levels fixed at 0..1)")
+        self.centre_colormap_combo.setToolTip("Colour map of the centre heatmap (levels fixed at 0..1)")
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #e0a040;")
@@ -154,13 +164,16 @@ class OverlayControls(QGroupBox):
         grid.addWidget(self.checks["centre"], 3, 0, 1, 2)
         grid.addWidget(self.centre_opacity, 3, 2)
         grid.addWidget(self.checks["offsets"], 4, 0)
-        grid.addWidget(self.offsets_mode, 4, 1, 1, 2)
+        grid.addWidget(self.offsets_mode, 4, 1)
+        grid.addWidget(self.offset_scale, 4, 2)
         grid.addWidget(self.checks["regression"], 5, 0, 1, 3)
         grid.addWidget(self.checks["decode"], 6, 0, 1, 3)
         grid.addWidget(self.checks["crop"], 7, 0, 1, 3)
-        grid.addWidget(QLabel("Colour map"), 8, 0)
+        grid.addWidget(QLabel("Colours: joints"), 8, 0)
         grid.addWidget(self.colormap_combo, 8, 1, 1, 2)
-        grid.addWidget(self.note, 9, 0, 1, 3)
+        grid.addWidget(QLabel("  centre"), 9, 0)
+        grid.addWidget(self.centre_colormap_combo, 9, 1, 1, 2)
+        grid.addWidget(self.note, 10, 0, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
 
@@ -170,6 +183,8 @@ class OverlayControls(QGroupBox):
         self.joint_combo.currentIndexChanged.connect(self._changed)
         self.offsets_mode.currentIndexChanged.connect(self._changed)
         self.colormap_combo.currentIndexChanged.connect(self._changed)
+        self.centre_colormap_combo.currentIndexChanged.connect(self._changed)
+        self.offset_scale.valueChanged.connect(self._changed)
         self.heatmap_opacity.valueChanged.connect(self._changed)
         self.centre_opacity.valueChanged.connect(self._changed)
 
@@ -183,7 +198,9 @@ class OverlayControls(QGroupBox):
                        heatmap_joint=self.joint_combo.currentData(), heatmap_opacity=self.heatmap_opacity.fraction,
                        centre=on["centre"], centre_opacity=self.centre_opacity.fraction, crop=on["crop"],
                        regression=on["regression"], offsets=on["offsets"], decode=on["decode"],
-                       offset_field=bool(self.offsets_mode.currentData()), colormap=self.colormap_combo.currentData())
+                       offset_field=bool(self.offsets_mode.currentData()), offset_scale=self.offset_scale.value(),
+                       colormap=self.colormap_combo.currentData(),
+                       centre_colormap=self.centre_colormap_combo.currentData())
 
     @property
     def checked(self) -> OverlayOptions:
@@ -266,8 +283,10 @@ class OverlayControls(QGroupBox):
             self.heatmap_opacity.setValue(round(options.heatmap_opacity * 100))
             self.centre_opacity.setValue(round(options.centre_opacity * 100))
             self.offsets_mode.setCurrentIndex(1 if options.offset_field else 0)
-            index = self.colormap_combo.findData(options.colormap.lower())
-            self.colormap_combo.setCurrentIndex(max(0, index))
+            self.offset_scale.setValue(float(options.offset_scale))
+            for combo, name in ((self.colormap_combo, options.colormap),
+                                (self.centre_colormap_combo, options.centre_colormap)):
+                combo.setCurrentIndex(max(0, combo.findData(name.lower())))
         finally:
             self._updating = False
 
@@ -280,6 +299,7 @@ class OverlayControls(QGroupBox):
         self.heatmap_opacity.setEnabled(options.heatmaps)
         self.centre_opacity.setEnabled(options.centre)
         self.offsets_mode.setEnabled(options.offsets and not self._multipose)
+        self.offset_scale.setEnabled(options.offsets)
         self.options_changed.emit(options)
 
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from ..core.colormaps import colormap_names
 from ..core.model_file import parse_range, range_name
 from ..core.preprocess_profile import PreprocessProfile
-from ..core.render import OverlayOptions
+from ..core.render import MAX_OFFSET_SCALE, OverlayOptions
 from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
 from ..core.text import printable
 from .overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
@@ -384,9 +384,13 @@ class StudioSettings:
         field = _to_bool(self._value("overlays/offset_field"))
         if field is not None:
             changes["offset_field"] = field
-        colormap = self._value("overlays/colormap")
-        if isinstance(colormap, str) and colormap.lower() in colormap_names():
-            changes["colormap"] = colormap.lower()
+        for key in ("colormap", "centre_colormap"):
+            colormap = self._value(f"overlays/{key}")
+            if isinstance(colormap, str) and colormap.lower() in colormap_names():
+                changes[key] = colormap.lower()
+        scale = _to_float(self._value("overlays/offset_scale"))
+        if scale is not None and 1.0 <= scale <= MAX_OFFSET_SCALE:
+            changes["offset_scale"] = scale
         return replace(options, **changes)
 
     @overlays.setter
@@ -397,6 +401,8 @@ class StudioSettings:
         self._qs.setValue("overlays/centre_opacity", float(options.centre_opacity))
         self._qs.setValue("overlays/offset_field", bool(options.offset_field))
         self._qs.setValue("overlays/colormap", str(options.colormap))
+        self._qs.setValue("overlays/centre_colormap", str(options.centre_colormap))
+        self._qs.setValue("overlays/offset_scale", float(options.offset_scale))
 
     @property
     def one_euro(self) -> OneEuroConfig:

@@ -76,11 +76,14 @@ class VideoView(QWidget):
         self.heads = HeadOverlays(self.view_box)  # heatmaps, offsets, regression, decode steps
         self.crop_overlay = CropOverlay(self.view_box)  # crop square, measured centre and ranges
         self._layers = OverlayOptions()  # the head/crop/skeleton layers (set_overlay_options)
-        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False,
-                                          label="heatmap value (0..1)")
-        self.colour_bar.setVisible(False)
-        self.colour_bar_visible = False
-        self._bar_colormap: str | None = None
+        # One 0..1 colour bar per heatmap layer shown (their colour maps differ by default)
+        self.colour_bars = {layer: pg.ColorBarItem(values=(0.0, 1.0), width=14, interactive=False, label=label)
+                            for layer, label in (("heatmaps", "keypoint heatmap (0..1)"),
+                                                 ("centre", "centre heatmap (0..1)"))}
+        for bar in self.colour_bars.values():
+            bar.setVisible(False)
+        self._bars_shown: tuple[str, ...] = ()
+        self._bar_colormaps: dict[str, str] = {}
         self._stack.addWidget(self.hint)
         self._stack.addWidget(self.graphics)
         self._last: EngineResult | None = None
@@ -158,21 +161,30 @@ class VideoView(QWidget):
         self.heads.set_options(options)
         self.crop_overlay.set_visible(options.crop)
 
+    @property
+    def colour_bar_layers(self) -> tuple[str, ...]:
+        """The heatmap layers whose colour bar shows right of the video (``heatmaps``, ``centre``)."""
+        return self._bars_shown
+
     def _show_colour_bar(self, options: OverlayOptions) -> None:
-        """A 0..1 colour bar right of the video while a heatmap layer (joints or centre) is on,
-        in the overlays' colour map (the value a colour stands for)."""
-        wanted = bool(options.heatmaps or options.centre)
-        if wanted and options.colormap != self._bar_colormap:
-            lut = colormap_lut(options.colormap)
-            self.colour_bar.setColorMap(pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut))
-            self._bar_colormap = options.colormap
-        if wanted != self.colour_bar_visible:
-            if wanted:
-                self.graphics.ci.addItem(self.colour_bar, row=0, col=1)
-            else:
-                self.graphics.ci.removeItem(self.colour_bar)
-            self.colour_bar.setVisible(wanted)
-            self.colour_bar_visible = wanted
+        """A 0..1 colour bar right of the video for each heatmap layer on (keypoints, centre),
+        in that layer's colour map (the value a colour stands for)."""
+        colormaps = {"heatmaps": options.colormap, "centre": options.centre_colormap}
+        wanted = tuple(layer for layer in ("heatmaps", "centre") if getattr(options, layer))
+        for layer in wanted:
+            if colormaps[layer] != self._bar_colormaps.get(layer):
+                lut = colormap_lut(colormaps[layer])
+                self.colour_bars[layer].setColorMap(pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut))
+                self._bar_colormaps[layer] = colormaps[layer]
+        if wanted == self._bars_shown:
+            return
+        for layer in self._bars_shown:
+            self.graphics.ci.removeItem(self.colour_bars[layer])
+            self.colour_bars[layer].setVisible(False)
+        for col, layer in enumerate(wanted, start=1):
+            self.graphics.ci.addItem(self.colour_bars[layer], row=0, col=col)
+            self.colour_bars[layer].setVisible(True)
+        self._bars_shown = wanted
 
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
