@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from .image_view import image_view
 from .throttle import RefreshThrottle
 from ..core.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_lut, lut_indices
-from ..core.keypoint_sets import coco_maps
+from ..core.keypoint_sets import COCO17, KEYPOINT_SETS, KeypointSet, coco_maps
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 from .engine import EngineResult
 
@@ -31,12 +31,28 @@ from .engine import EngineResult
 COLUMNS = 6
 #: Column counts the panel chooses from (the one giving the largest tiles wins).
 COLUMN_CHOICES = range(3, 10)
-#: Tile titles: the centre map, then the joints.
-TITLES: tuple[str, ...] = ("centre",) + tuple(
-    (f"{n.split('_', 1)[0][0].upper()} {n.split('_', 1)[1]}" if "_" in n else n) for n in KEYPOINT_NAMES)
+def _title(name: str, short: bool) -> str:
+    """``left_shoulder`` -> ``L shoulder`` (short: ``L sho``); ``nose``, ``head`` as they are."""
+    if "_" not in name:
+        return name
+    side, part = name.split("_", 1)
+    return f"{side[0].upper()} {part[:3] if short else part}"
+
+
+def tile_titles(keypoint_set: KeypointSet = COCO17, short: bool = False) -> tuple[str, ...]:
+    """Tile titles: the centre map, then the 17 COCO slots, each titled with the keypoint
+    `keypoint_set` puts there (ST's 13: ``head`` in the nose slot), else the COCO name
+    (the slots the set lacks show zeros)."""
+    names = list(KEYPOINT_NAMES)
+    for name, slot in zip(keypoint_set.names, keypoint_set.coco_index):
+        names[slot] = name
+    return ("ctr" if short else "centre",) + tuple(_title(n, short) for n in names)
+
+
+#: Tile titles of a COCO-17 model: the centre map, then the joints.
+TITLES: tuple[str, ...] = tile_titles()
 #: Titles for tiles narrower than :data:`SHORT_TITLE_BELOW_PX` on screen (full names in the tooltip).
-SHORT_TITLES: tuple[str, ...] = ("ctr",) + tuple(
-    (f"{n.split('_', 1)[0][0].upper()} {n.split('_', 1)[1][:3]}" if "_" in n else n) for n in KEYPOINT_NAMES)
+SHORT_TITLES: tuple[str, ...] = tile_titles(short=True)
 SHORT_TITLE_BELOW_PX = 70
 #: The tile index of the centre map; joint k is tile k + 1.
 CENTRE_TILE = 0
@@ -74,6 +90,8 @@ class HeadsPanel(QWidget):
         self._mosaic: np.ndarray | None = None
         self.columns = COLUMNS
         self._titles = TITLES
+        self._keypoint_set = COCO17
+        self._short_titles = False
         self.refreshes = 0
         self._throttle = RefreshThrottle(self.refresh, self, while_visible=True)
 
@@ -145,7 +163,8 @@ class HeadsPanel(QWidget):
         height = rows * (self._band + sh) + self._gap
         width = columns * (sw + self._gap) + self._gap
         scale = min(self.graphics.width() / width, self.graphics.height() / height)
-        self._titles = SHORT_TITLES if sw * scale < SHORT_TITLE_BELOW_PX else TITLES
+        self._short_titles = sw * scale < SHORT_TITLE_BELOW_PX
+        self._titles = tile_titles(self._keypoint_set, self._short_titles)
         self._mosaic = np.empty((height, width, 3), dtype=np.uint8)
         self._mosaic[...] = _BACKGROUND
         for index, label in enumerate(self.labels):
@@ -247,6 +266,11 @@ class HeadsPanel(QWidget):
         if heads is None or result is self._shown_result:
             return
         self._shown_result = result
+        keypoint_set = KEYPOINT_SETS.get(heads.keypoint_heatmaps.shape[-1], COCO17)
+        if keypoint_set is not self._keypoint_set:  # e.g. ST's 13: "head" in the nose slot
+            self._keypoint_set = keypoint_set
+            self._titles = tile_titles(keypoint_set, self._short_titles)
+            self._show_titles()
         self._layout(tuple(heads.shape))
         sh, sw = self._tile
         centre = heads.centre if heads.centre is not None else np.zeros(heads.shape, np.float32)

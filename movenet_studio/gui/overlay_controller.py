@@ -122,6 +122,7 @@ class OverlayController(QObject):
         """Adapt the controls to the model now running."""
         multipose = bool(info.spec.is_multipose)
         self.overlays.set_multipose(multipose)
+        self.overlays.set_heatmaps_only(info.spec.output_kind == "heatmaps")
         config = self.engine.config
         self.tracking.show_config(config.crop, config.smoothing, multipose)
         if info.config.heads:

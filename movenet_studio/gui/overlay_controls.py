@@ -34,6 +34,10 @@ DEFAULT_OVERLAYS = OverlayOptions.from_names("skeleton,keypoints,boxes,ids")
 
 MULTIPOSE_TIP = ("MultiPose decodes people inside the model graph; the single-pose decode steps "
                  "(regression, offsets, chosen cells) are not available for MultiPose models")
+#: Layers a heatmap-only model file (ST's model zoo) cannot draw.
+HEATMAPS_ONLY_LAYERS = ("centre",) + DECODE_LAYERS
+HEATMAPS_ONLY_TIP = ("This model has only keypoint heatmaps (no centre, offset or regression heads: its keypoints "
+                     "are the heatmap peaks), so there is no centre heatmap, offsets, regression or decode step to draw")
 NO_HEADS_TIP = "Heads are not available for this model (its graph's head tensors were not found)"
 
 
@@ -99,6 +103,7 @@ class OverlayControls(QGroupBox):
         super().__init__("Overlays", parent)
         self._base = options
         self._multipose = False
+        self._heatmaps_only = False
         self._heads_ok = True
         self._updating = False
         self.checks: dict[str, QCheckBox] = {}
@@ -192,7 +197,7 @@ class OverlayControls(QGroupBox):
     @property
     def options(self) -> OverlayOptions:
         """The layers to draw: the checked ones that can be drawn now (decode layers are off
-        for MultiPose), with the joint, opacities, offsets mode and colour map shown."""
+        for MultiPose, centre and decode layers for a heatmap-only model), with the joint, opacities, offsets mode and colour map shown."""
         on = {name: check.isChecked() and check.isEnabled() for name, check in self.checks.items()}
         return replace(self._base, skeleton=on["skeleton"], keypoints=on["skeleton"], heatmaps=on["heatmaps"],
                        heatmap_joint=self.joint_combo.currentData(), heatmap_opacity=self.heatmap_opacity.fraction,
@@ -206,7 +211,8 @@ class OverlayControls(QGroupBox):
     def checked(self) -> OverlayOptions:
         """Like :attr:`options`, but with every checked layer on, drawable now or not (what to remember)."""
         on = {name: check.isChecked() for name, check in self.checks.items()}
-        return replace(self.options, regression=on["regression"], offsets=on["offsets"], decode=on["decode"])
+        return replace(self.options, centre=on["centre"], regression=on["regression"], offsets=on["offsets"],
+                       decode=on["decode"])
 
     @property
     def needs_heads(self) -> bool:
@@ -245,10 +251,24 @@ class OverlayControls(QGroupBox):
         if multipose == self._multipose:
             return
         self._multipose = multipose
-        for name in DECODE_LAYERS:
-            self.checks[name].setEnabled(not multipose)
-            self.checks[name].setToolTip(MULTIPOSE_TIP if multipose else self._tips[name])
-        self.offsets_mode.setEnabled(not multipose)
+        self._sync_layers()
+
+    @Slot(bool)
+    def set_heatmaps_only(self, heatmaps_only: bool) -> None:
+        """Disable the centre and decode layers (with a tooltip saying why) for a model file with
+        only keypoint heatmaps; enable them again for a model with heads."""
+        if heatmaps_only == self._heatmaps_only:
+            return
+        self._heatmaps_only = heatmaps_only
+        self._sync_layers()
+
+    def _sync_layers(self) -> None:
+        """Enable each layer the model can draw; a disabled one's tooltip says why."""
+        for name in HEATMAPS_ONLY_LAYERS:
+            tip = (HEATMAPS_ONLY_TIP if self._heatmaps_only
+                   else MULTIPOSE_TIP if self._multipose and name in DECODE_LAYERS else "")
+            self.checks[name].setEnabled(not tip)
+            self.checks[name].setToolTip(tip or self._tips[name])
         self._changed()
 
     @property
@@ -298,7 +318,7 @@ class OverlayControls(QGroupBox):
         self.joint_combo.setEnabled(options.heatmaps or (options.offsets and options.offset_field))
         self.heatmap_opacity.setEnabled(options.heatmaps)
         self.centre_opacity.setEnabled(options.centre)
-        self.offsets_mode.setEnabled(options.offsets and not self._multipose)
+        self.offsets_mode.setEnabled(options.offsets)
         self.offset_scale.setEnabled(options.offsets)
         self.options_changed.emit(options)
 
