@@ -17,7 +17,8 @@ from movenet_studio.core.classification_render import (
 )
 from movenet_studio.core.keypoints import NUM_KEYPOINTS, Pose
 from movenet_studio.core.preprocess import letterbox
-from movenet_studio.core.render import OverlayOptions, render_overlays, unavailable_overlays
+from movenet_studio.core.render import OverlayOptions, render_overlays
+from movenet_studio.core.render_layers import unavailable_overlays
 
 
 def _result(classification, frame_hw=(240, 320)):

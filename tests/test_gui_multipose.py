@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
-from movenet_studio.core.render import pose_label, track_colour
+from movenet_studio.core.render_style import pose_label, track_colour
 from movenet_studio.gui.controls import model_label
 from movenet_studio.gui.multipose_overlay import MAX_PEOPLE
 

@@ -13,8 +13,9 @@ from movenet_studio.core.overlay_geometry import (arrow_barbs, crop_geometry, da
                                                   decode_geometry, offset_field, rect_segments)
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.preprocess import InputMapping
-from movenet_studio.core.render import (BODY_RANGE_COLOUR, OFFSET_COLOUR, TORSO_RANGE_COLOUR, OverlayOptions,
-                                        render_overlays, unavailable_overlays)
+from movenet_studio.core.render import OverlayOptions, render_overlays
+from movenet_studio.core.render_layers import unavailable_overlays
+from movenet_studio.core.render_style import BODY_RANGE_COLOUR, OFFSET_COLOUR, TORSO_RANGE_COLOUR
 from movenet_studio.core.sources import open_source
 
 

@@ -18,10 +18,9 @@ from movenet_studio.core.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.overlay_geometry import scaled_arrows
 from movenet_studio.core.preprocess import InputMapping, letterbox
-from movenet_studio.core.render import (
-    CROP_COLOUR, DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, TRACK_PALETTE, OverlayOptions, line_width,
-    render_overlays, timing_caption, track_colour, unavailable_overlays,
-)
+from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, render_overlays
+from movenet_studio.core.render_layers import unavailable_overlays
+from movenet_studio.core.render_style import CROP_COLOUR, TRACK_PALETTE, line_width, timing_caption, track_colour
 from movenet_studio.core.sources import open_source
 
 NOTHING = OverlayOptions.from_names("")

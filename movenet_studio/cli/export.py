@@ -15,8 +15,9 @@ from ..core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.pipeline import Pipeline
 from ..core.render import (
     DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_OFFSET_SCALE, MAX_OFFSET_SCALE, OVERLAY_NAMES,
-    OverlayOptions, unavailable_overlays,
+    OverlayOptions,
 )
+from ..core.render_layers import unavailable_overlays
 from ..core.sources import open_source
 from ..core.text import printable
 from .classifier_options import (

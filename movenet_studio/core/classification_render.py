@@ -59,7 +59,7 @@ def draw_classification(canvas, result, threshold: float, scale: float, font: in
     """Draw the captions of ``result.classification`` on the renderer's canvas (see module docstring).
 
     Args:
-        canvas: :class:`~.render._Canvas` (image, frame-to-image scale, ``text``).
+        canvas: :class:`~.render_layers.Canvas` (image, frame-to-image scale, ``text``).
         result: a :class:`~.pipeline.FrameResult` with ``classification`` (no-op when None).
         threshold: keypoint score threshold of the drawing.
         scale: the renderer's font scale for this image.

@@ -405,7 +405,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
         force: replace an existing `out_path`.
         fps: frame rate to write instead of the source's.
         on_result: called with each :class:`~.pipeline.FrameResult` before it is drawn
-            (e.g. to preview it or check :func:`~.render.unavailable_overlays`); an
+            (e.g. to preview it or check :func:`~.render_layers.unavailable_overlays`); an
             exception from it aborts the export like any other error.
 
     Returns:

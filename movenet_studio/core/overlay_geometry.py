@@ -211,7 +211,7 @@ def rect_segments(rects: np.ndarray) -> np.ndarray:
 
 def dash_pattern(line_px: float, style: str) -> tuple[float, float]:
     """(dash, gap) lengths in frame pixels of a dash `style` (``dash`` or ``dot``) for lines
-    `line_px` wide (the renderer's :func:`~.render.line_width`)."""
+    `line_px` wide (the renderer's :func:`~.render_style.line_width`)."""
     w = max(1.0, float(line_px))
     if style == "dash":
         return 6.0 * w + 4.0, 4.0 * w + 3.0

@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
 from ..core.overlay_geometry import crop_geometry, dash_pattern, dashed_rect, rect_segments
-from ..core.render import BODY_RANGE_COLOUR, CROP_COLOUR, TORSO_RANGE_COLOUR, keypoint_radius, line_width
+from ..core.render_style import BODY_RANGE_COLOUR, CROP_COLOUR, TORSO_RANGE_COLOUR, keypoint_radius, line_width
 
 #: Z order (above the heatmaps, below the decode layers and the skeleton).
 Z_CROP = 3

@@ -27,8 +27,8 @@ from ..core.heads import HEATMAP_CELL_CENTRE, heatmap_rect_in_frame
 from ..core.keypoint_sets import keypoint_set_for, row_of_coco
 from ..core.keypoints import KEYPOINT_NAMES
 from ..core.overlay_geometry import arrow_barbs, decode_geometry, offset_field, scaled_arrows
-from ..core.render import (DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, OverlayOptions,
-                           arrow_barb_length)
+from ..core.render import OverlayOptions
+from ..core.render_style import DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, arrow_barb_length
 
 #: Z order of the layers (below the skeleton's 8..11), bottom to top as in core.render.
 Z_HEATMAP, Z_CENTRE, Z_REGRESSION, Z_OFFSETS, Z_DECODE = 1, 2, 5, 6, 7

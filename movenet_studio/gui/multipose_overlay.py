@@ -1,8 +1,8 @@
 """Per-person boxes and id labels (MultiPose) drawn over the video, in each track's colour.
 
 The look follows the export renderer (:mod:`movenet_studio.core.render`): a box in
-:func:`~movenet_studio.core.render.track_colour` of the pose's track id (white without one)
-and, for tracked poses, a ``#<id> <score>`` label (:func:`~movenet_studio.core.render.pose_label`)
+:func:`~movenet_studio.core.render_style.track_colour` of the pose's track id (white without one)
+and, for tracked poses, a ``#<id> <score>`` label (:func:`~movenet_studio.core.render_style.pose_label`)
 on a track-coloured background just above the box's top-left corner. The skeletons
 themselves stay with :class:`~.overlays.SkeletonOverlay`.
 
@@ -19,7 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from ..core.keypoints import Pose
-from ..core.render import pose_label, track_colour
+from ..core.render_style import pose_label, track_colour
 
 #: MoveNet MultiPose outputs at most this many people (output [1, 6, 56]).
 MAX_PEOPLE = 6

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from ..core.keypoint_sets import keypoint_set_for
 from ..core.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
 from ..core.render import DEFAULT_KEYPOINT_THRESHOLD
+from ..core.render_style import KEYPOINT_COLOUR
 
 #: Default score threshold below which keypoints (and edges touching them) are hidden: the
 #: renderer's :data:`~movenet_studio.core.render.DEFAULT_KEYPOINT_THRESHOLD` (one constant).
@@ -27,8 +28,6 @@ EDGE_GROUP_COLOURS: tuple[tuple[int, int, int], ...] = tuple(dict.fromkeys(EDGE_
 _EDGES = np.asarray(SKELETON_EDGES, dtype=np.intp)
 _EDGE_GROUP = np.asarray([EDGE_GROUP_COLOURS.index(c) for c in EDGE_COLOURS], dtype=np.intp)
 
-#: Keypoint dot colour of Google's MoveNet notebook (deep pink) with a white rim.
-KEYPOINT_COLOUR = (255, 20, 147)
 #: Outline of the region the model saw (crop region or letterboxed frame).
 INPUT_COLOUR = (120, 200, 120)
 

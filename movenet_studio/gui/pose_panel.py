@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel,
 from .tables import figures_table, fill_row
 from .throttle import RefreshThrottle
 from ..core.keypoints import KEYPOINT_NAMES, Pose
-from ..core.render import track_colour
+from ..core.render_style import track_colour
 from .engine import EngineResult
 from .overlays import DEFAULT_THRESHOLD
 
