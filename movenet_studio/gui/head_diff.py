@@ -9,7 +9,7 @@ with a colour bar in the Compare dock. Keypoint heatmaps: the joint picked in *O
 with "all joints" the difference of the per-cell maximum over the 17 joints.
 
 Turning a difference on reads the heads of both models (A through the overlay controller,
-B through :meth:`~.compare_view.CompareController.set_b_heads`); both pipelines are kept with
+B through :meth:`~.compare_controller.CompareController.set_b_heads`); both pipelines are kept with
 their state, so what the models see does not change. Models with different head sizes
 (Lightning vs Thunder) have no cell-for-cell difference: the overlay says so and hides.
 """

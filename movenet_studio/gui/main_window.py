@@ -20,7 +20,9 @@ from ..core.smoothing import OneEuroConfig
 from .bench_dialog import BenchDialog
 from .head_diff import HeadDiffController
 from .layers_controller import LayersController
-from .compare_view import CompareController, ComparePanel, SideView
+from .compare_controller import CompareController
+from .compare_controls import ComparePanel
+from .compare_view import SideView
 from .classification_controller import ClassificationController, ClassifierRequest
 from .controls import MODEL_EXTENSIONS, ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
