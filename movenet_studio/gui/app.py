@@ -22,11 +22,12 @@ from ..core.smoothing import OneEuroConfig
 from ..core.text import printable
 from ..logs import LOGGER_NAME, configure_logging
 from .classification_controller import ClassifierRequest
-from .main_window import APP_NAME, MainWindow
+from .main_window import MainWindow
 from .player import Pace
 from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
 from .signals import SignalQuit
+from .window_setup import APP_NAME
 
 #: An exit-after run gives up when no result arrived for this long, in ms.
 EXIT_AFTER_TIMEOUT_MS = 120_000

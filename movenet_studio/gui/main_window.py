@@ -1,5 +1,7 @@
 """The main window: builds the widgets and controllers and wires their signals. No behaviour of
-its own beyond routing (which path is a model, which a source) and persisting settings."""
+its own beyond routing (which path is a model, which a source) and persisting settings. Its
+menus and actions: :mod:`.window_menus`; opening sources and models (also dropped ones):
+:mod:`.window_sources`; its starting configuration: :mod:`.window_setup`."""
 
 from __future__ import annotations
 
@@ -8,61 +10,45 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
 
-from .. import __version__
-from ..core.backends import default_backend
 from ..core.paths import sample_path
 from ..core.pipeline import PipelineConfig
 from ..core.preprocess_profile import PreprocessProfile
 from ..core.smoothing import OneEuroConfig
-from .bench_dialog import BenchDialog
-from .head_diff import HeadDiffController
-from .layers_controller import LayersController
+from .classification_controller import ClassificationController, ClassifierRequest
 from .compare_controller import CompareController
 from .compare_controls import ComparePanel
 from .compare_view import SideView
-from .classification_controller import ClassificationController, ClassifierRequest
-from .controls import MODEL_EXTENSIONS, ControlPanel
+from .controls import ControlPanel
 from .engine import Engine, EngineResult, EngineState, ModelInfo
-from .export_actions import ExportController
 from .garbage import GuiThreadGarbageCollector
 from .head_overlays import HoverReadout
 from .heads_panel import HeadsPanel
 from .latency_panel import LatencyPanel
-from .log_folder import LogFolderAction
 from .messages import ErrorReporter
 from .model_info import ModelInfoPanel
 from .model_input_view import ModelInputView
+from .preprocess_controller import PreprocessController
 from .preprocess_controls import PreprocessControls
 from .overlay_controller import OverlayController
 from .overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from .player import Pace, SourceInfo, SourcePlayer
-from .recent_and_copy import RecentSources, copy_keypoints
 from .scroll_area import VerticalScrollArea
 from .speed_readout import SpeedReadout
 from .settings import StudioSettings
-from .shortcuts import ShortcutsDialog
 from .timeline_panel import TimelinePanel
 from .video_view import VideoView
+from .window_menus import WindowMenus
+from .window_sources import WindowSources
+from .window_setup import APP_NAME, startup_config
 
-APP_NAME = "MoveNet Studio"
 END_MESSAGE = "End of"  # the status message at the end of a file (cleared when playback starts again)
 DEFAULT_SIZE = (1400, 900)
 
 
-def _is_missing_file(model: str) -> bool:
-    """True when a saved model names a file (not a catalog key) that is not there any more."""
-    return is_model_path(model) and not Path(model).expanduser().is_file()
-
-
-def is_model_path(path: str | Path) -> bool:
-    """True when `path` names a model file (.tflite / .onnx) rather than a source."""
-    return Path(str(path)).suffix.lower() in MODEL_EXTENSIONS
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowMenus, WindowSources, QMainWindow):
     """MoveNet Studio's window: video in the centre, controls left, latency right.
 
     Args:
@@ -110,21 +96,10 @@ class MainWindow(QMainWindow):
         threshold = settings.threshold
         threads = threads if threads is not None and threads > 0 else settings.threads
         loop = settings.loop if loop is None else loop
-        saved_model, self._startup_note = settings.model, ""
-        if model is None and _is_missing_file(saved_model):
-            self._startup_note = f"the saved model {saved_model} no longer exists; using {PipelineConfig().model}"
-            saved_model = PipelineConfig().model
-        # As in the CLI: a model file picks its backend by its format unless a backend is named.
-        chosen = model or saved_model
-        backend = backend or (default_backend(chosen) if is_model_path(chosen) else settings.backend)
-        config = PipelineConfig(model=chosen, backend=backend, threads=threads)
-        config = replace(config, provider=provider or (settings.provider if config.backend == "onnx" else None),
-                         tracker=tracker or settings.tracker,
-                         min_pose_score=settings.min_pose_score if min_pose_score is None else min_pose_score)
-
-        config = replace(config, crop=crop is not False, smoothing=smoothing is not False,
-                         one_euro=one_euro or settings.one_euro, preprocess=preprocess or settings.preprocess,
-                         input_range=input_range or (settings.input_range_for(chosen) if is_model_path(chosen) else None))
+        config, self._startup_note = startup_config(settings, model=model, backend=backend, threads=threads,
+                                                    provider=provider, tracker=tracker, min_pose_score=min_pose_score,
+                                                    crop=crop, smoothing=smoothing, one_euro=one_euro,
+                                                    preprocess=preprocess, input_range=input_range)
 
         self.engine = Engine(config, self)
         self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
@@ -205,9 +180,7 @@ class MainWindow(QMainWindow):
         panel_layout.insertWidget(panel_layout.indexOf(self.overlay_controls) + 1, self.tracking_controls)
         self.preprocess_controls = PreprocessControls(config.preprocess)
         panel_layout.insertWidget(panel_layout.indexOf(self.tracking_controls) + 1, self.preprocess_controls)
-        self.preprocess_controls.profile_changed.connect(self._set_preprocess)
-        self.preprocess_controls.input_range_changed.connect(self._set_input_range)
-        self.engine.model_changed.connect(self._show_preprocess)
+        self.preprocess = PreprocessController(self.preprocess_controls, self.engine, self.settings, self)
         self.heads_panel = HeadsPanel(overlays.colormap, overlays.centre_colormap)
         self.model_input_view = ModelInputView()
         self.readout = HoverReadout(self.video_view.view_box, self)
@@ -234,89 +207,6 @@ class MainWindow(QMainWindow):
         self.classification.loaded.connect(self.classification_dock.raise_)
         self.player.closed.connect(self.classification.clear)
         self.controls.display.threshold_changed.connect(self.classification.overlay.set_threshold)
-
-    def _action(self, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = (), tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcuts:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        if tip:
-            action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _make_actions(self) -> None:
-        source = self.controls.source
-        self.open_action = self._action("&Open…", source.choose_file, (QKeySequence.StandardKey.Open,),
-                                        "Open a video, image or model file")
-        self.open_folder_action = self._action("Open &folder…", source.choose_folder, ("Ctrl+Shift+O",))
-        self.open_model_action = self._action("Open &model file…", self.controls.model.choose_file, ("Ctrl+M",))
-        self.quit_action = self._action("&Quit", self.close, ("Ctrl+Q",))
-        self.play_action = self._action("&Play / Pause", self.player.toggle, ("Space",))
-        self.step_action = self._action("&Step", self.player.step, ("Right", "."))
-        self.step_back_action = self._action("Step &back", self.player.step_back, ("Left", ","))
-        self.first_action = self._action("&First frame", self.player.seek_first, ("Home",))
-        self.last_action = self._action("&Last frame", self.player.seek_last, ("End",))
-        self.loop_action = self._action("&Loop", source.loop_check.toggle, ("L",))
-        self.fit_action = self._action("&Fit frame", self.video_view.reset_zoom, ("Ctrl+0",))
-        self.about_action = self._action("&About", self._about)
-        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ("F1",))
-        self.sample_action = self._action("Open &sample video", self.open_sample,
-                                          tip="Play the bundled sample (pose_1.mp4, Apache-2.0, from Google's tfjs-models)")
-        self.exports = ExportController(self)  # Save frame, Export video/keypoints (background)
-        self._shortcuts_dialog: ShortcutsDialog | None = None
-        self.bench_action = self._action("&Benchmark…", self.show_benchmark, ("Ctrl+B",),
-                                         "Measure models, runtimes and threads on the open source")
-        self.bench_dialog: BenchDialog | None = None
-        self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
-        self.head_diff = HeadDiffController(self)  # compare: heatmap / centre A - B over the video
-
-        self.recent = RecentSources(self.settings, self.open_source, self)
-        self.copy_keypoints_action = self._action("&Copy keypoints", self.copy_keypoints, ("Ctrl+Shift+C",),
-                                                  "Copy the frame's keypoints as JSON (infer --json's frame format)")
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for action in (self.open_action, self.open_folder_action, self.open_model_action):
-            file_menu.addAction(action)
-        file_menu.addMenu(self.recent.menu)
-        file_menu.addSeparator()
-        for action in self.exports.actions():
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.classification.open_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit = menu.addMenu("&Edit")
-        edit.addAction(self.copy_keypoints_action)
-        playback = menu.addMenu("&Playback")
-        for action in (self.play_action, self.step_action, self.step_back_action, self.first_action,
-                       self.last_action, self.loop_action):
-            playback.addAction(action)
-        view = menu.addMenu("&View")
-        view.addAction(self.fit_action)
-        self.reset_layout_action = self._action("&Reset layout", self.reset_layout,
-                                                tip="Put every panel back where it was on a first start")
-        view.addAction(self.reset_layout_action)
-        view.addSeparator()
-        view.addAction(self.controls_dock.toggleViewAction())
-        view.addAction(self.latency_dock.toggleViewAction())
-        view.addAction(self.compare_dock.toggleViewAction())
-        view.addAction(self.model_info_dock.toggleViewAction())
-        view.addAction(self.heads_dock.toggleViewAction())
-        view.addAction(self.model_input_dock.toggleViewAction())
-        view.addAction(self.classification_dock.toggleViewAction())
-        view.addAction(self.layers.dock.toggleViewAction())
-        view.addAction(self.timeline_dock.toggleViewAction())
-        self.tools_menu = menu.addMenu("&Tools")
-        self.tools_menu.addAction(self.bench_action)
-        self.tools_menu.addAction(self.layers.action)
-        self.help_menu = menu.addMenu("&Help")
-        self.help_menu.addAction(self.shortcuts_action)
-        self.help_menu.addAction(self.sample_action)
-        self.log_folder = LogFolderAction(self.reporter, self)
-        self.help_menu.addAction(self.log_folder.action)
-        self.help_menu.addAction(self.about_action)
 
     def _connect(self) -> None:
         engine, player, source = self.engine, self.player, self.controls.source
@@ -431,27 +321,6 @@ class MainWindow(QMainWindow):
         if self.settings.note:  # stored settings unreadable or from an older version: reset
             self.reporter.warn(self.settings.note)
 
-    @Slot()
-    def copy_keypoints(self) -> None:
-        """Edit > Copy keypoints: the frame on screen as JSON on the clipboard."""
-        text = copy_keypoints(self.video_view)
-        if text is None:
-            self.reporter.info("No frame to copy keypoints from")
-        else:
-            index = self.video_view.last_result.result.index
-            self.reporter.info(f"Copied the keypoints of frame {index} as JSON")
-
-    @Slot()
-    def reset_layout(self) -> None:
-        """Docks back to the first-start layout (the heads dock shows while a head layer is on)."""
-        self.restoreState(self._default_state)
-        self.overlay_controller.sync()
-
-    @Slot()
-    def open_sample(self) -> None:
-        """Open and play the bundled sample video (pose_1.mp4, resources/samples)."""
-        self.open_source(str(sample_path()))
-
     def flush_views(self) -> None:
         """Bring the throttled panels up to date with the newest result (before a screenshot)."""
         self.latency_panel.refresh()
@@ -509,84 +378,6 @@ class MainWindow(QMainWindow):
         """Stop the threads before the window goes away."""
         self.shutdown()
         super().closeEvent(event)
-
-    # ------------------------------------------------------------------ requests
-    @Slot(str)
-    def open_path(self, path: str) -> None:
-        """Open `path` as a model when it is a .tflite/.onnx file, else as a source."""
-        if is_model_path(path):
-            self.open_model(path)
-        else:
-            self.open_source(path)
-
-    @Slot(str)
-    def open_source(self, spec: str) -> None:
-        """Open a video, image, folder or ``camera:N`` (answer arrives asynchronously)."""
-        self.reporter.info(f"Opening {spec}…")
-        self.player.open(spec)
-
-    @Slot(object)
-    def _set_preprocess(self, profile) -> None:
-        """A new preprocessing profile: remembered, and the pipeline rebuilt with it."""
-        self.settings.preprocess = profile
-        self.engine.update_config(preprocess=profile)
-
-    @Slot(object)
-    def _set_input_range(self, value_range) -> None:
-        """A float input range for the running model file: remembered for that file, pipeline rebuilt."""
-        model = self.engine.config.model
-        if is_model_path(model):
-            self.settings.set_input_range_for(model, value_range)
-        self.engine.update_config(input_range=tuple(value_range))
-
-    @Slot(object)
-    def _show_preprocess(self, info) -> None:
-        """Show the running model's profile and, for a float32-input file, its input range."""
-        self.preprocess_controls.show_profile(info.config.preprocess)
-        io = getattr(info.spec, "io", None)
-        self.preprocess_controls.show_input(io.input.value_range if io is not None and io.input.dtype == "float32"
-                                            else None)
-
-    @Slot(str)
-    def open_model(self, name: str) -> None:
-        """Switch to model `name` (catalog key or file path) live; on failure the old one stays."""
-        self.reporter.info(f"Loading model {name}…")
-        # From the engine's config: keeps the other settings (heads, crop, threads ...) asked for.
-        config = replace(self.engine.config, model=str(name),
-                         input_range=self.settings.input_range_for(str(name)) if is_model_path(str(name)) else None)
-        if is_model_path(str(name)) and default_backend(name) != config.backend:  # the file's format picks the runtime
-            config = replace(config, backend=default_backend(name), provider=None)
-        self.engine.request_model(config)
-
-    def handle_paths(self, paths: list[str]) -> None:
-        """Open dropped paths: model files switch the model, the first other path becomes the source."""
-        sources = []
-        for path in paths:
-            if is_model_path(path):
-                self.open_model(path)
-            else:
-                sources.append(path)
-        if sources:
-            self.open_source(sources[0])
-            if len(sources) > 1:
-                self.reporter.info(f"Opened {Path(sources[0]).name}; {len(sources) - 1} more dropped path(s) ignored")
-
-    # ------------------------------------------------------------------ drag and drop
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
-        """Accept local files and folders."""
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt name)
-        """Open dropped files: video/image/folder as the source, .tflite/.onnx as the model."""
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            self.handle_paths(paths)
-        else:
-            event.ignore()
 
     # ------------------------------------------------------------------ signal handlers
     @Slot(object)
@@ -659,26 +450,3 @@ class MainWindow(QMainWindow):
         if not parts or not display_name or display_name == QApplication.applicationName():
             parts = parts or [APP_NAME]
         self.setWindowTitle(" — ".join(parts))
-
-    @Slot()
-    def show_benchmark(self) -> None:
-        """Show the Benchmark dialog (non-modal; runs in the background on the open source)."""
-        if self.bench_dialog is None:
-            self.bench_dialog = BenchDialog(self)
-        self.bench_dialog.refresh_source()
-        self.bench_dialog.show()
-        self.bench_dialog.raise_()
-
-    @Slot()
-    def show_shortcuts(self) -> None:
-        """Show the keyboard shortcuts (non-modal, rebuilt from the current actions)."""
-        if self._shortcuts_dialog is None:
-            self._shortcuts_dialog = ShortcutsDialog(self)
-        self._shortcuts_dialog.refresh()
-        self._shortcuts_dialog.show()
-        self._shortcuts_dialog.raise_()
-
-    @Slot()
-    def _about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}",
-                          f"<b>{APP_NAME}</b> {__version__}<br>A visual inspector for Google's MoveNet pose models.")
