@@ -11,6 +11,7 @@ from ..core.errors import StudioError
 from ..core.export import (
     VIDEO_CODECS, ExportError, check_output_path, coco_image_ids, export_video, write_keypoints,
 )
+from ..core.export_job import HEAD_LAYERS
 from ..core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.pipeline import Pipeline
 from ..core.render import (
@@ -27,8 +28,6 @@ from .options import MAX_COUNT, add_model_options, add_pipeline_options, config_
 from .progress import ProgressBar
 
 DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids,classification"
-#: Layers that need the model's heads read after each inference.
-_HEAD_LAYERS = {"heatmaps", "centre", "regression", "offsets", "decode"}
 
 
 def add_parser(subparsers) -> None:
@@ -125,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fps is not None and not 0 < args.fps <= 1000:
         raise ExportError(f"--fps {args.fps}: must be above 0 and at most 1000")
 
-    needs_heads = bool(_HEAD_LAYERS & set(options.enabled())) and args.out is not None
+    needs_heads = bool(HEAD_LAYERS & set(options.enabled())) and args.out is not None
     classifier = classifier_from_args(args)
     with open_source(args.source) as source:
         image_ids = coco_image_ids(source, args.coco_annotations) \

@@ -57,7 +57,8 @@ class WindowMenus:
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ("F1",))
         self.sample_action = self._action("Open &sample video", self.open_sample,
                                           tip="Play the bundled sample (pose_1.mp4, Apache-2.0, from Google's tfjs-models)")
-        self.exports = ExportController(self)  # Save frame, Export video/keypoints (background)
+        self.exports = ExportController(self, view=self.video_view, player=self.player, engine=self.engine,
+                                        reporter=self.reporter, classification=self.classification)
         self._shortcuts_dialog: ShortcutsDialog | None = None
         self.bench_action = self._action("&Benchmark…", self.show_benchmark, ("Ctrl+B",),
                                          "Measure models, runtimes and threads on the open source")
