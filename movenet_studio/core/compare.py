@@ -92,7 +92,6 @@ class CompareFrame:
             frame pixels, per pair and keypoint (single-pose: P = 1 on every frame).
         unmatched_a: MultiPose instances of A without a partner in B (0 for single-pose).
         unmatched_b: MultiPose instances of B without a partner in A.
-        b_preprocess_ms: time spent making B's input (0 when it reused A's).
     """
 
     a: FrameResult
@@ -103,7 +102,6 @@ class CompareFrame:
     distances_px: np.ndarray
     unmatched_a: int = 0
     unmatched_b: int = 0
-    b_preprocess_ms: float = 0.0
 
     @property
     def scores_a(self) -> np.ndarray:
@@ -272,7 +270,7 @@ class ComparePipeline:
         ib = [j for _, j in pairs]
         kp_a, kp_b, unmatched_a, unmatched_b = kp_a[ia], kp_b[ib], len(kp_a) - len(ia), len(kp_b) - len(ib)
         distances = np.linalg.norm(kp_a[..., :2].astype(np.float64) - kp_b[..., :2], axis=-1).astype(np.float32)
-        return CompareFrame(result_a, result_b, shared, kp_a, kp_b, distances, unmatched_a, unmatched_b, pre_ms)
+        return CompareFrame(result_a, result_b, shared, kp_a, kp_b, distances, unmatched_a, unmatched_b)
 
     def reset(self) -> None:
         """Forget per-source state of both pipelines (source change or seek)."""

@@ -32,11 +32,6 @@ def resources_dir() -> Path:
     return _bundled_dir("resources")
 
 
-def icon_path() -> Path:
-    """The app icon, a 256x256 PNG (resources/icon.png; made by packaging/make_icon.py)."""
-    return resources_dir() / "icon.png"
-
-
 #: The bundled sample media (Apache-2.0, tfjs-models pose-detection test data), in resources/samples.
 SAMPLE_NAMES = ("pose_1.mp4", "pose_squats.mp4", "pose.jpg")
 

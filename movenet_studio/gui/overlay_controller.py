@@ -61,7 +61,6 @@ class OverlayController(QObject):
         self._was_reset = False
         #: The last crop-tracker reset note shown in the status bar ("" before the first).
         self.reset_note = ""
-        self._heads_model: ModelInfo | None = None
 
         overlays.options_changed.connect(self.apply)
         tracking.crop_toggled.connect(self.set_crop)

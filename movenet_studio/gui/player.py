@@ -260,15 +260,6 @@ class SourcePlayer(QObject):
         """Restart files at their end (or not)."""
         self._loop = bool(loop)
 
-    def set_pace(self, pace: Pace | str) -> None:
-        """Change the pacing of file sources."""
-        self._command("pace", Pace(pace))
-
-    @Slot()
-    def close_source(self) -> None:
-        """Close the open source."""
-        self._command("close", None)
-
     def _command(self, kind: str, arg: object, replace_kind: bool = False) -> None:
         with self._cond:
             if replace_kind:  # a newer seek/open replaces a pending one (dragging the slider)
@@ -312,9 +303,6 @@ class SourcePlayer(QObject):
         if kind == "open":
             spec, autoplay = arg
             self._open(spec, autoplay)
-        elif kind == "close":
-            self._set_playing(False)
-            self._close_source()
         elif self._source is None:
             return
         elif kind == "play":
@@ -342,9 +330,6 @@ class SourcePlayer(QObject):
             if self._info.frame_count:
                 self._set_playing(False)
                 self._seek(self._info.frame_count - 1)
-        elif kind == "pace":
-            self._pace = arg
-            self._anchor = None
 
     def _play(self) -> None:
         info = self._info
