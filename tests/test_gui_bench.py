@@ -49,6 +49,10 @@ def test_tiny_benchmark_plots_and_saves_json(bench, qtbot, tmp_path):
     assert heights["raw p50"][0] <= heights["raw p99"][0]
     assert dialog.plots.labels == ["lightning-float16 tflite 1t"]
     assert "lightning-float16 tflite 1t" in dialog.table.toPlainText()
+    # The text report is readable: at the dialog's size every line and column shows, unscrolled.
+    dialog.tabs.setCurrentWidget(dialog.table)
+    qtbot.waitUntil(dialog.table.isVisible, timeout=WAIT_MS)
+    assert dialog.table.horizontalScrollBar().maximum() == 0 and dialog.table.verticalScrollBar().maximum() == 0
     assert dialog.save_button.isEnabled()
     out = tmp_path / "bench.json"
     assert dialog.save_json(out)

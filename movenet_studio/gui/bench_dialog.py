@@ -24,9 +24,10 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout)
+                               QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..core.atomic import write_json_atomic
 from ..core.bench import OK, BenchConfig, BenchReport, format_report, make_configs, run_bench
@@ -138,14 +139,13 @@ class BenchDialog(QDialog):
         self.per_op_plot.setMinimumHeight(200)
         self.per_op_choice = QComboBox()
         self.per_op_choice.setToolTip("Configuration whose per-op profile is shown")
+        # The text report (what `bench` prints, ~140 columns) has a tab of its own, the dialog's
+        # whole width and height: squeezed under the charts it was cut off after a few lines.
         self.table = QPlainTextEdit()
         self.table.setReadOnly(True)
         self.table.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        font = self.table.font()
-        font.setFamily("monospace")
-        font.setStyleHint(font.StyleHint.Monospace)
-        self.table.setFont(font)
-        self.table.setMaximumHeight(150)
+        self.table.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.table.setPlaceholderText("The figures of the last run, as `movenet-studio bench` prints them.")
 
         setup = QGroupBox("Configurations")
         grid = QGridLayout(setup)
@@ -175,21 +175,31 @@ class BenchDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
-        left = QVBoxLayout()
+        left_widget = QWidget()
+        left = QVBoxLayout(left_widget)
+        left.setContentsMargins(0, 0, 0, 0)
         left.addWidget(setup)
         left.addLayout(buttons)
         left.addWidget(self.progress)
         left.addWidget(self.status_label)
         left.addStretch(1)
-        right = QVBoxLayout()
+        charts = QWidget()
+        right = QVBoxLayout(charts)
+        right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.plots, 2)
         right.addWidget(self.per_op_choice)
         right.addWidget(self.per_op_plot, 1)
-        right.addWidget(self.table)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 0)
-        layout.addLayout(right, 1)
-        self.resize(1100, 860)
+        splitter = QSplitter(Qt.Orientation.Horizontal)  # the setup column can be narrowed
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(left_widget)
+        splitter.addWidget(charts)
+        splitter.setStretchFactor(1, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(splitter, "Run and charts")
+        self.tabs.addTab(self.table, "Text report")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        self.resize(1200, 860)
 
         self.run_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
