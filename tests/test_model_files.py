@@ -179,3 +179,11 @@ def test_st13_annotations_and_mean_oks():
     assert mapped["annotations"][0]["num_keypoints"] == 1 and dataset["annotations"][0]["num_keypoints"] == 2
     assert mean_oks(np.array([[1.0, np.nan, 0.5], [np.nan, np.nan, np.nan], [0.2, 0.4, np.nan]])) == pytest.approx(0.525)
     assert mean_oks(np.zeros((0, 13))) is None
+
+
+def test_coco_slot_names_use_the_sets_own_names():
+    from movenet_studio.core.keypoint_sets import COCO17, ST13, coco_slot_names
+
+    assert coco_slot_names(COCO17) == COCO17.names
+    st = coco_slot_names(ST13)
+    assert len(st) == 17 and st[0] == "head" and st[1:5] == COCO17.names[1:5] and st[5:] == ST13.names[1:]

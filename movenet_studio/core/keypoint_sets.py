@@ -137,6 +137,16 @@ def row_of_coco(count: int, joint: int | None) -> int | None:
     return index.index(int(joint)) if int(joint) in index else None
 
 
+def coco_slot_names(keypoint_set: KeypointSet) -> tuple[str, ...]:
+    """Names of the 17 COCO-17 slots (the window's joint indices) for a model of `keypoint_set`:
+    the set's own name where it has a keypoint (ST's 13: ``head`` in the nose's slot), else
+    the COCO name (a slot the set lacks)."""
+    names = list(COCO17.names)
+    for name, slot in zip(keypoint_set.names, keypoint_set.coco_index):
+        names[slot] = name
+    return tuple(names)
+
+
 def coco_maps(maps: np.ndarray) -> np.ndarray:
     """K per-keypoint maps [S, S, K] placed in the 17 COCO slots [S, S, 17] (absent keypoints: zeros)."""
     maps = np.asarray(maps, dtype=np.float32)

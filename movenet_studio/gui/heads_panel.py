@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from .image_view import image_view
 from .throttle import RefreshThrottle
 from ..core.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_lut, lut_indices
-from ..core.keypoint_sets import COCO17, KEYPOINT_SETS, KeypointSet, coco_maps
-from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+from ..core.keypoint_sets import COCO17, KEYPOINT_SETS, KeypointSet, coco_maps, coco_slot_names
+from ..core.keypoints import NUM_KEYPOINTS
 from .engine import EngineResult
 
 #: Tiles per row by default; :meth:`HeadsPanel.resizeEvent` picks 3..9 for the panel's shape.
@@ -43,10 +43,7 @@ def tile_titles(keypoint_set: KeypointSet = COCO17, short: bool = False) -> tupl
     """Tile titles: the centre map, then the 17 COCO slots, each titled with the keypoint
     `keypoint_set` puts there (ST's 13: ``head`` in the nose slot), else the COCO name
     (the slots the set lacks show zeros)."""
-    names = list(KEYPOINT_NAMES)
-    for name, slot in zip(keypoint_set.names, keypoint_set.coco_index):
-        names[slot] = name
-    return ("ctr" if short else "centre",) + tuple(_title(n, short) for n in names)
+    return ("ctr" if short else "centre",) + tuple(_title(n, short) for n in coco_slot_names(keypoint_set))
 
 
 #: Tile titles of a COCO-17 model: the centre map, then the joints.

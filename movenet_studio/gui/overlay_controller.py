@@ -21,6 +21,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QDockWidget
 
+from ..core.keypoint_sets import keypoint_set_for
 from ..core.render import OverlayOptions
 from .engine import Engine, EngineResult, ModelInfo
 from .heads_panel import HeadsPanel
@@ -122,6 +123,7 @@ class OverlayController(QObject):
         multipose = bool(info.spec.is_multipose)
         self.overlays.set_multipose(multipose)
         self.overlays.set_heatmaps_only(info.spec.output_kind == "heatmaps")
+        self.overlays.set_keypoint_set(keypoint_set_for(info.spec.num_keypoints))
         config = self.engine.config
         self.tracking.show_config(config.crop, config.smoothing, multipose)
         if info.config.heads:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout
                                QVBoxLayout, QWidget)
 
 from ..core.colormaps import colormap_names
+from ..core.keypoint_sets import KeypointSet, coco_slot_names
 from ..core.keypoints import KEYPOINT_NAMES
 from ..core.render import MAX_OFFSET_SCALE, OVERLAY_NAMES, OverlayOptions
 
@@ -283,6 +284,11 @@ class OverlayControls(QGroupBox):
         self.note.setText("" if available else "Heads are not available for this model.")
         self.note.setToolTip("" if available else NO_HEADS_TIP)
         self.note.setVisible(not available)
+
+    def set_keypoint_set(self, keypoint_set: KeypointSet) -> None:
+        """Name the joints as the model's keypoint set does (ST's 13: ``head`` for joint 0)."""
+        for joint, name in enumerate(coco_slot_names(keypoint_set)):
+            self.joint_combo.setItemText(joint + 1, _short(name))
 
     @property
     def heads_available(self) -> bool:
