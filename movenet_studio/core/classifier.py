@@ -34,6 +34,7 @@ import numpy as np
 
 from .errors import StudioError
 from .keypoints import NUM_KEYPOINTS
+from .text import first_line
 
 #: Keypoint row layouts: ``xy`` = (x, y, score) as the tutorial trains; ``yx`` = (y, x, score)
 #: as Google's Android and Raspberry Pi samples feed it.
@@ -294,7 +295,7 @@ class PoseClassifier:
         except StudioError as exc:
             raise ClassifierError(f"{name}: {exc}") from None
         except Exception as exc:
-            raise ClassifierError(f"{name}: not a usable pose classifier ({_first_line(exc)})") from None
+            raise ClassifierError(f"{name}: not a usable pose classifier ({first_line(exc)[:200]})") from None
         self.signature = self._runner.signature
         problem = self.signature.problem()
         if problem:
@@ -323,7 +324,7 @@ class PoseClassifier:
         try:
             output = self._runner.run(row)
         except Exception as exc:
-            raise ClassifierError(f"{self.path.name}: classifier run failed ({_first_line(exc)})") from None
+            raise ClassifierError(f"{self.path.name}: classifier run failed ({first_line(exc)[:200]})") from None
         return to_probabilities(output)
 
     def describe(self) -> str:
@@ -420,8 +421,3 @@ def run_classifier_probe(path: str) -> dict:
     signature = classifier.signature
     return {"ok": True, "classes": signature.classes, "input": list(signature.input_shape),
             "output": list(signature.output_shape)}
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:200] if lines else type(exc).__name__

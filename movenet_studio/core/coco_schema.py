@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import StudioError
 from .files import read_input_bytes
-from .text import printable
+from .text import first_line, printable
 
 #: Largest annotation file read, in bytes (COCO's person_keypoints_train2017.json is 238 MB).
 MAX_ANNOTATION_BYTES = 2_000_000_000
@@ -110,7 +110,7 @@ def parse_json(data: bytes, name: str) -> object:
     except MemoryError:
         raise AnnotationError(f"{name}: too large to parse") from None
     except ValueError as exc:  # JSONDecodeError, and integers of more than 4300 digits
-        raise AnnotationError(f"{name}: not valid JSON ({str(exc).splitlines()[0][:120]})") from None
+        raise AnnotationError(f"{name}: not valid JSON ({first_line(exc)[:120]})") from None
 
 
 def load_coco(path: str | Path, *, images_only: bool = False, num_keypoints: int = 17) -> dict:

@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import ModelError
 from .models import ModelSignature, TensorSignature
+from .text import first_line
 
 #: Ops that only move or re-type values: a sigmoid behind them still makes the output a probability.
 #: (Channel selection by GATHER / Slice keeps the values too: ST's 13-keypoint file gathers 13 of 17 maps.)
@@ -54,11 +55,6 @@ def read_signature(path: Path) -> ModelSignature:
     if path.suffix.lower() == ".onnx":
         return _read_onnx(path)
     return _read_tflite(path)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 # -- TFLite -------------------------------------------------------------------------------
@@ -115,7 +111,7 @@ def _read_tflite(path: Path) -> ModelSignature:
         inputs = tuple(tensor(int(i)) for i in graph.InputsAsNumpy())
         outputs = tuple(tensor(int(i)) for i in graph.OutputsAsNumpy())
     except Exception as exc:
-        raise ModelError(f"{path.name}: not a readable TFLite model ({_first_line(exc)})") from None
+        raise ModelError(f"{path.name}: not a readable TFLite model ({first_line(exc)})") from None
     precision = "int8" if "int8" in dtypes else "float16" if "float16" in dtypes else "float32"
     return ModelSignature(inputs, outputs, precision, tuple(sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))),
                           tuple(sorted(custom.items())))
@@ -147,7 +143,7 @@ def _read_tflite_interpreter(path: Path) -> ModelSignature:
     try:
         interpreter = load_interpreter_class()(model_path=str(path))
     except Exception as exc:
-        raise ModelError(f"{path.name}: not a readable TFLite model ({_first_line(exc)})") from None
+        raise ModelError(f"{path.name}: not a readable TFLite model ({first_line(exc)})") from None
 
     def sig(d: dict) -> TensorSignature:
         shape = d.get("shape_signature", d["shape"])
@@ -170,7 +166,7 @@ def _read_onnx(path: Path) -> ModelSignature:
 
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:
-        raise ModelError(f"{path.name}: not a readable ONNX model ({_first_line(exc)})") from None
+        raise ModelError(f"{path.name}: not a readable ONNX model ({first_line(exc)})") from None
     graph = model.graph
     initializers = {init.name: init for init in graph.initializer}
     producer = {out: (node.op_type, list(node.input)) for node in graph.node for out in node.output}

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from .errors import ModelError
+from .text import first_line
 
 #: Seconds a probe may take before the file is declared unusable.
 PROBE_TIMEOUT_S = 60.0
@@ -113,7 +114,7 @@ def run_probe(path: str, flag: str = PROBE_FLAG) -> int:
                   "input_dtype": spec.input_dtype, "precision": spec.precision}
         code = 0
     except Exception as exc:  # every failure becomes a report; a native crash kills us instead
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         if not message.startswith(Path(path).name):
             message = f"{Path(path).name}: not a usable {what} ({message})"
         report, code = {"ok": False, "error": message}, 1
@@ -128,5 +129,4 @@ def check_onnx(path: Path) -> None:
     try:
         onnx.checker.check_model(str(path))
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path.name}: not a valid ONNX model ({first[:200]})") from None
+        raise ModelError(f"{path.name}: not a valid ONNX model ({first_line(exc)[:200]})") from None

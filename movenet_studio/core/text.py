@@ -55,3 +55,11 @@ class EscapingStream:
 
     def __getattr__(self, name: str):
         return getattr(self.stream, name)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, for a one-line error (runtimes such as
+    LiteRT, ONNX Runtime and ``onnx.checker`` put pages of detail after it); the exception's
+    class name when the message is empty."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -45,6 +45,7 @@ from ..errors import BackendError
 from ..heads import HEAD_CHANNELS, HEAD_STRIDE, Heads, HeadTensors, head_scope, locate_heads, read_heads
 from ..models import ModelSpec
 from ..output_decode import DecodedOutput, OutputDecoder
+from ..text import first_line
 from .onnx_external import model_bytes
 from .tensors import output_indices, output_to_float, prepare_input
 
@@ -374,8 +375,8 @@ class OnnxBackend:
             except Exception as exc:
                 if providers == [CPU]:
                     raise BackendError(f"{self.model.path.name}: ONNX Runtime could not load it "
-                                       f"({_first_line(exc)})") from None
-                self.note = f"{wanted} failed to start ({_first_line(exc)}); running on CPU"
+                                       f"({first_line(exc)})") from None
+                self.note = f"{wanted} failed to start ({first_line(exc)}); running on CPU"
         self.provider = self._session.get_providers()[0]
         if wanted != CPU and self.provider != wanted and not self.note:
             self.note = f"{wanted} could not run this model; running on {self.provider}"
@@ -399,14 +400,14 @@ class OnnxBackend:
             outputs = self._session.run(names, {self._input_name: tensor})
         except Exception as exc:
             if self._verified or self._session is None:
-                raise BackendError(f"ONNX Runtime run failed: {_first_line(exc)}") from None
+                raise BackendError(f"ONNX Runtime run failed: {first_line(exc)}") from None
             failed = self.provider
             self._start_session(CPU)
-            self.note = f"{failed} failed on the first run ({_first_line(exc)}); running on CPU"
+            self.note = f"{failed} failed on the first run ({first_line(exc)}); running on CPU"
             try:
                 outputs = self._session.run(names, {self._input_name: tensor})
             except Exception as exc2:
-                raise BackendError(f"ONNX Runtime run failed: {_first_line(exc2)}") from None
+                raise BackendError(f"ONNX Runtime run failed: {first_line(exc2)}") from None
         self._verified = True
         count = len(self._output_names)
         if self._head_outputs:
@@ -470,7 +471,7 @@ class OnnxBackend:
             try:
                 self._heads_cache = read_heads(get_tensor, self._onnx_heads.tensors)
             except Exception as exc:
-                raise BackendError(f"reading the head tensors failed: {_first_line(exc)}") from None
+                raise BackendError(f"reading the head tensors failed: {first_line(exc)}") from None
         return self._heads_cache
 
     def close(self) -> None:
@@ -491,8 +492,3 @@ def _static_input_size(model) -> tuple[int, int] | None:
             return shape[1], shape[2]
         return None
     return None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

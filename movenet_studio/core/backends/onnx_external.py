@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import ModelError
 from ..files import PathCheckError, check_input_file
-from ..text import printable
+from ..text import first_line, printable
 
 
 def model_bytes(path: Path) -> bytes:
@@ -49,7 +49,7 @@ def model_bytes(path: Path) -> bytes:
     try:
         onnx.load_external_data_for_model(model, str(folder))
     except Exception as exc:  # noqa: BLE001
-        raise ModelError(f"{path.name}: cannot read its external data ({str(exc).splitlines()[0][:160]})") from None
+        raise ModelError(f"{path.name}: cannot read its external data ({first_line(exc)[:160]})") from None
     return model.SerializeToString()
 
 

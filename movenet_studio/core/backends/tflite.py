@@ -10,6 +10,7 @@ from ..errors import BackendError
 from ..heads import Heads, HeadTensors, locate_heads, read_heads
 from ..models import ModelSpec
 from ..output_decode import DecodedOutput, OutputDecoder
+from ..text import first_line
 from .tensors import output_indices, output_to_float, prepare_input
 
 
@@ -82,7 +83,7 @@ class TFLiteBackend:
             self._outputs = [details[i] for i in output_indices(model.io)]
             self._interpreter.allocate_tensors()
         except Exception as exc:
-            raise BackendError(f"{model.path.name}: TFLite could not load it ({str(exc).strip().splitlines()[0]})") from None
+            raise BackendError(f"{model.path.name}: TFLite could not load it ({first_line(exc)})") from None
         self._input_dtype = np.dtype(self._input["dtype"])
         self._head_tensors: HeadTensors | None = None
         self._heads_located_for: tuple[int, int] | None = None
@@ -121,7 +122,7 @@ class TFLiteBackend:
             self._invoked = self.heads_enabled
             arrays = [self._interpreter.get_tensor(d["index"]) for d in self._outputs]
         except Exception as exc:
-            raise BackendError(f"TFLite invoke failed: {str(exc).strip().splitlines()[0]}") from None
+            raise BackendError(f"TFLite invoke failed: {first_line(exc)}") from None
         if io is None:
             return arrays[0].astype(np.float32, copy=False)
         self._decoded = self._decoder.decode([output_to_float(a, o) for a, o in zip(arrays, io.outputs)])
@@ -170,7 +171,7 @@ class TFLiteBackend:
             try:
                 self._heads_cache = read_heads(self._interpreter.get_tensor, self._head_tensors)
             except Exception as exc:
-                raise BackendError(f"reading the head tensors failed: {str(exc).strip().splitlines()[0]}") from None
+                raise BackendError(f"reading the head tensors failed: {first_line(exc)}") from None
         return self._heads_cache
 
     @property

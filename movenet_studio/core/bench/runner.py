@@ -63,6 +63,7 @@ from ..errors import StudioError
 from ..prefetch import PrefetchSource
 from ..preprocess_profile import prepare_model_input
 from ..sources import Frame, Source, open_source
+from ..text import first_line
 from .machine import machine_info, peak_rss_mb, reset_peak_rss, rss_mb
 from .per_op import TFLITE_NOTE, profile_onnx
 from .results import (CANCELLED, FAILED, OK, SKIPPED, SYNTHETIC_FRAME_SIZE, BenchConfig, BenchReport, CancelCheck,
@@ -208,11 +209,6 @@ def _check_pipeline_options(options: Mapping[str, object]) -> None:
         raise ValueError(f"unknown pipeline option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames: int, warmup: int,
                 tracker: _Progress, base: int, cancel: CancelCheck, options: dict, per_op_runs: int) -> ConfigResult:
     from ..pipeline import Pipeline, PipelineConfig
@@ -234,7 +230,7 @@ def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames:
         result.status, result.reason = SKIPPED, str(exc)
         return result
     except Exception as exc:  # noqa: BLE001 - a runtime's own error must not end the whole run
-        result.status, result.reason = SKIPPED, f"{type(exc).__name__}: {_first_line(exc)}"
+        result.status, result.reason = SKIPPED, f"{type(exc).__name__}: {first_line(exc)}"
         return result
     result.load_ms = (time.perf_counter() - start) * 1000
     result.model_key, result.model_label = pipeline.model.key, pipeline.model.label
@@ -250,7 +246,7 @@ def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames:
     except StudioError as exc:
         result.status, result.reason = FAILED, str(exc)
     except Exception as exc:  # noqa: BLE001 - report it in the row and go on with the next one
-        result.status, result.reason = FAILED, f"{type(exc).__name__}: {_first_line(exc)}"
+        result.status, result.reason = FAILED, f"{type(exc).__name__}: {first_line(exc)}"
     finally:
         result.peak_rss_mb = peak_rss_mb(scoped)
         pipeline.close()
@@ -366,7 +362,7 @@ def _profile(pipeline, first_rgb: np.ndarray, runs: int, result: ConfigResult) -
         result.per_op = profile_onnx(pipeline.model.path, model_input, threads=result.config.threads,
                                      provider=getattr(pipeline.backend, "provider", "CPUExecutionProvider"), runs=runs)
     except Exception as exc:  # noqa: BLE001 - the timing figures stand without the profile
-        result.per_op_note = f"per-op profile failed: {_first_line(exc)}"
+        result.per_op_note = f"per-op profile failed: {first_line(exc)}"
 
 
 def _read_looping(source: Source, pipeline, state: dict) -> Frame | None:

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendError
+from ..text import first_line
 
 _VALUE_DTYPES = frozenset({"float16", "float32", "float64"})
 _QUANT_DTYPES = frozenset({"int8", "uint8", "int16"})
@@ -193,7 +194,7 @@ class TFLiteCapture:
             ops = self._interpreter._get_ops_details()  # private but long-stable
         except Exception as exc:
             raise BackendError(f"{Path(path).name}: TFLite could not load it for layer capture "
-                               f"({_first_line(exc)})") from None
+                               f"({first_line(exc)})") from None
         first = self._interpreter.get_input_details()[0]
         quant = first.get("quantization_parameters", {})
         scales = np.asarray(quant.get("scales", []))
@@ -244,13 +245,8 @@ class TFLiteCapture:
                            else value.astype(np.float32, copy=False))
             return out
         except Exception as exc:
-            raise BackendError(f"TFLite layer capture failed: {_first_line(exc)}") from None
+            raise BackendError(f"TFLite layer capture failed: {first_line(exc)}") from None
 
     def close(self) -> None:
         """Drop the interpreter."""
         self._interpreter = None
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendError
-from .capture import CapturedTensor, InputSignature, _first_line, prepare_input
+from ..text import first_line
+from .capture import CapturedTensor, InputSignature, prepare_input
 
 _ACTIVATIONS = frozenset({"Relu", "Clip", "LeakyRelu", "Tanh"})
 _FUSING_OPS = frozenset({"Conv", "Add", "Sub", "Mul", "Gemm", "MatMul"})
@@ -64,7 +65,7 @@ class OnnxCapture:
             model = onnx.load(str(path))
             inferred = shape_inference.infer_shapes(model)
         except Exception as exc:
-            raise BackendError(f"{name}: ONNX could not load it for layer capture ({_first_line(exc)})") from None
+            raise BackendError(f"{name}: ONNX could not load it for layer capture ({first_line(exc)})") from None
         graph = inferred.graph
         initializers = {init.name for init in graph.initializer}
         dynamic = {v.name for v in graph.input if v.name not in initializers}
@@ -100,7 +101,7 @@ class OnnxCapture:
                                                      providers=["CPUExecutionProvider"])
         except Exception as exc:
             raise BackendError(f"{name}: ONNX Runtime could not load it for layer capture "
-                               f"({_first_line(exc)})") from None
+                               f"({first_line(exc)})") from None
         first = self._session.get_inputs()[0]
         shape = list(first.shape)
         self.dynamic = len(shape) == 4 and any(not isinstance(d, int) or d < 0 for d in shape)
@@ -134,7 +135,7 @@ class OnnxCapture:
         try:
             return [np.asarray(v, dtype=np.float32) for v in self._run(image)]
         except Exception as exc:
-            raise BackendError(f"ONNX layer capture failed: {_first_line(exc)}") from None
+            raise BackendError(f"ONNX layer capture failed: {first_line(exc)}") from None
 
     def close(self) -> None:
         """Drop the session."""
