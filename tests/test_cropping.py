@@ -18,11 +18,11 @@ from movenet_studio.core.cropping import (
     determine_crop_region,
     frame_to_region,
     init_crop_region,
-    pose_score,
     region_to_frame,
     region_to_frame_normalized,
     torso_visible,
 )
+from movenet_studio.core.keypoints import pose_score
 
 L_SH, R_SH, L_WR, L_HIP, R_HIP, L_ANK = 5, 6, 9, 11, 12, 15
 

@@ -19,7 +19,7 @@ from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.sources import Frame, open_source
 from movenet_studio.core.tracking import (
     BOX_TRACKER_CONFIG,
-    COCO_KEYPOINT_FALLOFFS,
+    COCO_KEYPOINT_SIGMAS,
     KEYPOINT_TRACKER_CONFIG,
     BoundingBoxTracker,
     KeypointTracker,
@@ -32,7 +32,7 @@ from movenet_studio.core.tracking import (
 
 # The configuration of TF.js keypoint_tracker_test.ts / bounding_box_tracker_test.ts.
 KPT_CONFIG = TrackerConfig(max_tracks=4, max_age_ms=1000, min_similarity=0.5, keypoint_confidence=0.2,
-                           keypoint_falloffs=(0.1, 0.1, 0.1, 0.1), min_keypoints=2)
+                           keypoint_sigmas=(0.1, 0.1, 0.1, 0.1), min_keypoints=2)
 BOX_CONFIG = TrackerConfig(max_tracks=4, max_age_ms=1000, min_similarity=0.5)
 
 
@@ -60,14 +60,14 @@ def track_state(tracker) -> list[tuple[int, float]]:
 def test_keypoint_oks_and_area_as_tfjs():
     pose = np.array([[[0.2, 0.2, 1.0], [0.4, 0.4, 0.8], [0.6, 0.6, 0.1], [0.8, 0.7, 0.8]]])
     track = np.array([[[0.2, 0.2, 1.0], [0.4, 0.4, 0.8], [0.6, 0.6, 0.9], [0.8, 0.8, 0.8]]])
-    oks = keypoint_oks(pose, track, KPT_CONFIG.keypoint_falloffs, 0.2, 2)
+    oks = keypoint_oks(pose, track, KPT_CONFIG.keypoint_sigmas, 0.2, 2)
     area, x, d = (0.8 - 0.2) ** 2, 2 * 0.1, 0.1
     expected = (1 + 1 + np.exp(-d ** 2 / (2 * area * x ** 2))) / 3
     assert oks.shape == (1, 1) and oks[0, 0] == pytest.approx(expected, abs=1e-6)
 
     pose = np.array([[[0.2, 0.2, 1.0], [0.4, 0.4, 0.1], [0.6, 0.6, 0.9], [0.8, 0.8, 0.8]]])
     track = np.array([[[0.2, 0.2, 1.0], [0.4, 0.4, 0.8], [0.6, 0.6, 0.1], [0.8, 0.8, 0.0]]])
-    assert keypoint_oks(pose, track, KPT_CONFIG.keypoint_falloffs, 0.2, 2)[0, 0] == 0.0  # 1 valid < 2
+    assert keypoint_oks(pose, track, KPT_CONFIG.keypoint_sigmas, 0.2, 2)[0, 0] == 0.0  # 1 valid < 2
 
     keypoints = np.array([[0.1, 0.2, 1.0], [0.3, 0.4, 0.9], [0.4, 0.6, 0.9], [0.7, 0.8, 0.1]])
     assert keypoint_area(keypoints, 0.2) == pytest.approx((0.4 - 0.1) * (0.6 - 0.2))
@@ -133,7 +133,7 @@ def test_tfjs_defaults():
     assert (BOX_TRACKER_CONFIG.max_tracks, BOX_TRACKER_CONFIG.max_age_ms, BOX_TRACKER_CONFIG.min_similarity) == (18, 1000, 0.15)
     c = KEYPOINT_TRACKER_CONFIG
     assert (c.max_tracks, c.max_age_ms, c.min_similarity, c.keypoint_confidence, c.min_keypoints) == (18, 1000, 0.2, 0.3, 4)
-    assert len(c.keypoint_falloffs) == 17 and c.keypoint_falloffs[0] == 0.026 and c.keypoint_falloffs[-1] == 0.089
+    assert len(c.keypoint_sigmas) == 17 and c.keypoint_sigmas[0] == 0.026 and c.keypoint_sigmas[-1] == 0.089
 
 
 def test_max_age_is_inclusive_and_in_milliseconds():
@@ -204,7 +204,7 @@ def test_keypoint_oks_matches_pycocotools():
     dets = np.stack([np.concatenate([track[:, :2] + rng.normal(0, s, (17, 2)), np.full((17, 1), 0.9)], 1)
                      for s in (0.005, 0.02, 0.05)])
     area = keypoint_area(track, 0.3) + 1e-6
-    ours = keypoint_oks(dets, track[None], COCO_KEYPOINT_FALLOFFS, 0.3, 4)[:, 0]
+    ours = keypoint_oks(dets, track[None], COCO_KEYPOINT_SIGMAS, 0.3, 4)[:, 0]
 
     gt_kp = np.concatenate([track[:, :2], np.full((17, 1), 2)], 1)
     dataset = {"images": [{"id": 1, "width": 1, "height": 1}], "categories": [{"id": 1, "name": "person"}],
@@ -241,9 +241,9 @@ def test_box_iou_properties(a, b, sx, sy):
 @settings(max_examples=100, deadline=None)
 @given(arrays(np.float64, (2, 17, 3), elements=st.floats(0, 1)), arrays(np.float64, (3, 17, 3), elements=st.floats(0, 1)))
 def test_keypoint_oks_properties(p, t):
-    oks = keypoint_oks(p, t, COCO_KEYPOINT_FALLOFFS)
+    oks = keypoint_oks(p, t, COCO_KEYPOINT_SIGMAS)
     assert oks.shape == (2, 3) and ((oks >= 0) & (oks <= 1)).all()
-    self_oks = keypoint_oks(t, t, COCO_KEYPOINT_FALLOFFS).diagonal()
+    self_oks = keypoint_oks(t, t, COCO_KEYPOINT_SIGMAS).diagonal()
     enough = ((t[:, :, 2] >= 0.3).sum(axis=1) >= 4)
     np.testing.assert_allclose(self_oks[enough], 1.0)
     assert (self_oks[~enough] == 0).all()

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .keypoint_sets import KEYPOINT_SETS, keypoint_set_for
+from .keypoints import pose_score
 from .smoothing import LowPassFilter
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
     "determine_crop_region",
     "frame_to_region",
     "init_crop_region",
-    "pose_score",
     "region_to_frame",
     "region_to_frame_normalized",
     "torso_visible",
@@ -161,17 +161,6 @@ def init_crop_region(frame_h: int, frame_w: int, *, first_frame: bool = False) -
     return CropRegion(ymin, xmin, ymin + box_h, xmin + box_w)
 
 
-def pose_score(scores: np.ndarray) -> float:
-    """Mean of the keypoint scores strictly above 0.2, 0.0 if none (detector.ts).
-
-    Args:
-        scores: float array [17] of keypoint scores in 0..1.
-    """
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
-    valid = s[s > MIN_CROP_KEYPOINT_SCORE]
-    return float(valid.sum() / valid.size) if valid.size else 0.0
-
-
 def torso_visible(scores: np.ndarray) -> bool:
     """TF.js ``torsoVisible``: (a hip > 0.2) and (a shoulder > 0.2). ``scores``: [K] (17 or 13,
     the torso rows of :func:`~.keypoint_sets.keypoint_set_for`)."""
@@ -217,7 +206,7 @@ def determine_crop_region(
     kp, sc = _check_keypoints(keypoints_yx_px, scores)
     _check_size(frame_h, frame_w)
     h, w = float(frame_h), float(frame_w)
-    score = pose_score(sc)
+    score = pose_score(sc, MIN_CROP_KEYPOINT_SCORE)
     if not torso_visible(sc):
         region = init_crop_region(frame_h, frame_w)
         m = CropMeasurement(score, False, False, None, None, None, None, False, True, region, region)
@@ -317,7 +306,7 @@ class CropTracker:
         """
         kp, sc = _check_keypoints(keypoints_yx_px, scores)
         _check_size(frame_h, frame_w)
-        score = pose_score(sc)
+        score = pose_score(sc, MIN_CROP_KEYPOINT_SCORE)
         if score < self.min_pose_score:
             self.reset()
             return CropMeasurement(score, True, False, None, None, None, None, False, False, None, None)

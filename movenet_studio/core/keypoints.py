@@ -105,11 +105,13 @@ class Pose:
 
 
 def pose_score(scores: np.ndarray, threshold: float = 0.2) -> float:
-    """Mean of the keypoint scores above `threshold` (0 when none is), as TF.js MoveNet scores a pose.
+    """Mean of the keypoint scores strictly above `threshold` (0 when none is), as TF.js MoveNet
+    scores a pose (detector.ts); the crop tracker's reset test uses it too.
 
     Args:
-        scores: float [17] keypoint scores.
+        scores: float [K] keypoint scores in 0..1 (any shape; flattened).
         threshold: keypoint score threshold (TF.js: 0.2).
     """
+    scores = np.asarray(scores).reshape(-1)
     good = scores[scores > threshold]
     return float(good.mean()) if good.size else 0.0

@@ -38,12 +38,13 @@ from typing import Sequence
 
 import numpy as np
 
+from .keypoint_sets import COCO_SIGMAS
 from .keypoints import Pose
 from .smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig, check_one_euro
 
 __all__ = [
     "BOX_TRACKER_CONFIG",
-    "COCO_KEYPOINT_FALLOFFS",
+    "COCO_KEYPOINT_SIGMAS",
     "KEYPOINT_TRACKER_CONFIG",
     "TRACKER_KINDS",
     "BoundingBoxTracker",
@@ -57,11 +58,9 @@ __all__ = [
     "keypoint_oks",
 ]
 
-#: COCO per-keypoint OKS sigmas ("falloffs"), COCO-17 order (https://cocodataset.org/#keypoints-eval).
-COCO_KEYPOINT_FALLOFFS: tuple[float, ...] = (
-    0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062,
-    0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089,
-)
+#: COCO per-keypoint OKS sigmas (TF.js calls them "falloffs"), COCO-17 order: those of
+#: :data:`~.keypoint_sets.COCO_SIGMAS` (https://cocodataset.org/#keypoints-eval).
+COCO_KEYPOINT_SIGMAS: tuple[float, ...] = tuple(float(s) for s in COCO_SIGMAS)
 
 #: Values of ``--tracker``: no track ids, bounding-box IoU (TF.js default), keypoint OKS.
 TRACKER_KINDS: tuple[str, ...] = ("none", "boxes", "keypoints")
@@ -77,7 +76,7 @@ class TrackerConfig:
         min_similarity: a detection links to a track only if similarity >= this.
         keypoint_confidence: (keypoint tracker) keypoints scoring below this are ignored by
             OKS; the track's area uses keypoints scoring strictly above it.
-        keypoint_falloffs: (keypoint tracker) per-keypoint OKS sigma, one per keypoint.
+        keypoint_sigmas: (keypoint tracker) per-keypoint OKS sigma, one per keypoint.
         min_keypoints: (keypoint tracker) OKS is 0 unless at least this many keypoints are
             confident in both the detection and the track.
     """
@@ -86,7 +85,7 @@ class TrackerConfig:
     max_age_ms: float = 1000.0
     min_similarity: float = 0.15
     keypoint_confidence: float = 0.3
-    keypoint_falloffs: tuple[float, ...] = COCO_KEYPOINT_FALLOFFS
+    keypoint_sigmas: tuple[float, ...] = COCO_KEYPOINT_SIGMAS
     min_keypoints: int = 4
 
     def validate(self) -> None:
@@ -94,7 +93,7 @@ class TrackerConfig:
 
         Raises:
             ValueError: max_tracks < 1, max_age_ms <= 0, keypoint_confidence outside 0..1,
-                min_keypoints < 1, or a falloff <= 0.
+                min_keypoints < 1, or a sigma <= 0.
         """
         if self.max_tracks < 1:
             raise ValueError(f"max_tracks must be at least 1, got {self.max_tracks}")
@@ -104,15 +103,15 @@ class TrackerConfig:
             raise ValueError(f"keypoint_confidence must be in 0..1, got {self.keypoint_confidence}")
         if self.min_keypoints < 1:
             raise ValueError(f"min_keypoints must be at least 1, got {self.min_keypoints}")
-        if any(not f > 0 for f in self.keypoint_falloffs):
-            raise ValueError(f"keypoint falloffs must be positive, got {self.keypoint_falloffs}")
+        if any(not f > 0 for f in self.keypoint_sigmas):
+            raise ValueError(f"keypoint sigmas must be positive, got {self.keypoint_sigmas}")
 
 
 #: TF.js ``DEFAULT_BOUNDING_BOX_TRACKER_CONFIG``: 18 tracks (3 x the model's 6 detections), 1 s, IoU >= 0.15.
 BOX_TRACKER_CONFIG = TrackerConfig(max_tracks=18, max_age_ms=1000.0, min_similarity=0.15)
-#: TF.js ``DEFAULT_KEYPOINT_TRACKER_CONFIG``: 18 tracks, 1 s, OKS >= 0.2, keypoints >= 0.3, at least 4, COCO falloffs.
+#: TF.js ``DEFAULT_KEYPOINT_TRACKER_CONFIG``: 18 tracks, 1 s, OKS >= 0.2, keypoints >= 0.3, at least 4, COCO sigmas.
 KEYPOINT_TRACKER_CONFIG = TrackerConfig(max_tracks=18, max_age_ms=1000.0, min_similarity=0.2,
-                                        keypoint_confidence=0.3, keypoint_falloffs=COCO_KEYPOINT_FALLOFFS,
+                                        keypoint_confidence=0.3, keypoint_sigmas=COCO_KEYPOINT_SIGMAS,
                                         min_keypoints=4)
 
 
@@ -186,11 +185,11 @@ def keypoint_area(keypoints: np.ndarray, confidence: float) -> float:
     return (max_x - min_x) * (max_y - min_y)
 
 
-def keypoint_oks(pose_keypoints: np.ndarray, track_keypoints: np.ndarray, falloffs: Sequence[float],
+def keypoint_oks(pose_keypoints: np.ndarray, track_keypoints: np.ndarray, sigmas: Sequence[float],
                  confidence: float = 0.3, min_keypoints: int = 4) -> np.ndarray:
     """Pairwise Object Keypoint Similarity as the TF.js keypoint tracker defines it.
 
-    ``OKS = mean over valid i of exp(-d_i^2 / (2 * A * (2 * falloff_i)^2))`` where keypoint i
+    ``OKS = mean over valid i of exp(-d_i^2 / (2 * A * (2 * sigma_i)^2))`` where keypoint i
     is valid when it scores >= `confidence` in both the pose and the track, ``d_i`` is the
     distance between them, and ``A`` is :func:`keypoint_area` of the *track's* keypoints
     plus 1e-6. With fewer than `min_keypoints` valid keypoints the OKS is 0. (COCO's OKS
@@ -199,7 +198,7 @@ def keypoint_oks(pose_keypoints: np.ndarray, track_keypoints: np.ndarray, fallof
     Args:
         pose_keypoints: float [N, K, 3] (x, y, score) of the detections, normalised to the frame.
         track_keypoints: float [M, K, 3] (x, y, score) of the tracks, normalised to the frame.
-        falloffs: K per-keypoint sigmas (COCO: :data:`COCO_KEYPOINT_FALLOFFS`).
+        sigmas: K per-keypoint OKS sigmas (COCO: :data:`COCO_KEYPOINT_SIGMAS`).
         confidence: keypoint score threshold.
         min_keypoints: minimum number of valid keypoints.
 
@@ -207,11 +206,11 @@ def keypoint_oks(pose_keypoints: np.ndarray, track_keypoints: np.ndarray, fallof
         float64 [N, M] OKS in 0..1.
 
     Raises:
-        ValueError: the keypoint counts of poses, tracks and falloffs differ.
+        ValueError: the keypoint counts of poses, tracks and sigmas differ.
     """
     p = np.asarray(pose_keypoints, dtype=np.float64)
     t = np.asarray(track_keypoints, dtype=np.float64)
-    sigmas = np.asarray(falloffs, dtype=np.float64)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
     if p.ndim != 3 or t.ndim != 3 or p.shape[1:] != t.shape[1:] or p.shape[1] != sigmas.size:
         raise ValueError(f"keypoints must be [N, K, 3] and [M, K, 3] with K = {sigmas.size}; "
                          f"got {p.shape} and {t.shape}")
@@ -286,7 +285,7 @@ class Tracker(ABC):
 
         Raises:
             ValueError: the box tracker got a pose without a box, or keypoint counts differ
-                from the falloffs (keypoint tracker).
+                from the sigmas (keypoint tracker).
         """
         self._tracks = [t for t in self._tracks if timestamp_ms - t.last_timestamp_ms <= self.config.max_age_ms]
         similarity = self.similarity(poses, frame_size)
@@ -412,7 +411,7 @@ class KeypointTracker(Tracker):
         """OKS [len(poses), len(tracks)] (see :func:`keypoint_oks`).
 
         Raises:
-            ValueError: keypoint counts differ from the number of falloffs.
+            ValueError: keypoint counts differ from the number of sigmas.
         """
         if not poses or not self._tracks:
             return np.zeros((len(poses), len(self._tracks)))
@@ -421,7 +420,7 @@ class KeypointTracker(Tracker):
         p = np.stack([np.asarray(pose.keypoints, dtype=np.float64) for pose in poses]) * scale
         t = np.stack([np.asarray(track.keypoints, dtype=np.float64) for track in self._tracks]) * scale
         c = self.config
-        return keypoint_oks(p, t, c.keypoint_falloffs, c.keypoint_confidence, c.min_keypoints)
+        return keypoint_oks(p, t, c.keypoint_sigmas, c.keypoint_confidence, c.min_keypoints)
 
 
 def create_tracker(kind: str, *, smoothing: bool = True, config: TrackerConfig | None = None) -> Tracker | None:
