@@ -22,7 +22,7 @@ from conftest import PROJECT_ROOT, data_file
 from movenet_studio.cli import main
 from movenet_studio.core import probe
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.models import model_from_file
+from movenet_studio.core.model_resolve import model_from_file
 
 ERROR_PREFIX = "movenet-studio: error:"
 
@@ -179,9 +179,9 @@ def test_probe_child_printing_junk_then_failing_is_refused(corpus, monkeypatch):
 def test_a_model_that_crashes_on_load_never_reaches_this_process(corpus, monkeypatch):
     """Refused by the probe, so the parent never parses it (a native crash there would end it)."""
     loads = []
-    from movenet_studio.core import models
+    from movenet_studio.core import model_resolve
 
-    monkeypatch.setattr(models, "sniff_signature", lambda path: loads.append(path))
+    monkeypatch.setattr(model_resolve, "sniff_signature", lambda path: loads.append(path))
     monkeypatch.setattr(probe, "probe_command", _child("import os, signal; os.kill(os.getpid(), signal.SIGABRT)"))
     with pytest.raises(ModelError, match="SIGABRT"):
         model_from_file(corpus["corrupt-indices.tflite"].path)

@@ -19,7 +19,8 @@ from movenet_studio.core.backends import create_backend  # noqa: E402
 from movenet_studio.core.backends.tensors import prepare_input  # noqa: E402
 from movenet_studio.core.errors import ModelError  # noqa: E402
 from movenet_studio.core.model_file import InputSpec, inspect_signature, npu_only_reason, parse_range  # noqa: E402
-from movenet_studio.core.models import ModelSignature, TensorSignature, model_from_file, sniff_signature  # noqa: E402
+from movenet_studio.core.model_resolve import model_from_file, sniff_signature  # noqa: E402
+from movenet_studio.core.models import ModelSignature, TensorSignature  # noqa: E402
 from movenet_studio.core.output_decode import peak_decode  # noqa: E402
 
 from synthetic_models import keypoints_graph, maps_graph  # noqa: E402

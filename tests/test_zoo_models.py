@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.models import model_from_file
+from movenet_studio.core.model_resolve import model_from_file
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.sources import open_source
 

@@ -21,7 +21,7 @@ from ..core.batch import (
 )
 from ..core.cluster import dask_client, model_to_ship, worker_count
 from ..core.export import check_output_path
-from ..core.models import resolve_model
+from ..core.model_resolve import resolve_model
 from .batch_worker import run_source
 from .classifier_options import check_classifier_args, classifier_from_args
 from .options import add_cluster_options, add_infer_options, config_from_args

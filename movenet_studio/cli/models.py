@@ -9,7 +9,8 @@ from pathlib import Path
 from ..core.errors import ModelError
 from ..core.text import printable
 from .options import error_line
-from ..core.models import bundled_keys, bundled_model, model_from_file, sniff_signature
+from ..core.model_resolve import model_from_file, sniff_signature
+from ..core.models import bundled_keys, bundled_model
 
 
 def add_parser(subparsers) -> None:

@@ -385,9 +385,9 @@ def model_io(spec) -> ModelIO | None:
     (bundled catalog models); None when the file cannot be read."""
     if spec.io is not None:
         return spec.io
-    from .models import sniff_signature
+    from .model_graph import read_signature
 
     try:
-        return inspect_signature(sniff_signature(spec.path), spec.path.name)
+        return inspect_signature(read_signature(spec.path), spec.path.name)
     except (ModelError, OSError):
         return None

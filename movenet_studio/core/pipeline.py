@@ -28,7 +28,8 @@ from .heads import Heads
 from .keypoint_sets import keypoint_set_for
 from .keypoints import Pose, pose_score
 from .model_output import check_model_output
-from .models import ModelSpec, resolve_model
+from .model_resolve import resolve_model
+from .models import ModelSpec
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
 from .preprocess import InputMapping
 from .preprocess_profile import PreprocessProfile, prepare_model_input

@@ -92,7 +92,7 @@ def run_probe(path: str, flag: str = PROBE_FLAG) -> int:
 
     from .backends import create_backend
     from .classifier import CLASSIFIER_PROBE_FLAG, run_classifier_probe
-    from .models import model_from_file
+    from .model_resolve import model_from_file
 
     what = "pose classifier" if flag == CLASSIFIER_PROBE_FLAG else "MoveNet model"
     try:

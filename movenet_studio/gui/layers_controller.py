@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QDockWidget
 
 from ..core.compare import parse_spec
 from ..core.errors import StudioError
-from ..core.models import ModelSpec, bundled_keys, resolve_model
+from ..core.model_resolve import resolve_model
+from ..core.models import ModelSpec, bundled_keys
 from .engine import EngineResult
 from .layers_panel import LayersPanel
 from .layers_worker import LayerModels, LayerUpdate, LayerWorker

@@ -44,7 +44,7 @@ def single_part(dataset: dict, images_dir: str, model: str, backend: str, thread
         (COCO results with pseudo-image ids ``start + 1 ..``, the backend's device).
     """
     from ..backends import create_backend
-    from ..models import resolve_model
+    from ..model_resolve import resolve_model
 
     spec = with_input_range(resolve_model(_model_path(model, shipped), backend), input_range)
     runner = create_backend(spec, backend, threads=threads)

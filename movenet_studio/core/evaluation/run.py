@@ -50,7 +50,7 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     """
     from ..backends import create_backend
     from .cluster import predict_on_cluster
-    from ..models import resolve_model
+    from ..model_resolve import resolve_model
     from ..pipeline import Pipeline, PipelineConfig
     from ..results_json import model_to_json
 

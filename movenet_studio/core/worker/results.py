@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 from ..backends import runtime_version
 from ..compare import CompareFrame, ComparePipeline
-from ..models import ModelSignature, ModelSpec, sniff_signature
+from ..model_resolve import sniff_signature
+from ..models import ModelSignature, ModelSpec
 from ..pipeline import FrameResult, PipelineConfig
 
 
