@@ -50,7 +50,7 @@ def test_decode_geometry_places_the_models_keypoints(tracked_result):
 def test_offset_field_one_joint_and_strongest(tracked_result):
     heads, mapping = tracked_result.heads, tracked_result.mapping
     s = heads.size
-    starts, ends = offset_field(heads, mapping, joint=0, min_score=0.0, max_cells=10_000)
+    starts, ends = offset_field(heads, mapping, keypoint=0, min_score=0.0, max_cells=10_000)
     assert starts.shape == ends.shape == (s * s, 2)
     strongest = np.unravel_index(np.argmax(heads.keypoint_heatmaps[..., 0]), (s, s))
     r, c = strongest

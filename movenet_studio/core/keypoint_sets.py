@@ -125,16 +125,16 @@ def coco_to_st13(keypoints: np.ndarray) -> np.ndarray:
     return np.concatenate([coco_face_to_head(keypoints)[None], keypoints[5:]], axis=0)
 
 
-def row_of_coco(count: int, joint: int | None) -> int | None:
-    """The row of COCO keypoint `joint` in a K = `count` keypoint array (None: absent, or `joint` None).
+def row_of_coco(count: int, keypoint: int | None) -> int | None:
+    """The row of COCO keypoint `keypoint` in a K = `count` keypoint array (None: absent, or `keypoint` None).
 
-    The window and the exports pick joints by their COCO-17 index (0..16); a 13-keypoint
+    The window and the exports pick keypoints by their COCO-17 index (0..16); a 13-keypoint
     model has no eyes or ears and holds the nose's place in row 0 (ST's head point).
     """
-    if joint is None or count not in KEYPOINT_SETS:
+    if keypoint is None or count not in KEYPOINT_SETS:
         return None
     index = KEYPOINT_SETS[count].coco_index
-    return index.index(int(joint)) if int(joint) in index else None
+    return index.index(int(keypoint)) if int(keypoint) in index else None
 
 
 def coco_slot_names(keypoint_set: KeypointSet) -> tuple[str, ...]:

@@ -111,7 +111,7 @@ def decode_geometry(steps: DecodeSteps, mapping: InputMapping,
                           np.asarray(steps.keypoints, dtype=np.float64)[:, 2], (0.5 * w / size, 0.5 * h / size))
 
 
-def offset_field(heads: Heads, mapping: InputMapping, joint: int | None = None,
+def offset_field(heads: Heads, mapping: InputMapping, keypoint: int | None = None,
                  min_score: float = OFFSET_FIELD_MIN_SCORE, max_cells: int = OFFSET_FIELD_MAX_CELLS,
                  cell_centre: float = HEATMAP_CELL_CENTRE) -> tuple[np.ndarray, np.ndarray]:
     """The offset head as a vector field: at each cell, cell centre -> (cell + offset) / S.
@@ -119,9 +119,9 @@ def offset_field(heads: Heads, mapping: InputMapping, joint: int | None = None,
     Args:
         heads: the heads of one inference (any Sh x Sw; MultiPose too).
         mapping: the frame's input mapping.
-        joint: keypoint 0..16 whose offsets to show; None: at each cell, the joint whose
-            heatmap is strongest there.
-        min_score: only cells whose heatmap probability (of that joint) is at least this.
+        keypoint: COCO keypoint 0..16 whose offsets to show; None: at each cell, the keypoint
+            whose heatmap is strongest there.
+        min_score: only cells whose heatmap probability (of that keypoint) is at least this.
         max_cells: at most this many cells, the strongest first.
         cell_centre: where a cell's centre sits relative to its index (as the heatmap image).
 
@@ -132,14 +132,14 @@ def offset_field(heads: Heads, mapping: InputMapping, joint: int | None = None,
     if heads.offsets is None:  # a heatmap-only file has no offsets
         return np.empty((0, 2)), np.empty((0, 2))
     maps = np.asarray(heads.keypoint_heatmaps, dtype=np.float32)
-    joint = row_of_coco(maps.shape[-1], joint) if joint is not None else None
-    joints = (np.full((sh, sw), int(joint), dtype=np.intp) if joint is not None
+    row = row_of_coco(maps.shape[-1], keypoint) if keypoint is not None else None
+    rows = (np.full((sh, sw), int(row), dtype=np.intp) if row is not None
               else np.argmax(maps, axis=-1))
-    scores = np.take_along_axis(maps, joints[..., None], axis=-1)[..., 0]
+    scores = np.take_along_axis(maps, rows[..., None], axis=-1)[..., 0]
     flat = np.flatnonzero(scores.reshape(-1) >= min_score)
     flat = flat[np.argsort(-scores.reshape(-1)[flat], kind="stable")[:max(0, int(max_cells))]]
     ys, xs = np.divmod(flat, sw)
-    k = joints[ys, xs]
+    k = rows[ys, xs]
     offsets = np.asarray(heads.offsets, dtype=np.float64)
     oy, ox = offsets[ys, xs, 2 * k], offsets[ys, xs, 2 * k + 1]
     scale = np.array([sh, sw], dtype=np.float64)
