@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -43,6 +44,12 @@ def no_leaked_threads():
     """Fail a test that leaves a new non-daemon thread running."""
     before = set(threading.enumerate())
     yield
+    # The test's closed windows sit in reference cycles (pyqtgraph items, menus): collect them
+    # now, in the GUI thread. Left to the automatic collector they are destroyed in whichever
+    # thread allocates next, e.g. a later test's engine thread; seen in the full suite: a deadlock
+    # (~QObject in the engine thread waiting for the GIL, the GUI thread holding the GIL while
+    # waiting for the same Qt mutex in Shiboken's runDeletionInMainThread).
+    gc.collect()
     leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
     for thread in leaked:
         thread.join(timeout=2.0)
