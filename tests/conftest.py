@@ -108,6 +108,20 @@ def make_window(qtbot, gui_settings):
 GUI_WAIT_MS = 120_000
 
 
+def wait_progress(qtbot, signal) -> None:
+    """Wait until a background task's `signal` (emitted from its worker thread) has fired once.
+
+    Not ``qtbot.waitSignal(signal).wait()``: a progress signal is emitted many times from
+    another thread, so more queued calls can still be pending when that blocker has been
+    disconnected and freed, and PySide then calls a bound method of a freed object (the
+    suite died with a segfault, or an AttributeError on a half-destroyed SignalBlocker,
+    inside pytest-qt's ``_quit_loop_by_signal``). A lambda is kept alive by its connection.
+    """
+    seen: list[tuple] = []
+    signal.connect(lambda *args: seen.append(args))
+    qtbot.waitUntil(lambda: bool(seen), timeout=GUI_WAIT_MS)
+
+
 def wait_results(window, n: int = 1) -> None:
     """Wait until `n` more results have been drawn by `window` (made by :func:`window_on`)."""
     start = window.video_view.frames_shown

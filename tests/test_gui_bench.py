@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import GUI_WAIT_MS, data_file
+from conftest import GUI_WAIT_MS, data_file, wait_progress
 from movenet_studio.gui.bench_dialog import parse_threads
 
 WAIT_MS = GUI_WAIT_MS
@@ -87,7 +87,7 @@ def test_cancel_keeps_the_window_live(bench, qtbot):
     dialog.set_selection(models=["lightning-float16"], backends=["tflite"], threads=[1], frames=5000, warmup=0)
     with qtbot.waitSignal(dialog.finished_report, timeout=WAIT_MS) as done:
         task = dialog.start()
-        qtbot.waitSignal(task.progress, timeout=WAIT_MS).wait()
+        wait_progress(qtbot, task.progress)
         # The window still serves results while the benchmark runs (Space shows the image again).
         with qtbot.waitSignal(window.engine.result_ready, timeout=WAIT_MS):
             window.play_action.trigger()
@@ -111,6 +111,6 @@ def test_closing_the_window_stops_a_running_benchmark(bench, qtbot):
     window, dialog = bench
     dialog.set_selection(models=["lightning-float16"], backends=["tflite"], threads=[1], frames=5000, warmup=0)
     task = dialog.start()
-    qtbot.waitSignal(task.progress, timeout=WAIT_MS).wait()
+    wait_progress(qtbot, task.progress)
     window.close()
     assert not task.is_running

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 
-from conftest import GUI_WAIT_MS, data_file
+from conftest import GUI_WAIT_MS, data_file, wait_progress
 from movenet_studio.core.export import CSV_COLUMNS
 from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, render_overlays
 from movenet_studio.gui import export_actions
@@ -159,7 +159,7 @@ def test_cancel_leaves_no_file(window_on, qtbot, out_dir):
     out = out_dir / "all.mp4"
     with qtbot.waitSignal(window.exports.export_cancelled, timeout=WAIT_MS):
         task = window.exports.start_export("video", out)
-        qtbot.waitSignal(task.progress, timeout=WAIT_MS).wait()
+        wait_progress(qtbot, task.progress)
         assert "/120" in window.exports.progress_dialog.labelText()  # done/total · rate · ETA
         window.exports.progress_dialog.findChild(QPushButton).click()  # the dialog's Cancel button
     qtbot.waitUntil(lambda: not window.exports.busy and window.exports.progress_dialog is None, timeout=WAIT_MS)
@@ -171,7 +171,7 @@ def test_cancel_leaves_no_file(window_on, qtbot, out_dir):
 def test_closing_the_window_cancels_a_running_export(window_on, qtbot, out_dir):
     window = window_on(data_file("pose_1.mp4"))
     task = window.exports.start_export("video", out_dir / "all.mp4")
-    qtbot.waitSignal(task.progress, timeout=WAIT_MS).wait()
+    wait_progress(qtbot, task.progress)
     window.close()  # joins the export thread (the fixture's thread guard checks it)
     assert not task.is_running and task.outcome == "cancelled"
     assert list(out_dir.iterdir()) == []
