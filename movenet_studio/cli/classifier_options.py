@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..core.classification import FrameClassifier
 from ..core.classifier import COORDINATE_ORDERS, ClassifierError, keypoint_count_problem, load_classifier
+from ..core.errors import StudioError
 from ..core.keypoints import NUM_KEYPOINTS
 
 
@@ -61,6 +62,23 @@ def check_keypoint_count(pipeline) -> None:
     count = getattr(pipeline.model, "num_keypoints", NUM_KEYPOINTS)
     if count != NUM_KEYPOINTS:
         raise ClassifierError(f"{pipeline.model.path.name}: {keypoint_count_problem(count)}")
+
+
+def attach_classifier(pipeline, stage: FrameClassifier | None) -> None:
+    """Give `pipeline` the classification `stage` (nothing when None); on a model whose poses do
+    not have 17 keypoints, close the pipeline and raise.
+
+    Raises:
+        ClassifierError: see :func:`check_keypoint_count`.
+    """
+    if stage is None:
+        return
+    try:
+        check_keypoint_count(pipeline)
+    except StudioError:
+        pipeline.close()
+        raise
+    pipeline.classifier = stage
 
 
 def summary_line(stage: FrameClassifier) -> str:

@@ -22,7 +22,7 @@ from ..core.render_layers import unavailable_overlays
 from ..core.sources import open_source
 from ..core.text import printable
 from .classifier_options import (
-    add_classifier_options, check_classifier_args, check_keypoint_count, classifier_from_args, summary_line,
+    add_classifier_options, attach_classifier, check_classifier_args, classifier_from_args, summary_line,
 )
 from .options import MAX_COUNT, add_model_options, add_pipeline_options, config_from_args, unit_float
 from .progress import ProgressBar
@@ -130,13 +130,7 @@ def run(args: argparse.Namespace) -> int:
         image_ids = coco_image_ids(source, args.coco_annotations) \
             if args.keypoints is not None and args.keypoints.suffix.lower() == ".json" else None
         pipeline = Pipeline(config_from_args(args, heads=needs_heads))
-        if classifier is not None:
-            try:
-                check_keypoint_count(pipeline)
-            except StudioError:
-                pipeline.close()
-                raise
-            pipeline.classifier = classifier
+        attach_classifier(pipeline, classifier)
         bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source), unit="fps")
         warned = []
 

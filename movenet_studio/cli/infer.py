@@ -22,7 +22,7 @@ from ..core.resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.smoothing import one_euro_values
 from ..core.sources import ImageFolderSource, ImageSource, open_source
 from ..core.trajectories import TrajectoryRecorder
-from .classifier_options import check_classifier_args, check_keypoint_count, classifier_from_args, summary_line
+from .classifier_options import attach_classifier, check_classifier_args, classifier_from_args, summary_line
 from .export import DEFAULT_OVERLAYS
 from .options import add_infer_options, config_from_args, positive_int
 
@@ -93,13 +93,7 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
             pipeline.close()
             raise StudioError(f"{pipeline.model.path.name}: heads are not available for this model "
                               "(no recognisable MoveNet head tensors in its graph)")
-        if classifier is not None:
-            try:
-                check_keypoint_count(pipeline)
-            except StudioError:
-                pipeline.close()
-                raise
-            pipeline.classifier = classifier
+        attach_classifier(pipeline, classifier)
         results = ResultsWriter(args.json, source=args.source, model=pipeline.model, backend=pipeline.backend,
                                 preprocess=pipeline.config.preprocess.to_json()) if args.json else None
         writers = [w for w in (results, HeadsNpzWriter(args.heads_npz) if args.heads_npz else None) if w is not None]
