@@ -47,9 +47,10 @@ def media_path(name: str) -> Path:
     return shared_path(f"data/{name}")
 
 
-def video_frames(name: str) -> Iterator[np.ndarray]:
-    """Yield every frame of a video in the media folder as uint8 [H, W, 3] RGB (skips when absent)."""
-    capture = cv2.VideoCapture(str(media_path(name)))
+def video_frames(video: str | Path) -> Iterator[np.ndarray]:
+    """Yield every frame of a video as uint8 [H, W, 3] RGB: `video` is a path, or the name of a
+    file in the media folder (skips when absent)."""
+    capture = cv2.VideoCapture(str(video if isinstance(video, Path) else media_path(video)))
     try:
         while True:
             ok, frame = capture.read()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import cv2
 import numpy as np
 import pytest
 
 from classifiers import ORDER_LABELS, shared_classifier
 from conftest import data_file
+from media import video_frames
 from movenet_studio.cli import main
 from movenet_studio.core.classification import Classification, FrameClassification
 from movenet_studio.core.classification_render import (
@@ -82,14 +82,7 @@ def test_export_draws_the_label_and_counts(tmp_path, capsys):
                  "--labels", str(labels), "--count", "squat"])
     printed = capsys.readouterr().out
     assert code == 0 and "squat repetitions: 1" in printed
-    capture = cv2.VideoCapture(str(out))
-    frames = []
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    capture.release()
+    frames = list(video_frames(out))
     assert len(frames) == 8
     corner = frames[5][4:40, -150:-14].astype(np.int32)     # "squat reps: 1" on orange while squatting
     assert np.median(corner[..., 0] - corner[..., 2]) > 80

@@ -27,18 +27,7 @@ from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
 from movenet_studio.core.sources import open_source
 from movenet_studio.core.video_writer import read_video_info
-
-
-def video_frames(path: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return frames
+from media import video_frames
 
 
 def video_info(path: Path) -> tuple[int, int, int, float]:
@@ -103,8 +92,8 @@ def test_video_has_source_count_size_and_rate(full_export):
 
 def test_video_differs_from_raw_frames_where_the_skeleton_is(full_export):
     folder, summary, _ = full_export
-    exported = video_frames(folder / "out.mp4")
-    raw = video_frames(data_file("pose_1.mp4"))
+    exported = list(video_frames(folder / "out.mp4"))
+    raw = list(video_frames(data_file("pose_1.mp4")))
     assert len(exported) == len(raw) == 120
     for index in (0, 60, 119):
         diff = np.abs(exported[index].astype(np.int16) - raw[index].astype(np.int16)).max(axis=2)

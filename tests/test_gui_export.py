@@ -12,6 +12,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 
 from conftest import GUI_WAIT_MS, data_file, wait_progress
+from media import video_frames
 from movenet_studio.core.export import CSV_COLUMNS
 from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, render_overlays
 from movenet_studio.gui import export_actions
@@ -50,15 +51,6 @@ def _read_rgb(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     assert image is not None, path
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def _video_frames(path: Path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    count = 0
-    while capture.read()[0]:
-        count += 1
-    capture.release()
-    return count
 
 
 def test_one_threshold_constant_and_rule():
@@ -122,7 +114,7 @@ def test_export_video_range_runs_in_background_while_playing(window_on, qtbot, o
     assert outcome.summary.frame_count == 10
     assert (outcome.summary.first_frame, outcome.summary.last_frame) == (20, 29)
     assert outcome.request.config == export_config(window.engine.config, window.video_view.overlay_options(), "video")
-    assert out.is_file() and _video_frames(out) == 10
+    assert out.is_file() and sum(1 for _ in video_frames(out)) == 10
     assert [p.name for p in out_dir.iterdir()] == ["clip.mp4"]   # no temporary file left
     qtbot.waitUntil(lambda: window.exports.progress_dialog is None and not window.exports.busy, timeout=WAIT_MS)
     assert window.exports.export_video_action.isEnabled()
@@ -204,7 +196,7 @@ def test_existing_target_asks_before_overwriting(window_on, qtbot, out_dir, monk
     answers.append(QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(window.exports.export_finished, timeout=WAIT_MS):
         window.exports.open_video_dialog()
-    assert _video_frames(out) == 1
+    assert sum(1 for _ in video_frames(out)) == 1
 
 
 def test_shortcuts_and_help_dialog(window_on, qtbot):
@@ -231,4 +223,4 @@ def test_export_with_heatmaps_reads_heads_in_its_own_pipeline(window_on, qtbot, 
         window.exports.start_export("video", out, range(0, 3))
     request = finished.args[0].request
     assert request.options.heatmaps and request.config.heads
-    assert _video_frames(out) == 3
+    assert sum(1 for _ in video_frames(out)) == 3
