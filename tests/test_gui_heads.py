@@ -51,11 +51,11 @@ def test_parse_overlays_and_names():
 def test_controls_emit_options_and_disable_decode_for_multipose(qtbot):
     controls = OverlayControls(parse_overlays("skeleton,decode,regression"))
     qtbot.addWidget(controls)
-    assert controls.needs_heads and controls.options.decode
+    assert controls.options.needs_heads and controls.options.decode
     with qtbot.waitSignal(controls.options_changed) as blocker:
         controls.set_multipose(True)
     options = blocker.args[0]
-    assert not (options.decode or options.regression or options.offsets) and not controls.needs_heads
+    assert not (options.decode or options.regression or options.offsets) and not controls.options.needs_heads
     for name in DECODE_LAYERS:
         assert not controls.checks[name].isEnabled() and controls.checks[name].toolTip() == MULTIPOSE_TIP
     assert controls.checked.decode  # still remembered as chosen

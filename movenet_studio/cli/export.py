@@ -11,7 +11,6 @@ from ..core.errors import StudioError
 from ..core.export import (
     VIDEO_CODECS, ExportError, check_output_path, coco_image_ids, export_video, write_keypoints,
 )
-from ..core.export_job import HEAD_LAYERS
 from ..core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.pipeline import Pipeline
 from ..core.render import (
@@ -124,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fps is not None and not 0 < args.fps <= 1000:
         raise ExportError(f"--fps {args.fps}: must be above 0 and at most 1000")
 
-    needs_heads = bool(HEAD_LAYERS & set(options.enabled())) and args.out is not None
+    needs_heads = options.needs_heads and args.out is not None
     classifier = classifier_from_args(args)
     with open_source(args.source) as source:
         image_ids = coco_image_ids(source, args.coco_annotations) \

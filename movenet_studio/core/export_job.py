@@ -27,8 +27,6 @@ from .pipeline import FrameResult, Pipeline, PipelineConfig
 from .render import OverlayOptions, render_overlays
 from .sources import open_source
 
-#: Overlay layers that need the model's heads (the export pipeline then reads them).
-HEAD_LAYERS = frozenset({"heatmaps", "centre", "regression", "offsets", "decode"})
 #: Image types of Save frame, by extension.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 #: JPEG quality of Save frame.
@@ -135,8 +133,7 @@ class ExportOutcome:
 def export_config(config: PipelineConfig, options: OverlayOptions, kind: str) -> PipelineConfig:
     """The pipeline to export with: the window's `config`, with heads read only when the
     video's overlays draw them (keypoint files never need them)."""
-    needs_heads = kind == "video" and bool(HEAD_LAYERS & set(options.enabled()))
-    return replace(config, heads=needs_heads)
+    return replace(config, heads=kind == "video" and options.needs_heads)
 
 
 def run_export(request: ExportRequest, context: JobContext | None = None) -> ExportOutcome:

@@ -62,8 +62,8 @@ from .render_layers import Canvas, draw_crop, draw_decode, draw_heatmaps, draw_p
 from .render_style import FONT, font_scale, timing_caption
 
 __all__ = [
-    "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD", "DEFAULT_OFFSET_SCALE", "MAX_OFFSET_SCALE",
-    "OVERLAY_NAMES", "OverlayOptions", "render_overlays",
+    "DEFAULT_HEATMAP_OPACITY", "DEFAULT_KEYPOINT_THRESHOLD", "DEFAULT_OFFSET_SCALE", "HEAD_LAYERS",
+    "MAX_OFFSET_SCALE", "OVERLAY_NAMES", "OverlayOptions", "render_overlays",
 ]
 
 #: Overlay names accepted by :meth:`OverlayOptions.from_names` (and the CLI's --overlays).
@@ -71,6 +71,9 @@ OVERLAY_NAMES: tuple[str, ...] = (
     "skeleton", "keypoints", "heatmaps", "centre", "crop", "regression", "offsets", "decode",
     "boxes", "ids", "timing", "classification",
 )
+#: Layers drawn from the model's heads (:attr:`OverlayOptions.needs_heads`; a pipeline reads heads
+#: only while one of them is on).
+HEAD_LAYERS: tuple[str, ...] = ("heatmaps", "centre", "regression", "offsets", "decode")
 
 #: Default keypoint score threshold for drawing: the one default of the window, the renderer and
 #: ``export --threshold`` (0.3, the drawing threshold of Google's TF.js pose-detection demo;
@@ -187,6 +190,11 @@ class OverlayOptions:
     def enabled(self) -> tuple[str, ...]:
         """Names of the layers switched on, in :data:`OVERLAY_NAMES` order."""
         return tuple(name for name in OVERLAY_NAMES if getattr(self, name))
+
+    @property
+    def needs_heads(self) -> bool:
+        """True when a layer drawn from the model's heads (:data:`HEAD_LAYERS`) is on."""
+        return any(getattr(self, name) for name in HEAD_LAYERS)
 
 
 def render_overlays(frame_rgb: np.ndarray, result, options: OverlayOptions = OverlayOptions()) -> np.ndarray:

@@ -91,7 +91,7 @@ class OverlayController(QObject):
             self.heads_panel.set_colormap(*self._colormaps)
         self.heads_panel.set_selected(options.heatmap_joint)
         self.readout.set_joint(options.heatmap_joint)
-        needs = self.overlays.needs_heads
+        needs = self.overlays.options.needs_heads
         if (needs, self._extra_heads) != self._needs_heads:
             self._needs_heads = (needs, self._extra_heads)
             self.engine.update_config(heads=needs or self._extra_heads)

@@ -26,8 +26,6 @@ from ..core.render import MAX_OFFSET_SCALE, OVERLAY_NAMES, OverlayOptions
 #: The layers these controls own (fields of OverlayOptions); everything else in an
 #: OverlayOptions (threshold, boxes, ids, timing) belongs to other controls.
 OWN_LAYERS = ("skeleton", "keypoints", "heatmaps", "centre", "crop", "regression", "offsets", "decode")
-#: Layers that need the model's heads (the pipeline reads heads only while one is on).
-HEAD_LAYERS = ("heatmaps", "centre", "regression", "offsets", "decode")
 #: Layers that need the single-pose decode (unavailable for MultiPose).
 DECODE_LAYERS = ("regression", "offsets", "decode")
 #: What the window shows when nothing was chosen: the skeleton only.
@@ -214,12 +212,6 @@ class OverlayControls(QGroupBox):
         on = {name: check.isChecked() for name, check in self.checks.items()}
         return replace(self.options, centre=on["centre"], regression=on["regression"], offsets=on["offsets"],
                        decode=on["decode"])
-
-    @property
-    def needs_heads(self) -> bool:
-        """True while a layer that needs the model's heads is on."""
-        options = self.options
-        return any(getattr(options, name) for name in HEAD_LAYERS)
 
     def set_options(self, options: OverlayOptions) -> None:
         """Show `options` (emits :attr:`options_changed` once)."""
