@@ -10,9 +10,8 @@ import pytest
 from conftest import data_file
 
 from movenet_studio.cli import main
-from movenet_studio.core.compare import (
-    CompareStats, ComparePipeline, compare_frames, config_for, match_instances, parse_spec,
-)
+from movenet_studio.core.compare import ComparePipeline, compare_frames, config_for, match_instances, parse_spec
+from movenet_studio.core.compare_stats import CompareStats
 from movenet_studio.core.cropping import crop_and_resize
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.keypoints import KEYPOINT_NAMES

@@ -8,7 +8,6 @@ import onnxruntime as ort
 import pytest
 
 from movenet_studio.core.keypoints import KEYPOINT_NAMES
-from movenet_studio.gui.compare_table import RunningDistances
 from movenet_studio.gui.compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE
 from movenet_studio.gui.engine import EngineState
 
@@ -162,22 +161,6 @@ def test_compare_b_refused_keeps_single_mode(make_window, qtbot):
         panel.enable_check.setChecked(True)
     assert "cannot compare" in failed.args[0]
     assert window.engine.compare_config is None and not panel.enabled and not window.compare.active
-
-
-def test_running_distances_are_constant_time_sums():
-    from types import SimpleNamespace
-
-    stats = RunningDistances()
-    for d in (1.0, 3.0):
-        kp = np.zeros((1, 17, 3), np.float32)
-        kp[..., 2] = 0.5
-        stats.add(SimpleNamespace(shared_input=True, unmatched_a=0, unmatched_b=0,
-                                  distances_px=np.full((1, 17), d, np.float32), scores_a=kp[..., 2],
-                                  scores_b=kp[..., 2] * 2))
-    assert stats.frames == 2 and stats.pairs == 2
-    assert np.allclose(stats.mean_px, 2.0) and np.allclose(stats.max_px, 3.0) and np.allclose(stats.last_px, 3.0)
-    assert np.allclose(stats.mean_score_a, 0.5) and np.allclose(stats.mean_score_b, 1.0)
-    assert stats.overall() == pytest.approx((3.0, 2.0, 3.0))
 
 
 def test_gui_cli_passes_compare_provider_and_pipeline_options(monkeypatch):

@@ -14,8 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.atomic import atomic_output
+from ..core.compare import ComparePipeline, config_for, describe_pipeline
+from ..core.compare_stats import CompareStats
 from ..core.errors import StudioError
-from ..core.compare import CompareStats, ComparePipeline, config_for, describe_pipeline
 from ..core.sources import open_source
 from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
 

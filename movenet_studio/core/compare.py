@@ -26,22 +26,23 @@ greedily by box IoU >= :data:`MATCH_MIN_IOU` (unpaired instances are counted, no
 Comparing a single-pose with a MultiPose model is refused.
 
 No Qt here: the CLI ``compare`` command and the GUI's compare mode both use
-:class:`ComparePipeline` and :class:`CompareStats`.
+:class:`ComparePipeline` and :class:`~.compare_stats.CompareStats`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
 
 from .backends.base import available_backends
+from .compare_stats import CompareStats
 from .cropping import crop_and_resize
 from .errors import ModelError
 from .keypoint_sets import keypoint_set_for
-from .keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+from .keypoints import NUM_KEYPOINTS
 from .multipose import decode_multipose, preprocess_multipose
 from .pipeline import FrameResult, Pipeline, PipelineConfig
 from .preprocess import InputMapping
@@ -289,109 +290,6 @@ class ComparePipeline:
         self.close()
 
 
-def _timing_stats(values: list[float]) -> dict:
-    if not values:
-        return {"frames": 0, "mean_ms": None, "p50_ms": None, "p95_ms": None, "fps": None}
-    arr = np.asarray(values, dtype=np.float64)
-    mean = float(arr.mean())
-    return {"frames": int(arr.size), "mean_ms": mean, "p50_ms": float(np.percentile(arr, 50)),
-            "p95_ms": float(np.percentile(arr, 95)), "fps": 1000.0 / mean if mean > 0 else None}
-
-
-@dataclass
-class CompareStats:
-    """Accumulates :class:`CompareFrame` results over a run.
-
-    Attributes:
-        frames: frames added.
-        frame_size: (height, width) in pixels of the first frame added (None before).
-        pairs: compared pose pairs (single-pose: one per frame).
-        shared_frames: frames on which B ran on A's exact model input.
-        unmatched_a, unmatched_b: MultiPose instances without a partner, summed over frames.
-        distances: per keypoint, every distance in frame pixels (float list of length `pairs`).
-        scores_a, scores_b: per keypoint, the sums of A's / B's keypoint scores over pairs.
-        inference_ms_a, inference_ms_b: per frame, each model's inference time in ms.
-        total_ms_a, total_ms_b: per frame, each pipeline's total time in ms (B's includes
-            making its input only when it could not reuse A's).
-    """
-
-    frames: int = 0
-    frame_size: tuple[int, int] | None = None
-    pairs: int = 0
-    shared_frames: int = 0
-    unmatched_a: int = 0
-    unmatched_b: int = 0
-    distances: list[list[float]] = field(default_factory=lambda: [[] for _ in range(NUM_KEYPOINTS)])
-    scores_a: np.ndarray = field(default_factory=lambda: np.zeros(NUM_KEYPOINTS))
-    scores_b: np.ndarray = field(default_factory=lambda: np.zeros(NUM_KEYPOINTS))
-    inference_ms_a: list[float] = field(default_factory=list)
-    inference_ms_b: list[float] = field(default_factory=list)
-    total_ms_a: list[float] = field(default_factory=list)
-    total_ms_b: list[float] = field(default_factory=list)
-
-    def add(self, frame: CompareFrame) -> None:
-        """Add one frame's comparison."""
-        self.frames += 1
-        if self.frame_size is None:
-            self.frame_size = (int(frame.a.frame.shape[0]), int(frame.a.frame.shape[1]))
-        self.shared_frames += int(frame.shared_input)
-        self.unmatched_a += frame.unmatched_a
-        self.unmatched_b += frame.unmatched_b
-        self.pairs += len(frame.distances_px)
-        for k in range(NUM_KEYPOINTS):  # NaN: a keypoint one of the models does not have
-            self.distances[k].extend(float(v) for v in frame.distances_px[:, k] if np.isfinite(v))
-        if len(frame.distances_px):
-            self.scores_a += np.nansum(frame.scores_a, axis=0)
-            self.scores_b += np.nansum(frame.scores_b, axis=0)
-        self.inference_ms_a.append(float(frame.a.timings_ms["inference"]))
-        self.inference_ms_b.append(float(frame.b.timings_ms["inference"]))
-        self.total_ms_a.append(float(frame.a.timings_ms["total"]))
-        self.total_ms_b.append(float(frame.b.timings_ms["total"]))
-
-    def keypoint_rows(self) -> list[dict]:
-        """Per keypoint: ``name``, ``mean_px``, ``p95_px``, ``max_px``, ``mean_score_a``,
-        ``mean_score_b`` (None when no pair was compared)."""
-        rows = []
-        for k, name in enumerate(KEYPOINT_NAMES):
-            d = np.asarray(self.distances[k], dtype=np.float64)
-            has = d.size > 0
-            rows.append({
-                "name": name,
-                "mean_px": float(d.mean()) if has else None,
-                "p95_px": float(np.percentile(d, 95)) if has else None,
-                "max_px": float(d.max()) if has else None,
-                "mean_score_a": float(self.scores_a[k] / self.pairs) if self.pairs and has else None,
-                "mean_score_b": float(self.scores_b[k] / self.pairs) if self.pairs and has else None,
-            })
-        return rows
-
-    def overall(self) -> dict:
-        """Over all keypoints and pairs: ``mean_px``, ``median_px``, ``p95_px``, ``max_px``
-        (None when nothing was compared)."""
-        d = np.asarray([v for per in self.distances for v in per], dtype=np.float64)
-        if not d.size:
-            return {"mean_px": None, "median_px": None, "p95_px": None, "max_px": None}
-        return {"mean_px": float(d.mean()), "median_px": float(np.median(d)),
-                "p95_px": float(np.percentile(d, 95)), "max_px": float(d.max())}
-
-    def timing(self) -> dict:
-        """``{"a": {...}, "b": {...}}`` with ``inference`` and ``total`` stats each:
-        ``frames``, ``mean_ms``, ``p50_ms``, ``p95_ms``, ``fps`` (1000 / mean)."""
-        return {
-            "a": {"inference": _timing_stats(self.inference_ms_a), "total": _timing_stats(self.total_ms_a)},
-            "b": {"inference": _timing_stats(self.inference_ms_b), "total": _timing_stats(self.total_ms_b)},
-        }
-
-    def summary(self) -> dict:
-        """Everything as a JSON-ready dict: counts, ``overall``, ``keypoints``, ``timing``."""
-        return {
-            "frames": self.frames, "frame_size": None if self.frame_size is None else list(self.frame_size),
-            "pairs": self.pairs, "shared_input_frames": self.shared_frames,
-            "unmatched_a": self.unmatched_a, "unmatched_b": self.unmatched_b,
-            "overall": self.overall(), "keypoints": self.keypoint_rows(), "timing": self.timing(),
-        }
-
-
 def describe_pipeline(pipeline: Pipeline) -> dict:
     """What one side runs, for reports: model key/file/input size, backend, device, provider note."""
     backend = pipeline.backend
@@ -422,3 +320,4 @@ def config_for(spec: str, base: PipelineConfig) -> PipelineConfig:
     """`base` with the model and backend of a ``model[:backend]`` spec (see :func:`parse_spec`)."""
     model, backend = parse_spec(spec, base.backend)
     return replace(base, model=model, backend=backend)
+

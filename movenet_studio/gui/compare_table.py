@@ -1,6 +1,7 @@
 """Compare mode's table: per-keypoint A-B distances (px) and scores, the newest frame and
-running figures accumulated in O(1) per result (:class:`RunningDistances`), so a long run
-costs the GUI thread nothing extra."""
+running figures accumulated in O(1) time and fixed memory per result by the CLI's accumulator
+(:class:`~movenet_studio.core.compare_stats.CompareStats`), so a long run costs the GUI thread
+nothing extra."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..core.compare import CompareFrame
+from ..core.compare_stats import CompareStats
 from ..core.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 from ..core.worker import EngineResult
 from .compare_view import A_COLOUR, B_COLOUR
@@ -17,87 +18,6 @@ from .throttle import RefreshThrottle
 
 #: Table columns.
 COLUMNS = ("Keypoint", "Δ px", "mean", "max", "score A", "score B")
-
-
-class RunningDistances:
-    """Running per-keypoint figures of compare frames, O(1) per frame.
-
-    Attributes:
-        frames: frames added since the last reset.
-        pairs: compared pose pairs (single-pose: one per frame).
-        last_px: float [17] A-B distance of the newest frame (mean over its pairs; nan without one).
-        last_score_a, last_score_b: float [17] the newest frame's scores (mean over pairs).
-        unmatched_a, unmatched_b: MultiPose instances without a partner, summed.
-        shared_frames: frames on which B ran on A's exact model input.
-    """
-
-    def __init__(self):
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget everything."""
-        self.frames = self.pairs = self.shared_frames = self.unmatched_a = self.unmatched_b = 0
-        self._sum = np.zeros(NUM_KEYPOINTS)
-        self._count = np.zeros(NUM_KEYPOINTS)  # pairs per keypoint (models of other keypoint sets: fewer)
-        self._max = np.full(NUM_KEYPOINTS, np.nan)
-        self._sum_a = np.zeros(NUM_KEYPOINTS)
-        self._sum_b = np.zeros(NUM_KEYPOINTS)
-        self.last_px = np.full(NUM_KEYPOINTS, np.nan)
-        self.last_score_a = np.full(NUM_KEYPOINTS, np.nan)
-        self.last_score_b = np.full(NUM_KEYPOINTS, np.nan)
-
-    def add(self, frame: CompareFrame) -> None:
-        """Account for one frame's comparison."""
-        self.frames += 1
-        self.shared_frames += int(frame.shared_input)
-        self.unmatched_a += frame.unmatched_a
-        self.unmatched_b += frame.unmatched_b
-        distances = np.asarray(frame.distances_px, dtype=np.float64)
-        if not len(distances):
-            self.last_px[:] = self.last_score_a[:] = self.last_score_b[:] = np.nan
-            return
-        scores_a = np.asarray(frame.scores_a, dtype=np.float64)
-        scores_b = np.asarray(frame.scores_b, dtype=np.float64)
-        self.pairs += len(distances)
-        present = np.isfinite(distances)  # NaN: a keypoint one of the two models does not have
-        self._sum += np.where(present, distances, 0.0).sum(axis=0)
-        self._count += present.sum(axis=0)
-        self._max = np.fmax(self._max, np.fmax.reduce(distances, axis=0))
-        self._sum_a += np.nansum(scores_a, axis=0)
-        self._sum_b += np.nansum(scores_b, axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            count = present.sum(axis=0)
-            self.last_px = np.where(count > 0, np.where(present, distances, 0.0).sum(axis=0) / count, np.nan)
-            self.last_score_a = np.where(count > 0, np.nansum(scores_a, axis=0) / len(distances), np.nan)
-            self.last_score_b = np.where(count > 0, np.nansum(scores_b, axis=0) / len(distances), np.nan)
-
-    @property
-    def mean_px(self) -> np.ndarray:
-        """float [17] running mean distance (nan before any pair)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self._count > 0, self._sum / np.maximum(self._count, 1), np.nan)
-
-    @property
-    def max_px(self) -> np.ndarray:
-        """float [17] running max distance (nan before any pair)."""
-        return self._max.copy()
-
-    @property
-    def mean_score_a(self) -> np.ndarray:
-        """float [17] A's running mean keypoint score."""
-        return self._sum_a / self.pairs if self.pairs else np.full(NUM_KEYPOINTS, np.nan)
-
-    @property
-    def mean_score_b(self) -> np.ndarray:
-        """float [17] B's running mean keypoint score."""
-        return self._sum_b / self.pairs if self.pairs else np.full(NUM_KEYPOINTS, np.nan)
-
-    def overall(self) -> tuple[float, float, float]:
-        """(newest frame's mean, running mean, running max) over all keypoints, in px (nan when none)."""
-        last = float(np.nanmean(self.last_px)) if np.isfinite(self.last_px).any() else float("nan")
-        mean = float(self._sum.sum() / self._count.sum()) if self._count.sum() else float("nan")
-        top = float(np.nanmax(self._max)) if self.pairs else float("nan")
-        return last, mean, top
 
 
 def _num(value: float, digits: int = 1) -> str:
@@ -113,7 +33,7 @@ class CompareTable(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.stats = RunningDistances()
+        self.stats = CompareStats()
         self._newest: EngineResult | None = None
         self._throttle = RefreshThrottle(self.refresh, self)
         self.summary = QLabel("Compare mode is off")
@@ -182,7 +102,8 @@ class CompareTable(QWidget):
                 item.setText(_num(float(values[k]), digits))
                 if col in running:
                     item.setToolTip(f"running mean {_num(float(running[col][k]), 3)}")
-        last, mean, top = stats.overall()
+        last = float(np.nanmean(stats.last_px)) if np.isfinite(stats.last_px).any() else float("nan")
+        mean, top = stats.distances.pooled_mean(), stats.distances.pooled_max()
         means = [float(np.mean(v)) if np.isfinite(v).all() else float("nan") for v in columns[3:]]
         for col, value in enumerate((last, mean, top, *means), start=1):
             self.table.item(0, col).setText(_num(value, 1 if col <= 3 else 2))

@@ -13,8 +13,9 @@ Pieces (all GUI thread), split like the overlay code:
   ("side by side").
 * :mod:`.compare_table`: per keypoint the A-B distance in frame pixels on the newest frame,
   its running mean and max, and both models' scores (newest and running mean), accumulated
-  in O(1) per result (:class:`~.compare_table.RunningDistances`), never by re-reading the
-  history. The distances are the models' own keypoints before smoothing (see
+  in O(1) time and fixed memory per result by core's
+  :class:`~movenet_studio.core.compare_stats.CompareStats` (the CLI's too), never by
+  re-reading the history. The distances are the models' own keypoints before smoothing (see
   :mod:`movenet_studio.core.compare`).
 * :mod:`.compare_controls`: the dock's content: the compare switch, configuration B (model
   with its precision, backend, threads), the view mode, and the table.

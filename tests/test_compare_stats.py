@@ -1,0 +1,111 @@
+"""Compare's one accumulator (CompareStats on LogHistogram) against numpy on real compare data,
+and its fixed memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import data_file
+
+from movenet_studio.core.compare import ComparePipeline
+from movenet_studio.core.compare_stats import CompareStats
+from movenet_studio.core.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.log_histogram import LOWEST, RELATIVE_ERROR, LogHistogram
+from movenet_studio.core.pipeline import PipelineConfig
+from movenet_studio.core.sources import open_source
+
+FRAMES = 8
+
+
+@pytest.fixture(scope="module")
+def compared():
+    """float16 vs int8 Lightning on the first frames of pose_1.mp4: the CompareFrames."""
+    results = []
+    with open_source(data_file("pose_1.mp4")) as source, ComparePipeline(
+            PipelineConfig(model="lightning-float16"), PipelineConfig(model="lightning-int8")) as pipeline:
+        for frame in source:
+            results.append(pipeline.process(frame))
+            if len(results) == FRAMES:
+                break
+    return results
+
+
+def _close(estimate: float, exact: float) -> bool:
+    """Within the histogram's stated resolution (plus float rounding)."""
+    return abs(estimate - exact) <= max(RELATIVE_ERROR * abs(exact), LOWEST) * (1 + 1e-9) + 1e-12
+
+
+def _check_against_numpy(stats: CompareStats, distances: np.ndarray, timings: dict[str, np.ndarray]) -> None:
+    summary = stats.summary()
+    flat = distances.ravel()
+    overall = summary["overall"]
+    assert overall["mean_px"] == pytest.approx(flat.mean(), rel=1e-12)  # exact
+    assert overall["max_px"] == flat.max()
+    assert _close(overall["median_px"], np.median(flat)), (overall["median_px"], np.median(flat))
+    assert _close(overall["p95_px"], np.percentile(flat, 95))
+    for k, row in enumerate(summary["keypoints"]):
+        assert row["mean_px"] == pytest.approx(distances[:, k].mean(), rel=1e-12)
+        assert row["max_px"] == distances[:, k].max()
+        assert _close(row["p95_px"], np.percentile(distances[:, k], 95)), (row, np.percentile(distances[:, k], 95))
+    for side in ("a", "b"):
+        for stage in ("inference", "total"):
+            values, figures = timings[side + stage], summary["timing"][side][stage]
+            assert figures["frames"] == len(values) and figures["mean_ms"] == pytest.approx(values.mean())
+            assert _close(figures["p50_ms"], np.percentile(values, 50))
+            assert _close(figures["p95_ms"], np.percentile(values, 95))
+
+
+def test_accumulator_agrees_with_numpy_on_real_compare_data_in_fixed_memory(compared):
+    stats = CompareStats()
+    stats.add(compared[0])
+    size = stats.nbytes
+    assert size < 400_000
+    repeats = 50  # 600 frames: the figures of a long looping run, the same memory
+    for _ in range(repeats):
+        for frame in compared:
+            stats.add(frame)
+    assert stats.nbytes == size and stats.frames == 1 + repeats * FRAMES == stats.pairs
+    assert stats.shared_frames == stats.frames  # float16 and int8 Lightning share A's model input
+
+    distances = np.concatenate([compared[0].distances_px] + [f.distances_px for f in compared] * repeats).astype(float)
+    assert distances.shape == (stats.frames, len(KEYPOINT_NAMES)) and np.isfinite(distances).all()
+    assert 0.5 < np.median(distances) < 50  # int8 really differs from float16: not a trivial test
+
+    def timing(side: str, stage: str) -> np.ndarray:
+        first = [compared[0]] + list(compared) * repeats
+        return np.array([getattr(f, side).timings_ms[stage] for f in first])
+
+    _check_against_numpy(stats, distances, {s + t: timing(s, t) for s in "ab" for t in ("inference", "total")})
+    scores_a = np.concatenate([compared[0].scores_a] + [f.scores_a for f in compared] * repeats)
+    np.testing.assert_allclose(stats.mean_score_a, scores_a.astype(float).mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stats.last_px, compared[-1].distances_px[0], rtol=1e-6)
+    np.testing.assert_allclose(stats.last_score_b, compared[-1].scores_b[0], rtol=1e-6)
+
+    stats.reset()
+    assert stats.frames == 0 and stats.nbytes == size and stats.overall()["median_px"] is None
+
+
+def test_log_histogram_resolution_edges_and_errors():
+    rng = np.random.default_rng(7)
+    values = rng.lognormal(0.0, 3.0, (3001, 2))  # 1e-5 .. 1e5: every bin range, and below LOWEST
+    values[::5, 1] = np.nan  # skipped
+    histogram = LogHistogram(2)
+    for chunk in np.array_split(values, 40):
+        histogram.add(chunk)
+    for row in (0, 1, None):
+        kept = values[:, row] if row is not None else values.ravel()
+        kept = kept[np.isfinite(kept)]
+        for q in (0.0, 0.001, 0.25, 0.5, 0.95, 0.999, 1.0):
+            assert _close(histogram.quantile(q, row), np.percentile(kept, 100 * q)), (row, q)
+    assert histogram.count.tolist() == [3001, 3001 - 601]
+    assert histogram.quantile(1.0, 0) == np.max(values[:, 0]) and histogram.quantile(0.0, 0) == np.min(values[:, 0])
+    empty = LogHistogram(3)
+    assert np.isnan(empty.quantile(0.5)) and np.isnan(empty.mean).all() and np.isnan(empty.pooled_max())
+    with pytest.raises(ValueError, match="0..1"):
+        empty.quantile(1.5)
+    with pytest.raises(ValueError, match="non-negative"):
+        empty.add(np.array([1.0, -1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"\[..., 3\]"):
+        empty.add(np.ones((2, 17)))
+
