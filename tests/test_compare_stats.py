@@ -1,14 +1,20 @@
 """Compare's one accumulator (CompareStats on LogHistogram) against numpy on real compare data,
-and its fixed memory."""
+its fixed memory, and the one configuration-B policy shared by the CLI and the window."""
 
 from __future__ import annotations
+
+from dataclasses import fields
 
 import numpy as np
 import pytest
 
 from conftest import data_file
 
-from movenet_studio.core.compare import ComparePipeline
+from movenet_studio.cli import build_parser
+from movenet_studio.cli.compare import configs_from_args
+from movenet_studio.core.compare import (
+    FOLLOWED_OPTIONS, OWN_OPTIONS, ComparePipeline, config_b_from, follow_a,
+)
 from movenet_studio.core.compare_stats import CompareStats
 from movenet_studio.core.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.log_histogram import LOWEST, RELATIVE_ERROR, LogHistogram
@@ -109,3 +115,30 @@ def test_log_histogram_resolution_edges_and_errors():
     with pytest.raises(ValueError, match=r"\[..., 3\]"):
         empty.add(np.ones((2, 17)))
 
+
+def test_configuration_b_policy():
+    names = {f.name for f in fields(PipelineConfig)}
+    assert set(OWN_OPTIONS) | set(FOLLOWED_OPTIONS) == names and not set(OWN_OPTIONS) & set(FOLLOWED_OPTIONS)
+    a = PipelineConfig(model="lightning", backend="onnx", provider="CPUExecutionProvider", threads=3, crop=False,
+                       smoothing=False, min_pose_score=0.4, heads=True)
+    b = config_b_from(a, "thunder", "onnx")
+    assert (b.model, b.backend, b.threads, b.provider, b.heads) == ("thunder", "onnx", 3, "CPUExecutionProvider", False)
+    assert all(getattr(b, name) == getattr(a, name) for name in FOLLOWED_OPTIONS)
+    assert config_b_from(a, "lightning-int8", "tflite", provider="X").provider is None  # only an ONNX B has one
+    assert config_b_from(PipelineConfig(), "lightning", "onnx").provider is None
+    assert config_b_from(PipelineConfig(), "lightning", "onnx", provider="X", threads=1).threads == 1
+    moved = follow_a(b, PipelineConfig(model="multipose", crop=True, tracker="keypoints"))
+    assert (moved.crop, moved.tracker, moved.smoothing) == (True, "keypoints", True)
+    assert (moved.model, moved.backend, moved.threads, moved.provider) == ("thunder", "onnx", 3, "CPUExecutionProvider")
+
+
+def test_cli_builds_b_by_the_policy():
+    parser = build_parser()
+    args = parser.parse_args(["compare", "clip.mp4", "--a", "lightning:onnx", "--b", "thunder", "--no-crop",
+                              "--threads", "1", "--provider", "cpu", "--min-pose-score", "0.3"])
+    config_a, config_b = configs_from_args(args)
+    assert (config_a.backend, config_a.crop, config_a.threads) == ("onnx", False, 1)
+    assert config_b == config_b_from(config_a, "thunder", "tflite")
+    args = parser.parse_args(["compare", "clip.mp4", "--a", "lightning", "--b", "lightning:onnx", "--provider", "cpu"])
+    config_a, config_b = configs_from_args(args)
+    assert config_a.provider is None and config_b.provider == args.provider

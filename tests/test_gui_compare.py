@@ -24,9 +24,18 @@ def _wait_result(window, qtbot, check) -> None:
 
 
 def test_compare_mode_a_and_b_then_back_to_single(make_window, qtbot):
-    window = make_window(source=str(data_file("pose_squats.mp4")), model="lightning", compare="lightning-int8")
+    from movenet_studio.cli import build_parser
+    from movenet_studio.cli.compare import configs_from_args
+
+    source = str(data_file("pose_squats.mp4"))
+    window = make_window(source=source, model="lightning", compare="lightning-int8", smoothing=False, threads=1)
     table = window.compare_panel.table
     qtbot.waitUntil(lambda: table.frames >= 3, timeout=WAIT_MS)
+    # One configuration-B policy: the CLI's B for the same A and SPEC is the window's.
+    args = build_parser().parse_args(["compare", source, "--a", "lightning", "--b", "lightning-int8",
+                                      "--no-smoothing", "--threads", "1"])
+    assert configs_from_args(args) == (window.engine.config, window.engine.compare_config)
+    assert window.engine.compare_config.smoothing is False and window.engine.compare_config.threads == 1
     result = window.video_view.last_result
     assert result.compare is not None and result.result is result.compare.a
     assert result.model.spec.key == "lightning-float16" and result.model.compare.spec.key == "lightning-int8"

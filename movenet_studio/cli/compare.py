@@ -14,9 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.atomic import atomic_output
-from ..core.compare import ComparePipeline, config_for, describe_pipeline
+from ..core.compare import ComparePipeline, config_b_from, config_for, describe_pipeline, parse_spec
 from ..core.compare_stats import CompareStats
 from ..core.errors import StudioError
+from ..core.pipeline import PipelineConfig
 from ..core.sources import open_source
 from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
 
@@ -43,15 +44,26 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def configs_from_args(args: argparse.Namespace) -> tuple[PipelineConfig, PipelineConfig]:
+    """Configurations A and B of a ``compare`` command line: A from ``--a`` and the pipeline
+    options, B from ``--b`` beside A (:func:`~movenet_studio.core.compare.config_b_from`, the
+    window's policy too); ``--provider`` applies to the ONNX side(s).
+
+    Raises:
+        StudioError: ``--provider`` without an ONNX side, or an empty SPEC.
+    """
     base = config_from_args(argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "provider"}))
     config_a = config_for(args.spec_a, base)
-    config_b = config_for(args.spec_b, base)
-    if args.provider and "onnx" not in (config_a.backend, config_b.backend):
-        raise StudioError(f"--provider {args.provider} needs an onnx side, e.g. --b {config_b.model}:onnx")
-    if args.provider:  # the provider applies to the ONNX side(s) only
-        config_a, config_b = (replace(c, provider=args.provider) if c.backend == "onnx" else c
-                              for c in (config_a, config_b))
+    model_b, backend_b = parse_spec(args.spec_b, base.backend)
+    if args.provider and "onnx" not in (config_a.backend, backend_b):
+        raise StudioError(f"--provider {args.provider} needs an onnx side, e.g. --b {model_b}:onnx")
+    if args.provider and config_a.backend == "onnx":
+        config_a = replace(config_a, provider=args.provider)
+    return config_a, config_b_from(config_a, model_b, backend_b, provider=args.provider)
+
+
+def run(args: argparse.Namespace) -> int:
+    config_a, config_b = configs_from_args(args)
     stats = CompareStats()
     per_frame: list[dict] = []
     with open_source(args.source) as source, ComparePipeline(config_a, config_b) as pipeline:

@@ -25,14 +25,18 @@ scores); MultiPose: the instances decoded with each config's ``min_pose_score``,
 greedily by box IoU >= :data:`MATCH_MIN_IOU` (unpaired instances are counted, not measured).
 Comparing a single-pose with a MultiPose model is refused.
 
+**Configuration B** is A's configuration with B's own model, backend, threads, provider and
+heads (:func:`config_b_from`); whenever A's other options change, B follows
+(:func:`follow_a`). One policy, so the same SPEC gives the same B in the CLI and the window.
+
 No Qt here: the CLI ``compare`` command and the GUI's compare mode both use
-:class:`ComparePipeline` and :class:`~.compare_stats.CompareStats`.
+:class:`ComparePipeline`, :func:`config_b_from` and :class:`~.compare_stats.CompareStats`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Iterable
 
 import numpy as np
@@ -321,3 +325,38 @@ def config_for(spec: str, base: PipelineConfig) -> PipelineConfig:
     model, backend = parse_spec(spec, base.backend)
     return replace(base, model=model, backend=backend)
 
+
+#: Options configuration B sets for itself; every other :class:`~.pipeline.PipelineConfig`
+#: field B takes from A (:data:`FOLLOWED_OPTIONS`).
+OWN_OPTIONS = ("model", "backend", "threads", "provider", "heads")
+#: Options B takes from A and keeps in step with A's (crop, smoothing and its One Euro
+#: parameters, tracker, minimum pose score, preprocessing, float input range): both report
+#: poses the same way, so the distances and the two skeletons differ only by the models.
+FOLLOWED_OPTIONS = tuple(f.name for f in fields(PipelineConfig) if f.name not in OWN_OPTIONS)
+
+
+def config_b_from(a: PipelineConfig, model: str, backend: str, *, threads: int | None = None,
+                  provider: str | None = None, heads: bool = False) -> PipelineConfig:
+    """Configuration B beside configuration `a`: A's :data:`FOLLOWED_OPTIONS` with B's own.
+
+    The one policy of the CLI's ``compare`` and the window's compare mode.
+
+    Args:
+        a: configuration A.
+        model, backend: B's model (catalog key or file path) and runtime (e.g. from :func:`parse_spec`).
+        threads: B's runtime threads (None: A's).
+        provider: B's ONNX Runtime execution provider (None: A's when both run on ONNX, else
+            the best available); ignored unless B runs on ONNX.
+        heads: B reads its prediction heads too.
+    """
+    if backend != "onnx":
+        provider = None
+    elif provider is None and a.backend == "onnx":
+        provider = a.provider
+    return replace(a, model=model, backend=backend, threads=a.threads if threads is None else threads,
+                   provider=provider, heads=heads)
+
+
+def follow_a(b: PipelineConfig, a: PipelineConfig) -> PipelineConfig:
+    """`b` with A's :data:`FOLLOWED_OPTIONS` (after A's options changed); B's own stay."""
+    return replace(b, **{name: getattr(a, name) for name in FOLLOWED_OPTIONS})

@@ -8,16 +8,13 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel
 
-from ..core.compare import parse_spec
+from ..core.compare import config_b_from, follow_a, parse_spec
 from ..core.errors import StudioError
 from ..core.models import bundled_keys
 from ..core.pipeline import PipelineConfig
 from .compare_controls import ComparePanel
 from .compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE, CompareOverlay, SideView
 from .engine import Engine, EngineResult, ModelInfo
-
-#: Pipeline options B takes from A (so both report poses the same way).
-SHARED_OPTIONS = ("crop", "smoothing", "tracker", "min_pose_score")
 
 
 class CompareController(QObject):
@@ -73,13 +70,11 @@ class CompareController(QObject):
         return self.panel.view_mode
 
     def config_b(self, model: str, backend: str, threads: int) -> PipelineConfig:
-        """Configuration B: A's pipeline options (:data:`SHARED_OPTIONS`) with B's model,
-        backend and threads; A's provider when both run on ONNX; heads only while the
-        head-difference overlays ask for them (:meth:`set_b_heads`)."""
-        a = self.engine.config
-        provider = a.provider if backend == "onnx" and a.backend == "onnx" else None
-        return replace(a, model=model, backend=backend, threads=threads, provider=provider,
-                       heads=self.b_heads)
+        """Configuration B beside A's (:attr:`Engine.config`) by the CLI's policy
+        (:func:`~movenet_studio.core.compare.config_b_from`): B's model, backend and threads;
+        A's provider when both run on ONNX; heads only while the head-difference overlays ask
+        for them (:meth:`set_b_heads`)."""
+        return config_b_from(self.engine.config, model, backend, threads=threads, heads=self.b_heads)
 
     def set_b_heads(self, on: bool) -> None:
         """Read B's heads too (the head-difference overlays), keeping B's pipeline."""
@@ -147,7 +142,7 @@ class CompareController(QObject):
         active = info.compare is not None
         if active:
             b = info.compare.config
-            synced = replace(b, **{name: getattr(info.config, name) for name in SHARED_OPTIONS})
+            synced = follow_a(b, info.config)
             if synced != b and self.engine.compare_config == b:
                 self.engine.request_compare(synced)  # A's options changed: B follows
         pair = (info.config, info.compare.config) if active else None
@@ -171,7 +166,7 @@ class CompareController(QObject):
         key = f"{spec.variant}-{other}"
         if other is None or key not in bundled_keys():
             return None
-        return replace(info.config, model=key, backend="tflite", provider=None, heads=False)
+        return config_b_from(info.config, key, "tflite")
 
     @Slot(str, str)
     def on_model_failed(self, _message: str, _details: str) -> None:

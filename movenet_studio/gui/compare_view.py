@@ -20,7 +20,8 @@ Pieces (all GUI thread), split like the overlay code:
 * :mod:`.compare_controls`: the dock's content: the compare switch, configuration B (model
   with its precision, backend, threads), the view mode, and the table.
 * :mod:`.compare_controller`: builds configuration B from the controls and
-  :attr:`Engine.config`, asks the engine, and routes results to the pieces above.
+  :attr:`Engine.config` by core's policy (:func:`movenet_studio.core.compare.config_b_from`,
+  the CLI's too), asks the engine, and routes results to the pieces above.
 """
 
 from __future__ import annotations
