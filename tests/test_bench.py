@@ -12,6 +12,7 @@ from conftest import data_file
 from movenet_studio.cli import main
 from movenet_studio.core.bench import (CANCELLED, OK, SKIPPED, BenchConfig, LatencyStats, machine_info,
                                        make_configs, run_bench)
+from movenet_studio.core.progress import Cancelled, CancelToken, JobControl
 
 MACHINE_KEYS = {"platform", "cpu_model", "logical_cores", "python", "numpy", "opencv", "tflite_runtime", "onnxruntime"}
 
@@ -73,7 +74,8 @@ def test_bench_image_with_skipped_rows_and_heads():
     configs = [BenchConfig("lightning", "tflite", 1, False), BenchConfig("lightning", "tflite", 1, True),
                BenchConfig("lightning-int8", "onnx", 1), BenchConfig("lightning", "no-such-runtime", 1)]
     seen = []
-    report = run_bench(configs, image, frames=4, warmup=1, progress=lambda d, t, m: seen.append((d, t, m)))
+    report = run_bench(configs, image, frames=4, warmup=1,
+                       control=JobControl(lambda p: seen.append((p.done, p.total, p.message))))
     document = json.loads(json.dumps(report.to_json(), allow_nan=False))
     assert MACHINE_KEYS <= set(document["machine"])
     assert document["source"]["frame_size"] == [667, 1000] and document["frames"] == 4
@@ -117,9 +119,13 @@ def _has_option(name: str) -> bool:
     return name in {f.name for f in fields(PipelineConfig)}
 
 
-def test_bench_cancel_returns_partial_report():
-    report = run_bench(make_configs(["lightning"], ["tflite"], [1, 2]), None, frames=50, warmup=0,
-                       cancel=lambda: True)
+def test_bench_cancel_raises_with_the_partial_report():
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled) as raised:
+        run_bench(make_configs(["lightning"], ["tflite"], [1, 2]), None, frames=50, warmup=0,
+                  control=JobControl(token=token))
+    report = raised.value.partial
     assert report.cancelled and len(report.results) == 1
     assert report.results[0].status == CANCELLED and report.results[0].load_ms > 0
     json.dumps(report.to_json(), allow_nan=False)

@@ -12,10 +12,11 @@ import pytest
 
 from conftest import data_file
 from movenet_studio.cli import main
-from movenet_studio.core.evaluation import (EvaluationCancelled, EvaluationError, crop_box, crop_person, evaluate,
+from movenet_studio.core.evaluation import (EvaluationError, crop_box, crop_person, evaluate,
                                             keypoint_similarity, load_annotations, predict_single,
                                             pseudo_image_dataset, score, select_persons)
 from movenet_studio.core.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.progress import Cancelled, CancelToken, JobControl
 
 FIGURES = ("AP", "AP50", "AP75", "AR")
 
@@ -174,7 +175,7 @@ def test_score_rejects_unknown_image_ids():
 def test_single_protocol_real_model_on_coco_mini(model):
     annotations, images = _coco_mini()
     seen = []
-    result = evaluate(annotations, images, model=model, progress=lambda d, t, m: seen.append((d, t)))
+    result = evaluate(annotations, images, model=model, control=JobControl(lambda p: seen.append((p.done, p.total))))
     document = json.loads(json.dumps(result.to_json(), allow_nan=False))
     for key in FIGURES:
         assert 0 < document[key] <= 1
@@ -195,8 +196,10 @@ def test_multi_protocol_multipose_on_coco_mini():
 
 def test_evaluate_cancel():
     annotations, images = _coco_mini()
-    with pytest.raises(EvaluationCancelled):
-        evaluate(annotations, images, cancel=lambda: True)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        evaluate(annotations, images, control=JobControl(token=token))
 
 
 # -- CLI --------------------------------------------------------------------------------------

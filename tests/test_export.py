@@ -19,11 +19,12 @@ from movenet_studio.cli import main
 from movenet_studio.cli.export import frame_range
 from movenet_studio.cli.progress import ProgressBar
 from movenet_studio.core.export import (
-    CSV_COLUMNS, ExportCancelled, ExportError, coco_image_ids, export_video, video_size_for, write_keypoints_csv,
+    CSV_COLUMNS, ExportError, coco_image_ids, export_video, video_size_for, write_keypoints_csv,
     write_keypoints_json,
 )
 from movenet_studio.core.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+from movenet_studio.core.progress import Cancelled, JobControl, Progress
 from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
 from movenet_studio.core.sources import open_source
 from movenet_studio.core.video_writer import read_video_info
@@ -65,7 +66,7 @@ def full_export(tmp_path_factory):
     try:
         with open_source(data_file("pose_1.mp4")) as source:
             summary = export_video(source, pipe, out, OverlayOptions(),
-                                   progress=lambda done, total: calls.append((done, total)))
+                                   control=JobControl(lambda p: calls.append((p.done, p.total))))
     finally:
         pipe.close()
     write_keypoints_json(summary.frames, folder / "k.json")
@@ -246,12 +247,16 @@ def test_cancel_from_progress_leaves_nothing(tmp_path, pipeline):
     out = tmp_path / "out.mp4"
     seen = []
 
-    def progress(done, total):
-        seen.append(done)
-        return done < 5
+    control = JobControl()
 
-    with open_source(data_file("pose_1.mp4")) as source, pytest.raises(ExportCancelled, match="cancelled"):
-        export_video(source, pipeline, out, progress=progress)
+    def progress(report: Progress) -> None:
+        seen.append(report.done)
+        if report.done == 5:
+            control.token.cancel()
+
+    control.listener = progress
+    with open_source(data_file("pose_1.mp4")) as source, pytest.raises(Cancelled, match="cancelled"):
+        export_video(source, pipeline, out, control=control)
     assert seen[-1] == 5
     assert only_final_files(tmp_path) == []
 
@@ -347,11 +352,10 @@ def test_progress_bar_line():
 
 
 def test_interrupt_during_export_leaves_nothing(tmp_path, pipeline):
-    def progress(done, total):
-        if done == 3:
+    def progress(report: Progress) -> None:
+        if report.done == 3:
             raise KeyboardInterrupt
-        return True
 
     with open_source(data_file("pose_1.mp4")) as source, pytest.raises(KeyboardInterrupt):
-        export_video(source, pipeline, tmp_path / "out.mp4", progress=progress)
+        export_video(source, pipeline, tmp_path / "out.mp4", control=JobControl(progress))
     assert only_final_files(tmp_path) == []

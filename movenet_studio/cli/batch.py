@@ -20,8 +20,10 @@ from ..core.batch import (
     output_names, read_manifest, remove_partial_outputs, write_manifest,
 )
 from ..core.cluster import dask_client, model_to_ship, worker_count
+from ..core.errors import Cancelled
 from ..core.export import check_output_path
 from ..core.model_resolve import resolve_model
+from ..core.progress import JobControl
 from .batch_worker import run_source
 from .classifier_options import check_classifier_args, classifier_from_args
 from .options import add_cluster_options, add_infer_options, config_from_args
@@ -119,8 +121,13 @@ def run(args: argparse.Namespace) -> int:
         if todo:
             with dask_client(args.workers, args.threads_per_worker, args.scheduler, config.threads) as client:
                 start = time.perf_counter()
-                _run_tasks(client, todo, names, options, files, out, entries, sources, settings, start,
-                           None if args.quiet else ProgressBar("batch", unit="fps"))
+                bar = None if args.quiet else ProgressBar("batch", unit="fps")
+                try:
+                    _run_tasks(client, todo, names, options, files, out, entries, sources, settings, start,
+                               JobControl(bar), live=bar is not None)
+                finally:
+                    if bar is not None:
+                        bar.finish()
                 workers = worker_count(client)
     finally:
         remove_partial_outputs(out, [n for ns in names.values() for n in ns.values()])
@@ -130,16 +137,18 @@ def run(args: argparse.Namespace) -> int:
     return _report(ordered, seconds, workers, path)
 
 
-def _run_tasks(client, todo, names, options, files, out, entries, sources, settings, start, bar) -> None:
+def _run_tasks(client, todo, names, options, files, out, entries, sources, settings, start, control: JobControl,
+               live: bool = True) -> None:
     """Submit one task per source in `todo`, longest first; record each result as it arrives
-    (the manifest is rewritten after each) and draw the frames done, counted by the workers
-    as they go. Ctrl-C cancels what is left and records it."""
+    (the manifest is rewritten after each) and report the frames done through `control`
+    (counted by the workers as they go when `live`, else per finished source). Ctrl-C or a
+    cancel of `control` cancels what is left, records it and re-raises."""
     from dask.distributed import wait
 
     estimates = {s: estimate_frames(s) for s in todo}
     total = sum(estimates.values())
     shipped = client.scatter([files], broadcast=True)[0] if files else None
-    topic = f"movenet-studio-batch-{uuid.uuid4().hex}" if bar is not None else None
+    topic = f"movenet-studio-batch-{uuid.uuid4().hex}" if live else None
     running: dict[str, int] = {}  # source -> frames done, from the workers' events
     if topic is not None:
         client.subscribe_topic(topic, lambda event: running.__setitem__(event[1]["source"], event[1]["frames"]))
@@ -164,21 +173,19 @@ def _run_tasks(client, todo, names, options, files, out, entries, sources, setti
                 finished_frames += estimates[source]
                 write_manifest(out, [entries[str(s)] for s in sources if str(s) in entries],
                                time.perf_counter() - start, settings)
-            if bar is not None:
-                live = sum(min(n, estimates[Path(s)]) for s, n in list(running.items()) if Path(s) in estimates)
-                shown = finished_frames + live if not pending else min(total - 1, finished_frames + live)
-                bar(shown, total, f"{len(futures) - len(pending)}/{len(todo)} sources")  # 100 % only at the end
-    except KeyboardInterrupt:
+            counted = sum(min(n, estimates[Path(s)]) for s, n in list(running.items()) if Path(s) in estimates)
+            shown = finished_frames + counted if not pending else min(total - 1, finished_frames + counted)
+            control.report(shown, total, f"{len(futures) - len(pending)}/{len(todo)} sources")  # 100 % only at the end
+    except (KeyboardInterrupt, Cancelled) as exc:
         client.cancel(list(futures))
+        reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else "cancelled"
         for source in todo:
-            entries.setdefault(str(source), entry(source, "error", error="interrupted (Ctrl-C)"))
+            entries.setdefault(str(source), entry(source, "error", error=reason))
         write_manifest(out, [entries[str(s)] for s in sources], time.perf_counter() - start, settings)
         raise
     finally:
         if topic is not None:
             client.unsubscribe_topic(topic)
-        if bar is not None:
-            bar.finish()
 
 
 def _report(entries: list[dict], seconds: float, workers: int, manifest: Path) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..core.atomic import write_json_atomic
 from ..core.bench import OK, format_report, make_configs, run_bench
+from ..core.progress import JobControl
 from .options import add_preprocess_options, error_line, non_negative_int, positive_int, profile_from_args, thread_count
 from .progress import ProgressBar
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         options["input_range"] = args.input_range
     progress = None if args.quiet else ProgressBar("bench")
     try:
-        report = run_bench(configs, args.source, frames=args.frames, warmup=args.warmup, progress=progress,
+        report = run_bench(configs, args.source, frames=args.frames, warmup=args.warmup, control=JobControl(progress),
                            per_op=args.per_op, pipeline_options=options)
     finally:
         if progress is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..core.atomic import write_json_atomic
 from ..core.cluster import dask_client
 from ..core.evaluation import DEFAULT_MODELS, PROTOCOLS, evaluate, format_result
+from ..core.progress import JobControl
 from .options import add_cluster_options, add_preprocess_options, default_backend, profile_from_args, thread_count
 from .progress import ProgressBar
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             client = stack.enter_context(dask_client(args.workers, args.threads_per_worker, args.scheduler)) \
                 if args.workers or args.scheduler else None
             result = evaluate(args.annotations, args.images, model=args.model, backend=backend, threads=args.threads,
-                              protocol=args.protocol, progress=progress, client=client,
+                              protocol=args.protocol, control=JobControl(progress), client=client,
                               preprocess=profile_from_args(args), input_range=args.input_range)
     finally:
         if progress is not None:

@@ -13,6 +13,7 @@ from ..core.export import (
 )
 from ..core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.pipeline import Pipeline
+from ..core.progress import JobControl
 from ..core.render import (
     DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_OFFSET_SCALE, MAX_OFFSET_SCALE, OVERLAY_NAMES,
     OverlayOptions,
@@ -147,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
                           f"with this model and pipeline; skipped", file=sys.stderr)
 
         try:
-            summary = export_video(source, pipeline, args.out, options, args.frames, bar, args.force,
+            summary = export_video(source, pipeline, args.out, options, args.frames, JobControl(bar), args.force,
                                    fps=args.fps, on_result=check_layers)
         except (StudioError, KeyboardInterrupt):
             if bar:

@@ -16,6 +16,7 @@ from ..core.atomic import write_json_atomic
 from ..core.compare import config_for
 from ..core.layers.report import format_report, node_data, write_node_data
 from ..core.layers.runner import DEFAULT_THRESHOLD_DB, LayerComparison
+from ..core.progress import JobControl
 from ..core.sources import open_source
 from .options import add_pipeline_options, config_from_args, positive_int
 from .progress import ProgressBar
@@ -68,17 +69,9 @@ def run(args: argparse.Namespace) -> int:
     base = config_from_args(argparse.Namespace(**vars(args)))
     config_a, config_b = config_for(args.spec_a, base), config_for(args.spec_b, base)
     with open_source(args.source) as source, LayerComparison(config_a, config_b) as comparison:
-        total = args.frames if source.frame_count is None else max(1, min(args.frames, source.frame_count))
         progress = None if args.quiet else ProgressBar(Path(str(args.source)).name, unit="fps")
         try:
-            done = 0
-            for frame in source:
-                comparison.process(frame)
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-                if done >= args.frames:
-                    break
+            comparison.run(source, args.frames, JobControl(progress))
         finally:
             if progress is not None:
                 progress.finish()

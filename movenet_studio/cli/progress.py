@@ -1,10 +1,12 @@
-"""The progress bar of long commands (export, bench, eval), on stderr."""
+"""The progress bar of long commands (export, bench, eval, layers, batch), on stderr."""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
+
+from ..core.progress import Progress
 
 
 def clock(seconds: float) -> str:
@@ -15,10 +17,12 @@ def clock(seconds: float) -> str:
 
 
 class ProgressBar:
-    """A progress callback ``(done, total[, message]) -> True`` drawing a bar with rate and ETA.
+    """A progress listener (:data:`~movenet_studio.core.progress.ProgressListener`) drawing a
+    bar with rate and ETA: pass it as ``JobControl(bar)`` to a core job.
 
     On a terminal the line redraws in place, at most 10 times a second; otherwise (logs,
-    CI) one line is written at every 10 % step, so logs stay short. It never cancels.
+    CI) one line is written at every 10 % step, so logs stay short. It never cancels (Ctrl-C
+    is a ``KeyboardInterrupt``); call :meth:`finish` after a job that may have left the line open.
 
     Args:
         label: what is being done, e.g. the source's name or ``bench``.
@@ -32,17 +36,17 @@ class ProgressBar:
         self.width = width
         self.unit = unit
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._start = time.perf_counter()
         self._last = 0.0
         self._decile = -1
         self._open = False
 
-    def __call__(self, done: int, total: int, message: str = "") -> bool:
+    def __call__(self, progress: Progress) -> None:
+        done, total = progress.done, progress.total
         now = time.perf_counter()
-        line = self.line(done, total, now - self._start, message)
+        line = self.line(done, total, progress.elapsed_s, progress.message)
         if self.tty:
             if done < total and now - self._last < 0.1:
-                return True
+                return
             self._last = now
             self.stream.write(f"\r{line[:118]:<118}")
             self._open = True
@@ -51,11 +55,10 @@ class ProgressBar:
         else:
             decile = int(10 * done / total) if total else 10
             if decile == self._decile:
-                return True
+                return
             self._decile = decile
             self.stream.write(line + "\n")
         self.stream.flush()
-        return True
 
     def line(self, done: int, total: int, elapsed: float, message: str = "") -> str:
         """The bar text, e.g. ``pose_1.mp4 [#######-----]  45/120  37%  28.1 fps  ETA 0:03``."""

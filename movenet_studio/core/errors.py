@@ -15,3 +15,18 @@ class BackendError(StudioError):
 
 class SourceError(StudioError):
     """A frame source (video, image, folder, camera) cannot be opened or read."""
+
+
+class Cancelled(StudioError):
+    """A long job stopped because its caller cancelled it (:mod:`movenet_studio.core.progress`);
+    nothing partial was left on disk.
+
+    Attributes:
+        partial: what the job had finished before it stopped, when that is useful on its own
+            (bench: the :class:`~.bench.results.BenchReport` of the configurations measured,
+            with ``cancelled=True``); None otherwise.
+    """
+
+    def __init__(self, message: str = "cancelled", partial: object = None):
+        super().__init__(message)
+        self.partial = partial

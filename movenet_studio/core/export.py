@@ -38,12 +38,13 @@ from .coco_schema import load_coco
 from .errors import StudioError
 from .files import PathCheckError, check_output_file
 from .keypoints import Pose
+from .progress import JobControl
 from .render import OverlayOptions, render_overlays
 from .sources import ImageFolderSource, ImageSource
 from .video_writer import VIDEO_FORMATS, VideoWriter, VideoWriterError, read_video_info
 
 __all__ = [
-    "VIDEO_CODECS", "ExportCancelled", "ExportError", "ExportSummary", "FramePoses", "check_output_path",
+    "VIDEO_CODECS", "ExportError", "ExportSummary", "FramePoses", "check_output_path",
     "coco_image_ids", "export_video", "keypoints_to_coco", "write_keypoints", "write_keypoints_csv",
     "write_keypoints_json", "video_size_for",
 ]
@@ -55,16 +56,9 @@ DEFAULT_FPS = 30.0
 #: CSV header of :func:`write_keypoints_csv`.
 CSV_COLUMNS = ("frame", "timestamp_ms", "person", "keypoint", "x", "y", "score")
 
-Progress = Callable[[int, int], bool | None]
-
-
 class ExportError(StudioError):
     """An export cannot start or failed (output exists, folder not writable, no frames,
     no video writer, write error). No file is left under the output name."""
-
-
-class ExportCancelled(ExportError):
-    """The progress callback returned False; the partial output was removed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,7 +373,7 @@ def _verify_video(path: Path, expected: int, size: tuple[int, int]) -> None:
 
 
 def export_video(source, pipeline, out_path: Path | None, options: OverlayOptions = OverlayOptions(),
-                 frames: range | None = None, progress: Progress | None = None, force: bool = False, *,
+                 frames: range | None = None, control: JobControl | None = None, force: bool = False, *,
                  fps: float | None = None, on_result: Callable[[object], None] | None = None) -> ExportSummary:
     """Run `pipeline` over `frames` of `source` and write the annotated video to `out_path`.
 
@@ -399,9 +393,9 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
         options: overlays to draw (:class:`~.render.OverlayOptions`).
         frames: source frame indices (step 1; the stop is clipped to the source's length);
             None for the whole source (required for live sources).
-        progress: called after each frame with (frames done, frames total); returning
-            False cancels. Called once with (0, total) before the first frame, then after
-            every frame, from the exporting thread.
+        control: progress and cancel (:mod:`.progress`): reports (0, total) before the
+            first frame, then (frames done, total) after every frame, from the exporting
+            thread; each report is a cancellation point.
         force: replace an existing `out_path`.
         fps: frame rate to write instead of the source's.
         on_result: called with each :class:`~.pipeline.FrameResult` before it is drawn
@@ -412,13 +406,14 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
         :class:`ExportSummary`, including every frame's poses.
 
     Raises:
-        ExportCancelled: `progress` returned False.
+        Cancelled: `control` was cancelled (the partial file is removed).
         ExportError: `out_path` exists without `force`, its folder is missing or not
             writable, an unsupported extension, no frames in the range, a frame rate outside
             (0, 1000], no working video writer, or the write failed (e.g. disk full).
         SourceError, BackendError: reading or inference failed (the partial file is removed).
     """
     started = time.perf_counter()
+    control = control if control is not None else JobControl()
     if out_path is not None:
         out_path = Path(out_path)
         if out_path.suffix.lower() not in VIDEO_CODECS:
@@ -445,8 +440,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
         pipeline.reset()
         if not source.is_live:
             source.seek(span.start)
-        if progress is not None and progress(0, total) is False:
-            raise ExportCancelled("export cancelled before the first frame; nothing was written")
+        control.report(0, total)
         for done in range(1, total + 1):
             frame = source.read()
             if frame is None:
@@ -462,8 +456,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
                     size = video_size_for(frame_size)
                     writer, fourcc = _open_writer(tmp, rate, size)
                 writer.write(_fit(image, frame_size, size))
-            if progress is not None and progress(done, total) is False:
-                raise ExportCancelled(f"export cancelled after {done} of {total} frames; nothing was written")
+            control.report(done, total)
         if not records:
             raise ExportError(f"{source.name}: no frames could be read from frame {span.start}")
         if writer is not None:

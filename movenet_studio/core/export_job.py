@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from .atomic import atomic_output
 from .classification import ClassifierSpec
-from .export import (ExportCancelled, ExportError, ExportSummary, check_output_path, coco_image_ids, export_video,
-                     write_keypoints)
+from .export import ExportError, ExportSummary, check_output_path, coco_image_ids, export_video, write_keypoints
 from .files import check_outputs
 from .pipeline import FrameResult, Pipeline, PipelineConfig
+from .progress import JobControl
 from .render import OverlayOptions, render_overlays
 from .sources import open_source
 
@@ -31,17 +30,6 @@ from .sources import open_source
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 #: JPEG quality of Save frame.
 JPEG_QUALITY = 95
-
-
-class JobContext(Protocol):
-    """How a running job reports progress and learns it was cancelled (the window's
-    :class:`~movenet_studio.gui.background.TaskContext`)."""
-
-    def report(self, done: int, total: int, message: str = "") -> bool:
-        """Report `done` of `total` units; False asks the job to stop."""
-
-    def cancelled(self) -> bool:
-        """True once cancelling was asked for."""
 
 
 # --- save frame -----------------------------------------------------------------------------
@@ -136,23 +124,19 @@ def export_config(config: PipelineConfig, options: OverlayOptions, kind: str) ->
     return replace(config, heads=kind == "video" and options.needs_heads)
 
 
-def run_export(request: ExportRequest, context: JobContext | None = None) -> ExportOutcome:
+def run_export(request: ExportRequest, control: JobControl | None = None) -> ExportOutcome:
     """Run `request` in the calling thread (in the window: the worker thread of a
     :class:`~movenet_studio.gui.background.BackgroundTask`).
 
     Opens the source, builds the pipeline, runs :func:`~movenet_studio.core.export.export_video`
     (writing the video, or only collecting poses for a keypoints file) and writes the
-    keypoints file. Progress goes to ``context.report``; returning False there cancels.
+    keypoints file. Progress (frames) and cancel go through `control` (:mod:`.progress`).
 
     Raises:
-        ExportCancelled: cancelled; nothing was written.
+        Cancelled: `control` was cancelled; nothing was written.
         ExportError, SourceError, ModelError, BackendError: with a one-line reason.
     """
-    progress = None
-    if context is not None:
-        def progress(done: int, total: int) -> bool:
-            return context.report(done, total, "frames")
-
+    control = control if control is not None else JobControl()
     # Fail before loading anything; never over the source (or a file of its folder) or the model.
     check_outputs({"": request.path}, [request.source, request.config.model], force=bool(request.force))
     with open_source(request.source) as source:
@@ -162,11 +146,9 @@ def run_export(request: ExportRequest, context: JobContext | None = None) -> Exp
         try:
             if request.classifier is not None:
                 pipeline.classifier = request.classifier.build(strict=False)
-            if context is not None and context.cancelled():
-                raise ExportCancelled("export cancelled before the first frame; nothing was written")
+            control.raise_if_cancelled("export cancelled before the first frame; nothing was written")
             video = request.path if request.kind == "video" else None
-            summary = export_video(source, pipeline, video, request.options, request.frames, progress,
-                                   request.force)
+            summary = export_video(source, pipeline, video, request.options, request.frames, control, request.force)
         finally:
             pipeline.close()
     records = 0

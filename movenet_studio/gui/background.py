@@ -1,11 +1,15 @@
 """Long jobs off the GUI thread (export, benchmark): one plain worker thread per job, with
 progress, cooperative cancel and the outcome delivered as signals in the GUI thread.
 
-:class:`BackgroundTask` is a QObject that lives in the GUI thread. Its worker thread only
-emits its signals (Qt queues them to the receivers' thread), so connect them to bound
-slots of GUI-thread objects, never to lambdas. Progress is throttled to at most one
-signal every :data:`PROGRESS_INTERVAL_S` (the last one always goes through), so a fast job
-never floods the event loop.
+:class:`BackgroundTask` is a QObject that lives in the GUI thread. Its job gets a core
+:class:`~movenet_studio.core.progress.JobControl` (the one progress / cancel protocol of the
+core): the job's :class:`~movenet_studio.core.progress.Progress` reports become the
+:attr:`BackgroundTask.progress` signal, :meth:`BackgroundTask.cancel` cancels its token, and
+the core's :class:`~movenet_studio.core.errors.Cancelled` ends it as cancelled. The worker
+thread only emits signals (Qt queues them to the receivers' thread), so connect them to
+bound slots of GUI-thread objects, never to lambdas. Progress is throttled to at most one
+signal every :data:`PROGRESS_INTERVAL_S` (the first and last always go through), so a fast
+job never floods the event loop.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core.errors import StudioError
+from ..core.errors import Cancelled, StudioError
+from ..core.progress import CancelToken, JobControl, Progress
 
 #: Progress signals are emitted at most this often, in seconds (first and last always).
 PROGRESS_INTERVAL_S = 0.05
@@ -26,50 +31,19 @@ PROGRESS_INTERVAL_S = 0.05
 DEFAULT_JOIN_TIMEOUT = 10.0
 
 
-class TaskCancelled(Exception):
-    """Raise from a job (or let the job's own cancel exception through) to end it as cancelled."""
-
-
-#: What a job receives: ``report(done, total, message) -> bool`` (False once cancelled) and
-#: ``cancelled() -> bool``.
-Job = Callable[["TaskContext"], object]
-
-
-class TaskContext:
-    """What a running job sees: progress reporting and the cancel flag (thread-safe).
-
-    Attributes:
-        started: ``time.perf_counter()`` when the job started.
-    """
-
-    def __init__(self, task: "BackgroundTask"):
-        self._task = task
-        self.started = time.perf_counter()
-        self._last_emit = 0.0
-
-    def cancelled(self) -> bool:
-        """True once :meth:`BackgroundTask.cancel` was called."""
-        return self._task._cancel.is_set()
-
-    def report(self, done: int, total: int, message: str = "") -> bool:
-        """Report `done` of `total` units (throttled); returns False once cancelled, so it can
-        serve directly as a core progress callback that cancels by returning False."""
-        now = time.perf_counter()
-        if done <= 0 or done >= total or now - self._last_emit >= PROGRESS_INTERVAL_S:
-            self._last_emit = now
-            self._task.progress.emit(int(done), int(total), str(message), now - self.started)
-        return not self.cancelled()
+#: What a job is: ``job(control) -> result``, run on the worker thread with a
+#: :class:`~movenet_studio.core.progress.JobControl` (progress reports and the cancel token).
+Job = Callable[[JobControl], object]
 
 
 class BackgroundTask(QObject):
     """Runs one job on a worker thread. Create and command it in the GUI thread.
 
     Args:
-        job: ``job(context) -> result``, run on the worker thread; it should call
-            ``context.report`` and stop soon after ``context.cancelled()`` becomes True.
+        job: ``job(control) -> result``, run on the worker thread; it reports through
+            ``control.report`` and stops with :class:`~movenet_studio.core.errors.Cancelled`
+            soon after the token is cancelled (or returns early: None then counts as cancelled).
         name: thread name (shows in debuggers and leaked-thread reports).
-        cancel_exceptions: exception types that mean "cancelled" (e.g. the core's
-            ``ExportCancelled``); :class:`TaskCancelled` always does.
         parent: Qt parent.
 
     Signals (delivered in the GUI thread when connected to GUI-thread slots):
@@ -86,13 +60,12 @@ class BackgroundTask(QObject):
     cancelled = Signal(str)
     ended = Signal()
 
-    def __init__(self, job: Job, *, name: str = "movenet-task",
-                 cancel_exceptions: tuple[type[BaseException], ...] = (), parent: QObject | None = None):
+    def __init__(self, job: Job, *, name: str = "movenet-task", parent: QObject | None = None):
         super().__init__(parent)
         self._job = job
         self._name = name
-        self._cancel_types = (TaskCancelled, *cancel_exceptions)
-        self._cancel = threading.Event()
+        self._token = CancelToken()
+        self._last_emit = 0.0
         self._thread: threading.Thread | None = None
         self.outcome: str | None = None  #: ``succeeded``, ``failed`` or ``cancelled`` once ended
 
@@ -110,12 +83,12 @@ class BackgroundTask(QObject):
 
     def cancel(self) -> None:
         """Ask the job to stop (any thread); the outcome arrives as :attr:`cancelled`."""
-        self._cancel.set()
+        self._token.cancel()
 
     @property
     def cancel_requested(self) -> bool:
         """True once :meth:`cancel` was called."""
-        return self._cancel.is_set()
+        return self._token.cancelled
 
     def stop(self, timeout: float = DEFAULT_JOIN_TIMEOUT) -> bool:
         """Cancel and wait up to `timeout` seconds for the thread; True when it has ended."""
@@ -134,11 +107,17 @@ class BackgroundTask(QObject):
             return not thread.is_alive()
         return True
 
+    def _emit_progress(self, progress: Progress) -> None:
+        """The job's progress listener (worker thread): throttled into :attr:`progress`."""
+        now = time.perf_counter()
+        if progress.done <= 0 or progress.done >= progress.total or now - self._last_emit >= PROGRESS_INTERVAL_S:
+            self._last_emit = now
+            self.progress.emit(progress.done, progress.total, progress.message, progress.elapsed_s)
+
     def _run(self) -> None:
-        context = TaskContext(self)
         try:
-            result = self._job(context)
-        except self._cancel_types as exc:
+            result = self._job(JobControl(self._emit_progress, self._token))
+        except Cancelled as exc:
             self.outcome = "cancelled"
             self.cancelled.emit(str(exc) or "cancelled")
         except StudioError as exc:
@@ -148,7 +127,7 @@ class BackgroundTask(QObject):
             self.outcome = "failed"
             self.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
         else:
-            if self._cancel.is_set() and result is None:
+            if self._token.cancelled and result is None:
                 self.outcome = "cancelled"
                 self.cancelled.emit("cancelled")
             else:

@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QGrid
 
 from ..core.atomic import write_json_atomic
 from ..core.bench import OK, BenchConfig, BenchReport, format_report, make_configs, run_bench
+from ..core.errors import Cancelled
 from ..core.models import bundled_formats, bundled_keys
-from .background import BackgroundTask, TaskContext, format_eta
+from ..core.progress import JobControl
+from .background import BackgroundTask, format_eta
 from .bench_plots import BenchPlots, PerOpPlot
 
 #: Runtimes offered (a configuration a runtime cannot run comes back as "skipped").
@@ -59,14 +61,13 @@ def parse_threads(text: str) -> list[int]:
 
 
 def _bench_job(configs: list[BenchConfig], source: str | None, frames: int, warmup: int, per_op: bool,
-               context: TaskContext) -> BenchReport:
-    """Worker-thread body: run_bench with the task's progress and cancel."""
-
-    def progress(done: int, total: int, message: str) -> None:
-        context.report(done, total, message)
-
-    return run_bench(configs, source, frames=frames, warmup=warmup, progress=progress, cancel=context.cancelled,
-                     per_op=per_op)
+               control: JobControl) -> BenchReport:
+    """Worker-thread body: run_bench with the task's progress and cancel; a cancelled run
+    returns the report of the configurations measured so far (``cancelled`` set)."""
+    try:
+        return run_bench(configs, source, frames=frames, warmup=warmup, control=control, per_op=per_op)
+    except Cancelled as exc:
+        return exc.partial
 
 
 class BenchDialog(QDialog):

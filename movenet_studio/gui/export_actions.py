@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
-from ..core.export import ExportCancelled, ExportError
+from ..core.export import ExportError
 from ..core.export_job import ExportOutcome, ExportRequest, annotated_frame, export_config, run_export, write_image
 from ..core.pipeline import FrameResult
 from .background import BackgroundTask
@@ -215,8 +215,7 @@ class ExportController(QObject):
         stage = None if self._classification is None else self._classification.stage
         request = ExportRequest(kind, self._player.info.spec, path, frames, config, options, force,
                                 stage.spec() if stage is not None else None)
-        self.task = task = BackgroundTask(partial(run_export, request), name=f"movenet-export-{kind}",
-                                          cancel_exceptions=(ExportCancelled,), parent=self)
+        self.task = task = BackgroundTask(partial(run_export, request), name=f"movenet-export-{kind}", parent=self)
         title = f"Exporting {'video' if kind == 'video' else 'keypoints'} to {path.name}"
         dialog = self.progress_dialog = ExportProgress(title, self._window)
         task.progress.connect(dialog.show_progress)

@@ -5,17 +5,12 @@ method that fills them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from ... import __version__
 from .per_op import PerOpProfile
-
-#: progress(done, total, message): ``done`` of ``total`` work units (invokes + frames).
-ProgressCallback = Callable[[int, int, str], None]
-#: cancel() -> True to stop as soon as possible.
-CancelCheck = Callable[[], bool]
 
 OK, SKIPPED, FAILED, CANCELLED = "ok", "skipped", "failed", "cancelled"
 

@@ -53,21 +53,23 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import StudioError
+from ..errors import Cancelled, StudioError
 from ..prefetch import PrefetchSource
 from ..preprocess_profile import prepare_model_input
+from ..progress import JobControl
 from ..sources import Frame, Source, open_source
 from ..text import first_line
 from .machine import machine_info, peak_rss_mb, reset_peak_rss, rss_mb
 from .per_op import TFLITE_NOTE, profile_onnx
-from .results import (CANCELLED, FAILED, OK, SKIPPED, SYNTHETIC_FRAME_SIZE, BenchConfig, BenchReport, CancelCheck,
-                      ConfigResult, LatencyStats, ProgressCallback)
+from .results import (CANCELLED, FAILED, OK, SKIPPED, SYNTHETIC_FRAME_SIZE, BenchConfig, BenchReport, ConfigResult,
+                      LatencyStats)
 
 # -- sources ----------------------------------------------------------------------------------
 
@@ -107,26 +109,21 @@ def _open(source: str | Path | None) -> Source:
 # -- running ----------------------------------------------------------------------------------
 
 class _Progress:
-    """Counts work units and forwards them to the caller's callback (throttled in loops)."""
+    """Counts work units and reports them through the job's control (throttled in loops)."""
 
-    def __init__(self, callback: ProgressCallback | None, total: int):
-        self.callback = callback
+    def __init__(self, control: JobControl, total: int):
+        self.control = control
         self.total = max(1, total)
         self.done = 0
 
     def set(self, done: int, message: str) -> None:
+        """Report `done` units; a cancellation point (raises :class:`~..errors.Cancelled`)."""
         self.done = min(done, self.total)
-        if self.callback is not None:
-            self.callback(self.done, self.total, message)
-
-
-class _Cancelled(Exception):
-    pass
+        self.control.report(self.done, self.total, message)
 
 
 def run_bench(configs: Sequence[BenchConfig], source: str | Path | None = None, *, frames: int = 100,
-              warmup: int = 10, progress: ProgressCallback | None = None, cancel: CancelCheck | None = None,
-              pipeline_options: Mapping[str, object] | None = None, per_op: bool = False,
+              warmup: int = 10, control: JobControl | None = None, pipeline_options: Mapping[str, object] | None = None, per_op: bool = False,
               per_op_runs: int = 50) -> BenchReport:
     """Benchmark each configuration on `source` (see the module docstring for the method).
 
@@ -138,12 +135,12 @@ def run_bench(configs: Sequence[BenchConfig], source: str | Path | None = None, 
             synthetic 640x480 frame repeated.
         frames: timed invokes (raw) and timed frames (pipeline) per configuration (>= 1).
         warmup: untimed invokes / frames before each timed phase (>= 0).
-        progress: called as ``progress(done, total, message)``; ``total`` counts every
-            invoke and frame of the run. Called from the calling thread, at most ~25 times
-            per phase.
-        cancel: polled between invokes / frames; when it returns True the current
-            configuration is marked ``cancelled``, the rest are not run, and the partial
-            report is returned with ``cancelled=True``.
+        control: progress and cancel (:mod:`~..progress`): ``total`` counts every invoke
+            and frame of the run, reported from the calling thread about 50 times per
+            configuration; the token is checked between invokes / frames. On cancel the
+            current configuration is marked ``cancelled``, the rest are not run, and
+            :class:`~..errors.Cancelled` is raised with the partial report (``cancelled=True``)
+            as its ``partial``.
         pipeline_options: extra :class:`~.pipeline.PipelineConfig` fields (e.g. smoothing
             switches) applied to every configuration.
         per_op: after timing, profile each ONNX Runtime configuration per node
@@ -154,13 +151,14 @@ def run_bench(configs: Sequence[BenchConfig], source: str | Path | None = None, 
         A :class:`BenchReport`; ``report.to_json()`` is the ``bench --json`` document.
 
     Raises:
+        Cancelled: `control` was cancelled (``exc.partial``: the report so far).
         SourceError: `source` cannot be opened or has no frame.
         ValueError: frames < 1, warmup < 0, or an unknown pipeline option.
     """
     if frames < 1 or warmup < 0:
         raise ValueError("frames must be >= 1 and warmup >= 0")
     _check_pipeline_options(pipeline_options or {})
-    cancel = cancel or (lambda: False)
+    control = control if control is not None else JobControl()
     with _open(source) as probe:
         first = probe.read()
         if first is None:
@@ -171,19 +169,18 @@ def run_bench(configs: Sequence[BenchConfig], source: str | Path | None = None, 
                        "frame_size": list(first.rgb.shape[:2]), "frame_count": probe.frame_count,
                        "live": probe.is_live}
     per_config = 1 + 2 * (warmup + frames)
-    tracker = _Progress(progress, per_config * len(configs))
+    tracker = _Progress(control, per_config * len(configs))
     report = BenchReport(machine_info(), source_info, frames, warmup,
                          started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                          pipeline_options=_options_json(pipeline_options or {}))
     for number, config in enumerate(configs):
-        tracker.set(number * per_config, f"{config.label}: loading")
         result = _run_config(config, source, first.rgb, frames, warmup, tracker, number * per_config,
-                             cancel, dict(pipeline_options or {}), per_op_runs if per_op else 0)
+                             control, dict(pipeline_options or {}), per_op_runs if per_op else 0)
         report.results.append(result)
         if result.status == CANCELLED:
             report.cancelled = True
-            break
-    else:
+            raise Cancelled(f"benchmark cancelled during {config.label}", partial=report)
+    with suppress(Cancelled):  # every configuration was measured: a cancel now changes nothing
         tracker.set(tracker.total, "done")
     return report
 
@@ -210,10 +207,12 @@ def _check_pipeline_options(options: Mapping[str, object]) -> None:
 
 
 def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames: int, warmup: int,
-                tracker: _Progress, base: int, cancel: CancelCheck, options: dict, per_op_runs: int) -> ConfigResult:
+                tracker: _Progress, base: int, control: JobControl, options: dict, per_op_runs: int) -> ConfigResult:
     from ..pipeline import Pipeline, PipelineConfig
 
     result = ConfigResult(config)
+    with suppress(Cancelled):  # a cancel is taken at the first invoke: the row keeps its load time
+        tracker.set(base, f"{config.label}: loading")
     if threading.current_thread() is threading.main_thread():
         # Settle memory before measuring it, but only in the main thread: the window runs
         # benchmarks in a background thread, where a collection could free Qt objects
@@ -237,11 +236,11 @@ def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames:
     result.device = getattr(pipeline.backend, "device", "")
     try:
         with _open(source_spec) as source:
-            _measure(pipeline, source, first_rgb, frames, warmup, result, tracker, base, cancel)
+            _measure(pipeline, source, first_rgb, frames, warmup, result, tracker, base, control)
         if per_op_runs and result.status == OK:
             tracker.set(tracker.done, f"{config.label}: per-op profile")
             _profile(pipeline, first_rgb, per_op_runs, result)
-    except _Cancelled:
+    except Cancelled:
         result.status, result.reason = CANCELLED, "cancelled by the user"
     except StudioError as exc:
         result.status, result.reason = FAILED, str(exc)
@@ -265,7 +264,7 @@ BLOCKS = 5
 
 
 def _measure(pipeline, source: Source, first_rgb: np.ndarray, frames: int, warmup: int, result: ConfigResult,
-             tracker: _Progress, base: int, cancel: CancelCheck) -> None:
+             tracker: _Progress, base: int, control: JobControl) -> None:
     """Raw and pipeline phases of one configuration, timed in interleaved blocks."""
     label = result.config.label
     size = pipeline.input_size(first_rgb.shape)
@@ -278,8 +277,7 @@ def _measure(pipeline, source: Source, first_rgb: np.ndarray, frames: int, warmu
 
     def tick(n: int, message: str) -> None:
         nonlocal done
-        if cancel():
-            raise _Cancelled
+        control.raise_if_cancelled()
         done += n
         if (done - base) % step == 0 or n > 1:
             tracker.set(done, f"{label}: {message}")

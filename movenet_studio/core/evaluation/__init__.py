@@ -48,15 +48,13 @@ from .coco import (MIN_KEYPOINTS, check_dataset, labelled_count, load_annotation
                    pseudo_image_dataset, read_coco_image, select_persons)
 from .protocols import (CROP_SCALE, DEFAULT_MODELS, MAX_CANVAS_SIDE, PROTOCOLS, crop_box, crop_person,
                         predict_multi, predict_single)
-from .results import (JSON_NOTES, CancelCheck, EvalResult, EvaluationCancelled, EvaluationError,
-                      KeypointStats, ProgressCallback, format_result)
+from .results import JSON_NOTES, EvalResult, EvaluationError, KeypointStats, format_result
 from .run import evaluate
 from .scoring import ACCURACY_SIMILARITY, keypoint_similarity, pair_similarities, per_keypoint_stats, score
 
 __all__ = [
     "ACCURACY_SIMILARITY", "CROP_SCALE", "DEFAULT_MODELS", "JSON_NOTES", "MAX_CANVAS_SIDE", "MIN_KEYPOINTS",
-    "PROTOCOLS", "CancelCheck", "EvalResult", "EvaluationCancelled", "EvaluationError", "KeypointStats",
-    "ProgressCallback", "check_dataset", "crop_box", "crop_person", "evaluate", "format_result",
+    "PROTOCOLS", "EvalResult", "EvaluationError", "KeypointStats", "check_dataset", "crop_box", "crop_person", "evaluate", "format_result",
     "keypoint_similarity", "labelled_count", "load_annotations", "pair_similarities", "per_keypoint_stats",
     "person_category", "predict_multi", "predict_single", "pseudo_image_dataset", "read_coco_image", "score",
     "select_persons",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..cluster import local_copy, model_to_ship
 from .coco import pseudo_image_dataset, select_persons
+from ..progress import JobControl
 from .protocols import predict_multi, predict_single, with_input_range
-from .results import CancelCheck, EvaluationCancelled, ProgressCallback
 
 #: Parts per worker thread: small enough to balance, large enough that loading the model
 #: once per part does not dominate.
@@ -76,8 +76,7 @@ def multi_part(dataset: dict, images_dir: str, config, start: int, stop: int,
 
 
 def predict_on_cluster(client, dataset: dict, images_dir: Path, spec, protocol: str, *, backend: str = "tflite",
-                       threads: int = 2, config=None, progress: ProgressCallback | None = None,
-                       cancel: CancelCheck | None = None, preprocess=None,
+                       threads: int = 2, config=None, control: JobControl | None = None, preprocess=None,
                        input_range: tuple[float, float] | None = None) -> tuple[dict, list[dict], str]:
     """Run a protocol's predictions on `client`'s workers.
 
@@ -89,19 +88,20 @@ def predict_on_cluster(client, dataset: dict, images_dir: Path, spec, protocol: 
             sent to the workers.
         protocol: ``single`` (uses `backend`, `threads`, `preprocess`, `input_range`) or ``multi``
             (uses the pipeline `config`).
-        progress: ``progress(done, total, message)`` as parts finish (persons or images).
-        cancel: polled as parts finish; True cancels the rest.
+        control: progress (persons or images, reported as parts finish) and cancel (checked
+            as parts finish; the parts left are cancelled), :mod:`~..progress`.
 
     Returns:
         (ground truth to score against: the pseudo-image dataset for single, `dataset` for
         multi; the detections, in the sequential run's order; the workers' device).
 
     Raises:
-        EvaluationCancelled: `cancel` returned True.
+        Cancelled: `control` was cancelled.
         Exception: whatever a part raised on its worker (e.g. SourceError for a missing image).
     """
     from dask.distributed import as_completed
 
+    control = control if control is not None else JobControl()
     shipped = model_to_ship(spec)
     model = spec.key if spec.bundled else spec.path.name  # bundled: each worker's own copy
     threads_total = sum(client.nthreads().values())
@@ -126,10 +126,7 @@ def predict_on_cluster(client, dataset: dict, images_dir: Path, spec, protocol: 
         for finished in as_completed(futures):
             finished.result()  # a part's error surfaces here, the rest are cancelled below
             done += size[finished]
-            if progress is not None:
-                progress(done, count, "")
-            if cancel is not None and cancel():
-                raise EvaluationCancelled("evaluation cancelled")
+            control.report(done, count)
         results = [f.result() for f in futures]
     finally:
         client.cancel(futures)

@@ -12,9 +12,9 @@ import numpy as np
 
 from ..keypoints import NUM_KEYPOINTS, pose_score
 from ..model_output import check_model_output
+from ..progress import JobControl
 from ..sources import Frame
 from .coco import person_category, pseudo_image_dataset, read_coco_image, select_persons
-from .results import CancelCheck, EvaluationCancelled, ProgressCallback
 
 PROTOCOLS = ("single", "multi")
 #: Single protocol: crop side = CROP_SCALE x max(box width, box height).
@@ -127,8 +127,8 @@ def _detection(image_id: int, category_id: int, xys: np.ndarray, score: float) -
     return {"image_id": int(image_id), "category_id": int(category_id), "keypoints": flat, "score": float(score)}
 
 
-def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: ProgressCallback | None = None,
-                   cancel: CancelCheck | None = None, preprocess=None) -> tuple[dict, list[dict]]:
+def predict_single(dataset: dict, images_dir: str | Path, backend, *, control: JobControl | None = None,
+                   preprocess=None) -> tuple[dict, list[dict]]:
     """Run the single-person protocol: one crop, one prediction per selected person.
 
     Args:
@@ -136,8 +136,8 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: 
         images_dir: folder holding the images' ``file_name``.
         backend: a loaded :class:`~movenet_studio.core.backends.base.Backend` (its ``model.input_size`` is the
             crop size; a dynamic MultiPose input uses 256 x 256).
-        progress: ``progress(done, total, message)`` per person.
-        cancel: polled per person.
+        control: progress (per person, the image's file name as message) and cancel
+            (checked per person), :mod:`~..progress`.
         preprocess: a :class:`~..preprocess_profile.PreprocessProfile` (None: MoveNet's own):
             its channel order and interpolation make each crop (the crop is square, as the
             model input, so its resize mode changes nothing).
@@ -146,8 +146,9 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: 
         (pseudo-image ground truth (:func:`pseudo_image_dataset`), COCO results list).
 
     Raises:
-        EvaluationCancelled, SourceError, EvaluationError, BackendError.
+        Cancelled, SourceError, EvaluationError, BackendError.
     """
+    control = control if control is not None else JobControl()
     persons = select_persons(dataset)
     gt = pseudo_image_dataset(dataset, persons)
     images = {image["id"]: image for image in dataset["images"]}
@@ -158,8 +159,7 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: 
     detections = []
     cache_id, cache_image = None, None
     for k, person in enumerate(persons, start=1):
-        if cancel is not None and cancel():
-            raise EvaluationCancelled("evaluation cancelled")
+        control.raise_if_cancelled("evaluation cancelled")
         info = images[person["image_id"]]
         if person["image_id"] != cache_id:
             cache_image = read_coco_image(Path(images_dir) / info["file_name"], (info["height"], info["width"]))
@@ -172,13 +172,11 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, progress: 
         x0, y0, side = box
         xys = np.stack([x0 + yxs[:, 1] * side, y0 + yxs[:, 0] * side, yxs[:, 2]], axis=1)
         detections.append(_detection(k, category, xys, pose_score(yxs[:, 2])))
-        if progress is not None:
-            progress(k, len(persons), info["file_name"])
+        control.report(k, len(persons), info["file_name"])
     return gt, detections
 
 
-def predict_multi(dataset: dict, images_dir: str | Path, pipeline, *, progress: ProgressCallback | None = None,
-                  cancel: CancelCheck | None = None) -> list[dict]:
+def predict_multi(dataset: dict, images_dir: str | Path, pipeline, *, control: JobControl | None = None) -> list[dict]:
     """Run the multi-person protocol: every image whole through `pipeline`.
 
     Args:
@@ -186,24 +184,24 @@ def predict_multi(dataset: dict, images_dir: str | Path, pipeline, *, progress: 
         images_dir: folder holding the images' ``file_name``.
         pipeline: a :class:`~movenet_studio.core.pipeline.Pipeline` (reset before each image); each returned
             pose is a detection scored by its pose score.
+        control: progress (per image) and cancel (checked per image), :mod:`~..progress`.
 
     Returns:
         COCO results list (image ids of `dataset`).
 
     Raises:
-        EvaluationCancelled, SourceError, EvaluationError, BackendError.
+        Cancelled, SourceError, EvaluationError, BackendError.
     """
+    control = control if control is not None else JobControl()
     category = person_category(dataset)["id"]
     detections = []
     images = sorted(dataset["images"], key=lambda i: i["id"])
     for n, info in enumerate(images, start=1):
-        if cancel is not None and cancel():
-            raise EvaluationCancelled("evaluation cancelled")
+        control.raise_if_cancelled("evaluation cancelled")
         rgb = read_coco_image(Path(images_dir) / info["file_name"], (info["height"], info["width"]))
         pipeline.reset()
         result = pipeline.process(Frame(n - 1, 0.0, rgb, 0.0))
         for pose in result.poses:
             detections.append(_detection(info["id"], category, np.asarray(pose.keypoints, np.float64), pose.score))
-        if progress is not None:
-            progress(n, len(images), info["file_name"])
+        control.report(n, len(images), info["file_name"])
     return detections

@@ -1,26 +1,14 @@
 """What a COCO keypoint evaluation returns: :class:`EvalResult` (AP/AR, the per-keypoint
 breakdown, counts, ``to_json``), its plain-text form (:func:`format_result`), the errors and
-the progress / cancel callback types shared by the protocols and the cluster run."""
+and its errors (progress and cancel: :mod:`movenet_studio.core.progress`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
-
 from ..errors import StudioError
-
-#: progress(done, total, message).
-ProgressCallback = Callable[[int, int, str], None]
-#: cancel() -> True to stop (evaluate raises :class:`EvaluationCancelled`).
-CancelCheck = Callable[[], bool]
-
 
 class EvaluationError(StudioError):
     """The annotation file or image folder cannot be used for a COCO keypoint evaluation."""
-
-
-class EvaluationCancelled(StudioError):
-    """The caller's cancel check returned True."""
 
 
 @dataclass(frozen=True, slots=True)

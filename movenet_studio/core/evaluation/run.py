@@ -8,16 +8,16 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..keypoint_sets import keypoint_set_for
+from ..progress import JobControl
 from .coco import load_annotations
 from .keypoint_sets import dataset_for, sigmas_for
 from .protocols import DEFAULT_MODELS, PROTOCOLS, predict_multi, predict_single, with_input_range
-from .results import CancelCheck, EvalResult, EvaluationError, ProgressCallback
+from .results import EvalResult, EvaluationError
 from .scoring import score
 
 def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | None = None, backend: str = "tflite",
              threads: int = 2, protocol: str = "single", min_pose_score: float = 0.0,
-             progress: ProgressCallback | None = None, cancel: CancelCheck | None = None,
-             client=None, preprocess=None, input_range: tuple[float, float] | None = None) -> EvalResult:
+             control: JobControl | None = None, client=None, preprocess=None, input_range: tuple[float, float] | None = None) -> EvalResult:
     """COCO keypoint AP of a MoveNet model on an annotated image folder.
 
     Args:
@@ -29,8 +29,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         protocol: ``single`` or ``multi`` (see the module docstring).
         min_pose_score: multi protocol: poses below this score are not detections (default 0:
             keep all; COCO AP rewards ranked low-score detections, never penalises them).
-        progress: ``progress(done, total, message)``, per person (single) or image (multi).
-        cancel: polled per person / image; True -> :class:`EvaluationCancelled`.
+        control: progress and cancel (:mod:`~..progress`): reported per person (single) or
+            image (multi; on a cluster, as parts finish), checked as often.
         client: a ``dask.distributed.Client``: the predictions run split across its workers
             (:mod:`.cluster`), with the same results as without.
         preprocess: a :class:`~..preprocess_profile.PreprocessProfile` (channel order,
@@ -46,7 +46,7 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         EvaluationError: bad protocol, annotation file, or image sizes.
         ModelError, BackendError: the model cannot be loaded or run.
         SourceError: an image is missing or unreadable.
-        EvaluationCancelled: `cancel` returned True.
+        Cancelled: `control` was cancelled.
     """
     from ..backends import create_backend
     from .cluster import predict_on_cluster
@@ -66,13 +66,12 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         spec = with_input_range(resolve_model(model, backend), input_range)
         if client is not None:  # the persons split across the cluster's workers
             gt, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, backend=backend,
-                                                        threads=threads, progress=progress, cancel=cancel,
+                                                        threads=threads, control=control,
                                                         preprocess=preprocess, input_range=input_range)
         else:
             runner = create_backend(spec, backend, threads=threads)
             try:
-                gt, detections = predict_single(dataset, images_dir, runner, progress=progress, cancel=cancel,
-                                                preprocess=preprocess)
+                gt, detections = predict_single(dataset, images_dir, runner, control=control, preprocess=preprocess)
             finally:
                 runner.close()
             device = runner.device
@@ -86,12 +85,12 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         if client is not None:  # the images split across the cluster's workers
             spec = resolve_model(model, backend)
             _, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, config=config,
-                                                       progress=progress, cancel=cancel)
+                                                       control=control)
         else:
             pipeline = Pipeline(config)
             spec = pipeline.model
             try:
-                detections = predict_multi(dataset, images_dir, pipeline, progress=progress, cancel=cancel)
+                detections = predict_multi(dataset, images_dir, pipeline, control=control)
             finally:
                 pipeline.close()
             device = pipeline.backend.device

@@ -20,7 +20,8 @@ import numpy as np
 from ..compare import ComparePipeline, describe_pipeline
 from ..errors import ModelError
 from ..pipeline import Pipeline, PipelineConfig
-from ..sources import Frame
+from ..progress import JobControl
+from ..sources import Frame, Source
 from .capture import open_capture
 from .matching import SAME, TRANSPOSES, match_by_values, match_tensors, resolve_alternatives
 from .metrics import PairSums
@@ -237,6 +238,36 @@ class LayerComparison:
             layer_frame = self.captures.run(result.a.model_input, result.b.model_input)
         self.capture_ms.append(layer_frame.capture_ms)
         return layer_frame
+
+    def run(self, source: Source, frames: int, control: JobControl | None = None) -> int:
+        """:meth:`process` the first `frames` frames of `source` (from where it is).
+
+        Args:
+            source: an open :class:`~..sources.Source` (not closed here).
+            frames: frames to compare (>= 1); fewer when the source ends first.
+            control: progress (frames, out of `frames` or the source's length when shorter)
+                and cancel (checked per frame), :mod:`~..progress`. Nothing is written here,
+                so a cancel leaves no file.
+
+        Returns:
+            Frames processed.
+
+        Raises:
+            Cancelled: `control` was cancelled.
+            ModelError, BackendError: a pipeline or a capture failed.
+        """
+        control = control if control is not None else JobControl()
+        total = frames if source.frame_count is None else max(1, min(frames, source.frame_count))
+        done = 0
+        while done < frames:
+            control.raise_if_cancelled(f"layer comparison cancelled after {done} of {total} frames")
+            frame = source.read()
+            if frame is None:
+                break
+            self.process(frame)
+            done += 1
+            control.report(done, total)
+        return done
 
     def _describe_b(self) -> dict:
         if self.pipeline is not None:
