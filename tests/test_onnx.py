@@ -14,9 +14,8 @@ from badinputs import headless_movenet_onnx  # noqa: E402
 from conftest import data_file  # noqa: E402
 
 from movenet_studio.cli import main  # noqa: E402
-from movenet_studio.core.backends.onnx import (  # noqa: E402
-    CPU, OnnxBackend, locate_onnx_heads, normalize_provider,
-)
+from movenet_studio.core.backends.onnx import CPU, OnnxBackend, normalize_provider  # noqa: E402
+from movenet_studio.core.backends.onnx_heads import locate_onnx_heads  # noqa: E402
 from movenet_studio.core.backends.tflite import TFLiteBackend  # noqa: E402
 from movenet_studio.core.decode import decode_singlepose  # noqa: E402
 from movenet_studio.core.heads import HEAD_NAMES, head_scope  # noqa: E402

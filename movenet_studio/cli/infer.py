@@ -188,9 +188,10 @@ def _print_jitter(jitter) -> None:
 
 
 def _print_summary(source: str, pipeline: Pipeline, count: int, timings: dict[str, list[float]]) -> None:
-    note = getattr(pipeline.backend, "note", "")  # ONNX: why the asked-for provider is not the one running
+    backend = pipeline.backend
+    note = backend.note  # ONNX: why the asked-for provider is not the one running
     print(f"{source}: {count} frame{'s' if count != 1 else ''}, model {pipeline.model.key} "
-          f"({pipeline.backend.name}, {pipeline.backend.device}{'; ' + note if note else ''})")
+          f"({backend.name}, {backend.device}{'; ' + note if note else ''})")
     if not count:
         return
     print(f"{'stage':<12} {'mean ms':>8} {'p50':>8} {'p95':>8}")

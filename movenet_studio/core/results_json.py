@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import __version__
 from .atomic import atomic_output
+from .backends import Backend
 from .model_file import model_io
 from .models import ModelSpec
 
@@ -53,7 +54,8 @@ class ResultsWriter:
         OSError: on close, when the folder is not writable.
     """
 
-    def __init__(self, path: Path, *, source: str, model: ModelSpec, backend, preprocess: dict | None = None) -> None:
+    def __init__(self, path: Path, *, source: str, model: ModelSpec, backend: Backend,
+                 preprocess: dict | None = None) -> None:
         self.path = Path(path)
         described = model_to_json(model)
         if preprocess is not None:  # the preprocessing profile the model input was made with

@@ -1,32 +1,65 @@
 """The Backend protocol and the registry of runtimes.
 
-A backend owns one loaded model and runs it: :meth:`Backend.invoke` takes the model-input
-image and returns the model's raw output. Backends register a factory under a name
-(``tflite``, ``onnx``); tests may register fakes.
+A *backend* is this package's adapter for one *runtime* (the inference library: LiteRT /
+``ai-edge-litert`` or ``tflite-runtime`` for ``tflite``, ONNX Runtime for ``onnx``). A backend
+owns one loaded model and runs it: :meth:`Backend.invoke` takes the model-input image and
+returns the model's raw output; :meth:`Backend.heads` reads the four prediction heads of that
+run. Backends register a factory under a name (``tflite``, ``onnx``); tests may register fakes,
+which must implement the whole protocol.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
 
 from ..errors import BackendError
-from ..models import ModelSpec
+from ..heads import Heads
+from ..models import ModelSignature, ModelSpec
 
 
 class Backend(Protocol):
-    """One model loaded in one runtime.
+    """One model loaded in one runtime (every member is required; nothing is probed).
 
     Attributes:
-        name: registry name of the runtime (``tflite``, ``onnx``).
-        device: what actually runs it, e.g. ``CPU (XNNPACK), 2 threads`` or ``CPUExecutionProvider``.
+        name: registry name of the backend (``tflite``, ``onnx``).
+        device: what actually runs it, e.g. ``CPU (XNNPACK), 2 threads`` or
+            ``CPUExecutionProvider, 2 threads``. May change after the first :meth:`invoke`
+            (an ONNX provider that fails on its first run is replaced by CPU).
         model: the model this backend runs.
+        provider: the ONNX Runtime execution provider actually running the model (e.g.
+            ``CPUExecutionProvider``); None for runtimes without execution providers (TFLite).
+        note: one user-facing line when the backend does not run as asked (an ONNX provider
+            that is not available or fell back to CPU), else ``""``.
     """
 
     name: str
     device: str
     model: ModelSpec
+    provider: str | None
+    note: str
+
+    @property
+    def runtime_version(self) -> str:
+        """Name and version of the runtime library, e.g. ``ai-edge-litert 2.0.2`` or
+        ``onnxruntime 1.22.0`` (``?`` for an unknown version)."""
+        ...
+
+    @property
+    def signature(self) -> ModelSignature | None:
+        """What the loaded file declares: inputs and outputs (names, shapes, dtypes,
+        quantisation scale and zero point), weight precision, op counts and custom ops.
+        Read from the file once, on first use; None when it cannot be parsed (never raises)."""
+        ...
+
+    @property
+    def heads_available(self) -> bool:
+        """True when the backend was built with ``heads=True`` and this graph has
+        recognisable MoveNet heads (or the file outputs its maps itself), so :meth:`heads`
+        gives them after an :meth:`invoke`."""
+        ...
 
     def invoke(self, image: np.ndarray) -> np.ndarray:
         """Run the model.
@@ -36,16 +69,47 @@ class Backend(Protocol):
                 model's input dtype and adds the batch axis).
 
         Returns:
-            float32 raw output: [1, 1, 17, 3] (single-pose) or [1, 6, 56] (MultiPose).
+            float32 raw output: [1, 1, K, 3] (single-pose; K = 17 or 13; (y, x, score),
+            y and x normalised to the model input) or [1, 6, 56] (MultiPose).
 
         Raises:
             BackendError: the runtime failed.
         """
         ...
 
+    def heads(self) -> Heads | None:
+        """The four prediction heads of the last :meth:`invoke`.
+
+        Returns:
+            :class:`~movenet_studio.core.heads.Heads`: float32 maps at stride 4 of the
+            model input, S = input size / 4 (centre [S, S] and keypoint heatmaps [S, S, K]
+            as probabilities 0..1; regression and offsets [S, S, 2K] in heatmap cells;
+            heatmap-only files have no centre, regression or offsets), or None when the
+            backend was built with ``heads=False``, the graph has no recognisable heads, or
+            nothing was invoked yet at the current input size.
+
+        Raises:
+            BackendError: reading the head tensors failed.
+        """
+        ...
+
     def close(self) -> None:
         """Release the runtime's resources."""
         ...
+
+
+def read_file_signature(model: ModelSpec) -> ModelSignature | None:
+    """The signature `model`'s file declares (:func:`~movenet_studio.core.model_graph.read_signature`;
+    the one already read when the file was resolved, if any); None when the file cannot be
+    parsed. Never raises: a description must not fail on it. Shared by the backends."""
+    if model.io is not None:
+        return model.io.signature
+    from ..model_graph import read_signature
+
+    try:
+        return read_signature(Path(model.path))
+    except Exception:  # noqa: BLE001 - an unreadable signature is shown as unknown
+        return None
 
 
 BackendFactory = Callable[..., Backend]

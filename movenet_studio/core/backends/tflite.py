@@ -8,9 +8,10 @@ import numpy as np
 
 from ..errors import BackendError
 from ..heads import Heads, HeadTensors, locate_heads, read_heads
-from ..models import ModelSpec
+from ..models import ModelSignature, ModelSpec
 from ..output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
+from .base import read_file_signature
 from .tensors import output_indices, output_to_float, prepare_input
 
 
@@ -60,11 +61,16 @@ class TFLiteBackend:
     and decoded per kind (:mod:`.tensors`, :mod:`~movenet_studio.core.output_decode`), so
     :meth:`invoke` returns keypoints [1, 1, K, 3] (or MultiPose [1, 6, 56]) for every kind.
 
+    Implements the whole :class:`~.base.Backend` protocol; TFLite has no execution
+    providers (:attr:`provider` is None) and runs as asked (:attr:`note` is ``""``).
+
     Raises:
         BackendError: the runtime is missing or the file fails to load.
     """
 
     name = "tflite"
+    provider: str | None = None
+    note = ""
 
     def __init__(self, model: ModelSpec, *, threads: int = 2, heads: bool = False, provider: str | None = None):
         interpreter_cls = load_interpreter_class()
@@ -92,6 +98,19 @@ class TFLiteBackend:
         self._decoder = OutputDecoder(model.io, self.input_size)
         self._decoded: DecodedOutput | None = None
         self.device = f"CPU (XNNPACK), {threads} thread{'s' if threads > 1 else ''}"
+        self._signature: ModelSignature | None = None
+
+    @property
+    def runtime_version(self) -> str:
+        """See :attr:`~.base.Backend.runtime_version` (e.g. ``ai-edge-litert 2.0.2``)."""
+        return runtime_version()
+
+    @property
+    def signature(self) -> ModelSignature | None:
+        """See :attr:`~.base.Backend.signature` (read once, on first use)."""
+        if self._signature is None:
+            self._signature = read_file_signature(self.model)
+        return self._signature
 
     @property
     def input_size(self) -> tuple[int, int]:

@@ -56,7 +56,7 @@ def machine_info() -> dict:
     import cv2
     import psutil
 
-    from ..backends.tflite import runtime_version as tflite_version
+    from ..backends import runtime_version
 
     try:
         usable = len(os.sched_getaffinity(0))
@@ -74,7 +74,7 @@ def machine_info() -> dict:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "numpy": np.__version__,
         "opencv": cv2.__version__,
-        "tflite_runtime": tflite_version(),
+        "tflite_runtime": runtime_version("tflite"),
         "onnxruntime": f"onnxruntime {ort}" if ort else "none",
         "movenet_studio": __version__,
     }
