@@ -13,13 +13,14 @@ from movenet_studio.core.errors import ModelError
 from movenet_studio.core.keypoints import Pose
 from movenet_studio.core.models import ModelSpec
 from movenet_studio.core.pipeline import FrameResult, PipelineConfig
+from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.preprocess import InputMapping
 from movenet_studio.core.sources import Frame
 from movenet_studio.core.worker import EngineState, InferenceWorker
 
 
 class _Backend:
-    device = "fake device"
+    name, device, provider, note = "fake", "fake device", None, ""
 
 
 class _Pipeline:
@@ -31,6 +32,10 @@ class _Pipeline:
         self.config, self.backend, self.resets = config, _Backend(), 0
         self.model = ModelSpec(config.model, Path(f"/fake/{config.model}.tflite"), "tflite", "singlepose",
                                "custom", "float32", (8, 8), "uint8", False)
+
+    def describe(self) -> PipelineDescription:
+        return PipelineDescription(self.model, self.config, "fake", self.backend.device, None, "", "fake 1.0",
+                                   False, None, None)
 
     def reset(self):
         self.resets += 1

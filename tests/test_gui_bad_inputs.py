@@ -205,7 +205,13 @@ class AlwaysFailingPipeline:
         self.config = config
         self.model = ModelSpec("broken", Path("/fake/broken.tflite"), "tflite", "singlepose", "custom", "float32",
                                (8, 8), "uint8", False)
-        self.backend = type("Backend", (), {"device": "fake", "close": lambda self: None})()
+        self.backend = type("Backend", (), {"name": "fake", "device": "fake", "provider": None, "note": "",
+                                            "close": lambda self: None})()
+
+    def describe(self):
+        from movenet_studio.core.pipeline_description import PipelineDescription
+
+        return PipelineDescription(self.model, self.config, "fake", "fake", None, "", "fake 1.0", False, None, None)
 
     def reset(self):
         pass

@@ -15,6 +15,7 @@ from movenet_studio.core.errors import ModelError
 from movenet_studio.core.keypoints import Pose
 from movenet_studio.core.models import ModelSpec
 from movenet_studio.core.pipeline import FrameResult, PipelineConfig
+from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.preprocess import InputMapping
 from movenet_studio.core.sources import Frame, Source
 from movenet_studio.gui.engine import Engine, EngineState, LatestMailbox
@@ -27,7 +28,7 @@ def _spec(key: str) -> ModelSpec:
 
 
 class FakeBackend:
-    device = "fake device"
+    name, device, provider, note = "fake", "fake device", None, ""
 
     def close(self):
         pass
@@ -46,6 +47,10 @@ class FakePipeline:
         self.model = _spec(config.model)
         self.backend = FakeBackend()
         self.resets = 0
+
+    def describe(self) -> PipelineDescription:
+        return PipelineDescription(self.model, self.config, "fake", self.backend.device, None, "", "fake 1.0",
+                                   False, None, None)
 
     def reset(self):
         self.resets += 1

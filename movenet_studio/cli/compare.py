@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.atomic import atomic_output
-from ..core.compare import ComparePipeline, config_b_from, config_for, describe_pipeline, parse_spec
+from ..core.compare import ComparePipeline, config_b_from, config_for, parse_spec
 from ..core.compare_stats import CompareStats
 from ..core.errors import StudioError
 from ..core.pipeline import PipelineConfig
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     stats = CompareStats()
     per_frame: list[dict] = []
     with open_source(args.source) as source, ComparePipeline(config_a, config_b) as pipeline:
-        desc_a, desc_b = describe_pipeline(pipeline.a), describe_pipeline(pipeline.b)
+        desc_a, desc_b = pipeline.a.describe().to_json(), pipeline.b.describe().to_json()
         for frame in source:
             result = pipeline.process(frame)
             stats.add(result)

@@ -179,8 +179,8 @@ class ComparePipeline:
         b: configuration B.
 
     Attributes:
-        a, b: the two :class:`~.pipeline.Pipeline` objects (their ``model`` and ``backend``
-            describe what runs: ``backend.device``, ``backend.note`` on ONNX).
+        a, b: the two :class:`~.pipeline.Pipeline` objects (:meth:`~.pipeline.Pipeline.describe`
+            says what each runs).
 
     Raises:
         ModelError: a model cannot be resolved, or one is single-pose and the other MultiPose.
@@ -294,22 +294,13 @@ class ComparePipeline:
         self.close()
 
 
-def describe_pipeline(pipeline: Pipeline) -> dict:
-    """What one side runs, for reports: model key/file/input size, backend, device, provider note."""
-    backend = pipeline.backend
-    return {
-        "model": pipeline.model.key, "file": pipeline.model.path.name, "input_size": list(pipeline.model.input_size),
-        "backend": backend.name, "device": backend.device, "provider": getattr(backend, "provider", None),
-        "note": getattr(backend, "note", "") or "",
-    }
-
-
 def compare_frames(a: PipelineConfig, b: PipelineConfig, frames: Iterable[Frame],
                    max_frames: int | None = None) -> tuple[CompareStats, dict, dict]:
     """Run a whole comparison (convenience for scripts and tests).
 
     Returns:
-        (stats, description of A, description of B) (see :func:`describe_pipeline`).
+        (stats, description of A, description of B) (:meth:`PipelineDescription.to_json
+        <movenet_studio.core.pipeline_description.PipelineDescription.to_json>` of each side).
     """
     stats = CompareStats()
     with ComparePipeline(a, b) as pipeline:
@@ -317,7 +308,7 @@ def compare_frames(a: PipelineConfig, b: PipelineConfig, frames: Iterable[Frame]
             stats.add(pipeline.process(frame))
             if max_frames and stats.frames >= max_frames:
                 break
-        return stats, describe_pipeline(pipeline.a), describe_pipeline(pipeline.b)
+        return stats, pipeline.a.describe().to_json(), pipeline.b.describe().to_json()
 
 
 def config_for(spec: str, base: PipelineConfig) -> PipelineConfig:

@@ -20,7 +20,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .backends import create_backend
+from .backends import Backend, create_backend
 from .classification import FrameClassification, FrameClassifier
 from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
 from .decode import DecodeSteps, decode_singlepose
@@ -31,6 +31,7 @@ from .model_output import check_model_output
 from .model_resolve import resolve_model
 from .models import ModelSpec
 from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
+from .pipeline_description import PipelineDescription, file_size
 from .preprocess import InputMapping
 from .preprocess_profile import PreprocessProfile, prepare_model_input
 from .smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig
@@ -154,9 +155,9 @@ class Pipeline:
         self.model: ModelSpec = resolve_model(config.model, config.backend)
         if config.input_range is not None and self.model.io is not None and self.model.io.input.dtype == "float32":
             self.model = replace(self.model, io=self.model.io.with_input_range(config.input_range))
-        self.backend = self._create_backend(config.heads)
+        self.backend: Backend = self._create_backend(config.heads)
         # The runtime built for the other heads setting, kept after a set_heads() switch.
-        self._other_backend = None
+        self._other_backend: Backend | None = None
         self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
         single = not self.model.is_multipose
         self._crop = CropTracker() if single and config.crop and config.preprocess.allows_crop_tracking else None
@@ -185,7 +186,7 @@ class Pipeline:
             self._tracker.set_one_euro(config)
         self.config = replace(self.config, one_euro=config)
 
-    def _create_backend(self, heads: bool):
+    def _create_backend(self, heads: bool) -> Backend:
         config = self.config
         return create_backend(self.model, config.backend if config.backend != "auto" else None,
                               threads=config.threads, heads=heads, provider=config.provider)
@@ -229,7 +230,7 @@ class Pipeline:
             return replace(result, heads=None, decode=None)
         self.backend.invoke(result.model_input)
         start = time.perf_counter()
-        heads = self.backend.heads() if hasattr(self.backend, "heads") else None
+        heads = self.backend.heads()
         decode = (decode_singlepose(heads) if heads is not None and heads.complete and not self.model.is_multipose
                   else None)
         timings = dict(result.timings_ms)
@@ -307,7 +308,7 @@ class Pipeline:
         timings = {"read": frame.read_ms, "preprocess": preprocess_ms, "inference": (t_inf - t_pre) * 1000}
         heads, decode = None, None
         if self.config.heads:
-            heads = self.backend.heads() if hasattr(self.backend, "heads") else None
+            heads = self.backend.heads()
             if heads is not None and heads.complete and not self.model.is_multipose:
                 decode = decode_singlepose(heads)
             t_heads = time.perf_counter()
@@ -378,7 +379,16 @@ class Pipeline:
     @property
     def heads_available(self) -> bool:
         """True when heads are on and this model's graph has recognisable MoveNet heads."""
-        return bool(self.config.heads and getattr(self.backend, "heads_available", False))
+        return bool(self.config.heads and self.backend.heads_available)
+
+    def describe(self) -> PipelineDescription:
+        """What this pipeline runs now: model, configuration, backend, device, provider, note,
+        runtime version, heads found, file size and signature (the signature is read from the
+        file once per backend; the file size is stat'ed on each call)."""
+        backend = self.backend
+        return PipelineDescription(self.model, self.config, backend.name, backend.device, backend.provider,
+                                   backend.note, backend.runtime_version, self.heads_available,
+                                   file_size(self.model), backend.signature)
 
     def reset(self) -> None:
         """Forget per-source state (call when the source changes or seeks)."""

@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ... import __version__
+from ..pipeline_description import PipelineDescription
 from .per_op import PerOpProfile
 
 OK, SKIPPED, FAILED, CANCELLED = "ok", "skipped", "failed", "cancelled"
@@ -84,8 +85,10 @@ class ConfigResult:
         status: ``ok``, ``skipped`` (cannot run here; see `reason`), ``failed`` (runtime
             error mid-run) or ``cancelled``.
         reason: one-line reason for a non-``ok`` status.
-        model_key, model_label: what :func:`~.models.resolve_model` made of ``config.model``.
-        device: what ran it (:attr:`Backend.device`).
+        description: what the pipeline ran (:meth:`Pipeline.describe
+            <movenet_studio.core.pipeline.Pipeline.describe>`, taken at the end of the
+            configuration, outside the peak-RSS window): the JSON's ``model_key``,
+            ``model_label`` and ``device``; None when the model did not load.
         input_size: model input (height, width) in pixels used for the raw runs.
         load_ms: pipeline construction (model resolve + runtime load), ms.
         first_inference_ms: the first invoke after loading, ms.
@@ -115,9 +118,7 @@ class ConfigResult:
     config: BenchConfig
     status: str = OK
     reason: str = ""
-    model_key: str = ""
-    model_label: str = ""
-    device: str = ""
+    description: PipelineDescription | None = None
     input_size: tuple[int, int] | None = None
     load_ms: float | None = None
     first_inference_ms: float | None = None
@@ -144,13 +145,15 @@ class ConfigResult:
         def r(value, digits=3):
             return None if value is None else round(float(value), digits)
 
+        described = self.description
+
         return {
             **self.config.to_json(),
             "status": self.status,
             "reason": self.reason or None,
-            "model_key": self.model_key or None,
-            "model_label": self.model_label or None,
-            "device": self.device or None,
+            "model_key": described.model.key if described else None,
+            "model_label": described.model.label if described else None,
+            "device": (described.device or None) if described else None,
             "input_size": list(self.input_size) if self.input_size else None,
             "load_ms": r(self.load_ms),
             "first_inference_ms": r(self.first_inference_ms),

@@ -232,8 +232,6 @@ def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames:
         result.status, result.reason = SKIPPED, f"{type(exc).__name__}: {first_line(exc)}"
         return result
     result.load_ms = (time.perf_counter() - start) * 1000
-    result.model_key, result.model_label = pipeline.model.key, pipeline.model.label
-    result.device = getattr(pipeline.backend, "device", "")
     try:
         with _open(source_spec) as source:
             _measure(pipeline, source, first_rgb, frames, warmup, result, tracker, base, control)
@@ -248,6 +246,8 @@ def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames:
         result.status, result.reason = FAILED, f"{type(exc).__name__}: {first_line(exc)}"
     finally:
         result.peak_rss_mb = peak_rss_mb(scoped)
+        # Described after the peak was read: reading the file's signature costs 10-20 MB.
+        result.description = pipeline.describe()
         pipeline.close()
     if result.raw and result.raw.mean > 0:
         result.raw_fps = 1000.0 / result.raw.mean
@@ -358,7 +358,7 @@ def _profile(pipeline, first_rgb: np.ndarray, runs: int, result: ConfigResult) -
     model_input, _ = prepare_model_input(first_rgb, pipeline.input_size(first_rgb.shape), pipeline.config.preprocess)
     try:
         result.per_op = profile_onnx(pipeline.model.path, model_input, threads=result.config.threads,
-                                     provider=getattr(pipeline.backend, "provider", "CPUExecutionProvider"), runs=runs)
+                                     provider=pipeline.backend.provider or "CPUExecutionProvider", runs=runs)
     except Exception as exc:  # noqa: BLE001 - the timing figures stand without the profile
         result.per_op_note = f"per-op profile failed: {first_line(exc)}"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..compare import ComparePipeline, describe_pipeline
+from ..compare import ComparePipeline
 from ..errors import ModelError
 from ..pipeline import Pipeline, PipelineConfig
 from ..progress import JobControl
@@ -271,7 +271,7 @@ class LayerComparison:
 
     def _describe_b(self) -> dict:
         if self.pipeline is not None:
-            return describe_pipeline(self.pipeline.b)
+            return self.pipeline.b.describe().to_json()
         capture = self.captures.capture_b
         path = self.captures.path_b
         return {"model": path.name, "file": path.name, "input_size": list(capture.signature.size),
@@ -284,7 +284,7 @@ class LayerComparison:
         keypoints = ({"mean": float(distances.mean()), "p95": float(np.percentile(distances, 95)),
                       "max": float(distances.max())} if distances.size else {"mean": None, "p95": None, "max": None})
         return {
-            "a": describe_pipeline(self.pipeline_a), "b": self._describe_b(),
+            "a": self.pipeline_a.describe().to_json(), "b": self._describe_b(),
             "frames": self.captures.frames, "threshold_db": threshold_db, "tensors": rows,
             "unmatched_a": self.captures.matching.unmatched_a, "unmatched_b": self.captures.matching.unmatched_b,
             "first_divergence": first_divergence(rows, threshold_db), "keypoints_px": keypoints,

@@ -323,10 +323,9 @@ class InferenceWorker:
                 pass
         load_ms = (time.perf_counter() - start) * 1000
         if config_b is None:
-            self._model = describe_loaded(pipeline, config, load_ms)
+            self._model = describe_loaded(pipeline, load_ms)
         else:
-            self._model = replace(describe_loaded(pipeline.a, config, load_ms),
-                                  compare=describe_loaded(pipeline.b, config_b, load_ms))
+            self._model = replace(describe_loaded(pipeline.a, load_ms), compare=describe_loaded(pipeline.b, load_ms))
         self._notes_pending = True
         # After a switch, results still in flight from the old model are stale.
         generation = self.generation if initial else self.new_generation()
@@ -375,8 +374,8 @@ class InferenceWorker:
                 pass
         self._pipeline = new
         load_ms = (time.perf_counter() - start) * 1000
-        compare = None if b is None else (info.compare if b is old_b else describe_loaded(b, config_b, load_ms))
-        self._model = replace(describe_loaded(a, config, info.load_ms), compare=compare, kept=True)
+        compare = None if b is None else (info.compare if b is old_b else describe_loaded(b, load_ms))
+        self._model = replace(describe_loaded(a, info.load_ms), compare=compare, kept=True)
         self._notes_pending = True
         self._on_model_loaded(self._model)
         self._on_state(EngineState.RUNNING.value)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from ..backends import runtime_version
 from ..compare import CompareFrame, ComparePipeline
-from ..model_resolve import sniff_signature
 from ..models import ModelSignature, ModelSpec
 from ..pipeline import FrameResult, PipelineConfig
+from ..pipeline_description import PipelineDescription
 
 
 class EngineState(str, enum.Enum):
@@ -26,39 +25,68 @@ class EngineState(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
-    """The model the worker runs now.
+    """The model the worker runs now: the pipeline's description and how it was loaded.
 
     Attributes:
-        spec: the resolved model file and what it is.
-        config: the pipeline configuration it was built with.
-        device: what runs it, e.g. ``CPU (XNNPACK), 2 threads``.
+        description: what the pipeline runs (:meth:`Pipeline.describe
+            <movenet_studio.core.pipeline.Pipeline.describe>`); its fields are also readable
+            here (``spec`` is its ``model``, ``runtime`` its ``runtime_version``).
         load_ms: time to build the pipeline, in ms.
-        heads_available: the pipeline reads heads and found them in this model's graph
-            (:attr:`Pipeline.heads_available`); False with ``config.heads`` off.
-        note: the backend's note when it did not run as asked (an ONNX provider that fell
-            back to CPU), else ``""``.
-        runtime: runtime name and version, e.g. ``ai-edge-litert 2.0.2``, ``onnxruntime 1.22.0``.
-        provider: the ONNX Runtime execution provider actually used (None on TFLite).
-        file_size: model file size in bytes (None when unknown).
-        signature: the inputs/outputs/precision the file declares (None when unreadable).
         compare: configuration B's model while compare mode is on, else None.
         kept: A's pipeline was kept, with its crop region, filters and tracks: only head
             reading or compare mode changed (:meth:`~movenet_studio.gui.engine.Engine.update_config` with ``heads``,
             :meth:`~movenet_studio.gui.engine.Engine.request_compare`), so nothing was reloaded for A.
     """
 
-    spec: ModelSpec
-    config: PipelineConfig
-    device: str
+    description: PipelineDescription
     load_ms: float
-    heads_available: bool = False
-    note: str = ""
-    runtime: str = ""
-    provider: str | None = None
-    file_size: int | None = None
-    signature: ModelSignature | None = None
     compare: "ModelInfo | None" = None
     kept: bool = False
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The resolved model file and what it is."""
+        return self.description.model
+
+    @property
+    def config(self) -> PipelineConfig:
+        """The pipeline configuration it was built with."""
+        return self.description.config
+
+    @property
+    def device(self) -> str:
+        """What runs it, e.g. ``CPU (XNNPACK), 2 threads``."""
+        return self.description.device
+
+    @property
+    def heads_available(self) -> bool:
+        """The pipeline reads heads and found them in this model's graph."""
+        return self.description.heads_available
+
+    @property
+    def note(self) -> str:
+        """The backend's note when it did not run as asked, else ``""``."""
+        return self.description.note
+
+    @property
+    def runtime(self) -> str:
+        """Runtime name and version, e.g. ``ai-edge-litert 2.0.2``."""
+        return self.description.runtime_version
+
+    @property
+    def provider(self) -> str | None:
+        """The ONNX Runtime execution provider actually used (None on TFLite)."""
+        return self.description.provider
+
+    @property
+    def file_size(self) -> int | None:
+        """Model file size in bytes (None when unknown)."""
+        return self.description.file_size
+
+    @property
+    def signature(self) -> ModelSignature | None:
+        """The inputs/outputs/precision the file declares (None when unreadable)."""
+        return self.description.signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +119,10 @@ class EngineResult:
     compare: CompareFrame | None = None
 
 
-def describe_loaded(pipeline, config: PipelineConfig, load_ms: float) -> ModelInfo:
-    """The :class:`ModelInfo` of a loaded pipeline (worker thread: reads the model file's
-    signature and size). Never raises for a missing signature or file size."""
-    spec, backend = pipeline.model, pipeline.backend
-    try:
-        size = spec.path.stat().st_size
-    except (OSError, AttributeError):
-        size = None
-    try:
-        signature = sniff_signature(spec.path)
-    except Exception:
-        signature = None
-    return ModelInfo(spec, config, getattr(backend, "device", ""), load_ms,
-                     bool(getattr(pipeline, "heads_available", False)), note=getattr(backend, "note", "") or "",
-                     runtime=runtime_version(getattr(backend, "name", config.backend)),
-                     provider=getattr(backend, "provider", None), file_size=size, signature=signature)
+def describe_loaded(pipeline, load_ms: float) -> ModelInfo:
+    """The :class:`ModelInfo` of a pipeline just loaded in `load_ms` ms (worker thread: reads
+    the model file's signature and size; never raises for a missing signature or file)."""
+    return ModelInfo(pipeline.describe(), load_ms)
 
 
 def refreshed_model(info: ModelInfo | None, pipeline) -> ModelInfo | None:
@@ -125,9 +141,10 @@ def refreshed_model(info: ModelInfo | None, pipeline) -> ModelInfo | None:
     sides = ((pipeline.a, info), (pipeline.b, info.compare)) if compare else ((pipeline, info),)
     fresh = []
     for side, old in sides:
-        note, device = getattr(side.backend, "note", "") or "", getattr(side.backend, "device", "")
-        if old is not None and (note != old.note or device != old.device):
-            old = replace(old, note=note, device=device, provider=getattr(side.backend, "provider", None))
+        backend = side.backend
+        if old is not None and (backend.note != old.note or backend.device != old.device):
+            old = replace(old, description=replace(old.description, note=backend.note, device=backend.device,
+                                                   provider=backend.provider))
         fresh.append(old)
     if all(new is old for new, (_, old) in zip(fresh, sides)):
         return None
