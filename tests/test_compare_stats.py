@@ -105,6 +105,13 @@ def test_log_histogram_resolution_edges_and_errors():
         for q in (0.0, 0.001, 0.25, 0.5, 0.95, 0.999, 1.0):
             assert _close(histogram.quantile(q, row), np.percentile(kept, 100 * q)), (row, q)
     assert histogram.count.tolist() == [3001, 3001 - 601]
+    one_by_one, at_once = LogHistogram(2), LogHistogram(2)  # one value per row (the usual frame) or many
+    for row in values[:300]:
+        one_by_one.add(row)
+    at_once.add(values[:300])
+    assert one_by_one.count.tolist() == at_once.count.tolist() == [300, 240]
+    for q in (0.1, 0.5, 0.9):
+        assert one_by_one.quantile(q, 1) == at_once.quantile(q, 1) and one_by_one.quantile(q) == at_once.quantile(q)
     assert histogram.quantile(1.0, 0) == np.max(values[:, 0]) and histogram.quantile(0.0, 0) == np.min(values[:, 0])
     empty = LogHistogram(3)
     assert np.isnan(empty.quantile(0.5)) and np.isnan(empty.mean).all() and np.isnan(empty.pooled_max())

@@ -67,6 +67,7 @@ class LogHistogram:
         self._values = np.concatenate([[0.0], lowest * gamma ** np.arange(self.bins - 2) * 2 * gamma / (1 + gamma),
                                        [np.inf]])
         self._counts = np.zeros((self.rows, self.bins), np.int64)
+        self._rows_cache = np.arange(self.rows)
         self._sum = np.zeros(self.rows)
         self._min = np.full(self.rows, np.inf)
         self._max = np.full(self.rows, -np.inf)
@@ -93,20 +94,35 @@ class LogHistogram:
         if values.shape[-1:] != (self.rows,):
             raise ValueError(f"expected [..., {self.rows}] values, got shape {values.shape}")
         values = values.reshape(-1, self.rows)
-        present = ~np.isnan(values)
-        if not present.any():
+        present = values == values  # not NaN
+        if present.all():  # the usual case, kept cheap: the window adds a frame per result
+            rows, kept = self._row_index(len(values)), values.ravel()
+            low = high = total = values
+        elif present.any():
+            rows, kept = np.nonzero(present)[1], values[present]
+            low, high = np.where(present, values, np.inf), np.where(present, values, -np.inf)
+            total = np.where(present, values, 0.0)
+        else:
             return
-        kept = values[present]
-        if (kept < 0).any() or np.isinf(kept).any():
+        if kept.min() < 0 or kept.max() == np.inf:
             raise ValueError("histogram values must be finite and non-negative")
-        rows = np.nonzero(present)[1]
-        with np.errstate(divide="ignore"):
-            index = np.floor(np.log(np.maximum(kept, self.lowest) / self.lowest) / self._log_gamma) + 1
-        index = np.where(kept < self.lowest, 0, np.minimum(index, self.bins - 1)).astype(np.intp)
-        np.add.at(self._counts, (rows, index), 1)
-        self._sum += np.where(present, values, 0.0).sum(axis=0)
-        self._min = np.fmin(self._min, np.where(present, values, np.inf).min(axis=0))
-        self._max = np.fmax(self._max, np.where(present, values, -np.inf).max(axis=0))
+        index = np.log(np.maximum(kept, self.lowest) * (1.0 / self.lowest))
+        index *= 1.0 / self._log_gamma
+        index = np.minimum(index.astype(np.intp) + 1, self.bins - 1)  # floor: the log is >= 0
+        index[kept < self.lowest] = 0
+        if len(values) == 1:  # one value per row: no (row, bin) repeats, so plain indexing adds
+            self._counts[rows, index] += 1
+        else:
+            np.add.at(self._counts, (rows, index), 1)
+        self._sum += total.sum(axis=0)
+        np.fmin(self._min, low.min(axis=0), out=self._min)
+        np.fmax(self._max, high.max(axis=0), out=self._max)
+
+    def _row_index(self, n: int) -> np.ndarray:
+        """intp [n * rows] the row of each value of an [n, rows] array, flattened."""
+        if len(self._rows_cache) != n * self.rows:
+            self._rows_cache = np.tile(np.arange(self.rows), n)
+        return self._rows_cache
 
     @property
     def count(self) -> np.ndarray:
