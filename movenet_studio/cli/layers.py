@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from ..core.atomic import write_json_atomic
-from ..core.compare import config_for
+from ..core.compare import config_b_from, config_for, parse_spec
 from ..core.layers.report import format_report, node_data, write_node_data
 from ..core.layers.runner import DEFAULT_THRESHOLD_DB, LayerComparison
 from ..core.progress import JobControl
@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     if args.node_data:
         node_data([], args.threshold_db)  # fail now, not after the run, when Model Explorer is missing
     base = config_from_args(argparse.Namespace(**vars(args)))
-    config_a, config_b = config_for(args.spec_a, base), config_for(args.spec_b, base)
+    config_a = config_for(args.spec_a, base)
+    config_b = config_b_from(config_a, *parse_spec(args.spec_b, base.backend), provider=base.provider)
     with open_source(args.source) as source, LayerComparison(config_a, config_b) as comparison:
         progress = None if args.quiet else ProgressBar(Path(str(args.source)).name, unit="fps")
         try:

@@ -330,7 +330,7 @@ def config_b_from(a: PipelineConfig, model: str, backend: str, *, threads: int |
                   provider: str | None = None, heads: bool = False) -> PipelineConfig:
     """Configuration B beside configuration `a`: A's :data:`FOLLOWED_OPTIONS` with B's own.
 
-    The one policy of the CLI's ``compare`` and the window's compare mode.
+    The one policy of the CLI's ``compare`` and ``layers`` and the window's compare mode.
 
     Args:
         a: configuration A.
