@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from conftest import data_file
+from conftest import PROJECT_ROOT, data_file
 from movenet_studio.core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from movenet_studio.core.pipeline import STAGES, Pipeline, PipelineConfig
 from movenet_studio.core.preprocess import letterbox
@@ -86,7 +88,8 @@ def test_crop_tracking_and_smoothing_match_google_tfjs():
     """The default pipeline against Google's TF.js MoveNet rerun on the same frames."""
     both = _distances_to_tfjs(PipelineConfig(model="lightning"))
     assert both.shape == (120, 17)
-    assert both.mean() <= 1.5 and np.percentile(both, 95) <= 5.0, (both.mean(), np.percentile(both, 95))
+    # 0.357 px mean since the TF.js-exact crop (tests/crop_reference.py); above 0.5 something moved.
+    assert both.mean() <= 0.5 and np.percentile(both, 95) <= 5.0, (both.mean(), np.percentile(both, 95))
     crop_only = _distances_to_tfjs(PipelineConfig(model="lightning", smoothing=False))
     assert both.mean() < crop_only.mean()  # the smoother is TF.js's, so it brings us closer
 
@@ -156,3 +159,21 @@ def test_switching_heads_keeps_the_track():
     assert again.heads is not None and again.decode is not None
     assert again.poses is a.poses and again.crop_region == a.crop_region and again.crop == a.crop
     np.testing.assert_array_equal(again.decode.keypoints[:, :2], a.raw_output.reshape(17, 3)[:, :2])
+
+
+def test_crop_kernel_is_ready_when_the_pipeline_is_built():
+    """Building a crop-tracking pipeline compiles the crop kernel (or loads it from numba's
+    cache), so the first frame compiles nothing; in a fresh process, as a realtime player starts."""
+    code = ("import sys\n"
+            "from movenet_studio.core import crop_kernel\n"
+            "from movenet_studio.core.pipeline import Pipeline, PipelineConfig\n"
+            "from movenet_studio.core.sources import open_source\n"
+            "pipeline = Pipeline(PipelineConfig(model='lightning'))\n"
+            "ready = list(crop_kernel.crop_into.signatures)\n"
+            "with open_source(sys.argv[1]) as source:\n"
+            "    pipeline.process(source.read())\n"
+            "print(len(ready), ready == list(crop_kernel.crop_into.signatures))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(data_file("pose_1.mp4"))], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1", "True"]

@@ -49,6 +49,7 @@ __all__ = [
     "determine_crop_region",
     "frame_to_region",
     "init_crop_region",
+    "load_crop_kernel",
     "region_to_frame",
     "region_to_frame_normalized",
     "torso_visible",
@@ -205,22 +206,32 @@ def determine_crop_region(
     """
     kp, sc = _check_keypoints(keypoints_yx_px, scores)
     _check_size(frame_h, frame_w)
+    return _determine(kp, sc, frame_h, frame_w, pose_score(sc, MIN_CROP_KEYPOINT_SCORE))
+
+
+def _determine(kp: np.ndarray, sc: np.ndarray, frame_h: int, frame_w: int,
+               score: float) -> tuple[CropRegion, CropMeasurement]:
+    """:func:`determine_crop_region` on checked float64 arrays and their pose score.
+
+    Per-frame work on 17 values: Python floats, the same float64 operations as a numpy
+    version (differences, absolute values, maxima), without a dozen small numpy calls.
+    """
     h, w = float(frame_h), float(frame_w)
-    score = pose_score(sc, MIN_CROP_KEYPOINT_SCORE)
     if not torso_visible(sc):
         region = init_crop_region(frame_h, frame_w)
         m = CropMeasurement(score, False, False, None, None, None, None, False, True, region, region)
         return region, m
 
-    torso = keypoint_set_for(len(sc)).torso
-    l_hip, r_hip = torso[2:]
-    cy = (kp[l_hip, 0] + kp[r_hip, 0]) / 2
-    cx = (kp[l_hip, 1] + kp[r_hip, 1]) / 2
-    torso_d = np.abs(np.array([cy, cx]) - kp[list(torso)])
-    torso_y, torso_x = (float(v) for v in np.max(torso_d, axis=0, initial=0.0))
-    body = ~(sc < MIN_CROP_KEYPOINT_SCORE)  # TF.js skips score < 0.2, keeps >= 0.2
-    body_d = np.abs(np.array([cy, cx]) - kp[body])
-    body_y, body_x = (float(v) for v in np.max(body_d, axis=0, initial=0.0))
+    l_sh, r_sh, l_hip, r_hip = keypoint_set_for(len(sc)).torso
+    yx = kp.tolist()
+    cy = (yx[l_hip][0] + yx[r_hip][0]) / 2
+    cx = (yx[l_hip][1] + yx[r_hip][1]) / 2
+    torso_y = torso_x = body_y = body_x = 0.0
+    for k in (l_sh, r_sh, l_hip, r_hip):
+        torso_y, torso_x = max(torso_y, abs(cy - yx[k][0])), max(torso_x, abs(cx - yx[k][1]))
+    for (y, x), score_k in zip(yx, sc.tolist()):
+        if not score_k < MIN_CROP_KEYPOINT_SCORE:  # TF.js skips score < 0.2, keeps >= 0.2
+            body_y, body_x = max(body_y, abs(cy - y)), max(body_x, abs(cx - x))
 
     half = max(torso_x * TORSO_EXPANSION_RATIO, torso_y * TORSO_EXPANSION_RATIO,
                body_y * BODY_EXPANSION_RATIO, body_x * BODY_EXPANSION_RATIO)
@@ -232,8 +243,8 @@ def determine_crop_region(
     else:
         y0, x0, side = cy - half, cx - half, half * 2
         region, fallback = CropRegion(y0 / h, x0 / w, (y0 + side) / h, (x0 + side) / w), False
-    m = CropMeasurement(score, False, True, (float(cy), float(cx)), (torso_y, torso_x), (body_y, body_x),
-                        float(half), capped, fallback, region, region)
+    m = CropMeasurement(score, False, True, (cy, cx), (torso_y, torso_x), (body_y, body_x),
+                        half, capped, fallback, region, region)
     return region, m
 
 
@@ -310,10 +321,18 @@ class CropTracker:
         if score < self.min_pose_score:
             self.reset()
             return CropMeasurement(score, True, False, None, None, None, None, False, False, None, None)
-        raw, m = determine_crop_region(kp, sc, frame_h, frame_w)
+        raw, m = _determine(kp, sc, frame_h, frame_w, score)
         edges = self._filter.apply(np.array(raw.as_tuple(), dtype=np.float64))
-        self._region = CropRegion(*(float(v) for v in edges))
+        self._region = CropRegion(*edges.tolist())
         return replace(m, next_region=self._region)
+
+
+def load_crop_kernel() -> None:
+    """Import numba and compile the kernel of :func:`crop_and_resize` (or load it from numba's
+    on-disk cache) now, e.g. while a model loads, instead of on the first crop."""
+    from .crop_kernel import warm_up
+
+    warm_up()
 
 
 def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w: int) -> np.ndarray:

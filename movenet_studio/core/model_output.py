@@ -43,11 +43,13 @@ def check_model_output(output: np.ndarray, model) -> np.ndarray:
         ModelOutputError: "model fault" with what is wrong (shape, non-finite values, values
             out of range); the caller must not use the output.
     """
-    name = getattr(getattr(model, "path", None), "name", None) or getattr(model, "key", "model")
     array = np.asarray(output)
     expected = EXPECTED_SHAPES.get(getattr(model, "architecture", ""))
     if expected == EXPECTED_SHAPES["singlepose"]:  # 17 keypoints, or 13 for ST's layout
         expected = (1, 1, int(getattr(model, "num_keypoints", 17)), 3)
+        if array.shape == expected and array.dtype == np.float32 and _within(array, _SINGLEPOSE_BOUNDS):
+            return output  # the per-frame case: one pass, no message built
+    name = getattr(getattr(model, "path", None), "name", None) or getattr(model, "key", "model")
     if expected is not None and tuple(array.shape) != expected:
         raise ModelOutputError(f"{name}: model fault: output shape {list(array.shape)} instead of {list(expected)}")
     if not np.issubdtype(array.dtype, np.number):
@@ -68,6 +70,18 @@ def check_model_output(output: np.ndarray, model) -> np.ndarray:
     else:
         _in_range(name, values, (-MAX_MAGNITUDE, MAX_MAGNITUDE), "output value")
     return output
+
+
+#: (low, high) per (y, x, score) column of a single-pose output: float64 [3] each (compared in
+#: float64, as the checks below compare).
+_SINGLEPOSE_BOUNDS = (np.array([COORDINATE_RANGE[0]] * 2 + [SCORE_RANGE[0]]),
+                      np.array([COORDINATE_RANGE[1]] * 2 + [SCORE_RANGE[1]]))
+
+
+def _within(values: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]) -> bool:
+    """True when every value lies inside its column's bounds (NaN never does; infinities lie outside)."""
+    low, high = bounds
+    return bool(np.logical_and(values >= low, values <= high).all())
 
 
 def _in_range(name: str, values: np.ndarray, bounds: tuple[float, float], what: str) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 
 from .backends import Backend, create_backend
 from .classification import FrameClassification, FrameClassifier
-from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize
+from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize, load_crop_kernel
 from .decode import DecodeSteps, decode_singlepose
 from .heads import Heads
 from .keypoint_sets import keypoint_set_for
@@ -161,6 +161,8 @@ class Pipeline:
         self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
         single = not self.model.is_multipose
         self._crop = CropTracker() if single and config.crop and config.preprocess.allows_crop_tracking else None
+        if self._crop is not None:
+            load_crop_kernel()  # with the model, not on the first frame (a realtime player would skip frames)
         self._smoother = KeypointSmoother() if single and config.smoothing else None
         self.classifier: FrameClassifier | None = None
         self.set_one_euro(config.one_euro)

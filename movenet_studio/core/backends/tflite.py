@@ -91,6 +91,8 @@ class TFLiteBackend:
         except Exception as exc:
             raise BackendError(f"{model.path.name}: TFLite could not load it ({first_line(exc)})") from None
         self._input_dtype = np.dtype(self._input["dtype"])
+        shape = self._input["shape"]
+        self._input_hw = (int(shape[1]), int(shape[2]))  # kept by resize_input; read on every invoke
         self._head_tensors: HeadTensors | None = None
         self._heads_located_for: tuple[int, int] | None = None
         self._heads_cache: Heads | None = None
@@ -115,13 +117,13 @@ class TFLiteBackend:
     @property
     def input_size(self) -> tuple[int, int]:
         """(height, width) of the allocated input tensor."""
-        shape = self._interpreter.get_input_details()[0]["shape"]
-        return int(shape[1]), int(shape[2])
+        return self._input_hw
 
     def resize_input(self, height: int, width: int) -> None:
         """Resize a dynamic input (official MultiPose files) to [1, height, width, 3]."""
         self._interpreter.resize_tensor_input(self._input["index"], [1, height, width, 3], strict=False)
         self._interpreter.allocate_tensors()
+        self._input_hw = (int(height), int(width))
         self._invoked = False
         self._heads_cache = None
 
