@@ -62,7 +62,7 @@ def test_same_size_models_share_the_exact_model_input():
             stats.add(result)
             assert result.shared_input and result.b.model_input is result.a.model_input
             assert result.b.mapping == result.a.mapping and result.b.crop_region == result.a.crop_region
-            assert result.a.crop is not None and result.b.crop is None  # only A's tracker moves
+            assert result.a.crop_measurement is not None and result.b.crop_measurement is None  # only A's tracker moves
             assert result.distances_px.shape == (1, 17) and result.keypoints_a.shape == (1, 17, 3)
             # Distances are between the models' own keypoints (before smoothing) in frame pixels.
             raw_b = result.b.raw_output.reshape(17, 3)

@@ -73,7 +73,7 @@ def test_torso_visible_region_by_hand():
     region, m = determine_crop_region(kp, sc, 480, 640)
     # torso y range 100 -> 1.9 * 100 = 190 wins over 180.
     assert m.torso_visible and not m.used_fallback and not m.capped
-    assert m.center_yx == (300, 320)
+    assert m.centre_yx == (300, 320)
     assert m.torso_range_yx == (100, 20)
     assert m.body_range_yx == (150, 20)
     assert m.half_length == pytest.approx(190)
@@ -107,14 +107,14 @@ def test_one_hip_one_shoulder_is_enough_and_centre_uses_both_hips():
     sc[[R_HIP, L_SH]] = 0.05
     kp[R_HIP] = (340, 350)  # invisible, yet TF.js still averages it into the centre
     _, m = determine_crop_region(kp, sc, 480, 640)
-    assert m.torso_visible and m.center_yx == (320, 330)
+    assert m.torso_visible and m.centre_yx == (320, 330)
 
 
 def test_torso_invisible_falls_back_to_padded_frame():
     kp, sc = person()
     sc[[L_HIP, R_HIP]] = 0.1
     region, m = determine_crop_region(kp, sc, 480, 640)
-    assert not m.torso_visible and m.used_fallback and m.center_yx is None
+    assert not m.torso_visible and m.used_fallback and m.centre_yx is None
     assert region == init_crop_region(480, 640)
 
 
@@ -175,7 +175,7 @@ def test_region_is_pixel_square_containing_centre(h, w, cy, cx, spread, scores):
     side_y, side_x = square_px(region, h, w)
     assert side_y == pytest.approx(side_x, rel=1e-9)
     if not m.used_fallback:
-        y, x = m.center_yx
+        y, x = m.centre_yx
         assert region.ymin * h <= y <= region.ymax * h and region.xmin * w <= x <= region.xmax * w
         assert (region.ymin + region.ymax) / 2 * h == pytest.approx(y, abs=1e-6)
         if not m.capped:

@@ -32,7 +32,7 @@ def test_crop_overlay_draws_the_square_and_the_measured_ranges(window_on):
     window.player.pause()
     view = window.video_view
     result = view.last_result.result
-    assert result.crop_region is not None and result.crop is not None and result.crop.center_yx is not None
+    assert result.crop_region is not None and result.crop_measurement is not None and result.crop_measurement.centre_yx is not None
     crop = view.crop_overlay
     assert set(crop.visible_parts()) == {"square", "torso", "body", "centre"} and crop.legend.isVisible()
     geometry = crop_geometry(result)
@@ -40,8 +40,8 @@ def test_crop_overlay_draws_the_square_and_the_measured_ranges(window_on):
     x0, y0, x1, y1 = result.crop_region.to_pixels(*result.frame.shape[:2])
     np.testing.assert_allclose([x.min(), y.min(), x.max(), y.max()], [x0, y0, x1, y1], atol=1e-9)
     # The torso/body dashes lie on the rectangles centre ± range the tracker measured.
-    cy, cx = result.crop.center_yx
-    for item, (dy, dx) in ((crop.torso_item, result.crop.torso_range_yx), (crop.body_item, result.crop.body_range_yx)):
+    cy, cx = result.crop_measurement.centre_yx
+    for item, (dy, dx) in ((crop.torso_item, result.crop_measurement.torso_range_yx), (crop.body_item, result.crop_measurement.body_range_yx)):
         x, y = item.getData()
         np.testing.assert_allclose([x.min(), y.min(), x.max(), y.max()], [cx - dx, cy - dy, cx + dx, cy + dy],
                                    atol=1e-9)
@@ -95,7 +95,7 @@ def test_crop_and_smoothing_toggles_go_through_the_engine_config(window_on):
     assert window.engine.config.crop is False and window.engine.config.heads  # heads not undone
     _wait_model(window, crop=False, heads=True)
     result = window.video_view.last_result.result
-    assert result.crop_region is None and result.crop is None and result.heads is not None
+    assert result.crop_region is None and result.crop_measurement is None and result.heads is not None
     assert window.video_view.crop_overlay.visible_parts() == ()
     tracking.smoothing_check.setChecked(False)
     _wait_model(window, crop=False, smoothing=False, heads=True)

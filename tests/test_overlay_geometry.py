@@ -84,13 +84,13 @@ def test_crop_geometry_from_the_measurement():
     mapping = InputMapping((0.0, 0.0, 1.0, 1.0), (200, 400), (192, 192))
     measurement = CropMeasurement(0.7, False, True, (100.0, 150.0), (30.0, 10.0), (60.0, 40.0), 80.0, False, False,
                                   None, None)
-    result = SimpleNamespace(mapping=mapping, crop_region=CropRegion(0.1, 0.2, 0.9, 0.6), crop=measurement,
+    result = SimpleNamespace(mapping=mapping, crop_region=CropRegion(0.1, 0.2, 0.9, 0.6), crop_measurement=measurement,
                              tracker_reset=False)
     geometry = crop_geometry(result)
     assert geometry.square == pytest.approx((80.0, 20.0, 240.0, 180.0))
     assert geometry.centre == (150.0, 100.0)
     assert geometry.torso == (140.0, 70.0, 160.0, 130.0) and geometry.body == (110.0, 40.0, 190.0, 160.0)
-    empty = crop_geometry(SimpleNamespace(mapping=mapping, crop_region=None, crop=None))
+    empty = crop_geometry(SimpleNamespace(mapping=mapping, crop_region=None, crop_measurement=None))
     assert empty.square is None and empty.centre is None and not empty.reset
 
 
@@ -99,7 +99,7 @@ def test_renderer_draws_ranges_field_and_markers(tracked_result):
     fields = {f: getattr(result, f) for f in result.__slots__}
     options = OverlayOptions.from_names("crop")
     with_ranges = render_overlays(result.frame, result, options)
-    square_only = render_overlays(result.frame, SimpleNamespace(**{**fields, "crop": None}), options)
+    square_only = render_overlays(result.frame, SimpleNamespace(**{**fields, "crop_measurement": None}), options)
     changed = np.argwhere((with_ranges != square_only).any(axis=2))  # (row, col): centre cross and ranges
     x0, y0, x1, y1 = crop_geometry(result).body
     assert len(changed) > 200

@@ -107,7 +107,7 @@ def test_crop_region_follows_the_person_and_resets():
     assert abs((x1 - x0) - (y1 - y0)) < 2  # square in pixels
     hips = later.poses[0].xy[[11, 12]].mean(axis=0)
     assert x0 < hips[0] < x1 and y0 < hips[1] < y1
-    assert later.crop.torso_visible and not later.tracker_reset
+    assert later.crop_measurement.torso_visible and not later.tracker_reset
     assert later.mapping.box == later.crop_region.as_tuple()
     blank = Frame(999, 99_999.0, np.zeros((height, width, 3), np.uint8), 0.0)
     reset = pipeline.process(blank)
@@ -157,7 +157,7 @@ def test_switching_heads_keeps_the_track():
     switched.set_heads(True)
     again = switched.with_heads(frames[-1], a)
     assert again.heads is not None and again.decode is not None
-    assert again.poses is a.poses and again.crop_region == a.crop_region and again.crop == a.crop
+    assert again.poses is a.poses and again.crop_region == a.crop_region and again.crop_measurement == a.crop_measurement
     np.testing.assert_array_equal(again.decode.keypoints[:, :2], a.raw_output.reshape(17, 3)[:, :2])
 
 

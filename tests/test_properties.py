@@ -71,7 +71,7 @@ def test_determine_crop_region_is_a_finite_pixel_square(case):
         assert region == init_crop_region(h, w)
     else:  # half side within max(W, H) / 2, centred on the hips
         assert m.half_length <= max(h, w) / 2 + 1e-9
-        cy, cx = m.center_yx
+        cy, cx = m.centre_yx
         assert abs((region.ymin + region.ymax) / 2 * h - cy) <= 1e-6 * max(1.0, abs(cy))
         assert abs((region.xmin + region.xmax) / 2 * w - cx) <= 1e-6 * max(1.0, abs(cx))
 

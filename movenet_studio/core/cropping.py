@@ -103,7 +103,7 @@ class CropMeasurement:
         reset: True if ``pose_score`` was below the minimum and the tracker reset (nothing
             else was measured then).
         torso_visible: a hip and a shoulder both scored > 0.2.
-        center_yx: hip midpoint (y, x) in pixels, or None without a visible torso.
+        centre_yx: hip midpoint (y, x) in pixels, or None without a visible torso.
         torso_range_yx: max |dy|, |dx| from the centre to the 4 torso joints, pixels, or None.
         body_range_yx: max |dy|, |dx| from the centre to joints scoring >= 0.2, pixels, or None.
         half_length: half side of the square in pixels after capping, or None.
@@ -120,7 +120,7 @@ class CropMeasurement:
     pose_score: float
     reset: bool
     torso_visible: bool
-    center_yx: tuple[float, float] | None
+    centre_yx: tuple[float, float] | None
     torso_range_yx: tuple[float, float] | None
     body_range_yx: tuple[float, float] | None
     half_length: float | None

@@ -287,8 +287,8 @@ def crop_geometry(result) -> CropGeometry:
         ymin, xmin, ymax, xmax = (float(v) for v in (region.as_tuple() if hasattr(region, "as_tuple") else region))
         fh, fw = result.mapping.frame_size
         square = (xmin * fw, ymin * fh, xmax * fw, ymax * fh)
-    measured = getattr(result, "crop", None)
-    centre_yx = getattr(measured, "center_yx", None)
+    measured = getattr(result, "crop_measurement", None)
+    centre_yx = getattr(measured, "centre_yx", None)
     centre = None if centre_yx is None else (float(centre_yx[1]), float(centre_yx[0]))
     return CropGeometry(square, centre, _around(centre_yx, getattr(measured, "torso_range_yx", None)),
                         _around(centre_yx, getattr(measured, "body_range_yx", None)),

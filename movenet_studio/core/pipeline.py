@@ -99,8 +99,8 @@ class FrameResult:
         raw_output: float32 model output ([1,1,17,3] or [1,6,56]).
         model_key: which model produced it.
         crop_region: the crop region this frame was cut with (None when letterboxed).
-        crop: what the crop tracker measured on this frame for the next one (None when
-            crop tracking is off or for MultiPose).
+        crop_measurement: what the crop tracker measured on this frame for the next one (None
+            when crop tracking is off or for MultiPose).
         tracker_reset: the pose scored below the minimum, so the crop tracker and the
             smoother were reset and no pose is reported (TF.js behaviour).
         heads: the four prediction heads of this inference (only with ``PipelineConfig.heads``
@@ -124,7 +124,7 @@ class FrameResult:
     raw_output: np.ndarray
     model_key: str
     crop_region: CropRegion | None = None
-    crop: CropMeasurement | None = None
+    crop_measurement: CropMeasurement | None = None
     tracker_reset: bool = False
     heads: Heads | None = None
     decode: DecodeSteps | None = None
@@ -277,7 +277,7 @@ class Pipeline:
         Everything after preprocessing runs as in :meth:`process` (inference, heads, decode,
         the low-score reset rule when crop tracking is on, smoothing, MultiPose tracking),
         but this pipeline's own crop tracker is neither asked for a region nor updated, so
-        :attr:`FrameResult.crop` is None. Used by :mod:`.compare` to run model B on
+        :attr:`FrameResult.crop_measurement` is None. Used by :mod:`.compare` to run model B on
         exactly what model A saw.
 
         Args:

@@ -20,7 +20,7 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
    ``result.heads`` (:class:`~.heads.Heads`).
 2. ``centre``: the person-centre heatmap, the same way with its own opacity.
 3. ``crop``: the crop square, ``result.crop_region`` (a :class:`~.cropping.CropRegion` or a
-   (ymin, xmin, ymax, xmax) tuple normalised to the frame), and from ``result.crop`` (the
+   (ymin, xmin, ymax, xmax) tuple normalised to the frame), and from ``result.crop_measurement`` (the
    :class:`~.cropping.CropMeasurement` of this frame) a cross at the measured centre and the
    torso (dashed) and body (dotted) ranges as rectangles around it.
 4. ``regression``, ``offsets``, ``decode``: the single-pose decode steps (centre cell ->

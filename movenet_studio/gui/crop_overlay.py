@@ -5,7 +5,7 @@ Drawn from :func:`~movenet_studio.core.overlay_geometry.crop_geometry` of each
 of the export renderer's ``crop`` layer (:mod:`movenet_studio.core.render`):
 
 * the crop square (``FrameResult.crop_region``), solid orange;
-* a cross at the measured centre (hip midpoint, ``FrameResult.crop.center_yx``);
+* a cross at the measured centre (hip midpoint, ``FrameResult.crop_measurement.centre_yx``);
 * the torso range (dashed) and body range (dotted) as rectangles centre ± range;
 * a small legend, and a red "tracker reset" badge on frames where the pose scored too low
   (``FrameResult.tracker_reset``: the next frame starts again from the centred square).
