@@ -122,7 +122,7 @@ def test_describe_is_what_the_window_the_bench_and_the_reports_show(loaded):
     assert pipeline.describe() == described  # a value: nothing changes between calls
 
     info = ModelInfo(described, 12.5)  # the window's Model info panel reads these
-    assert (info.spec, info.config, info.device, info.provider, info.note, info.runtime, info.file_size,
+    assert (info.spec, info.config, info.device, info.provider, info.note, info.runtime_version, info.file_size,
             info.signature, info.heads_available) == (model, pipeline.config, backend.device, backend.provider, "",
                                                       described.runtime_version, described.file_size,
                                                       described.signature, described.heads_available)

@@ -93,7 +93,7 @@ def test_backend_switch_tflite_to_onnx_live(make_window, qtbot):
     _wait_result(window, qtbot, lambda r: True)
     assert window.model_info.text("runtime").startswith(("ai-edge-litert", "tflite-runtime"))
     assert window.compare_panel.spec() == ("lightning-int8", "tflite", 2)  # B suggested: the other precision
-    runtime = window.controls.runtime
+    runtime = window.controls.backend
     assert runtime.backend == "tflite" and not runtime.provider_combo.isEnabled()
     with qtbot.waitSignal(window.engine.model_changed, timeout=WAIT_MS,
                           check_params_cb=lambda info: info.config.backend == "onnx"):
@@ -127,7 +127,7 @@ def failing_cuda(monkeypatch):
 def test_provider_fallback_note_is_shown(failing_cuda, make_window, qtbot):
     window = make_window(source=str(data_file("pose.jpg")), model="lightning")
     _wait_result(window, qtbot, lambda r: True)
-    runtime = window.controls.runtime
+    runtime = window.controls.backend
     runtime.refresh_providers()
     assert runtime.provider_combo.findData(CUDA) > 0
     with qtbot.waitSignal(window.engine.model_changed, timeout=WAIT_MS,
@@ -147,14 +147,14 @@ def test_int8_with_onnx_is_refused_and_the_old_model_keeps_running(make_window, 
     window = make_window(source=str(data_file("pose.jpg")), model="lightning-int8")
     _wait_result(window, qtbot, lambda r: True)
     with qtbot.waitSignal(window.engine.model_failed, timeout=WAIT_MS) as failed:
-        window.controls.runtime.select("onnx")
+        window.controls.backend.select("onnx")
     message = failed.args[0]
     assert "lightning-int8" in message and "no bundled ONNX file" in message
     assert window.reporter.last.serious and window.reporter.last.message == message
     model = window.engine.model
     assert model.spec.key == "lightning-int8" and model.config.backend == "tflite"
     assert window.engine.config.backend == "tflite" and window.engine.state == EngineState.RUNNING
-    assert window.controls.runtime.backend == "tflite"  # the selector shows what runs again
+    assert window.controls.backend.backend == "tflite"  # the selector shows what runs again
     # The int8 TFLite model still serves frames.
     with qtbot.waitSignal(window.engine.result_ready, timeout=WAIT_MS) as done:
         window.open_source(str(data_file("pose.jpg")))

@@ -101,7 +101,7 @@ def test_impossible_combinations_are_disabled_with_a_reason(make_window, qtbot):
     from movenet_studio.gui.bench_dialog import BenchDialog
 
     window = make_window(source=str(data_file("pose.jpg")), model="lightning-int8")
-    runtime = window.controls.runtime.backend_combo
+    runtime = window.controls.backend.backend_combo
     qtbot.waitUntil(lambda: not _item_enabled(runtime, "onnx"), timeout=GUI_WAIT_MS)
     assert "no ONNX Runtime file" in runtime.itemData(
         runtime.findData("onnx"), Qt.ItemDataRole.ToolTipRole)

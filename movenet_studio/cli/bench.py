@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
                         help="comma-separated models: lightning, thunder, lightning-int8, thunder-int8, "
                              "multipose or .tflite/.onnx paths (default: lightning)")
     parser.add_argument("--backends", type=_list(str), default=["tflite"], metavar="LIST",
-                        help="comma-separated runtimes, e.g. tflite,onnx (default: tflite)")
+                        help="comma-separated backends, e.g. tflite,onnx (default: tflite)")
     parser.add_argument("--threads", type=_list(thread_count), default=[2], metavar="LIST",
                         help="comma-separated CPU thread counts, e.g. 1,2,4 (default: 2)")
     parser.add_argument("--frames", type=positive_int, default=100, metavar="N",

@@ -32,7 +32,8 @@ def add_parser(subparsers) -> None:
                         help=f"model key or file (default: {DEFAULT_MODELS['single']} for single, "
                              f"{DEFAULT_MODELS['multi']} for multi)")
     parser.add_argument("--backend", "-b", choices=("tflite", "onnx"), default=None,
-                        help="runtime (default: tflite, or the model file's format)")
+                        help="backend: tflite (LiteRT) or onnx (ONNX Runtime) "
+                             "(default: tflite, or the model file's format)")
     parser.add_argument("--threads", "-t", type=thread_count, default=2, metavar="N",
                         help="CPU threads for the runtime (default: %(default)s)")
     parser.add_argument("--protocol", choices=PROTOCOLS, default="single",

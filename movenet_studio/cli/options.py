@@ -27,7 +27,8 @@ def add_model_options(parser: argparse.ArgumentParser, default_model: str | None
                         help="lightning, thunder, lightning-int8, thunder-float16, multipose ... "
                              "or a path to a MoveNet .tflite/.onnx file (default: %(default)s)")
     parser.add_argument("--backend", "-b", choices=("tflite", "onnx"), default=None,
-                        help="runtime (default: tflite, or the model file's format)")
+                        help="backend: tflite (LiteRT) or onnx (ONNX Runtime) "
+                             "(default: tflite, or the model file's format)")
     parser.add_argument("--threads", "-t", type=thread_count, default=None, metavar="N",
                         help=f"CPU threads for the runtime, 1..{MAX_THREADS} (default: 2)")
     add_provider_option(parser)

@@ -51,7 +51,7 @@ class PipelineConfig:
 
     Attributes:
         model: catalog key (``lightning``, ``thunder-int8``, ``multipose``) or a model file path.
-        backend: runtime name (``tflite``, ``onnx``).
+        backend: backend name (``tflite``: LiteRT, ``onnx``: ONNX Runtime; ``auto``: the file's format).
         threads: CPU threads for the runtime.
         provider: ONNX Runtime execution provider, or None for the best available.
         heads: read the four prediction heads after each inference (costs time and memory).
@@ -140,6 +140,8 @@ class Pipeline:
         config: model, backend, threads and options.
 
     Attributes:
+        model: the resolved model file.
+        backend: the model loaded in its runtime (:class:`~.backends.Backend`).
         classifier: an optional classification stage run on the final poses of every frame
             (:class:`~.classification.FrameClassifier`; timed as ``classify``); reset with
             the pipeline. Set it after construction; it is not part of the configuration, so

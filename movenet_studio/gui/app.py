@@ -43,7 +43,7 @@ class GuiOptions:
     Attributes:
         source: a video, image, folder or ``camera:N`` to open; default: the last source.
         model: model key or .tflite/.onnx path; default: the saved model (Lightning float16).
-        backend: runtime (``tflite``, ``onnx``); default: the saved one (``tflite``).
+        backend: the backend (``tflite``, ``onnx``); default: the saved one (``tflite``).
         threads: runtime CPU threads; default: the saved number (2).
         exit_after_frames: quit after this many results were received (smoke tests,
             screenshots); files loop so the count is always reached, and the window uses

@@ -1,7 +1,7 @@
 """Runtime controls: which backend runs the model (TFLite / ONNX Runtime) and, on ONNX Runtime,
 which execution provider.
 
-The widget only emits requests (:attr:`BackendControls.runtime_requested`); the main window
+The widget only emits requests (:attr:`BackendControls.backend_requested`); the main window
 routes them to :meth:`Engine.update_config <movenet_studio.gui.engine.Engine.update_config>`
 (the engine's one config path), and shows what the engine actually runs
 (:meth:`BackendControls.show_model`): after a refused switch (e.g. ONNX with an int8 model,
@@ -35,11 +35,11 @@ class BackendControls(QGroupBox):
     """Backend and ONNX execution-provider selectors, plus the backend's fallback note.
 
     Signals:
-        runtime_requested(str, object): (backend, provider or None): run the model there.
+        backend_requested(str, object): (backend, provider or None): run the model there.
             Picking a provider implies the ONNX Runtime backend.
     """
 
-    runtime_requested = Signal(str, object)
+    backend_requested = Signal(str, object)
 
     def __init__(self, backend: str = "tflite", provider: str | None = None, parent: QWidget | None = None):
         super().__init__("Runtime", parent)
@@ -94,7 +94,7 @@ class BackendControls(QGroupBox):
         self.provider_combo.blockSignals(False)
 
     def select(self, backend: str, provider: str | None = None) -> None:
-        """Pick `backend` and `provider` as a user would (emits :attr:`runtime_requested`)."""
+        """Pick `backend` and `provider` as a user would (emits :attr:`backend_requested`)."""
         self._show(backend, provider)
         self._picked()
 
@@ -105,7 +105,7 @@ class BackendControls(QGroupBox):
             backend = "onnx"  # a provider is an ONNX Runtime setting
             self._show(backend, provider)
         self.provider_combo.setEnabled(backend == "onnx")
-        self.runtime_requested.emit(backend, provider if backend == "onnx" else None)
+        self.backend_requested.emit(backend, provider if backend == "onnx" else None)
 
     def _show(self, backend: str, provider: str | None) -> None:
         provider = normalize_provider(provider)

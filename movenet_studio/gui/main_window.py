@@ -54,7 +54,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
     Args:
         settings: typed settings (read at start, written at close).
         model: model key or file to load instead of the saved one.
-        backend: runtime (``tflite``, ``onnx``) instead of the saved one.
+        backend: the backend (``tflite``, ``onnx``) instead of the saved one.
         threads: runtime threads instead of the saved number.
         pace: :class:`~.player.Pace` of file playback.
         loop: loop files (default: the saved setting).
@@ -109,7 +109,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.controls.source.camera_spin.setValue(settings.camera_index)
         self.controls.model.select(config.model)
         self.latency_panel = LatencyPanel()
-        self.controls.runtime.show_config(config.backend, config.provider)
+        self.controls.backend.show_config(config.backend, config.provider)
         self.controls.people.show_config(config.tracker, config.min_pose_score)
         self.model_info = ModelInfoPanel()
         self.compare_panel = ComparePanel()
@@ -142,7 +142,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.setAcceptDrops(True)
         self._make_actions()
         self._connect()
-        self._connect_runtime_and_compare()
+        self._connect_backend_and_compare()
         self._update_title()
         self._show_state(self.engine.state.value)
         self.resize(*DEFAULT_SIZE)
@@ -246,17 +246,17 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         engine.result_ready.connect(self.speed_readout.add_result)
         player.opened.connect(self.speed_readout.reset)
 
-    def _connect_runtime_and_compare(self) -> None:
-        engine, runtime, people = self.engine, self.controls.runtime, self.controls.people
-        engine.model_changed.connect(runtime.show_model)
+    def _connect_backend_and_compare(self) -> None:
+        engine, backend, people = self.engine, self.controls.backend, self.controls.people
+        engine.model_changed.connect(backend.show_model)
         engine.model_changed.connect(people.show_model)
         engine.model_changed.connect(self.model_info.show_model)
         engine.model_changed.connect(self.compare.on_model_changed)
-        engine.model_changed.connect(self._show_runtime_note)
-        engine.model_failed.connect(runtime.revert)
+        engine.model_changed.connect(self._show_backend_note)
+        engine.model_failed.connect(backend.revert)
         engine.model_failed.connect(self.compare.on_model_failed)
         engine.result_ready.connect(self.compare.show_result)
-        runtime.runtime_requested.connect(self._runtime_requested)
+        backend.backend_requested.connect(self._backend_requested)
         people.tracker_changed.connect(self._tracker_requested)
         people.min_pose_score_changed.connect(self._min_pose_score_requested)
         self.controls.display.threshold_changed.connect(self.compare.set_threshold)
@@ -265,7 +265,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.player.opened.connect(self.compare_panel.table.reset)
 
     @Slot(str, object)
-    def _runtime_requested(self, backend: str, provider: str | None) -> None:
+    def _backend_requested(self, backend: str, provider: str | None) -> None:
         self.reporter.info(f"Switching to {backend}{f' ({provider})' if provider else ''}…")
         self.engine.update_config(backend=backend, provider=provider)
 
@@ -286,7 +286,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self._comparing = active
 
     @Slot(object)
-    def _show_runtime_note(self, info: ModelInfo) -> None:
+    def _show_backend_note(self, info: ModelInfo) -> None:
         notes = [f"{side}{m.spec.label}: {m.note}" for side, m in (("", info), ("B ", info.compare))
                  if m is not None and m.note]
         if notes:  # an ONNX provider that fell back to CPU

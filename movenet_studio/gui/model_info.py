@@ -71,7 +71,7 @@ def model_fields(info: ModelInfo) -> dict[str, str]:
         "model": spec.label, "file": spec.path.name.replace("_", "_\u200b"), "size": format_size(info.file_size),
         "input": inputs, "output": outputs, "kind": kind, "keypoints": keypoint_set, "ops": ops,
         "precision": precision,
-        "runtime": info.runtime or config.backend, "device": device, "threads": str(config.threads),
+        "runtime": info.runtime_version or config.backend, "device": device, "threads": str(config.threads),
         "options": ", ".join(options), "load": f"{info.load_ms:.0f} ms", "note": info.note,
     }
 

@@ -1,4 +1,4 @@
-"""The Backend protocol and the registry of runtimes.
+"""The Backend protocol and the registry of backends.
 
 A *backend* is this package's adapter for one *runtime* (the inference library: LiteRT /
 ``ai-edge-litert`` or ``tflite-runtime`` for ``tflite``, ONNX Runtime for ``onnx``). A backend

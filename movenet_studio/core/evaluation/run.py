@@ -24,7 +24,7 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         annotations: COCO person-keypoints JSON (e.g. ``person_keypoints_val2017.json``).
         images_dir: folder with the annotated images (``file_name`` relative to it).
         model: catalog key or model file; default :data:`DEFAULT_MODELS` [protocol].
-        backend: runtime (``tflite``, ``onnx``).
+        backend: the backend (``tflite``, ``onnx``).
         threads: CPU threads for the runtime.
         protocol: ``single`` or ``multi`` (see the module docstring).
         min_pose_score: multi protocol: poses below this score are not detections (default 0:

@@ -30,7 +30,7 @@ class ModelInfo:
     Attributes:
         description: what the pipeline runs (:meth:`Pipeline.describe
             <movenet_studio.core.pipeline.Pipeline.describe>`); its fields are also readable
-            here (``spec`` is its ``model``, ``runtime`` its ``runtime_version``).
+            here (``spec`` is its ``model``).
         load_ms: time to build the pipeline, in ms.
         compare: configuration B's model while compare mode is on, else None.
         kept: A's pipeline was kept, with its crop region, filters and tracks: only head
@@ -69,7 +69,7 @@ class ModelInfo:
         return self.description.note
 
     @property
-    def runtime(self) -> str:
+    def runtime_version(self) -> str:
         """Runtime name and version, e.g. ``ai-edge-litert 2.0.2``."""
         return self.description.runtime_version
 
