@@ -3,6 +3,8 @@ One Euro parameters applied live (no reload, no reset) and remembered."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
@@ -11,6 +13,7 @@ from conftest import GUI_WAIT_MS as WAIT_MS
 from conftest import data_file
 from movenet_studio.core.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, parse_one_euro
+from movenet_studio.gui import timeline_panel
 from movenet_studio.gui.engine import EngineResult
 
 
@@ -88,3 +91,32 @@ def test_reset_to_tfjs_defaults(window_on, qtbot, gui_settings):
         window.tracking_controls.smoothing_check.setChecked(False)
     assert not controls.isEnabled()  # the knobs of a filter that does not run are off
     assert window.engine.config.one_euro == MOVENET_KEYPOINT_FILTER_CONFIG  # kept for when it runs again
+
+
+def test_jitter_measured_in_the_background_and_an_old_sources_figures_never_show(window_on, qtbot, monkeypatch):
+    real = timeline_panel.measure_jitter
+    threads, block, entered, gate = [], threading.Event(), threading.Event(), threading.Event()
+
+    def measure(trajectory, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        if block.is_set() and threading.current_thread() is not threading.main_thread():
+            entered.set()
+            assert gate.wait(WAIT_MS / 1000)
+        return real(trajectory, *args, **kwargs)
+
+    monkeypatch.setattr(timeline_panel, "measure_jitter", measure)
+    window = window_on(data_file("pose_1.mp4"), loop=True)
+    timeline = window.timeline
+    qtbot.waitUntil(lambda: timeline.table.item(0, 1).text() != "–", timeout=WAIT_MS)  # no flush
+    assert "jitter raw" in timeline.figures.text()
+    assert "movenet-jitter" in threads  # the GUI thread only measured the empty recording at open
+
+    block.set()  # the next background measurement (the video's frames) is held until the photo is open
+    qtbot.waitUntil(entered.is_set, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.player.opened, timeout=WAIT_MS):
+        window.open_path(str(data_file("pose.jpg")))
+    assert "Photos are independent" in timeline.figures.text()
+    gate.set()
+    qtbot.waitUntil(lambda: timeline.jitter_jobs.stale_answers >= 1, timeout=WAIT_MS)
+    assert "Photos are independent" in timeline.figures.text()
+    assert all(timeline.table.item(row, 1).text() == "–" for row in range(timeline.table.rowCount()))

@@ -346,6 +346,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         if self.bench_dialog is not None:
             self.bench_dialog.shutdown()
         self.layers.shutdown()
+        self.timeline.shutdown()
         self._save_settings()
         self._garbage.stop()
         return self.player_stopped and self.engine_stopped

@@ -3,10 +3,14 @@
 The panel owns a :class:`~movenet_studio.core.trajectories.TrajectoryRecorder` fed on the
 inference worker thread with *every* processed frame (``Engine.add_result_observer``), so
 jitter and lag are measured on all frames even when the display skips some. The GUI thread
-only takes snapshots: the plots at most every :data:`PLOT_INTERVAL_MS`, the
-jitter table at most every :data:`JITTER_INTERVAL_S`. Clicking a plot seeks the source to
-that frame; the One Euro parameters apply live (``Engine.set_one_euro``) and the figures
-then describe the frames smoothed with the new parameters (see :func:`~.core.jitter.measure_jitter`).
+only takes one keypoint's snapshot for the plots, at most every :data:`PLOT_INTERVAL_MS`,
+and moves the current-frame mark at most every :data:`CURSOR_INTERVAL_MS`. Jitter and lag
+over the whole recording (tens of ms for a long clip) are computed on a thread of their own
+(:class:`~.latest_job.LatestJobRunner`) at most every :data:`JITTER_INTERVAL_S`: the newest
+answer wins and answers computed before a new source opened are dropped. Clicking a plot
+seeks the source to that frame; the One Euro parameters apply live (``Engine.set_one_euro``)
+and the figures then describe the frames smoothed with the new parameters (see
+:func:`~.core.jitter.measure_jitter`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ..core.jitter import KeypointJitter, measure_jitter
 from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig
 from ..core.trajectories import TrajectoryRecorder
 from .engine import Engine, EngineResult, ModelInfo
+from .latest_job import LatestJobRunner
 from .player import SourceInfo, SourcePlayer
 from .scroll_area import VerticalScrollArea
 from .smoothing_controls import SmoothingControls
@@ -29,8 +34,10 @@ from .timeline_plots import LEGEND_HTML, TimelinePlots
 
 #: The plots are redrawn at most this often (ms): a timeline needs no video rate.
 PLOT_INTERVAL_MS = 200
-#: The jitter table is recomputed at most this often (s): it measures the whole recording,
-#: and at most 10 % of the GUI thread's time goes to it (a 10-minute clip takes ~0.1 s).
+#: The current-frame mark moves at most this often (ms): each move repaints the four plots.
+CURSOR_INTERVAL_MS = 100
+#: The jitter table is recomputed at most this often (s), and at most 10 % of the time
+#: (a 10-minute clip takes ~0.1 s): it measures the whole recording, on its own thread.
 JITTER_INTERVAL_S = 1.0
 
 #: First widths (px) of the knobs, the plots and the jitter table (a splitter: the user drags them).
@@ -61,6 +68,7 @@ class TimelinePanel(QWidget):
         self._engine: Engine | None = None
         self._current: int | None = None
         self._jitter_due = float("-inf")
+        self._jitter: dict[str, KeypointJitter] | None = None  # the figures shown
         self._wanted = keypoint
         self.keypoint_combo = QComboBox()
         self.keypoint_combo.setToolTip("The keypoint plotted (also: click its row in the table)")
@@ -105,6 +113,9 @@ class TimelinePanel(QWidget):
         layout.addWidget(self.splitter)
         self._set_names(self.recorder.names)
         self.throttle = RefreshThrottle(self.refresh, self, PLOT_INTERVAL_MS, while_visible=True)
+        self.cursor_throttle = RefreshThrottle(self._move_cursor, self, CURSOR_INTERVAL_MS, while_visible=True)
+        self.jitter_jobs = LatestJobRunner("movenet-jitter", self)
+        self.jitter_jobs.finished.connect(self._jitter_measured)
         self.keypoint_combo.currentIndexChanged.connect(self._keypoint_picked)
         self.table.cellClicked.connect(self._row_clicked)
 
@@ -152,8 +163,7 @@ class TimelinePanel(QWidget):
                             keep_generation=generation)
         self.plots.set_frame_range(info.frame_count - 1 if self.recorder.clip else None)
         self._current = None
-        self._jitter_due = float("-inf")
-        self.refresh()
+        self.flush()  # (drops figures of the previous source still being computed)
 
     @Slot(object)
     def _model_changed(self, info: ModelInfo) -> None:
@@ -164,12 +174,16 @@ class TimelinePanel(QWidget):
 
     @Slot(object)
     def add_result(self, result: EngineResult) -> None:
-        """A result was shown: move the frame mark now (cheap) and redraw the data when due
-        (the recorder has it already)."""
+        """A result was shown: move the frame mark and redraw the data when due (the recorder
+        has the data already)."""
         self._current = int(result.result.index)
-        if self.isVisible():
-            self.plots.set_current(self._current)
+        self.cursor_throttle.request()
         self.throttle.request()
+
+    @Slot()
+    def _move_cursor(self) -> None:
+        self.cursor_throttle.refreshed()
+        self.plots.set_current(self._current)
 
     @Slot(int, int)
     def _row_clicked(self, row: int, _column: int) -> None:
@@ -179,29 +193,47 @@ class TimelinePanel(QWidget):
     def _keypoint_picked(self, _row: int) -> None:
         self._wanted = self.keypoint
         self.keypoint_changed.emit(self.keypoint)
-        self._jitter_due = float("-inf")
+        if self._jitter is not None:
+            self._show_jitter(self._jitter)  # the figures of all keypoints are there already
         self.refresh()
 
     def flush(self) -> None:
-        """Redraw now with fresh jitter figures (before a screenshot)."""
+        """Redraw now with jitter figures of everything recorded so far, computed here (before
+        a screenshot); an answer still being computed in the background is dropped."""
+        self.jitter_jobs.invalidate()
         self._jitter_due = float("-inf")
-        self.refresh()
+        self._refresh_plots()
+        self._show_jitter(measure_jitter(self.recorder.snapshot()))
+
+    def shutdown(self) -> None:
+        """End the jitter thread (when the window closes)."""
+        self.jitter_jobs.stop()
 
     @Slot()
     def refresh(self) -> None:
-        """Redraw the plots from the recorder; recompute the figures when due."""
+        """Redraw the plots from the recorder; have the figures recomputed in the background when due."""
+        self._refresh_plots()
+        if time.perf_counter() >= self._jitter_due and not self.jitter_jobs.busy:
+            recorder = self.recorder
+            self.jitter_jobs.submit(lambda: measure_jitter(recorder.snapshot()))
+
+    def _refresh_plots(self) -> None:
         self.throttle.refreshed()
+        self.cursor_throttle.refreshed()
         self._set_names(self.recorder.names)
         row = max(0, self.keypoint_combo.currentIndex())
         self.plots.set_data(self.recorder.snapshot(keypoint=row))
         self.plots.set_current(self._current)
-        start = time.perf_counter()
-        if start >= self._jitter_due:
-            self._show_jitter(measure_jitter(self.recorder.snapshot()))
-            now = time.perf_counter()
-            self._jitter_due = now + max(JITTER_INTERVAL_S, 9 * (now - start))
+
+    @Slot(object, float)
+    def _jitter_measured(self, jitter: dict[str, KeypointJitter], ms: float) -> None:
+        """The newest jitter figures arrived (GUI thread); the next are due after
+        :data:`JITTER_INTERVAL_S` or nine times this computation's time, whichever is longer."""
+        self._show_jitter(jitter)
+        self._jitter_due = time.perf_counter() + max(JITTER_INTERVAL_S, 9 * ms / 1000)
 
     def _show_jitter(self, jitter: dict[str, KeypointJitter]) -> None:
+        self._jitter = jitter
         for row, value in enumerate(jitter.values()):
             if row >= self.table.rowCount():
                 break
