@@ -32,6 +32,10 @@ def test_stats_json_from_a_max_pace_run(qapp, tmp_path):
         assert figures["count"] == 24 and 0 < figures["p50"] <= figures["p95"], stage
     lag = stats["event_loop_lag_ms"]
     assert lag["interval_ms"] == 10 and lag["count"] > 0
+    assert stats["submit_to_result_over_total_p95"] > 0
+    slots = stats["gui_slots_ms"]  # where the GUI thread's time went
+    assert slots["video.show_result"]["count"] == 24 and slots["engine.deliver (all result slots)"]["count"] >= 24
+    assert slots["paint.video"]["count"] > 0 and slots["video.show_result"]["cpu_ms_per_frame"] > 0
     assert 0 <= lag["p50"] <= lag["p99"] <= lag["max"]
     assert stats["cpu_s"]["threads"].get("movenet-engine", 0) > 0
     assert len(stats["load_average"]["before"]) == 3

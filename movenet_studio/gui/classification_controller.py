@@ -25,6 +25,7 @@ from ..core.classifier import COORDINATE_ORDERS, ClassifierError, load_classifie
 from .background import BackgroundTask
 from .classification_overlay import ClassificationOverlay
 from .classification_panel import ClassificationPanel
+from .slot_timing import timed
 
 #: Settings keys.
 KEYS = {"classifier": "classification/classifier", "labels": "classification/labels",
@@ -235,6 +236,7 @@ class ClassificationController(QObject):
 
     # ------------------------------------------------------------------ results
     @Slot(object)
+    @timed("classification.show_result")
     def show_result(self, engine_result) -> None:
         """Route a new result to the overlay and the panel."""
         result = engine_result.result

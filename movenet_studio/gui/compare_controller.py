@@ -15,6 +15,7 @@ from ..core.pipeline import PipelineConfig
 from .compare_controls import ComparePanel
 from .compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE, CompareOverlay, SideView
 from .engine import Engine, EngineResult, ModelInfo
+from .slot_timing import timed
 
 
 class CompareController(QObject):
@@ -176,6 +177,7 @@ class CompareController(QObject):
         self.panel.show_config(active, model.compare.config if active else self.engine.compare_config)
 
     @Slot(object)
+    @timed("compare.show_result")
     def show_result(self, result: EngineResult) -> None:
         """Draw B and account for the comparison (connected to :attr:`Engine.result_ready`)."""
         self._last = result

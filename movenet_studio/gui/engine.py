@@ -30,6 +30,7 @@ from ..core.smoothing import OneEuroConfig
 from ..core.sources import Frame
 from ..core.worker import DEFAULT_JOIN_TIMEOUT, EngineResult, EngineState, InferenceWorker, LatestMailbox, ModelInfo
 from ..core.worker.loop import CompareFactory, PipelineFactory
+from .slot_timing import timed
 
 __all__ = ["MAX_DELIVERY_HZ", "Engine", "EngineResult", "EngineState", "LatestMailbox", "ModelInfo"]
 
@@ -282,6 +283,7 @@ class Engine(QObject):
             self.state_changed.emit(state.value)
 
     @Slot()
+    @timed("engine.deliver (all result slots)")
     def _deliver_result(self) -> None:
         wait_s = self._delivered_at + self._min_delivery_s - time.perf_counter()
         if wait_s > 0:  # too soon after the last one: the timer delivers the newest result then

@@ -26,6 +26,7 @@ from ..core.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap
 from ..core.keypoint_sets import COCO17, KEYPOINT_SETS, KeypointSet, coco_maps, coco_slot_names
 from ..core.keypoints import NUM_KEYPOINTS
 from .engine import EngineResult
+from .slot_timing import timed
 
 #: Tiles per row by default; :meth:`HeadsPanel.resizeEvent` picks 3..9 for the panel's shape.
 COLUMNS = 6
@@ -195,6 +196,7 @@ class HeadsPanel(QWidget):
 
     # ------------------------------------------------------------------ inputs
     @Slot(object)
+    @timed("heads.add_result")
     def add_result(self, result: EngineResult) -> None:
         """Take the newest result (drawn at most every :data:`~.throttle.REFRESH_INTERVAL_MS`)."""
         self._newest = result
@@ -253,6 +255,7 @@ class HeadsPanel(QWidget):
 
     # ------------------------------------------------------------------ drawing
     @Slot()
+    @timed("heads.refresh")
     def refresh(self) -> None:
         """Draw the newest result now."""
         self._throttle.refreshed()

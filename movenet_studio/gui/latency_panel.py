@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from .tables import figures_table, fill_row
 from .throttle import RefreshThrottle
 from .engine import EngineResult, ModelInfo
+from .slot_timing import timed
 
 #: Frames in the rolling window of the p50/p95 statistics and of the FPS estimate.
 STATS_WINDOW = 120
@@ -247,6 +248,7 @@ class LatencyPanel(QWidget):
                 for key, row in self._rows.items()}
 
     @Slot(object)
+    @timed("latency.add_result")
     def add_result(self, result: EngineResult) -> None:
         """Account for one result; the widgets refresh at most every :data:`~.throttle.REFRESH_INTERVAL_MS`."""
         timings = result_timings(result)
@@ -262,6 +264,7 @@ class LatencyPanel(QWidget):
         self._throttle.request()
 
     @Slot()
+    @timed("latency.refresh")
     def refresh(self) -> None:
         """Show the newest statistics now."""
         self._throttle.refreshed()

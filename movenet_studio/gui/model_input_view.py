@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from .image_view import image_view
 from .throttle import RefreshThrottle
 from .engine import EngineResult
+from .slot_timing import timed
 
 #: The view refreshes at most this often.
 
@@ -74,12 +75,14 @@ class ModelInputView(QWidget):
         return self.image_item.image
 
     @Slot(object)
+    @timed("model_input.add_result")
     def add_result(self, result: EngineResult) -> None:
         """Take the newest result (drawn at most every :data:`~.throttle.REFRESH_INTERVAL_MS`)."""
         self._newest = result
         self._throttle.request()
 
     @Slot()
+    @timed("model_input.refresh")
     def refresh(self) -> None:
         """Show the newest result's model input now."""
         self._throttle.refreshed()

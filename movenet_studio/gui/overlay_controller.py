@@ -29,6 +29,7 @@ from .head_overlays import HoverReadout
 from .messages import ErrorReporter
 from .overlay_controls import OverlayControls, TrackingControls
 from .video_view import VideoView
+from .slot_timing import timed
 
 NO_HEADS_MESSAGE = "Heads are not available for this model"
 
@@ -137,6 +138,7 @@ class OverlayController(QObject):
             self.heads_panel.set_message("")
 
     @Slot(object)
+    @timed("overlays.add_result")
     def add_result(self, result: EngineResult) -> None:
         """Note the start of a crop-tracker reset in the status bar."""
         reset = bool(result.result.tracker_reset)

@@ -17,6 +17,7 @@ from ..core.keypoints import KEYPOINT_NAMES, Pose
 from ..core.render_style import track_colour
 from .engine import EngineResult
 from .overlays import DEFAULT_THRESHOLD
+from .slot_timing import timed
 
 #: The table is refreshed at most this often.
 
@@ -55,6 +56,7 @@ class PosePanel(QGroupBox):
         layout.addWidget(self.table)
 
     @Slot(object)
+    @timed("keypoints.add_result")
     def add_result(self, result: EngineResult) -> None:
         """Take the newest result (the table refreshes at most every 100 ms)."""
         self._newest = result
@@ -115,6 +117,7 @@ class PosePanel(QGroupBox):
         self.refresh()
 
     @Slot()
+    @timed("keypoints.refresh")
     def refresh(self) -> None:
         """Show the newest result now."""
         self._throttle.refreshed()

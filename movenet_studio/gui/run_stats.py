@@ -14,7 +14,9 @@ the first frame's set-up are left out):
   mailbox replaced them; realtime pace); ``render_skipped``: results replaced before the GUI
   thread picked them up; ``stale_frames``: discarded after a seek/switch.
 * ``stages_ms``: per-stage pipeline latency (``FrameResult.timings_ms``) of the displayed
-  results, p50/p95/mean; ``submit_to_result_ms``: from the reader's submit to the result.
+  results, p50/p95/mean; ``submit_to_result_ms``: from the reader's submit to the result;
+  ``submit_to_result_over_total_p95``: its p95 over the pipeline's ``total`` p95 (how long
+  a frame waits beside being processed; issue 18's realtime target is <= 2).
 * ``event_loop_lag_ms``: a :class:`LagProbe`, a precise QTimer firing every
   :data:`PROBE_INTERVAL_MS` on the GUI thread, records how late each tick is
   (``max(0, gap - interval)``): the time the event loop was busy and could not react to
@@ -22,6 +24,9 @@ the first frame's set-up are left out):
 * ``gui_thread_ms_per_displayed_frame``: the GUI thread's CPU time over the run (every
   result slot, the panels, Qt's painting) divided by the displayed frames: what one shown
   frame costs the thread that also has to answer the user (Linux; None elsewhere).
+* ``gui_slots_ms``: where that time goes (:mod:`.slot_timing`): per result slot, panel
+  refresh and view paint, calls, wall-time p50/p99/max (ms; the long blocks) and GUI-thread
+  CPU ms per displayed frame. Calls nest (``engine.deliver`` holds all result slots).
 * ``cpu_s``: CPU seconds per thread during the run (Linux; GUI thread, engine, reader ...),
   and the load average before/after (the machine may be shared).
 * ``memory``: resident memory and thread counts over the run
@@ -42,6 +47,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Slot
 
 from ..core.atomic import atomic_output
 from ..core.resources import ResourceMonitor
+from .slot_timing import SlotTimes, time_paints
 
 #: Interval of the event-loop lag probe, in ms.
 PROBE_INTERVAL_MS = 10
@@ -158,6 +164,11 @@ class RunStats(QObject):
         self._received = 0
         self._stop_after = stop_after
         self.memory = ResourceMonitor()  # RSS and threads every 100 results (soak runs)
+        self.slots = SlotTimes()
+        for name, view in (("video", window.video_view.graphics), ("latency", window.latency_panel.plot),
+                           ("timeline", window.timeline.plots), ("heads", window.heads_panel.graphics),
+                           ("model_input", window.model_input_view.graphics)):
+            time_paints(view, f"paint.{name}")
         window.engine.result_ready.connect(self._on_result)
         window.player.opened.connect(self._on_opened)
 
@@ -183,6 +194,7 @@ class RunStats(QObject):
             self._cpu_before = _thread_cpu()
             self._process_cpu = (time.process_time(), 0.0)
             self.probe.start()
+            self.slots.start()
             return
         if not self.probe.running:
             return
@@ -199,6 +211,7 @@ class RunStats(QObject):
         """Stop measuring (call once the run is over, before the window's threads stop)."""
         if self.probe.running:
             self.probe.stop()
+            self.slots.stop()
             self._cpu_after = _thread_cpu()
             self._process_cpu = (self._process_cpu[0], time.process_time())
 
@@ -215,6 +228,8 @@ class RunStats(QObject):
         cpu = {name: round(self._cpu_after.get(name, 0.0) - self._cpu_before.get(name, 0.0), 3)
                for name in self._cpu_after} if self._cpu_after else {}
         gui_cpu = cpu.get(threading.main_thread().name)
+        stages = {key: _percentiles(values, (50, 95)) for key, values in self._stages.items()}
+        latency, total = _percentiles(self._latency, (50, 95)), stages.get("total", {})
         return {
             "source": self._source,
             "pace": self._window.player.pace.value,
@@ -232,11 +247,14 @@ class RunStats(QObject):
             "dropped_frames": int(dropped),
             "render_skipped": int(skipped),
             "stale_frames": int(stale),
-            "stages_ms": {key: _percentiles(values, (50, 95)) for key, values in self._stages.items()},
-            "submit_to_result_ms": _percentiles(self._latency, (50, 95)),
+            "stages_ms": stages,
+            "submit_to_result_ms": latency,
+            "submit_to_result_over_total_p95": (round(latency["p95"] / total["p95"], 3)
+                                                if "p95" in latency and total.get("p95") else None),
             "event_loop_lag_ms": self.probe.summary(),
             "gui_thread_ms_per_displayed_frame": (round(gui_cpu * 1000 / self._displayed, 3)
                                                   if gui_cpu is not None and self._displayed else None),
+            "gui_slots_ms": self.slots.summary(self._displayed),
             "cpu_s": {"process": round(self._process_cpu[1] - self._process_cpu[0], 3) if self._process_cpu[1]
                       else None, "threads": cpu},
             "load_average": {"before": self._load_before, "after": _load(), "cpus": os.cpu_count()},

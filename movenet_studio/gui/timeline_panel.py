@@ -31,6 +31,7 @@ from .smoothing_controls import SmoothingControls
 from .tables import EMPTY, figures_table, fill_row
 from .throttle import RefreshThrottle
 from .timeline_plots import LEGEND_HTML, TimelinePlots
+from .slot_timing import timed
 
 #: The plots are redrawn at most this often (ms): a timeline needs no video rate.
 PLOT_INTERVAL_MS = 200
@@ -173,6 +174,7 @@ class TimelinePanel(QWidget):
         self.smoothing.setTitle("Smoothing filter (One Euro)" if on else "Smoothing filter (off: see Tracking)")
 
     @Slot(object)
+    @timed("timeline.add_result")
     def add_result(self, result: EngineResult) -> None:
         """A result was shown: move the frame mark and redraw the data when due (the recorder
         has the data already)."""
@@ -181,6 +183,7 @@ class TimelinePanel(QWidget):
         self.throttle.request()
 
     @Slot()
+    @timed("timeline.move_cursor")
     def _move_cursor(self) -> None:
         self.cursor_throttle.refreshed()
         self.plots.set_current(self._current)
@@ -210,6 +213,7 @@ class TimelinePanel(QWidget):
         self.jitter_jobs.stop()
 
     @Slot()
+    @timed("timeline.refresh")
     def refresh(self) -> None:
         """Redraw the plots from the recorder; have the figures recomputed in the background when due."""
         self._refresh_plots()
@@ -226,6 +230,7 @@ class TimelinePanel(QWidget):
         self.plots.set_current(self._current)
 
     @Slot(object, float)
+    @timed("timeline.show_jitter")
     def _jitter_measured(self, jitter: dict[str, KeypointJitter], ms: float) -> None:
         """The newest jitter figures arrived (GUI thread); the next are due after
         :data:`JITTER_INTERVAL_S` or nine times this computation's time, whichever is longer."""

@@ -18,6 +18,7 @@ from .engine import EngineResult
 from .head_overlays import HeadOverlays
 from .multipose_overlay import PeopleOverlay
 from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
+from .slot_timing import timed
 
 #: Shown while no source is open (rich text; the link asks for the bundled sample).
 EMPTY_HINT = ("Open a video, image or folder (Ctrl+O), drop one here, or pick a camera<br><br>"
@@ -104,6 +105,7 @@ class VideoView(QWidget):
         return self._shown
 
     @Slot(object)
+    @timed("video.show_result")
     def show_result(self, result: EngineResult) -> None:
         """Render `result`: its frame and its poses."""
         frame = result.result.frame
