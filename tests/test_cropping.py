@@ -299,6 +299,12 @@ def test_compiled_kernel_equals_the_numpy_kernel_on_many_boxes():
         np.testing.assert_array_equal(crop_and_resize(frame, region, out_h, out_w),
                                       numpy_crop_and_resize(frame, region, out_h, out_w), err_msg=str(region))
     assert outside > 250
+    # Other channel counts (grey, RGBA) take the kernel's general gather.
+    for channels in (1, 4):
+        image = np.random.default_rng(channels).integers(0, 256, (97, 131, channels), dtype=np.uint8)
+        for region in (CropRegion(-0.2, 0.1, 0.7, 1.3), CropRegion(0.1, 0.05, 0.6, 0.55)):
+            np.testing.assert_array_equal(crop_and_resize(image, region, 37, 53),
+                                          numpy_crop_and_resize(image, region, 37, 53), err_msg=str(region))
     # Non-contiguous input (a view) is handled, and the result is a new array each call.
     view = frame[::2, ::3]
     region = CropRegion(0.1, -0.2, 0.9, 0.7)

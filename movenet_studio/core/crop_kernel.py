@@ -6,10 +6,11 @@ operations in the same order, so the output is bit-identical to TF.js's CPU kern
 the pixel-by-pixel transcription in the tests). Only the order of the work differs:
 
 - the source positions of the output rows and columns are computed once per call;
-- for each output row the two source rows are gathered at the output columns' left and
-  right neighbours into four contiguous float64 rows (kept when the next output row uses the
-  same source rows, as when the crop is enlarged), and the two horizontal lerps and the
-  vertical lerp then run over contiguous memory, which LLVM vectorises.
+- each source row an output row needs is gathered at the output columns' left and right
+  neighbours (byte copies into two contiguous uint8 rows) and lerped horizontally once into
+  a float64 row, which is kept while the next output row uses the same source row (as when
+  the crop is enlarged or shrunk by less than 2); the vertical lerp of the two float64 rows
+  then runs over contiguous memory. LLVM vectorises both lerps and the conversions.
 
 The kernel releases the GIL (``nogil``), so the window's thread keeps drawing while a crop
 runs, and is compiled once per machine into numba's on-disk cache (the package's
@@ -53,19 +54,30 @@ def _axis(lo, hi, in_len, out_len, i0, i1, frac):  # pragma: no cover - runs com
 
 
 @_jit
-def _gather(src, x0, x1, left, right):  # pragma: no cover - runs compiled
-    """``left[j * C + ch] = src[x0[j], ch]`` and ``right`` likewise from ``x1`` (src: [W, C])."""
-    c = src.shape[1]
+def _gather(src, x0, x1, c, left, right):  # pragma: no cover - runs compiled
+    """``left[j * c + ch] = src[x0[j] * c + ch]`` and ``right`` likewise from ``x1`` (uint8 copies;
+    src: one frame row, [W * c])."""
     if c == 3:  # RGB: a constant channel count lets LLVM unroll the copy
         for j in range(x0.size):
-            a, b, k = x0[j], x1[j], 3 * j
-            left[k], left[k + 1], left[k + 2] = src[a, 0], src[a, 1], src[a, 2]
-            right[k], right[k + 1], right[k + 2] = src[b, 0], src[b, 1], src[b, 2]
+            a, b, k = 3 * x0[j], 3 * x1[j], 3 * j
+            left[k], left[k + 1], left[k + 2] = src[a], src[a + 1], src[a + 2]
+            right[k], right[k + 1], right[k + 2] = src[b], src[b + 1], src[b + 2]
     else:
         for j in range(x0.size):
             for ch in range(c):
-                left[j * c + ch] = src[x0[j], ch]
-                right[j * c + ch] = src[x1[j], ch]
+                left[j * c + ch] = src[x0[j] * c + ch]
+                right[j * c + ch] = src[x1[j] * c + ch]
+
+
+@_jit
+def _row_lerp(src, x0, x1, c, x_lerp, left, right, out):  # pragma: no cover - runs compiled
+    """One frame row sampled at the output columns: ``out = left + (right - left) * x_lerp``
+    in float64, TF.js's ``top = topLeft + (topRight - topLeft) * xLerp`` (vectorised: the
+    gathers are byte copies, the conversion and the lerp run over contiguous memory)."""
+    _gather(src, x0, x1, c, left, right)
+    for k in range(out.size):
+        a = np.float64(left[k])
+        out[k] = a + (np.float64(right[k]) - a) * x_lerp[k]
 
 
 @_jit
@@ -79,7 +91,8 @@ def crop_into(img, ymin, xmin, ymax, xmax, out):  # pragma: no cover - runs comp
         out: C-contiguous uint8 [h, w, C], written in place (rows and columns whose samples
             fall outside the frame become 0).
 
-    Compiled on first call (about 2 s once per machine, then loaded from the on-disk cache).
+    Compiled on first call (about 2 s once per machine, then loaded from the on-disk cache;
+    :func:`warm_up` does it ahead).
     """
     h, w, c = img.shape
     out_h, out_w = out.shape[0], out.shape[1]
@@ -97,7 +110,9 @@ def crop_into(img, ymin, xmin, ymax, xmax, out):  # pragma: no cover - runs comp
             x0[j] = x1[j] = 0
         else:
             first, end = min(first, j * c), (j + 1) * c
-    tl, tr, bl, br = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    rows = img.reshape(h, w * c)
+    left, right = np.empty(n, np.uint8), np.empty(n, np.uint8)
+    top, bottom = np.empty(n), np.empty(n)  # frame rows y0[i] and y1[i], lerped horizontally
     res = out.reshape(out_h, n)
     top_row = bottom_row = -1
     for i in range(out_h):
@@ -107,25 +122,21 @@ def crop_into(img, ymin, xmin, ymax, xmax, out):  # pragma: no cover - runs comp
             continue
         if y0[i] != top_row:
             if y0[i] == bottom_row:  # the previous bottom row is this row's top row
-                tl, bl = bl, tl
-                tr, br = br, tr
+                top, bottom = bottom, top
                 top_row, bottom_row = bottom_row, top_row
             else:
-                _gather(img[y0[i]], x0, x1, tl, tr)
+                _row_lerp(rows[y0[i]], x0, x1, c, x_lerp, left, right, top)
                 top_row = y0[i]
         if y1[i] != bottom_row:
-            _gather(img[y1[i]], x0, x1, bl, br)
+            _row_lerp(rows[y1[i]], x0, x1, c, x_lerp, left, right, bottom)
             bottom_row = y1[i]
         y_lerp = fy[i]
         for k in range(n):
-            top = tl[k] + (tr[k] - tl[k]) * x_lerp[k]
-            bottom = bl[k] + (br[k] - bl[k]) * x_lerp[k]
+            t = top[k]
             # float32 output of the crop, then Int32Array.from (truncation toward zero).
-            row[k] = np.uint8(np.int32(np.float32(top + (bottom - top) * y_lerp)))
+            row[k] = np.uint8(np.int32(np.float32(t + (bottom[k] - t) * y_lerp)))
         row[:first] = 0
         row[end:] = 0
-
-
 
 def warm_up() -> None:
     """Compile :func:`crop_into` for the argument types of real crops now (or load it from
