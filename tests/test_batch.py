@@ -3,6 +3,7 @@ resuming, naming, and an external scheduler started here (127.0.0.1 only)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from movenet_studio.cli import main
+from movenet_studio.cli.options import add_infer_options
 from movenet_studio.core.batch import expand_sources, output_stem, remove_partial_outputs
 from movenet_studio.core.cluster import dask_client
 
@@ -212,3 +214,64 @@ def test_eval_on_the_cluster_equals_the_sequential_eval(scheduler, protocol, mod
     assert split == sequential
     assert sequential["counts"]["detections"] > 0 and sequential["AP"] > 0.3
     capsys.readouterr()
+
+
+def _run_batch(scheduler, sources: list[Path], out: Path, listener):
+    """core.batch_run.run_tasks with infer's task, as the batch command runs it; returns the entries."""
+    from dask.distributed import Client
+
+    from movenet_studio.cli.batch_worker import run_source
+    from movenet_studio.core.batch import output_names
+    from movenet_studio.core.batch_run import run_tasks
+    from movenet_studio.core.progress import JobControl
+
+    options = {"model": "lightning", "backend": "tflite", "threads": 1}
+    names = {s: output_names(s, ["json"]) for s in sources}
+    entries: dict[str, dict] = {}
+    control = JobControl(listener)
+    listener.control = control
+    with Client(scheduler, timeout=DASK_TIMEOUT_S) as client:
+        run_tasks(client, run_source, sources, out, names, entries, sources, {}, 0.0,
+                  task_args=(_infer_options(options), str(out), None), control=control)
+    return entries
+
+
+def _infer_options(overrides: dict) -> dict:
+    """infer's processing options at their defaults, with `overrides`."""
+    parser = argparse.ArgumentParser()
+    add_infer_options(parser)
+    return {**vars(parser.parse_args([])), **overrides}
+
+
+class _Listener:
+    def __init__(self, cancel: bool = False):
+        self.reports, self.cancel, self.control = [], cancel, None
+
+    def __call__(self, progress) -> None:
+        self.reports.append(progress)
+        if self.cancel:
+            self.control.token.cancel()
+
+
+def test_batch_run_progress_reaches_the_total(scheduler, tmp_path):
+    sources = _data("pose.jpg", "coco_mini")
+    listener = _Listener()
+    entries = _run_batch(scheduler, sources, tmp_path, listener)
+    assert [e["status"] for e in entries.values()] == ["ok", "ok"]
+    done = [p.done for p in listener.reports]
+    assert done == sorted(done) and done[-1] == listener.reports[-1].total == 5  # 1 image + a folder of 4
+    assert listener.reports[-1].message == "2/2 sources"
+
+
+def test_batch_run_cancel_stops_the_tasks_and_leaves_no_output(scheduler, tmp_path):
+    from movenet_studio.core.progress import Cancelled
+
+    sources = _data("pose_1.mp4", "pose_squats.mp4")
+    listener = _Listener(cancel=True)  # at the first report, before any task ends
+    with pytest.raises(Cancelled):
+        _run_batch(scheduler, sources, tmp_path, listener)
+    assert [p.done for p in listener.reports] == [0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json"]  # no output, no temporary file
+    manifest = _manifest(tmp_path)
+    assert [e["status"] for e in manifest["sources"]] == ["error", "error"]
+    assert all("cancelled" in e["error"] for e in manifest["sources"])

@@ -3,7 +3,8 @@
 Each video, image or image folder is one task that runs ``infer``'s code
 (:func:`~.infer.infer_source`) on a dask.distributed worker: a ``LocalCluster`` of worker
 processes on this machine, or the workers of an existing scheduler (``--scheduler``).
-Naming, resuming and the manifest are in :mod:`movenet_studio.core.batch`.
+Naming, resuming and the manifest are in :mod:`movenet_studio.core.batch`, the task loop
+(progress, cancel, Ctrl-C) in :mod:`movenet_studio.core.batch_run`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ import argparse
 import hashlib
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from ..core.batch import (
-    MANIFEST_NAME, OUTPUT_SUFFIXES, BatchError, completed_entries, entry, estimate_frames, expand_sources,
-    output_names, read_manifest, remove_partial_outputs, write_manifest,
+    MANIFEST_NAME, OUTPUT_SUFFIXES, BatchError, completed_entries, entry, expand_sources, output_names,
+    read_manifest, remove_partial_outputs, write_manifest,
 )
+from ..core.batch_run import run_tasks
 from ..core.cluster import dask_client, model_to_ship, worker_count
-from ..core.errors import Cancelled
 from ..core.export import check_output_path
 from ..core.model_resolve import resolve_model
 from ..core.progress import JobControl
@@ -28,10 +28,6 @@ from .batch_worker import run_source
 from .classifier_options import check_classifier_args, classifier_from_args
 from .options import add_cluster_options, add_infer_options, config_from_args
 from .progress import ProgressBar
-
-#: Seconds between two redraws of the progress bar while no task finishes.
-PROGRESS_REDRAW_S = 0.5
-
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -121,10 +117,11 @@ def run(args: argparse.Namespace) -> int:
         if todo:
             with dask_client(args.workers, args.threads_per_worker, args.scheduler, config.threads) as client:
                 start = time.perf_counter()
+                shipped = client.scatter([files], broadcast=True)[0] if files else None
                 bar = None if args.quiet else ProgressBar("batch", unit="fps")
                 try:
-                    _run_tasks(client, todo, names, options, files, out, entries, sources, settings, start,
-                               JobControl(bar), live=bar is not None)
+                    run_tasks(client, run_source, todo, out, names, entries, sources, settings, start,
+                              task_args=(options, str(out), shipped), control=JobControl(bar))
                 finally:
                     if bar is not None:
                         bar.finish()
@@ -135,57 +132,6 @@ def run(args: argparse.Namespace) -> int:
     ordered = [entries[str(s)] for s in sources]
     path = write_manifest(out, ordered, seconds if todo else 0.0, settings)
     return _report(ordered, seconds, workers, path)
-
-
-def _run_tasks(client, todo, names, options, files, out, entries, sources, settings, start, control: JobControl,
-               live: bool = True) -> None:
-    """Submit one task per source in `todo`, longest first; record each result as it arrives
-    (the manifest is rewritten after each) and report the frames done through `control`
-    (counted by the workers as they go when `live`, else per finished source). Ctrl-C or a
-    cancel of `control` cancels what is left, records it and re-raises."""
-    from dask.distributed import wait
-
-    estimates = {s: estimate_frames(s) for s in todo}
-    total = sum(estimates.values())
-    shipped = client.scatter([files], broadcast=True)[0] if files else None
-    topic = f"movenet-studio-batch-{uuid.uuid4().hex}" if live else None
-    running: dict[str, int] = {}  # source -> frames done, from the workers' events
-    if topic is not None:
-        client.subscribe_topic(topic, lambda event: running.__setitem__(event[1]["source"], event[1]["frames"]))
-    futures = {client.submit(run_source, options, str(source), str(out), names[source], shipped, topic,
-                             priority=estimates[source], pure=False): source for source in todo}
-    pending = set(futures)
-    finished_frames = 0
-    try:
-        while pending:
-            try:
-                finished, pending = wait(pending, timeout=PROGRESS_REDRAW_S, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                finished = set()
-            for future in finished:
-                source = futures[future]
-                try:
-                    result = future.result()
-                except Exception as exc:  # the worker died on it (e.g. a runtime crash), or the cluster went away
-                    result = entry(source, "error", error=f"{type(exc).__name__}: {exc}")
-                entries[str(source)] = result
-                running.pop(str(source), None)
-                finished_frames += estimates[source]
-                write_manifest(out, [entries[str(s)] for s in sources if str(s) in entries],
-                               time.perf_counter() - start, settings)
-            counted = sum(min(n, estimates[Path(s)]) for s, n in list(running.items()) if Path(s) in estimates)
-            shown = finished_frames + counted if not pending else min(total - 1, finished_frames + counted)
-            control.report(shown, total, f"{len(futures) - len(pending)}/{len(todo)} sources")  # 100 % only at the end
-    except (KeyboardInterrupt, Cancelled) as exc:
-        client.cancel(list(futures))
-        reason = "interrupted (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else "cancelled"
-        for source in todo:
-            entries.setdefault(str(source), entry(source, "error", error=reason))
-        write_manifest(out, [entries[str(s)] for s in sources], time.perf_counter() - start, settings)
-        raise
-    finally:
-        if topic is not None:
-            client.unsubscribe_topic(topic)
 
 
 def _report(entries: list[dict], seconds: float, workers: int, manifest: Path) -> int:

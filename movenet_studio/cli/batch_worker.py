@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..core.batch import entry
+from ..core.batch_run import TaskMonitor
 from ..core.cluster import local_copy
 from ..core.errors import StudioError
 from .infer import infer_source
@@ -19,47 +20,25 @@ from .infer import infer_source
 log = logging.getLogger(__name__)
 
 
-#: Seconds between two progress events of a task.
-PROGRESS_INTERVAL_S = 0.5
-
-
-def progress_reporter(topic: str | None, source: str):
-    """A per-frame callback that logs ``{"source", "frames"}`` events on the dask worker running
-    it under `topic`, at most every :data:`PROGRESS_INTERVAL_S` (None outside a worker or without a topic)."""
-    if topic is None:
-        return None
-    from dask.distributed import get_worker
-
-    try:
-        worker = get_worker()
-    except ValueError:
-        return None
-    last = [0.0]
-
-    def report(frames: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_INTERVAL_S:
-            last[0] = now
-            worker.log_event(topic, {"source": source, "frames": frames})
-
-    return report
-
-
-def run_source(options: dict, source: str, out_dir: str, outputs: dict[str, str],
-               files: dict[str, tuple[str, bytes]] | None = None, progress_topic: str | None = None) -> dict:
+def run_source(source: str, outputs: dict[str, str], run_id: str, options: dict, out_dir: str,
+               files: dict[str, tuple[str, bytes]] | None = None) -> dict:
     """Run ``infer`` on `source` and write its outputs in `out_dir`; never raises for a bad source.
 
+    The task of :func:`~movenet_studio.core.batch_run.run_tasks`: it reports its frames and
+    stops (recorded as an error ``batch cancelled``) once the run is cancelled
+    (:class:`~movenet_studio.core.batch_run.TaskMonitor`).
+
     Args:
-        options: ``infer``'s processing options (:func:`~.options.add_infer_options`) by
-            attribute name, e.g. ``{"model": "lightning", "crop": True, ...}``.
         source: absolute path of a video, image or image folder.
-        out_dir: absolute path of the output folder (shared with the client).
         outputs: output kind (``json``, and optionally ``video``, ``heads_npz``) -> file name
             in `out_dir`.
+        run_id: the batch run's id (its progress topic and cancel event).
+        options: ``infer``'s processing options (:func:`~.options.add_infer_options`) by
+            attribute name, e.g. ``{"model": "lightning", "crop": True, ...}``.
+        out_dir: absolute path of the output folder (shared with the client).
         files: option name -> (file name, bytes) of the files the client sent (a model that
             is not bundled, a classifier and its labels): each is written to this worker's
             temporary folder and used instead of the client's path.
-        progress_topic: dask event topic for frame counts while it runs (see :func:`progress_reporter`).
 
     Returns:
         The manifest entry (:func:`~movenet_studio.core.batch.entry`): status ``ok`` with the
@@ -72,12 +51,14 @@ def run_source(options: dict, source: str, out_dir: str, outputs: dict[str, str]
     args.json = folder / outputs["json"]
     args.heads_npz = folder / outputs["heads_npz"] if outputs.get("heads_npz") else None
     args.loop, args.max_frames = False, None
+    monitor = TaskMonitor(run_id, source)
     try:
+        monitor.check()  # a cancelled run's tasks that had not started load nothing
         for name, (file_name, data) in (files or {}).items():
             local = local_copy(file_name, data)
             setattr(args, name, local if isinstance(options[name], Path) else str(local))
         video = folder / outputs["video"] if outputs.get("video") else None
-        done = infer_source(args, video=video, on_frame=progress_reporter(progress_topic, source))
+        done = infer_source(args, video=video, on_frame=monitor)
     except StudioError as exc:
         return entry(source, "error", frames=0, seconds=time.perf_counter() - start, error=str(exc))
     except OSError as exc:

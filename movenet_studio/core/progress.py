@@ -2,9 +2,8 @@
 
 Long jobs (bench :func:`~.bench.runner.run_bench`, evaluation
 :func:`~.evaluation.run.evaluate`, export :func:`~.export.export_video` and
-:func:`~.export_job.run_export`, layers :meth:`~.layers.runner.LayerComparison.run`, and
-the batch's task loop in :mod:`movenet_studio.cli.batch`) take one optional
-``control: JobControl``. Through it they
+:func:`~.export_job.run_export`, layers :meth:`~.layers.runner.LayerComparison.run`, batch
+:func:`~.batch_run.run_tasks`) take one optional ``control: JobControl``. Through it they
 
 - report :class:`Progress` (``done`` of ``total`` work units, a short message, the seconds
   since the job started) to the caller's listener, in the job's own thread: the CLI's
