@@ -81,8 +81,8 @@ def test_torso_visible_region_by_hand():
     assert m.raw_region == region == m.next_region
 
 
-def test_body_range_uses_every_confident_joint_not_a_torso_joint():
-    # The official TFLite Raspberry Pi sample reads a torso joint inside the body loop, so
+def test_body_range_uses_every_confident_keypoint_not_a_torso_keypoint():
+    # The official TFLite Raspberry Pi sample reads a torso keypoint inside the body loop, so
     # its body range never exceeds the torso range: a far wrist would be ignored there.
     kp, sc = person()
     kp[L_WR] = (300, 320 - 250)

@@ -61,8 +61,8 @@ def test_controls_emit_options_and_disable_decode_for_multipose(qtbot):
     assert controls.checked.decode  # still remembered as chosen
     controls.set_multipose(False)
     assert controls.options.decode and controls.checks["decode"].toolTip() != MULTIPOSE_TIP
-    controls.select_joint(9)
-    assert controls.options.heatmap_joint == 9 and controls.options.heatmaps
+    controls.select_keypoint(9)
+    assert controls.options.heatmap_keypoint == 9 and controls.options.heatmaps
 
 
 # --------------------------------------------------------------------------- the real window
@@ -109,7 +109,7 @@ def test_heatmap_item_sits_on_heatmap_rect_in_frame_and_uses_the_lut(window_on):
     assert tuple(item.levels) == (0.0, 1.0) and item.opacity() == pytest.approx(DEFAULT_HEATMAP_OPACITY)
 
 
-def test_heads_panel_click_selects_the_joint(window_on):
+def test_heads_panel_click_selects_the_keypoint(window_on):
     window = window_on(data_file("pose_1.mp4"), overlays="skeleton,heatmaps")
     _wait_heads(window, True)
     panel = window.heads_panel
@@ -118,20 +118,20 @@ def test_heads_panel_click_selects_the_joint(window_on):
     assert panel.refreshes >= 1 and "48×48" in panel.status.text()
     left_knee = 13
     pos = panel.graphics.mapFromScene(panel.tile_centre_in_scene(left_knee + 1))
-    with window.qtbot.waitSignal(panel.joint_clicked) as blocker:
+    with window.qtbot.waitSignal(panel.keypoint_clicked) as blocker:
         window.qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
     assert blocker.args == [left_knee]
-    assert window.overlay_controls.joint_combo.currentData() == left_knee and panel.selected == left_knee
-    assert window.video_view.overlay_options().heatmap_joint == left_knee
+    assert window.overlay_controls.keypoint_combo.currentData() == left_knee and panel.selected == left_knee
+    assert window.video_view.overlay_options().heatmap_keypoint == left_knee
     _results(window, 2)
     result = window.video_view.last_result.result
     np.testing.assert_array_equal(window.video_view.heads.heatmap_item.image,
                                   result.heads.keypoint_heatmaps[..., left_knee])
-    # The centre tile goes back to the max over all joints.
+    # The centre tile goes back to the max over all keypoints.
     pos = panel.graphics.mapFromScene(panel.tile_centre_in_scene(0))
-    with window.qtbot.waitSignal(panel.joint_clicked) as blocker:
+    with window.qtbot.waitSignal(panel.keypoint_clicked) as blocker:
         window.qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos.x(), pos.y()))
-    assert blocker.args == [None] and window.video_view.overlay_options().heatmap_joint is None
+    assert blocker.args == [None] and window.video_view.overlay_options().heatmap_keypoint is None
 
 
 def test_hover_readout_shows_the_heads_at_that_cell(window_on):
@@ -159,7 +159,7 @@ def test_hover_readout_shows_the_heads_at_that_cell(window_on):
     np.testing.assert_array_equal(shown.regression, heads.regression[row, col].reshape(17, 2))
     np.testing.assert_array_equal(shown.offsets, heads.offsets[row, col].reshape(17, 2))
     np.testing.assert_array_equal(shown.pose_scores, result.poses[0].keypoints[:, 2])
-    assert shown.strongest(1)[0][0] in range(5)  # a face joint is the hot one at the nose
+    assert shown.strongest(1)[0][0] in range(5)  # a face keypoint is the hot one at the nose
     text = window.heads_panel.readout_label.text()
     assert f"cell ({row}, {col})" in text and "nose" in text
     panel = window.heads_panel

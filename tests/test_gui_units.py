@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -33,6 +34,17 @@ def test_settings_bad_values_fall_back_to_defaults(tmp_path):
     assert s.threads == 2 and s.model == DEFAULT_MODEL and s.threshold == pytest.approx(0.3)
     assert s.loop is False and s.geometry is None and s.window_state is None
     assert s.camera_index == 0 and s.last_source is None
+
+
+def test_settings_heatmap_keypoint_read_from_the_old_joint_key(tmp_path):
+    path = tmp_path / "old.ini"
+    path.write_text("[overlays]\nheatmap_joint=9\n")
+    s = StudioSettings(path)
+    assert s.overlays.heatmap_keypoint == 9  # a choice stored under the old name survives
+    s.overlays = replace(s.overlays, heatmap_keypoint=3)
+    s.sync()
+    again = StudioSettings(path)
+    assert again.overlays.heatmap_keypoint == 3 and not again.qsettings.contains("overlays/heatmap_joint")
 
 
 def test_settings_unreadable_file_is_ignored(tmp_path):

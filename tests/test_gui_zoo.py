@@ -1,6 +1,6 @@
 """The window on deployment-zoo model files (../shared/models/zoo, skipped when absent):
 a heatmap-only file disables the overlays it cannot draw (saying why) and a model with heads
-enables them again; ST's 13-keypoint file titles its head tile (and joint) "head"."""
+enables them again; ST's 13-keypoint file titles its head tile (and keypoint) "head"."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_heatmap_only_file_disables_the_layers_it_cannot_draw(window_on):
     assert not (controls.options.centre or controls.options.offsets or controls.options.decode)
     assert controls.checked.centre and controls.checked.decode  # still remembered as chosen
     assert window.video_view.heads.visible_layers() == ("heatmaps",)
-    assert _tile_title(window, 1) == "nose" and controls.joint_combo.itemText(1) == "nose"
+    assert _tile_title(window, 1) == "nose" and controls.keypoint_combo.itemText(1) == "nose"
 
     _switch(window, "lightning", lambda spec: spec.output_kind == "keypoints")
     for name in HEATMAPS_ONLY_LAYERS:
@@ -59,5 +59,5 @@ def test_13_keypoint_file_titles_its_head_tile_head(window_on):
     assert _tile_title(window, 1) == "nose"
     _switch(window, str(path), lambda spec: spec.num_keypoints == 13)
     assert _tile_title(window, 1) == "head" and _tile_title(window, 6) in ("L shoulder", "L sho")
-    assert window.overlay_controls.joint_combo.itemText(1) == "head"  # joint 0 (the nose's slot)
+    assert window.overlay_controls.keypoint_combo.itemText(1) == "head"  # keypoint 0 (the nose's slot)
     assert window.heads_panel.refreshes >= 1

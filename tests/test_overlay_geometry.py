@@ -47,7 +47,7 @@ def test_decode_geometry_places_the_models_keypoints(tracked_result):
     assert geometry.cell_squares().shape == (17 * 8, 2) and geometry.centre_cross().shape == (4, 2)
 
 
-def test_offset_field_one_joint_and_strongest(tracked_result):
+def test_offset_field_one_keypoint_and_strongest(tracked_result):
     heads, mapping = tracked_result.heads, tracked_result.mapping
     s = heads.size
     starts, ends = offset_field(heads, mapping, keypoint=0, min_score=0.0, max_cells=10_000)
@@ -107,7 +107,7 @@ def test_renderer_draws_ranges_field_and_markers(tracked_result):
     assert changed[:, 0].min() >= y0 - 4 and changed[:, 0].max() <= y1 + 4
     for colour in (TORSO_RANGE_COLOUR, BODY_RANGE_COLOUR):  # both dash colours are among the changed pixels
         assert (np.abs(with_ranges.astype(int) - colour).sum(axis=2) < 90).sum() > 10, colour
-    field = OverlayOptions.from_names("offsets", offset_field=True, heatmap_joint=9)
+    field = OverlayOptions.from_names("offsets", offset_field=True, heatmap_keypoint=9)
     drawn = render_overlays(result.frame, result, field)
     assert (np.abs(drawn.astype(int) - OFFSET_COLOUR).sum(axis=2) < 30).sum() > 20
     assert unavailable_overlays(SimpleNamespace(**{**{f: getattr(result, f) for f in result.__slots__},

@@ -102,7 +102,7 @@ def test_options_from_names_and_validation():
     assert OverlayOptions().keypoint_threshold == DEFAULT_KEYPOINT_THRESHOLD == 0.3
     with pytest.raises(ValueError, match="unknown overlay"):
         OverlayOptions.from_names("skeleton,sparkles")
-    for bad in ({"keypoint_threshold": 1.5}, {"heatmap_opacity": -0.1}, {"heatmap_joint": 17},
+    for bad in ({"keypoint_threshold": 1.5}, {"heatmap_opacity": -0.1}, {"heatmap_keypoint": 17},
                 {"colormap": "nope"}, {"centre_colormap": "nope"}, {"offset_scale": 0.5}, {"offset_scale": 21}):
         with pytest.raises(ValueError):
             OverlayOptions(**bad)
@@ -192,9 +192,9 @@ def test_heatmap_cells_land_on_their_frame_rectangle():
     cell_y, cell_x = y + 20 * h / s, x + 30 * w / s                  # the hot cell's rectangle, exactly
     assert abs(rows.min() - cell_y) <= 1 and abs(rows.max() + 1 - (cell_y + h / s)) <= 1
     assert abs(cols.min() - cell_x) <= 1 and abs(cols.max() + 1 - (cell_x + w / s)) <= 1
-    other_joint = render_overlays(np.full((240, 320, 3), 100, np.uint8), result,
-                                  dataclasses.replace(opts, heatmap_joint=0))
-    assert tuple(other_joint[int(cy), int(cx)]) == (100, 100, 100)  # joint 0 is 0 there: transparent
+    other_keypoint = render_overlays(np.full((240, 320, 3), 100, np.uint8), result,
+                                     dataclasses.replace(opts, heatmap_keypoint=0))
+    assert tuple(other_keypoint[int(cy), int(cx)]) == (100, 100, 100)  # keypoint 0 is 0 there: transparent
 
 
 def test_centre_heatmap_has_its_own_colour_map():

@@ -52,8 +52,9 @@ def add_parser(subparsers) -> None:
                         help="source frames A to B-1 (A: to the end, :B from the start; default: all)")
     parser.add_argument("--threshold", type=unit_float, default=DEFAULT_KEYPOINT_THRESHOLD, metavar="T",
                         help="keypoint score threshold for drawing (default: %(default)s)")
-    parser.add_argument("--joint", default=None, metavar="NAME",
-                        help="keypoint heatmap to show, e.g. left_wrist or 9 (default: max over all joints)")
+    parser.add_argument("--heatmap-keypoint", "--joint", dest="heatmap_keypoint", default=None, metavar="NAME",
+                        help="keypoint whose heatmap to show, e.g. left_wrist or 9 (default: max over all "
+                             "keypoints; --joint is the old name)")
     parser.add_argument("--colormap", default=DEFAULT_COLORMAP, choices=colormap_names(),
                         help="heatmap colour map (default: %(default)s)")
     parser.add_argument("--centre-colormap", default=DEFAULT_CENTRE_COLORMAP, choices=colormap_names(),
@@ -90,15 +91,15 @@ def frame_range(text: str) -> range:
     return range(start, stop)
 
 
-def _joint(text: str | None) -> int | None:
-    """``--joint``: a keypoint name or index -> index (ValueError otherwise)."""
+def _heatmap_keypoint(text: str | None) -> int | None:
+    """``--heatmap-keypoint``: a keypoint name or index -> index (ValueError otherwise)."""
     if text is None:
         return None
     if text.isdigit() and int(text) < len(KEYPOINT_NAMES):
         return int(text)
     if text.lower() in KEYPOINT_INDEX:
         return KEYPOINT_INDEX[text.lower()]
-    raise ValueError(f"--joint {text}: not a keypoint; use 0..16 or one of {', '.join(KEYPOINT_NAMES)}")
+    raise ValueError(f"--heatmap-keypoint {text}: not a keypoint; use 0..16 or one of {', '.join(KEYPOINT_NAMES)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     check_classifier_args(args, args.parser)
     try:
         options = OverlayOptions.from_names(args.overlays, keypoint_threshold=args.threshold,
-                                            heatmap_joint=_joint(args.joint), colormap=args.colormap,
+                                            heatmap_keypoint=_heatmap_keypoint(args.heatmap_keypoint), colormap=args.colormap,
                                             heatmap_opacity=args.opacity, centre_opacity=args.opacity,
                                             centre_colormap=args.centre_colormap, offset_scale=args.offset_scale)
     except ValueError as exc:

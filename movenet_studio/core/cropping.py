@@ -104,8 +104,8 @@ class CropMeasurement:
             else was measured then).
         torso_visible: a hip and a shoulder both scored > 0.2.
         centre_yx: hip midpoint (y, x) in pixels, or None without a visible torso.
-        torso_range_yx: max |dy|, |dx| from the centre to the 4 torso joints, pixels, or None.
-        body_range_yx: max |dy|, |dx| from the centre to joints scoring >= 0.2, pixels, or None.
+        torso_range_yx: max |dy|, |dx| from the centre to the 4 torso keypoints, pixels, or None.
+        body_range_yx: max |dy|, |dx| from the centre to keypoints scoring >= 0.2, pixels, or None.
         half_length: half side of the square in pixels after capping, or None.
         capped: the half side was cut to the distance to the farthest image edge.
         used_fallback: the region is TF.js's fallback (whole frame padded to a square) because
@@ -186,8 +186,8 @@ def determine_crop_region(
     """TF.js ``determineNextCropRegion`` (crop_utils.ts), without the low-pass.
 
     With a visible torso the centre is the midpoint of the two hips (whatever their scores);
-    the torso range is the max |dy| and max |dx| from it to all four torso joints (whatever
-    their scores); the body range the same over every joint scoring >= 0.2. The half side
+    the torso range is the max |dy| and max |dx| from it to all four torso keypoints (whatever
+    their scores); the body range the same over every keypoint scoring >= 0.2. The half side
     is ``max(1.9 * torso ranges, 1.2 * body ranges)``, capped at the distance from the centre
     to the farthest image edge. If there is no torso, or the half side exceeds
     ``max(W, H) / 2``, the region is ``init_crop_region(H, W)`` (whole frame padded square).

@@ -4,7 +4,7 @@ A pose array has K rows (17 or 13); :func:`keypoint_set_for` gives the names, sk
 edge colours, OKS sigmas and the rows the crop tracker's torso uses for that K.
 
 ST's 13-keypoint layout (STMicroelectronics stm32ai-modelzoo, pose estimation) keeps one
-head point and the 12 body joints of COCO, left before right: head, shoulders, elbows,
+head point and the 12 body keypoints of COCO, left before right: head, shoulders, elbows,
 wrists, hips, knees, ankles. ST's head point is the visibility-weighted mean of COCO's five
 face keypoints when annotations are converted; the zoo's 13-channel MoveNet file emits the
 nose heatmap in that row. ST scores these models with OKS using the sigmas of
@@ -75,7 +75,7 @@ def _st13() -> KeypointSet:
         return LEFT_COLOUR if names[b if a == 0 else a].startswith("left") else RIGHT_COLOUR
 
     sigmas = np.array([.035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087, .089, .089])
-    return KeypointSet("st13", "ST 13 (head + 12 body joints)", names, edges, tuple(colour(a, b) for a, b in edges),
+    return KeypointSet("st13", "ST 13 (head + 12 body keypoints)", names, edges, tuple(colour(a, b) for a, b in edges),
                        sigmas, (0,) + tuple(range(5, 17)), (1, 2), (7, 8))
 
 
@@ -138,7 +138,7 @@ def row_of_coco(count: int, keypoint: int | None) -> int | None:
 
 
 def coco_slot_names(keypoint_set: KeypointSet) -> tuple[str, ...]:
-    """Names of the 17 COCO-17 slots (the window's joint indices) for a model of `keypoint_set`:
+    """Names of the 17 COCO-17 slots (the window's keypoint indices) for a model of `keypoint_set`:
     the set's own name where it has a keypoint (ST's 13: ``head`` in the nose's slot), else
     the COCO name (a slot the set lacks)."""
     names = list(COCO17.names)

@@ -42,7 +42,7 @@ CROSS_COLOUR = (255, 255, 0)  # yellow, RGB
 def edge_colour(a: int, b: int) -> tuple[int, int, int]:
     """RGB colour of skeleton edge (a, b) as Google's samples draw it.
 
-    Left-side edges (both ends on the left or a left joint with the nose) are magenta,
+    Left-side edges (both ends on the left or a left keypoint with the nose) are magenta,
     right-side cyan, and the two cross edges (shoulders 5-6, hips 11-12) yellow.
     """
     if {a, b} in ({5, 6}, {11, 12}):

@@ -12,7 +12,7 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
 :func:`~.render_layers.unavailable_overlays`). Optional data is read from the result's fields
 ``heads``, ``crop_region`` and ``decode`` (None when absent):
 
-1. ``heatmaps``: keypoint heatmap of one joint, or the max over the 17 joints, coloured
+1. ``heatmaps``: the heatmap of one keypoint, or the max over the 17 keypoints, coloured
    through the colour map with levels fixed at 0..1, alpha-blended with an alpha that rises
    with the value (:func:`~.colormaps.colormap_rgba_lut`) times the overlay's opacity
    over the rectangle :func:`~.heads.heatmap_rect_in_frame` gives; cells are drawn as
@@ -28,7 +28,7 @@ the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
    rough keypoints, the chosen cells and the decoded keypoints), from
    ``result.decode`` (:class:`~.decode.DecodeSteps`) or, for single-pose heads,
    :func:`~.decode.decode_singlepose` of ``result.heads``; ``offsets`` with
-   ``offset_field`` draws the offset head of one joint at every confident cell instead
+   ``offset_field`` draws the offset head of one keypoint at every confident cell instead
    (heads only, MultiPose too). Heatmap-index positions are placed like the heatmap image
    (:data:`~.heads.HEATMAP_CELL_CENTRE`). All positions come from :mod:`.overlay_geometry`,
    which the window draws from too.
@@ -97,7 +97,7 @@ class OverlayOptions:
         keypoint_threshold: keypoints (and edges touching them) scoring at or below this
             are not drawn; 0..1 (default :data:`DEFAULT_KEYPOINT_THRESHOLD`, 0.3).
         heatmaps: keypoint heatmap overlay.
-        heatmap_joint: keypoint index 0..16 to show, or None for the max over all joints.
+        heatmap_keypoint: keypoint index 0..16 to show, or None for the max over all keypoints.
         heatmap_opacity: opacity 0..1 of the keypoint heatmap overlay.
         centre: person-centre heatmap overlay.
         centre_opacity: opacity 0..1 of the centre heatmap overlay.
@@ -119,12 +119,12 @@ class OverlayOptions:
             the cell to the keypoint). Offsets are under about one heatmap cell, a few screen
             pixels at fit zoom; the default :data:`DEFAULT_OFFSET_SCALE` (3) makes them visible.
         offset_field: draw ``offsets`` as a field: an arrow at every cell where the heatmap
-            of ``heatmap_joint`` (None: the strongest joint of the cell) is at least
+            of ``heatmap_keypoint`` (None: the strongest keypoint of the cell) is at least
             :data:`~.overlay_geometry.OFFSET_FIELD_MIN_SCORE` (needs heads, not the decode;
             works for MultiPose).
 
     Raises:
-        ValueError: (on construction) a threshold or opacity outside 0..1, a joint index
+        ValueError: (on construction) a threshold or opacity outside 0..1, a keypoint index
             outside 0..16, an offset scale outside 1..20, or an unknown colour map.
     """
 
@@ -132,7 +132,7 @@ class OverlayOptions:
     keypoints: bool = True
     keypoint_threshold: float = DEFAULT_KEYPOINT_THRESHOLD
     heatmaps: bool = False
-    heatmap_joint: int | None = None
+    heatmap_keypoint: int | None = None
     heatmap_opacity: float = DEFAULT_HEATMAP_OPACITY
     centre: bool = False
     centre_opacity: float = DEFAULT_HEATMAP_OPACITY
@@ -154,8 +154,8 @@ class OverlayOptions:
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
                 raise ValueError(f"{name} must be within 0..1, got {value}")
-        if self.heatmap_joint is not None and not 0 <= int(self.heatmap_joint) < NUM_KEYPOINTS:
-            raise ValueError(f"heatmap_joint must be 0..{NUM_KEYPOINTS - 1} or None, got {self.heatmap_joint}")
+        if self.heatmap_keypoint is not None and not 0 <= int(self.heatmap_keypoint) < NUM_KEYPOINTS:
+            raise ValueError(f"heatmap_keypoint must be 0..{NUM_KEYPOINTS - 1} or None, got {self.heatmap_keypoint}")
         for name in (self.colormap, self.centre_colormap):
             if name.lower() not in colormap_names():
                 raise ValueError(f"unknown colour map '{name}'; known: {', '.join(colormap_names())}")
@@ -170,7 +170,7 @@ class OverlayOptions:
             names: overlay names (:data:`OVERLAY_NAMES`), a list or one comma-separated
                 string such as ``"skeleton,heatmaps,crop"``; ``all`` turns every layer on,
                 an empty string none. ``center`` is accepted for ``centre``.
-            settings: other fields (``keypoint_threshold``, ``heatmap_joint``, ``colormap`` ...).
+            settings: other fields (``keypoint_threshold``, ``heatmap_keypoint``, ``colormap`` ...).
 
         Raises:
             ValueError: an unknown overlay name (the message lists the known ones), or a

@@ -155,7 +155,7 @@ def draw_heatmaps(canvas: Canvas, result, options: OverlayOptions) -> None:
     rect = heatmap_rect_in_frame(result.mapping, heads.shape)
     if options.heatmaps:
         maps = np.asarray(heads.keypoint_heatmaps, dtype=np.float32)
-        row = row_of_coco(maps.shape[-1], options.heatmap_joint)
+        row = row_of_coco(maps.shape[-1], options.heatmap_keypoint)
         values = maps[..., row] if row is not None else maps.max(axis=-1)
         canvas.blend_map(values, rect, lut, options.heatmap_opacity)
     if options.centre and heads.centre is not None:
@@ -208,7 +208,7 @@ def draw_decode(canvas: Canvas, result, options: OverlayOptions) -> None:
     thin = max(1, canvas.lw // 2)
     heads = _extra(result, "heads")
     if options.offsets and options.offset_field and heads is not None:
-        starts, ends = offset_field(heads, result.mapping, options.heatmap_joint)
+        starts, ends = offset_field(heads, result.mapping, options.heatmap_keypoint)
         _arrows(canvas, starts, ends, OFFSET_COLOUR, thin, options.offset_scale)
     steps = _decode_steps(result)
     if steps is None:

@@ -5,8 +5,8 @@ frame region cell for cell. The overlay draws the signed difference of A's and B
 probabilities through a diverging colour map (:func:`~..core.colormaps.diverging_lut`:
 blue where B is higher, red where A is higher, transparent where they agree, alpha rising
 with |A - B|), placed like the heatmap overlay (:func:`~..core.heads.heatmap_rect_in_frame`),
-with a colour bar in the Compare dock. Keypoint heatmaps: the joint picked in *Overlays*, or
-with "all joints" the difference of the per-cell maximum over the 17 joints.
+with a colour bar in the Compare dock. Keypoint heatmaps: the keypoint picked in *Overlays*, or
+with "all keypoints" the difference of the per-cell maximum over the 17 keypoints.
 
 Turning a difference on reads the heads of both models (A through the overlay controller,
 B through :meth:`~.compare_controller.CompareController.set_b_heads`); both pipelines are kept with
@@ -42,7 +42,7 @@ def diverging_rgba_lut() -> np.ndarray:
     return rgba
 
 
-def head_difference(result: EngineResult, mode: str, joint: int | None) -> np.ndarray | None:
+def head_difference(result: EngineResult, mode: str, keypoint: int | None) -> np.ndarray | None:
     """float32 [S, S] A - B of the chosen head, or None (no compare, no heads, other head sizes)."""
     compare = result.compare
     heads_a = result.result.heads
@@ -52,8 +52,8 @@ def head_difference(result: EngineResult, mode: str, joint: int | None) -> np.nd
     if mode == CENTRE:
         return (heads_a.centre - heads_b.centre).astype(np.float32)
     a, b = heads_a.keypoint_heatmaps, heads_b.keypoint_heatmaps
-    if joint is not None:
-        return (a[..., joint] - b[..., joint]).astype(np.float32)
+    if keypoint is not None:
+        return (a[..., keypoint] - b[..., keypoint]).astype(np.float32)
     return (a.max(axis=-1) - b.max(axis=-1)).astype(np.float32)
 
 
@@ -153,8 +153,8 @@ class HeadDiffController(QObject):
         """Draw the difference of `result` (hidden when it has none)."""
         self._last = result
         mode = self.controls.mode
-        joint = self.window.overlay_controls.options.heatmap_joint
-        diff = head_difference(result, mode, joint)
+        keypoint = self.window.overlay_controls.options.heatmap_keypoint
+        diff = head_difference(result, mode, keypoint)
         if diff is None:
             self.item.setVisible(False)
             self.shown_limit = None
@@ -168,7 +168,7 @@ class HeadDiffController(QObject):
         self.shown_limit = limit
         self.controls.colour_bar.set_limit(limit)
         self.controls.note.setStyleSheet("")
-        which = "all joints (max)" if joint is None or mode == CENTRE else f"joint {joint}"
+        which = "all keypoints (max)" if keypoint is None or mode == CENTRE else f"keypoint {keypoint}"
         self.controls.note.setText(f"frame {result.result.index}: max |A − B| {float(np.abs(diff).max()):.3f}"
                                    f"{'' if mode == CENTRE else ', ' + which}")
 

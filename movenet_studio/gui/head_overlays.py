@@ -74,7 +74,7 @@ def _legend_entries(layer: str, options: OverlayOptions) -> list[tuple[str, pg.P
         return [("regression: centre → rough keypoint", line(REGRESSION_COLOUR)),
                 ("rough keypoint (centre + regression)", marker("o", REGRESSION_COLOUR, filled=False))]
     if layer == "offsets":
-        what = "offset field of the joint" if options.offset_field else "offset: chosen cell → keypoint"
+        what = "offset field of the keypoint" if options.offset_field else "offset: chosen cell → keypoint"
         if options.offset_scale != 1.0:
             what += f" (drawn ×{options.offset_scale:g})"
         return [(what, line(OFFSET_COLOUR))]
@@ -122,7 +122,7 @@ class HeadOverlays:
     # ------------------------------------------------------------------ inputs
     def set_options(self, options: OverlayOptions) -> None:
         """Draw the head layers `options` switches on (heatmaps, centre, regression, offsets,
-        decode), with its joint, opacities, offsets mode and colour map."""
+        decode), with its keypoint, opacities, offsets mode and colour map."""
         self._options = options
         if (options.colormap, options.centre_colormap) != self._colormaps:
             self.heatmap_item.setLookupTable(colormap_rgba_lut(options.colormap))
@@ -191,7 +191,7 @@ class HeadOverlays:
         rect = QRectF(*heatmap_rect_in_frame(result.mapping, heads.shape))
         if options.heatmaps:
             maps = heads.keypoint_heatmaps
-            row = row_of_coco(maps.shape[-1], options.heatmap_joint)
+            row = row_of_coco(maps.shape[-1], options.heatmap_keypoint)
             values = maps[..., row] if row is not None else maps.max(axis=-1)
             self._show_map(self.heatmap_item, values, rect)
         else:
@@ -228,7 +228,7 @@ class HeadOverlays:
 
         arrows = None
         if options.offsets and options.offset_field:
-            arrows = offset_field(heads, result.mapping, options.heatmap_joint)
+            arrows = offset_field(heads, result.mapping, options.heatmap_keypoint)
         elif options.offsets and geometry is not None:
             arrows = geometry.cells, geometry.final
         if arrows is not None:
@@ -283,13 +283,13 @@ class HeadsReadout:
     pose_scores: np.ndarray
 
     def strongest(self, count: int = 3) -> list[tuple[int, float]]:
-        """The `count` joints with the highest heatmap value here, as (joint, value), best first."""
+        """The `count` keypoints with the highest heatmap value here, as (keypoint, value), best first."""
         order = np.argsort(-self.heatmaps, kind="stable")[:count]
         return [(int(k), float(self.heatmaps[k])) for k in order]
 
-    def text(self, joint: int | None = None) -> str:
-        """One line for the status bar; regression/offset of `joint` (None: the strongest here)."""
-        k = self.strongest(1)[0][0] if joint is None else int(joint)
+    def text(self, keypoint: int | None = None) -> str:
+        """One line for the status bar; regression/offset of `keypoint` (None: the strongest here)."""
+        k = self.strongest(1)[0][0] if keypoint is None else int(keypoint)
         top = ", ".join(f"{_name(j)} {v:.2f}" for j, v in self.strongest(3))
         dy, dx = (float(v) for v in self.regression[k])
         oy, ox = (float(v) for v in self.offsets[k])
@@ -383,7 +383,7 @@ class HoverReadout(QObject):
         self._view = view
         self._point: tuple[float, float] | None = None
         self._result = None
-        self._joint: int | None = None
+        self._keypoint: int | None = None
         self._enabled = True
         self.readout: HeadsReadout | None = None
         view.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -425,9 +425,9 @@ class HoverReadout(QObject):
             self._update()
 
     @Slot(object)
-    def set_joint(self, joint: int | None) -> None:
-        """The joint whose regression and offset the text shows (None: the strongest at the cell)."""
-        self._joint = joint
+    def set_keypoint(self, keypoint: int | None) -> None:
+        """The keypoint whose regression and offset the text shows (None: the strongest at the cell)."""
+        self._keypoint = keypoint
         self._update()
 
     @Slot(bool)
@@ -444,4 +444,4 @@ class HoverReadout(QObject):
             return
         self.readout = readout
         self.readout_changed.emit(readout)
-        self.text_changed.emit(readout.text(self._joint) if readout is not None else "")
+        self.text_changed.emit(readout.text(self._keypoint) if readout is not None else "")

@@ -1,12 +1,12 @@
 """The heads panel: the person-centre map and the 17 keypoint heatmaps of the newest frame.
 
-One pyqtgraph ImageItem shows a mosaic of 18 tiles (centre first, then the joints in COCO
+One pyqtgraph ImageItem shows a mosaic of 18 tiles (centre first, then the keypoints in COCO
 order, :data:`COLUMNS` per row), each tile one heatmap coloured through the same colour map
-(levels 0..1) as the video overlay, with the joint's name above it. Clicking a joint tile
-selects that joint in the main overlay (:attr:`HeadsPanel.joint_clicked`); clicking the
-centre tile selects "all joints". While the mouse hovers the video, every tile marks the
+(levels 0..1) as the video overlay, with the keypoint's name above it. Clicking a keypoint tile
+selects that keypoint in the main overlay (:attr:`HeadsPanel.keypoint_clicked`); clicking the
+centre tile selects "all keypoints". While the mouse hovers the video, every tile marks the
 hovered cell and its label shows the value there; :attr:`HeadsPanel.readout_label` shows the
-hover readout line (cell, centre, strongest heatmaps, regression and offset of the joint).
+hover readout line (cell, centre, strongest heatmaps, regression and offset of the keypoint).
 
 The mosaic is rebuilt in numpy from the newest result at most every
 :data:`~.throttle.REFRESH_INTERVAL_MS` and pushed with one ``setImage``; items are never recreated.
@@ -47,12 +47,12 @@ def tile_titles(keypoint_set: KeypointSet = COCO17, short: bool = False) -> tupl
     return ("ctr" if short else "centre",) + tuple(_title(n, short) for n in coco_slot_names(keypoint_set))
 
 
-#: Tile titles of a COCO-17 model: the centre map, then the joints.
+#: Tile titles of a COCO-17 model: the centre map, then the keypoints.
 TITLES: tuple[str, ...] = tile_titles()
 #: Titles for tiles narrower than :data:`SHORT_TITLE_BELOW_PX` on screen (full names in the tooltip).
 SHORT_TITLES: tuple[str, ...] = tile_titles(short=True)
 SHORT_TITLE_BELOW_PX = 70
-#: The tile index of the centre map; joint k is tile k + 1.
+#: The tile index of the centre map; keypoint k is tile k + 1.
 CENTRE_TILE = 0
 
 _BACKGROUND = np.array([22, 24, 27], dtype=np.uint8)
@@ -60,18 +60,18 @@ _SELECTED = (255, 255, 255)
 
 
 class HeadsPanel(QWidget):
-    """18 small heatmaps (centre + 17 joints) of the newest frame, with joint names.
+    """18 small heatmaps (centre + 17 keypoints) of the newest frame, with keypoint names.
 
     Args:
-        colormap: initial colour map of the joint tiles (:func:`~movenet_studio.core.colormaps.colormap_names`).
+        colormap: initial colour map of the keypoint tiles (:func:`~movenet_studio.core.colormaps.colormap_names`).
         centre_colormap: initial colour map of the centre tile.
         parent: Qt parent.
 
     Signals:
-        joint_clicked(object): a tile was clicked: the joint 0..16, or None for the centre tile.
+        keypoint_clicked(object): a tile was clicked: the keypoint 0..16, or None for the centre tile.
     """
 
-    joint_clicked = Signal(object)
+    keypoint_clicked = Signal(object)
 
     def __init__(self, colormap: str = DEFAULT_COLORMAP, centre_colormap: str = DEFAULT_CENTRE_COLORMAP,
                  parent: QWidget | None = None):
@@ -103,7 +103,7 @@ class HeadsPanel(QWidget):
         self.graphics, self.view, self.image_item = image_view(mouse=False, background="#16181b")
         self.graphics.setMinimumHeight(72)  # tiles shrink with a short dock, titles shorten (SHORT_TITLES)
         self.graphics.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.graphics.setToolTip("Click a joint to show its heatmap in the video; the centre tile shows all joints")
+        self.graphics.setToolTip("Click a keypoint to show its heatmap in the video; the centre tile shows all keypoints")
         self.labels: list[pg.TextItem] = []
         for title in TITLES:
             label = pg.TextItem(title, color=(215, 218, 222), anchor=(0, 1))
@@ -174,7 +174,7 @@ class HeadsPanel(QWidget):
         self._draw_selection()
 
     def tile_origin(self, index: int) -> tuple[int, int]:
-        """Top-left (x, y) of tile `index` (0 = centre, k + 1 = joint k) in mosaic pixels."""
+        """Top-left (x, y) of tile `index` (0 = centre, k + 1 = keypoint k) in mosaic pixels."""
         sh, sw = self._tile
         row, col = divmod(index, self.columns)
         return self._gap + col * (sw + self._gap), (row + 1) * self._band + row * sh
@@ -203,21 +203,21 @@ class HeadsPanel(QWidget):
         self._throttle.request()
 
     def set_colormap(self, name: str, centre_name: str = DEFAULT_CENTRE_COLORMAP) -> None:
-        """Colour the joint tiles through colour map `name`, the centre tile through `centre_name`."""
+        """Colour the keypoint tiles through colour map `name`, the centre tile through `centre_name`."""
         self._lut = colormap_lut(name)
         self._centre_lut = colormap_lut(centre_name)
         self._shown_result = None
         self.refresh()
 
     @Slot(object)
-    def set_selected(self, joint: int | None) -> None:
-        """Outline the tile of `joint` (None: the centre tile, i.e. all joints)."""
-        self._selected = joint
+    def set_selected(self, keypoint: int | None) -> None:
+        """Outline the tile of `keypoint` (None: the centre tile, i.e. all keypoints)."""
+        self._selected = keypoint
         self._draw_selection()
 
     @property
     def selected(self) -> int | None:
-        """The outlined joint (None: all / centre)."""
+        """The outlined keypoint (None: all / centre)."""
         return self._selected
 
     def set_message(self, message: str) -> None:
@@ -314,8 +314,8 @@ class HeadsPanel(QWidget):
         index = self.tile_at(point.x(), point.y())
         if index is None:
             return
-        joint = None if index == CENTRE_TILE else index - 1
-        if joint is not None and not 0 <= joint < NUM_KEYPOINTS:
+        keypoint = None if index == CENTRE_TILE else index - 1
+        if keypoint is not None and not 0 <= keypoint < NUM_KEYPOINTS:
             return
-        self.set_selected(joint)
-        self.joint_clicked.emit(joint)
+        self.set_selected(keypoint)
+        self.keypoint_clicked.emit(keypoint)

@@ -67,7 +67,7 @@ class OverlayController(QObject):
         overlays.options_changed.connect(self.apply)
         tracking.crop_toggled.connect(self.set_crop)
         tracking.smoothing_toggled.connect(self.set_smoothing)
-        heads_panel.joint_clicked.connect(overlays.select_joint)
+        heads_panel.keypoint_clicked.connect(overlays.select_keypoint)
         readout.readout_changed.connect(heads_panel.show_hover)
         readout.text_changed.connect(self._show_readout)
         engine.model_changed.connect(self.show_model)
@@ -90,8 +90,8 @@ class OverlayController(QObject):
         if (options.colormap, options.centre_colormap) != self._colormaps:
             self._colormaps = options.colormap, options.centre_colormap
             self.heads_panel.set_colormap(*self._colormaps)
-        self.heads_panel.set_selected(options.heatmap_joint)
-        self.readout.set_joint(options.heatmap_joint)
+        self.heads_panel.set_selected(options.heatmap_keypoint)
+        self.readout.set_keypoint(options.heatmap_keypoint)
         needs = self.overlays.options.needs_heads
         if (needs, self._extra_heads) != self._needs_heads:
             self._needs_heads = (needs, self._extra_heads)

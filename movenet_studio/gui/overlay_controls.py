@@ -3,7 +3,7 @@
 :class:`OverlayControls` (the "Overlays" group) holds the state as a
 :class:`core.render.OverlayOptions <movenet_studio.core.render.OverlayOptions>` (the export
 renderer's own options, so Save frame / Export match the screen): skeleton, keypoint
-heatmaps (one joint or the max over all, opacity), centre heatmap (opacity), offsets (at the
+heatmaps (one keypoint or the max over all, opacity), centre heatmap (opacity), offsets (at the
 chosen cells or as a field), regression, decode steps, crop region, and the colour map.
 :class:`TrackingControls` toggles the pipeline's crop tracking and keypoint smoothing.
 
@@ -46,7 +46,7 @@ def parse_overlays(text: str, base: OverlayOptions = DEFAULT_OVERLAYS) -> Overla
     Names are :data:`core.render.OVERLAY_NAMES <movenet_studio.core.render.OVERLAY_NAMES>`
     (``skeleton,heatmaps,centre,offsets,regression,decode,crop`` ...; ``all``; ``center``).
     The window draws keypoints with the skeleton, so ``skeleton`` or ``keypoints`` turns
-    both on. Layers these controls do not own (boxes, ids, timing) and the heatmap joint,
+    both on. Layers these controls do not own (boxes, ids, timing) and the heatmap keypoint,
     opacities and colour map keep their values from `base`.
 
     Raises:
@@ -84,7 +84,7 @@ class _Opacity(QSlider):
 
 
 class OverlayControls(QGroupBox):
-    """Layer toggles, heatmap joint and opacities, offsets mode, colour map.
+    """Layer toggles, heatmap keypoint and opacities, offsets mode, colour map.
 
     Args:
         options: the initial state (see :func:`parse_overlays`); fields it does not own are
@@ -110,11 +110,11 @@ class OverlayControls(QGroupBox):
                   "offsets": "Offsets", "regression": "Regression", "decode": "Decode steps", "crop": "Crop region"}
         tips = {
             "skeleton": "Skeleton edges and keypoint dots",
-            "heatmaps": "The keypoint heatmap head (sigmoid) of one joint or the max over all joints, "
+            "heatmaps": "The keypoint heatmap head (sigmoid) of one keypoint or the max over all, "
                         "drawn over the region the model saw",
             "centre": "The person-centre heatmap head (one peak per person)",
             "offsets": "The offset head: arrows from each chosen heatmap cell to the decoded keypoint, "
-                       "or as a field (every confident cell) of the selected joint",
+                       "or as a field (every confident cell) of the selected keypoint",
             "regression": "The regression head: lines from the chosen centre cell to each rough keypoint",
             "decode": "Decode steps: centre cell (cross), rough keypoints (circles), chosen cells (squares), "
                       "decoded keypoints (x)",
@@ -127,19 +127,19 @@ class OverlayControls(QGroupBox):
             check.setToolTip(tips[name])
             check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.checks[name] = check
-        self.joint_combo = QComboBox()
-        self.joint_combo.addItem("all joints (max)", None)
+        self.keypoint_combo = QComboBox()
+        self.keypoint_combo.addItem("all keypoints (max)", None)
         for k, name in enumerate(KEYPOINT_NAMES):
-            self.joint_combo.addItem(_short(name), k)
-        self.joint_combo.setToolTip("Which keypoint heatmap to show (also the joint of the offset field); "
+            self.keypoint_combo.addItem(_short(name), k)
+        self.keypoint_combo.setToolTip("Which keypoint heatmap to show (also the keypoint of the offset field); "
                                     "click a tile in the Heads panel to pick one")
         self.heatmap_opacity = _Opacity(options.heatmap_opacity, "Keypoint heatmap opacity")
         self.centre_opacity = _Opacity(options.centre_opacity, "Centre heatmap opacity")
         self.offsets_mode = QComboBox()
         self.offsets_mode.addItem("at chosen cells", False)
-        self.offsets_mode.addItem("field of joint", True)
+        self.offsets_mode.addItem("field of keypoint", True)
         self.offsets_mode.setToolTip("Arrows at the 17 chosen cells, or the offset head at every cell where the "
-                                     "selected joint's heatmap (all joints: the strongest) is at least 0.1")
+                                     "selected keypoint's heatmap (all keypoints: the strongest) is at least 0.1")
         self.offset_scale = QDoubleSpinBox()
         self.offset_scale.setRange(1.0, MAX_OFFSET_SCALE)
         self.offset_scale.setSingleStep(1.0)
@@ -162,8 +162,8 @@ class OverlayControls(QGroupBox):
         grid = QGridLayout(self)
         grid.addWidget(self.checks["skeleton"], 0, 0, 1, 3)
         grid.addWidget(self.checks["heatmaps"], 1, 0, 1, 3)
-        grid.addWidget(QLabel("  joint"), 2, 0)
-        grid.addWidget(self.joint_combo, 2, 1)
+        grid.addWidget(QLabel("  keypoint"), 2, 0)
+        grid.addWidget(self.keypoint_combo, 2, 1)
         grid.addWidget(self.heatmap_opacity, 2, 2)
         grid.addWidget(self.checks["centre"], 3, 0, 1, 2)
         grid.addWidget(self.centre_opacity, 3, 2)
@@ -173,7 +173,7 @@ class OverlayControls(QGroupBox):
         grid.addWidget(self.checks["regression"], 5, 0, 1, 3)
         grid.addWidget(self.checks["decode"], 6, 0, 1, 3)
         grid.addWidget(self.checks["crop"], 7, 0, 1, 3)
-        grid.addWidget(QLabel("Colours: joints"), 8, 0)
+        grid.addWidget(QLabel("Colours: keypoints"), 8, 0)
         grid.addWidget(self.colormap_combo, 8, 1, 1, 2)
         grid.addWidget(QLabel("  centre"), 9, 0)
         grid.addWidget(self.centre_colormap_combo, 9, 1, 1, 2)
@@ -184,7 +184,7 @@ class OverlayControls(QGroupBox):
         self._show(options)
         for check in self.checks.values():
             check.toggled.connect(self._changed)
-        self.joint_combo.currentIndexChanged.connect(self._changed)
+        self.keypoint_combo.currentIndexChanged.connect(self._changed)
         self.offsets_mode.currentIndexChanged.connect(self._changed)
         self.colormap_combo.currentIndexChanged.connect(self._changed)
         self.centre_colormap_combo.currentIndexChanged.connect(self._changed)
@@ -196,10 +196,10 @@ class OverlayControls(QGroupBox):
     @property
     def options(self) -> OverlayOptions:
         """The layers to draw: the checked ones that can be drawn now (decode layers are off
-        for MultiPose, centre and decode layers for a heatmap-only model), with the joint, opacities, offsets mode and colour map shown."""
+        for MultiPose, centre and decode layers for a heatmap-only model), with the keypoint, opacities, offsets mode and colour map shown."""
         on = {name: check.isChecked() and check.isEnabled() for name, check in self.checks.items()}
         return replace(self._base, skeleton=on["skeleton"], keypoints=on["skeleton"], heatmaps=on["heatmaps"],
-                       heatmap_joint=self.joint_combo.currentData(), heatmap_opacity=self.heatmap_opacity.fraction,
+                       heatmap_keypoint=self.keypoint_combo.currentData(), heatmap_opacity=self.heatmap_opacity.fraction,
                        centre=on["centre"], centre_opacity=self.centre_opacity.fraction, crop=on["crop"],
                        regression=on["regression"], offsets=on["offsets"], decode=on["decode"],
                        offset_field=bool(self.offsets_mode.currentData()), offset_scale=self.offset_scale.value(),
@@ -220,13 +220,13 @@ class OverlayControls(QGroupBox):
         self._changed()
 
     @Slot(object)
-    def select_joint(self, joint: int | None) -> None:
-        """Show the heatmap of `joint` (0..16, None: max over all); turns the keypoint heatmap
-        layer on when no joint layer is on."""
-        index = self.joint_combo.findData(joint) if joint is not None else 0
+    def select_keypoint(self, keypoint: int | None) -> None:
+        """Show the heatmap of `keypoint` (0..16, None: max over all); turns the keypoint heatmap
+        layer on when no layer showing one keypoint (heatmaps, offset field) is on."""
+        index = self.keypoint_combo.findData(keypoint) if keypoint is not None else 0
         self._updating = True
         try:
-            self.joint_combo.setCurrentIndex(max(0, index))
+            self.keypoint_combo.setCurrentIndex(max(0, index))
             if not (self.checks["heatmaps"].isChecked() or (self.checks["offsets"].isChecked()
                                                              and self.offsets_mode.currentData())):
                 self.checks["heatmaps"].setChecked(True)
@@ -278,9 +278,9 @@ class OverlayControls(QGroupBox):
         self.note.setVisible(not available)
 
     def set_keypoint_set(self, keypoint_set: KeypointSet) -> None:
-        """Name the joints as the model's keypoint set does (ST's 13: ``head`` for joint 0)."""
-        for joint, name in enumerate(coco_slot_names(keypoint_set)):
-            self.joint_combo.setItemText(joint + 1, _short(name))
+        """Name the keypoints as the model's keypoint set does (ST's 13: ``head`` for keypoint 0)."""
+        for keypoint, name in enumerate(coco_slot_names(keypoint_set)):
+            self.keypoint_combo.setItemText(keypoint + 1, _short(name))
 
     @property
     def heads_available(self) -> bool:
@@ -296,8 +296,8 @@ class OverlayControls(QGroupBox):
                       "decode": options.decode, "crop": options.crop}
             for name, value in values.items():
                 self.checks[name].setChecked(bool(value))
-            joint = options.heatmap_joint
-            self.joint_combo.setCurrentIndex(0 if joint is None else max(0, self.joint_combo.findData(int(joint))))
+            keypoint = options.heatmap_keypoint
+            self.keypoint_combo.setCurrentIndex(0 if keypoint is None else max(0, self.keypoint_combo.findData(int(keypoint))))
             self.heatmap_opacity.setValue(round(options.heatmap_opacity * 100))
             self.centre_opacity.setValue(round(options.centre_opacity * 100))
             self.offsets_mode.setCurrentIndex(1 if options.offset_field else 0)
@@ -313,7 +313,7 @@ class OverlayControls(QGroupBox):
         if self._updating:
             return
         options = self.options
-        self.joint_combo.setEnabled(options.heatmaps or (options.offsets and options.offset_field))
+        self.keypoint_combo.setEnabled(options.heatmaps or (options.offsets and options.offset_field))
         self.heatmap_opacity.setEnabled(options.heatmaps)
         self.centre_opacity.setEnabled(options.centre)
         self.offsets_mode.setEnabled(options.offsets)

@@ -45,6 +45,10 @@ SETTINGS_VERSION = 1
 #: version key existed hold the same keys as version 1 and count as version 1.
 MIN_SETTINGS_VERSION = 1
 VERSION_KEY = "meta/version"
+#: Key of the heatmap keypoint (OverlayOptions.heatmap_keypoint; -1: the max over all keypoints).
+HEATMAP_KEYPOINT_KEY = "overlays/heatmap_keypoint"
+#: Its name before the joint -> keypoint rename: read when the new key is absent, removed on save.
+OLD_HEATMAP_KEYPOINT_KEY = "overlays/heatmap_joint"
 
 log = logging.getLogger(__name__)
 
@@ -363,7 +367,7 @@ class StudioSettings:
 
     @property
     def overlays(self) -> OverlayOptions:
-        """The overlay choices of the window (layers, heatmap joint, opacities, offsets mode,
+        """The overlay choices of the window (layers, heatmap keypoint, opacities, offsets mode,
         colour map) as :class:`~movenet_studio.core.render.OverlayOptions`; default: the
         skeleton only. Each missing or bad value reads as its default."""
         options = DEFAULT_OVERLAYS
@@ -373,10 +377,11 @@ class StudioSettings:
                 options = parse_overlays("" if layers.strip().lower() == "none" else layers, options)
             except ValueError:
                 pass
-        joint = _to_int(self._value("overlays/heatmap_joint"))
+        keypoint = _to_int(self._value(HEATMAP_KEYPOINT_KEY if self._qs.contains(HEATMAP_KEYPOINT_KEY)
+                                       else OLD_HEATMAP_KEYPOINT_KEY))
         changes: dict[str, object] = {}
-        if joint is not None and 0 <= joint < 17:
-            changes["heatmap_joint"] = joint
+        if keypoint is not None and 0 <= keypoint < 17:
+            changes["heatmap_keypoint"] = keypoint
         for key in ("heatmap_opacity", "centre_opacity"):
             value = _to_float(self._value(f"overlays/{key}"))
             if value is not None and 0.0 <= value <= 1.0:
@@ -396,7 +401,8 @@ class StudioSettings:
     @overlays.setter
     def overlays(self, options: OverlayOptions) -> None:
         self._qs.setValue("overlays/layers", overlay_names(options) or "none")
-        self._qs.setValue("overlays/heatmap_joint", -1 if options.heatmap_joint is None else int(options.heatmap_joint))
+        self._qs.setValue(HEATMAP_KEYPOINT_KEY, -1 if options.heatmap_keypoint is None else int(options.heatmap_keypoint))
+        self._qs.remove(OLD_HEATMAP_KEYPOINT_KEY)
         self._qs.setValue("overlays/heatmap_opacity", float(options.heatmap_opacity))
         self._qs.setValue("overlays/centre_opacity", float(options.centre_opacity))
         self._qs.setValue("overlays/offset_field", bool(options.offset_field))

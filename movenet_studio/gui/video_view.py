@@ -144,7 +144,7 @@ class VideoView(QWidget):
                                  crop=self.overlay.input_visible)
         # The layers of set_overlay_options (skeleton toggle, heads, crop overlay).
         return replace(options, skeleton=layers.skeleton, keypoints=layers.keypoints, heatmaps=layers.heatmaps,
-                       heatmap_joint=layers.heatmap_joint, heatmap_opacity=layers.heatmap_opacity,
+                       heatmap_keypoint=layers.heatmap_keypoint, heatmap_opacity=layers.heatmap_opacity,
                        centre=layers.centre, centre_opacity=layers.centre_opacity,
                        crop=layers.crop, regression=layers.regression, offsets=layers.offsets,
                        decode=layers.decode, offset_field=layers.offset_field, colormap=layers.colormap)
@@ -152,7 +152,7 @@ class VideoView(QWidget):
     @Slot(object)
     def set_overlay_options(self, options: OverlayOptions) -> None:
         """Draw the layers `options` switches on: skeleton (edges and keypoint dots), the head
-        layers (heatmaps, centre, offsets, regression, decode, with joint, opacities, colour
+        layers (heatmaps, centre, offsets, regression, decode, with keypoint, opacities, colour
         map) and the crop layer. Its threshold, boxes, ids and timing fields are ignored (other
         controls own them)."""
         self._layers = options

@@ -2,7 +2,7 @@
 
 ST's model zoo scores its 13-keypoint MoveNet models against COCO annotations mapped to its
 13 keypoints: the head point is the visibility-weighted mean of COCO's five face keypoints
-(:func:`~.keypoint_sets.coco_face_to_head`), the 12 body joints are COCO's; OKS uses ST's
+(:func:`~.keypoint_sets.coco_face_to_head`), the 12 body keypoints are COCO's; OKS uses ST's
 sigmas (:data:`~.keypoint_sets.ST13`). Its single-pose figure is the mean OKS over the
 evaluated persons, reported here next to COCO AP (:func:`mean_oks`) so figures line up with
 ST's published tables.
