@@ -30,6 +30,29 @@ def test_video_seek_returns_that_frame():
     assert np.abs(again.rgb.astype(int) - frames[50].rgb.astype(int)).mean() < 1.0
 
 
+def test_small_videos_decode_on_one_thread_with_the_same_frames(tmp_path):
+    """Up to 1080p a video decodes on the reading thread alone (no FFmpeg frame threads
+    competing with inference), frame for frame as OpenCV's default threads decode it."""
+    path = data_file("pose_1.mp4")
+    default = cv2.VideoCapture(str(path))
+    with open_source(path) as source:
+        assert source._capture.get(cv2.CAP_PROP_N_THREADS) == 1
+        for frame in source:
+            ok, bgr = default.read()
+            assert ok and np.array_equal(frame.rgb, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)), frame.index
+    assert not default.read()[0]
+    default.release()
+    # A larger video keeps OpenCV's threads (one may not decode it in real time).
+    big = tmp_path / "big.mp4"
+    writer = cv2.VideoWriter(str(big), cv2.VideoWriter_fourcc(*"mp4v"), 30, (2048, 1152))
+    for _ in range(2):
+        writer.write(np.zeros((1152, 2048, 3), np.uint8))
+    writer.release()
+    with open_source(big) as source:
+        assert source._capture.get(cv2.CAP_PROP_N_THREADS) != 1
+        assert len(list(source)) == 2
+
+
 def test_image_is_rgb():
     path = data_file("pose.jpg")
     with open_source(path) as source:

@@ -41,6 +41,8 @@ MAX_DECODE_FAILURES = 25
 MAX_IMAGE_PIXELS = 100_000_000
 #: Highest camera index accepted in ``camera:N``.
 MAX_CAMERA_INDEX = 99
+#: Videos up to this many pixels per frame are decoded on one FFmpeg thread (see :func:`open_capture`).
+SINGLE_THREAD_DECODE_PIXELS = 1920 * 1080
 
 
 def quiet_ffmpeg() -> None:
@@ -51,6 +53,33 @@ def quiet_ffmpeg() -> None:
     errors). OpenCV reads it when it opens its first video in the process.
     """
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+
+def open_capture(path: Path) -> cv2.VideoCapture:
+    """``cv2.VideoCapture`` of a video file, decoding on one FFmpeg thread when its frames are
+    at most :data:`SINGLE_THREAD_DECODE_PIXELS` (OpenCV's default is a frame thread per core).
+
+    A frame then decodes inside ``read()``, on the thread that reads (a reader thread, GIL
+    released), while the inference thread crops and decodes keypoints, instead of on FFmpeg's
+    threads whenever they get a core, which on two cores preempts the runtime's threads
+    mid-inference. Frames are identical either way (H.264 decoding is exact). Larger videos
+    keep OpenCV's threads: one thread may not decode them in real time.
+
+    Returns:
+        The capture; the caller checks ``isOpened()``.
+    """
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened() or capture.getBackendName() != "FFMPEG":
+        return capture
+    pixels = capture.get(cv2.CAP_PROP_FRAME_WIDTH) * capture.get(cv2.CAP_PROP_FRAME_HEIGHT)
+    if not 0 < pixels <= SINGLE_THREAD_DECODE_PIXELS:
+        return capture
+    single = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, 1])
+    if not single.isOpened():
+        single.release()
+        return capture
+    capture.release()
+    return single
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +299,7 @@ class VideoSource(Source):
         except PathCheckError as exc:
             raise SourceError(str(exc)) from None
         quiet_ffmpeg()
-        self._capture = cv2.VideoCapture(str(self.path))
+        self._capture = open_capture(self.path)
         if not self._capture.isOpened():
             self._capture.release()
             raise SourceError(f"{self.name}: not a video OpenCV can open")
