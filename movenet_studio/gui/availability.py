@@ -1,4 +1,4 @@
-"""Impossible model / runtime combinations (a bundled model without a file for that runtime,
+"""Impossible model / backend combinations (a bundled model without a file for that backend,
 such as the int8 models on ONNX Runtime) shown disabled with a tooltip, never offered."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from .backend_controls import BACKEND_LABELS
 
 
 def model_formats(name: str, file_format: str | None = None) -> tuple[str, ...]:
-    """Runtimes that can run model `name`: a bundled key's files, else the file's own format."""
+    """Backends that can run model `name`: a bundled key's files, else the file's own format."""
     formats = bundled_formats(name)
     if formats:
         return formats
@@ -21,7 +21,7 @@ def model_formats(name: str, file_format: str | None = None) -> tuple[str, ...]:
 def unavailable_tip(model_label: str, backend: str) -> str:
     """Tooltip of a disabled choice, e.g. 'Lightning · int8 has no ONNX Runtime file ...'."""
     return (f"{model_label} has no {BACKEND_LABELS.get(backend, backend)} file (the bundled int8 models "
-            f"exist for TFLite only); pick another model or runtime")
+            f"exist for TFLite only); pick another model or backend")
 
 
 def set_item_available(combo: QComboBox, index: int, available: bool, tip: str = "") -> None:
@@ -35,7 +35,7 @@ def set_item_available(combo: QComboBox, index: int, available: bool, tip: str =
 
 
 def sync_backend_items(combo: QComboBox, model_name: str, model_text: str, file_format: str | None = None) -> None:
-    """Disable the runtimes of a backend `combo` (item data = backend name) that cannot run `model_name`."""
+    """Disable the backends of a backend `combo` (item data = backend name) that cannot run `model_name`."""
     formats = model_formats(model_name, file_format)
     for index in range(combo.count()):
         backend = combo.itemData(index)

@@ -1,4 +1,4 @@
-"""Runtime controls: which backend runs the model (TFLite / ONNX Runtime) and, on ONNX Runtime,
+"""Backend controls: which backend runs the model (TFLite / ONNX Runtime) and, on ONNX Runtime,
 which execution provider.
 
 The widget only emits requests (:attr:`BackendControls.backend_requested`); the main window
@@ -42,11 +42,11 @@ class BackendControls(QGroupBox):
     backend_requested = Signal(str, object)
 
     def __init__(self, backend: str = "tflite", provider: str | None = None, parent: QWidget | None = None):
-        super().__init__("Runtime", parent)
+        super().__init__("Backend", parent)
         self.backend_combo = QComboBox()
         for name, label in BACKEND_LABELS.items():
             self.backend_combo.addItem(label, name)
-        self.backend_combo.setToolTip("Runtime that runs the model; the bundled int8 models exist for TFLite only")
+        self.backend_combo.setToolTip("Backend that runs the model; the bundled int8 models exist for TFLite only")
         self.provider_combo = QComboBox()
         self.provider_combo.setToolTip("ONNX Runtime execution provider; one that is missing or fails "
                                        "falls back to CPU (with a note)")

@@ -37,7 +37,7 @@ from ..core.progress import JobControl
 from .background import BackgroundTask, format_eta
 from .bench_plots import BenchPlots, PerOpPlot
 
-#: Runtimes offered (a configuration a runtime cannot run comes back as "skipped").
+#: Backends offered (a configuration a backend cannot run comes back as "skipped").
 BACKENDS = ("tflite", "onnx")
 def parse_threads(text: str) -> list[int]:
     """``"1, 2,4"`` -> ``[1, 2, 4]`` (unique, in order).
@@ -71,7 +71,7 @@ def _bench_job(configs: list[BenchConfig], source: str | None, frames: int, warm
 
 
 class BenchDialog(QDialog):
-    """Choose models, runtimes, threads, heads and frame counts; run; plot; save JSON.
+    """Choose models, backends, threads, heads and frame counts; run; plot; save JSON.
 
     Args:
         window: the main window (``player`` for the source and pausing, ``engine`` for the
@@ -157,7 +157,7 @@ class BenchDialog(QDialog):
         for check in self.backend_checks.values():
             backends.addWidget(check)
         backends.addStretch(1)
-        grid.addWidget(QLabel("Runtimes"), 2, 0)
+        grid.addWidget(QLabel("Backends"), 2, 0)
         grid.addLayout(backends, 2, 1)
         grid.addWidget(QLabel("Threads"), 3, 0)
         grid.addWidget(self.threads_edit, 3, 1)
@@ -251,10 +251,10 @@ class BenchDialog(QDialog):
             self.per_op_check.setChecked(per_op)
 
     def configs(self) -> list[BenchConfig]:
-        """The configurations chosen (models × runtimes × threads × heads off[/on]).
+        """The configurations chosen (models × backends × threads × heads off[/on]).
 
         Raises:
-            ValueError: no model or runtime chosen, or a bad thread list.
+            ValueError: no model or backend chosen, or a bad thread list.
         """
         models = [self.models_list.item(r).text() for r in range(self.models_list.count())
                   if self.models_list.item(r).checkState() == Qt.CheckState.Checked]
@@ -262,19 +262,19 @@ class BenchDialog(QDialog):
         if not models:
             raise ValueError("tick at least one model")
         if not backends:
-            raise ValueError("tick at least one runtime")
+            raise ValueError("tick at least one backend")
         heads = (False, True) if self.heads_check.isChecked() else (False,)
         configs = make_configs(models, backends, parse_threads(self.threads_edit.text()), heads)
-        # A bundled model without a file for a runtime (int8 on ONNX Runtime) is not measured there.
+        # A bundled model without a file for a backend (int8 on ONNX Runtime) is not measured there.
         possible = [c for c in configs if c.backend in (bundled_formats(c.model) or (c.backend,))]
         if not possible:
-            raise ValueError("none of the ticked models has a file for the ticked runtimes "
+            raise ValueError("none of the ticked models has a file for the ticked backends "
                              "(the int8 models are TFLite only)")
         return possible
 
     @Slot()
     def _sync_availability(self) -> None:
-        """Grey out the models no ticked runtime can run (int8 with only ONNX Runtime ticked);
+        """Grey out the models no ticked backend can run (int8 with only ONNX Runtime ticked);
         each such model says why in its tooltip."""
         backends = [name for name, check in self.backend_checks.items() if check.isChecked()]
         for row in range(self.models_list.count()):

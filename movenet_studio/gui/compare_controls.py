@@ -54,7 +54,7 @@ class ComparePanel(QWidget):
         self.mode_combo.addItem("Side by side", SIDE_BY_SIDE)
         self.reset_button = QPushButton("Reset")
         self.model_combo.setToolTip("B's model and weight precision")
-        self.backend_combo.setToolTip("B's runtime (the int8 models have no ONNX file)")
+        self.backend_combo.setToolTip("B's backend (the int8 models have no ONNX file)")
         self.mode_combo.setToolTip("Draw B over A in the same view, or in a second view beside it (linked zoom)")
         self.reset_button.setToolTip("Start the running mean / max again")
         grid = QGridLayout(group)
@@ -135,7 +135,7 @@ class ComparePanel(QWidget):
         self.changed.emit()
 
     def _sync_availability(self) -> None:
-        """Grey out B's models that B's runtime cannot run and runtimes B's model has no file for."""
+        """Grey out B's models that B's backend cannot run and backends B's model has no file for."""
         sync_model_items(self.model_combo, self.backend_combo.currentData())
         sync_backend_items(self.backend_combo, self.model_combo.currentData() or "", self.model_combo.currentText())
 

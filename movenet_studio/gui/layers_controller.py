@@ -2,7 +2,7 @@
 
 A is the model the engine runs; B is configuration B of Compare A / B while compare mode is
 on (and then B's own model input is used), else the configuration picked in the dock
-(default: the other precision of A, or A on the other runtime). While the dock is visible,
+(default: the other precision of A, or A on the other backend). While the dock is visible,
 every result the window receives offers its model input to the
 :class:`~.layers_worker.LayerWorker` (newest wins); hidden, nothing is captured. The
 engine and its pipelines are never touched: playback, tracking and the model's input stay
@@ -33,7 +33,7 @@ def b_choices() -> tuple[str, ...]:
 
 
 def default_b(spec: ModelSpec) -> str:
-    """B for A = `spec`: int8 <-> float16 of the same bundled model, else A on the other runtime."""
+    """B for A = `spec`: int8 <-> float16 of the same bundled model, else A on the other backend."""
     key = spec.key
     if spec.bundled and key.endswith("-int8"):
         return key.replace("-int8", "-float16")

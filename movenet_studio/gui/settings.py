@@ -292,7 +292,7 @@ class StudioSettings:
 
     @property
     def backend(self) -> str:
-        """The runtime name, default ``tflite``."""
+        """The backend name, default ``tflite``."""
         value = self._value("model/backend")
         return value if isinstance(value, str) and value.strip() else DEFAULT_BACKEND
 

@@ -61,7 +61,7 @@ class WindowMenus:
                                         reporter=self.reporter, classification=self.classification)
         self._shortcuts_dialog: ShortcutsDialog | None = None
         self.bench_action = self._action("&Benchmark…", self.show_benchmark, ("Ctrl+B",),
-                                         "Measure models, runtimes and threads on the open source")
+                                         "Measure models, backends and threads on the open source")
         self.bench_dialog: BenchDialog | None = None
         self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
         self.head_diff = HeadDiffController(self)  # compare: heatmap / centre A - B over the video

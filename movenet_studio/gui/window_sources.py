@@ -48,7 +48,7 @@ class WindowSources:
         # From the engine's config: keeps the other settings (heads, crop, threads ...) asked for.
         config = replace(self.engine.config, model=str(name),
                          input_range=self.settings.input_range_for(str(name)) if is_model_path(str(name)) else None)
-        if is_model_path(str(name)) and default_backend(name) != config.backend:  # the file's format picks the runtime
+        if is_model_path(str(name)) and default_backend(name) != config.backend:  # the file's format picks the backend
             config = replace(config, backend=default_backend(name), provider=None)
         self.engine.request_model(config)
 

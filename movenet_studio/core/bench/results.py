@@ -57,7 +57,7 @@ class BenchConfig:
 
     Attributes:
         model: catalog key (``lightning``, ``thunder-int8`` ...) or a model file path.
-        backend: runtime name (``tflite``, ``onnx`` or any registered backend).
+        backend: backend name (``tflite``, ``onnx`` or any registered backend).
         threads: CPU threads for the runtime (>= 1).
         heads: run the pipeline with head reading on (:attr:`PipelineConfig.heads`).
     """
