@@ -82,6 +82,15 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
         self.keypoint_score = self.keypoint_score_plot.plot(pen=pg.mkPen((100, 220, 120), width=1.5),
                                                             connect="finite")
 
+        for item in (self.pose_score, self.x_raw, self.x_smoothed, self.y_raw, self.y_smoothed, self.keypoint_score):
+            # A 10-minute clip has 18,000 frames: draw about one peak pair per pixel column, not
+            # every frame (a refresh 76 -> 30 ms GUI-thread CPU on the loaded test machine), and
+            # keep the drawn lines as pixmaps so that moving the frame mark does not draw them
+            # again (76 -> 3-5 ms a move)
+            item.opts["autoDownsampleFactor"] = 1.0  # samples per pixel (pyqtgraph's default: 5)
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.cursors = []
         for plot in self.plots:
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(_CURSOR, width=1))
