@@ -9,6 +9,7 @@ import pytest
 from conftest import GUI_WAIT_MS, data_file
 from movenet_studio.cli import main
 from movenet_studio.gui.app import EXIT_OK, GuiOptions, run
+from movenet_studio.gui.engine import MAX_PACE_DELIVERY_HZ
 from movenet_studio.gui.run_stats import LagProbe
 
 
@@ -27,6 +28,7 @@ def test_stats_json_from_a_max_pace_run(qapp, tmp_path):
     assert stats["processed_fps"] > 0 and stats["displayed_fps"] > 0 and stats["wall_s"] > 0
     assert stats["processed_fps"] >= stats["displayed_fps"]
     assert stats["dropped_frames"] == 0  # max pace waits for the worker instead of dropping
+    assert stats["display_max_hz"] == MAX_PACE_DELIVERY_HZ  # the window shows at most 30 results a second
     for stage in ("read", "preprocess", "inference", "total"):
         figures = stats["stages_ms"][stage]
         assert figures["count"] == 24 and 0 < figures["p50"] <= figures["p95"], stage

@@ -32,10 +32,15 @@ from ..core.worker import DEFAULT_JOIN_TIMEOUT, EngineResult, EngineState, Infer
 from ..core.worker.loop import CompareFactory, PipelineFactory
 from .slot_timing import timed
 
-__all__ = ["MAX_DELIVERY_HZ", "Engine", "EngineResult", "EngineState", "LatestMailbox", "ModelInfo"]
+__all__ = ["MAX_DELIVERY_HZ", "MAX_PACE_DELIVERY_HZ", "Engine", "EngineResult", "EngineState", "LatestMailbox", "ModelInfo"]
 
 #: Results are delivered to the GUI thread at most this often, in Hz (None or 0: on arrival).
 MAX_DELIVERY_HZ = 60.0
+#: The window's delivery rate at ``--pace max``, in Hz: the worker runs as fast as it can and
+#: the window shows the newest result this often (a source's own rate, for most videos), so
+#: drawing takes a core's fraction that inference can use (the video view costs ~3-6 ms of
+#: GUI-thread CPU a shown frame on the 2-core test machine).
+MAX_PACE_DELIVERY_HZ = 30.0
 
 
 class Engine(QObject):
@@ -265,6 +270,11 @@ class Engine(QObject):
     def errors(self) -> int:
         """Frames that failed in the pipeline."""
         return self._worker.errors
+
+    @property
+    def max_delivery_hz(self) -> float | None:
+        """The most results :attr:`result_ready` delivers a second (None: every result on arrival)."""
+        return 1.0 / self._min_delivery_s if self._min_delivery_s else None
 
     @property
     def delivered(self) -> int:

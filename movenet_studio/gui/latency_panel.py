@@ -181,7 +181,7 @@ class LatencyPanel(QWidget):
         self._newest: EngineResult | None = None
         self._base: tuple[int, int, int] | None = None  # engine counters (processed, dropped, stale) at reset
         self._playing = True
-        self._throttle = RefreshThrottle(self.refresh, self)
+        self._throttle = RefreshThrottle(self.refresh, self, while_visible=True)  # not drawn while hidden (closed dock, tab behind another)
         self.fps = float("nan")
 
         layout = QVBoxLayout(self)

@@ -22,7 +22,7 @@ from .compare_controller import CompareController
 from .compare_controls import ComparePanel
 from .compare_view import SideView
 from .controls import ControlPanel
-from .engine import Engine, EngineResult, EngineState, ModelInfo
+from .engine import MAX_DELIVERY_HZ, MAX_PACE_DELIVERY_HZ, Engine, EngineResult, EngineState, ModelInfo
 from .garbage import GuiThreadGarbageCollector
 from .head_overlays import HoverReadout
 from .heads_panel import HeadsPanel
@@ -101,7 +101,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
                                                     crop=crop, smoothing=smoothing, one_euro=one_euro,
                                                     preprocess=preprocess, input_range=input_range)
 
-        self.engine = Engine(config, self)
+        display_hz = MAX_PACE_DELIVERY_HZ if Pace(pace) == Pace.MAX else MAX_DELIVERY_HZ
+        self.engine = Engine(config, self, max_delivery_hz=display_hz)  # (newest result wins in between)
         self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
         self.video_view = VideoView(threshold)
         self.controls = ControlPanel(threads, threshold)

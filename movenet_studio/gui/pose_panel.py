@@ -32,7 +32,7 @@ class PosePanel(QGroupBox):
         super().__init__("Keypoints", parent)
         self._threshold = threshold
         self._newest: EngineResult | None = None
-        self._throttle = RefreshThrottle(self.refresh, self)
+        self._throttle = RefreshThrottle(self.refresh, self, while_visible=True)  # not drawn while hidden (closed dock, tab behind another)
         self.summary = QLabel("No pose")
         self.summary.setWordWrap(True)
         self.person_combo = QComboBox()

@@ -9,7 +9,8 @@ the first frame's set-up are left out):
 * ``processed_frames`` / ``processed_fps``: frames the inference worker ran the model on
   (``Engine.processed``), per second of wall time.
 * ``displayed_frames`` / ``displayed_fps``: results that reached the window and were drawn
-  (``Engine.result_ready``); fewer than processed when the GUI thread coalesced results.
+  (``Engine.result_ready``); fewer than processed when the GUI thread coalesced results or
+  the engine's delivery rate (``display_max_hz``: 30 at ``--pace max``) held them back.
 * ``dropped_frames``: frames the reader offered that the worker never took (one-slot
   mailbox replaced them; realtime pace); ``render_skipped``: results replaced before the GUI
   thread picked them up; ``stale_frames``: discarded after a seek/switch.
@@ -244,6 +245,7 @@ class RunStats(QObject):
             "processed_fps": round(processed / wall, 2) if wall > 0 else None,
             "displayed_frames": self._displayed,
             "displayed_fps": round(self._displayed / wall, 2) if wall > 0 else None,
+            "display_max_hz": self._window.engine.max_delivery_hz,
             "dropped_frames": int(dropped),
             "render_skipped": int(skipped),
             "stale_frames": int(stale),
