@@ -25,7 +25,7 @@ SIZE = 256
 SUPERSAMPLE = 4
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
-# Colours in RGB, as the app draws them (core/render.py, core/keypoints.py).
+# Colours in RGB, as the app draws them (core/drawing/render.py, core/decoding/keypoints.py).
 LEFT, RIGHT, CENTRE = (0, 255, 255), (255, 0, 255), (255, 230, 0)
 KEYPOINT, OUTLINE = (255, 20, 147), (255, 255, 255)
 BACKGROUND_TOP, BACKGROUND_BOTTOM = (38, 44, 58), (18, 20, 28)

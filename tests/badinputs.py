@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from movenet_studio.core.models import bundled_model
+from movenet_studio.core.models.catalog import bundled_model
 
 from hostile_files import (  # noqa: F401 (re-exported: one corpus module for the tests)
     BAD_ANNOTATIONS, bad_annotation_files, coco_document, decoy_weights, device_copies, external_data_onnx, fifo,

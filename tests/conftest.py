@@ -79,7 +79,7 @@ def make_window(qtbot, gui_settings):
     ended (the autouse thread guard checks that no thread is left behind).
     """
     from movenet_studio.gui.app import configure_pyqtgraph
-    from movenet_studio.gui.main_window import MainWindow
+    from movenet_studio.gui.window.main_window import MainWindow
 
     configure_pyqtgraph()
     windows = []

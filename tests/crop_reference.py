@@ -1,5 +1,5 @@
 """The vectorised numpy port of tfjs-backend-cpu CropAndResize that the project used before
-its compiled kernel (movenet_studio/core/crop_kernel.py), kept as the reference the compiled
+its compiled kernel (movenet_studio/core/tracking/crop_kernel.py), kept as the reference the compiled
 kernel must equal bit for bit (tests/test_cropping.py). It matched Google's TF.js pipeline
 on pose_1.mp4 at 0.357 px mean; it took 0.64 ms per 192 x 192 crop on a quiet 2-core machine.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from movenet_studio.core.cropping import CropRegion
+from movenet_studio.core.tracking.cropping import CropRegion
 
 _ROW_BLOCK = 32
 

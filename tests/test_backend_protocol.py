@@ -13,9 +13,9 @@ import pytest
 
 from movenet_studio.core.backends import Backend, runtime_version
 from movenet_studio.core.bench.results import BenchConfig, ConfigResult
-from movenet_studio.core.heads import Heads
-from movenet_studio.core.model_resolve import sniff_signature
-from movenet_studio.core.models import bundled_model
+from movenet_studio.core.decoding.heads import Heads
+from movenet_studio.core.models.resolve import sniff_signature
+from movenet_studio.core.models.catalog import bundled_model
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.worker import ModelInfo
@@ -34,7 +34,7 @@ def loaded(request):
     except Exception as exc:  # noqa: BLE001 - the bundled file or runtime is not installed here
         pytest.skip(str(exc))
     pipeline = Pipeline(PipelineConfig(model=model, backend=backend, heads=heads))
-    from movenet_studio.core.sources import Frame
+    from movenet_studio.core.media.sources import Frame
 
     yy, xx = np.mgrid[0:240, 0:320]
     rgb = np.stack([xx * 255 // 319, yy * 255 // 239, (xx + yy) % 256], axis=-1).astype(np.uint8)

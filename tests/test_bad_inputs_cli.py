@@ -20,9 +20,9 @@ import pytest
 import badinputs
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.cli import main
-from movenet_studio.core import probe
+from movenet_studio.core.models import probe
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.model_resolve import model_from_file
+from movenet_studio.core.models.resolve import model_from_file
 
 ERROR_PREFIX = "movenet-studio: error:"
 
@@ -80,7 +80,7 @@ def test_the_corpus_has_videos_that_open_and_then_fail(corpus):
     """The cut AVI and the heavily flipped MP4 open fine and fail in the middle: the case
     where a run has already produced results when the error comes."""
     from movenet_studio.core.errors import SourceError
-    from movenet_studio.core.sources import open_source
+    from movenet_studio.core.media.sources import open_source
 
     for name in ("cut-mjpg.avi", "flip-2-3000.mp4"):
         source = open_source(corpus[name].path)
@@ -179,7 +179,7 @@ def test_probe_child_printing_junk_then_failing_is_refused(corpus, monkeypatch):
 def test_a_model_that_crashes_on_load_never_reaches_this_process(corpus, monkeypatch):
     """Refused by the probe, so the parent never parses it (a native crash there would end it)."""
     loads = []
-    from movenet_studio.core import model_resolve
+    from movenet_studio.core.models import resolve as model_resolve
 
     monkeypatch.setattr(model_resolve, "sniff_signature", lambda path: loads.append(path))
     monkeypatch.setattr(probe, "probe_command", _child("import os, signal; os.kill(os.getpid(), signal.SIGABRT)"))

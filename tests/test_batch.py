@@ -16,8 +16,8 @@ import pytest
 
 from movenet_studio.cli import main
 from movenet_studio.cli.options import add_infer_options
-from movenet_studio.core.batch import expand_sources, output_stem, remove_partial_outputs
-from movenet_studio.core.cluster import dask_client
+from movenet_studio.core.distributed.batch import expand_sources, output_stem, remove_partial_outputs
+from movenet_studio.core.distributed.cluster import dask_client
 
 from conftest import PROJECT_ROOT
 from media import media_path, shared_path
@@ -121,7 +121,7 @@ def test_batch_video_heads_and_a_corrupt_file_then_resume(scheduler, tmp_path, c
 
 def test_batch_ships_model_and_classifier_files_that_are_not_bundled(scheduler, tmp_path, capsys):
     (image,) = _data("pose.jpg")
-    from movenet_studio.core.models import bundled_model
+    from movenet_studio.core.models.catalog import bundled_model
 
     model = tmp_path / "my_movenet.tflite"
     shutil.copyfile(bundled_model("lightning").path, model)
@@ -221,8 +221,8 @@ def _run_batch(scheduler, sources: list[Path], out: Path, listener):
     from dask.distributed import Client
 
     from movenet_studio.cli.batch_worker import run_source
-    from movenet_studio.core.batch import output_names
-    from movenet_studio.core.batch_run import run_tasks
+    from movenet_studio.core.distributed.batch import output_names
+    from movenet_studio.core.distributed.batch_run import run_tasks
     from movenet_studio.core.progress import JobControl
 
     options = {"model": "lightning", "backend": "tflite", "threads": 1}

@@ -11,14 +11,14 @@ from classifiers import ORDER_LABELS, shared_classifier
 from conftest import data_file
 from media import video_frames
 from movenet_studio.cli import main
-from movenet_studio.core.classification import Classification, FrameClassification
-from movenet_studio.core.classification_render import (
+from movenet_studio.core.classify.classification import Classification, FrameClassification
+from movenet_studio.core.drawing.classification_render import (
     COUNTER_BACKGROUND, LABEL_BACKGROUND, caption_anchor, counter_caption, pose_caption,
 )
-from movenet_studio.core.keypoints import NUM_KEYPOINTS, Pose
+from movenet_studio.core.decoding.keypoints import NUM_KEYPOINTS, Pose
 from movenet_studio.core.preprocess import letterbox
-from movenet_studio.core.render import OverlayOptions, render_overlays
-from movenet_studio.core.render_layers import unavailable_overlays
+from movenet_studio.core.drawing.render import OverlayOptions, render_overlays
+from movenet_studio.core.drawing.render_layers import unavailable_overlays
 
 
 def _result(classification, frame_hw=(240, 320)):

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from movenet_studio.cli import main
-from movenet_studio.core.classification import FrameClassifier
-from movenet_studio.core.classifier import (
+from movenet_studio.core.classify.classification import FrameClassifier
+from movenet_studio.core.classify.classifier import (
     INPUT_LENGTH, ClassifierError, PoseClassifier, classifier_input, load_classifier, read_labels, to_probabilities,
 )
-from movenet_studio.core.keypoints import Pose
-from movenet_studio.core.repetitions import RepetitionCounter
+from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.classify.repetitions import RepetitionCounter
 
 from classifiers import ORDER_LABELS, shared_classifier, wide_pose, write_labels, write_onnx_classifier
 from conftest import data_file
@@ -232,7 +232,7 @@ def test_cli_usage_and_refusals(tmp_path, capsys, order_classifier):
 def test_a_classifier_that_crashes_the_runtime_is_refused(order_classifier, monkeypatch):
     import sys
 
-    from movenet_studio.core import probe
+    from movenet_studio.core.models import probe
 
     crash = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
     monkeypatch.setattr(probe, "probe_command", lambda path, flag: crash)

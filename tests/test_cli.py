@@ -10,7 +10,7 @@ import pytest
 
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.cli import main
-from movenet_studio.core.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 
 
 def test_infer_json_format(tmp_path, capsys):
@@ -76,8 +76,8 @@ def test_usage_error_exits_2():
 def test_heads_npz_decodes_back_to_the_models_keypoints(tmp_path, model, size):
     import numpy as np
 
-    from movenet_studio.core.decode import decode_singlepose
-    from movenet_studio.core.heads import Heads
+    from movenet_studio.core.decoding.decode import decode_singlepose
+    from movenet_studio.core.decoding.heads import Heads
 
     out = tmp_path / "h.npz"
     assert main(["infer", str(data_file("pose_1.mp4")), "--model", model, "--max-frames", "30",

@@ -10,14 +10,14 @@ import pytest
 from conftest import data_file
 
 from movenet_studio.cli import main
-from movenet_studio.core.compare import ComparePipeline, compare_frames, config_for, match_instances, parse_spec
-from movenet_studio.core.compare_stats import CompareStats
-from movenet_studio.core.cropping import crop_and_resize
+from movenet_studio.core.analysis.compare import ComparePipeline, compare_frames, config_for, match_instances, parse_spec
+from movenet_studio.core.analysis.compare_stats import CompareStats
+from movenet_studio.core.tracking.cropping import crop_and_resize
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.preprocess import letterbox
-from movenet_studio.core.sources import open_source
+from movenet_studio.core.media.sources import open_source
 
 
 def _frames(name: str, count: int):

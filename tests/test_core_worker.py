@@ -10,12 +10,12 @@ from types import MappingProxyType
 import numpy as np
 
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.keypoints import Pose
-from movenet_studio.core.models import ModelSpec
+from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.models.catalog import ModelSpec
 from movenet_studio.core.pipeline import FrameResult, PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.preprocess import InputMapping
-from movenet_studio.core.sources import Frame
+from movenet_studio.core.media.sources import Frame
 from movenet_studio.core.worker import EngineState, InferenceWorker
 
 

@@ -1,4 +1,4 @@
-"""Tests for movenet_studio.core.cropping (TF.js MoveNet crop tracking and crop-and-resize)."""
+"""Tests for movenet_studio.core.tracking.cropping (TF.js MoveNet crop tracking and crop-and-resize)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crop_reference import numpy_crop_and_resize
 
-from movenet_studio.core.cropping import (
+from movenet_studio.core.tracking.cropping import (
     CropRegion,
     CropTracker,
     crop_and_resize,
@@ -22,7 +22,7 @@ from movenet_studio.core.cropping import (
     region_to_frame_normalized,
     torso_visible,
 )
-from movenet_studio.core.keypoints import pose_score
+from movenet_studio.core.decoding.keypoints import pose_score
 
 L_SH, R_SH, L_WR, L_HIP, R_HIP, L_ANK = 5, 6, 9, 11, 12, 15
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from movenet_studio.core.backends.tflite import TFLiteBackend
-from movenet_studio.core.decode import centre_weight_map, decode_singlepose
-from movenet_studio.core.heads import Heads
-from movenet_studio.core.models import bundled_model
+from movenet_studio.core.decoding.decode import centre_weight_map, decode_singlepose
+from movenet_studio.core.decoding.heads import Heads
+from movenet_studio.core.models.catalog import bundled_model
 
 
 def _graph_centre_weights(backend: TFLiteBackend) -> np.ndarray:

@@ -15,7 +15,7 @@ from movenet_studio.cli import main
 from movenet_studio.core.evaluation import (EvaluationError, crop_box, crop_person, evaluate,
                                             keypoint_similarity, load_annotations, predict_single,
                                             pseudo_image_dataset, score, select_persons)
-from movenet_studio.core.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.progress import Cancelled, CancelToken, JobControl
 
 FIGURES = ("AP", "AP50", "AP75", "AR")

@@ -13,21 +13,21 @@ import cv2
 import numpy as np
 import pytest
 
-import movenet_studio.core.export as export_module
+import movenet_studio.core.output.export as export_module
 from conftest import data_file
 from movenet_studio.cli import main
 from movenet_studio.cli.export import frame_range
 from movenet_studio.cli.progress import ProgressBar
-from movenet_studio.core.export import (
+from movenet_studio.core.output.export import (
     CSV_COLUMNS, ExportError, coco_image_ids, export_video, video_size_for, write_keypoints_csv,
     write_keypoints_json,
 )
-from movenet_studio.core.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.progress import Cancelled, JobControl, Progress
-from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
-from movenet_studio.core.sources import open_source
-from movenet_studio.core.video_writer import read_video_info
+from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
+from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.video_writer import read_video_info
 from media import video_frames
 
 

@@ -20,10 +20,10 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 import badinputs
 from conftest import GUI_WAIT_MS, DATA_DIR, SAMPLES_DIR
-from movenet_studio.core import probe
+from movenet_studio.core.models import probe
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.pipeline import Pipeline
-from movenet_studio.core.sources import Frame, Source
+from movenet_studio.core.media.sources import Frame, Source
 from movenet_studio.gui import player as player_module
 from movenet_studio.gui.engine import EngineState
 
@@ -200,7 +200,7 @@ class AlwaysFailingPipeline:
     """A pipeline whose every frame fails with the same error (a model broken for all input)."""
 
     def __init__(self, config):
-        from movenet_studio.core.models import ModelSpec
+        from movenet_studio.core.models.catalog import ModelSpec
 
         self.config = config
         self.model = ModelSpec("broken", Path("/fake/broken.tflite"), "tflite", "singlepose", "custom", "float32",
@@ -369,7 +369,7 @@ def test_huge_image_is_shown_downscaled_with_keypoints_in_source_pixels(make_win
 
 def test_unreadable_settings_are_reset_with_a_note(qtbot, tmp_path):
     from movenet_studio.gui.app import configure_pyqtgraph
-    from movenet_studio.gui.main_window import MainWindow
+    from movenet_studio.gui.window.main_window import MainWindow
     from movenet_studio.gui.settings import SETTINGS_VERSION, StudioSettings
 
     configure_pyqtgraph()
@@ -408,7 +408,7 @@ def test_settings_versions(tmp_path, content, reset):
 
 
 def test_help_menu_opens_the_log_folder(make_window, monkeypatch, tmp_path):
-    from movenet_studio.gui import log_folder
+    from movenet_studio.gui.dialogs import log_folder
 
     monkeypatch.setenv("MOVENET_STUDIO_LOG_DIR", str(tmp_path / "logs"))
     opened = []

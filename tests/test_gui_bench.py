@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import GUI_WAIT_MS, data_file, wait_progress
-from movenet_studio.gui.bench_dialog import parse_threads
+from movenet_studio.gui.dialogs.bench_dialog import parse_threads
 
 WAIT_MS = GUI_WAIT_MS
 

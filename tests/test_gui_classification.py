@@ -8,9 +8,9 @@ import numpy as np
 
 from classifiers import ORDER_LABELS, shared_classifier, write_labels, write_onnx_classifier
 from conftest import GUI_WAIT_MS, data_file, wait_results
-from movenet_studio.core.classification import Classification, FrameClassification
-from movenet_studio.gui.classification_controller import KEYS, ClassifierRequest
-from movenet_studio.gui.classification_panel import BAR_STEPS, ClassificationPanel
+from movenet_studio.core.classify.classification import Classification, FrameClassification
+from movenet_studio.gui.window.classification_controller import KEYS, ClassifierRequest
+from movenet_studio.gui.panels.classification_panel import BAR_STEPS, ClassificationPanel
 
 
 def _request(fmt: str = "tflite", **kwargs) -> ClassifierRequest:

@@ -7,8 +7,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from movenet_studio.core.keypoints import KEYPOINT_NAMES
-from movenet_studio.gui.compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
+from movenet_studio.gui.compare.compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE
 from movenet_studio.gui.engine import EngineState
 
 from conftest import GUI_WAIT_MS, data_file

@@ -8,9 +8,9 @@ import pytest
 
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
-from movenet_studio.core.heads import heatmap_rect_in_frame
-from movenet_studio.core.overlay_geometry import crop_geometry, decode_geometry
-from movenet_studio.core.render import render_overlays
+from movenet_studio.core.decoding.heads import heatmap_rect_in_frame
+from movenet_studio.core.drawing.overlay_geometry import crop_geometry, decode_geometry
+from movenet_studio.core.drawing.render import render_overlays
 
 WAIT_MS = GUI_WAIT_MS
 

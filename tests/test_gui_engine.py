@@ -12,12 +12,12 @@ from PySide6.QtCore import QObject, Slot
 
 from conftest import GUI_WAIT_MS
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.keypoints import Pose
-from movenet_studio.core.models import ModelSpec
+from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.models.catalog import ModelSpec
 from movenet_studio.core.pipeline import FrameResult, PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.preprocess import InputMapping
-from movenet_studio.core.sources import Frame, Source
+from movenet_studio.core.media.sources import Frame, Source
 from movenet_studio.gui.engine import Engine, EngineState, LatestMailbox
 from movenet_studio.gui.player import SourcePlayer
 

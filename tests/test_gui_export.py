@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 
 from conftest import GUI_WAIT_MS, data_file, wait_progress
 from media import video_frames
-from movenet_studio.core.export import CSV_COLUMNS
-from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, render_overlays
-from movenet_studio.gui import export_actions
-from movenet_studio.gui.export_actions import annotated_frame, export_config
-from movenet_studio.gui.overlays import DEFAULT_THRESHOLD
+from movenet_studio.core.output.export import CSV_COLUMNS
+from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, render_overlays
+from movenet_studio.gui.window import export_actions
+from movenet_studio.gui.window.export_actions import annotated_frame, export_config
+from movenet_studio.gui.overlays.skeleton import DEFAULT_THRESHOLD
 
 WAIT_MS = GUI_WAIT_MS
 
@@ -54,8 +54,8 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 
 def test_one_threshold_constant_and_rule():
-    from movenet_studio.core.keypoints import Pose
-    from movenet_studio.gui.overlays import skeleton_geometry
+    from movenet_studio.core.decoding.keypoints import Pose
+    from movenet_studio.gui.overlays.skeleton import skeleton_geometry
 
     assert DEFAULT_THRESHOLD == DEFAULT_KEYPOINT_THRESHOLD == 0.3
     # The window and the renderer draw a keypoint only when its score is above the threshold.

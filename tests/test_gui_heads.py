@@ -12,12 +12,12 @@ from PySide6.QtWidgets import QApplication
 from badinputs import headless_movenet_onnx
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
-from movenet_studio.core.colormaps import colormap_rgba_lut
-from movenet_studio.core.heads import heatmap_rect_in_frame
-from movenet_studio.core.render import DEFAULT_HEATMAP_OPACITY, OverlayOptions
+from movenet_studio.core.drawing.colormaps import colormap_rgba_lut
+from movenet_studio.core.decoding.heads import heatmap_rect_in_frame
+from movenet_studio.core.drawing.render import DEFAULT_HEATMAP_OPACITY, OverlayOptions
 from movenet_studio.gui.app import EXIT_BAD_OPTIONS, EXIT_OK, GuiOptions, run
-from movenet_studio.gui.head_overlays import heads_cell_at, heads_readout_at
-from movenet_studio.gui.overlay_controls import (DECODE_LAYERS, MULTIPOSE_TIP, OverlayControls, overlay_names,
+from movenet_studio.gui.overlays.head_overlays import heads_cell_at, heads_readout_at
+from movenet_studio.gui.overlays.overlay_controls import (DECODE_LAYERS, MULTIPOSE_TIP, OverlayControls, overlay_names,
                                                  parse_overlays)
 from movenet_studio.gui.settings import StudioSettings
 

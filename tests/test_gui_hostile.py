@@ -14,7 +14,7 @@ import pytest
 
 import badinputs
 from conftest import GUI_WAIT_MS, DATA_DIR, PROJECT_ROOT
-from movenet_studio.core.models import bundled_model
+from movenet_studio.core.models.catalog import bundled_model
 from movenet_studio.gui.engine import EngineState
 
 VIDEO = DATA_DIR / "pose_1.mp4"

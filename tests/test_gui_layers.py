@@ -53,7 +53,7 @@ def test_layers_dock_float16_vs_int8(window_on, tmp_path):
 
 
 def test_compare_head_difference_overlay(window_on):
-    from movenet_studio.gui.head_diff import CENTRE, HEATMAPS, head_difference
+    from movenet_studio.gui.overlays.head_diff import CENTRE, HEATMAPS, head_difference
 
     window = window_on(data_file("pose_1.mp4"), model="lightning-float16", compare="lightning-int8", loop=True)
     window.qtbot.waitUntil(lambda: window.video_view.last_result is not None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
-from movenet_studio.core.render_style import pose_label, track_colour
-from movenet_studio.gui.controls import model_label
-from movenet_studio.gui.multipose_overlay import MAX_PEOPLE
+from movenet_studio.core.drawing.render_style import pose_label, track_colour
+from movenet_studio.gui.controls.side_panel import model_label
+from movenet_studio.gui.overlays.multipose_overlay import MAX_PEOPLE
 
 from conftest import GUI_WAIT_MS, data_file
 

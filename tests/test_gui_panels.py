@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
-from movenet_studio.core.colormaps import colormap_lut
-from movenet_studio.gui.latency_panel import PLOT_MIN_HEIGHT
+from movenet_studio.core.drawing.colormaps import colormap_lut
+from movenet_studio.gui.panels.latency_panel import PLOT_MIN_HEIGHT
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def _item_enabled(combo, data) -> bool:
 
 
 def test_impossible_combinations_are_disabled_with_a_reason(make_window, qtbot):
-    from movenet_studio.gui.bench_dialog import BenchDialog
+    from movenet_studio.gui.dialogs.bench_dialog import BenchDialog
 
     window = make_window(source=str(data_file("pose.jpg")), model="lightning-int8")
     runtime = window.controls.backend.backend_combo

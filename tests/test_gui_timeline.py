@@ -11,9 +11,9 @@ from PySide6.QtTest import QTest
 
 from conftest import GUI_WAIT_MS as WAIT_MS
 from conftest import data_file
-from movenet_studio.core.keypoints import KEYPOINT_NAMES
-from movenet_studio.core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, parse_one_euro
-from movenet_studio.gui import timeline_panel
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, parse_one_euro
+from movenet_studio.gui.panels import timeline_panel
 from movenet_studio.gui.engine import EngineResult
 
 

@@ -14,8 +14,8 @@ from badinputs import tiny_non_movenet_tflite
 from conftest import SAMPLES_DIR as DATA
 from conftest import GUI_WAIT_MS as WAIT_MS
 from conftest import wait_results as _results
-from movenet_studio.core.keypoints import SKELETON_EDGES
-from movenet_studio.core.models import bundled_model
+from movenet_studio.core.decoding.keypoints import SKELETON_EDGES
+from movenet_studio.core.models.catalog import bundled_model
 from movenet_studio.gui.engine import EngineState
 
 VIDEO = DATA / "pose_1.mp4"

@@ -13,15 +13,15 @@ import pytest
 from conftest import data_file
 from media import shared_path
 from movenet_studio.cli import main
-from movenet_studio.core.jitter import filter_lag_ms, measure_jitter, second_difference_rms
-from movenet_studio.core.keypoint_sets import keypoint_set_for
-from movenet_studio.core.keypoints import KEYPOINT_NAMES, Pose
+from movenet_studio.core.analysis.jitter import filter_lag_ms, measure_jitter, second_difference_rms
+from movenet_studio.core.decoding.keypoint_sets import keypoint_set_for
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES, Pose
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-from movenet_studio.core.smoothing import (
+from movenet_studio.core.tracking.smoothing import (
     MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, format_one_euro, parse_one_euro,
 )
-from movenet_studio.core.sources import open_source
-from movenet_studio.core.trajectories import RING_FRAMES, TrajectoryRecorder
+from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.analysis.trajectories import RING_FRAMES, TrajectoryRecorder
 
 FRAME_MS = 1000 / 30
 STRONG = "min_cutoff=1,beta=0,d_cutoff=1"  # a slow filter: less jitter, more lag than TF.js's

@@ -9,12 +9,12 @@ import pytest
 
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.cli import main
-from movenet_studio.core.compare import config_for
+from movenet_studio.core.analysis.compare import config_for
 from movenet_studio.core.layers.matching import NCHW_TO_NHWC, SAME, layer_label, layouts_that_fit, name_key
 from movenet_studio.core.layers.metrics import PairSums
 from movenet_studio.core.layers.runner import LayerCapturePair, LayerComparison, first_divergence
 from movenet_studio.core.pipeline import PipelineConfig
-from movenet_studio.core.sources import open_source
+from movenet_studio.core.media.sources import open_source
 
 MODELS = PROJECT_ROOT / "models"
 FLOAT16 = MODELS / "movenet_singlepose_lightning_float16.tflite"
@@ -207,7 +207,7 @@ def test_zoo_float32_ports_do_not_diverge(name):
 def test_multipose_dynamic_input_is_captured_at_the_frame_size():
     import cv2
 
-    from movenet_studio.core.multipose import preprocess_multipose
+    from movenet_studio.core.decoding.multipose import preprocess_multipose
 
     frame = cv2.cvtColor(cv2.imread(str(data_file("pose.jpg"))), cv2.COLOR_BGR2RGB)
     image, _ = preprocess_multipose(frame, (256, 256))

@@ -18,10 +18,10 @@ pytest.importorskip("onnxruntime")
 from movenet_studio.core.backends import create_backend  # noqa: E402
 from movenet_studio.core.backends.tensors import prepare_input  # noqa: E402
 from movenet_studio.core.errors import ModelError  # noqa: E402
-from movenet_studio.core.model_file import InputSpec, inspect_signature, npu_only_reason, parse_range  # noqa: E402
-from movenet_studio.core.model_resolve import model_from_file, sniff_signature  # noqa: E402
-from movenet_studio.core.models import ModelSignature, TensorSignature  # noqa: E402
-from movenet_studio.core.output_decode import peak_decode  # noqa: E402
+from movenet_studio.core.models.model_io import InputSpec, inspect_signature, npu_only_reason, parse_range  # noqa: E402
+from movenet_studio.core.models.resolve import model_from_file, sniff_signature  # noqa: E402
+from movenet_studio.core.models.catalog import ModelSignature, TensorSignature  # noqa: E402
+from movenet_studio.core.decoding.output_decode import peak_decode  # noqa: E402
 
 from synthetic_models import keypoints_graph, maps_graph  # noqa: E402
 
@@ -167,7 +167,7 @@ def test_parse_range():
 
 def test_st13_annotations_and_mean_oks():
     from movenet_studio.core.evaluation.keypoint_sets import dataset_for, mean_oks
-    from movenet_studio.core.keypoint_sets import COCO17, ST13, coco_face_to_head
+    from movenet_studio.core.decoding.keypoint_sets import COCO17, ST13, coco_face_to_head
 
     face = np.zeros((17, 3))
     face[0] = (10, 20, 2)
@@ -183,7 +183,7 @@ def test_st13_annotations_and_mean_oks():
 
 
 def test_coco_slot_names_use_the_sets_own_names():
-    from movenet_studio.core.keypoint_sets import COCO17, ST13, coco_slot_names
+    from movenet_studio.core.decoding.keypoint_sets import COCO17, ST13, coco_slot_names
 
     assert coco_slot_names(COCO17) == COCO17.names
     st = coco_slot_names(ST13)

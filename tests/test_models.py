@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.model_resolve import classify_signature, model_from_file, resolve_model
-from movenet_studio.core.models import ModelSignature, TensorSignature, bundled_keys, bundled_model
+from movenet_studio.core.models.resolve import classify_signature, model_from_file, resolve_model
+from movenet_studio.core.models.catalog import ModelSignature, TensorSignature, bundled_keys, bundled_model
 
 
 @pytest.mark.parametrize("name, key, size, precision", [

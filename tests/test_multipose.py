@@ -12,8 +12,8 @@ from conftest import data_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movenet_studio.core.keypoints import Pose
-from movenet_studio.core.multipose import (
+from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.decoding.multipose import (
     BOX_INDEX,
     INSTANCE_SCORE_INDEX,
     INSTANCE_SIZE,
@@ -22,7 +22,7 @@ from movenet_studio.core.multipose import (
     preprocess_multipose,
 )
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-from movenet_studio.core.sources import Frame, read_image
+from movenet_studio.core.media.sources import Frame, read_image
 
 # --- input size -------------------------------------------------------------------------
 

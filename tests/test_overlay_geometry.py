@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from conftest import data_file
-from movenet_studio.core.cropping import CropMeasurement, CropRegion
-from movenet_studio.core.overlay_geometry import (arrow_barbs, crop_geometry, dash_pattern, dashed_rect,
+from movenet_studio.core.tracking.cropping import CropMeasurement, CropRegion
+from movenet_studio.core.drawing.overlay_geometry import (arrow_barbs, crop_geometry, dash_pattern, dashed_rect,
                                                   decode_geometry, offset_field, rect_segments)
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.preprocess import InputMapping
-from movenet_studio.core.render import OverlayOptions, render_overlays
-from movenet_studio.core.render_layers import unavailable_overlays
-from movenet_studio.core.render_style import BODY_RANGE_COLOUR, OFFSET_COLOUR, TORSO_RANGE_COLOUR
-from movenet_studio.core.sources import open_source
+from movenet_studio.core.drawing.render import OverlayOptions, render_overlays
+from movenet_studio.core.drawing.render_layers import unavailable_overlays
+from movenet_studio.core.drawing.render_style import BODY_RANGE_COLOUR, OFFSET_COLOUR, TORSO_RANGE_COLOUR
+from movenet_studio.core.media.sources import open_source
 
 
 @pytest.fixture(scope="module")

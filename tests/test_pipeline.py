@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT, data_file
-from movenet_studio.core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
+from movenet_studio.core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from movenet_studio.core.pipeline import STAGES, Pipeline, PipelineConfig
 from movenet_studio.core.preprocess import letterbox
-from movenet_studio.core.sources import Frame, open_source
+from movenet_studio.core.media.sources import Frame, open_source
 
 #: Positions read off pose.jpg by eye (x, y in pixels), from the annotated image.
 HAND_CHECKED_POSE_JPG = {
@@ -128,7 +128,7 @@ def test_heads_only_when_asked_and_decode_reproduces_the_output():
 
 def test_photos_of_a_folder_are_independent_stills():
     """Each photo of a folder starts from the initial crop region, as a single image does."""
-    from movenet_studio.core.sources import ImageFolderSource
+    from movenet_studio.core.media.sources import ImageFolderSource
 
     folder = ImageFolderSource(data_file("coco_mini"))
     frames = list(folder)
@@ -165,9 +165,9 @@ def test_crop_kernel_is_ready_when_the_pipeline_is_built():
     """Building a crop-tracking pipeline compiles the crop kernel (or loads it from numba's
     cache), so the first frame compiles nothing; in a fresh process, as a realtime player starts."""
     code = ("import sys\n"
-            "from movenet_studio.core import crop_kernel\n"
+            "from movenet_studio.core.tracking import crop_kernel\n"
             "from movenet_studio.core.pipeline import Pipeline, PipelineConfig\n"
-            "from movenet_studio.core.sources import open_source\n"
+            "from movenet_studio.core.media.sources import open_source\n"
             "pipeline = Pipeline(PipelineConfig(model='lightning'))\n"
             "ready = list(crop_kernel.crop_into.signatures)\n"
             "with open_source(sys.argv[1]) as source:\n"

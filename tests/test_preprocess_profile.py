@@ -7,7 +7,7 @@ import pytest
 
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.preprocess_profile import PreprocessProfile, prepare_model_input
-from movenet_studio.core.sources import Frame
+from movenet_studio.core.media.sources import Frame
 
 
 def _frame(height: int = 60, width: int = 100) -> np.ndarray:

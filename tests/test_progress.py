@@ -12,12 +12,12 @@ from conftest import data_file
 from movenet_studio.core.bench import CANCELLED, BenchConfig, run_bench
 from movenet_studio.core.errors import StudioError
 from movenet_studio.core.evaluation import evaluate
-from movenet_studio.core.export_job import ExportRequest, run_export
+from movenet_studio.core.output.export_job import ExportRequest, run_export
 from movenet_studio.core.layers.runner import LayerComparison
 from movenet_studio.core.pipeline import PipelineConfig
 from movenet_studio.core.progress import Cancelled, CancelToken, JobControl, Progress
-from movenet_studio.core.render import OverlayOptions
-from movenet_studio.core.sources import open_source
+from movenet_studio.core.drawing.render import OverlayOptions
+from movenet_studio.core.media.sources import open_source
 
 
 class Recorder:

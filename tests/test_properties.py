@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from movenet_studio.core.cropping import (CropRegion, CropTracker, crop_and_resize, determine_crop_region,
+from movenet_studio.core.tracking.cropping import (CropRegion, CropTracker, crop_and_resize, determine_crop_region,
                                           init_crop_region)
-from movenet_studio.core.decode import decode_singlepose
-from movenet_studio.core.heads import Heads
-from movenet_studio.core.multipose import decode_multipose
+from movenet_studio.core.decoding.decode import decode_singlepose
+from movenet_studio.core.decoding.heads import Heads
+from movenet_studio.core.decoding.multipose import decode_multipose
 from movenet_studio.core.preprocess import InputMapping
-from movenet_studio.core.smoothing import KeypointSmoother
+from movenet_studio.core.tracking.smoothing import KeypointSmoother
 
 L_SH, R_SH, L_HIP, R_HIP = 5, 6, 11, 12
 FINITE32 = st.floats(width=32, allow_nan=False, allow_infinity=False)  # the whole finite float32 range

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT, data_file
-from movenet_studio.core.colormaps import apply_colormap, colormap_lut, colormap_names, lut_indices
-from movenet_studio.core.heads import Heads, heatmap_rect_in_frame
-from movenet_studio.core.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
+from movenet_studio.core.drawing.colormaps import apply_colormap, colormap_lut, colormap_names, lut_indices
+from movenet_studio.core.decoding.heads import Heads, heatmap_rect_in_frame
+from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-from movenet_studio.core.overlay_geometry import scaled_arrows
+from movenet_studio.core.drawing.overlay_geometry import scaled_arrows
 from movenet_studio.core.preprocess import InputMapping, letterbox
-from movenet_studio.core.render import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, render_overlays
-from movenet_studio.core.render_layers import unavailable_overlays
-from movenet_studio.core.render_style import CROP_COLOUR, TRACK_PALETTE, line_width, timing_caption, track_colour
-from movenet_studio.core.sources import open_source
+from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, render_overlays
+from movenet_studio.core.drawing.render_layers import unavailable_overlays
+from movenet_studio.core.drawing.render_style import CROP_COLOUR, TRACK_PALETTE, line_width, timing_caption, track_colour
+from movenet_studio.core.media.sources import open_source
 
 NOTHING = OverlayOptions.from_names("")
 
@@ -266,7 +266,7 @@ def test_timing_caption(pose_result):
 
 
 def test_core_render_and_export_import_no_qt():
-    code = ("import sys, movenet_studio.core.render, movenet_studio.core.export, movenet_studio.core.colormaps; "
+    code = ("import sys, movenet_studio.core.drawing.render, movenet_studio.core.output.export, movenet_studio.core.drawing.colormaps; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')]; "
             "sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT).returncode == 0

@@ -12,7 +12,7 @@ import pytest
 import badinputs
 from conftest import data_file
 from movenet_studio.core.errors import SourceError
-from movenet_studio.core.sources import decode_image, open_source
+from movenet_studio.core.media.sources import decode_image, open_source
 
 PATTERN = badinputs.pattern_image(48, 64)  # red TL, green TR, blue BL, white BR
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
@@ -172,9 +172,9 @@ def test_non_finite_model_output_is_a_model_fault_not_data(monkeypatch):
     """NaN / infinity from the model: one clear error for that frame, never keypoints; the
     trackers are not poisoned, so the next good frame has a finite pose."""
     from movenet_studio.core import pipeline as pipeline_module
-    from movenet_studio.core.model_output import ModelOutputError
+    from movenet_studio.core.models.output_check import ModelOutputError
     from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-    from movenet_studio.core.sources import Frame
+    from movenet_studio.core.media.sources import Frame
 
     monkeypatch.setattr(pipeline_module, "create_backend", lambda *a, **k: _NanBackend())
     pipe = Pipeline(PipelineConfig(model="lightning"))
@@ -197,7 +197,7 @@ def test_non_finite_model_output_is_a_model_fault_not_data(monkeypatch):
 
 
 def test_resource_monitor_counts_os_threads():
-    from movenet_studio.core.resources import WARM_UP_FRAMES, ResourceMonitor
+    from movenet_studio.core.analysis.process_resources import WARM_UP_FRAMES, ResourceMonitor
 
     monitor = ResourceMonitor()
     for count in range(1, WARM_UP_FRAMES * 3 + 1):

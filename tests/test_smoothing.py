@@ -1,4 +1,4 @@
-"""Tests for movenet_studio.core.smoothing (TF.js One Euro keypoint smoothing)."""
+"""Tests for movenet_studio.core.tracking.smoothing (TF.js One Euro keypoint smoothing)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movenet_studio.core.smoothing import (
+from movenet_studio.core.tracking.smoothing import (
     MOVENET_KEYPOINT_FILTER_CONFIG,
     KeypointSmoother,
     KeypointsOneEuroFilter,

@@ -7,7 +7,7 @@ every thread within a second.
   10,000 results; resident memory grows by less than 50 MB after warm-up, thread counts flat.
 
 Memory is the process's resident set (psutil), sampled every 100 results by
-:class:`~movenet_studio.core.resources.ResourceMonitor`; "growth" is the peak after the
+:class:`~movenet_studio.core.analysis.process_resources.ResourceMonitor`; "growth" is the peak after the
 warm-up (100 results) minus the warmed-up value.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 
 from conftest import DATA_DIR, GUI_WAIT_MS
-from movenet_studio.core.resources import ResourceMonitor
+from movenet_studio.core.analysis.process_resources import ResourceMonitor
 
 VIDEO = DATA_DIR / "pose_1.mp4"
 

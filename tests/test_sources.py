@@ -8,7 +8,7 @@ import pytest
 
 from conftest import data_file
 from movenet_studio.core.errors import SourceError
-from movenet_studio.core.sources import ImageFolderSource, decode_image, open_source
+from movenet_studio.core.media.sources import ImageFolderSource, decode_image, open_source
 
 
 def test_video_frames_have_file_timestamps():

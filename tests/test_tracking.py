@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from movenet_studio.core.keypoints import Pose
+from movenet_studio.core.decoding.keypoints import Pose
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-from movenet_studio.core.sources import Frame, open_source
-from movenet_studio.core.tracking import (
+from movenet_studio.core.media.sources import Frame, open_source
+from movenet_studio.core.tracking.track_ids import (
     BOX_TRACKER_CONFIG,
     COCO_KEYPOINT_SIGMAS,
     KEYPOINT_TRACKER_CONFIG,

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.model_resolve import model_from_file
+from movenet_studio.core.models.resolve import model_from_file
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-from movenet_studio.core.sources import open_source
+from movenet_studio.core.media.sources import open_source
 
 from conftest import PROJECT_ROOT, data_file
 
@@ -95,7 +95,7 @@ def test_vela_file_is_refused_as_npu_only():
 
 def test_13_keypoint_model_is_evaluated_against_st13_annotations_with_mean_oks(data_dir):
     from movenet_studio.core.evaluation import evaluate
-    from movenet_studio.core.keypoint_sets import ST13
+    from movenet_studio.core.decoding.keypoint_sets import ST13
 
     path = zoo_file("movenet_lightning_heatmaps13_192_int8_pc.tflite")
     coco = data_dir / "coco_mini"
@@ -107,7 +107,7 @@ def test_13_keypoint_model_is_evaluated_against_st13_annotations_with_mean_oks(d
 
 
 def test_compare_across_kinds_on_the_keypoints_both_have():
-    from movenet_studio.core.compare import compare_frames
+    from movenet_studio.core.analysis.compare import compare_frames
 
     path = zoo_file("movenet_lightning_heatmaps13_192_int8_pc.tflite")
     frames = list(open_source(data_file("pose.jpg")))

@@ -20,8 +20,8 @@ import sys
 
 from .. import __version__
 from ..core.errors import StudioError
-from ..core.classifier import CLASSIFIER_PROBE_FLAG
-from ..core.probe import PROBE_FLAG, run_probe
+from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG
+from ..core.models.probe import PROBE_FLAG, run_probe
 from ..core.text import EscapingStream
 from ..logs import configure_logging
 from . import batch, bench, compare, eval, export, gui, infer, layers, models

@@ -3,8 +3,8 @@
 Each video, image or image folder is one task that runs ``infer``'s code
 (:func:`~.infer.infer_source`) on a dask.distributed worker: a ``LocalCluster`` of worker
 processes on this machine, or the workers of an existing scheduler (``--scheduler``).
-Naming, resuming and the manifest are in :mod:`movenet_studio.core.batch`, the task loop
-(progress, cancel, Ctrl-C) in :mod:`movenet_studio.core.batch_run`.
+Naming, resuming and the manifest are in :mod:`movenet_studio.core.distributed.batch`, the task loop
+(progress, cancel, Ctrl-C) in :mod:`movenet_studio.core.distributed.batch_run`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import sys
 import time
 from pathlib import Path
 
-from ..core.batch import (
+from ..core.distributed.batch import (
     MANIFEST_NAME, OUTPUT_SUFFIXES, BatchError, completed_entries, entry, expand_sources, output_names,
     read_manifest, remove_partial_outputs, write_manifest,
 )
-from ..core.batch_run import run_tasks
-from ..core.cluster import dask_client, model_to_ship, worker_count
-from ..core.export import check_output_path
-from ..core.model_resolve import resolve_model
+from ..core.distributed.batch_run import run_tasks
+from ..core.distributed.cluster import dask_client, model_to_ship, worker_count
+from ..core.output.export import check_output_path
+from ..core.models.resolve import resolve_model
 from ..core.progress import JobControl
 from .batch_worker import run_source
 from .classifier_options import check_classifier_args, classifier_from_args

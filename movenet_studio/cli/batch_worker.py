@@ -11,9 +11,9 @@ import logging
 import time
 from pathlib import Path
 
-from ..core.batch import entry
-from ..core.batch_run import TaskMonitor
-from ..core.cluster import local_copy
+from ..core.distributed.batch import entry
+from ..core.distributed.batch_run import TaskMonitor
+from ..core.distributed.cluster import local_copy
 from ..core.errors import StudioError
 from .infer import infer_source
 
@@ -24,9 +24,9 @@ def run_source(source: str, outputs: dict[str, str], run_id: str, options: dict,
                files: dict[str, tuple[str, bytes]] | None = None) -> dict:
     """Run ``infer`` on `source` and write its outputs in `out_dir`; never raises for a bad source.
 
-    The task of :func:`~movenet_studio.core.batch_run.run_tasks`: it reports its frames and
+    The task of :func:`~movenet_studio.core.distributed.batch_run.run_tasks`: it reports its frames and
     stops (recorded as an error ``batch cancelled``) once the run is cancelled
-    (:class:`~movenet_studio.core.batch_run.TaskMonitor`).
+    (:class:`~movenet_studio.core.distributed.batch_run.TaskMonitor`).
 
     Args:
         source: absolute path of a video, image or image folder.
@@ -41,7 +41,7 @@ def run_source(source: str, outputs: dict[str, str], run_id: str, options: dict,
             temporary folder and used instead of the client's path.
 
     Returns:
-        The manifest entry (:func:`~movenet_studio.core.batch.entry`): status ``ok`` with the
+        The manifest entry (:func:`~movenet_studio.core.distributed.batch.entry`): status ``ok`` with the
         frame count, or ``error`` with the reason; ``seconds`` is this task's wall time.
     """
     start = time.perf_counter()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.classification import FrameClassifier
-from ..core.classifier import COORDINATE_ORDERS, ClassifierError, keypoint_count_problem, load_classifier
+from ..core.classify.classification import FrameClassifier
+from ..core.classify.classifier import COORDINATE_ORDERS, ClassifierError, keypoint_count_problem, load_classifier
 from ..core.errors import StudioError
-from ..core.keypoints import NUM_KEYPOINTS
+from ..core.decoding.keypoints import NUM_KEYPOINTS
 
 
 def add_classifier_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:

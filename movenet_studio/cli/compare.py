@@ -2,7 +2,7 @@
 
 SPEC is ``model[:backend]`` (``thunder-int8``, ``lightning-float16:onnx``, a model file
 path). Both run on every frame on the same model input (A's crop region; see
-:mod:`movenet_studio.core.compare`); the command prints per-keypoint distances (frame
+:mod:`movenet_studio.core.analysis.compare`); the command prints per-keypoint distances (frame
 pixels, before smoothing) and scores, and inference timing for both.
 """
 
@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.atomic import atomic_output
-from ..core.compare import ComparePipeline, config_b_from, config_for, parse_spec
-from ..core.compare_stats import CompareStats
+from ..core.analysis.compare import ComparePipeline, config_b_from, config_for, parse_spec
+from ..core.analysis.compare_stats import CompareStats
 from ..core.errors import StudioError
 from ..core.pipeline import PipelineConfig
-from ..core.sources import open_source
+from ..core.media.sources import open_source
 from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
 
 
@@ -46,7 +46,7 @@ def add_parser(subparsers) -> None:
 
 def configs_from_args(args: argparse.Namespace) -> tuple[PipelineConfig, PipelineConfig]:
     """Configurations A and B of a ``compare`` command line: A from ``--a`` and the pipeline
-    options, B from ``--b`` beside A (:func:`~movenet_studio.core.compare.config_b_from`, the
+    options, B from ``--b`` beside A (:func:`~movenet_studio.core.analysis.compare.config_b_from`, the
     window's policy too); ``--provider`` applies to the ONNX side(s).
 
     Raises:

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..core.atomic import write_json_atomic
-from ..core.cluster import dask_client
+from ..core.distributed.cluster import dask_client
 from ..core.evaluation import DEFAULT_MODELS, PROTOCOLS, evaluate, format_result
 from ..core.progress import JobControl
 from .options import add_cluster_options, add_preprocess_options, default_backend, profile_from_args, thread_count

@@ -6,20 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_names
+from ..core.drawing.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_names
 from ..core.errors import StudioError
-from ..core.export import (
+from ..core.output.export import (
     VIDEO_CODECS, ExportError, check_output_path, coco_image_ids, export_video, write_keypoints,
 )
-from ..core.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
+from ..core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.pipeline import Pipeline
 from ..core.progress import JobControl
-from ..core.render import (
+from ..core.drawing.render import (
     DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_OFFSET_SCALE, MAX_OFFSET_SCALE, OVERLAY_NAMES,
     OverlayOptions,
 )
-from ..core.render_layers import unavailable_overlays
-from ..core.sources import open_source
+from ..core.drawing.render_layers import unavailable_overlays
+from ..core.media.sources import open_source
 from ..core.text import printable
 from .classifier_options import (
     add_classifier_options, attach_classifier, check_classifier_args, classifier_from_args, summary_line,

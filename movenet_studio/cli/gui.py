@@ -41,7 +41,7 @@ def add_parser(subparsers) -> None:
 
 def _overlay_list(text: str) -> str:
     """argparse type: a comma-separated list of overlay names (core.render.OVERLAY_NAMES)."""
-    from ..core.render import OverlayOptions
+    from ..core.drawing.render import OverlayOptions
 
     try:
         OverlayOptions.from_names(text)
@@ -62,7 +62,7 @@ def _profile(args: argparse.Namespace):
 def _classifier_request(args: argparse.Namespace):
     if args.classifier is None:
         return None
-    from ..gui.classification_controller import ClassifierRequest
+    from ..gui.window.classification_controller import ClassifierRequest
 
     return ClassifierRequest(str(args.classifier.expanduser().resolve()), str(args.labels.expanduser().resolve()),
                              args.classifier_order, args.count)

@@ -11,17 +11,17 @@ from typing import Callable
 import numpy as np
 
 from ..core.errors import StudioError
-from ..core.export import export_video
-from ..core.heads_npz import HeadsNpzWriter
-from ..core.jitter import jitter_summary_json, measure_jitter
+from ..core.output.export import export_video
+from ..core.output.heads_npz import HeadsNpzWriter
+from ..core.analysis.jitter import jitter_summary_json, measure_jitter
 from ..core.pipeline import STAGES, Pipeline
-from ..core.results_json import ResultsWriter
-from ..core.prefetch import PrefetchSource
-from ..core.render import OverlayOptions
-from ..core.resources import WARM_UP_FRAMES, ResourceMonitor
-from ..core.smoothing import one_euro_values
-from ..core.sources import ImageFolderSource, ImageSource, open_source
-from ..core.trajectories import TrajectoryRecorder
+from ..core.output.results_json import ResultsWriter
+from ..core.media.prefetch import PrefetchSource
+from ..core.drawing.render import OverlayOptions
+from ..core.analysis.process_resources import WARM_UP_FRAMES, ResourceMonitor
+from ..core.tracking.smoothing import one_euro_values
+from ..core.media.sources import ImageFolderSource, ImageSource, open_source
+from ..core.analysis.trajectories import TrajectoryRecorder
 from .classifier_options import attach_classifier, check_classifier_args, classifier_from_args, summary_line
 from .export import DEFAULT_OVERLAYS
 from .options import add_infer_options, config_from_args, positive_int
@@ -54,7 +54,7 @@ class InferRun:
         pipeline: the (closed) pipeline: its model and backend describe the run.
         memory: resident memory measured over the run.
         classifier: the classification stage, or None.
-        jitter: per-keypoint jitter of the run (:func:`~movenet_studio.core.jitter.measure_jitter`).
+        jitter: per-keypoint jitter of the run (:func:`~movenet_studio.core.analysis.jitter.measure_jitter`).
     """
 
     frames: int
@@ -77,7 +77,7 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
     Args:
         args: parsed options (usage already checked).
         video: also write the annotated video there in the same pass (``export``'s default
-            overlays and writer, :func:`~movenet_studio.core.export.export_video`);
+            overlays and writer, :func:`~movenet_studio.core.output.export.export_video`);
             ``loop`` and ``max_frames`` are then ignored.
         on_frame: called with the count of frames processed so far after each frame.
 

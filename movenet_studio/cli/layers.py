@@ -13,11 +13,11 @@ import math
 from pathlib import Path
 
 from ..core.atomic import write_json_atomic
-from ..core.compare import config_b_from, config_for, parse_spec
+from ..core.analysis.compare import config_b_from, config_for, parse_spec
 from ..core.layers.report import format_report, node_data, write_node_data
 from ..core.layers.runner import DEFAULT_THRESHOLD_DB, LayerComparison
 from ..core.progress import JobControl
-from ..core.sources import open_source
+from ..core.media.sources import open_source
 from .options import add_pipeline_options, config_from_args, positive_int
 from .progress import ProgressBar
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from ..core.errors import ModelError
 from ..core.text import printable
 from .options import error_line
-from ..core.model_resolve import model_from_file, sniff_signature
-from ..core.models import bundled_keys, bundled_model
+from ..core.models.resolve import model_from_file, sniff_signature
+from ..core.models.catalog import bundled_keys, bundled_model
 
 
 def add_parser(subparsers) -> None:

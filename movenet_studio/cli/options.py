@@ -8,11 +8,11 @@ import re
 from ..core.backends import default_backend, normalize_provider
 from ..core.errors import StudioError
 from ..core.text import printable
-from ..core.model_file import parse_range
+from ..core.models.model_io import parse_range
 from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
 from ..core.preprocess_profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
-from ..core.smoothing import parse_one_euro
-from ..core.tracking import TRACKER_KINDS
+from ..core.tracking.smoothing import parse_one_euro
+from ..core.tracking.track_ids import TRACKER_KINDS
 from .classifier_options import add_classifier_options
 
 

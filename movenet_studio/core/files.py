@@ -167,7 +167,7 @@ def input_identities(inputs: Iterable[str | os.PathLike | None]) -> list[tuple[P
     """(path, identity) of every existing input; a folder input counts with each image or
     video file directly in it (what a folder source or an images folder reads; a results
     file written there by an earlier run may be replaced)."""
-    from .sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS  # here: sources imports this module
+    from .media.sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS  # here: sources imports this module
 
     media = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
     out = []

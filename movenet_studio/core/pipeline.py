@@ -21,22 +21,22 @@ from typing import Mapping
 import numpy as np
 
 from .backends import Backend, create_backend
-from .classification import FrameClassification, FrameClassifier
-from .cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize, load_crop_kernel
-from .decode import DecodeSteps, decode_singlepose
-from .heads import Heads
-from .keypoint_sets import keypoint_set_for
-from .keypoints import Pose, pose_score
-from .model_output import check_model_output
-from .model_resolve import resolve_model
-from .models import ModelSpec
-from .multipose import decode_multipose, multipose_input_size, preprocess_multipose
+from .classify.classification import FrameClassification, FrameClassifier
+from .tracking.cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize, load_crop_kernel
+from .decoding.decode import DecodeSteps, decode_singlepose
+from .decoding.heads import Heads
+from .decoding.keypoint_sets import keypoint_set_for
+from .decoding.keypoints import Pose, pose_score
+from .models.output_check import check_model_output
+from .models.resolve import resolve_model
+from .models.catalog import ModelSpec
+from .decoding.multipose import decode_multipose, multipose_input_size, preprocess_multipose
 from .pipeline_description import PipelineDescription, file_size
 from .preprocess import InputMapping
 from .preprocess_profile import PreprocessProfile, prepare_model_input
-from .smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig
-from .sources import Frame
-from .tracking import create_tracker
+from .tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig
+from .media.sources import Frame
+from .tracking.track_ids import create_tracker
 
 #: Timing keys of :attr:`FrameResult.timings_ms`, in pipeline order ("heads" only when heads are read).
 STAGES = ("read", "preprocess", "inference", "heads", "postprocess", "smoothing")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .models import ModelSignature, ModelSpec
+from .models.catalog import ModelSignature, ModelSpec
 
 if TYPE_CHECKING:
     from .pipeline import PipelineConfig

@@ -17,17 +17,17 @@ from PySide6.QtWidgets import QApplication
 
 from ..core.atomic import atomic_output
 from ..core.preprocess_profile import PreprocessProfile
-from ..core.render import OverlayOptions
-from ..core.smoothing import OneEuroConfig
+from ..core.drawing.render import OverlayOptions
+from ..core.tracking.smoothing import OneEuroConfig
 from ..core.text import printable
 from ..logs import LOGGER_NAME, configure_logging
-from .classification_controller import ClassifierRequest
-from .main_window import MainWindow
+from .window.classification_controller import ClassifierRequest
+from .window.main_window import MainWindow
 from .player import Pace
 from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
-from .signals import SignalQuit
-from .window_setup import APP_NAME
+from .window.signals import SignalQuit
+from .window.window_setup import APP_NAME
 
 #: An exit-after run gives up when no result arrived for this long, in ms.
 EXIT_AFTER_TIMEOUT_MS = 120_000

@@ -24,10 +24,10 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from ..core.compare import ComparePipeline
+from ..core.analysis.compare import ComparePipeline
 from ..core.pipeline import FrameResult, Pipeline, PipelineConfig
-from ..core.smoothing import OneEuroConfig
-from ..core.sources import Frame
+from ..core.tracking.smoothing import OneEuroConfig
+from ..core.media.sources import Frame
 from ..core.worker import DEFAULT_JOIN_TIMEOUT, EngineResult, EngineState, InferenceWorker, LatestMailbox, ModelInfo
 from ..core.worker.loop import CompareFactory, PipelineFactory
 from .slot_timing import timed
@@ -219,7 +219,7 @@ class Engine(QObject):
         Raises:
             ValueError: a cut-off <= 0 or a negative beta.
         """
-        from ..core.smoothing import check_one_euro
+        from ..core.tracking.smoothing import check_one_euro
 
         check_one_euro(config)
         self._config = replace(self._config, one_euro=config)
@@ -236,7 +236,7 @@ class Engine(QObject):
         self._worker.add_result_observer(observer)
 
     def set_classifier(self, stage) -> None:
-        """Run classification stage `stage` (a :class:`~movenet_studio.core.classification.
+        """Run classification stage `stage` (a :class:`~movenet_studio.core.classify.classification.
         FrameClassifier`, or None for none) on A's poses from the next frame on (any thread),
         across model switches, without rebuilding anything."""
         self._worker.set_classifier(stage)

@@ -29,7 +29,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import StudioError
-from ..core.sources import CameraSource, Frame, ImageFolderSource, ImageSource, Source, open_source
+from ..core.media.sources import CameraSource, Frame, ImageFolderSource, ImageSource, Source, open_source
 from .engine import Engine
 
 log = logging.getLogger(__name__)  # movenet_studio.gui.player: sources that fail to open or read
@@ -112,7 +112,7 @@ class SourcePlayer(QObject):
         pace: :class:`Pace` for file sources.
         loop: restart files at their end.
         opener: turns a spec into a Source (tests may pass a fake); default
-            :func:`movenet_studio.core.sources.open_source`, looked up when a source is opened.
+            :func:`movenet_studio.core.media.sources.open_source`, looked up when a source is opened.
 
     Signals (delivered in the GUI thread):
         opened(SourceInfo): a source was opened (the previous one is closed).

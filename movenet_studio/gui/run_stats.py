@@ -31,7 +31,7 @@ the first frame's set-up are left out):
 * ``cpu_s``: CPU seconds per thread during the run (Linux; GUI thread, engine, reader ...),
   and the load average before/after (the machine may be shared).
 * ``memory``: resident memory and thread counts over the run
-  (:class:`~movenet_studio.core.resources.ResourceMonitor`, counting results received):
+  (:class:`~movenet_studio.core.analysis.process_resources.ResourceMonitor`, counting results received):
   RSS after 100 results (warm-up), peak and last, growth = peak - warm-up; Python threads
   and all OS threads (runtime pools, Qt) at warm-up and last. For soak runs (``gui --loop``).
 """
@@ -47,7 +47,7 @@ import numpy as np
 from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Slot
 
 from ..core.atomic import atomic_output
-from ..core.resources import ResourceMonitor
+from ..core.analysis.process_resources import ResourceMonitor
 from .slot_timing import SlotTimes, time_paints
 
 #: Interval of the event-loop lag probe, in ms.

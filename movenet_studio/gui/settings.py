@@ -19,14 +19,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ..core.colormaps import colormap_names
-from ..core.model_file import parse_range, range_name
+from ..core.drawing.colormaps import colormap_names
+from ..core.models.model_io import parse_range, range_name
 from ..core.preprocess_profile import PreprocessProfile
-from ..core.render import MAX_OFFSET_SCALE, OverlayOptions
-from ..core.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
+from ..core.drawing.render import MAX_OFFSET_SCALE, OverlayOptions
+from ..core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
 from ..core.text import printable
-from .overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
-from .overlays import DEFAULT_THRESHOLD
+from .overlays.overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
+from .overlays.skeleton import DEFAULT_THRESHOLD
 
 ORGANIZATION = "MoveNetStudio"
 APPLICATION = "MoveNet Studio"
@@ -182,7 +182,7 @@ class StudioSettings:
         """Remove stored values this version does not know (``backend=quantum``), with a note:
         they read as their defaults."""
         from ..core.backends import available_backends
-        from ..core.tracking import TRACKER_KINDS
+        from ..core.tracking.track_ids import TRACKER_KINDS
 
         def number(low, high, convert=_to_float):
             return lambda v: (n := convert(v)) is not None and low <= n <= high
@@ -316,7 +316,7 @@ class StudioSettings:
     @property
     def tracker(self) -> str:
         """MultiPose tracker kind (``none``, ``boxes``, ``keypoints``), default ``boxes``."""
-        from ..core.tracking import TRACKER_KINDS
+        from ..core.tracking.track_ids import TRACKER_KINDS
 
         value = self._value("pipeline/tracker")
         return value if isinstance(value, str) and value in TRACKER_KINDS else DEFAULT_TRACKER
@@ -368,7 +368,7 @@ class StudioSettings:
     @property
     def overlays(self) -> OverlayOptions:
         """The overlay choices of the window (layers, heatmap keypoint, opacities, offsets mode,
-        colour map) as :class:`~movenet_studio.core.render.OverlayOptions`; default: the
+        colour map) as :class:`~movenet_studio.core.drawing.render.OverlayOptions`; default: the
         skeleton only. Each missing or bad value reads as its default."""
         options = DEFAULT_OVERLAYS
         layers = self._value("overlays/layers")

@@ -11,13 +11,13 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from .image_view import image_view
-from ..core.colormaps import colormap_lut
-from ..core.render import OverlayOptions
-from .crop_overlay import CropOverlay
+from ..core.drawing.colormaps import colormap_lut
+from ..core.drawing.render import OverlayOptions
+from .overlays.crop_overlay import CropOverlay
 from .engine import EngineResult
-from .head_overlays import HeadOverlays
-from .multipose_overlay import PeopleOverlay
-from .overlays import DEFAULT_THRESHOLD, SkeletonOverlay
+from .overlays.head_overlays import HeadOverlays
+from .overlays.multipose_overlay import PeopleOverlay
+from .overlays.skeleton import DEFAULT_THRESHOLD, SkeletonOverlay
 from .slot_timing import timed
 
 #: Shown while no source is open (rich text; the link asks for the bundled sample).

@@ -16,8 +16,8 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..errors import BackendError
-from ..heads import Heads
-from ..models import ModelSignature, ModelSpec
+from ..decoding.heads import Heads
+from ..models.catalog import ModelSignature, ModelSpec
 
 
 class Backend(Protocol):
@@ -81,7 +81,7 @@ class Backend(Protocol):
         """The four prediction heads of the last :meth:`invoke`.
 
         Returns:
-            :class:`~movenet_studio.core.heads.Heads`: float32 maps at stride 4 of the
+            :class:`~movenet_studio.core.decoding.heads.Heads`: float32 maps at stride 4 of the
             model input, S = input size / 4 (centre [S, S] and keypoint heatmaps [S, S, K]
             as probabilities 0..1; regression and offsets [S, S, 2K] in heatmap cells;
             heatmap-only files have no centre, regression or offsets), or None when the
@@ -99,12 +99,12 @@ class Backend(Protocol):
 
 
 def read_file_signature(model: ModelSpec) -> ModelSignature | None:
-    """The signature `model`'s file declares (:func:`~movenet_studio.core.model_graph.read_signature`;
+    """The signature `model`'s file declares (:func:`~movenet_studio.core.models.graph.read_signature`;
     the one already read when the file was resolved, if any); None when the file cannot be
     parsed. Never raises: a description must not fail on it. Shared by the backends."""
     if model.io is not None:
         return model.io.signature
-    from ..model_graph import read_signature
+    from ..models.graph import read_signature
 
     try:
         return read_signature(Path(model.path))

@@ -10,9 +10,9 @@ import warnings
 import numpy as np
 
 from ..errors import BackendError
-from ..heads import Heads, HeadTensors, read_heads
-from ..models import ModelSignature, ModelSpec
-from ..output_decode import DecodedOutput, OutputDecoder
+from ..decoding.heads import Heads, HeadTensors, read_heads
+from ..models.catalog import ModelSignature, ModelSpec
+from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
 from .base import read_file_signature
 from .onnx_external import model_bytes
@@ -255,10 +255,10 @@ class OnnxBackend:
         return self._onnx_heads if self.heads_available and not self._file_maps else None
 
     def heads(self) -> Heads | None:
-        """The four heads of the last :meth:`invoke` (see :mod:`movenet_studio.core.heads`).
+        """The four heads of the last :meth:`invoke` (see :mod:`movenet_studio.core.decoding.heads`).
 
         Returns:
-            :class:`~movenet_studio.core.heads.Heads` (float32 NHWC without the batch axis;
+            :class:`~movenet_studio.core.decoding.heads.Heads` (float32 NHWC without the batch axis;
             probabilities for centre and heatmaps, cells for regression and offsets), or None
             when the backend was built with ``heads=False``, the graph has no recognisable
             heads, or nothing was invoked yet.

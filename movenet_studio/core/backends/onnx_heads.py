@@ -8,7 +8,7 @@ conv2d_7/BiasAdd/BiasAdd;StatefulPartitionedCall/kpt_regress_0/...``, sometimes 
 ``heads=True`` :class:`~.onnx.OnnxBackend` builds, in memory, a copy of the model whose
 graph also outputs the head tensors (:func:`add_head_outputs`) and fetches them with every run.
 
-The heads are found by the same rules as on TFLite (:func:`~movenet_studio.core.heads.
+The heads are found by the same rules as on TFLite (:func:`~movenet_studio.core.decoding.heads.
 locate_heads`: leading-op-path scope + shape ``[1, H/4, W/4, C]``), applied to a TFLite-style
 tensor list built from the ONNX graph (:func:`locate_onnx_heads`):
 
@@ -26,7 +26,7 @@ tensor list built from the ONNX graph (:func:`locate_onnx_heads`):
   read (and the integer copy is never listed);
 * ``Sigmoid`` nodes are given as ``LOGISTIC`` ops, so the graph's own sigmoid of the centre
   and heatmap logits is found by topology and read, exactly as the TFLite backend does (see
-  :mod:`movenet_studio.core.heads`, "Sigmoids"); without one the sigmoid is applied in numpy.
+  :mod:`movenet_studio.core.decoding.heads`, "Sigmoids"); without one the sigmoid is applied in numpy.
 
 Measured on the bundled float16 files (tests/test_onnx.py, same model input on both runtimes):
 centre and heatmap probabilities within 5e-6 of TFLite's, regression and offsets within 5e-4
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..heads import HEAD_CHANNELS, HEAD_STRIDE, HeadTensors, head_scope, locate_heads
+from ..decoding.heads import HEAD_CHANNELS, HEAD_STRIDE, HeadTensors, head_scope, locate_heads
 
 #: Ops that only move values around: their output is the same tensor in another layout.
 _LAYOUT_OPS = frozenset({"Transpose", "Reshape", "Identity", "Squeeze", "Unsqueeze"})
@@ -52,8 +52,8 @@ class OnnxHeads:
     """Where the heads are in an ONNX graph (result of :func:`locate_onnx_heads`).
 
     Attributes:
-        tensors: the heads as :func:`~movenet_studio.core.heads.locate_heads` found them;
-            each :attr:`~movenet_studio.core.heads.TensorRef.index` indexes :attr:`values`
+        tensors: the heads as :func:`~movenet_studio.core.decoding.heads.locate_heads` found them;
+            each :attr:`~movenet_studio.core.decoding.heads.TensorRef.index` indexes :attr:`values`
             and each shape is the logical NHWC shape ``[1, S, S, C]``.
         values: ONNX value names, by index.
         layouts: ``"NHWC"`` or ``"NCHW"`` per value: how the graph stores it.
@@ -102,7 +102,7 @@ def locate_onnx_heads(model, input_size: tuple[int, int]) -> OnnxHeads | None:
     """Find MoveNet's four heads (and the graph's sigmoids of centre and heatmaps) in an ONNX graph.
 
     See the module docstring for the rules; the decision itself is
-    :func:`~movenet_studio.core.heads.locate_heads`, the same as on TFLite.
+    :func:`~movenet_studio.core.decoding.heads.locate_heads`, the same as on TFLite.
 
     Args:
         model: an ``onnx.ModelProto`` (not modified).

@@ -1,13 +1,13 @@
 """Feeding a model file and reading its outputs: input quantisation and layout, output dequantisation.
 
-Shared by both runtimes, driven by the file's :class:`~movenet_studio.core.model_file.ModelIO`.
+Shared by both runtimes, driven by the file's :class:`~movenet_studio.core.models.model_io.ModelIO`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..model_file import NCHW, InputSpec, ModelIO, OutputSpec
+from ..models.model_io import NCHW, InputSpec, ModelIO, OutputSpec
 
 _INT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int32": (-2 ** 31, 2 ** 31 - 1)}
 

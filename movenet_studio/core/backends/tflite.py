@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 
 from ..errors import BackendError
-from ..heads import Heads, HeadTensors, locate_heads, read_heads
-from ..models import ModelSignature, ModelSpec
-from ..output_decode import DecodedOutput, OutputDecoder
+from ..decoding.heads import Heads, HeadTensors, locate_heads, read_heads
+from ..models.catalog import ModelSignature, ModelSpec
+from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
 from .base import read_file_signature
 from .tensors import output_indices, output_to_float, prepare_input
@@ -52,13 +52,13 @@ class TFLiteBackend:
     With ``heads=True`` the interpreter is built with ``experimental_preserve_all_tensors``
     so the head tensors can be read after each invoke (:meth:`heads`); without it no tensor
     is preserved and nothing beyond the output is read per invoke. The heads are located
-    once per input size (:func:`~movenet_studio.core.heads.locate_heads`, with the op list
+    once per input size (:func:`~movenet_studio.core.decoding.heads.locate_heads`, with the op list
     so the graph's own sigmoid outputs are used) and read lazily, only when asked for.
     Files whose outputs *are* maps (``heads`` / ``heatmaps`` kinds, see
-    :mod:`~movenet_studio.core.model_file`) give those instead.
+    :mod:`~movenet_studio.core.models.model_io`) give those instead.
 
     The input is quantised and laid out as the file declares and the outputs dequantised
-    and decoded per kind (:mod:`.tensors`, :mod:`~movenet_studio.core.output_decode`), so
+    and decoded per kind (:mod:`.tensors`, :mod:`~movenet_studio.core.decoding.output_decode`), so
     :meth:`invoke` returns keypoints [1, 1, K, 3] (or MultiPose [1, 6, 56]) for every kind.
 
     Implements the whole :class:`~.base.Backend` protocol; TFLite has no execution
@@ -173,10 +173,10 @@ class TFLiteBackend:
         return bool(self.heads_enabled and self._interpreter is not None and self._locate() is not None)
 
     def heads(self) -> Heads | None:
-        """The four heads of the last :meth:`invoke` (see :mod:`movenet_studio.core.heads`).
+        """The four heads of the last :meth:`invoke` (see :mod:`movenet_studio.core.decoding.heads`).
 
         Returns:
-            :class:`~movenet_studio.core.heads.Heads` (float32, probabilities for centre and
+            :class:`~movenet_studio.core.decoding.heads.Heads` (float32, probabilities for centre and
             heatmaps, cells for regression and offsets), or None when the backend was built
             with ``heads=False``, the graph has no recognisable heads, or nothing was invoked
             yet at the current input size.

@@ -61,10 +61,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..errors import Cancelled, StudioError
-from ..prefetch import PrefetchSource
+from ..media.prefetch import PrefetchSource
 from ..preprocess_profile import prepare_model_input
 from ..progress import JobControl
-from ..sources import Frame, Source, open_source
+from ..media.sources import Frame, Source, open_source
 from ..text import first_line
 from .machine import machine_info, peak_rss_mb, reset_peak_rss, rss_mb
 from .per_op import TFLITE_NOTE, profile_onnx

@@ -38,7 +38,7 @@ OKS >= 0.50 (all areas, up to 20 detections, not ignored). For keypoint ``k`` la
 (v > 0) in the ground truth of a pair, its similarity is the OKS term
 ``ks = exp(-d^2 / (2 s^2 kappa_k^2))`` with ``d`` the pixel distance between prediction and
 label, ``s^2`` the annotation's area and ``kappa_k = 2 sigma_k`` (COCO's per-keypoint
-sigmas, :data:`~movenet_studio.core.keypoint_sets.COCO_SIGMAS`), exactly the term COCOeval averages into OKS. Reported per
+sigmas, :data:`~movenet_studio.core.decoding.keypoint_sets.COCO_SIGMAS`), exactly the term COCOeval averages into OKS. Reported per
 keypoint: ``count`` (labelled keypoints over the pairs), ``mean_similarity`` (mean ks, 0..1)
 and ``accuracy`` (fraction with ks >= 0.5: the keypoint lies within about 1.18 kappa_k s of
 its label). Unlabelled keypoints do not count.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..cluster import local_copy, model_to_ship
+from ..distributed.cluster import local_copy, model_to_ship
 from .coco import pseudo_image_dataset, select_persons
 from ..progress import JobControl
 from .protocols import predict_multi, predict_single, with_input_range
@@ -44,7 +44,7 @@ def single_part(dataset: dict, images_dir: str, model: str, backend: str, thread
         (COCO results with pseudo-image ids ``start + 1 ..``, the backend's device).
     """
     from ..backends import create_backend
-    from ..model_resolve import resolve_model
+    from ..models.resolve import resolve_model
 
     spec = with_input_range(resolve_model(_model_path(model, shipped), backend), input_range)
     runner = create_backend(spec, backend, threads=threads)
@@ -84,7 +84,7 @@ def predict_on_cluster(client, dataset: dict, images_dir: Path, spec, protocol: 
         client: a ``dask.distributed.Client`` (see :func:`~.cluster.dask_client`).
         dataset: COCO keypoint annotations.
         images_dir: the images' folder (the workers must see it at the same path).
-        spec: the resolved model (:class:`~.models.ModelSpec`); a file that is not bundled is
+        spec: the resolved model (:class:`~.catalog.ModelSpec`); a file that is not bundled is
             sent to the workers.
         protocol: ``single`` (uses `backend`, `threads`, `preprocess`, `input_range`) or ``multi``
             (uses the pipeline `config`).

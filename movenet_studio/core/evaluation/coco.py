@@ -10,11 +10,11 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ..coco_schema import load_coco
+from .coco_schema import load_coco
 from ..errors import SourceError
 from ..files import PathCheckError, read_input_bytes
-from ..keypoints import NUM_KEYPOINTS
-from ..sources import imdecode_checked
+from ..decoding.keypoints import NUM_KEYPOINTS
+from ..media.sources import imdecode_checked
 from .results import EvaluationError
 
 #: Single protocol: persons with fewer labelled keypoints are not evaluated.

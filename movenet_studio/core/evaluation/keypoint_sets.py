@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..keypoint_sets import ST13, KeypointSet, coco_to_st13
+from ..decoding.keypoint_sets import ST13, KeypointSet, coco_to_st13
 
 
 def dataset_for(dataset: dict, keypoint_set: KeypointSet) -> dict:
@@ -75,6 +75,6 @@ def sigmas_for(keypoint_set: KeypointSet) -> np.ndarray:
 
 def names_for(count: int) -> Sequence[str]:
     """Keypoint names of a K-keypoint result."""
-    from ..keypoint_sets import keypoint_set_for
+    from ..decoding.keypoint_sets import keypoint_set_for
 
     return keypoint_set_for(count).names

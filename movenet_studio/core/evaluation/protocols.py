@@ -10,10 +10,10 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ..keypoints import NUM_KEYPOINTS, pose_score
-from ..model_output import check_model_output
+from ..decoding.keypoints import NUM_KEYPOINTS, pose_score
+from ..models.output_check import check_model_output
 from ..progress import JobControl
-from ..sources import Frame
+from ..media.sources import Frame
 from .coco import person_category, pseudo_image_dataset, read_coco_image, select_persons
 
 PROTOCOLS = ("single", "multi")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from ..errors import SourceError
-from ..keypoint_sets import keypoint_set_for
+from ..decoding.keypoint_sets import keypoint_set_for
 from ..progress import JobControl
 from .coco import load_annotations
 from .keypoint_sets import dataset_for, sigmas_for
@@ -50,9 +50,9 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     """
     from ..backends import create_backend
     from .cluster import predict_on_cluster
-    from ..model_resolve import resolve_model
+    from ..models.resolve import resolve_model
     from ..pipeline import Pipeline, PipelineConfig
-    from ..results_json import model_to_json
+    from ..output.results_json import model_to_json
 
     if protocol not in PROTOCOLS:
         raise EvaluationError(f"unknown protocol '{protocol}'; use {' or '.join(PROTOCOLS)}")

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..keypoint_sets import COCO_SIGMAS
+from ..decoding.keypoint_sets import COCO_SIGMAS
 from .coco import check_dataset, labelled_count, person_category
 from .keypoint_sets import mean_oks, names_for
 from .results import EvalResult, EvaluationError, KeypointStats

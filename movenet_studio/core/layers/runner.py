@@ -17,11 +17,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..compare import ComparePipeline
+from ..analysis.compare import ComparePipeline
 from ..errors import ModelError
 from ..pipeline import Pipeline, PipelineConfig
 from ..progress import JobControl
-from ..sources import Frame, Source
+from ..media.sources import Frame, Source
 from .capture import open_capture
 from .matching import SAME, TRANSPOSES, match_by_values, match_tensors, resolve_alternatives
 from .metrics import PairSums

@@ -16,7 +16,7 @@ thread, delivery pacing). Threading model:
   before any pending frame; a model that fails to load leaves the previous one running and
   is reported through ``on_model_failed``. A switch of head reading or compare mode alone
   keeps A's pipeline with its crop region, filters and tracks.
-* Compare mode: the worker runs a :class:`~movenet_studio.core.compare.ComparePipeline`
+* Compare mode: the worker runs a :class:`~movenet_studio.core.analysis.compare.ComparePipeline`
   (A and B) instead of a single pipeline; results then carry :attr:`EngineResult.compare`.
 * Per-frame exceptions are caught, reported through ``on_error(message, details)`` (the same
   message at most once per :data:`ERROR_REPEAT_INTERVAL` seconds) and the worker keeps

@@ -15,11 +15,11 @@ import traceback
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ..compare import CompareFrame, ComparePipeline
+from ..analysis.compare import CompareFrame, ComparePipeline
 from ..errors import StudioError
 from ..pipeline import FrameResult, Pipeline, PipelineConfig
-from ..smoothing import OneEuroConfig
-from ..sources import Frame
+from ..tracking.smoothing import OneEuroConfig
+from ..media.sources import Frame
 from .mailbox import LatestMailbox
 from .results import EngineResult, EngineState, ModelInfo, describe_loaded, refreshed_model
 
@@ -215,7 +215,7 @@ class InferenceWorker:
             self._one_euro_pending = config
 
     def set_classifier(self, stage) -> None:
-        """Run classification stage `stage` (a :class:`~movenet_studio.core.classification.
+        """Run classification stage `stage` (a :class:`~movenet_studio.core.classify.classification.
         FrameClassifier`, or None for none) on A's poses from the next frame on (any thread).
 
         It is attached to whatever pipeline runs, across model switches, without rebuilding

@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from ..compare import CompareFrame, ComparePipeline
-from ..models import ModelSignature, ModelSpec
+from ..analysis.compare import CompareFrame, ComparePipeline
+from ..models.catalog import ModelSignature, ModelSpec
 from ..pipeline import FrameResult, PipelineConfig
 from ..pipeline_description import PipelineDescription
 
@@ -133,7 +133,7 @@ def refreshed_model(info: ModelInfo | None, pipeline) -> ModelInfo | None:
     Args:
         info: the model as last announced (None: nothing to refresh).
         pipeline: the running :class:`~movenet_studio.core.pipeline.Pipeline` or
-            :class:`~movenet_studio.core.compare.ComparePipeline` (then ``info.compare`` is B's).
+            :class:`~movenet_studio.core.analysis.compare.ComparePipeline` (then ``info.compare`` is B's).
     """
     if info is None:
         return None

@@ -1,0 +1,1 @@
+"""Pose classification: classifiers in the TFLite tutorial's format, per-frame classes, repetitions."""

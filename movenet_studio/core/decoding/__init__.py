@@ -1,0 +1,1 @@
+"""Heads and decode: keypoint sets, the four heads, single-pose and MultiPose decode, output kinds."""

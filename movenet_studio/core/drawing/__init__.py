@@ -1,0 +1,1 @@
+"""Drawing overlays on numpy frames: the renderer, its style, colour maps and overlay geometry."""

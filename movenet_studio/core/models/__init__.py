@@ -1,0 +1,1 @@
+"""Model files: the catalog, resolving a name or file, what a file declares, probing untrusted files."""

@@ -1,0 +1,1 @@
+"""Outputs of a run: annotated video and keypoint exports, the results JSON, the heads NPZ."""

@@ -1,0 +1,82 @@
+"""The ``infer --json`` results file, written atomically (no half-written file under the final name)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ... import __version__
+from ..atomic import atomic_output
+from ..backends import Backend
+from ..models.model_io import model_io
+from ..models.catalog import ModelSpec
+
+
+def frame_to_json(result) -> dict:
+    """One :class:`~movenet_studio.core.pipeline.FrameResult` as a JSON object (see README)."""
+    crop = result.crop_region.as_tuple() if result.crop_region is not None else None
+    poses = [pose.to_json() for pose in result.poses]
+    classification = getattr(result, "classification", None)
+    if classification is not None:  # a pose classifier ran: its answer per pose
+        for pose, answer in zip(poses, classification.poses):
+            pose["classification"] = answer.to_json()
+    return {
+        "index": result.index,
+        "timestamp_ms": round(float(result.timestamp_ms), 3),
+        "crop": None if crop is None else [round(float(v), 6) for v in crop],
+        "timings_ms": {k: round(float(v), 3) for k, v in result.timings_ms.items()},
+        "poses": poses,
+    }
+
+
+def model_to_json(model: ModelSpec) -> dict:
+    """The model description stored in results files: the catalog facts, then what the file
+    is (:meth:`~.model_io.ModelIO.to_json`: kind, input quantisation and layout, outputs,
+    keypoint set, op counts, custom ops)."""
+    document = {
+        "key": model.key, "file": model.path.name, "format": model.format, "architecture": model.architecture,
+        "variant": model.variant, "precision": model.precision, "input_size": list(model.input_size),
+        "input_dtype": model.input_dtype,
+    }
+    io = model_io(model)
+    if io is not None:
+        document.update(io.to_json())
+    return document
+
+
+class ResultsWriter:
+    """Collects frame results and writes them to `path` on :meth:`close`.
+
+    The JSON goes to a temporary file beside `path` and is renamed over it only when
+    complete, so a failed or interrupted run leaves no half-written file under `path`.
+
+    Raises:
+        OSError: on close, when the folder is not writable.
+    """
+
+    def __init__(self, path: Path, *, source: str, model: ModelSpec, backend: Backend,
+                 preprocess: dict | None = None) -> None:
+        self.path = Path(path)
+        described = model_to_json(model)
+        if preprocess is not None:  # the preprocessing profile the model input was made with
+            described["preprocess"] = preprocess
+        self._document = {
+            "source": str(source),
+            "model": described,
+            "backend": {"name": backend.name, "device": backend.device},
+            "generator": f"movenet-studio {__version__}",
+            "frames": [],
+        }
+
+    def add(self, result) -> None:
+        """Append one frame result."""
+        self._document["frames"].append(frame_to_json(result))
+
+    def set_summary(self, key: str, value) -> None:
+        """Store `value` (JSON-serialisable) as ``summary[key]`` of the file (e.g. ``classification``)."""
+        self._document.setdefault("summary", {})[key] = value
+
+    def close(self) -> None:
+        """Write the file atomically."""
+        with atomic_output(self.path) as handle:
+            json.dump(self._document, handle, separators=(",", ":"))

@@ -1,0 +1,1 @@
+"""Compare mode: configuration B's controls, controller, view and table."""

@@ -1,0 +1,1 @@
+"""Side-panel controls: source, model, backend, preprocessing, smoothing, MultiPose."""

@@ -1,0 +1,1 @@
+"""Dialogs: benchmark, export, keyboard shortcuts, log folder."""

@@ -1,0 +1,1 @@
+"""The window's panels: heads, latency, keypoints, timeline, layers, classification, model info."""

@@ -1,0 +1,260 @@
+"""The Timeline dock: keypoint trajectories over time, jitter and lag, and the filter's knobs.
+
+The panel owns a :class:`~movenet_studio.core.analysis.trajectories.TrajectoryRecorder` fed on the
+inference worker thread with *every* processed frame (``Engine.add_result_observer``), so
+jitter and lag are measured on all frames even when the display skips some. The GUI thread
+only takes one keypoint's snapshot for the plots, at most every :data:`PLOT_INTERVAL_MS`,
+and moves the current-frame mark at most every :data:`CURSOR_INTERVAL_MS`. Jitter and lag
+over the whole recording (tens of ms for a long clip) are computed on a thread of their own
+(:class:`~.latest_job.LatestJobRunner`) at most every :data:`JITTER_INTERVAL_S`: the newest
+answer wins and answers computed before a new source opened are dropped. Clicking a plot
+seeks the source to that frame; the One Euro parameters apply live (``Engine.set_one_euro``)
+and the figures then describe the frames smoothed with the new parameters (see
+:func:`~.core.jitter.measure_jitter`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from ...core.analysis.jitter import KeypointJitter, measure_jitter
+from ...core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig
+from ...core.analysis.trajectories import TrajectoryRecorder
+from ..engine import Engine, EngineResult, ModelInfo
+from ..latest_job import LatestJobRunner
+from ..player import SourceInfo, SourcePlayer
+from .scroll_area import VerticalScrollArea
+from ..controls.smoothing_controls import SmoothingControls
+from .tables import EMPTY, figures_table, fill_row
+from ..throttle import RefreshThrottle
+from .timeline_plots import LEGEND_HTML, TimelinePlots
+from ..slot_timing import timed
+
+#: The plots are redrawn at most this often (ms): a timeline needs no video rate.
+PLOT_INTERVAL_MS = 200
+#: The current-frame mark moves at most this often (ms): each move repaints the four plots.
+CURSOR_INTERVAL_MS = 100
+#: The jitter table is recomputed at most this often (s), and at most 10 % of the time
+#: (a 10-minute clip takes ~0.1 s): it measures the whole recording, on its own thread.
+JITTER_INTERVAL_S = 1.0
+
+#: First widths (px) of the knobs, the plots and the jitter table (a splitter: the user drags them).
+TIMELINE_PART_WIDTHS = (250, 800, 300)
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return EMPTY if value is None else f"{value:.{digits}f}"
+
+
+class TimelinePanel(QWidget):
+    """Keypoint picker, filter parameters, jitter/lag figures and the timeline plots.
+
+    Args:
+        keypoint: name of the keypoint to plot first (e.g. ``left_knee``).
+        one_euro: the filter parameters in use.
+
+    Signals:
+        keypoint_changed(str): the user picked another keypoint (saved in settings).
+    """
+
+    keypoint_changed = Signal(str)
+
+    def __init__(self, keypoint: str = "left_knee", one_euro: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.recorder = TrajectoryRecorder()
+        self._engine: Engine | None = None
+        self._current: int | None = None
+        self._jitter_due = float("-inf")
+        self._jitter: dict[str, KeypointJitter] | None = None  # the figures shown
+        self._wanted = keypoint
+        self.keypoint_combo = QComboBox()
+        self.keypoint_combo.setToolTip("The keypoint plotted (also: click its row in the table)")
+        self.figures = QLabel()
+        self.figures.setWordWrap(True)
+        self.figures.setTextFormat(Qt.TextFormat.RichText)
+        self.smoothing = SmoothingControls(one_euro)
+        self.table = figures_table(0, ["keypoint", "raw", "smoothed", "lag ms"], "000.00")
+        self.table.setToolTip("Jitter: RMS second difference of the position, px per frame² at 30 fps, before "
+                              "(raw) and after smoothing; lag: how late the smoothed keypoint follows (ms)")
+        self.plots = TimelinePlots()
+
+        left = QVBoxLayout()
+        left.addWidget(QLabel("Keypoint"))
+        left.addWidget(self.keypoint_combo)
+        left.addWidget(self.figures)
+        left.addWidget(self.smoothing)
+        left.addStretch(1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        legend = QLabel(LEGEND_HTML)
+        legend.setTextFormat(Qt.TextFormat.RichText)
+        legend.setWordWrap(True)
+        centre_widget = QWidget()
+        centre = QVBoxLayout(centre_widget)
+        centre.setContentsMargins(0, 0, 0, 0)
+        centre.setSpacing(2)
+        centre.addWidget(legend)
+        centre.addWidget(self.plots, 1)
+        # A splitter, not fixed widths: the knobs (scrolling when the dock is short) and the
+        # table give way to a narrow window (1280x720 with the side docks open)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.table.setMinimumWidth(120)
+        self.plots.setMinimumWidth(200)
+        for part in (VerticalScrollArea(left_widget), centre_widget, self.table):
+            self.splitter.addWidget(part)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes(list(TIMELINE_PART_WIDTHS))
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.splitter)
+        self._set_names(self.recorder.names)
+        self.throttle = RefreshThrottle(self.refresh, self, PLOT_INTERVAL_MS, while_visible=True)
+        self.cursor_throttle = RefreshThrottle(self._move_cursor, self, CURSOR_INTERVAL_MS, while_visible=True)
+        self.jitter_jobs = LatestJobRunner("movenet-jitter", self)
+        self.jitter_jobs.finished.connect(self._jitter_measured)
+        self.keypoint_combo.currentIndexChanged.connect(self._keypoint_picked)
+        self.table.cellClicked.connect(self._row_clicked)
+
+    def attach(self, engine: Engine, player: SourcePlayer) -> None:
+        """Record every frame `engine` processes, follow its results, seek `player` on clicks and
+        send filter changes to `engine`."""
+        self._engine = engine
+        engine.add_result_observer(self.recorder.add)
+        engine.result_ready.connect(self.add_result)
+        engine.model_changed.connect(self._model_changed)
+        player.opened.connect(self.source_opened)
+        self.plots.seek_requested.connect(player.seek)
+        self.smoothing.one_euro_changed.connect(engine.set_one_euro)
+
+    @property
+    def keypoint(self) -> str:
+        """Name of the keypoint plotted."""
+        return self.keypoint_combo.currentText()
+
+    def select_keypoint(self, name: str) -> None:
+        """Plot keypoint `name` (ignored when the model has no keypoint of that name)."""
+        index = self.keypoint_combo.findText(name)
+        if index >= 0:
+            self.keypoint_combo.setCurrentIndex(index)
+
+    def _set_names(self, names: tuple[str, ...]) -> None:
+        if tuple(self.keypoint_combo.itemText(i) for i in range(self.keypoint_combo.count())) == names:
+            return
+        wanted = self.keypoint or self._wanted
+        self.keypoint_combo.blockSignals(True)
+        self.keypoint_combo.clear()
+        self.keypoint_combo.addItems(list(names))
+        self.keypoint_combo.setCurrentIndex(max(0, self.keypoint_combo.findText(wanted)))
+        self.keypoint_combo.blockSignals(False)
+        self.table.setRowCount(len(names))
+        for row, name in enumerate(names):
+            fill_row(self.table, row, name)
+
+    # ------------------------------------------------------------------ slots
+    @Slot(object)
+    def source_opened(self, info: SourceInfo) -> None:
+        """Start a new recording for the source (keeping frames the worker already recorded for it)."""
+        generation = self._engine.generation if self._engine is not None else None
+        self.recorder.reset(info.frame_count, info.is_live, stills=info.kind in ("image", "folder"),
+                            keep_generation=generation)
+        self.plots.set_frame_range(info.frame_count - 1 if self.recorder.clip else None)
+        self._current = None
+        self.flush()  # (drops figures of the previous source still being computed)
+
+    @Slot(object)
+    def _model_changed(self, info: ModelInfo) -> None:
+        """The filter's knobs are live only while keypoint smoothing is on."""
+        on = bool(info.config.smoothing)
+        self.smoothing.setEnabled(on)
+        self.smoothing.setTitle("Smoothing filter (One Euro)" if on else "Smoothing filter (off: see Tracking)")
+
+    @Slot(object)
+    @timed("timeline.add_result")
+    def add_result(self, result: EngineResult) -> None:
+        """A result was shown: move the frame mark and redraw the data when due (the recorder
+        has the data already)."""
+        self._current = int(result.result.index)
+        self.cursor_throttle.request()
+        self.throttle.request()
+
+    @Slot()
+    @timed("timeline.move_cursor")
+    def _move_cursor(self) -> None:
+        self.cursor_throttle.refreshed()
+        self.plots.set_current(self._current)
+
+    @Slot(int, int)
+    def _row_clicked(self, row: int, _column: int) -> None:
+        self.keypoint_combo.setCurrentIndex(row)
+
+    @Slot(int)
+    def _keypoint_picked(self, _row: int) -> None:
+        self._wanted = self.keypoint
+        self.keypoint_changed.emit(self.keypoint)
+        if self._jitter is not None:
+            self._show_jitter(self._jitter)  # the figures of all keypoints are there already
+        self.refresh()
+
+    def flush(self) -> None:
+        """Redraw now with jitter figures of everything recorded so far, computed here (before
+        a screenshot); an answer still being computed in the background is dropped."""
+        self.jitter_jobs.invalidate()
+        self._jitter_due = float("-inf")
+        self._refresh_plots()
+        self._show_jitter(measure_jitter(self.recorder.snapshot()))
+
+    def shutdown(self) -> None:
+        """End the jitter thread (when the window closes)."""
+        self.jitter_jobs.stop()
+
+    @Slot()
+    @timed("timeline.refresh")
+    def refresh(self) -> None:
+        """Redraw the plots from the recorder; have the figures recomputed in the background when due."""
+        self._refresh_plots()
+        if time.perf_counter() >= self._jitter_due and not self.jitter_jobs.busy:
+            recorder = self.recorder
+            self.jitter_jobs.submit(lambda: measure_jitter(recorder.snapshot()))
+
+    def _refresh_plots(self) -> None:
+        self.throttle.refreshed()
+        self.cursor_throttle.refreshed()
+        self._set_names(self.recorder.names)
+        row = max(0, self.keypoint_combo.currentIndex())
+        self.plots.set_data(self.recorder.snapshot(keypoint=row))
+        self.plots.set_current(self._current)
+
+    @Slot(object, float)
+    @timed("timeline.show_jitter")
+    def _jitter_measured(self, jitter: dict[str, KeypointJitter], ms: float) -> None:
+        """The newest jitter figures arrived (GUI thread); the next are due after
+        :data:`JITTER_INTERVAL_S` or nine times this computation's time, whichever is longer."""
+        self._show_jitter(jitter)
+        self._jitter_due = time.perf_counter() + max(JITTER_INTERVAL_S, 9 * ms / 1000)
+
+    def _show_jitter(self, jitter: dict[str, KeypointJitter]) -> None:
+        self._jitter = jitter
+        for row, value in enumerate(jitter.values()):
+            if row >= self.table.rowCount():
+                break
+            for column, text in enumerate((_number(value.raw_px), _number(value.smoothed_px),
+                                           _number(value.lag_ms, 1)), start=1):
+                self.table.item(row, column).setText(text)
+        chosen = jitter.get(self.keypoint)
+        if chosen is None or chosen.samples == 0:
+            self.figures.setText("<i>Photos are independent: no jitter.</i>" if self.recorder.stills
+                                 else "<i>Jitter needs three consecutive frames.</i>")
+            return
+        change = ""
+        if chosen.raw_px and chosen.smoothed_px is not None:
+            change = f" ({100 * (chosen.smoothed_px / chosen.raw_px - 1):+.0f} %)"
+        lag = "" if chosen.lag_ms is None else f"<br>lag <b>{chosen.lag_ms:.1f} ms</b>"
+        self.figures.setText(
+            f"jitter raw <b>{_number(chosen.raw_px)}</b> → smoothed <b>{_number(chosen.smoothed_px)}</b>"
+            f"{change} px/frame² at 30 fps{lag}<br><small>{chosen.samples} frame triplets with the "
+            "current filter</small>")
