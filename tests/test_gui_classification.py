@@ -102,7 +102,7 @@ def test_squats_window_counts_switches_order_without_reload_and_resets_on_seek(w
     assert ok and np.median(corner[..., 0] - corner[..., 2]) > 80
 
 
-def test_classifier_is_remembered_and_a_bad_one_is_refused(make_window, gui_settings, qtbot, tmp_path):
+def test_classifier_is_remembered_and_a_bad_one_is_refused(make_window, gui_settings, qtbot, tmp_path, monkeypatch):
     good = write_onnx_classifier(tmp_path / "order.onnx")
     labels = write_labels(tmp_path / "labels.txt")
     empty = tmp_path / "empty.txt"
@@ -114,10 +114,14 @@ def test_classifier_is_remembered_and_a_bad_one_is_refused(make_window, gui_sett
     qtbot.waitUntil(lambda: bool(failures), timeout=GUI_WAIT_MS)
     assert "empty.txt: no labels" in failures[0] and window.classification.stage is None
     assert "no labels" in window.classification.panel.note_label.text()
-    window.classification.load(str(good), str(labels), counted="wide")
+    monkeypatch.chdir(tmp_path)
+    window.classification.load(good.name, labels.name, counted="wide")  # relative to the working directory
     qtbot.waitUntil(lambda: window.classification.stage is not None, timeout=GUI_WAIT_MS)
     window.close()
-    assert gui_settings.qsettings.value(KEYS["classifier"]) == str(good)
+    assert gui_settings.qsettings.value(KEYS["classifier"]) == str(good.resolve())  # stored absolute
+    assert gui_settings.qsettings.value(KEYS["labels"]) == str(labels.resolve())
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # the next start runs from another folder
     again = make_window()
     qtbot.waitUntil(lambda: again.classification.stage is not None, timeout=GUI_WAIT_MS)
     assert again.classification.stage.labels == ORDER_LABELS and again.classification.stage.counted == "wide"

@@ -25,6 +25,33 @@ def test_settings_round_trip(tmp_path):
         ("thunder-int8", 4, pytest.approx(0.55), True, "/a/b.mp4")
 
 
+def test_settings_store_paths_absolute(tmp_path, monkeypatch):
+    (tmp_path / "zoo").mkdir()
+    model, clip = tmp_path / "zoo" / "x.tflite", tmp_path / "clip.mp4"
+    model.write_bytes(b"0")
+    clip.write_bytes(b"0")
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
+    s = StudioSettings(tmp_path / "s.ini")
+    s.model, s.last_source = "../zoo/x.tflite", "../clip.mp4"
+    s.add_recent_source("../clip.mp4")
+    s.add_recent_source("camera:1")
+    s.sync()
+    monkeypatch.chdir(tmp_path / "zoo")  # the next start runs from another folder
+    again = StudioSettings(tmp_path / "s.ini")
+    assert again.model == str(model.resolve()) and again.last_source == str(clip.resolve())
+    assert again.recent_sources == ["camera:1", str(clip.resolve())]
+    again.model = "thunder-int8"  # a bundled key stays a key
+    assert again.model == "thunder-int8"
+
+
+def test_settings_old_relative_values_read_as_stored(tmp_path):
+    path = tmp_path / "old.ini"
+    path.write_text("[model]\nname=../shared/m.tflite\n[session]\nlast_source=a/b.mp4\n")
+    s = StudioSettings(path)
+    assert s.model == "../shared/m.tflite" and s.last_source == "a/b.mp4"
+
+
 def test_settings_bad_values_fall_back_to_defaults(tmp_path):
     path = tmp_path / "bad.ini"
     path.write_text("[model]\nthreads=lots\nname=\n[display]\nthreshold=7.5\n[playback]\nloop=maybe\n"

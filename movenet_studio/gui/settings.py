@@ -58,6 +58,20 @@ def _range_key(model: str) -> str:
     return hashlib.sha1(str(Path(model).expanduser().resolve()).encode("utf-8", "replace")).hexdigest()[:16]
 
 
+def absolute_path(value: str) -> str:
+    """`value` as an absolute, resolved path when it names a file or folder
+    (``../models/x.tflite`` -> ``/home/u/models/x.tflite``), so a stored path still works when the
+    app next starts from another working directory. ``camera:N``, URLs (``scheme://``) and
+    bundled model keys (no separator, no suffix, no such file) come back unchanged."""
+    text = str(value)
+    if not text.strip() or text.lower().startswith("camera:") or "://" in text:
+        return text
+    path = Path(text).expanduser()
+    if path.is_absolute() or path.exists() or path.suffix or "/" in text or os.sep in text:
+        return str(path.resolve())
+    return text
+
+
 def _native_file() -> Path | None:
     """The settings file QSettings' native format uses on Linux and other XDG systems (None
     on Windows and macOS, where native settings are not plain files)."""
@@ -247,7 +261,7 @@ class StudioSettings:
     @last_source.setter
     def last_source(self, value: str | None) -> None:
         if value:
-            self._qs.setValue("session/last_source", str(value))
+            self._qs.setValue("session/last_source", absolute_path(value))
         else:
             self._qs.remove("session/last_source")
 
@@ -262,7 +276,9 @@ class StudioSettings:
         return [v for v in value if isinstance(v, str) and v.strip()][:RECENT_LIMIT]
 
     def add_recent_source(self, spec: str) -> None:
-        """Put `spec` first in :attr:`recent_sources` (once; the oldest beyond the limit go)."""
+        """Put `spec` (a path made absolute) first in :attr:`recent_sources` (once; the oldest
+        beyond the limit go)."""
+        spec = absolute_path(spec)
         recent = [spec] + [s for s in self.recent_sources if s != spec]
         self._qs.setValue("session/recent_sources", recent[:RECENT_LIMIT])
 
@@ -282,13 +298,13 @@ class StudioSettings:
 
     @property
     def model(self) -> str:
-        """The model (catalog key or file path), default ``lightning-float16``."""
+        """The model (catalog key or file path; stored absolute), default ``lightning-float16``."""
         value = self._value("model/name")
         return value if isinstance(value, str) and value.strip() else DEFAULT_MODEL
 
     @model.setter
     def model(self, value: str) -> None:
-        self._qs.setValue("model/name", str(value))
+        self._qs.setValue("model/name", absolute_path(value))
 
     @property
     def backend(self) -> str:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from ...core.classify.classification import FrameClassifier
 from ...core.classify.classifier import COORDINATE_ORDERS, ClassifierError, load_classifier
 from ..background import BackgroundTask
+from ..settings import absolute_path
 from ..overlays.classification_overlay import ClassificationOverlay
 from ..panels.classification_panel import ClassificationPanel
 from ..slot_timing import timed
@@ -141,8 +142,8 @@ class ClassificationController(QObject):
         self.panel.set_note("")
         if remember:
             qs = self._settings.qsettings
-            qs.setValue(KEYS["classifier"], path)
-            qs.setValue(KEYS["labels"], labels)
+            qs.setValue(KEYS["classifier"], absolute_path(path))
+            qs.setValue(KEYS["labels"], absolute_path(labels))
             self._save_choices()
         self._reporter.info(f"Pose classifier {classifier.describe()}")
         self._reclassify_shown()
