@@ -98,3 +98,17 @@ def test_layers_dock_takes_a_file_b_and_reports_bad_b(window_on):
     layers.set_b(str(zoo))  # heatmaps only: not a pipeline model, still captured
     window.qtbot.waitUntil(lambda: layers.panel.table.rowCount() >= 80, timeout=GUI_WAIT_MS)
     assert layers.worker.captures >= 1 and "heatmaps" in layers.panel.status.text()
+
+
+def test_layers_dock_remembers_b_and_threshold(window_on, make_window, gui_settings):
+    window = make_window()
+    window.layers.panel.threshold_spin.setValue(12.5)
+    window.layers.set_b("lightning-float16:onnx")
+    window.close()
+    again = window_on(data_file("pose.jpg"), model="lightning-float16")  # the next start
+    layers = again.layers
+    assert layers.panel.threshold_db == 12.5
+    layers.action.trigger()
+    again.qtbot.waitUntil(lambda: layers.panel.table.rowCount() > 0, timeout=GUI_WAIT_MS)
+    assert layers.panel.b_combo.currentText() == "lightning-float16:onnx"
+    assert layers.worker.captures >= 1 and "(onnx)" in layers.panel.status.text()

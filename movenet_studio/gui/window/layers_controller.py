@@ -11,6 +11,7 @@ exactly as they were.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Slot
@@ -23,7 +24,12 @@ from ...core.models.resolve import resolve_model
 from ...core.models.catalog import ModelSpec, bundled_keys
 from ..engine import EngineResult
 from ..panels.layers_panel import LayersPanel
+from ..settings import absolute_path
 from .layers_worker import LayerModels, LayerUpdate, LayerWorker
+
+
+#: Settings keys of the dock's configuration B (absent: :func:`default_b`) and threshold in dB.
+B_KEY, THRESHOLD_KEY = "layers/b", "layers/threshold_db"
 
 
 def b_choices() -> tuple[str, ...]:
@@ -71,12 +77,14 @@ class LayersController(QObject):
         window.addAction(self.action)
         self.worker = LayerWorker(self)
         self._b_spec: str | None = None  # None: default_b(A)
+        self._restore()
         self._b_cache: dict[str, tuple[Path, str, str] | str] = {}
         self._last: EngineResult | None = None
         self._models: LayerModels | None = None
         self.worker.updated.connect(self._updated)
         self.worker.failed.connect(self._failed)
         self.panel.b_requested.connect(self.set_b)
+        self.panel.threshold_changed.connect(self._threshold_changed)
         self.panel.reset_requested.connect(self.worker.reset)
         self.dock.visibilityChanged.connect(self._visibility_changed)
         window.engine.result_ready.connect(self.on_result)
@@ -95,10 +103,29 @@ class LayersController(QObject):
         self.dock.show()
         self.dock.raise_()
 
+    def _restore(self) -> None:
+        """B and the threshold remembered in the settings (an unreadable threshold: the default)."""
+        qs = self.window.settings.qsettings
+        b = qs.value(B_KEY)
+        self._b_spec = b.strip() if isinstance(b, str) and b.strip() else None
+        try:
+            threshold = float(qs.value(THRESHOLD_KEY))
+        except (TypeError, ValueError):
+            return
+        if math.isfinite(threshold):
+            self.panel.threshold_spin.setValue(threshold)
+
+    @Slot(float)
+    def _threshold_changed(self, value: float) -> None:
+        self.window.settings.qsettings.setValue(THRESHOLD_KEY, float(value))
+
     @Slot(str)
     def set_b(self, spec: str) -> None:
-        """Use configuration B = `spec` (``model[:backend]`` or a file) when compare mode is off."""
+        """Use configuration B = `spec` (``model[:backend]`` or a file; remembered in the
+        settings, a file path made absolute) when compare mode is off."""
+        spec = spec if spec in b_choices() else absolute_path(spec)
         self._b_spec = spec
+        self.window.settings.qsettings.setValue(B_KEY, spec)
         if self._last is not None:
             self.on_result(self._last)
 
