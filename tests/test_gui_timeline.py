@@ -120,3 +120,21 @@ def test_jitter_measured_in_the_background_and_an_old_sources_figures_never_show
     qtbot.waitUntil(lambda: timeline.jitter_jobs.stale_answers >= 1, timeout=WAIT_MS)
     assert "Photos are independent" in timeline.figures.text()
     assert all(timeline.table.item(row, 1).text() == "–" for row in range(timeline.table.rowCount()))
+
+
+def test_figures_of_other_keypoints_are_never_drawn(qtbot):
+    from movenet_studio.core.analysis.jitter import KeypointJitter
+    from movenet_studio.gui.panels.timeline_panel import TimelinePanel
+
+    panel = TimelinePanel()
+    qtbot.addWidget(panel)
+    try:
+        figures = KeypointJitter(2.5, 1.25, 40.0, 10)
+        # An answer computed for a 13-keypoint model that is no longer shown: dropped.
+        panel.jitter_jobs.finished.emit({f"keypoint_{i}": figures for i in range(13)}, 1.0)
+        assert panel.table.item(0, 1).text() == "–" and panel.figures.text() == ""
+        panel.jitter_jobs.finished.emit(dict.fromkeys(KEYPOINT_NAMES, figures), 1.0)
+        assert [panel.table.item(0, col).text() for col in (1, 2, 3)] == ["2.50", "1.25", "40.0"]
+        assert "jitter raw <b>2.50</b>" in panel.figures.text()
+    finally:
+        panel.shutdown()

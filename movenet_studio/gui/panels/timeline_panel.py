@@ -142,8 +142,11 @@ class TimelinePanel(QWidget):
         if index >= 0:
             self.keypoint_combo.setCurrentIndex(index)
 
+    def _shown_names(self) -> tuple[str, ...]:
+        return tuple(self.keypoint_combo.itemText(i) for i in range(self.keypoint_combo.count()))
+
     def _set_names(self, names: tuple[str, ...]) -> None:
-        if tuple(self.keypoint_combo.itemText(i) for i in range(self.keypoint_combo.count())) == names:
+        if self._shown_names() == names:
             return
         wanted = self.keypoint or self._wanted
         self.keypoint_combo.blockSignals(True)
@@ -233,7 +236,11 @@ class TimelinePanel(QWidget):
     @timed("timeline.show_jitter")
     def _jitter_measured(self, jitter: dict[str, KeypointJitter], ms: float) -> None:
         """The newest jitter figures arrived (GUI thread); the next are due after
-        :data:`JITTER_INTERVAL_S` or nine times this computation's time, whichever is longer."""
+        :data:`JITTER_INTERVAL_S` or nine times this computation's time, whichever is longer.
+        Figures of other keypoints than the table's (the model changed meanwhile) are dropped."""
+        if tuple(jitter) != self._shown_names():
+            self._jitter_due = float("-inf")
+            return
         self._show_jitter(jitter)
         self._jitter_due = time.perf_counter() + max(JITTER_INTERVAL_S, 9 * ms / 1000)
 
