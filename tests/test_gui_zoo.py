@@ -41,6 +41,10 @@ def test_heatmap_only_file_disables_the_layers_it_cannot_draw(window_on):
     assert controls.checks["heatmaps"].isEnabled() and controls.options.heatmaps
     assert not (controls.options.centre or controls.options.offsets or controls.options.decode)
     assert controls.checked.centre and controls.checked.decode  # still remembered as chosen
+    tuning = (controls.centre_opacity, controls.centre_colormap_combo, controls.offsets_mode, controls.offset_scale)
+    for widget in tuning:  # the controls that only tune a layer it cannot draw: greyed out, saying why
+        assert not widget.isEnabled() and widget.toolTip() == HEATMAPS_ONLY_TIP, widget
+    assert controls.heatmap_opacity.isEnabled() and controls.colormap_combo.isEnabled()
     assert window.video_view.heads.visible_layers() == ("heatmaps",)
     assert _tile_title(window, 1) == "nose" and controls.keypoint_combo.itemText(1) == "nose"
 
@@ -48,6 +52,7 @@ def test_heatmap_only_file_disables_the_layers_it_cannot_draw(window_on):
     for name in HEATMAPS_ONLY_LAYERS:
         assert controls.checks[name].isEnabled() and controls.checks[name].toolTip() != HEATMAPS_ONLY_TIP, name
     assert controls.options.centre and controls.options.offsets and controls.options.decode
+    assert all(w.isEnabled() and w.toolTip() != HEATMAPS_ONLY_TIP for w in tuning)
     assert not any(r.serious for r in window.reporter.history), window.reporter.history
 
 

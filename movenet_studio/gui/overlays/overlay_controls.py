@@ -175,12 +175,18 @@ class OverlayControls(QGroupBox):
         grid.addWidget(self.checks["crop"], 7, 0, 1, 3)
         grid.addWidget(QLabel("Colours: keypoints"), 8, 0)
         grid.addWidget(self.colormap_combo, 8, 1, 1, 2)
-        grid.addWidget(QLabel("  centre"), 9, 0)
+        self.centre_colormap_label = QLabel("  centre")
+        grid.addWidget(self.centre_colormap_label, 9, 0)
         grid.addWidget(self.centre_colormap_combo, 9, 1, 1, 2)
         grid.addWidget(self.note, 10, 0, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
 
+        #: The controls that only tune one layer: greyed out, with that layer's reason as
+        #: tooltip, while the model cannot feed the layer (:meth:`_sync_layers`).
+        self._tuning = {"centre": (self.centre_opacity, self.centre_colormap_combo, self.centre_colormap_label),
+                        "offsets": (self.offsets_mode, self.offset_scale)}
+        self._tuning_tips = {w: w.toolTip() for widgets in self._tuning.values() for w in widgets}
         self._show(options)
         for check in self.checks.values():
             check.toggled.connect(self._changed)
@@ -256,12 +262,17 @@ class OverlayControls(QGroupBox):
         self._sync_layers()
 
     def _sync_layers(self) -> None:
-        """Enable each layer the model can draw; a disabled one's tooltip says why."""
+        """Enable each layer the model can draw, and the controls that tune it (opacity,
+        colour map, offsets mode and scale); a disabled one's tooltip says why."""
         for name in HEATMAPS_ONLY_LAYERS:
             tip = (HEATMAPS_ONLY_TIP if self._heatmaps_only
                    else MULTIPOSE_TIP if self._multipose and name in DECODE_LAYERS else "")
             self.checks[name].setEnabled(not tip)
             self.checks[name].setToolTip(tip or self._tips[name])
+            for widget in self._tuning.get(name, ()):
+                widget.setToolTip(tip or self._tuning_tips[widget])
+        self.centre_colormap_combo.setEnabled(self.checks["centre"].isEnabled())
+        self.centre_colormap_label.setEnabled(self.checks["centre"].isEnabled())
         self._changed()
 
     @property
