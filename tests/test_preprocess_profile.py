@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
-from movenet_studio.core.preprocess_profile import PreprocessProfile, prepare_model_input
+from movenet_studio.core.preprocess_profile import PreprocessProfile, prepare_model_input, prepare_multipose_input
 from movenet_studio.core.media.sources import Frame
 
 
@@ -51,6 +51,38 @@ def test_pipeline_follows_the_profile_and_turns_crop_tracking_off():
         assert pipeline.process(Frame(1, 33.0, _frame(120, 200), 0.0)).crop_region is None
     finally:
         pipeline.close()
+
+
+def test_multipose_follows_the_profile():
+    import cv2
+
+    from conftest import data_file
+    from movenet_studio.core.decoding.multipose import preprocess_multipose
+
+    rgb = cv2.cvtColor(cv2.imread(str(data_file("pose.jpg"))), cv2.COLOR_BGR2RGB)
+    frame = Frame(0, 0.0, rgb, 0.0, still=True)
+    people = {}
+    for profile in (PreprocessProfile(), PreprocessProfile("bgr", "stretch", "nearest"),
+                    PreprocessProfile("rgb", "letterbox", "nearest")):
+        pipeline = Pipeline(PipelineConfig(model="multipose", tracker="none", smoothing=False, preprocess=profile))
+        try:
+            result = pipeline.process(frame)
+            size = pipeline.input_size(rgb.shape)
+        finally:
+            pipeline.close()
+        expected, mapping = prepare_multipose_input(rgb, size, profile)
+        assert np.array_equal(result.model_input, expected) and result.mapping.box == mapping.box
+        people[profile.describe()] = max(result.poses, key=lambda p: p.score).keypoints
+    default = preprocess_multipose(rgb, size)[0]
+    assert np.array_equal(prepare_multipose_input(rgb, size, PreprocessProfile())[0], default)  # as before
+    nearest = preprocess_multipose(rgb, size, cv2.INTER_NEAREST)[0]
+    assert np.array_equal(prepare_multipose_input(rgb, size, PreprocessProfile(interpolation="nearest"))[0], nearest)
+    assert not np.array_equal(nearest, default)
+    # The stretched BGR input maps back onto the same person: keypoints within a few pixels.
+    a, b = people["RGB, letterbox, auto"], people["BGR, stretch, nearest"]
+    confident = (a[:, 2] > 0.3) & (b[:, 2] > 0.3)
+    assert confident.sum() >= 10
+    assert np.median(np.hypot(*(a[confident, :2] - b[confident, :2]).T)) < 0.015 * max(rgb.shape[:2])  # 4.5 px of 1000
 
 
 def test_cli_options_reach_the_pipeline_config():

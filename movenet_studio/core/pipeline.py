@@ -30,10 +30,10 @@ from .decoding.keypoints import Pose, pose_score
 from .models.output_check import check_model_output
 from .models.resolve import resolve_model
 from .models.catalog import ModelSpec
-from .decoding.multipose import decode_multipose, multipose_input_size, preprocess_multipose
+from .decoding.multipose import decode_multipose, multipose_input_size
 from .pipeline_description import PipelineDescription, file_size
 from .preprocess import InputMapping
-from .preprocess_profile import PreprocessProfile, prepare_model_input
+from .preprocess_profile import PreprocessProfile, prepare_model_input, prepare_multipose_input
 from .tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig
 from .media.sources import Frame
 from .tracking.track_ids import create_tracker
@@ -63,8 +63,9 @@ class PipelineConfig:
         one_euro: the One Euro filter's parameters (default: TF.js's ``KEYPOINT_FILTER_CONFIG``);
             :meth:`Pipeline.set_one_euro` changes them without rebuilding the pipeline.
         preprocess: channel order, resize mode and interpolation of the model input
-            (:class:`~.preprocess_profile.PreprocessProfile`); a resize other than letterbox
-            turns crop tracking off.
+            (:class:`~.preprocess_profile.PreprocessProfile`; MultiPose follows it too, its
+            letterbox being TF.js's top-left one); a resize other than letterbox turns crop
+            tracking off.
         input_range: the value range a float32-input model file expects pixel 0..255 mapped
             to, e.g. (-1, 1); None: the file's default (0..255). Ignored for integer inputs.
     """
@@ -265,7 +266,7 @@ class Pipeline:
             model_input = crop_and_resize(frame.rgb, region, *input_size)
             mapping = InputMapping(region.as_tuple(), (height, width), input_size)
         elif self.model.is_multipose:
-            model_input, mapping = preprocess_multipose(frame.rgb, input_size)
+            model_input, mapping = prepare_multipose_input(frame.rgb, input_size, self.config.preprocess)
         else:
             model_input, mapping = prepare_model_input(frame.rgb, input_size, self.config.preprocess)
         if region is not None and self.config.preprocess.channels == "bgr":

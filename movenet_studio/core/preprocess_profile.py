@@ -13,7 +13,9 @@ example feeds OpenCV's *BGR* frames. A :class:`PreprocessProfile` says
   ``INTER_AREA``).
 
 :func:`prepare_model_input` makes the model input and its :class:`~.preprocess.InputMapping`
-(so keypoints and heatmaps map back to the frame whatever the resize).
+(so keypoints and heatmaps map back to the frame whatever the resize);
+:func:`prepare_multipose_input` does the same for MultiPose, whose letterbox is TF.js's
+top-left one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .decoding.multipose import preprocess_multipose
 from .preprocess import InputMapping, letterbox
 
 CHANNELS = ("rgb", "bgr")
@@ -111,6 +114,33 @@ def prepare_model_input(frame: np.ndarray, input_size: tuple[int, int],
         x0, y0 = (w - crop_w) // 2, (h - crop_h) // 2
         image = _resize(frame[y0:y0 + crop_h, x0:x0 + crop_w], in_w, in_h, profile.interpolation)
         mapping = InputMapping((y0 / h, x0 / w, (y0 + crop_h) / h, (x0 + crop_w) / w), (h, w), (in_h, in_w))
+    if profile.channels == "bgr":
+        image = np.ascontiguousarray(image[..., ::-1])
+    return image, mapping
+
+
+def prepare_multipose_input(frame: np.ndarray, input_size: tuple[int, int],
+                            profile: PreprocessProfile) -> tuple[np.ndarray, InputMapping]:
+    """MultiPose's model input for `frame` under `profile`: ``letterbox`` is MultiPose's own
+    fit (the frame at the top-left, padded bottom / right, as TF.js pads:
+    :func:`~.decoding.multipose.preprocess_multipose`), ``stretch`` and ``centre-crop`` as
+    :func:`prepare_model_input`; interpolation and channel order as the profile says. The
+    default profile gives exactly ``preprocess_multipose``'s input.
+
+    Args:
+        frame: uint8 [H, W, 3] RGB.
+        input_size: (height, width) of the model input (``multipose_input_size``).
+        profile: the profile.
+
+    Returns:
+        (uint8 [in_h, in_w, 3] model input, the mapping back to the frame).
+
+    Raises:
+        ValueError: the frame is not [H, W, 3] or is empty.
+    """
+    if profile.resize != "letterbox":
+        return prepare_model_input(frame, input_size, profile)
+    image, mapping = preprocess_multipose(frame, input_size, _CV2.get(profile.interpolation))
     if profile.channels == "bgr":
         image = np.ascontiguousarray(image[..., ::-1])
     return image, mapping

@@ -47,10 +47,10 @@ from ..tracking.cropping import crop_and_resize
 from ..errors import ModelError
 from ..decoding.keypoint_sets import keypoint_set_for
 from ..decoding.keypoints import NUM_KEYPOINTS
-from ..decoding.multipose import decode_multipose, preprocess_multipose
+from ..decoding.multipose import decode_multipose
 from ..pipeline import FrameResult, Pipeline, PipelineConfig
 from ..preprocess import InputMapping
-from ..preprocess_profile import prepare_model_input
+from ..preprocess_profile import prepare_model_input, prepare_multipose_input
 from ..media.sources import Frame
 from ..tracking.track_ids import box_iou
 
@@ -260,7 +260,7 @@ class ComparePipeline:
             if self.config_a.preprocess.channels == "bgr":
                 model_input = np.ascontiguousarray(model_input[..., ::-1])
         elif self.b.model.is_multipose:
-            model_input, mapping = preprocess_multipose(frame.rgb, size_b)
+            model_input, mapping = prepare_multipose_input(frame.rgb, size_b, self.config_a.preprocess)
         else:  # A's preprocessing profile, at B's size
             model_input, mapping = prepare_model_input(frame.rgb, size_b, self.config_a.preprocess)
         pre_ms = 0.0 if shared else (time.perf_counter() - start) * 1000

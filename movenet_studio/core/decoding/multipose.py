@@ -97,17 +97,20 @@ def multipose_input_size(frame_shape: tuple[int, ...], model_input_size: tuple[i
             math.ceil(rw / DIMENSION_DIVISOR) * DIMENSION_DIVISOR)
 
 
-def preprocess_multipose(frame: np.ndarray, input_size: tuple[int, int]) -> tuple[np.ndarray, InputMapping]:
+def preprocess_multipose(frame: np.ndarray, input_size: tuple[int, int],
+                         interpolation: int | None = None) -> tuple[np.ndarray, InputMapping]:
     """Resize `frame` into the MultiPose input keeping its aspect ratio; pad bottom / right.
 
     The frame is scaled so it fits `input_size` (its longer side fills the matching input
     side; the other side is ``round(side * scale)``), placed at the top-left corner, and the
-    rest is black, as TF.js pads. Area interpolation when shrinking, bilinear when enlarging.
+    rest is black, as TF.js pads. Area interpolation when shrinking, bilinear when enlarging,
+    unless `interpolation` (an OpenCV ``INTER_*`` flag) says otherwise.
 
     Args:
         frame: uint8 [H, W, 3] RGB.
         input_size: (height, width) of the model input in pixels, e.g. from
             :func:`multipose_input_size`.
+        interpolation: OpenCV interpolation flag; None: area / bilinear as above.
 
     Returns:
         (uint8 [in_h, in_w, 3] model input, the :class:`~.preprocess.InputMapping` from
@@ -123,7 +126,8 @@ def preprocess_multipose(frame: np.ndarray, input_size: tuple[int, int]) -> tupl
     scale = min(in_w / w, in_h / h)
     new_w = max(1, min(in_w, round(w * scale)))
     new_h = max(1, min(in_h, round(h * scale)))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    if interpolation is None:
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     image = np.zeros((in_h, in_w, 3), dtype=np.uint8)
     image[:new_h, :new_w] = cv2.resize(frame, (new_w, new_h), interpolation=interpolation)
     # The resized frame spans rows 0..new_h and columns 0..new_w of the input exactly, so the
