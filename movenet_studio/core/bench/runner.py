@@ -123,7 +123,8 @@ class _Progress:
 
 
 def run_bench(configs: Sequence[BenchConfig], source: str | Path | None = None, *, frames: int = 100,
-              warmup: int = 10, control: JobControl | None = None, pipeline_options: Mapping[str, object] | None = None, per_op: bool = False,
+              warmup: int = 10, control: JobControl | None = None,
+              pipeline_options: Mapping[str, object] | None = None, per_op: bool = False,
               per_op_runs: int = 50) -> BenchReport:
     """Benchmark each configuration on `source` (see the module docstring for the method).
 

@@ -54,7 +54,8 @@ from .scoring import ACCURACY_SIMILARITY, keypoint_similarity, pair_similarities
 
 __all__ = [
     "ACCURACY_SIMILARITY", "CROP_SCALE", "DEFAULT_MODELS", "JSON_NOTES", "MAX_CANVAS_SIDE", "MIN_KEYPOINTS",
-    "PROTOCOLS", "EvalResult", "EvaluationError", "KeypointStats", "check_dataset", "crop_box", "crop_person", "evaluate", "format_result",
+    "PROTOCOLS", "EvalResult", "EvaluationError", "KeypointStats", "check_dataset", "crop_box", "crop_person",
+    "evaluate", "format_result",
     "keypoint_similarity", "labelled_count", "load_annotations", "pair_similarities", "per_keypoint_stats",
     "person_category", "predict_multi", "predict_single", "pseudo_image_dataset", "read_coco_image", "score",
     "select_persons",

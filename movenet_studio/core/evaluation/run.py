@@ -17,7 +17,8 @@ from .scoring import score
 
 def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | None = None, backend: str = "tflite",
              threads: int = 2, protocol: str = "single", min_pose_score: float = 0.0,
-             control: JobControl | None = None, client=None, preprocess=None, input_range: tuple[float, float] | None = None) -> EvalResult:
+             control: JobControl | None = None, client=None, preprocess=None,
+             input_range: tuple[float, float] | None = None) -> EvalResult:
     """COCO keypoint AP of a MoveNet model on an annotated image folder.
 
     Args:
