@@ -1,9 +1,9 @@
 """One progress / cancel protocol for every long job of the core.
 
 Long jobs (bench :func:`~.bench.runner.run_bench`, evaluation
-:func:`~.evaluation.run.evaluate`, export :func:`~.export.export_video` and
-:func:`~.export_job.run_export`, layers :meth:`~.layers.runner.LayerComparison.run`, batch
-:func:`~.batch_run.run_tasks`) take one optional ``control: JobControl``. Through it they
+:func:`~.evaluation.run.evaluate`, export :func:`~.output.export.export_video` and
+:func:`~.output.export_job.run_export`, layers :meth:`~.layers.runner.LayerComparison.run`, batch
+:func:`~.distributed.batch_run.run_tasks`) take one optional ``control: JobControl``. Through it they
 
 - report :class:`Progress` (``done`` of ``total`` work units, a short message, the seconds
   since the job started) to the caller's listener, in the job's own thread: the CLI's

@@ -1,6 +1,6 @@
 """A batch's tasks on a dask cluster: one task per source, each result recorded in the manifest
 as it arrives, progress in frames and cancel through the core's
-:class:`~.progress.JobControl` (what ``movenet-studio batch`` runs; naming, resuming and the
+:class:`~..progress.JobControl` (what ``movenet-studio batch`` runs; naming, resuming and the
 manifest's form are in :mod:`.batch`).
 
 Client and workers talk through two dask objects named after the run's id:
@@ -11,7 +11,7 @@ Client and workers talk through two dask objects named after the run's id:
   estimated frame counts (:func:`~.batch.estimate_frames`), reaching the total only at the end;
 - cancel: cancelling the control sets the ``distributed.Event`` :func:`cancel_event`; a task
   looks at it when it starts and with each progress event and then stops with
-  :class:`~.errors.Cancelled` (its writers' temporary files are removed), tasks not started
+  :class:`~..errors.Cancelled` (its writers' temporary files are removed), tasks not started
   yet never load anything. The client waits for the tasks to end, removes any temporary
   output left, records the sources not finished as cancelled and raises Cancelled.
 
@@ -72,7 +72,7 @@ class TaskMonitor:
         self._event = Event(cancel_event(run_id))
 
     def check(self) -> None:
-        """Raise :class:`~.errors.Cancelled` when the run was cancelled (asks the scheduler)."""
+        """Raise :class:`~..errors.Cancelled` when the run was cancelled (asks the scheduler)."""
         if self._worker is not None and self._event.is_set():
             raise Cancelled("batch cancelled")
 
@@ -105,7 +105,7 @@ def run_tasks(client, task: Callable[..., dict], todo: Sequence[Path], out_dir: 
         started: ``time.perf_counter()`` at the run's start (the manifest's seconds).
         task_args: more arguments for `task` (futures of scattered data allowed).
         control: progress in frames (message ``k/n sources``; 100 % only at the end) and
-            cancel (:mod:`.progress`).
+            cancel (:mod:`..progress`).
 
     Raises:
         Cancelled: `control` was cancelled; the unfinished sources are recorded with the

@@ -392,7 +392,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
         options: overlays to draw (:class:`~.render.OverlayOptions`).
         frames: source frame indices (step 1; the stop is clipped to the source's length);
             None for the whole source (required for live sources).
-        control: progress and cancel (:mod:`.progress`): reports (0, total) before the
+        control: progress and cancel (:mod:`..progress`): reports (0, total) before the
             first frame, then (frames done, total) after every frame, from the exporting
             thread; each report is a cancellation point.
         force: replace an existing `out_path`.

@@ -130,7 +130,7 @@ def run_export(request: ExportRequest, control: JobControl | None = None) -> Exp
 
     Opens the source, builds the pipeline, runs :func:`~movenet_studio.core.output.export.export_video`
     (writing the video, or only collecting poses for a keypoints file) and writes the
-    keypoints file. Progress (frames) and cancel go through `control` (:mod:`.progress`).
+    keypoints file. Progress (frames) and cancel go through `control` (:mod:`..progress`).
 
     Raises:
         Cancelled: `control` was cancelled; nothing was written.
