@@ -57,6 +57,40 @@ def no_leaked_threads():
     assert not leaked, f"test left threads running: {leaked}"
 
 
+# --- loaded pipelines (core tests) --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def loaded_pipeline():
+    """Factory: ``loaded_pipeline(**PipelineConfig fields)`` -> a :class:`Pipeline` of that
+    configuration, loaded once per test session (per xdist worker) and reset on every call.
+
+    Every call forgets the per-source state (crop region, One Euro filters, MultiPose tracks,
+    as :meth:`Pipeline.reset`), so a test (or each frame of a test) starts as a new pipeline
+    would. A pipeline whose configuration was changed (``set_heads``, ``set_one_euro``) or that
+    got a classifier is loaded again. Do not close it; tests that need two pipelines of one
+    configuration at once, or that patch how backends are made, build their own.
+    """
+    from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+
+    cache: dict = {}
+
+    def get(**fields):
+        config = PipelineConfig(**fields)
+        pipeline = cache.get(config)
+        if pipeline is not None and (pipeline.config != config or pipeline.classifier is not None):
+            pipeline.close()
+            pipeline = None
+        if pipeline is None:
+            pipeline = cache[config] = Pipeline(config)
+        pipeline.reset()
+        return pipeline
+
+    yield get
+    for pipeline in cache.values():
+        pipeline.close()
+
+
 # --- GUI fixtures (tests/test_gui_*.py) -------------------------------------------------
 
 

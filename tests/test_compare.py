@@ -15,7 +15,7 @@ from movenet_studio.core.analysis.compare_stats import CompareStats
 from movenet_studio.core.tracking.cropping import crop_and_resize
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+from movenet_studio.core.pipeline import PipelineConfig
 from movenet_studio.core.preprocess import letterbox
 from movenet_studio.core.media.sources import open_source
 
@@ -123,15 +123,11 @@ def test_single_pose_and_multipose_are_not_compared():
         ComparePipeline(PipelineConfig(model="lightning"), PipelineConfig(model="multipose"))
 
 
-def test_process_input_refuses_a_wrong_size():
+def test_process_input_refuses_a_wrong_size(loaded_pipeline):
     frame = _frames("pose_1.mp4", 1)[0]
-    pipeline = Pipeline(PipelineConfig(model="thunder"))
-    try:
-        image, mapping = letterbox(frame.rgb, (192, 192))
-        with pytest.raises(ValueError, match="input size"):
-            pipeline.process_input(frame, image, mapping)
-    finally:
-        pipeline.close()
+    image, mapping = letterbox(frame.rgb, (192, 192))
+    with pytest.raises(ValueError, match="input size"):
+        loaded_pipeline(model="thunder").process_input(frame, image, mapping)
 
 
 def test_compare_cli_table_and_json(tmp_path, capsys):

@@ -23,7 +23,6 @@ from movenet_studio.core.output.export import (
     write_keypoints_json,
 )
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.progress import Cancelled, JobControl, Progress
 from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
 from movenet_studio.core.media.sources import open_source
@@ -50,25 +49,19 @@ def coco_gt(image_ids, width=576, height=576):
 
 
 @pytest.fixture
-def pipeline():
-    pipe = Pipeline(PipelineConfig(model="lightning"))
-    yield pipe
-    pipe.close()
+def pipeline(loaded_pipeline):
+    return loaded_pipeline(model="lightning")
 
 
 @pytest.fixture(scope="module")
-def full_export(tmp_path_factory):
+def full_export(tmp_path_factory, loaded_pipeline):
     """pose_1.mp4 exported once, whole, with the default overlays; keypoints as JSON and CSV."""
     folder = tmp_path_factory.mktemp("export")
     out = folder / "out.mp4"
     calls = []
-    pipe = Pipeline(PipelineConfig(model="lightning"))
-    try:
-        with open_source(data_file("pose_1.mp4")) as source:
-            summary = export_video(source, pipe, out, OverlayOptions(),
-                                   control=JobControl(lambda p: calls.append((p.done, p.total))))
-    finally:
-        pipe.close()
+    with open_source(data_file("pose_1.mp4")) as source:
+        summary = export_video(source, loaded_pipeline(model="lightning"), out, OverlayOptions(),
+                               control=JobControl(lambda p: calls.append((p.done, p.total))))
     write_keypoints_json(summary.frames, folder / "k.json")
     write_keypoints_csv(summary.frames, folder / "k.csv")
     return folder, summary, calls
@@ -159,17 +152,13 @@ def test_csv_columns_and_rows(full_export):
     assert [r[3] for r in rows[1:18]] == list(KEYPOINT_NAMES)
 
 
-def test_coco_image_ids_from_coco_images_and_annotations(tmp_path):
+def test_coco_image_ids_from_coco_images_and_annotations(tmp_path, loaded_pipeline):
     folder = data_file("coco_mini/test_coco.json").parent
     with open_source(folder) as source:
         ids = coco_image_ids(source)
         assert ids == {0: 785, 1: 40083, 2: 196141, 3: 197388}
         assert coco_image_ids(source, folder / "test_coco.json") == ids
-        pipe = Pipeline(PipelineConfig(model="multipose"))
-        try:
-            summary = export_video(source, pipe, None)
-        finally:
-            pipe.close()
+        summary = export_video(source, loaded_pipeline(model="multipose"), None)
     count = write_keypoints_json(summary.frames, tmp_path / "coco.json", ids)
     from pycocotools.coco import COCO
 

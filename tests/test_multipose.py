@@ -134,10 +134,8 @@ def test_decode_rejects_bad_shapes_and_scores():
 
 
 @pytest.fixture(scope="module")
-def multipose():
-    pipeline = Pipeline(PipelineConfig(model="multipose", tracker="none"))
-    yield pipeline
-    pipeline.close()
+def multipose(loaded_pipeline):
+    return loaded_pipeline(model="multipose", tracker="none")
 
 
 def _detect(pipeline: Pipeline, path) -> tuple[Pose, ...]:

@@ -11,7 +11,6 @@ from conftest import data_file
 from movenet_studio.core.tracking.cropping import CropMeasurement, CropRegion
 from movenet_studio.core.drawing.overlay_geometry import (arrow_barbs, crop_geometry, dash_pattern, dashed_rect,
                                                   decode_geometry, offset_field, rect_segments)
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.preprocess import InputMapping
 from movenet_studio.core.drawing.render import OverlayOptions, render_overlays
 from movenet_studio.core.drawing.render_layers import unavailable_overlays
@@ -20,16 +19,13 @@ from movenet_studio.core.media.sources import open_source
 
 
 @pytest.fixture(scope="module")
-def tracked_result():
+def tracked_result(loaded_pipeline):
     """A real Lightning result with heads, decode and crop measurement (frame 8 of pose_1.mp4)."""
-    pipeline = Pipeline(PipelineConfig(model="lightning", heads=True))
-    try:
-        for frame in open_source(data_file("pose_1.mp4")):
-            result = pipeline.process(frame)
-            if frame.index == 8:
-                return result
-    finally:
-        pipeline.close()
+    pipeline = loaded_pipeline(model="lightning", heads=True)
+    for frame in open_source(data_file("pose_1.mp4")):
+        result = pipeline.process(frame)
+        if frame.index == 8:
+            return result
 
 
 def test_decode_geometry_places_the_models_keypoints(tracked_result):

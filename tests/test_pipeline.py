@@ -29,8 +29,8 @@ HAND_CHECKED_POSE_JPG = {
 
 @pytest.mark.parametrize("model", ["lightning", "thunder", "lightning-int8", "thunder-int8"])
 @pytest.mark.parametrize("crop", [True, False])
-def test_keypoints_on_pose_jpg_land_on_the_person(model, crop):
-    pipeline = Pipeline(PipelineConfig(model=model, crop=crop))
+def test_keypoints_on_pose_jpg_land_on_the_person(loaded_pipeline, model, crop):
+    pipeline = loaded_pipeline(model=model, crop=crop)
     frame = next(iter(open_source(data_file("pose.jpg"))))
     result = pipeline.process(frame)
     (pose,) = result.poses
@@ -54,10 +54,10 @@ def test_letterbox_mapping_is_exact_for_a_drawn_point():
     assert np.allclose(mapping.from_frame(mapping.to_frame(np.array([0.3, 0.7]))), [0.3, 0.7])
 
 
-def test_letterbox_on_pose_1_tracks_the_reference():
+def test_letterbox_on_pose_1_tracks_the_reference(loaded_pipeline):
     """Whole-frame letterbox, no crop tracking or smoothing: the foundation's bound."""
     reference = json.loads(data_file("pose_1.json").read_text())
-    pipeline = Pipeline(PipelineConfig(model="lightning", crop=False, smoothing=False))
+    pipeline = loaded_pipeline(model="lightning", crop=False, smoothing=False)
     distances = []
     with open_source(data_file("pose_1.mp4")) as source:
         for frame in source:
@@ -69,9 +69,8 @@ def test_letterbox_on_pose_1_tracks_the_reference():
     assert distances.mean() <= 14.0, distances.mean()
 
 
-def _distances_to_tfjs(config: PipelineConfig) -> np.ndarray:
+def _distances_to_tfjs(pipeline: Pipeline) -> np.ndarray:
     reference = json.loads(data_file("pose_1_tfjs_lightning.json").read_text())
-    pipeline = Pipeline(config)
     distances = []
     with open_source(data_file("pose_1.mp4")) as source:
         for frame in source:
@@ -84,18 +83,18 @@ def _distances_to_tfjs(config: PipelineConfig) -> np.ndarray:
     return np.array(distances)
 
 
-def test_crop_tracking_and_smoothing_match_google_tfjs():
+def test_crop_tracking_and_smoothing_match_google_tfjs(loaded_pipeline):
     """The default pipeline against Google's TF.js MoveNet rerun on the same frames."""
-    both = _distances_to_tfjs(PipelineConfig(model="lightning"))
+    both = _distances_to_tfjs(loaded_pipeline(model="lightning"))
     assert both.shape == (120, 17)
     # 0.357 px mean since the TF.js-exact crop (tests/crop_reference.py); above 0.5 something moved.
     assert both.mean() <= 0.5 and np.percentile(both, 95) <= 5.0, (both.mean(), np.percentile(both, 95))
-    crop_only = _distances_to_tfjs(PipelineConfig(model="lightning", smoothing=False))
+    crop_only = _distances_to_tfjs(loaded_pipeline(model="lightning", smoothing=False))
     assert both.mean() < crop_only.mean()  # the smoother is TF.js's, so it brings us closer
 
 
-def test_crop_region_follows_the_person_and_resets():
-    pipeline = Pipeline(PipelineConfig(model="thunder"))
+def test_crop_region_follows_the_person_and_resets(loaded_pipeline):
+    pipeline = loaded_pipeline(model="thunder")
     with open_source(data_file("pose_squats.mp4")) as source:
         results = [pipeline.process(frame) for frame in source]
     first, later = results[0], results[10]
@@ -114,11 +113,11 @@ def test_crop_region_follows_the_person_and_resets():
     assert reset.tracker_reset and reset.poses == ()
 
 
-def test_heads_only_when_asked_and_decode_reproduces_the_output():
+def test_heads_only_when_asked_and_decode_reproduces_the_output(loaded_pipeline):
     frame = next(iter(open_source(data_file("pose.jpg"))))
-    plain = Pipeline(PipelineConfig(model="lightning")).process(frame)
+    plain = loaded_pipeline(model="lightning").process(frame)
     assert plain.heads is None and plain.decode is None and "heads" not in plain.timings_ms
-    pipeline = Pipeline(PipelineConfig(model="lightning", heads=True))
+    pipeline = loaded_pipeline(model="lightning", heads=True)
     assert pipeline.heads_available
     result = pipeline.process(frame)
     assert result.heads.keypoint_heatmaps.shape == (48, 48, 17) and "heads" in result.timings_ms
@@ -126,14 +125,14 @@ def test_heads_only_when_asked_and_decode_reproduces_the_output():
     assert np.array_equal(plain.raw_output, result.raw_output)
 
 
-def test_photos_of_a_folder_are_independent_stills():
+def test_photos_of_a_folder_are_independent_stills(loaded_pipeline):
     """Each photo of a folder starts from the initial crop region, as a single image does."""
     from movenet_studio.core.media.sources import ImageFolderSource
 
     folder = ImageFolderSource(data_file("coco_mini"))
     frames = list(folder)
     assert all(f.still for f in frames)
-    pipeline = Pipeline(PipelineConfig(model="lightning"))
+    pipeline = loaded_pipeline(model="lightning")
     in_sequence = [pipeline.process(f) for f in frames]
     alone = [Pipeline(PipelineConfig(model="lightning")).process(f) for f in frames]
     for a, b in zip(in_sequence, alone):

@@ -15,7 +15,6 @@ from conftest import PROJECT_ROOT, data_file
 from movenet_studio.core.drawing.colormaps import apply_colormap, colormap_lut, colormap_names, lut_indices
 from movenet_studio.core.decoding.heads import Heads, heatmap_rect_in_frame
 from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.drawing.overlay_geometry import scaled_arrows
 from movenet_studio.core.preprocess import InputMapping, letterbox
 from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, render_overlays
@@ -27,16 +26,12 @@ NOTHING = OverlayOptions.from_names("")
 
 
 @pytest.fixture(scope="module")
-def pose_result():
+def pose_result(loaded_pipeline):
     """A real single-pose result on pose.jpg, with the model's heads read."""
-    pipeline = Pipeline(PipelineConfig(model="lightning", heads=True))
-    try:
-        frame = next(iter(open_source(data_file("pose.jpg"))))
-        result = pipeline.process(frame)
-        heads = pipeline.backend.heads()
-    finally:
-        pipeline.close()
-    return result, heads
+    pipeline = loaded_pipeline(model="lightning", heads=True)
+    frame = next(iter(open_source(data_file("pose.jpg"))))
+    result = pipeline.process(frame)
+    return result, pipeline.backend.heads()
 
 
 def with_data(result, **data):

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from movenet_studio.core.decoding.keypoints import Pose
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.media.sources import Frame, open_source
 from movenet_studio.core.tracking.track_ids import (
     BOX_TRACKER_CONFIG,
@@ -295,43 +294,37 @@ def _frames(name: str) -> list[Frame]:
 
 
 @pytest.mark.parametrize("kind", ["boxes", "keypoints"])
-def test_one_person_keeps_one_id_through_the_squats(kind):
+def test_one_person_keeps_one_id_through_the_squats(loaded_pipeline, kind):
     frames = _frames("pose_squats.mp4")
-    pipeline = Pipeline(PipelineConfig(model="multipose", tracker=kind))
-    try:
-        seen = [[p.track_id for p in pipeline.process(frame).poses] for frame in frames]
-    finally:
-        pipeline.close()
+    pipeline = loaded_pipeline(model="multipose", tracker=kind)
+    seen = [[p.track_id for p in pipeline.process(frame).poses] for frame in frames]
     assert all(len(ids_) >= 1 for ids_ in seen), "the person is found in every frame"
     assert {ids_[0] for ids_ in seen} == {1}  # the most confident pose is always track 1
     assert all(i == 1 for ids_ in seen for i in ids_)
 
 
-def test_two_people_side_by_side_keep_their_ids_and_expire_after_max_age():
+def test_two_people_side_by_side_keep_their_ids_and_expire_after_max_age(loaded_pipeline):
     """Squats (left) next to the dancer of pose_1.mp4 (right, scaled to the same height); the
     right person leaves for 300 ms (ids kept) and later for 1.2 s (more than max age: new id)."""
     squats = _frames("pose_squats.mp4")
     dance = _frames("pose_1.mp4")
     height = squats[0].rgb.shape[0]
-    pipeline = Pipeline(PipelineConfig(model="multipose", tracker="boxes"))
+    pipeline = loaded_pipeline(model="multipose", tracker="boxes")
     short_gap, long_gap = range(12, 15), range(24, 36)
     left_ids, right_ids = [], []
-    try:
-        for i in range(40):
-            right = cv2.resize(dance[(2 * i) % len(dance)].rgb, (height, height))
-            if i in short_gap or i in long_gap:
-                right = np.zeros_like(right)
-            image = np.ascontiguousarray(np.concatenate([squats[i].rgb, right], axis=1))
-            poses = pipeline.process(Frame(i, i * 100.0, image, 0.0)).poses  # 10 fps
-            split = squats[0].rgb.shape[1]
-            left = [p.track_id for p in poses if (p.box[0] + p.box[2]) / 2 < split]
-            rightside = [p.track_id for p in poses if (p.box[0] + p.box[2]) / 2 >= split]
-            assert len(left) == 1, f"frame {i}: left person found once"
-            assert len(rightside) == (0 if i in short_gap or i in long_gap else 1), f"frame {i}"
-            left_ids.append(left[0])
-            right_ids.append(rightside[0] if rightside else None)
-    finally:
-        pipeline.close()
+    for i in range(40):
+        right = cv2.resize(dance[(2 * i) % len(dance)].rgb, (height, height))
+        if i in short_gap or i in long_gap:
+            right = np.zeros_like(right)
+        image = np.ascontiguousarray(np.concatenate([squats[i].rgb, right], axis=1))
+        poses = pipeline.process(Frame(i, i * 100.0, image, 0.0)).poses  # 10 fps
+        split = squats[0].rgb.shape[1]
+        left = [p.track_id for p in poses if (p.box[0] + p.box[2]) / 2 < split]
+        rightside = [p.track_id for p in poses if (p.box[0] + p.box[2]) / 2 >= split]
+        assert len(left) == 1, f"frame {i}: left person found once"
+        assert len(rightside) == (0 if i in short_gap or i in long_gap else 1), f"frame {i}"
+        left_ids.append(left[0])
+        right_ids.append(rightside[0] if rightside else None)
     assert len(set(left_ids)) == 1
     before, between, after = right_ids[:12], right_ids[15:24], right_ids[36:]
     assert len(set(before)) == 1 and set(between) == set(before)  # 300 ms away: same id
@@ -339,13 +332,10 @@ def test_two_people_side_by_side_keep_their_ids_and_expire_after_max_age():
     assert after[0] == max(set(before) | set(left_ids)) + 1
 
 
-def test_pipeline_reset_drops_tracks():
+def test_pipeline_reset_drops_tracks(loaded_pipeline):
     frame = _frames("pose_squats.mp4")[0]
-    pipeline = Pipeline(PipelineConfig(model="multipose"))
-    try:
-        assert [p.track_id for p in pipeline.process(frame).poses][0] == 1
-        pipeline.reset()
-        # Same frame again after a reset: a new run, numbered from 1 again.
-        assert [p.track_id for p in pipeline.process(frame).poses][0] == 1
-    finally:
-        pipeline.close()
+    pipeline = loaded_pipeline(model="multipose")
+    assert [p.track_id for p in pipeline.process(frame).poses][0] == 1
+    pipeline.reset()
+    # Same frame again after a reset: a new run, numbered from 1 again.
+    assert [p.track_id for p in pipeline.process(frame).poses][0] == 1
