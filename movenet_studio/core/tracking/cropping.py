@@ -360,7 +360,7 @@ def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w
         TypeError: if ``frame_rgb`` is not uint8.
         ValueError: if ``frame_rgb`` is not 3-D or an output size is < 1.
     """
-    from .crop_kernel import crop_into  # numba loads on the first crop, not with the package
+    from .crop_kernel import crop_into  # numba loads with a crop-tracking pipeline or here, not with the package
 
     img = np.asarray(frame_rgb)
     if img.dtype != np.uint8:
