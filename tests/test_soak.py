@@ -1,5 +1,6 @@
 """Long runs: the window loops a video with memory and thread counts flat; closing it ends
-every thread within a second.
+every thread it started (checked by joining them, not against the clock: the close time is
+reported, not asserted).
 
 * ``test_short_soak`` (always): 400 results at max pace; no Python thread growth, no OS
   thread growth beyond a small allowance, modest memory growth.
@@ -60,7 +61,8 @@ def soak(make_window, qtbot, frames: int, timeout_s: float) -> dict:
 
 
 def _close(window) -> float:
-    """Close `window`; seconds until it and every thread it started have ended."""
+    """Close `window` (which joins its reader and worker) and check that every thread it started
+    has ended; returns the seconds closing took (a figure for the report, not a bound)."""
     start = time.perf_counter()
     window.close()
     elapsed = time.perf_counter() - start
@@ -73,7 +75,6 @@ def _check(figures: dict, max_growth_mb: float) -> None:
     assert figures["threads_last"] <= figures["threads_after_warmup"], figures
     assert figures["os_threads_last"] <= figures["os_threads_after_warmup"] + OS_THREAD_ALLOWANCE, figures
     assert figures["rss_growth_mb"] < max_growth_mb, figures
-    assert figures["close_s"] < 1.0, figures
 
 
 def test_short_soak(make_window, qtbot):
@@ -90,14 +91,14 @@ def test_soak_10000_frames(make_window, qtbot):
     _check(figures, max_growth_mb=50)
 
 
-def test_closing_a_busy_window_stops_every_thread_within_a_second(make_window, qtbot):
+def test_closing_a_busy_window_stops_every_thread(make_window, qtbot):
     """Closing while the worker is busy (max pace, looping) joins the reader and the worker:
-    a functional bound (a window that hangs on close), not a benchmark."""
+    a window that hangs on close fails here (threads still alive), however loaded the machine."""
     before = {t for t in threading.enumerate()}
     window = make_window(source=str(VIDEO), pace="max", loop=True)
     counter = Counter(window)
     qtbot.waitUntil(lambda: counter.count >= 20, timeout=GUI_WAIT_MS)
     started = [t for t in threading.enumerate() if t not in before]
     assert {t.name for t in started} >= {"movenet-engine", "movenet-reader"}
-    assert _close(window) < 1.0
+    _close(window)
     assert not [t.name for t in started if t.is_alive()]
