@@ -45,6 +45,19 @@ def test_settings_store_paths_absolute(tmp_path, monkeypatch):
     assert again.model == "thunder-int8"
 
 
+def test_settings_keep_a_symlinked_folder_as_named(tmp_path, monkeypatch):
+    """A stored path is made absolute, not resolved: a link to a shared data folder stays the
+    link the user opened (the file is still found from any working directory)."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "clip.mp4").write_bytes(b"0")
+    (tmp_path / "shared").symlink_to(tmp_path / "real", target_is_directory=True)
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
+    s = StudioSettings(tmp_path / "s.ini")
+    s.last_source = "../shared/clip.mp4"
+    assert s.last_source == str(tmp_path / "shared" / "clip.mp4")
+
+
 def test_settings_old_relative_values_read_as_stored(tmp_path):
     path = tmp_path / "old.ini"
     path.write_text("[model]\nname=../shared/m.tflite\n[session]\nlast_source=a/b.mp4\n")

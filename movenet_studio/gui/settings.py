@@ -59,16 +59,17 @@ def _range_key(model: str) -> str:
 
 
 def absolute_path(value: str) -> str:
-    """`value` as an absolute, resolved path when it names a file or folder
+    """`value` as an absolute, normalised path when it names a file or folder
     (``../models/x.tflite`` -> ``/home/u/models/x.tflite``), so a stored path still works when the
-    app next starts from another working directory. ``camera:N``, URLs (``scheme://``) and
+    app next starts from another working directory. Symbolic links are kept as the user named
+    them (``os.path.abspath``, not ``Path.resolve``): a link to a shared data folder stays the link. ``camera:N``, URLs (``scheme://``) and
     bundled model keys (no separator, no suffix, no such file) come back unchanged."""
     text = str(value)
     if not text.strip() or text.lower().startswith("camera:") or "://" in text:
         return text
     path = Path(text).expanduser()
     if path.is_absolute() or path.exists() or path.suffix or "/" in text or os.sep in text:
-        return str(path.resolve())
+        return os.path.abspath(path)
     return text
 
 
