@@ -272,3 +272,44 @@ def test_player_reports_open_failure_and_keeps_running(qtbot, engine):
             player.open("good")
     finally:
         assert player.stop()
+
+
+def test_realtime_player_holds_a_file_while_the_model_loads(qtbot, monkeypatch):
+    """A file played at realtime pace starts at frame 0 when the model is ready, however long
+    the load takes (a first start compiles the crop kernel: without this the mailbox kept only
+    the newest of the frames paced meanwhile, and pose_1.mp4 started at about frame 84)."""
+    loaded = threading.Event()
+
+    class LastFrameSource(CountingSource):
+        def read(self):
+            frame = super().read()
+            if frame is not None and frame.index == self.frame_count - 1:
+                loaded.set()  # the whole file was paced past the loading model
+            return frame
+
+    def slow_pipeline(config):
+        loaded.wait(GUI_WAIT_MS / 1000)
+        return FakePipeline(config)
+
+    engine = Engine(PipelineConfig(model="first"), pipeline_factory=slow_pipeline, join_timeout=5)
+    real_wait_ready = engine.wait_ready
+
+    def wait_ready(timeout=None):
+        ready = real_wait_ready(timeout)
+        if not ready:
+            loaded.set()  # the player holds its frame for the loading model: let the load end
+        return ready
+
+    monkeypatch.setattr(engine, "wait_ready", wait_ready)
+    player = SourcePlayer(engine, pace="realtime", opener=lambda spec: LastFrameSource(40, fps=1000.0))
+    processed = []  # every frame the worker ran, in order (the delivered results skip some)
+    engine.add_result_observer(lambda result, _generation: processed.append(result.index))
+    engine.start()
+    player.start()
+    try:
+        player.open("fake")
+        qtbot.waitUntil(lambda: bool(processed), timeout=GUI_WAIT_MS)
+        assert processed[0] == 0
+    finally:
+        assert player.stop()
+        assert engine.stop()

@@ -147,6 +147,10 @@ class Engine(QObject):
         frame, which then counts as dropped."""
         return self._worker.submit(frame, generation, restart=restart)
 
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until no model is loading or waiting to load (any thread); False on timeout."""
+        return self._worker.wait_ready(timeout)
+
     def wait_slot_free(self, timeout: float | None = None) -> bool:
         """Wait until the worker has taken the pending frame (any thread); False on timeout."""
         return self._worker.wait_slot_free(timeout)

@@ -454,6 +454,12 @@ class SourcePlayer(QObject):
         if frame is None:
             return
         if not self._info.is_live:
+            if not self._engine.wait_ready(0):  # a model is loading: hold this frame, then pace from it
+                self._anchor = None
+                while not self._engine.wait_ready(_POLL_S):
+                    if self._has_commands():
+                        self._held = frame
+                        return
             if self._pace == Pace.REALTIME:
                 if not self._wait_due(frame):
                     self._held = frame

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable
 
 from ..analysis.compare import CompareFrame, ComparePipeline
@@ -20,6 +20,7 @@ from ..errors import StudioError
 from ..pipeline import FrameResult, Pipeline, PipelineConfig
 from ..tracking.smoothing import OneEuroConfig
 from ..media.sources import Frame
+from .jobs import Job, ModelRequest
 from .mailbox import LatestMailbox
 from .results import EngineResult, EngineState, ModelInfo, describe_loaded, refreshed_model
 
@@ -31,21 +32,6 @@ DEFAULT_JOIN_TIMEOUT = 5.0
 #: The same per-frame error (same exception text, whatever the frame) is reported at most
 #: once per this many seconds, so a model failing on every frame does not flood the window.
 ERROR_REPEAT_INTERVAL = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    frame: Frame
-    frame_id: int
-    generation: int
-    submitted_at: float
-    restart: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _ModelRequest:
-    config: PipelineConfig
-    compare: PipelineConfig | None = None
 
 
 PipelineFactory = Callable[[PipelineConfig], Pipeline]
@@ -90,8 +76,9 @@ class InferenceWorker:
         self._on_result, self._on_model_loaded, self._on_model_failed = on_result, on_model_loaded, on_model_failed
         self._on_error, self._on_state = on_error, on_state
         self._cond = threading.Condition(threading.RLock())
-        self._jobs: LatestMailbox[_Job] = LatestMailbox(self._cond)
-        self._model_requests: LatestMailbox[_ModelRequest] = LatestMailbox(self._cond)
+        self._jobs: LatestMailbox[Job] = LatestMailbox(self._cond)
+        self._model_requests: LatestMailbox[ModelRequest] = LatestMailbox(self._cond)
+        self._loading = True  # until the first model is loaded (or failed to load)
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._ids = itertools.count(1)
@@ -100,7 +87,7 @@ class InferenceWorker:
         self._pipeline = None  # worker thread only: Pipeline or ComparePipeline
         self._model: ModelInfo | None = None
         self._last_frame: Frame | None = None
-        self._last_result: tuple[_Job, FrameResult] | None = None  # A's result of _last_frame
+        self._last_result: tuple[Job, FrameResult] | None = None  # A's result of _last_frame
         self._classifier = None  # the classification stage A runs (set_classifier)
         self._last_generation = -1
         self._notes_pending = False  # re-read the backends' notes after the next frame (set on loads)
@@ -185,7 +172,7 @@ class InferenceWorker:
                 state (crop tracker, smoother) before this frame, but unlike a new generation
                 keep the results still in flight (they are not stale, only earlier).
         """
-        job = _Job(frame, next(self._ids), self.generation if generation is None else generation,
+        job = Job(frame, next(self._ids), self.generation if generation is None else generation,
                    time.perf_counter(), restart)
         with self._cond:
             if self._stopping:
@@ -201,7 +188,15 @@ class InferenceWorker:
         """Ask the worker to run `config` (beside `compare` as B, or alone with None); a newer
         request replaces a pending one. Answered through ``on_model_loaded`` or ``on_model_failed``."""
         with self._cond:
-            self._model_requests.put(_ModelRequest(config, compare))
+            self._model_requests.put(ModelRequest(config, compare))
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until no model is loading or waiting to load (any thread); False on timeout. A
+        file's player waits here, so a load (2.8 s on a first start, numba compiling the crop
+        kernel) does not skip the frames it paced meanwhile (84 of ``pose_1.mp4``)."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._stopping or not (self._loading or self._model_requests.pending), timeout)
 
     @property
     def model_request_pending(self) -> bool:
@@ -275,7 +270,7 @@ class InferenceWorker:
     # ------------------------------------------------------------------ worker thread
     def _run(self, config: PipelineConfig, compare: PipelineConfig | None) -> None:
         try:
-            self._load(_ModelRequest(config, compare), initial=True)
+            self._load(ModelRequest(config, compare), initial=True)
             self._serve()
         except BaseException as exc:  # the loop itself must never die silently
             if self._stopping and isinstance(exc, RuntimeError):  # the window went away mid-frame (closed, SIGTERM)
@@ -304,7 +299,17 @@ class InferenceWorker:
             elif job is not None:
                 self._process(job)
 
-    def _load(self, request: _ModelRequest, *, initial: bool) -> None:
+    def _load(self, request: ModelRequest, *, initial: bool) -> None:
+        with self._cond:
+            self._loading = True
+        try:
+            self._load_now(request, initial=initial)
+        finally:
+            with self._cond:
+                self._loading = False
+                self._cond.notify_all()
+
+    def _load_now(self, request: ModelRequest, *, initial: bool) -> None:
         self._apply_one_euro()  # (a heads switch then compares like with like)
         config, config_b = request.config, request.compare
         if not initial and self._switch_in_place(config, config_b):
@@ -333,7 +338,7 @@ class InferenceWorker:
         self._on_state(EngineState.RUNNING.value)
         # Show the switch at once: rerun the last frame with the new model unless a newer one waits.
         if not initial and self._last_frame is not None and not self._jobs.pending:
-            self._process(_Job(self._last_frame, next(self._ids), generation, time.perf_counter()))
+            self._process(Job(self._last_frame, next(self._ids), generation, time.perf_counter()))
 
     def _switch_in_place(self, config: PipelineConfig, config_b: PipelineConfig | None) -> bool:
         """Switch head reading and/or compare mode without touching A (worker thread).
@@ -411,7 +416,7 @@ class InferenceWorker:
         if self._pipeline is None:
             self._on_state(EngineState.FAULTED.value)
 
-    def _process(self, job: _Job) -> None:
+    def _process(self, job: Job) -> None:
         if job.generation < self.generation:
             self._stale_worker += 1
             return
@@ -449,7 +454,7 @@ class InferenceWorker:
                 self._on_model_loaded(fresh)
         self._post(job, result, compare)
 
-    def _post(self, job: _Job, result: FrameResult, compare: CompareFrame | None) -> None:
+    def _post(self, job: Job, result: FrameResult, compare: CompareFrame | None) -> None:
         """Hand `result` to the GUI thread (newest wins) unless a seek or switch made it stale."""
         if job.generation < self.generation:  # a seek/switch happened while it ran
             self._stale_worker += 1
@@ -466,7 +471,7 @@ class InferenceWorker:
         if notify:
             self._on_result()
 
-    def _frame_failed(self, job: _Job, exc: Exception) -> None:
+    def _frame_failed(self, job: Job, exc: Exception) -> None:
         """Count a frame's failure and report it, unless the same message (whatever the frame)
         was reported less than :data:`ERROR_REPEAT_INTERVAL` seconds ago."""
         self._errors += 1
