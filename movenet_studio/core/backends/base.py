@@ -10,6 +10,7 @@ which must implement the whole protocol.
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -98,18 +99,25 @@ class Backend(Protocol):
         ...
 
 
-def read_file_signature(model: ModelSpec) -> ModelSignature | None:
-    """The signature `model`'s file declares (:func:`~movenet_studio.core.models.graph.read_signature`;
-    the one already read when the file was resolved, if any); None when the file cannot be
-    parsed. Never raises: a description must not fail on it. Shared by the backends."""
-    if model.io is not None:
-        return model.io.signature
-    from ..models.graph import read_signature
+class SignatureFromFile:
+    """What both backends share: :attr:`Backend.signature` read from ``self.model``'s file once,
+    on first use (not at load: a bench's peak-memory figure must not include the parse)."""
 
-    try:
-        return read_signature(Path(model.path))
-    except Exception:  # noqa: BLE001 - an unreadable signature is shown as unknown
-        return None
+    model: ModelSpec
+
+    @cached_property
+    def signature(self) -> ModelSignature | None:
+        """The signature the model file declares (:func:`~movenet_studio.core.models.graph.read_signature`;
+        the one already read when the file was resolved, if any); None when the file cannot be
+        parsed. Never raises: a description must not fail on it."""
+        if self.model.io is not None:
+            return self.model.io.signature
+        from ..models.graph import read_signature
+
+        try:
+            return read_signature(Path(self.model.path))
+        except Exception:  # noqa: BLE001 - an unreadable signature is shown as unknown
+            return None
 
 
 BackendFactory = Callable[..., Backend]

@@ -11,10 +11,10 @@ import numpy as np
 
 from ..errors import BackendError
 from ..decoding.heads import Heads, HeadTensors, read_heads
-from ..models.catalog import ModelSignature, ModelSpec
+from ..models.catalog import ModelSpec
 from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
-from .base import read_file_signature
+from .base import SignatureFromFile
 from .onnx_external import model_bytes
 from .onnx_heads import NCHW, OnnxHeads, add_head_outputs, locate_onnx_heads, static_input_size
 from .tensors import output_indices, output_to_float, prepare_input
@@ -75,7 +75,7 @@ def runtime_version() -> str:
         return "none"
 
 
-class OnnxBackend:
+class OnnxBackend(SignatureFromFile):
     """Runs a MoveNet .onnx file with ONNX Runtime.
 
     Args:
@@ -129,19 +129,11 @@ class OnnxBackend:
         self._decoder = OutputDecoder(model.io, model.input_size)
         self._decoded: DecodedOutput | None = None
         self._verified = self.provider == CPU
-        self._signature: ModelSignature | None = None
 
     @property
     def runtime_version(self) -> str:
         """See :attr:`~.base.Backend.runtime_version` (e.g. ``onnxruntime 1.22.0``)."""
         return runtime_version()
-
-    @property
-    def signature(self) -> ModelSignature | None:
-        """See :attr:`~.base.Backend.signature` (read once, on first use)."""
-        if self._signature is None:
-            self._signature = read_file_signature(self.model)
-        return self._signature
 
     # -- session ------------------------------------------------------------------------
 

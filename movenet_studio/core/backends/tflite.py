@@ -8,10 +8,10 @@ import numpy as np
 
 from ..errors import BackendError
 from ..decoding.heads import Heads, HeadTensors, locate_heads, read_heads
-from ..models.catalog import ModelSignature, ModelSpec
+from ..models.catalog import ModelSpec
 from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
-from .base import read_file_signature
+from .base import SignatureFromFile
 from .tensors import output_indices, output_to_float, prepare_input
 
 
@@ -46,7 +46,7 @@ def runtime_version() -> str:
             return "none"
 
 
-class TFLiteBackend:
+class TFLiteBackend(SignatureFromFile):
     """Runs a MoveNet .tflite file on the CPU (XNNPACK delegate, `threads` threads).
 
     With ``heads=True`` the interpreter is built with ``experimental_preserve_all_tensors``
@@ -100,19 +100,11 @@ class TFLiteBackend:
         self._decoder = OutputDecoder(model.io, self.input_size)
         self._decoded: DecodedOutput | None = None
         self.device = f"CPU (XNNPACK), {threads} thread{'s' if threads > 1 else ''}"
-        self._signature: ModelSignature | None = None
 
     @property
     def runtime_version(self) -> str:
         """See :attr:`~.base.Backend.runtime_version` (e.g. ``ai-edge-litert 2.0.2``)."""
         return runtime_version()
-
-    @property
-    def signature(self) -> ModelSignature | None:
-        """See :attr:`~.base.Backend.signature` (read once, on first use)."""
-        if self._signature is None:
-            self._signature = read_file_signature(self.model)
-        return self._signature
 
     @property
     def input_size(self) -> tuple[int, int]:
