@@ -22,7 +22,7 @@ from .. import __version__
 from ..core.errors import StudioError
 from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG
 from ..core.models.probe import PROBE_FLAG, run_probe
-from ..core.text import EscapingStream
+from ..core.text import EscapingStream, printable
 from ..logs import configure_logging
 from . import batch, bench, compare, eval, export, gui, infer, layers, models
 from .guard import check_paths
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:  # FFmpeg's own error lines too (quiet otherwise, see core.sources.quiet_ffmpeg)
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "16")
     log_file = configure_logging(args.verbose)
-    log.info("movenet-studio %s: %s", __version__, " ".join(argv) or "gui")
+    log.info("movenet-studio %s: %s", __version__, " ".join(map(printable, argv)) or "gui")
     previous = _catch_signals() if args.command != "gui" else {}  # the window handles its own
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = EscapingStream(sys.stdout), EscapingStream(sys.stderr)
