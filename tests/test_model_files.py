@@ -16,7 +16,7 @@ pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from movenet_studio.core.backends import create_backend  # noqa: E402
-from movenet_studio.core.backends.tensors import prepare_input  # noqa: E402
+from movenet_studio.core.runtimes.tensors import prepare_input  # noqa: E402
 from movenet_studio.core.errors import ModelError  # noqa: E402
 from movenet_studio.core.models.model_io import InputSpec, inspect_signature, npu_only_reason, parse_range  # noqa: E402
 from movenet_studio.core.models.resolve import model_from_file, sniff_signature  # noqa: E402

@@ -17,7 +17,7 @@ from ..text import first_line
 from .base import SignatureFromFile
 from .onnx_external import model_bytes
 from .onnx_heads import NCHW, OnnxHeads, add_head_outputs, locate_onnx_heads, static_input_size
-from .tensors import output_indices, output_to_float, prepare_input
+from ..runtimes.tensors import output_indices, output_to_float, prepare_input
 
 CPU = "CPUExecutionProvider"
 #: Preference order when no provider is asked for (first available wins; CPU is the fallback).

@@ -12,7 +12,7 @@ from ..models.catalog import ModelSpec
 from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
 from .base import SignatureFromFile
-from .tensors import output_indices, output_to_float, prepare_input
+from ..runtimes.tensors import output_indices, output_to_float, prepare_input
 
 
 def load_interpreter_class():
