@@ -45,7 +45,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--video", action="store_true",
                         help="also write each source's annotated video (export's default overlays), NAME.mp4")
     parser.add_argument("--heads-npz", action="store_true",
-                        help="also write each source's prediction heads, NAME.heads.npz (format: see README)")
+                        help="also write each source's prediction heads, NAME.heads.npz (format: docs/reference/formats.md)")
     add_cluster_options(parser)
     parser.add_argument("--force", "-f", action="store_true", help="run sources again whose outputs are complete")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

@@ -12,7 +12,7 @@ from ..core.decoding.keypoints import NUM_KEYPOINTS
 
 
 def add_classifier_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:
-    """Add the pose-classifier options (see the README's "Pose classification").
+    """Add the pose-classifier options (see docs/howto/count-repetitions.md).
 
     With `saved_defaults` (the window) ``--classifier-order`` not given parses as None: the saved choice.
     """

@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "infer", help="run a model on a source headless and write keypoints as JSON",
         description="Run MoveNet on SOURCE without a window: print a per-stage timing summary "
-                    "and optionally write every frame's poses as JSON (format: see README).")
+                    "and optionally write every frame's poses as JSON (format: docs/reference/formats.md).")
     parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
     add_infer_options(parser)
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
@@ -39,7 +39,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--loop", action="store_true",
                         help="start the video or folder again at its end (soak runs; stop with --max-frames or Ctrl-C)")
     parser.add_argument("--heads-npz", type=Path, metavar="PATH",
-                        help="write every frame's prediction heads and the model's own output to PATH (.npz; see README)")
+                        help="write every frame's prediction heads and the model's own output to PATH (.npz; format: docs/reference/formats.md)")
     parser.set_defaults(run=run, parser=parser)
 
 

@@ -92,7 +92,7 @@ class Pose:
         return keypoint_set_for(len(self.keypoints)).names
 
     def to_json(self) -> dict:
-        """The pose in the JSON format of `infer --json` (see README)."""
+        """The pose in the JSON format of `infer --json` (docs/reference/formats.md)."""
         return {
             "score": round(float(self.score), 5),
             "track_id": self.track_id,

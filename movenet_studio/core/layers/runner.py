@@ -278,7 +278,7 @@ class LayerComparison:
                 "backend": capture.format, "device": "layer capture only", "provider": None, "note": self.b_note}
 
     def report(self, threshold_db: float = DEFAULT_THRESHOLD_DB) -> dict:
-        """The ``layers --json`` document (see the README)."""
+        """The ``layers --json`` document (docs/reference/formats.md)."""
         rows = self.captures.rows()
         distances = np.asarray(self.distances_px, dtype=np.float64)
         keypoints = ({"mean": float(distances.mean()), "p95": float(np.percentile(distances, 95)),

@@ -14,8 +14,8 @@ the pixel-by-pixel transcription in the tests). Only the order of the work diffe
 
 The kernel releases the GIL (``nogil``), so the window's thread keeps drawing while a crop
 runs, and is compiled once per machine into numba's on-disk cache (the package's
-``__pycache__``, or numba's per-user cache when that is read-only). See the README's
-"Where Lightning's time goes" for the measurements that chose it over numpy.
+``__pycache__``, or numba's per-user cache when that is read-only). Why numba and
+not numpy: docs/design.md, "The crop kernel".
 """
 
 from __future__ import annotations
