@@ -88,3 +88,17 @@ def test_mkdocs_build_strict_passes_and_the_site_shows_every_option(tmp_path):
     assert not _missing(parser, lambda path: page)
     api = (site / "reference" / "api" / "core" / "index.html").read_text("utf-8")
     assert "movenet_studio.core.pipeline" in api and "FrameResult" in api
+
+
+def test_the_readme_is_a_front_page_whose_links_and_commands_hold():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert len(readme.splitlines()) <= 200
+    # The two quick-start commands, and CI runs the same test command after the same install.
+    assert "pip install . && movenet-studio\n" in readme
+    assert 'pip install -e ".[test]" && python -m pytest -q\n' in readme
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert 'pip install -q -e ".[test]"' in ci and "python -m pytest -q" in ci
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    assert links
+    broken = [link for link in links if "://" not in link and not (ROOT / link).exists()]
+    assert not broken
