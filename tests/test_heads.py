@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from movenet_studio.core.backends import tflite as tflite_mod
 from movenet_studio.core.backends.tflite import TFLiteBackend
 from movenet_studio.core.decoding.decode import decode_singlepose
 from movenet_studio.core.decoding.heads import (
@@ -13,6 +12,7 @@ from movenet_studio.core.decoding.heads import (
 )
 from movenet_studio.core.models.catalog import bundled_keys, bundled_model
 from movenet_studio.core.preprocess import InputMapping, letterbox
+from movenet_studio.core.runtimes import litert
 
 OFFSET_NAME = ("StatefulPartitionedCall/kpt_offset_0/conv2d_7/BiasAdd/BiasAdd;StatefulPartitionedCall/"
                "kpt_regress_0/conv2d_6/BiasAdd/Conv2D;StatefulPartitionedCall/kpt_offset_0/conv2d_7/BiasAdd/Conv2D;Const_5")
@@ -104,7 +104,7 @@ def test_heads_found_in_every_bundled_tflite(key):
 
 def test_heads_off_backend_preserves_nothing_and_reads_nothing(monkeypatch):
     made, reads = [], []
-    real_cls = tflite_mod.load_interpreter_class()
+    real_cls = litert.interpreter_class()
 
     class Recording(real_cls):
         def __init__(self, *args, **kwargs):
@@ -118,7 +118,7 @@ def test_heads_off_backend_preserves_nothing_and_reads_nothing(monkeypatch):
         def get_tensor_details(self):
             raise AssertionError("heads=False must not scan the tensors")
 
-    monkeypatch.setattr(tflite_mod, "load_interpreter_class", lambda: Recording)
+    monkeypatch.setattr(litert, "interpreter_class", lambda: Recording)
     backend = TFLiteBackend(bundled_model("lightning"), heads=False)
     out = backend.invoke(np.zeros((192, 192, 3), np.uint8))
     assert out.shape == (1, 1, 17, 3)

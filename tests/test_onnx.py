@@ -14,13 +14,14 @@ from badinputs import headless_movenet_onnx  # noqa: E402
 from conftest import data_file  # noqa: E402
 
 from movenet_studio.cli import main  # noqa: E402
-from movenet_studio.core.backends.onnx import CPU, OnnxBackend, normalize_provider  # noqa: E402
+from movenet_studio.core.backends.onnx import OnnxBackend  # noqa: E402
 from movenet_studio.core.backends.onnx_heads import locate_onnx_heads  # noqa: E402
 from movenet_studio.core.backends.tflite import TFLiteBackend  # noqa: E402
 from movenet_studio.core.decoding.decode import decode_singlepose  # noqa: E402
 from movenet_studio.core.decoding.heads import HEAD_NAMES, head_scope  # noqa: E402
 from movenet_studio.core.models.catalog import ModelSpec, bundled_model  # noqa: E402
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from movenet_studio.core.runtimes.ort import CPU, normalize_provider  # noqa: E402
 from movenet_studio.core.preprocess import letterbox  # noqa: E402
 from movenet_studio.core.media.sources import open_source  # noqa: E402
 

@@ -41,7 +41,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..backends.base import available_backends
+from ..backends import available_backends
 from .compare_stats import CompareStats
 from ..tracking.cropping import crop_and_resize
 from ..errors import ModelError

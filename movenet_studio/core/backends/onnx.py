@@ -5,8 +5,6 @@ Heads: found by :mod:`.onnx_heads` and fetched as extra graph outputs with every
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..errors import BackendError
@@ -17,63 +15,10 @@ from ..text import first_line
 from .base import SignatureFromFile
 from .onnx_external import model_bytes
 from .onnx_heads import NCHW, OnnxHeads, add_head_outputs, locate_onnx_heads, static_input_size
-from ..runtimes.tensors import output_indices, output_to_float, prepare_input
-
-CPU = "CPUExecutionProvider"
-#: Preference order when no provider is asked for (first available wins; CPU is the fallback).
-PREFERRED_PROVIDERS = ("CUDAExecutionProvider", "OpenVINOExecutionProvider", "CoreMLExecutionProvider",
-                       "DmlExecutionProvider", CPU)
-#: Short names accepted by :func:`normalize_provider` (case-insensitive).
-PROVIDER_ALIASES = {
-    "cpu": CPU, "cuda": "CUDAExecutionProvider", "tensorrt": "TensorrtExecutionProvider",
-    "trt": "TensorrtExecutionProvider", "openvino": "OpenVINOExecutionProvider",
-    "coreml": "CoreMLExecutionProvider", "dml": "DmlExecutionProvider", "directml": "DmlExecutionProvider",
-    "rocm": "ROCMExecutionProvider", "migraphx": "MIGraphXExecutionProvider", "qnn": "QNNExecutionProvider",
-    "xnnpack": "XnnpackExecutionProvider", "webgpu": "WebGpuExecutionProvider",
-}
-_ORT_DTYPES = {"tensor(uint8)": np.uint8, "tensor(int8)": np.int8, "tensor(int32)": np.int32,
-               "tensor(float)": np.float32}
-
-
-def _ort():
-    try:
-        import onnxruntime
-    except ImportError:
-        raise BackendError("ONNX Runtime is not installed: pip install onnxruntime") from None
-    return onnxruntime
-
-
-def available_providers() -> tuple[str, ...]:
-    """Execution providers this onnxruntime build lists (CPU always among them).
-
-    Listed is not the same as usable: a provider can still fail to start (no driver, no
-    device); :class:`OnnxBackend` then falls back to CPU and says so in :attr:`OnnxBackend.note`.
-    """
-    ort = _ort()
-    return tuple(p for p in ort.get_available_providers() if p != "AzureExecutionProvider")
-
-
-def normalize_provider(name: str | None) -> str | None:
-    """The ONNX Runtime provider name for `name`: ``cuda`` -> ``CUDAExecutionProvider``.
-
-    Full names pass through unchanged; short names (:data:`PROVIDER_ALIASES`, also with an
-    ``ExecutionProvider`` suffix in any case) are expanded. None and ``""`` give None (auto).
-    """
-    if not name:
-        return None
-    key = name.strip().lower()
-    if key.endswith("executionprovider"):
-        key = key[: -len("executionprovider")]
-    return PROVIDER_ALIASES.get(key, name.strip())
-
-
-def runtime_version() -> str:
-    """``onnxruntime X.Y.Z``, or ``none``."""
-    try:
-        return f"onnxruntime {_ort().__version__}"
-    except BackendError:
-        return "none"
-
+from ..models.model_io import output_indices
+from ..runtimes import ort
+from ..runtimes.ort import CPU, INPUT_DTYPES, PREFERRED_PROVIDERS, available_providers, normalize_provider
+from ..runtimes.tensors import output_to_float, prepare_input
 
 class OnnxBackend(SignatureFromFile):
     """Runs a MoveNet .onnx file with ONNX Runtime.
@@ -84,9 +29,10 @@ class OnnxBackend(SignatureFromFile):
         heads: also output the four prediction heads (see :meth:`heads`); the session then
             runs an in-memory copy of the model with the head tensors as extra outputs.
         provider: execution provider to use (``CUDAExecutionProvider`` or a short name such
-            as ``cuda``, see :func:`normalize_provider`), or None for the first available of
-            :data:`PREFERRED_PROVIDERS`. When it is not available, fails to start, or fails
-            on the first run, the session runs on CPU and :attr:`note` explains why.
+            as ``cuda``, see :func:`~movenet_studio.core.runtimes.ort.normalize_provider`),
+            or None for the first available of :data:`~movenet_studio.core.runtimes.ort.PREFERRED_PROVIDERS`.
+            When it is not available, fails to start, or fails on the first run, the session
+            runs on CPU and :attr:`note` explains why.
 
     Attributes:
         provider: the provider actually running the model.
@@ -101,7 +47,6 @@ class OnnxBackend(SignatureFromFile):
     name = "onnx"
 
     def __init__(self, model: ModelSpec, *, threads: int = 2, heads: bool = False, provider: str | None = None):
-        self._ort = _ort()
         self.model = model
         self.threads = threads
         self.heads_enabled = heads
@@ -120,10 +65,10 @@ class OnnxBackend(SignatureFromFile):
         self._model_bytes = self._load_bytes()
         self._start_session(wanted)
         image = self._session.get_inputs()[0]
-        if image.type not in _ORT_DTYPES:
+        if image.type not in INPUT_DTYPES:
             raise BackendError(f"{model.path.name}: unsupported input type {image.type}")
         self._input_name = image.name
-        self._input_dtype = _ORT_DTYPES[image.type]
+        self._input_dtype = INPUT_DTYPES[image.type]
         outputs = self._session.get_outputs()
         self._output_names = [outputs[i].name for i in output_indices(model.io)]
         self._decoder = OutputDecoder(model.io, model.input_size)
@@ -133,7 +78,7 @@ class OnnxBackend(SignatureFromFile):
     @property
     def runtime_version(self) -> str:
         """See :attr:`~.base.Backend.runtime_version` (e.g. ``onnxruntime 1.22.0``)."""
-        return runtime_version()
+        return ort.version()
 
     # -- session ------------------------------------------------------------------------
 
@@ -162,17 +107,11 @@ class OnnxBackend(SignatureFromFile):
 
     def _start_session(self, wanted: str) -> None:
         """Create the session on `wanted` (then CPU); sets :attr:`provider`, :attr:`note`, :attr:`device`."""
-        ort = self._ort
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        options = ort.session_options(self.threads)
         attempts = [[wanted, CPU], [CPU]] if wanted != CPU else [[CPU]]
         for providers in attempts:
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    self._session = ort.InferenceSession(self._model_bytes, sess_options=options, providers=providers)
+                self._session = ort.create_session(self._model_bytes, options, providers)
                 break
             except Exception as exc:
                 if providers == [CPU]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..errors import BackendError
@@ -12,38 +10,9 @@ from ..models.catalog import ModelSpec
 from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
 from .base import SignatureFromFile
-from ..runtimes.tensors import output_indices, output_to_float, prepare_input
-
-
-def load_interpreter_class():
-    """The TFLite Interpreter class: ``ai_edge_litert`` first, then ``tflite_runtime``.
-
-    Raises:
-        BackendError: neither package imports.
-    """
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        try:
-            from tflite_runtime.interpreter import Interpreter
-        except ImportError:
-            raise BackendError("no TFLite runtime: pip install ai-edge-litert (or tflite-runtime)") from None
-    return Interpreter
-
-
-def runtime_version() -> str:
-    """Name and version of the TFLite runtime in use, e.g. ``ai-edge-litert 2.3.0``."""
-    try:
-        import ai_edge_litert
-
-        return f"ai-edge-litert {getattr(ai_edge_litert, '__version__', '?')}"
-    except ImportError:
-        try:
-            import tflite_runtime
-
-            return f"tflite-runtime {getattr(tflite_runtime, '__version__', '?')}"
-        except ImportError:
-            return "none"
+from ..models.model_io import output_indices
+from ..runtimes import litert
+from ..runtimes.tensors import output_to_float, prepare_input
 
 
 class TFLiteBackend(SignatureFromFile):
@@ -73,21 +42,17 @@ class TFLiteBackend(SignatureFromFile):
     note = ""
 
     def __init__(self, model: ModelSpec, *, threads: int = 2, heads: bool = False, provider: str | None = None):
-        interpreter_cls = load_interpreter_class()
         self.model = model
         self.threads = threads
         self.heads_enabled = heads
         try:
-            with warnings.catch_warnings():  # LiteRT warns that preserve-all is for debugging: that is our use
-                warnings.simplefilter("ignore", UserWarning)
-                self._interpreter = interpreter_cls(
-                    model_path=str(model.path), num_threads=threads,
-                    experimental_preserve_all_tensors=heads,
-                )
+            self._interpreter = litert.create_interpreter(model.path, threads=threads, preserve_all_tensors=heads)
             self._input = self._interpreter.get_input_details()[0]
             details = self._interpreter.get_output_details()
             self._outputs = [details[i] for i in output_indices(model.io)]
             self._interpreter.allocate_tensors()
+        except BackendError:
+            raise
         except Exception as exc:
             raise BackendError(f"{model.path.name}: TFLite could not load it ({first_line(exc)})") from None
         self._input_dtype = np.dtype(self._input["dtype"])
@@ -104,7 +69,7 @@ class TFLiteBackend(SignatureFromFile):
     @property
     def runtime_version(self) -> str:
         """See :attr:`~.base.Backend.runtime_version` (e.g. ``ai-edge-litert 2.0.2``)."""
-        return runtime_version()
+        return litert.version()
 
     @property
     def input_size(self) -> tuple[int, int]:

@@ -24,13 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runtimes import ort
+
 __all__ = ["OpTime", "PerOpProfile", "TFLITE_NOTE", "profile_onnx"]
 
 #: Why TFLite configurations have no per-op profile.
 TFLITE_NOTE = "the TFLite Python runtime exposes no per-op profile"
-
-_ORT_DTYPES = {"tensor(uint8)": np.uint8, "tensor(int32)": np.int32, "tensor(float)": np.float32,
-               "tensor(int8)": np.int8}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,23 +98,17 @@ def profile_onnx(model_path: str | Path, model_input: np.ndarray, *, threads: in
 
     Raises:
         ValueError: runs < 1, or the trace holds no run.
+        BackendError: ONNX Runtime is not installed.
         Exception: whatever ONNX Runtime raises for a model it cannot load or run.
     """
-    import onnxruntime as ort
-
     if runs < 1:
         raise ValueError("runs must be >= 1")
     with tempfile.TemporaryDirectory(prefix="movenet-studio-ort-profile-") as folder:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(folder) / "profile")
-        providers = [provider] + (["CPUExecutionProvider"] if provider != "CPUExecutionProvider" else [])
-        session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+        options = ort.session_options(threads, profile_prefix=str(Path(folder) / "profile"))
+        providers = [provider] + ([ort.CPU] if provider != ort.CPU else [])
+        session = ort.create_session(str(model_path), options, providers)
         image = session.get_inputs()[0]
-        feed = {image.name: model_input[np.newaxis].astype(_ORT_DTYPES.get(image.type, np.float32), copy=False)}
+        feed = {image.name: model_input[np.newaxis].astype(ort.INPUT_DTYPES.get(image.type, np.float32), copy=False)}
         for _ in range(warmup + runs):
             session.run(None, feed)
         trace = Path(session.end_profiling())

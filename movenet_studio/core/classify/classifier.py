@@ -26,7 +26,6 @@ malformed file cannot crash the app.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import numpy as np
 
 from ..errors import StudioError
 from ..decoding.keypoints import NUM_KEYPOINTS
+from ..runtimes import litert, ort
 from ..text import first_line
 
 #: Keypoint row layouts: ``xy`` = (x, y, score) as the tutorial trains; ``yx`` = (y, x, score)
@@ -201,11 +201,7 @@ def to_probabilities(output: np.ndarray) -> np.ndarray:
 
 class _TFLiteRunner:
     def __init__(self, path: Path, threads: int):
-        from ..backends.tflite import load_interpreter_class
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            self._interpreter = load_interpreter_class()(model_path=str(path), num_threads=threads)
+        self._interpreter = litert.create_interpreter(path, threads=threads)
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
         first_in, first_out = (inputs or [{}])[0], (outputs or [{}])[0]
         self.signature = ClassifierSignature(
@@ -230,15 +226,7 @@ def _tflite_shape(detail: dict) -> tuple[int, ...]:
 
 class _OnnxRunner:
     def __init__(self, path: Path, threads: int):
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise ClassifierError("ONNX Runtime is not installed: pip install onnxruntime") from None
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        self._session = ort.create_session(str(path), ort.session_options(threads), [ort.CPU])
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
         self.signature = ClassifierSignature(
             _onnx_shape(inputs[0]) if inputs else (), _onnx_dtype(inputs[0]) if inputs else "none",
@@ -256,9 +244,7 @@ def _onnx_shape(value) -> tuple[int, ...]:
 
 
 def _onnx_dtype(value) -> str:
-    return {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
-            "tensor(uint8)": "uint8", "tensor(int8)": "int8", "tensor(int32)": "int32",
-            "tensor(int64)": "int64"}.get(value.type, value.type)
+    return ort.DTYPE_NAMES.get(value.type, value.type)
 
 
 class PoseClassifier:

@@ -26,13 +26,13 @@ its scale and zero point, float as pixel values 0..255, channels-first when the 
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import BackendError
+from ..runtimes import litert
 from ..text import first_line
 
 _VALUE_DTYPES = frozenset({"float16", "float32", "float64"})
@@ -172,19 +172,10 @@ class TFLiteCapture:
     format = "tflite"
 
     def __init__(self, path: Path, input_size: tuple[int, int] | None = None):
-        from ..backends.tflite import load_interpreter_class
-
-        interpreter_cls = load_interpreter_class()
+        litert.interpreter_class()  # BackendError when no runtime is installed
         try:
-            try:
-                from ai_edge_litert.interpreter import OpResolverType
-            except ImportError:
-                from tflite_runtime.interpreter import OpResolverType
-            with warnings.catch_warnings():  # preserve-all is for debugging: that is this use
-                warnings.simplefilter("ignore", UserWarning)
-                self._interpreter = interpreter_cls(
-                    model_path=str(path), num_threads=1, experimental_preserve_all_tensors=True,
-                    experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+            self._interpreter = litert.create_interpreter(path, threads=1, preserve_all_tensors=True,
+                                                          default_delegates=False)
             first = self._interpreter.get_input_details()[0]
             self.dynamic = bool(np.any(np.asarray(first.get("shape_signature", first["shape"]))[1:3] < 0))
             if self.dynamic and input_size is not None:

@@ -23,12 +23,12 @@ sees is the ``DequantizeLinear`` of it. So such values are not captured, and the
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import BackendError
+from ..runtimes import ort
 from ..text import first_line
 from .capture import CapturedTensor, InputSignature, prepare_input
 
@@ -56,9 +56,10 @@ class OnnxCapture:
     def __init__(self, path: Path, input_size: tuple[int, int] | None = None):
         try:
             import onnx
-            import onnxruntime as ort
             from onnx import shape_inference
-        except ImportError:
+
+            ort.onnxruntime()
+        except (ImportError, BackendError):
             raise BackendError("layer capture of ONNX models needs onnx and onnxruntime") from None
         name = Path(path).name
         try:
@@ -90,15 +91,9 @@ class OnnxCapture:
         for out, _, _ in wanted:
             if out not in existing:
                 model.graph.output.append(types[out])
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        options.intra_op_num_threads = 1
-        options.log_severity_level = 3
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self._session = ort.InferenceSession(model.SerializeToString(), sess_options=options,
-                                                     providers=["CPUExecutionProvider"])
+            self._session = ort.create_session(model.SerializeToString(), ort.session_options(1, optimize=False),
+                                               [ort.CPU])
         except Exception as exc:
             raise BackendError(f"{name}: ONNX Runtime could not load it for layer capture "
                                f"({first_line(exc)})") from None

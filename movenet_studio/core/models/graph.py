@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import BackendError, ModelError
 from .catalog import ModelSignature, TensorSignature
+from ..runtimes import litert
 from ..text import first_line
 
 #: Ops that only move or re-type values: a sigmoid behind them still makes the output a probability.
@@ -60,9 +61,8 @@ def read_signature(path: Path) -> ModelSignature:
 # -- TFLite -------------------------------------------------------------------------------
 
 def _read_tflite(path: Path) -> ModelSignature:
-    try:
-        from ai_edge_litert import schema_py_generated as schema
-    except ImportError:
+    schema = litert.flatbuffer_schema()
+    if schema is None:
         return _read_tflite_interpreter(path)
     data = path.read_bytes()
     try:
@@ -138,10 +138,10 @@ def _after(index, producer: dict, sigmoid: str, passthrough: frozenset) -> bool:
 
 def _read_tflite_interpreter(path: Path) -> ModelSignature:
     """Fallback without LiteRT's schema module (tflite-runtime): the interpreter's view."""
-    from ..backends.tflite import load_interpreter_class
-
     try:
-        interpreter = load_interpreter_class()(model_path=str(path))
+        interpreter = litert.create_interpreter(path)
+    except BackendError:
+        raise
     except Exception as exc:
         raise ModelError(f"{path.name}: not a readable TFLite model ({first_line(exc)})") from None
 

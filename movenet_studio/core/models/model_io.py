@@ -34,9 +34,9 @@ from ..errors import ModelError
 from ..decoding.heads import head_scope
 from ..decoding.keypoint_sets import KEYPOINT_SETS, KeypointSet, keypoint_set_for
 from .catalog import ModelSignature, TensorSignature
+from ..runtimes.tensors import NCHW, NHWC
 
 KINDS = ("keypoints", "multipose", "heatmaps", "heads")
-NHWC, NCHW = "NHWC", "NCHW"
 HEAD_ROLES = ("centre", "keypoint_heatmaps", "regression", "offsets")
 #: Expected value ranges of a float32 image input, by name.
 FLOAT_RANGES: dict[str, tuple[float, float]] = {"0..255": (0.0, 255.0), "-1..1": (-1.0, 1.0), "0..1": (0.0, 1.0)}
@@ -391,3 +391,9 @@ def model_io(spec) -> ModelIO | None:
         return inspect_signature(read_signature(spec.path), spec.path.name)
     except (ModelError, OSError):
         return None
+
+
+def output_indices(io: ModelIO | None) -> tuple[int, ...]:
+    """Graph-output positions the decode reads, in :attr:`ModelIO.outputs` order (``(0,)`` for
+    bundled models, which have no :class:`ModelIO`)."""
+    return tuple(o.index for o in io.outputs) if io is not None else (0,)

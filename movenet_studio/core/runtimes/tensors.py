@@ -1,18 +1,43 @@
 """Feeding a model file and reading its outputs: input quantisation and layout, output dequantisation.
 
-Shared by both runtimes, driven by the file's :class:`~movenet_studio.core.models.model_io.ModelIO`.
+Shared by both runtimes, driven by what the file declares (the input and output specs of its
+:class:`~movenet_studio.core.models.model_io.ModelIO`, which satisfy the protocols below).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
-from ..models.model_io import NCHW, InputSpec, ModelIO, OutputSpec
+#: Tensor layouts: channels last (TFLite's and MoveNet's own) and channels first (PyTorch / ONNX ports).
+NHWC, NCHW = "NHWC", "NCHW"
+
+
+class InputTensorSpec(Protocol):
+    """What :func:`prepare_input` needs of a model's image input."""
+
+    dtype: str  # numpy dtype name: uint8, int8, int32, float32
+    layout: str  # NHWC or NCHW
+    scale: float  # quantisation scale (integer inputs)
+    zero_point: int
+    value_range: tuple[float, float]  # what a float32 input expects pixel 0..255 mapped to
+
+    @property
+    def quantised(self) -> bool: ...
+
+
+class OutputTensorSpec(Protocol):
+    """What :func:`output_to_float` needs of one model output."""
+
+    layout: str  # NHWC or NCHW
+    scale: float  # 0 for a float output
+    zero_point: int
 
 _INT_RANGE = {"int8": (-128, 127), "uint8": (0, 255), "int32": (-2 ** 31, 2 ** 31 - 1)}
 
 
-def prepare_input(image: np.ndarray, spec: InputSpec | None, dtype: np.dtype | type = np.uint8) -> np.ndarray:
+def prepare_input(image: np.ndarray, spec: InputTensorSpec | None, dtype: np.dtype | type = np.uint8) -> np.ndarray:
     """The model's input tensor for one RGB image, as the model declares it.
 
     * integer input with a scale and zero point (other than 1 / 0): ``round(pixel / scale) +
@@ -52,7 +77,7 @@ def prepare_input(image: np.ndarray, spec: InputSpec | None, dtype: np.dtype | t
     return tensor
 
 
-def output_to_float(values: np.ndarray, spec: OutputSpec) -> np.ndarray:
+def output_to_float(values: np.ndarray, spec: OutputTensorSpec) -> np.ndarray:
     """One output as float32: dequantised ((q - zero_point) * scale) and NCHW maps moved to NHWC."""
     if spec.scale:
         array = (np.asarray(values, dtype=np.int32) - np.int32(spec.zero_point)).astype(np.float32) \
@@ -63,7 +88,3 @@ def output_to_float(values: np.ndarray, spec: OutputSpec) -> np.ndarray:
         array = array.transpose(0, 2, 3, 1)
     return array
 
-
-def output_indices(io: ModelIO | None) -> tuple[int, ...]:
-    """Graph-output positions the decode reads (``(0,)`` for bundled models)."""
-    return tuple(o.index for o in io.outputs) if io is not None else (0,)
