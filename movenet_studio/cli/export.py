@@ -24,7 +24,8 @@ from ..core.text import printable
 from .classifier_options import (
     add_classifier_options, attach_classifier, check_classifier_args, classifier_from_args, summary_line,
 )
-from .options import MAX_COUNT, add_model_options, add_pipeline_options, config_from_args, unit_float
+from .options import (MAX_COUNT, add_model_options, add_pipeline_options, config_from_args, profile_from_args,
+                      unit_float)
 from .progress import ProgressBar
 
 DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids,classification"
@@ -68,6 +69,11 @@ def add_parser(subparsers) -> None:
                         help="frame rate of the video (default: the source's)")
     parser.add_argument("--coco-annotations", type=Path, metavar="PATH",
                         help="COCO annotation file whose image ids the JSON keypoints should use")
+    parser.add_argument("--per-person", action="store_true",
+                        help="with --coco-annotations, SOURCE its image folder and a .json --keypoints: one "
+                             "prediction per annotated person from a square crop around its box, exactly as "
+                             "eval's single protocol makes them (records carry annotation_id), so "
+                             "eval --results on the file reproduces eval --model's AP")
     add_classifier_options(parser)
     parser.add_argument("--force", "-f", action="store_true", help="overwrite existing output files")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -125,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
     if args.fps is not None and not 0 < args.fps <= 1000:
         raise ExportError(f"--fps {args.fps}: must be above 0 and at most 1000")
 
+    if args.per_person:
+        return _export_per_person(args)
     needs_heads = options.needs_heads and args.out is not None
     classifier = classifier_from_args(args)
     with open_source(args.source) as source:
@@ -168,4 +176,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.keypoints}: {count} {'poses' if args.keypoints.suffix.lower() == '.json' else 'rows'} ({what})")
     if classifier is not None:
         print(summary_line(classifier))
+    return 0
+
+
+def _export_per_person(args: argparse.Namespace) -> int:
+    """``--per-person``: eval's single-protocol predictions written as a COCO results file."""
+    from ..core.evaluation.run import person_results
+    from ..core.output.export import write_results_json
+
+    if args.coco_annotations is None or args.keypoints is None or args.out is not None \
+            or args.keypoints.suffix.lower() != ".json":
+        args.parser.error("--per-person needs --coco-annotations and a .json --keypoints, and no --out")
+    folder = Path(args.source)
+    if not folder.is_dir():
+        raise ExportError(f"{printable(args.source)}: --per-person needs the folder of the annotated images")
+    config = config_from_args(args)
+    bar = None if args.quiet else ProgressBar(folder.name or str(folder), unit="persons")
+    try:
+        records = person_results(args.coco_annotations, folder, model=config.model, backend=config.backend,
+                                 threads=config.threads, control=JobControl(bar),
+                                 preprocess=profile_from_args(args), input_range=config.input_range)
+    finally:
+        if bar:
+            bar.finish()
+    count = write_results_json(records, args.keypoints, force=args.force)
+    print(f"{args.keypoints}: {count} poses (COCO keypoint results, one per annotated person, with annotation_id)")
     return 0

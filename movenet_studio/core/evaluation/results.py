@@ -46,6 +46,9 @@ class EvalResult:
         elapsed_s: wall time of the whole evaluation, s.
         preprocess: the preprocessing profile given (``{"channels", "resize", "interpolation"}``),
             None for MoveNet's own; input_range: the float input range given, None for the default.
+        errors: the error atlas (:class:`~.error_atlas.ErrorAtlas`) when asked for, else None.
+        unassigned: predictions of a results file not assigned to any evaluated person
+            (single protocol, :mod:`.results_file`).
     """
 
     ap: float | None
@@ -73,6 +76,8 @@ class EvalResult:
     annotations: str = ""
     preprocess: dict | None = None
     input_range: list[float] | None = None
+    errors: object | None = None
+    unassigned: int = 0
 
     def to_json(self) -> dict:
         """The ``eval --json`` document: top-level AP, AP50, AP75, AR (0..1) and the rest."""
@@ -80,7 +85,7 @@ class EvalResult:
         def r(v):
             return None if v is None else round(float(v), 6)
 
-        return {
+        document = {
             "AP": r(self.ap), "AP50": r(self.ap50), "AP75": r(self.ap75), "AR": r(self.ar),
             "mean_OKS": r(self.mean_oks), "keypoint_set": self.keypoint_set,
             "AP_medium": r(self.ap_medium), "AP_large": r(self.ap_large),
@@ -98,6 +103,11 @@ class EvalResult:
             "elapsed_s": round(self.elapsed_s, 3),
             "definitions": JSON_NOTES,
         }
+        if self.unassigned:
+            document["counts"]["unassigned"] = self.unassigned
+        if self.errors is not None:
+            document["errors"] = self.errors.to_json()
+        return document
 
 
 #: Definitions stored in every JSON document.
@@ -124,9 +134,12 @@ def format_result(result: EvalResult) -> str:
     def pct(v):
         return "   -" if v is None else f"{v:.3f}"
 
+    source = f"{result.model.get('key', '?')} ({result.backend}, {result.device})" if result.backend \
+        else f"results {result.model.get('key', '?')}"
     lines = [
-        f"{result.model.get('key', '?')} ({result.backend}, {result.device}), protocol {result.protocol}: "
-        f"{result.persons} persons, {result.images} images, {result.detections} predictions",
+        f"{source}, protocol {result.protocol}: "
+        f"{result.persons} persons, {result.images} images, {result.detections} predictions"
+        + (f" ({result.unassigned} not assigned to an evaluated person)" if result.unassigned else ""),
         f"AP {pct(result.ap)}   AP50 {pct(result.ap50)}   AP75 {pct(result.ap75)}   "
         f"APm {pct(result.ap_medium)}   APl {pct(result.ap_large)}",
         f"AR {pct(result.ar)}   AR50 {pct(result.ar50)}   AR75 {pct(result.ar75)}   "

@@ -11,6 +11,7 @@ from ..decoding.keypoint_sets import keypoint_set_for
 from ..progress import JobControl
 from .coco import load_annotations
 from .keypoint_sets import dataset_for, sigmas_for
+from .results_file import load_results, multi_detections, single_detections
 from .protocols import DEFAULT_MODELS, PROTOCOLS, predict_multi, predict_single, with_input_range
 from .results import EvalResult, EvaluationError
 from .scoring import score
@@ -18,7 +19,7 @@ from .scoring import score
 def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | None = None, backend: str = "tflite",
              threads: int = 2, protocol: str = "single", min_pose_score: float = 0.0,
              control: JobControl | None = None, client=None, preprocess=None,
-             input_range: tuple[float, float] | None = None) -> EvalResult:
+             input_range: tuple[float, float] | None = None, errors: bool = False) -> EvalResult:
     """COCO keypoint AP of a MoveNet model on an annotated image folder.
 
     Args:
@@ -39,6 +40,7 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
             order and interpolation make each square crop; multi: the pipeline's.
         input_range: values a float32-input model file expects for pixels 0..255 (e.g.
             (-1, 1)); None: the file's default (0..255).
+        errors: also the error atlas (:mod:`.error_atlas`), in ``result.errors``.
 
     Returns:
         An :class:`EvalResult` (``to_json()`` is the ``eval --json`` document).
@@ -49,7 +51,6 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         SourceError: an image is missing or unreadable.
         Cancelled: `control` was cancelled.
     """
-    from ..backends import create_backend
     from .cluster import predict_on_cluster
     from ..models.resolve import resolve_model
     from ..pipeline import Pipeline, PipelineConfig
@@ -65,20 +66,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     model = model or DEFAULT_MODELS[protocol]
     if protocol == "single":
         spec = with_input_range(resolve_model(model, backend), input_range)
-        if client is not None:  # the persons split across the cluster's workers
-            gt, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, backend=backend,
-                                                        threads=threads, control=control,
-                                                        preprocess=preprocess, input_range=input_range)
-        else:
-            runner = create_backend(spec, backend, threads=threads)
-            try:
-                gt, detections = predict_single(dataset, images_dir, runner, control=control, preprocess=preprocess)
-            finally:
-                runner.close()
-            device = runner.device
-        keypoint_set = keypoint_set_for(spec.num_keypoints)
-        result = score(dataset_for(gt, keypoint_set), detections, own_pairs=True, sigmas=sigmas_for(keypoint_set))
-        result.images = len({p["source_image_id"] for p in gt["images"]})
+        gt, detections, device = _predict_persons(dataset, images_dir, spec, backend, threads, control, client,
+                                                  preprocess, input_range)
     else:
         profile = {"preprocess": preprocess} if preprocess is not None else {}
         config = PipelineConfig(model=model, backend=backend, threads=threads, input_range=input_range,
@@ -95,11 +84,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
             finally:
                 pipeline.close()
             device = pipeline.backend.device
-        keypoint_set = keypoint_set_for(spec.num_keypoints)
-        result = score(dataset_for(dataset, keypoint_set), detections, sigmas=sigmas_for(keypoint_set))
-        result.images = len(dataset["images"])
-    result.protocol = protocol
-    result.keypoint_set = keypoint_set.key
+        gt = None
+    result = _score(dataset, gt, detections, protocol, spec.num_keypoints, errors=errors, control=control)
     result.model = model_to_json(spec)
     result.backend = backend
     result.device = device
@@ -107,6 +93,131 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     result.input_range = list(input_range) if input_range is not None else None
     result.annotations = str(annotations)
     result.elapsed_s = time.perf_counter() - start
+    return result
+
+
+def evaluate_results(annotations: str | Path, results: str | Path, *, protocol: str = "single",
+                     errors: bool = False, control: JobControl | None = None) -> EvalResult:
+    """COCO keypoint AP of a results file (predictions made anywhere) without running a model.
+
+    Args:
+        annotations: COCO person-keypoints JSON.
+        results: COCO keypoint results JSON (:mod:`.results_file`: ``export --keypoints``
+            writes it; ``--per-person`` for the single protocol).
+        protocol: ``single`` (predictions assigned to persons, :func:`~.results_file.single_detections`)
+            or ``multi`` (standard COCO matching).
+        errors: also the error atlas (:mod:`.error_atlas`), in ``result.errors``.
+        control: progress (the atlas's AP recomputations) and cancel.
+
+    Returns:
+        An :class:`EvalResult` (``model`` = ``{"key": file name, "results": path}``, no backend).
+
+    Raises:
+        EvaluationError, AnnotationError, PathCheckError: unusable annotations or results.
+        Cancelled: `control` was cancelled.
+    """
+    if protocol not in PROTOCOLS:
+        raise EvaluationError(f"unknown protocol '{protocol}'; use {' or '.join(PROTOCOLS)}")
+    start = time.perf_counter()
+    dataset = load_annotations(annotations)
+    loaded = load_results(results)
+    keypoint_set = keypoint_set_for(loaded.num_keypoints)
+    layout = dataset_for(dataset, keypoint_set)
+    unassigned = 0
+    if protocol == "single":
+        gt, detections, unassigned = single_detections(layout, loaded, sigmas_for(keypoint_set))
+    else:
+        gt, detections = None, multi_detections(layout, loaded)
+    result = _score(dataset, gt, detections, protocol, loaded.num_keypoints, errors=errors, control=control)
+    result.unassigned = unassigned
+    result.model = {"key": Path(results).name, "results": str(results)}
+    result.annotations = str(annotations)
+    result.elapsed_s = time.perf_counter() - start
+    return result
+
+
+def _predict_persons(dataset, images_dir, spec, backend, threads, control, client, preprocess, input_range):
+    """The single protocol's predictions: (pseudo-image ground truth, detections, device)."""
+    from ..backends import create_backend
+    from .cluster import predict_on_cluster
+
+    if client is not None:  # the persons split across the cluster's workers
+        return predict_on_cluster(client, dataset, images_dir, spec, "single", backend=backend, threads=threads,
+                                  control=control, preprocess=preprocess, input_range=input_range)
+    runner = create_backend(spec, backend, threads=threads)
+    try:
+        gt, detections = predict_single(dataset, images_dir, runner, control=control, preprocess=preprocess)
+    finally:
+        runner.close()
+    return gt, detections, runner.device
+
+
+def person_results(annotations: str | Path, images_dir: str | Path, *, model: str = "lightning",
+                   backend: str = "tflite", threads: int = 2, control: JobControl | None = None,
+                   preprocess=None, input_range: tuple[float, float] | None = None) -> list[dict]:
+    """The single protocol's predictions as a COCO results list on the annotation file's own ids.
+
+    The same crops, model runs and numbers as :func:`evaluate` with ``protocol="single"``
+    (what ``export --keypoints --per-person`` writes), so ``eval --results`` on them gives
+    the same AP, AP50, AP75 and AR.
+
+    Returns:
+        ``[{"image_id", "category_id", "keypoints", "score", "annotation_id"}]``, one per
+        evaluated person in (image id, annotation id) order.
+
+    Raises:
+        As :func:`evaluate`.
+    """
+    from ..models.resolve import resolve_model
+
+    dataset = load_annotations(annotations)
+    images_dir = Path(images_dir)
+    if not images_dir.is_dir():
+        raise SourceError(f"{images_dir}: no such image folder")
+    spec = with_input_range(resolve_model(model, backend), input_range)
+    gt, detections, _ = _predict_persons(dataset, images_dir, spec, backend, threads, control, None, preprocess,
+                                         input_range)
+    images = {image["id"]: image["source_image_id"] for image in gt["images"]}
+    persons = {a["image_id"]: a["id"] for a in gt["annotations"]}
+    return [{**d, "image_id": images[d["image_id"]], "annotation_id": persons[d["image_id"]]} for d in detections]
+
+
+def _score(dataset: dict, gt: dict | None, detections: list[dict], protocol: str, num_keypoints: int, *,
+           errors: bool, control: JobControl | None) -> EvalResult:
+    """Score `detections` (on `gt`'s pseudo-images for single, `dataset`'s images for multi)
+    and, with `errors`, add the error atlas."""
+    from .error_atlas import error_atlas, multi_pairs, single_pairs
+
+    keypoint_set = keypoint_set_for(num_keypoints)
+    sigmas = sigmas_for(keypoint_set)
+    layout = dataset_for(dataset, keypoint_set)
+    if protocol == "single":
+        scored_gt = dataset_for(gt, keypoint_set)
+        result = score(scored_gt, detections, own_pairs=True, sigmas=sigmas)
+        result.images = len({p["source_image_id"] for p in gt["images"]})
+    else:
+        scored_gt = layout
+        result = score(scored_gt, detections, sigmas=sigmas)
+        result.images = len(dataset["images"])
+    result.protocol = protocol
+    result.keypoint_set = keypoint_set.key
+    if errors:
+        control = control if control is not None else JobControl()
+        if protocol == "single":
+            pairs = single_pairs(scored_gt, detections, layout)
+            sources = {im["id"]: im["source_image_id"] for im in scored_gt["images"]}
+            image_ids = [sources[p.detection["image_id"]] for p in pairs]
+        else:
+            pairs = multi_pairs(scored_gt, detections, sigmas)
+            image_ids = None
+
+        def step(done: int, total: int) -> None:
+            control.raise_if_cancelled("evaluation cancelled")
+            control.report(done, total, "error atlas")
+
+        result.errors = error_atlas(scored_gt, detections, pairs, keypoint_set.names, sigmas,
+                                    detection_ids=[p.detection.get("id", p.index) for p in pairs],
+                                    image_ids=image_ids, multi=protocol == "multi", on_step=step)
     return result
 
 

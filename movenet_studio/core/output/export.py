@@ -45,7 +45,7 @@ from ..media.video_writer import VIDEO_FORMATS, VideoWriter, VideoWriterError, r
 __all__ = [
     "VIDEO_CODECS", "ExportError", "ExportSummary", "FramePoses", "check_output_path",
     "coco_image_ids", "export_video", "keypoints_to_coco", "write_keypoints", "write_keypoints_csv",
-    "write_keypoints_json", "video_size_for",
+    "write_keypoints_json", "write_results_json", "video_size_for",
 ]
 
 #: Output extensions of video exports -> (container, encoders tried in order, pixel format).
@@ -248,6 +248,17 @@ def write_keypoints_json(results: Iterable, path: Path, image_ids: Mapping[int, 
             write failed, or an image id is missing.
     """
     records = keypoints_to_coco(results, image_ids)
+    _write_atomic(Path(path), json.dumps(records, separators=(",", ":")).encode("utf-8"), force)
+    return len(records)
+
+
+def write_results_json(records: list[dict], path: Path, *, force: bool = False) -> int:
+    """Write a ready COCO keypoint results list (e.g. :func:`~..evaluation.run.person_results`)
+    as JSON, atomically; returns the number of records.
+
+    Raises:
+        ExportError: the file exists without `force`, or cannot be written.
+    """
     _write_atomic(Path(path), json.dumps(records, separators=(",", ":")).encode("utf-8"), force)
     return len(records)
 
