@@ -1,6 +1,6 @@
 """Entry point of the standalone (PyInstaller) app: the same as the ``movenet-studio`` script.
 
-Also serves the model probe's child process: in a frozen app :mod:`movenet_studio.core.models.probe`
+Also serves the model probe's child process: in a frozen app :mod:`movenet_studio.core.sandbox`
 runs ``sys.executable --probe-model PATH``, which lands here and is handled at the top of
 :func:`movenet_studio.cli.main`.
 """

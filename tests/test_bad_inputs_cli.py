@@ -20,7 +20,7 @@ import pytest
 import badinputs
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.cli import main
-from movenet_studio.core.models import probe
+from movenet_studio.core import sandbox as probe
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.models.resolve import model_from_file
 

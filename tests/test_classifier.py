@@ -232,7 +232,7 @@ def test_cli_usage_and_refusals(tmp_path, capsys, order_classifier):
 def test_a_classifier_that_crashes_the_runtime_is_refused(order_classifier, monkeypatch):
     import sys
 
-    from movenet_studio.core.models import probe
+    from movenet_studio.core import sandbox as probe
 
     crash = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
     monkeypatch.setattr(probe, "probe_command", lambda path, flag: crash)

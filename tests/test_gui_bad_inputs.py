@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 import badinputs
 from conftest import GUI_WAIT_MS, DATA_DIR, SAMPLES_DIR
-from movenet_studio.core.models import probe
+from movenet_studio.core import sandbox as probe
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.media.sources import Frame, Source

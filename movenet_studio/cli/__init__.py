@@ -21,7 +21,7 @@ import sys
 from .. import __version__
 from ..core.errors import StudioError
 from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG
-from ..core.models.probe import PROBE_FLAG, run_probe
+from ..core.sandbox import PROBE_FLAG, run_probe
 from ..core.text import EscapingStream, printable
 from ..logs import configure_logging
 from . import batch, bench, compare, eval, export, gui, infer, layers, models

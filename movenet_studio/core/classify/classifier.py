@@ -378,7 +378,7 @@ def probe_classifier(path: Path, timeout_s: float | None = None) -> dict:
             killed it, or the timeout.
     """
     from ..errors import ModelError
-    from ..models.probe import probe_model
+    from ..sandbox import probe_model
 
     try:
         return probe_model(Path(path), timeout_s, flag=CLASSIFIER_PROBE_FLAG, what="pose classifier")
@@ -397,7 +397,7 @@ def run_classifier_probe(path: str) -> dict:
     """
     file = Path(path)
     if file.suffix.lower() == ".onnx":
-        from ..models.probe import check_onnx
+        from ..sandbox import check_onnx
 
         check_onnx(file)
     classifier = PoseClassifier(file)

@@ -62,7 +62,7 @@ def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
         raise ModelError(f"{path.name}: empty file, not a model")
     bundled = path.resolve().parent == models_dir().resolve()
     if probe and not bundled:  # the child runs the same checks first (NPU-only files are refused
-        from .probe import probe_model  # there, for what they are, before any runtime loads them)
+        from ..sandbox import probe_model  # there, for what they are, before any runtime loads them)
 
         probe_model(path)
     signature = sniff_signature(path)

@@ -15,8 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import ModelError
-from ..text import first_line
+from .errors import ModelError
+from .text import first_line
 
 #: Seconds a probe may take before the file is declared unusable.
 PROBE_TIMEOUT_S = 60.0
@@ -90,9 +90,9 @@ def run_probe(path: str, flag: str = PROBE_FLAG) -> int:
     """
     import numpy as np
 
-    from ..backends import create_backend
-    from ..classify.classifier import CLASSIFIER_PROBE_FLAG, run_classifier_probe
-    from .resolve import model_from_file
+    from .backends import create_backend
+    from .classify.classifier import CLASSIFIER_PROBE_FLAG, run_classifier_probe
+    from .models.resolve import model_from_file
 
     what = "pose classifier" if flag == CLASSIFIER_PROBE_FLAG else "MoveNet model"
     try:
