@@ -16,6 +16,7 @@ from movenet_studio.core.evaluation.error_atlas import (CLASSES, ERROR_CLASSES, 
                                                         mirror_index)
 from movenet_studio.core.decoding.keypoint_sets import COCO17, COCO_SIGMAS
 from movenet_studio.core.evaluation.run import evaluate_results
+from schemas import validate
 
 NAMES = COCO17.names
 MIRROR = mirror_index(NAMES)
@@ -126,6 +127,7 @@ def test_injected_errors_are_classified_as_the_paper_rules(tmp_path):
     for cls in ERROR_CLASSES:
         assert expected[cls] == sum(1 for c in injected.values() if c == cls)
     document = result.to_json()["errors"]
+    validate(document, "errors")
     assert document["totals"] == expected
     assert len(document["detections"]) == len(select_persons(dataset))
 
@@ -175,6 +177,7 @@ def test_multi_protocol_counts_background_errors(tmp_path):
     path.write_text(json.dumps(records))
     result = evaluate_results(annotations, path, protocol="multi", errors=True)
     errors = result.to_json()["errors"]
+    validate(errors, "errors")
     assert errors["background"] == {"false_positives": 1, "false_negatives": 1}
     assert errors["ap_cost"]["background_fp"] > 0 and errors["ap_cost"]["background_fn"] > 0
     assert errors["ap_cost"]["score"] > 0  # the hallucination outranks every true detection

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import data_file
 from movenet_studio.cli import main
+from schemas import validate
 
 FIGURES = ("AP", "AP50", "AP75", "AR")
 
@@ -57,6 +58,9 @@ def test_two_results_files_give_transitions(lightning_runs, tmp_path, capsys):
     assert main(["eval", "-a", str(annotations), "--results", str(results), "--results", str(b), "--errors",
                  "-q", "--json", str(tmp_path / "ab.json")]) == 0
     document = json.loads((tmp_path / "ab.json").read_text())
+    validate(document, "transitions")
+    validate(document["a"]["errors"], "errors")
+    validate(document["b"]["errors"], "errors")
     wrist = document["transitions"]["left_wrist"]
     assert sum(wrist[c]["inversion"] for c in wrist if c != "inversion") >= 3
     assert all(n == 0 for name, rows in document["transitions"].items() if name != "left_wrist"

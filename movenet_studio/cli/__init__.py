@@ -1,6 +1,6 @@
 """Command line: ``movenet-studio COMMAND ...``; with no command it opens the window.
 
-Commands: gui (default), infer, models, export, bench, eval, compare, layers, batch.
+Commands: gui (default), infer, models, export, bench, eval, events, compare, layers, batch.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
 Errors the user can act on (:class:`~movenet_studio.core.errors.StudioError`) print one line
@@ -24,11 +24,11 @@ from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG
 from ..core.sandbox import PROBE_FLAG, run_probe
 from ..core.text import EscapingStream, printable
 from ..logs import configure_logging
-from . import batch, bench, compare, eval, export, gui, infer, layers, models
+from . import batch, bench, compare, eval, events, export, gui, infer, layers, models
 from .guard import check_paths
 from .options import error_line
 
-COMMANDS = (gui, infer, models, export, bench, eval, compare, layers, batch)
+COMMANDS = (gui, infer, models, export, bench, eval, events, compare, layers, batch)
 log = logging.getLogger("movenet_studio.cli")
 
 

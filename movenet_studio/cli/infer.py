@@ -22,7 +22,9 @@ from ..core.analysis.process_resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.tracking.smoothing import one_euro_values
 from ..core.media.sources import ImageFolderSource, ImageSource, open_source
 from ..core.analysis.trajectories import TrajectoryRecorder
+from ..core.analysis.events import EventDetector, FramePoses
 from .classifier_options import attach_classifier, check_classifier_args, classifier_from_args, summary_line
+from .events import add_event_options, event_options_from_args, format_events
 from .export import DEFAULT_OVERLAYS
 from .options import add_infer_options, config_from_args, positive_int
 
@@ -40,6 +42,10 @@ def add_parser(subparsers) -> None:
                         help="start the video or folder again at its end (soak runs; stop with --max-frames or Ctrl-C)")
     parser.add_argument("--heads-npz", type=Path, metavar="PATH",
                         help="write every frame's prediction heads and the model's own output to PATH (.npz; format: docs/reference/formats.md)")
+    parser.add_argument("--events", action="store_true",
+                        help="find left/right swaps, person switches and keypoints outside the frame per track; "
+                             "listed after the run and stored in --json's summary.events")
+    add_event_options(parser)
     parser.set_defaults(run=run, parser=parser)
 
 
@@ -55,6 +61,8 @@ class InferRun:
         memory: resident memory measured over the run.
         classifier: the classification stage, or None.
         jitter: per-keypoint jitter of the run (:func:`~movenet_studio.core.analysis.jitter.measure_jitter`).
+        events: the failure events found (:mod:`~movenet_studio.core.analysis.events`), None
+            without ``args.events``.
     """
 
     frames: int
@@ -64,6 +72,7 @@ class InferRun:
     memory: ResourceMonitor
     classifier: object | None
     jitter: dict
+    events: list | None = None
 
 
 def infer_source(args: argparse.Namespace, video: Path | None = None,
@@ -101,6 +110,9 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
         stills = isinstance(getattr(source, "source", source), (ImageSource, ImageFolderSource))  # photos
         trajectory = TrajectoryRecorder(source.frame_count, source.is_live, pipeline.keypoint_names, stills)
         generation = [0]  # a loop restart resets the pipeline: a new run of the trajectory
+        detector = EventDetector(pipeline.keypoint_names, event_options_from_args(args)) \
+            if getattr(args, "events", False) else None
+        events: list = []
 
         def add(result) -> None:
             for key, value in result.timings_ms.items():
@@ -108,6 +120,9 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
             for writer in writers:
                 writer.add(result)
             trajectory.add(result, generation[0])
+            if detector is not None:
+                events.extend(detector.push(FramePoses(result.index, [(p.track_id, p.keypoints) for p in result.poses],
+                                                       (result.frame.shape[1], result.frame.shape[0]))))
             memory.frame_done(len(timings["total"]))
             if on_frame is not None:
                 on_frame(len(timings["total"]))
@@ -124,12 +139,15 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
             if results is not None:
                 results.set_summary("smoothing", _smoothing_json(pipeline))
                 results.set_summary("jitter", jitter_summary_json(jitter))
+                if detector is not None:
+                    results.set_summary("events", [e.to_json() for e in events])
             for writer in writers:
                 writer.close()
         finally:
             pipeline.close()
         skipped = source.skipped_frames
-    return InferRun(len(timings.get("total", ())), timings, skipped, pipeline, memory, classifier, jitter)
+    return InferRun(len(timings.get("total", ())), timings, skipped, pipeline, memory, classifier, jitter,
+                    events if detector is not None else None)
 
 
 def _run_frames(args: argparse.Namespace, source, pipeline: Pipeline, add, generation: list[int]) -> None:
@@ -158,6 +176,8 @@ def run(args: argparse.Namespace) -> int:
         print(summary_line(done.classifier))
     if done.frames:
         _print_jitter(done.jitter)
+    if done.events is not None:
+        print(format_events(done.events))
     if done.skipped:
         print(f"movenet-studio: warning: skipped {done.skipped} frame{'s' if done.skipped != 1 else ''} "
               "that could not be decoded (see the log)", file=sys.stderr)

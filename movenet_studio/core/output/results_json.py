@@ -20,9 +20,11 @@ def frame_to_json(result) -> dict:
     if classification is not None:  # a pose classifier ran: its answer per pose
         for pose, answer in zip(poses, classification.poses):
             pose["classification"] = answer.to_json()
+    frame = getattr(result, "frame", None)
     return {
         "index": result.index,
         "timestamp_ms": round(float(result.timestamp_ms), 3),
+        "size": None if frame is None else [int(frame.shape[1]), int(frame.shape[0])],
         "crop": None if crop is None else [round(float(v), 6) for v in crop],
         "timings_ms": {k: round(float(v), 3) for k, v in result.timings_ms.items()},
         "poses": poses,
