@@ -74,3 +74,25 @@ def test_overlays_and_compare_on_a_paused_frame_change_nothing(paused_window):
     _results(window)
     assert window.video_view.last_result.result.index == before[0] + 1
     assert window.video_view.last_result.result.heads is not None
+
+
+def test_runtime_and_model_switches_on_a_paused_frame_rerun_its_own_input(paused_window):
+    """Issue 25: TFLite -> ONNX Runtime on a paused frame keeps the crop region and the pose
+    (the runtimes agree to ~1e-7 on one input); switching crop tracking on after a letterboxed
+    frame says on the video that the crop tracker restarted."""
+    window = paused_window
+    before = _shown(window)
+    window._backend_requested("onnx", None)
+    window.qtbot.waitUntil(lambda: window.video_view.last_result.model.config.backend == "onnx", timeout=GUI_WAIT_MS)
+    after = _shown(window)
+    assert after[0] == before[0] and after[3] == before[3]
+    assert np.abs(after[1][:, :2] - before[1][:, :2]).max() < 0.01 and abs(after[2] - before[2]) < 1e-4
+    assert window.video_note.isHidden()
+    window.engine.update_config(crop=False)
+    window.qtbot.waitUntil(lambda: window.video_view.last_result.result.crop_region is None, timeout=GUI_WAIT_MS)
+    window.player.step()  # a frame letterboxed: no crop region to carry to the next switch
+    window.qtbot.waitUntil(lambda: window.video_view.last_result.result.index == before[0] + 1, timeout=GUI_WAIT_MS)
+    window.engine.update_config(crop=True)
+    window.qtbot.waitUntil(lambda: window.video_view.last_result.result.crop_region is not None, timeout=GUI_WAIT_MS)
+    window.qtbot.waitUntil(lambda: not window.video_note.isHidden(), timeout=GUI_WAIT_MS)
+    assert "Crop tracker restarted" in window.video_note.text()

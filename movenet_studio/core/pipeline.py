@@ -13,6 +13,7 @@ With crop tracking off the whole frame is letterboxed instead.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -132,6 +133,23 @@ class FrameResult:
     classification: FrameClassification | None = None
     raw_keypoints: np.ndarray | None = None
     one_euro: OneEuroConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingState:
+    """A copy of a pipeline's per-source state at one moment (:meth:`Pipeline.tracking_state`),
+    for another pipeline to carry on from (:meth:`Pipeline.adopt`) after a switch of model,
+    runtime, provider, threads or precision.
+
+    Attributes:
+        crop: the single-pose crop tracker (region and edge filters), None without crop tracking.
+        smoother: the single-pose One Euro keypoint filter, None without smoothing.
+        tracker: the MultiPose track-id tracker (tracks and their filters), None otherwise.
+    """
+
+    crop: CropTracker | None = None
+    smoother: KeypointSmoother | None = None
+    tracker: object | None = None
 
 
 class Pipeline:
@@ -394,6 +412,70 @@ class Pipeline:
         return PipelineDescription(self.model, self.config, backend.name, backend.device, backend.provider,
                                    backend.note, backend.runtime_version, self.heads_available,
                                    file_size(self.model), backend.signature)
+
+    def tracking_state(self) -> TrackingState:
+        """A copy of this pipeline's per-source state now (crop tracker, keypoint filter,
+        MultiPose tracks); this pipeline and the copy never share anything mutable."""
+        return TrackingState(*(copy.deepcopy(s) for s in (self._crop, self._smoother, self._tracker)))
+
+    def adopt(self, state: TrackingState) -> tuple[str, ...]:
+        """Carry on from `state` (taken from this or another pipeline on the same source):
+        the crop region and edge filters, the One Euro filter (with this pipeline's own
+        parameters) and the MultiPose tracks are copied in where this pipeline keeps the same
+        kind of state; whatever this pipeline keeps that `state` does not have starts afresh.
+
+        Crop regions are normalised to the frame and the filters hold frame-normalised
+        keypoints, so they carry across models of another input size; a filter seeded with
+        another keypoint count starts afresh on its first frame (:class:`KeypointsOneEuroFilter`).
+
+        Returns:
+            What starts afresh, as short phrases for the user (empty when everything this
+            pipeline tracks carried on): ``"crop tracker"`` (the next frame starts from the
+            first-frame crop region) and/or ``"MultiPose tracks"`` (new track ids).
+        """
+        fresh = []
+        if self._crop is not None:
+            if state.crop is not None:
+                self._crop = copy.deepcopy(state.crop)
+            else:
+                self._crop.reset()
+                fresh.append("crop tracker")
+        if self._smoother is not None:
+            if state.smoother is not None:
+                self._smoother = copy.deepcopy(state.smoother)
+                self._smoother.set_config(self.config.one_euro)
+            else:
+                self._smoother.reset()
+        if self._tracker is not None:
+            if state.tracker is not None and type(state.tracker) is type(self._tracker):
+                self._tracker = copy.deepcopy(state.tracker)
+                self._tracker.set_one_euro(self.config.one_euro)
+            else:
+                self._tracker.reset()
+                fresh.append("MultiPose tracks")
+        return tuple(fresh)
+
+    def rerun(self, frame: Frame, before: TrackingState) -> tuple[FrameResult, tuple[str, ...]]:
+        """Run this pipeline on a frame another pipeline (or this one) already processed,
+        starting from the state that pipeline had before it (`before`, taken just before
+        that frame): a paused frame after a switch of runtime, provider, threads, precision
+        or model.
+
+        The frame is cut with the crop region it was cut with (the state's region), resized to
+        this model's own input size, or letterboxed as before; so a switch that keeps the
+        input size runs on the frame's own model input, byte for byte, and a model of
+        another input size sees the same region of the frame. This pipeline's state then is
+        what it would be after that frame (ready for the next one). A still image is judged
+        afresh (:meth:`process`).
+
+        Returns:
+            (result, what started afresh: see :meth:`adopt`).
+
+        Raises:
+            BackendError: the runtime failed on this frame.
+        """
+        fresh = () if frame.still else self.adopt(before)
+        return self.process(frame), fresh
 
     def reset(self) -> None:
         """Forget per-source state (call when the source changes or seeks)."""

@@ -62,6 +62,8 @@ class Engine(QObject):
         model_failed(str, str): a requested model could not be loaded (message, details);
             the previous model, if any, stays in use.
         state_changed(str): the :class:`EngineState` value changed.
+        tracker_reset(str): a switch restarted the crop tracker or the MultiPose tracks
+            (one line for the user; the video shows it).
     """
 
     result_ready = Signal(object)
@@ -69,6 +71,7 @@ class Engine(QObject):
     model_changed = Signal(object)
     model_failed = Signal(str, str)
     state_changed = Signal(str)
+    tracker_reset = Signal(str)
 
     # Worker-thread -> GUI-thread notifications (connected to bound slots of self).
     _result_posted = Signal()
@@ -97,7 +100,7 @@ class Engine(QObject):
             pipeline_factory=pipeline_factory, compare_factory=compare_factory, join_timeout=join_timeout,
             on_result=self._result_posted.emit, on_model_loaded=self._model_loaded.emit,
             on_model_failed=self._model_load_failed.emit, on_error=self._frame_failed.emit,
-            on_state=self._state_posted.emit)
+            on_state=self._state_posted.emit, on_tracker_reset=self.tracker_reset.emit)
         self._result_posted.connect(self._deliver_result)
         self._model_loaded.connect(self._on_model_loaded)
         self._model_load_failed.connect(self._on_model_load_failed)

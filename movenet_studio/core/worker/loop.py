@@ -22,6 +22,7 @@ from ..tracking.smoothing import OneEuroConfig
 from ..media.sources import Frame
 from .jobs import Job, ModelRequest
 from .mailbox import LatestMailbox
+from .switching import adopt_states, rerun_switched, sides_of, tracker_note, tracking_states
 from .results import EngineResult, EngineState, ModelInfo, describe_loaded, refreshed_model
 
 log = logging.getLogger("movenet_studio.gui.engine")  # (the name the log files and their readers know)
@@ -63,18 +64,22 @@ class InferenceWorker:
             previous one, if any, stays in use.
         on_error: ``(message, details)``: a frame failed or the loop died.
         on_state: ``(EngineState value)``: the worker's state changed.
+        on_tracker_reset: ``(message)``: a switch could not carry the crop tracker or the
+            MultiPose tracks over (e.g. to or from MultiPose, crop tracking switched on); they
+            restarted. The window shows it on the video.
     """
 
     def __init__(self, *, pipeline_factory: PipelineFactory = Pipeline,
                  compare_factory: CompareFactory = ComparePipeline, join_timeout: float = DEFAULT_JOIN_TIMEOUT,
                  on_result: Callable[[], None] = _ignore, on_model_loaded: Callable[[ModelInfo], None] = _ignore,
                  on_model_failed: Callable[[str, str], None] = _ignore,
-                 on_error: Callable[[str, str], None] = _ignore, on_state: Callable[[str], None] = _ignore):
+                 on_error: Callable[[str, str], None] = _ignore, on_state: Callable[[str], None] = _ignore,
+                 on_tracker_reset: Callable[[str], None] = _ignore):
         self._factory = pipeline_factory
         self._compare_factory = compare_factory
         self._join_timeout = join_timeout
         self._on_result, self._on_model_loaded, self._on_model_failed = on_result, on_model_loaded, on_model_failed
-        self._on_error, self._on_state = on_error, on_state
+        self._on_error, self._on_state, self._on_tracker_reset = on_error, on_state, on_tracker_reset
         self._cond = threading.Condition(threading.RLock())
         self._jobs: LatestMailbox[Job] = LatestMailbox(self._cond)
         self._model_requests: LatestMailbox[ModelRequest] = LatestMailbox(self._cond)
@@ -88,6 +93,7 @@ class InferenceWorker:
         self._model: ModelInfo | None = None
         self._last_frame: Frame | None = None
         self._last_result: tuple[Job, FrameResult] | None = None  # A's result of _last_frame
+        self._last_before: tuple | None = None  # each side's TrackingState just before _last_frame
         self._classifier = None  # the classification stage A runs (set_classifier)
         self._last_generation = -1
         self._notes_pending = False  # re-read the backends' notes after the next frame (set on loads)
@@ -321,6 +327,7 @@ class InferenceWorker:
             self._load_failed(config, config_b, exc)
             return
         old, self._pipeline = self._pipeline, pipeline
+        carried = tracking_states(old) if old is not None else None  # where a playing video is now
         if old is not None:
             try:
                 old.close()
@@ -336,9 +343,18 @@ class InferenceWorker:
         generation = self.generation if initial else self.new_generation()
         self._on_model_loaded(self._model)
         self._on_state(EngineState.RUNNING.value)
-        # Show the switch at once: rerun the last frame with the new model unless a newer one waits.
-        if not initial and self._last_frame is not None and not self._jobs.pending:
-            self._process(Job(self._last_frame, next(self._ids), generation, time.perf_counter()))
+        if initial:
+            return
+        # The tracker carries on: show the switch at once on the last frame, run from that frame's
+        # own crop region and state (a paused frame), unless a newer frame waits (playing).
+        if self._last_result is not None and self._last_before is not None and not self._jobs.pending:
+            self._rerun_switched(generation)
+        else:
+            if carried is not None:
+                self._tracker_note(adopt_states(pipeline, carried), None)
+                self._last_generation = generation
+            if self._last_frame is not None and not self._jobs.pending:
+                self._process(Job(self._last_frame, next(self._ids), generation, time.perf_counter()))
 
     def _switch_in_place(self, config: PipelineConfig, config_b: PipelineConfig | None) -> bool:
         """Switch head reading and/or compare mode without touching A (worker thread).
@@ -407,6 +423,36 @@ class InferenceWorker:
         self._last_result = (job, result)
         self._post(replace(job, frame_id=next(self._ids), submitted_at=time.perf_counter()), result, compare)
 
+    def _rerun_switched(self, generation: int) -> None:
+        """Run the new pipeline(s) on the last frame from the state the old ones had just before
+        it (:func:`~.switching.rerun_switched`), worker thread."""
+        job = replace(self._last_result[0], frame_id=next(self._ids), generation=generation,
+                      submitted_at=time.perf_counter(), restart=False)
+        try:
+            self._attach_classifier(sides_of(self._pipeline)[0])
+            result, compare, fresh = rerun_switched(self._pipeline, job.frame, self._last_before)
+        except Exception as exc:
+            self._frame_failed(job, exc)
+            return
+        self._last_generation = generation
+        self._last_result = (job, result)
+        self._tracker_note(fresh, job.frame.index)
+        self._processed += 1
+        self._notes_pending = True
+        self._observe(job, result)
+        self._post(job, result, compare)
+
+    def _tracker_note(self, fresh: tuple[str, ...], frame_index: int | None) -> None:
+        """Tell the user (``on_tracker_reset``) that a switch restarted the crop tracker or the
+        MultiPose tracks (nothing when everything carried on)."""
+        if fresh:
+            label = self._model.spec.label if self._model is not None else "the new model"
+            self._on_tracker_reset(tracker_note(fresh, frame_index, label))
+
+    def _attach_classifier(self, a) -> None:
+        if hasattr(a, "classifier") and a.classifier is not self._classifier:
+            a.classifier = self._classifier  # (pipeline fakes in tests have no classifier)
+
     def _load_failed(self, config: PipelineConfig, config_b: PipelineConfig | None, exc: Exception) -> None:
         message = _message(exc)
         details = "" if isinstance(exc, StudioError) else traceback.format_exc()
@@ -427,12 +473,11 @@ class InferenceWorker:
             return
         try:
             self._apply_one_euro()
-            a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
-            if hasattr(a, "classifier") and a.classifier is not self._classifier:
-                a.classifier = self._classifier  # (pipeline fakes in tests have no classifier)
+            self._attach_classifier(sides_of(pipeline)[0])
             if job.generation != self._last_generation or job.restart:
                 pipeline.reset()
                 self._last_generation = job.generation
+            self._last_before = tracking_states(pipeline)
             compare = pipeline.process(job.frame) if isinstance(pipeline, ComparePipeline) else None
             result = compare.a if compare is not None else pipeline.process(job.frame)
         except Exception as exc:
@@ -440,12 +485,7 @@ class InferenceWorker:
             return
         self._processed += 1
         self._last_result = (job, result)
-        if job.generation >= self.generation:
-            for observer in self._observers:
-                try:
-                    observer(result, job.generation)
-                except Exception:
-                    log.exception("result observer failed on frame %d", job.frame.index)
+        self._observe(job, result)
         if self._notes_pending:  # a backend changes device only on its first run after a load
             self._notes_pending = False
             fresh = refreshed_model(self._model, pipeline)
@@ -453,6 +493,14 @@ class InferenceWorker:
                 self._model = fresh
                 self._on_model_loaded(fresh)
         self._post(job, result, compare)
+
+    def _observe(self, job: Job, result: FrameResult) -> None:
+        if job.generation >= self.generation:
+            for observer in self._observers:
+                try:
+                    observer(result, job.generation)
+                except Exception:
+                    log.exception("result observer failed on frame %d", job.frame.index)
 
     def _post(self, job: Job, result: FrameResult, compare: CompareFrame | None) -> None:
         """Hand `result` to the GUI thread (newest wins) unless a seek or switch made it stale."""

@@ -37,6 +37,7 @@ from ..overlays.overlay_controls import OverlayControls, TrackingControls, parse
 from ..player import Pace, SourceInfo, SourcePlayer
 from ..panels.scroll_area import VerticalScrollArea
 from ..overlays.speed_readout import SpeedReadout
+from ..overlays.video_note import VideoNote
 from ..settings import StudioSettings
 from ..panels.timeline_panel import TimelinePanel
 from ..video_view import VideoView
@@ -246,6 +247,10 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.controls.display.speed_toggled.connect(self.speed_readout.set_enabled)
         engine.result_ready.connect(self.speed_readout.add_result)
         player.opened.connect(self.speed_readout.reset)
+        self.video_note = VideoNote(self.video_view.graphics)  # a switch restarted the tracker
+        engine.tracker_reset.connect(self.video_note.show_note)
+        engine.tracker_reset.connect(self.reporter.info)
+        player.opened.connect(self.video_note.clear_note)
 
     def _connect_backend_and_compare(self) -> None:
         engine, backend, people = self.engine, self.controls.backend, self.controls.people
