@@ -146,7 +146,7 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, control: J
         (pseudo-image ground truth (:func:`pseudo_image_dataset`), COCO results list).
 
     Raises:
-        Cancelled, SourceError, EvaluationError, BackendError.
+        Cancelled, SourceError, EvaluationError, BackendError: cancelled, an unreadable image, bad annotations, a runtime failure.
     """
     control = control if control is not None else JobControl()
     persons = select_persons(dataset)
@@ -190,7 +190,7 @@ def predict_multi(dataset: dict, images_dir: str | Path, pipeline, *, control: J
         COCO results list (image ids of `dataset`).
 
     Raises:
-        Cancelled, SourceError, EvaluationError, BackendError.
+        Cancelled, SourceError, EvaluationError, BackendError: cancelled, an unreadable image, bad annotations, a runtime failure.
     """
     control = control if control is not None else JobControl()
     category = person_category(dataset)["id"]
