@@ -20,9 +20,9 @@ import pytest
 import badinputs
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.cli import main
-from movenet_studio.core import sandbox as probe
+from movenet_studio.core import sandbox
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.models.resolve import model_from_file
+from movenet_studio.core.models.resolve import model_from_file, probe_model
 
 ERROR_PREFIX = "movenet-studio: error:"
 
@@ -152,7 +152,7 @@ def _child(code: str):
 
 
 def test_probe_child_killed_by_sigsegv_is_refused(corpus, monkeypatch, capfd):
-    monkeypatch.setattr(probe, "probe_command",
+    monkeypatch.setattr(sandbox, "probe_command",
                         _child("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"))
     with pytest.raises(ModelError, match=r"adder.tflite: not a usable MoveNet model .*crashed.*SIGSEGV"):
         model_from_file(corpus["adder.tflite"].path)
@@ -162,8 +162,8 @@ def test_probe_child_killed_by_sigsegv_is_refused(corpus, monkeypatch, capfd):
 
 
 def test_probe_child_that_hangs_is_killed_and_refused(corpus, monkeypatch):
-    monkeypatch.setattr(probe, "probe_command", _child("import time; time.sleep(60)"))
-    monkeypatch.setattr(probe, "PROBE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(sandbox, "probe_command", _child("import time; time.sleep(60)"))
+    monkeypatch.setattr(sandbox, "PROBE_TIMEOUT_S", 0.5)
     with pytest.raises(ModelError, match=r"adder.tflite: not a usable MoveNet model \(loading it took over 0.5 s\)"):
         model_from_file(corpus["adder.tflite"].path)
 
@@ -171,7 +171,7 @@ def test_probe_child_that_hangs_is_killed_and_refused(corpus, monkeypatch):
 def test_probe_child_printing_junk_then_failing_is_refused(corpus, monkeypatch):
     junk = ("import sys; sys.stdout.buffer.write(bytes(range(256))); "
             "sys.stderr.buffer.write(b'\\xff\\xfe boom'); sys.exit(3)")
-    monkeypatch.setattr(probe, "probe_command", _child(junk))
+    monkeypatch.setattr(sandbox, "probe_command", _child(junk))
     with pytest.raises(ModelError, match="adder.tflite: not a usable MoveNet model .*boom"):
         model_from_file(corpus["adder.tflite"].path)
 
@@ -182,7 +182,7 @@ def test_a_model_that_crashes_on_load_never_reaches_this_process(corpus, monkeyp
     from movenet_studio.core.models import resolve as model_resolve
 
     monkeypatch.setattr(model_resolve, "sniff_signature", lambda path: loads.append(path))
-    monkeypatch.setattr(probe, "probe_command", _child("import os, signal; os.kill(os.getpid(), signal.SIGABRT)"))
+    monkeypatch.setattr(sandbox, "probe_command", _child("import os, signal; os.kill(os.getpid(), signal.SIGABRT)"))
     with pytest.raises(ModelError, match="SIGABRT"):
         model_from_file(corpus["corrupt-indices.tflite"].path)
     assert loads == []
@@ -204,9 +204,9 @@ def test_weight_corrupted_model_that_passes_the_probe_runs_without_crashing(corp
 
 def test_probe_refusal_names_the_signal(corpus, monkeypatch):
     """The refusal names the signal (here SIGKILL) so a user can tell a crash from a bad file."""
-    monkeypatch.setattr(probe, "probe_command", _child(f"import os; os.kill(os.getpid(), {int(signal.SIGKILL)})"))
+    monkeypatch.setattr(sandbox, "probe_command", _child(f"import os; os.kill(os.getpid(), {int(signal.SIGKILL)})"))
     with pytest.raises(ModelError, match="SIGKILL"):
-        probe.probe_model(corpus["adder.tflite"].path)
+        probe_model(corpus["adder.tflite"].path)
 
 
 # ---------------------------------------------------------------- hostile paths, numbers, signals (issue 14)

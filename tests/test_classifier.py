@@ -232,10 +232,10 @@ def test_cli_usage_and_refusals(tmp_path, capsys, order_classifier):
 def test_a_classifier_that_crashes_the_runtime_is_refused(order_classifier, monkeypatch):
     import sys
 
-    from movenet_studio.core import sandbox as probe
+    from movenet_studio.core import sandbox
 
     crash = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
-    monkeypatch.setattr(probe, "probe_command", lambda path, flag: crash)
+    monkeypatch.setattr(sandbox, "probe_command", lambda path, flag: crash)
     with pytest.raises(ClassifierError, match=r"order.onnx: not a usable pose classifier .*crashed.*SIGSEGV"):
         load_classifier(*order_classifier)
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 import badinputs
 from conftest import GUI_WAIT_MS, DATA_DIR, SAMPLES_DIR
-from movenet_studio.core import sandbox as probe
+from movenet_studio.core import sandbox
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.media.sources import Frame, Source
@@ -163,9 +163,9 @@ def test_bad_model_files_are_refused_and_the_previous_model_keeps_running(make_w
 ])
 def test_probe_crash_or_hang_is_a_message_not_a_dead_window(make_window, qtbot, tmp_path, monkeypatch,
                                                              child, timeout, expected):
-    monkeypatch.setattr(probe, "probe_command", lambda path, flag=None: [sys.executable, "-c", child])
+    monkeypatch.setattr(sandbox, "probe_command", lambda path, flag=None: [sys.executable, "-c", child])
     if timeout is not None:
-        monkeypatch.setattr(probe, "PROBE_TIMEOUT_S", timeout)
+        monkeypatch.setattr(sandbox, "PROBE_TIMEOUT_S", timeout)
     window = _window(make_window, qtbot, loop=True)
     model = badinputs.tiny_non_movenet_tflite(tmp_path / "hostile.tflite")
     with qtbot.waitSignal(window.engine.model_failed, timeout=WAIT_MS) as failed:

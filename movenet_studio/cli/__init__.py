@@ -20,8 +20,10 @@ import sys
 
 from .. import __version__
 from ..core.errors import StudioError
-from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG
-from ..core.sandbox import PROBE_FLAG, run_probe
+from ..core.backends.model_check import check_model_child
+from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG, check_classifier_child
+from ..core.models.resolve import PROBE_FLAG
+from ..core.sandbox import run_check
 from ..core.text import EscapingStream, printable
 from ..logs import configure_logging
 from . import batch, bench, compare, eval, events, export, gui, infer, layers, models
@@ -93,11 +95,16 @@ def _catch_signals() -> dict:
     return previous
 
 
+#: The sandbox's child checks by command-line flag: what the file should be, and its owner's check.
+CHILD_CHECKS = {PROBE_FLAG: ("MoveNet model", check_model_child),
+                CLASSIFIER_PROBE_FLAG: ("pose classifier", check_classifier_child)}
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``movenet-studio`` script; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in ([PROBE_FLAG], [CLASSIFIER_PROBE_FLAG]) and len(argv) == 2:  # child side of core.probe
-        return run_probe(argv[1], argv[0])
+    if len(argv) == 2 and argv[0] in CHILD_CHECKS:  # child side of core.sandbox
+        what, check = CHILD_CHECKS[argv[0]]
+        return run_check(argv[1], what, check)
     parser = build_parser()
     args = parser.parse_args(_default_to_gui(argv, parser))
     if args.verbose:  # FFmpeg's own error lines too (quiet otherwise, see core.sources.quiet_ffmpeg)

@@ -1,10 +1,17 @@
-"""Probe an untrusted model file in a child process before loading it in this one.
+"""The sandbox: check an untrusted model file in a child process before loading it in this one.
 
 TFLite and ONNX Runtime parse model files in native code, and crafted or damaged files
 have crashed them (TensorFlow Lite has a long CVE list for malformed models). A crash in
 the app's process would take the window with it, so a model file that is not bundled is
 first loaded, allocated and invoked once on a blank input in a child process; only when
 that succeeds is it loaded in the app.
+
+This module is the mechanism only (the child's command line, its timeout, reading its
+report, turning a crash into a message); what the child checks lives with the file's owner:
+:func:`movenet_studio.core.backends.model_check.check_model_child` for MoveNet models (flag
+``--probe-model``, asked for by :func:`movenet_studio.core.models.resolve.probe_model`) and
+:func:`movenet_studio.core.classify.classifier.check_classifier_child` for pose classifiers. The
+command line maps each flag to its check and runs it with :func:`run_check`.
 """
 
 from __future__ import annotations
@@ -14,36 +21,35 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 from .errors import ModelError
 from .text import first_line
 
 #: Seconds a probe may take before the file is declared unusable.
 PROBE_TIMEOUT_S = 60.0
-PROBE_FLAG = "--probe-model"
 
 
-def probe_command(path: Path, flag: str = PROBE_FLAG) -> list[str]:
+def probe_command(path: Path, flag: str) -> list[str]:
     """The child-process command line that probes `path` (works in a frozen app too)."""
     if getattr(sys, "frozen", False):
         return [sys.executable, flag, str(path)]
     return [sys.executable, "-m", "movenet_studio.cli", flag, str(path)]
 
 
-def probe_model(path: Path, timeout_s: float | None = None, *, flag: str = PROBE_FLAG,
-                what: str = "MoveNet model") -> dict:
-    """Load, allocate and invoke `path` once in a child process.
+def probe_file(path: Path, timeout_s: float | None = None, *, flag: str, what: str) -> dict:
+    """Check `path` in a child process (the command line with `flag`, see :func:`run_check`).
 
     Args:
         path: the model file.
         timeout_s: seconds before the child is killed and the file refused (default
             :data:`PROBE_TIMEOUT_S`, looked up at call time).
-        flag: the child's command-line flag: :data:`PROBE_FLAG` for MoveNet models,
-            :data:`~.classifier.CLASSIFIER_PROBE_FLAG` for pose classifiers.
+        flag: the child's command-line flag, naming the owner's check (``--probe-model``,
+            ``--probe-classifier``).
         what: what the file should be, for messages (``MoveNet model``, ``pose classifier``).
 
     Returns:
-        The child's report: ``{"ok": True, "architecture", "input_size", "input_dtype", "precision"}``.
+        The child's report: ``{"ok": True, ...}`` with what the owner's check reports.
 
     Raises:
         ModelError: "not a usable <what>" with the reason (the child's error message,
@@ -82,41 +88,25 @@ def _last_json_line(text: str) -> dict:
     return {}
 
 
-def run_probe(path: str, flag: str = PROBE_FLAG) -> int:
-    """Child side: check `path` thoroughly and print a one-line JSON report; exit 0 on success.
+def run_check(path: str, what: str, check: Callable[[Path], dict]) -> int:
+    """Child side: run the owner's `check` on `path` and print its one-line JSON report; exit 0 on success.
 
-    `flag` says what `path` should be: a MoveNet model (:data:`PROBE_FLAG`) or a pose
-    classifier (:data:`~.classifier.CLASSIFIER_PROBE_FLAG`).
+    Args:
+        path: the file, as given on the command line.
+        what: what the file should be, for messages (``MoveNet model``, ``pose classifier``).
+        check: returns the report (``{"ok": True, ...}``) or raises with the reason.
+
+    Returns:
+        The child's exit code: 0 when the check passed, 1 when it raised (a native crash
+        kills the child instead, and :func:`probe_file` names the signal).
     """
-    import numpy as np
-
-    from .backends import create_backend
-    from .classify.classifier import CLASSIFIER_PROBE_FLAG, run_classifier_probe
-    from .models.resolve import model_from_file
-
-    what = "pose classifier" if flag == CLASSIFIER_PROBE_FLAG else "MoveNet model"
+    file = Path(path)
     try:
-        file = Path(path)
-        if flag == CLASSIFIER_PROBE_FLAG:
-            print(json.dumps(run_classifier_probe(path)), flush=True)
-            return 0
-        if file.suffix.lower() == ".onnx":
-            check_onnx(file)
-        spec = model_from_file(file, probe=False)
-        backend = create_backend(spec, threads=1)
-        height, width = spec.input_size if spec.input_size[0] > 0 else (256, 256)
-        output = backend.invoke(np.zeros((height, width, 3), np.uint8))
-        expected = (1, 1, spec.num_keypoints, 3) if spec.architecture == "singlepose" else (1, 6, 56)
-        if tuple(output.shape) != expected or not np.isfinite(output).all():
-            raise ModelError(f"{file.name}: not a usable MoveNet model (output {tuple(output.shape)} "
-                             f"{'with non-finite values' if output.shape == expected else f'instead of {expected}'})")
-        report = {"ok": True, "architecture": spec.architecture, "input_size": list(spec.input_size),
-                  "input_dtype": spec.input_dtype, "precision": spec.precision}
-        code = 0
+        report, code = check(file), 0
     except Exception as exc:  # every failure becomes a report; a native crash kills us instead
         message = first_line(exc)
-        if not message.startswith(Path(path).name):
-            message = f"{Path(path).name}: not a usable {what} ({message})"
+        if not message.startswith(file.name):
+            message = f"{file.name}: not a usable {what} ({message})"
         report, code = {"ok": False, "error": message}, 1
     print(json.dumps(report), flush=True)
     return code

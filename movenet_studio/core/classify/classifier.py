@@ -20,7 +20,7 @@ other way gives confident nonsense. :data:`COORDINATE_ORDERS` names both convent
 either row.
 
 A classifier file that is not bundled is untrusted: :func:`load_classifier` first loads and
-runs it once in a child process (:func:`~.probe.probe_model` with the classifier flag), so a
+runs it once in a child process (:func:`~movenet_studio.core.sandbox.probe_file` with the classifier flag), so a
 malformed file cannot crash the app.
 """
 
@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import StudioError
+from ..errors import ModelError, StudioError
 from ..decoding.keypoints import NUM_KEYPOINTS
 from ..runtimes import litert, ort
+from ..sandbox import check_onnx, probe_file
 from ..text import first_line
 
 #: Keypoint row layouts: ``xy`` = (x, y, score) as the tutorial trains; ``yx`` = (y, x, score)
@@ -363,7 +364,7 @@ PROBE_POSE = np.array([
     [75, 110, 1], [125, 110, 1], [72, 145, 1], [128, 145, 1], [88, 150, 1], [112, 150, 1],
     [88, 210, 1], [112, 210, 1], [88, 270, 1], [112, 270, 1]], dtype=np.float32)
 
-#: Command-line flag of the child process that probes a classifier file (see :mod:`.probe`).
+#: Command-line flag of the child process that checks a classifier file (see :mod:`~movenet_studio.core.sandbox`).
 CLASSIFIER_PROBE_FLAG = "--probe-classifier"
 
 
@@ -377,28 +378,22 @@ def probe_classifier(path: Path, timeout_s: float | None = None) -> dict:
         ClassifierError: the child's reason (wrong signature, runtime error), the signal that
             killed it, or the timeout.
     """
-    from ..errors import ModelError
-    from ..sandbox import probe_model
-
     try:
-        return probe_model(Path(path), timeout_s, flag=CLASSIFIER_PROBE_FLAG, what="pose classifier")
+        return probe_file(Path(path), timeout_s, flag=CLASSIFIER_PROBE_FLAG, what="pose classifier")
     except ModelError as exc:
         raise ClassifierError(str(exc)) from None
 
 
-def run_classifier_probe(path: str) -> dict:
-    """Child side of :func:`probe_classifier`: load `path`, run it on a blank pose, check the output.
+def check_classifier_child(file: Path) -> dict:
+    """Child side of :func:`probe_classifier`: load `file`, run it on a blank pose, check the output.
 
     Returns:
-        The report for :func:`~.probe.run_probe` to print.
+        The report for :func:`~movenet_studio.core.sandbox.run_check` to print.
 
     Raises:
         ClassifierError: anything wrong (the message becomes the parent's error).
     """
-    file = Path(path)
     if file.suffix.lower() == ".onnx":
-        from ..sandbox import check_onnx
-
         check_onnx(file)
     classifier = PoseClassifier(file)
     probabilities = classifier.probabilities(PROBE_POSE)

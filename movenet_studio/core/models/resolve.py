@@ -15,6 +15,9 @@ from ..files import kind_of
 from .catalog import (BACKEND_FORMATS, FORMATS, MULTIPOSE, SINGLEPOSE, ModelSignature, ModelSpec, bundled_entry,
                      bundled_model)
 from ..paths import models_dir
+from ..sandbox import probe_file
+from .graph import read_signature
+from .model_io import inspect_signature
 from ..text import printable
 
 
@@ -39,11 +42,29 @@ def resolve_model(name: str | Path, backend: str = "tflite", *, probe: bool = Tr
     return bundled_model(text, BACKEND_FORMATS[backend])
 
 
+#: Command-line flag of the child process that checks a MoveNet model file
+#: (:func:`movenet_studio.core.backends.model_check.check_model_file`).
+PROBE_FLAG = "--probe-model"
+
+
+def probe_model(path: Path, timeout_s: float | None = None) -> dict:
+    """Load, allocate and invoke the MoveNet model `path` once in a child process
+    (:func:`~movenet_studio.core.sandbox.probe_file` with :data:`PROBE_FLAG`).
+
+    Returns:
+        The child's report: ``{"ok": True, "architecture", "input_size", "input_dtype", "precision"}``.
+
+    Raises:
+        ModelError: "not a usable MoveNet model" with the reason (the child's error message,
+            the signal that killed it, or the timeout).
+    """
+    return probe_file(path, timeout_s, flag=PROBE_FLAG, what="MoveNet model")
+
 def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
     """Sniff a user's model file and describe it.
 
     A file outside the bundled models folder is first probed in a child process
-    (:func:`.probe.probe_model`) when `probe` is true, so a file that crashes the runtime
+    (:func:`probe_model`) when `probe` is true, so a file that crashes the runtime
     cannot take this process down.
 
     Raises:
@@ -62,12 +83,8 @@ def model_from_file(path: Path, *, probe: bool = True) -> ModelSpec:
         raise ModelError(f"{path.name}: empty file, not a model")
     bundled = path.resolve().parent == models_dir().resolve()
     if probe and not bundled:  # the child runs the same checks first (NPU-only files are refused
-        from ..sandbox import probe_model  # there, for what they are, before any runtime loads them)
-
-        probe_model(path)
+        probe_model(path)  # there, for what they are, before any runtime loads them)
     signature = sniff_signature(path)
-    from .model_io import inspect_signature
-
     io = inspect_signature(signature, path.name)  # NPU-only and non-MoveNet files are refused here
     architecture = MULTIPOSE if io.kind == "multipose" else SINGLEPOSE
     entry = bundled_entry(path.stem)
@@ -86,8 +103,6 @@ def sniff_signature(path: Path) -> ModelSignature:
     Raises:
         ModelError: the file cannot be parsed as its format.
     """
-    from .graph import read_signature
-
     return read_signature(Path(path))
 
 
@@ -100,7 +115,5 @@ def classify_signature(signature: ModelSignature, filename: str) -> tuple[str, t
     Raises:
         ModelError: saying what the file looks like.
     """
-    from .model_io import inspect_signature
-
     io = inspect_signature(signature, filename)
     return (MULTIPOSE if io.kind == "multipose" else SINGLEPOSE), io.input.size, io.input.dtype
