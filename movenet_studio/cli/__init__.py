@@ -1,6 +1,6 @@
 """Command line: ``movenet-studio COMMAND ...``; with no command it opens the window.
 
-Commands: gui (default), infer, models, export, bench, eval, events, compare, layers, batch.
+Commands: gui (default), infer, models, export, bench, eval, events, compare, layers, batch, quantize.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
 Errors the user can act on (:class:`~movenet_studio.core.errors.StudioError`) print one line
@@ -26,11 +26,11 @@ from ..core.models.resolve import PROBE_FLAG
 from ..core.sandbox import run_check
 from ..core.text import EscapingStream, printable
 from ..logs import configure_logging
-from . import batch, bench, compare, eval, events, export, gui, infer, layers, models
+from . import batch, bench, compare, eval, events, export, gui, infer, layers, models, quantize
 from .guard import check_paths
 from .options import error_line
 
-COMMANDS = (gui, infer, models, export, bench, eval, events, compare, layers, batch)
+COMMANDS = (gui, infer, models, export, bench, eval, events, compare, layers, batch, quantize)
 log = logging.getLogger("movenet_studio.cli")
 
 

@@ -29,13 +29,13 @@ from ..core.text import printable
 OUTPUT_DESTS = ("json", "out", "keypoints", "stats_json", "heads_npz", "screenshot", "node_data", "csv",
                 "report", "output")
 #: Destinations of options that name a file the command reads.
-INPUT_FILE_DESTS = ("annotations", "coco_annotations", "classifier", "labels", "results", "infer_json")
+INPUT_FILE_DESTS = ("annotations", "coco_annotations", "classifier", "labels", "results", "infer_json", "recipe")
 #: Destinations of options that name a folder the command reads.
 INPUT_FOLDER_DESTS = ("images",)
 #: Destinations holding model names or files (a string, or a list of them).
 MODEL_DESTS = ("model", "models", "compare", "spec_a", "spec_b", "model_b")
 #: Destinations holding sources (``camera:N`` or a path, or a list of them).
-SOURCE_DESTS = ("source", "sources")
+SOURCE_DESTS = ("source", "sources", "calibration", "holdout")
 #: Options whose existing file may be replaced only with --force (the others always replace).
 FORCE_DESTS = ("out", "keypoints")
 #: Outputs that may name a folder (a command writing several files); the others must be files.

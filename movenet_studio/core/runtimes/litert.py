@@ -57,6 +57,17 @@ def flatbuffer_schema():
     return schema_py_generated
 
 
+def flatbuffer_objects():
+    """LiteRT's flatbuffer object API helpers (``ai_edge_litert.tools.flatbuffer_utils``: read a
+    ``.tflite`` into mutable objects, write them back), used by ``quantize``'s normalisation;
+    None when only tflite-runtime is installed."""
+    try:
+        from ai_edge_litert.tools import flatbuffer_utils
+    except ImportError:
+        return None
+    return flatbuffer_utils
+
+
 def version() -> str:
     """Name and version of the TFLite runtime in use, e.g. ``ai-edge-litert 2.3.0``; ``none``
     when neither is installed (``?`` for an unknown version)."""

@@ -1,0 +1,114 @@
+"""Calibration and held-out frames: the model inputs the float model really sees.
+
+Each source (video, image, folder of images) runs through the float model's own
+:class:`~..pipeline.Pipeline`: crop-region tracking on video (TF.js's detector), the
+preprocessing profile, MultiPose's letterbox. Every frame is processed, so the crop
+tracker follows the person as it does in the app, and an evenly spread subset of the
+frames' model inputs is kept, with the mapping back to frame pixels and the float model's
+keypoints on it (the reference the quantized model is measured against).
+
+:func:`split_holdout` sets a part of each source aside for the held-out measurement when
+no ``--holdout`` source is given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import SourceError
+from ..media.sources import open_source
+from ..pipeline import Pipeline, PipelineConfig
+from ..preprocess import InputMapping
+from ..progress import JobControl
+from ..text import printable
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInput:
+    """One frame as the model sees it.
+
+    Attributes:
+        source: the source it came from (as given).
+        index: frame index in that source.
+        image: uint8 [h, w, 3] the model input (RGB, or BGR under a ``bgr`` profile).
+        mapping: model input -> frame pixels.
+    """
+
+    source: str
+    index: int
+    image: np.ndarray
+    mapping: InputMapping
+
+
+def frames_per_source(count: int, sources: int) -> list[int]:
+    """Split `count` frames over `sources` as evenly as possible (the first ones get the rest)."""
+    base, rest = divmod(int(count), max(1, sources))
+    return [base + (1 if i < rest else 0) for i in range(sources)]
+
+
+def collect_inputs(sources: list[str], config: PipelineConfig, count: int, control: JobControl | None = None,
+                   *, what: str = "calibration", done: int = 0, total: int | None = None) -> list[ModelInput]:
+    """Up to `count` model inputs spread over `sources` (evenly over each source's frames).
+
+    Args:
+        sources: video, image or folder paths.
+        config: the float model's pipeline (crop tracking, preprocessing profile).
+        count: frames wanted in all.
+        control: progress (frames read, counted from `done` of `total`) and cancel.
+        what: ``calibration`` or ``held-out``, for messages.
+
+    Returns:
+        The kept model inputs, source by source, in frame order.
+
+    Raises:
+        SourceError: a source cannot be opened or has no usable frame (one clear line).
+        Cancelled: the job was cancelled.
+    """
+    quotas = frames_per_source(count, len(sources))
+    total = total if total is not None else count
+    kept: list[ModelInput] = []
+    pipeline = Pipeline(config)
+    try:
+        for source_name, quota in zip(sources, quotas):
+            if quota <= 0:
+                continue
+            found = 0
+            with open_source(source_name) as source:
+                if source.is_live:
+                    raise SourceError(f"{printable(source_name)}: a camera cannot be a {what} source; record a video")
+                length = source.frame_count or quota
+                step = max(1, length // quota)
+                pipeline.reset()
+                for frame in source:
+                    result = pipeline.process(frame)
+                    if frame.index % step == 0 and found < quota:
+                        kept.append(ModelInput(str(source_name), frame.index, result.model_input, result.mapping))
+                        found += 1
+                        if control is not None:
+                            control.report(done + len(kept), total, f"{what}: {source.name} frame {frame.index}")
+                    if found >= quota:
+                        break
+            if not found:
+                raise SourceError(f"{printable(source_name)}: no usable frame for {what}")
+    finally:
+        pipeline.close()
+    return kept
+
+
+def split_holdout(inputs: list[ModelInput], fraction: float = 0.25) -> tuple[list[ModelInput], list[ModelInput]]:
+    """(calibration, held-out): the last `fraction` of each source's frames held out.
+
+    A source with a single frame stays entirely in calibration.
+    """
+    by_source: dict[str, list[ModelInput]] = {}
+    for item in inputs:
+        by_source.setdefault(item.source, []).append(item)
+    calibration, holdout = [], []
+    for items in by_source.values():
+        cut = len(items) - (math.ceil(len(items) * fraction) if len(items) > 1 else 0)
+        calibration += items[:cut]
+        holdout += items[cut:]
+    return calibration, holdout
