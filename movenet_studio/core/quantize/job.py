@@ -18,6 +18,7 @@ from pathlib import Path
 from ..atomic import atomic_output, write_json_atomic
 from ..errors import ModelError, StudioError
 from ..layers.capture import InputSignature, prepare_input
+from ..media.sources import open_source
 from ..models.graph import read_signature
 from ..models.resolve import resolve_model
 from ..pipeline import PipelineConfig
@@ -124,9 +125,20 @@ def run_quantize(request: QuantizeRequest, control: JobControl | None = None) ->
     started = time.perf_counter()
     if request.scheme not in SCHEMES:
         raise StudioError(f"unknown scheme '{request.scheme}'; use {', '.join(SCHEMES)}")
+    if not request.calibration:
+        raise StudioError("no calibration source given")
+    for source in (*request.calibration, *request.holdout):  # a bad source fails before any model work
+        open_source(source).close()
     spec = resolve_model(request.model, request.backend)
     check_float_model(spec)
     driver = open_driver(spec, request.scheme, request.per_tensor)
+    try:
+        return _run(request, control, spec, driver, started)
+    finally:
+        driver.close()
+
+
+def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: float) -> QuantizeResult:
     blocks, tail = group_blocks(driver.graph)
     names = [b.name for b in blocks]
     fixed = _fixed_blocks(request.keep_float, names)

@@ -146,12 +146,13 @@ def _fold_float16(model, graph, schema) -> int:
         keep.append(op)
     graph.operators = keep
     if folded:
-        _drop_unused_tensors(graph)
+        _drop_unused_tensors(model, graph)
     return folded
 
 
-def _drop_unused_tensors(graph) -> None:
-    """Remove tensors no op, input or output refers to, renumbering the references."""
+def _drop_unused_tensors(model, graph) -> None:
+    """Remove tensors no op, input or output refers to, renumbering the references
+    (ops, graph inputs and outputs, signatures)."""
     used = set(graph.inputs) | set(graph.outputs)
     for op in graph.operators:
         used.update(i for i in op.inputs if i >= 0)
@@ -167,3 +168,6 @@ def _drop_unused_tensors(graph) -> None:
         op.outputs = [new[i] for i in op.outputs]
         if op.intermediates:
             op.intermediates = [new[i] for i in op.intermediates]
+    for signature in model.signatureDefs or []:
+        for entry in (*(signature.inputs or []), *(signature.outputs or [])):
+            entry.tensorIndex = new[entry.tensorIndex]

@@ -15,7 +15,10 @@ Report format (``docs/reference/schemas/quantize-report.schema.json``)::
 ``full_int8`` is the model with no block kept float (the decode tail is float in every
 model). A block's SQNR is that of its last output tensor the layer matching pairs, float
 model against the full-int8 model, pooled over a few held-out frames: the error
-accumulated up to the block's end, as ``layers`` shows it. Extra keys: ``target_px``,
+accumulated up to the block's end, as ``layers`` shows it. Only pairs that are the same
+value in both graphs count (in a QDQ graph ONNX Runtime drops a Clip/Relu fused into its
+convolution, and the layer matching may then pair a convolution's output with the
+activation's). Extra keys: ``target_px``,
 ``holdout.split_from_calibration``, ``decode_tail`` (ops kept float).
 """
 
@@ -43,8 +46,9 @@ def block_sqnr(float_path: Path, quantized_path: Path, fmt: str, frames: list[Mo
         rows = pair.rows()
     finally:
         pair.close()
+    same = [r for r in rows if r["b_name"] in (r["a_name"], r["a_name"] + "_DequantizeLinear_Output")]
     last: dict[str, dict] = {}
-    for row in rows:
+    for row in same or rows:  # the same value in both graphs (QDQ graphs drop fused Clip/Relu outputs)
         name = owner.get(row["a_name"])
         if name is not None and (name not in last or row["depth"] > last[name]["depth"]):
             last[name] = row

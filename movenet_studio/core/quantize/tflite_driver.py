@@ -106,6 +106,9 @@ class TfliteQuantizer:
         """See :func:`library_versions`."""
         return library_versions()
 
+    def close(self) -> None:
+        """Nothing to release (the calibration result lives in memory)."""
+
     @property
     def needs_calibration(self) -> bool:
         return self.scheme != "dynamic"

@@ -47,12 +47,12 @@ def read_tflite_graph(data: bytes, filename: str = "model.tflite") -> ModelGraph
         ends = {"centre": heads.centre.name, "keypoint_heatmaps": heads.keypoint_heatmaps.name,
                 "regression": heads.regression.name, "offsets": heads.offsets.name}
     else:
-        ends = _heatmap_end(ops, [names[i] for i in graph.outputs], filename)
+        ends = heatmap_end(ops, [names[i] for i in graph.outputs], filename)
     return ModelGraph(tuple(ops), input_hw, ends)
 
 
-def _heatmap_end(ops: list[GraphOp], outputs: list[str], filename: str) -> dict[str, str]:
-    """A heatmap-only graph: its output map, followed back through sigmoid / layout / gather
+def heatmap_end(ops: list[GraphOp], outputs: list[str], filename: str) -> dict[str, str]:
+    """A heatmap-only graph (TFLite or ONNX): its output map, followed back through sigmoid / layout / gather
     ops to the convolution that computes it."""
     producer = {t: op for op in ops for t in op.outputs}
     if len(outputs) == 1:
