@@ -15,7 +15,8 @@ from movenet_studio.core.classify.classification import Classification, FrameCla
 from movenet_studio.core.drawing.classification_render import (
     COUNTER_BACKGROUND, LABEL_BACKGROUND, caption_anchor, counter_caption, pose_caption,
 )
-from movenet_studio.core.decoding.keypoints import NUM_KEYPOINTS, Pose
+from movenet_studio.core.decoding.keypoints import NUM_KEYPOINTS
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.preprocess import letterbox
 from movenet_studio.core.drawing.render import OverlayOptions, render_overlays
 from movenet_studio.core.drawing.render_layers import unavailable_overlays

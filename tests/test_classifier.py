@@ -13,7 +13,7 @@ from movenet_studio.core.classify.classification import FrameClassifier
 from movenet_studio.core.classify.classifier import (
     INPUT_LENGTH, ClassifierError, PoseClassifier, classifier_input, load_classifier, read_labels, to_probabilities,
 )
-from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.classify.repetitions import RepetitionCounter
 
 from classifiers import ORDER_LABELS, shared_classifier, wide_pose, write_labels, write_onnx_classifier

@@ -10,7 +10,7 @@ from types import MappingProxyType
 import numpy as np
 
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.models.catalog import ModelSpec
 from movenet_studio.core.pipeline import FrameResult, PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription

@@ -22,7 +22,7 @@ from movenet_studio.core.tracking.cropping import (
     region_to_frame_normalized,
     torso_visible,
 )
-from movenet_studio.core.decoding.keypoints import pose_score
+from movenet_studio.core.decoding.pose import pose_score
 
 L_SH, R_SH, L_WR, L_HIP, R_HIP, L_ANK = 5, 6, 9, 11, 12, 15
 

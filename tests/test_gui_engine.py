@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Slot
 
 from conftest import GUI_WAIT_MS
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.models.catalog import ModelSpec
 from movenet_studio.core.pipeline import FrameResult, PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription

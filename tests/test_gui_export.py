@@ -54,7 +54,7 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 
 def test_one_threshold_constant_and_rule():
-    from movenet_studio.core.decoding.keypoints import Pose
+    from movenet_studio.core.decoding.pose import Pose
     from movenet_studio.gui.overlays.skeleton import skeleton_geometry
 
     assert DEFAULT_THRESHOLD == DEFAULT_KEYPOINT_THRESHOLD == 0.3

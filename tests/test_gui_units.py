@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import GUI_WAIT_MS
-from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, SKELETON_EDGES, Pose
+from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, SKELETON_EDGES
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.gui.panels.latency_panel import RingBuffer, RollingStats
 from movenet_studio.gui.overlays.skeleton import EDGE_GROUP_COLOURS, skeleton_geometry
 from movenet_studio.gui.settings import DEFAULT_MODEL, StudioSettings

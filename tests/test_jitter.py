@@ -15,7 +15,8 @@ from media import shared_path
 from movenet_studio.cli import main
 from movenet_studio.core.analysis.jitter import filter_lag_ms, measure_jitter, second_difference_rms
 from movenet_studio.core.decoding.keypoint_sets import keypoint_set_for
-from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES, Pose
+from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.tracking.smoothing import (
     MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, format_one_euro, parse_one_euro,

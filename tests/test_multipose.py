@@ -12,7 +12,7 @@ from conftest import data_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.decoding.multipose import (
     BOX_INDEX,
     INSTANCE_SCORE_INDEX,

@@ -14,7 +14,8 @@ import pytest
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.core.drawing.colormaps import apply_colormap, colormap_lut, colormap_names, lut_indices
 from movenet_studio.core.decoding.heads import Heads, heatmap_rect_in_frame
-from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES, Pose
+from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.drawing.overlay_geometry import scaled_arrows
 from movenet_studio.core.preprocess import InputMapping, letterbox
 from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, render_overlays

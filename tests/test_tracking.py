@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from movenet_studio.core.decoding.keypoints import Pose
+from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.media.sources import Frame, open_source
 from movenet_studio.core.tracking.track_ids import (
     BOX_TRACKER_CONFIG,

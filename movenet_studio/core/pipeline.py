@@ -27,7 +27,7 @@ from .tracking.cropping import CropMeasurement, CropRegion, CropTracker, crop_an
 from .decoding.decode import DecodeSteps, decode_singlepose
 from .decoding.heads import Heads
 from .decoding.keypoint_sets import keypoint_set_for
-from .decoding.keypoints import Pose, pose_score
+from .decoding.pose import Pose, pose_score
 from .models.output_check import check_model_output
 from .models.resolve import resolve_model
 from .models.catalog import ModelSpec

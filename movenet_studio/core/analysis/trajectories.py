@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..decoding.keypoint_sets import KEYPOINT_SETS, keypoint_set_for
-from ..decoding.keypoints import KEYPOINT_NAMES, pose_score
+from ..decoding.keypoints import KEYPOINT_NAMES
+from ..decoding.pose import pose_score
 from ..tracking.smoothing import OneEuroConfig
 
 #: Files up to this many frames (10 minutes at 30 fps) are recorded whole.

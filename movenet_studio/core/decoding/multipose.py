@@ -30,7 +30,8 @@ import math
 import cv2
 import numpy as np
 
-from .keypoints import NUM_KEYPOINTS, Pose
+from .keypoints import NUM_KEYPOINTS
+from .pose import Pose
 from ..preprocess import InputMapping
 
 __all__ = [

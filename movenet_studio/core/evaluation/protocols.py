@@ -10,7 +10,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from ..decoding.keypoints import NUM_KEYPOINTS, pose_score
+from ..decoding.keypoints import NUM_KEYPOINTS
+from ..decoding.pose import pose_score
 from ..models.output_check import check_model_output
 from ..progress import JobControl
 from ..media.sources import Frame

@@ -36,7 +36,7 @@ from ..atomic import atomic_output, create_temp_beside, final_path, replace_regu
 from ..evaluation.coco_schema import load_coco
 from ..errors import StudioError
 from ..files import PathCheckError, check_output_file
-from ..decoding.keypoints import Pose
+from ..decoding.pose import Pose
 from ..progress import JobControl
 from ..drawing.render import OverlayOptions, render_overlays
 from ..media.sources import ImageFolderSource, ImageSource

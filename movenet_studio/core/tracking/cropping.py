@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..decoding.keypoint_sets import KEYPOINT_SETS, keypoint_set_for
-from ..decoding.keypoints import pose_score
+from ..decoding.pose import pose_score
 from .smoothing import LowPassFilter
 
 __all__ = [

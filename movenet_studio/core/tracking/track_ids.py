@@ -39,7 +39,7 @@ from typing import Sequence
 import numpy as np
 
 from ..decoding.keypoint_sets import COCO_SIGMAS
-from ..decoding.keypoints import Pose
+from ..decoding.pose import Pose
 from .smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig, check_one_euro
 
 __all__ = [

@@ -33,7 +33,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ...core.decoding.keypoints import Pose
+from ...core.decoding.pose import Pose
 from ..image_view import image_view
 from ..overlays.multipose_overlay import PeopleOverlay
 from ..overlays.skeleton import DEFAULT_THRESHOLD, SkeletonOverlay, skeleton_geometry

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 
-from ...core.decoding.keypoints import Pose
+from ...core.decoding.pose import Pose
 from ...core.drawing.render_style import pose_label, track_colour
 
 #: MoveNet MultiPose outputs at most this many people (output [1, 6, 56]).

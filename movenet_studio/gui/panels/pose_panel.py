@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel,
 
 from .tables import figures_table, fill_row
 from ..throttle import RefreshThrottle
-from ...core.decoding.keypoints import KEYPOINT_NAMES, Pose
+from ...core.decoding.keypoints import KEYPOINT_NAMES
+from ...core.decoding.pose import Pose
 from ...core.drawing.render_style import track_colour
 from ..engine import EngineResult
 from ..overlays.skeleton import DEFAULT_THRESHOLD
