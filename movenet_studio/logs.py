@@ -56,7 +56,7 @@ class SafeRotatingFileHandler(logging.handlers.RotatingFileHandler):
         except OSError:
             mode = None
         if mode is not None and not stat.S_ISREG(mode):
-            from .core.files import kind_of
+            from .core.file_kinds import kind_of
 
             raise OSError(0, f"it is {kind_of(mode)}, not a regular file")
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)

@@ -22,7 +22,8 @@ import os
 import stat
 from pathlib import Path
 
-from ..core.files import PathCheckError, check_input_file, check_input_folder, check_outputs, kind_of
+from ..core.files import PathCheckError, check_input_file, check_input_folder, check_outputs
+from ..core.file_kinds import kind_of
 from ..core.text import printable
 
 #: Destinations of options that name a file the command writes.

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
+from .file_kinds import kind_of
+
 #: Longest file name (bytes) when the file system does not say (Linux, macOS, Windows: 255).
 DEFAULT_NAME_MAX = 255
 
@@ -79,8 +81,6 @@ def replace_regular(tmp: Path, path: Path) -> None:
     except FileNotFoundError:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
-        from .files import kind_of
-
         raise OSError(f"{path}: is {kind_of(mode)}; refusing to replace it")
     os.replace(tmp, path)
 

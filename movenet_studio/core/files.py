@@ -23,29 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from .atomic import create_temp_beside
 from .errors import StudioError
+from .file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, kind_of
 from .text import printable
 
 
 class PathCheckError(StudioError):
     """A path given to a run cannot be used (special file, missing, unreadable, an input as output ...)."""
-
-
-def kind_of(mode: int) -> str:
-    """What a ``st_mode`` is, for messages: ``a named pipe (FIFO)``, ``a character device`` ..."""
-    if stat.S_ISREG(mode):
-        return "a regular file"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
 
 
 def _stat(path: Path, what: str) -> os.stat_result:
@@ -167,8 +152,6 @@ def input_identities(inputs: Iterable[str | os.PathLike | None]) -> list[tuple[P
     """(path, identity) of every existing input; a folder input counts with each image or
     video file directly in it (what a folder source or an images folder reads; a results
     file written there by an earlier run may be replaced)."""
-    from .media.sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS  # here: sources imports this module
-
     media = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
     out = []
     for item in inputs:
@@ -228,9 +211,7 @@ def check_output_file(path: str | os.PathLike, *, force: bool | None = None, lab
     folder = Path(identity.real).parent
     if not folder.is_dir():
         raise PathCheckError(f"{where}: folder {printable(path.parent)} does not exist")
-    from .atomic import create_temp_beside  # probe by creating a file: os.access says yes to root on read-only mounts
-
-    try:
+    try:  # probe by creating a file: os.access says yes to root on read-only mounts
         create_temp_beside(Path(identity.real)).unlink(missing_ok=True)
     except OSError as exc:
         raise PathCheckError(f"{where}: cannot write in folder {printable(folder)} ({exc.strerror or exc})") from None

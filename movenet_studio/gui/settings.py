@@ -84,7 +84,7 @@ def _native_file() -> Path | None:
 
 def _special(path: Path) -> str:
     """``a named pipe (FIFO)`` etc. when `path` exists and is not a regular file, else ``""``."""
-    from ..core.files import kind_of
+    from ..core.file_kinds import kind_of
 
     try:
         mode = os.stat(path).st_mode

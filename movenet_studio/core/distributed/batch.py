@@ -26,7 +26,8 @@ import cv2
 
 from ..atomic import write_json_atomic
 from ..errors import StudioError
-from ..media.sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, quiet_ffmpeg
+from ..media.sources import quiet_ffmpeg
+from ..file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 MANIFEST_NAME = "manifest.json"
 #: A source argument with one of these extensions is a text file listing sources, one a line.

@@ -24,14 +24,12 @@ import cv2
 import numpy as np
 
 from ..errors import SourceError
-from ..files import PathCheckError, check_input_file, kind_of, read_input_bytes
+from ..file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, kind_of
+from ..files import PathCheckError, check_input_file, read_input_bytes
 from .image_header import declared_size
 from ..text import printable
 
 log = logging.getLogger(__name__)
-
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm", ".pbm"})
-VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"})
 
 #: A video whose decoder fails this many reads in a row before its declared end is given up.
 MAX_DECODE_FAILURES = 25

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from ..errors import ModelError
-from ..files import kind_of
+from ..file_kinds import kind_of
 from .catalog import (BACKEND_FORMATS, FORMATS, MULTIPOSE, SINGLEPOSE, ModelSignature, ModelSpec, bundled_entry,
                      bundled_model)
 from ..paths import models_dir

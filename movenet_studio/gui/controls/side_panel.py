@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
 
 from ...core.errors import StudioError
 from ...core.models.catalog import bundled_keys, bundled_model
-from ...core.media.sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from ...core.file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from .availability import sync_model_items
 from .backend_controls import BackendControls
 from ..engine import ModelInfo
