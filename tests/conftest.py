@@ -71,7 +71,8 @@ def loaded_pipeline():
     got a classifier is loaded again. Do not close it; tests that need two pipelines of one
     configuration at once, or that patch how backends are made, build their own.
     """
-    from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+    from movenet_studio.core.pipeline import Pipeline
+    from movenet_studio.core.pipeline_config import PipelineConfig
 
     cache: dict = {}
 

@@ -16,7 +16,8 @@ from movenet_studio.core.bench.results import BenchConfig, ConfigResult
 from movenet_studio.core.decoding.heads import Heads
 from movenet_studio.core.models.resolve import sniff_signature
 from movenet_studio.core.models.catalog import bundled_model
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+from movenet_studio.core.pipeline import Pipeline
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.worker import ModelInfo
 

@@ -114,7 +114,7 @@ def test_bench_synthetic_source_and_pipeline_options():
 def _has_option(name: str) -> bool:
     from dataclasses import fields
 
-    from movenet_studio.core.pipeline import PipelineConfig
+    from movenet_studio.core.pipeline_config import PipelineConfig
 
     return name in {f.name for f in fields(PipelineConfig)}
 

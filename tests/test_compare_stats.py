@@ -18,7 +18,7 @@ from movenet_studio.core.analysis.compare import (
 from movenet_studio.core.analysis.compare_stats import CompareStats
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.analysis.log_histogram import LOWEST, RELATIVE_ERROR, LogHistogram
-from movenet_studio.core.pipeline import PipelineConfig
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.media.sources import open_source
 
 FRAMES = 8

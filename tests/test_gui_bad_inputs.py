@@ -228,7 +228,7 @@ class AlwaysFailingPipeline:
 
 
 def test_an_error_on_every_frame_is_reported_once_not_per_frame(qtbot, log_records, monkeypatch):
-    from movenet_studio.core.pipeline import PipelineConfig
+    from movenet_studio.core.pipeline_config import PipelineConfig
     from movenet_studio.core.worker import loop as worker_loop
     from movenet_studio.gui.engine import Engine
 

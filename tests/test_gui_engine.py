@@ -14,7 +14,8 @@ from conftest import GUI_WAIT_MS
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.models.catalog import ModelSpec
-from movenet_studio.core.pipeline import FrameResult, PipelineConfig
+from movenet_studio.core.pipeline import FrameResult
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.preprocess import InputMapping
 from movenet_studio.core.media.sources import Frame, Source

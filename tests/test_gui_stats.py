@@ -85,7 +85,7 @@ def test_stats_json_unwritable_fails_the_run(qapp, tmp_path, frames, capsys):
 
 
 def test_results_are_delivered_at_most_at_the_display_rate(qtbot):
-    from movenet_studio.core.pipeline import PipelineConfig
+    from movenet_studio.core.pipeline_config import PipelineConfig
     from movenet_studio.gui.engine import MAX_DELIVERY_HZ, Engine
     from test_gui_engine import FakePipeline, _frame
 

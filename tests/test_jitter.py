@@ -17,7 +17,8 @@ from movenet_studio.core.analysis.jitter import filter_lag_ms, measure_jitter, s
 from movenet_studio.core.decoding.keypoint_sets import keypoint_set_for
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.decoding.pose import Pose
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+from movenet_studio.core.pipeline import Pipeline
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.tracking.smoothing import (
     MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, format_one_euro, parse_one_euro,
 )

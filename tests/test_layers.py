@@ -13,7 +13,7 @@ from movenet_studio.core.analysis.compare import config_for
 from movenet_studio.core.layers.matching import NCHW_TO_NHWC, SAME, layer_label, layouts_that_fit, name_key
 from movenet_studio.core.layers.metrics import PairSums
 from movenet_studio.core.layers.runner import LayerCapturePair, LayerComparison, first_divergence
-from movenet_studio.core.pipeline import PipelineConfig
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.media.sources import open_source
 
 MODELS = PROJECT_ROOT / "models"

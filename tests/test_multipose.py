@@ -21,7 +21,8 @@ from movenet_studio.core.decoding.multipose import (
     multipose_input_size,
     preprocess_multipose,
 )
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+from movenet_studio.core.pipeline import Pipeline
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.media.sources import Frame, read_image
 
 # --- input size -------------------------------------------------------------------------

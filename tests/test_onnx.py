@@ -20,7 +20,8 @@ from movenet_studio.core.backends.tflite import TFLiteBackend  # noqa: E402
 from movenet_studio.core.decoding.decode import decode_singlepose  # noqa: E402
 from movenet_studio.core.decoding.heads import HEAD_NAMES, head_scope  # noqa: E402
 from movenet_studio.core.models.catalog import ModelSpec, bundled_model  # noqa: E402
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig  # noqa: E402
+from movenet_studio.core.pipeline import Pipeline  # noqa: E402
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.runtimes.ort import CPU, normalize_provider  # noqa: E402
 from movenet_studio.core.preprocess import letterbox  # noqa: E402
 from movenet_studio.core.media.sources import open_source  # noqa: E402

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import data_file
 from movenet_studio.core.media.sources import open_source
-from movenet_studio.core.pipeline import PipelineConfig
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.worker import InferenceWorker
 
 PAUSED_AT = 52  # the frame of the issue: the crop follows the dancer there, not the first square

@@ -14,7 +14,7 @@ from movenet_studio.core.errors import StudioError
 from movenet_studio.core.evaluation import evaluate
 from movenet_studio.core.output.export_job import ExportRequest, run_export
 from movenet_studio.core.layers.runner import LayerComparison
-from movenet_studio.core.pipeline import PipelineConfig
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.progress import Cancelled, CancelToken, JobControl, Progress
 from movenet_studio.core.drawing.render import OverlayOptions
 from movenet_studio.core.media.sources import open_source

@@ -15,7 +15,8 @@ import pytest
 
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.models.resolve import model_from_file
-from movenet_studio.core.pipeline import Pipeline, PipelineConfig
+from movenet_studio.core.pipeline import Pipeline
+from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.media.sources import open_source
 
 from conftest import PROJECT_ROOT, data_file

@@ -17,7 +17,7 @@ from ..core.atomic import atomic_output
 from ..core.analysis.compare import ComparePipeline, config_b_from, config_for, parse_spec
 from ..core.analysis.compare_stats import CompareStats
 from ..core.errors import StudioError
-from ..core.pipeline import PipelineConfig
+from ..core.pipeline_config import PipelineConfig
 from ..core.media.sources import open_source
 from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
 

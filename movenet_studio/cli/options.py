@@ -9,7 +9,7 @@ from ..core.backends import default_backend, normalize_provider
 from ..core.errors import StudioError
 from ..core.text import printable
 from ..core.models.model_io import parse_range
-from ..core.pipeline import MIN_POSE_SCORE, PipelineConfig
+from ..core.pipeline_config import MIN_POSE_SCORE, PipelineConfig
 from ..core.preprocess_profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
 from ..core.tracking.smoothing import parse_one_euro
 from ..core.tracking.track_ids import TRACKER_KINDS

@@ -32,58 +32,16 @@ from .models.output_check import check_model_output
 from .models.resolve import resolve_model
 from .models.catalog import ModelSpec
 from .decoding.multipose import decode_multipose, multipose_input_size
+from .pipeline_config import PipelineConfig
 from .pipeline_description import PipelineDescription, file_size
 from .preprocess import InputMapping
-from .preprocess_profile import PreprocessProfile, prepare_model_input, prepare_multipose_input
-from .tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, OneEuroConfig
+from .preprocess_profile import prepare_model_input, prepare_multipose_input
+from .tracking.smoothing import KeypointSmoother, OneEuroConfig
 from .media.sources import Frame
 from .tracking.track_ids import create_tracker
 
 #: Timing keys of :attr:`FrameResult.timings_ms`, in pipeline order ("heads" only when heads are read).
 STAGES = ("read", "preprocess", "inference", "heads", "postprocess", "smoothing")
-
-#: MultiPose instances below this score are dropped (TF.js default).
-MIN_POSE_SCORE = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineConfig:
-    """What to run.
-
-    Attributes:
-        model: catalog key (``lightning``, ``thunder-int8``, ``multipose``) or a model file path.
-        backend: backend name (``tflite``: LiteRT, ``onnx``: ONNX Runtime; ``auto``: the file's format).
-        threads: CPU threads for the runtime.
-        provider: ONNX Runtime execution provider, or None for the best available.
-        heads: read the four prediction heads after each inference (costs time and memory).
-        min_pose_score: MultiPose instances below this score are dropped.
-        tracker: MultiPose track ids: ``none``, ``boxes`` (IoU, the TF.js default) or
-            ``keypoints`` (OKS); with a tracker, keypoints are smoothed per track.
-        crop: single-pose crop-region tracking (TF.js); off: letterbox the whole frame.
-        smoothing: One Euro keypoint smoothing driven by frame timestamps.
-        one_euro: the One Euro filter's parameters (default: TF.js's ``KEYPOINT_FILTER_CONFIG``);
-            :meth:`Pipeline.set_one_euro` changes them without rebuilding the pipeline.
-        preprocess: channel order, resize mode and interpolation of the model input
-            (:class:`~.preprocess_profile.PreprocessProfile`; MultiPose follows it too, its
-            letterbox being TF.js's top-left one); a resize other than letterbox turns crop
-            tracking off.
-        input_range: the value range a float32-input model file expects pixel 0..255 mapped
-            to, e.g. (-1, 1); None: the file's default (0..255). Ignored for integer inputs.
-    """
-
-    model: str = "lightning"
-    backend: str = "tflite"
-    threads: int = 2
-    provider: str | None = None
-    heads: bool = False
-    min_pose_score: float = MIN_POSE_SCORE
-    tracker: str = "boxes"
-    crop: bool = True
-    smoothing: bool = True
-    one_euro: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG
-    preprocess: PreprocessProfile = PreprocessProfile()
-    input_range: tuple[float, float] | None = None
-
 
 @dataclass(frozen=True, slots=True)
 class FrameResult:

@@ -9,12 +9,9 @@ reports (:meth:`PipelineDescription.to_json`) and the benchmark rows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from .models.catalog import ModelSignature, ModelSpec
-
-if TYPE_CHECKING:
-    from .pipeline import PipelineConfig
+from .pipeline_config import PipelineConfig
 
 
 @dataclass(frozen=True, slots=True)

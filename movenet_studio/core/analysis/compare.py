@@ -48,7 +48,8 @@ from ..errors import ModelError
 from ..decoding.keypoint_sets import keypoint_set_for
 from ..decoding.keypoints import NUM_KEYPOINTS
 from ..decoding.multipose import decode_multipose
-from ..pipeline import FrameResult, Pipeline, PipelineConfig
+from ..pipeline import FrameResult, Pipeline
+from ..pipeline_config import PipelineConfig
 from ..preprocess import InputMapping
 from ..preprocess_profile import prepare_model_input, prepare_multipose_input
 from ..media.sources import Frame

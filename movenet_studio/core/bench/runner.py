@@ -199,7 +199,7 @@ def _options_json(options: Mapping[str, object]) -> dict:
 def _check_pipeline_options(options: Mapping[str, object]) -> None:
     from dataclasses import fields
 
-    from ..pipeline import PipelineConfig
+    from ..pipeline_config import PipelineConfig
 
     known = {f.name for f in fields(PipelineConfig)} - {"model", "backend", "threads", "heads"}
     unknown = sorted(set(options) - known)
@@ -209,7 +209,8 @@ def _check_pipeline_options(options: Mapping[str, object]) -> None:
 
 def _run_config(config: BenchConfig, source_spec, first_rgb: np.ndarray, frames: int, warmup: int,
                 tracker: _Progress, base: int, control: JobControl, options: dict, per_op_runs: int) -> ConfigResult:
-    from ..pipeline import Pipeline, PipelineConfig
+    from ..pipeline import Pipeline
+    from ..pipeline_config import PipelineConfig
 
     result = ConfigResult(config)
     with suppress(Cancelled):  # a cancel is taken at the first invoke: the row keeps its load time

@@ -53,7 +53,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     """
     from .cluster import predict_on_cluster
     from ..models.resolve import resolve_model
-    from ..pipeline import Pipeline, PipelineConfig
+    from ..pipeline import Pipeline
+    from ..pipeline_config import PipelineConfig
     from ..output.results_json import model_to_json
 
     if protocol not in PROTOCOLS:
@@ -227,7 +228,7 @@ def _still_image_options(min_pose_score: float) -> dict:
     letterboxed). Only fields this PipelineConfig has are set."""
     from dataclasses import fields
 
-    from ..pipeline import PipelineConfig
+    from ..pipeline_config import PipelineConfig
 
     wanted = {"min_pose_score": min_pose_score, "tracker": "none", "crop": False, "smoothing": False}
     known = {f.name for f in fields(PipelineConfig)}

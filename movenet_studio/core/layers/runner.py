@@ -19,7 +19,8 @@ import numpy as np
 
 from ..analysis.compare import ComparePipeline
 from ..errors import ModelError
-from ..pipeline import Pipeline, PipelineConfig
+from ..pipeline import Pipeline
+from ..pipeline_config import PipelineConfig
 from ..progress import JobControl
 from ..media.sources import Frame, Source
 from .capture import open_capture

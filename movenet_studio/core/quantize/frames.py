@@ -20,7 +20,8 @@ import numpy as np
 
 from ..errors import SourceError
 from ..media.sources import open_source
-from ..pipeline import Pipeline, PipelineConfig
+from ..pipeline import Pipeline
+from ..pipeline_config import PipelineConfig
 from ..preprocess import InputMapping
 from ..progress import JobControl
 from ..text import printable

@@ -21,7 +21,7 @@ from ..layers.capture import InputSignature, prepare_input
 from ..media.sources import open_source
 from ..models.graph import read_signature
 from ..models.resolve import resolve_model
-from ..pipeline import PipelineConfig
+from ..pipeline_config import PipelineConfig
 from ..preprocess_profile import PreprocessProfile
 from ..progress import JobControl
 from ..text import printable

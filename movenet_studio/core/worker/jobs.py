@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..media.sources import Frame
-from ..pipeline import PipelineConfig
+from ..pipeline_config import PipelineConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from typing import Callable
 
 from ..analysis.compare import CompareFrame, ComparePipeline
 from ..errors import StudioError
-from ..pipeline import FrameResult, Pipeline, PipelineConfig
+from ..pipeline import FrameResult, Pipeline
+from ..pipeline_config import PipelineConfig
 from ..tracking.smoothing import OneEuroConfig
 from ..media.sources import Frame
 from .jobs import Job, ModelRequest

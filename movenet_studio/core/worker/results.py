@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 from ..analysis.compare import CompareFrame, ComparePipeline
 from ..models.catalog import ModelSignature, ModelSpec
-from ..pipeline import FrameResult, PipelineConfig
+from ..pipeline import FrameResult
+from ..pipeline_config import PipelineConfig
 from ..pipeline_description import PipelineDescription
 
 

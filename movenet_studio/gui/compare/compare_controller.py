@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel
 from ...core.analysis.compare import config_b_from, follow_a, parse_spec
 from ...core.errors import StudioError
 from ...core.models.catalog import bundled_keys
-from ...core.pipeline import PipelineConfig
+from ...core.pipeline_config import PipelineConfig
 from .compare_controls import ComparePanel
 from .compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE, CompareOverlay, SideView
 from ..engine import Engine, EngineResult, ModelInfo

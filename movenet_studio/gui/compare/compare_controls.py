@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QPu
 
 from ...core.errors import StudioError
 from ...core.models.catalog import bundled_keys, bundled_model
-from ...core.pipeline import PipelineConfig
+from ...core.pipeline_config import PipelineConfig
 from ..controls.availability import sync_backend_items, sync_model_items
 from ..controls.backend_controls import BACKEND_LABELS
 from .compare_table import CompareTable

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QWidget
 
-from ...core.pipeline import MIN_POSE_SCORE
+from ...core.pipeline_config import MIN_POSE_SCORE
 from ...core.tracking.track_ids import TRACKER_KINDS
 from ..engine import ModelInfo
 

@@ -14,7 +14,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
 
 from ...core.paths import sample_path
-from ...core.pipeline import PipelineConfig
+from ...core.pipeline_config import PipelineConfig
 from ...core.preprocess_profile import PreprocessProfile
 from ...core.tracking.smoothing import OneEuroConfig
 from .classification_controller import ClassificationController, ClassifierRequest

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ...core.backends import default_backend
-from ...core.pipeline import PipelineConfig
+from ...core.pipeline_config import PipelineConfig
 from ...core.preprocess_profile import PreprocessProfile
 from ...core.tracking.smoothing import OneEuroConfig
 from ..controls.side_panel import MODEL_EXTENSIONS
