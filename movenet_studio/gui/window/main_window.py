@@ -351,6 +351,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.classification.shutdown()
         if self.bench_dialog is not None:
             self.bench_dialog.shutdown()
+        if self.evaluate_dialog is not None:
+            self.evaluate_dialog.shutdown()
         self.layers.shutdown()
         self.timeline.shutdown()
         self._save_settings()

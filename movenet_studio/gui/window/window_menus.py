@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from ... import __version__
 from ..dialogs.bench_dialog import BenchDialog
+from ..dialogs.evaluate_dialog import EvaluateDialog
 from .export_actions import ExportController
 from ..overlays.head_diff import HeadDiffController
 from .layers_controller import LayersController
@@ -63,6 +64,10 @@ class WindowMenus:
         self.bench_action = self._action("&Benchmark…", self.show_benchmark, ("Ctrl+B",),
                                          "Measure models, backends and threads on the open source")
         self.bench_dialog: BenchDialog | None = None
+        self.evaluate_action = self._action("&Evaluate…", self.show_evaluate, ("Ctrl+Alt+E",),
+                                            "Error atlas on COCO annotations: every keypoint's error class, what "
+                                            "each costs in AP, and where a second model moves them")
+        self.evaluate_dialog: EvaluateDialog | None = None
         self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
         self.head_diff = HeadDiffController(self)  # compare: heatmap / centre A - B over the video
 
@@ -109,6 +114,7 @@ class WindowMenus:
         self.tools_menu = menu.addMenu("&Tools")
         self.tools_menu.addAction(self.bench_action)
         self.tools_menu.addAction(self.layers.action)
+        self.tools_menu.addAction(self.evaluate_action)
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
         self.help_menu.addAction(self.sample_action)
@@ -140,6 +146,14 @@ class WindowMenus:
         self.bench_dialog.refresh_source()
         self.bench_dialog.show()
         self.bench_dialog.raise_()
+
+    @Slot()
+    def show_evaluate(self) -> None:
+        """Show the Evaluate dialog (non-modal; runs in the background, apart from playback)."""
+        if self.evaluate_dialog is None:
+            self.evaluate_dialog = EvaluateDialog(self, self.settings.qsettings)
+        self.evaluate_dialog.show()
+        self.evaluate_dialog.raise_()
 
     @Slot()
     def show_shortcuts(self) -> None:
