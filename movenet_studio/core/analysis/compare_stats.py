@@ -9,15 +9,11 @@ same however long the run (a looping video in the window).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from ..decoding.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+from .compare_frame import CompareFrame
 from .log_histogram import LogHistogram
-
-if TYPE_CHECKING:
-    from .compare import CompareFrame
 
 #: Rows of the timing histogram.
 _TIMINGS = (("a", "inference"), ("b", "inference"), ("a", "total"), ("b", "total"))
@@ -28,7 +24,7 @@ def _optional(value: float) -> float | None:
 
 
 class CompareStats:
-    """Accumulates :class:`~.compare.CompareFrame` results over a run, O(1) time and memory per frame.
+    """Accumulates :class:`~.compare_frame.CompareFrame` results over a run, O(1) time and memory per frame.
 
     Attributes:
         frames: frames added since the last reset.

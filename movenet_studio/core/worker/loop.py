@@ -15,7 +15,8 @@ import traceback
 from dataclasses import replace
 from typing import Callable
 
-from ..analysis.compare import CompareFrame, ComparePipeline
+from ..analysis.compare import ComparePipeline
+from ..analysis.compare_frame import CompareFrame
 from ..errors import StudioError
 from ..pipeline import FrameResult, Pipeline
 from ..pipeline_config import PipelineConfig

@@ -9,7 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from ..analysis.compare import CompareFrame, ComparePipeline
+from ..analysis.compare import ComparePipeline
+from ..analysis.compare_frame import CompareFrame
 from ..models.catalog import ModelSignature, ModelSpec
 from ..pipeline import FrameResult
 from ..pipeline_config import PipelineConfig

@@ -5,7 +5,8 @@ runtime, provider, threads or precision does not reset the tracker."""
 
 from __future__ import annotations
 
-from ..analysis.compare import CompareFrame, ComparePipeline
+from ..analysis.compare import ComparePipeline
+from ..analysis.compare_frame import CompareFrame
 from ..media.sources import Frame
 from ..pipeline import FrameResult, TrackingState
 
