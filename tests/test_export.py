@@ -24,7 +24,7 @@ from movenet_studio.core.output.export import (
 )
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.progress import Cancelled, JobControl, Progress
-from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
+from movenet_studio.core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
 from movenet_studio.core.media.sources import open_source
 from movenet_studio.core.media.video_writer import read_video_info
 from media import video_frames

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 from conftest import GUI_WAIT_MS, data_file, wait_progress
 from media import video_frames
 from movenet_studio.core.output.export import CSV_COLUMNS
-from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, render_overlays
+from movenet_studio.core.drawing.render import render_overlays
+from movenet_studio.core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD
 from movenet_studio.gui.window import export_actions
 from movenet_studio.gui.window.export_actions import annotated_frame, export_config
 from movenet_studio.gui.overlays.skeleton import DEFAULT_THRESHOLD

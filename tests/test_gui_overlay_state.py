@@ -8,7 +8,7 @@ import pytest
 
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
-from movenet_studio.core.drawing.render import HEAD_LAYERS
+from movenet_studio.core.drawing.overlay_options import HEAD_LAYERS
 
 STEPS = 12  # frames stepped through with the crop tracker and the filters running
 

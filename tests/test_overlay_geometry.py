@@ -12,7 +12,8 @@ from movenet_studio.core.tracking.cropping import CropMeasurement, CropRegion
 from movenet_studio.core.drawing.overlay_geometry import (arrow_barbs, crop_geometry, dash_pattern, dashed_rect,
                                                   decode_geometry, offset_field, rect_segments)
 from movenet_studio.core.preprocess import InputMapping
-from movenet_studio.core.drawing.render import OverlayOptions, render_overlays
+from movenet_studio.core.drawing.render import render_overlays
+from movenet_studio.core.drawing.overlay_options import OverlayOptions
 from movenet_studio.core.drawing.render_layers import unavailable_overlays
 from movenet_studio.core.drawing.render_style import BODY_RANGE_COLOUR, OFFSET_COLOUR, TORSO_RANGE_COLOUR
 from movenet_studio.core.media.sources import open_source

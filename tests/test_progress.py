@@ -16,7 +16,7 @@ from movenet_studio.core.output.export_job import ExportRequest, run_export
 from movenet_studio.core.layers.runner import LayerComparison
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.progress import Cancelled, CancelToken, JobControl, Progress
-from movenet_studio.core.drawing.render import OverlayOptions
+from movenet_studio.core.drawing.overlay_options import OverlayOptions
 from movenet_studio.core.media.sources import open_source
 
 

@@ -18,7 +18,8 @@ from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, 
 from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.drawing.overlay_geometry import scaled_arrows
 from movenet_studio.core.preprocess import InputMapping, letterbox
-from movenet_studio.core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions, render_overlays
+from movenet_studio.core.drawing.render import render_overlays
+from movenet_studio.core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions
 from movenet_studio.core.drawing.render_layers import unavailable_overlays
 from movenet_studio.core.drawing.render_style import CROP_COLOUR, TRACK_PALETTE, line_width, timing_caption, track_colour
 from movenet_studio.core.media.sources import open_source

@@ -14,7 +14,7 @@ from ..core.output.export import (
 from ..core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.pipeline import Pipeline
 from ..core.progress import JobControl
-from ..core.drawing.render import (
+from ..core.drawing.overlay_options import (
     DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_OFFSET_SCALE, MAX_OFFSET_SCALE, OVERLAY_NAMES,
     OverlayOptions,
 )

@@ -41,7 +41,7 @@ def add_parser(subparsers) -> None:
 
 def _overlay_list(text: str) -> str:
     """argparse type: a comma-separated list of overlay names (core.render.OVERLAY_NAMES)."""
-    from ..core.drawing.render import OverlayOptions
+    from ..core.drawing.overlay_options import OverlayOptions
 
     try:
         OverlayOptions.from_names(text)

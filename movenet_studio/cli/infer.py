@@ -17,7 +17,7 @@ from ..core.analysis.jitter import jitter_summary_json, measure_jitter
 from ..core.pipeline import STAGES, Pipeline
 from ..core.output.results_json import ResultsWriter
 from ..core.media.prefetch import PrefetchSource
-from ..core.drawing.render import OverlayOptions
+from ..core.drawing.overlay_options import OverlayOptions
 from ..core.analysis.process_resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.tracking.smoothing import one_euro_values
 from ..core.media.sources import ImageFolderSource, ImageSource, open_source

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from ..core.atomic import atomic_output
 from ..core.preprocess_profile import PreprocessProfile
-from ..core.drawing.render import OverlayOptions
+from ..core.drawing.overlay_options import OverlayOptions
 from ..core.tracking.smoothing import OneEuroConfig
 from ..core.text import printable
 from ..logs import LOGGER_NAME, configure_logging

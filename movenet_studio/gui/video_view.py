@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from .image_view import image_view
 from ..core.drawing.colormaps import colormap_lut
-from ..core.drawing.render import OverlayOptions
+from ..core.drawing.overlay_options import OverlayOptions
 from .overlays.crop_overlay import CropOverlay
 from .engine import EngineResult
 from .overlays.head_overlays import HeadOverlays

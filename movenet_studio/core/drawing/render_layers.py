@@ -4,19 +4,19 @@ decode steps, poses). :func:`~.render.render_overlays` calls them in order."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
 
 from .colormaps import colormap_rgba_lut, lut_indices
+from ..decoding.decode import decode_singlepose
+from ..decoding.heads import heatmap_rect_in_frame
 from ..decoding.keypoint_sets import keypoint_set_for, row_of_coco
+from .overlay_geometry import (arrow_barbs, crop_geometry, dash_pattern, dashed_rect, decode_geometry, offset_field,
+                               scaled_arrows)
+from .overlay_options import OverlayOptions
 from .render_style import (BODY_RANGE_COLOUR, CROP_COLOUR, DECODE_COLOUR, FINAL_COLOUR, FONT, KEYPOINT_COLOUR,
                            OFFSET_COLOUR, REGRESSION_COLOUR, TORSO_RANGE_COLOUR, arrow_barb_length, font_scale,
                            keypoint_radius, line_width, pose_label, track_colour)
-
-if TYPE_CHECKING:
-    from .render import OverlayOptions
 
 _SHIFT = 4                 # cv2 fractional bits for sub-pixel drawing
 _ONE = 1 << _SHIFT
@@ -50,8 +50,6 @@ def _decode_steps(result):
     heads = _extra(result, "heads")
     if heads is None or not heads.complete or not _is_singlepose(result) or heads.shape[0] != heads.shape[1]:
         return None
-    from ..decoding.decode import decode_singlepose  # local: decode is only needed for these layers
-
     return decode_singlepose(heads)
 
 
@@ -149,8 +147,6 @@ def draw_heatmaps(canvas: Canvas, result, options: OverlayOptions) -> None:
     heads = _extra(result, "heads")
     if heads is None:
         return
-    from ..decoding.heads import heatmap_rect_in_frame  # local: heads are optional data
-
     lut = colormap_rgba_lut(options.colormap)
     rect = heatmap_rect_in_frame(result.mapping, heads.shape)
     if options.heatmaps:
@@ -164,8 +160,6 @@ def draw_heatmaps(canvas: Canvas, result, options: OverlayOptions) -> None:
 
 
 def _dashed(canvas: Canvas, rect, colour, style: str, width: int) -> None:
-    from .overlay_geometry import dash_pattern, dashed_rect
-
     dash, gap = (v / canvas.sx for v in dash_pattern(width, style))  # image px -> frame px
     segments = dashed_rect(rect, dash, gap)
     for a, b in zip(segments[0::2], segments[1::2]):
@@ -173,8 +167,6 @@ def _dashed(canvas: Canvas, rect, colour, style: str, width: int) -> None:
 
 
 def draw_crop(canvas: Canvas, result) -> None:
-    from .overlay_geometry import crop_geometry
-
     crop = crop_geometry(result)
     if crop.square is None:
         return
@@ -192,8 +184,6 @@ def draw_crop(canvas: Canvas, result) -> None:
 
 
 def _arrows(canvas: Canvas, starts, ends, colour, width: int, scale: float) -> None:
-    from .overlay_geometry import arrow_barbs, scaled_arrows
-
     starts, ends = scaled_arrows(starts, ends, scale)
     for start, end in zip(starts, ends):
         canvas.line(start, end, colour, width)
@@ -203,8 +193,6 @@ def _arrows(canvas: Canvas, starts, ends, colour, width: int, scale: float) -> N
 
 
 def draw_decode(canvas: Canvas, result, options: OverlayOptions) -> None:
-    from .overlay_geometry import decode_geometry, offset_field  # placed like the heatmap image
-
     thin = max(1, canvas.lw // 2)
     heads = _extra(result, "heads")
     if options.offsets and options.offset_field and heads is not None:

@@ -38,7 +38,8 @@ from ..errors import StudioError
 from ..files import PathCheckError, check_output_file
 from ..decoding.pose import Pose
 from ..progress import JobControl
-from ..drawing.render import OverlayOptions, render_overlays
+from ..drawing.render import render_overlays
+from ..drawing.overlay_options import OverlayOptions
 from ..media.sources import ImageFolderSource, ImageSource
 from ..media.video_writer import VIDEO_FORMATS, VideoWriter, VideoWriterError, read_video_info
 

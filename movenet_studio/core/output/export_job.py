@@ -24,7 +24,8 @@ from ..files import check_outputs
 from ..pipeline import FrameResult, Pipeline
 from ..pipeline_config import PipelineConfig
 from ..progress import JobControl
-from ..drawing.render import OverlayOptions, render_overlays
+from ..drawing.render import render_overlays
+from ..drawing.overlay_options import OverlayOptions
 from ..media.sources import open_source
 
 #: Image types of Save frame, by extension.

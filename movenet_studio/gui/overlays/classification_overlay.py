@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from ...core.drawing.classification_render import (
     COUNTER_BACKGROUND, LABEL_BACKGROUND, LABEL_TEXT, caption_anchor, counter_caption, pose_caption,
 )
-from ...core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD
+from ...core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD
 
 #: Most poses labelled (MoveNet MultiPose returns at most 6 people).
 MAX_LABELS = 6

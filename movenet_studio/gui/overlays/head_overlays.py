@@ -27,7 +27,7 @@ from ...core.decoding.heads import HEATMAP_CELL_CENTRE, heatmap_rect_in_frame
 from ...core.decoding.keypoint_sets import keypoint_set_for, row_of_coco
 from ...core.decoding.keypoints import KEYPOINT_NAMES
 from ...core.drawing.overlay_geometry import arrow_barbs, decode_geometry, offset_field, scaled_arrows
-from ...core.drawing.render import OverlayOptions
+from ...core.drawing.overlay_options import OverlayOptions
 from ...core.drawing.render_style import DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, arrow_barb_length
 
 #: Z order of the layers (below the skeleton's 8..11), bottom to top as in core.render.

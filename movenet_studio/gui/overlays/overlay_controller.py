@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QDockWidget
 
 from ...core.decoding.keypoint_sets import keypoint_set_for
-from ...core.drawing.render import OverlayOptions
+from ...core.drawing.overlay_options import OverlayOptions
 from ..engine import Engine, EngineResult, ModelInfo
 from ..panels.heads_panel import HeadsPanel
 from .head_overlays import HoverReadout

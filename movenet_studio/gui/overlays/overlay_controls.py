@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout
 from ...core.drawing.colormaps import colormap_names
 from ...core.decoding.keypoint_sets import KeypointSet, coco_slot_names
 from ...core.decoding.keypoints import KEYPOINT_NAMES
-from ...core.drawing.render import MAX_OFFSET_SCALE, OVERLAY_NAMES, OverlayOptions
+from ...core.drawing.overlay_options import MAX_OFFSET_SCALE, OVERLAY_NAMES, OverlayOptions
 
 #: The layers these controls own (fields of OverlayOptions); everything else in an
 #: OverlayOptions (threshold, boxes, ids, timing) belongs to other controls.

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from ...core.decoding.keypoint_sets import keypoint_set_for
 from ...core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
 from ...core.decoding.pose import Pose
-from ...core.drawing.render import DEFAULT_KEYPOINT_THRESHOLD
+from ...core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD
 from ...core.drawing.render_style import KEYPOINT_COLOUR
 
 #: Default score threshold below which keypoints (and edges touching them) are hidden: the
