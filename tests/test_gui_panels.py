@@ -1,6 +1,6 @@
-"""Panels a newcomer reads: the latency plot at common window sizes, statistics that start
-again, paused shown as paused, compare rows that go, side panels without sideways scrolling,
-the window title and View > Reset layout."""
+"""Panels a newcomer reads: statistics that start again, paused shown as paused, compare rows
+that go, side panels without sideways scrolling, the window title and View > Reset layout (the
+panels' sizes at common window sizes: test_gui_layout.py)."""
 
 from __future__ import annotations
 
@@ -11,43 +11,11 @@ from PySide6.QtCore import Qt
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
 from movenet_studio.core.drawing.colormaps import colormap_lut
-from movenet_studio.gui.panels.latency_panel import PLOT_MIN_HEIGHT
 
 
 @pytest.fixture
 def window(window_on):
     return window_on(data_file("pose_1.mp4"), overlays="skeleton,heatmaps", loop=True)
-
-
-@pytest.mark.parametrize("size", [(1280, 720), (1400, 900), (1920, 1080)])
-def test_latency_plot_is_whole_and_scaled_with_the_heads_dock_open(window, size):
-    window.resize(*size)
-    window.latency_dock.raise_()
-    window.qtbot.waitUntil(lambda: window.heads_dock.isVisible() and window.latency_panel.results >= 10,
-                           timeout=GUI_WAIT_MS)
-    assert (window.width(), window.height()) == size  # the docks' minimum sizes let the window be that small
-    timeline = window.timeline.plots
-    assert timeline.isVisible() and timeline.width() >= 200 and timeline.height() > 0
-    _results(window, 2)
-    panel = window.latency_panel
-    panel.refresh()
-    plot = panel.plot
-    assert plot.height() >= PLOT_MIN_HEIGHT
-    # Nothing cut off: the plot lies inside the panel, the panel inside the dock (no scroll area).
-    top_left = plot.mapTo(window.latency_dock, plot.rect().topLeft())
-    assert top_left.y() >= 0 and top_left.y() + plot.height() <= window.latency_dock.height()
-    assert window.latency_dock.widget() is panel
-    y_min, y_max = plot.getViewBox().viewRange()[1]
-    p50 = panel.stats.percentile("total", 50)
-    assert y_min <= 0.0 and p50 < y_max < 20 * max(p50, 1.0)  # the typical lines show, not only spikes
-
-
-def test_window_minimum_size_fits_1280x720_with_the_default_docks_and_heads(window):
-    """The default docks (Controls, Latency tabs, Model input, Timeline) plus the Heads dock."""
-    window.qtbot.waitUntil(window.heads_dock.isVisible, timeout=GUI_WAIT_MS)
-    assert window.timeline_dock.isVisible() and window.model_input_dock.isVisible()
-    hint = window.minimumSizeHint()
-    assert hint.width() <= 1280 and hint.height() <= 720, hint
 
 
 def test_statistics_restart_paused_reads_paused_and_compare_rows_go(window):

@@ -27,7 +27,7 @@ def _click_frame(window, frame: int) -> None:
 
 
 def test_timeline_records_plots_and_seeks(window_on, qtbot):
-    window = window_on(data_file("pose_squats.mp4"))  # 65 frames at 5 fps
+    window = window_on(data_file("pose_squats.mp4"), layout="timeline")  # 65 frames at 5 fps
     timeline = window.timeline
     assert window.timeline_dock.isVisible() and timeline.keypoint == "left_knee"
     qtbot.waitUntil(lambda: len(timeline.recorder) >= 30, timeout=WAIT_MS)
@@ -53,7 +53,7 @@ def test_timeline_records_plots_and_seeks(window_on, qtbot):
 
 
 def test_filter_parameters_apply_live_and_are_remembered(window_on, qtbot, gui_settings):
-    window = window_on(data_file("pose_1.mp4"), loop=True)
+    window = window_on(data_file("pose_1.mp4"), loop=True, layout="timeline")
     loads = []
     window.engine.model_changed.connect(loads.append)
     generation = window.engine.generation
@@ -81,7 +81,7 @@ def test_filter_parameters_apply_live_and_are_remembered(window_on, qtbot, gui_s
 
 def test_reset_to_tfjs_defaults(window_on, qtbot, gui_settings):
     gui_settings.one_euro = parse_one_euro("min_cutoff=0.5,beta=10,d_cutoff=1")
-    window = window_on(data_file("pose.jpg"))
+    window = window_on(data_file("pose.jpg"), layout="timeline")
     controls = window.timeline.smoothing
     assert controls.beta.value() == 10.0 and window.engine.config.one_euro.beta == 10.0  # from settings
     controls.reset_button.click()
@@ -105,7 +105,7 @@ def test_jitter_measured_in_the_background_and_an_old_sources_figures_never_show
         return real(trajectory, *args, **kwargs)
 
     monkeypatch.setattr(timeline_panel, "measure_jitter", measure)
-    window = window_on(data_file("pose_1.mp4"), loop=True)
+    window = window_on(data_file("pose_1.mp4"), loop=True, layout="timeline")
     timeline = window.timeline
     qtbot.waitUntil(lambda: timeline.table.item(0, 1).text() != "–", timeout=WAIT_MS)  # no flush
     assert "jitter raw" in timeline.figures.text()

@@ -35,6 +35,12 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--stats-json", type=Path, metavar="PATH",
                         help="at exit, write the run's figures as JSON: processed and displayed FPS, dropped "
                              "frames, stage p50/p95, event-loop lag p50/p99 (with --exit-after-frames for benchmarks)")
+    parser.add_argument("--layout", metavar="NAME", default=None,
+                        help="named dock layout: default, heads, compare or timeline (View > Layout; "
+                             "default: the saved one)")
+    parser.add_argument("--window-size", type=_size, metavar="WxH", default=None,
+                        help="window size in pixels, e.g. 1280x720 (default: the saved size; 1400x900 with "
+                             "--exit-after-frames)")
     add_classifier_options(parser, saved_defaults=True)
     parser.set_defaults(run=run, parser=parser)
 
@@ -48,6 +54,17 @@ def _overlay_list(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _size(text: str) -> tuple[int, int]:
+    """argparse type: ``WIDTHxHEIGHT`` in pixels, each 200..16384."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (200 <= width <= 16384 and 200 <= height <= 16384):
+        raise argparse.ArgumentTypeError(f"'{text}': width and height must be 200..16384 pixels")
+    return width, height
 
 
 def _profile(args: argparse.Namespace):
@@ -87,5 +104,5 @@ def run(args: argparse.Namespace) -> int:
                          crop=getattr(args, "crop", None), smoothing=getattr(args, "smoothing", None),
                          one_euro=getattr(args, "one_euro", None), preprocess=_profile(args),
                          input_range=getattr(args, "input_range", None),
-                         classifier=_classifier_request(args))
+                         classifier=_classifier_request(args), layout=args.layout, window_size=args.window_size)
     return run_gui(options)

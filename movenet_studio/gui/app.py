@@ -27,6 +27,7 @@ from .player import Pace
 from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
 from .window.signals import SignalQuit
+from .window.layouts import LAYOUT_KEYS
 from .window.window_setup import APP_NAME
 
 #: An exit-after run gives up when no result arrived for this long, in ms.
@@ -69,6 +70,10 @@ class GuiOptions:
             default: the one remembered for the model file.
         classifier: a pose classifier to load before the source opens
             (:class:`~.classification_controller.ClassifierRequest`); default: the saved one.
+        layout: a named dock layout (``default``, ``heads``, ``compare``, ``timeline``);
+            default: the saved one.
+        window_size: (width, height) of the window in px; default: the saved size (1400x900
+            with ``exit_after_frames``).
     """
 
     source: str | None = None
@@ -92,6 +97,8 @@ class GuiOptions:
     preprocess: PreprocessProfile | None = None
     input_range: tuple[float, float] | None = None
     classifier: ClassifierRequest | None = None
+    layout: str | None = None
+    window_size: tuple[int, int] | None = None
 
 
 def configure_pyqtgraph() -> None:
@@ -230,6 +237,10 @@ def run(options: GuiOptions) -> int:
             print(f"{APP_NAME}: {exc}", file=sys.stderr)
             return EXIT_BAD_OPTIONS
 
+    if options.layout is not None and options.layout not in LAYOUT_KEYS:
+        print(f"{APP_NAME}: unknown layout '{printable(options.layout)}'; use {', '.join(LAYOUT_KEYS)}", file=sys.stderr)
+        return EXIT_BAD_OPTIONS
+
     ensure_logging()
     app = QApplication.instance()
     if app is None:
@@ -249,7 +260,7 @@ def run(options: GuiOptions) -> int:
                         min_pose_score=options.min_pose_score, compare=options.compare,
                         overlays=options.overlays, crop=options.crop, smoothing=options.smoothing,
                         one_euro=options.one_euro, preprocess=options.preprocess, input_range=options.input_range,
-                        classifier=options.classifier)
+                        classifier=options.classifier, layout=options.layout, window_size=options.window_size)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     signals = SignalQuit(window)

@@ -478,6 +478,18 @@ class StudioSettings:
     def timeline_keypoint(self, name: str) -> None:
         self._qs.setValue("timeline/keypoint", str(name))
 
+    @property
+    def layout(self) -> str:
+        """The named window layout last chosen (View > Layout), default ``default``."""
+        from .window.layouts import DEFAULT_LAYOUT, LAYOUT_KEYS
+
+        value = self._value("window/layout")
+        return value if isinstance(value, str) and value in LAYOUT_KEYS else DEFAULT_LAYOUT
+
+    @layout.setter
+    def layout(self, key: str) -> None:
+        self._qs.setValue("window/layout", str(key))
+
     def sync(self) -> None:
         """Write pending changes to storage."""
         self._qs.sync()

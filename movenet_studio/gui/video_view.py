@@ -60,6 +60,7 @@ class VideoView(QWidget):
     """
 
     sample_requested = Signal()
+    zoom_changed = Signal(float)
 
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,6 +70,9 @@ class VideoView(QWidget):
         self.hint.linkActivated.connect(self._link_activated)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
+        policy = self.hint.sizePolicy()
+        policy.setHeightForWidth(False)  # wrapped in a narrow view, it must not make the window taller
+        self.hint.setSizePolicy(policy)
         self.hint.setObjectName("emptyHint")
         self.hint.setStyleSheet("QLabel#emptyHint { color: #9aa4b1; font-size: 16pt; background: #101214; }")
         self.graphics, self.view_box, self.image_item = image_view()  # drops go to the main window
@@ -89,6 +93,10 @@ class VideoView(QWidget):
         self._stack.addWidget(self.graphics)
         self._last: EngineResult | None = None
         self._shown = 0
+        self._fitted = True  # refit on resize until the user zooms or pans
+        self.view_box.sigRangeChangedManually.connect(self._zoomed_by_user)
+        self.view_box.sigResized.connect(self._resized)
+        self.view_box.sigRangeChanged.connect(self._range_changed)
 
     @property
     def last_result(self) -> EngineResult | None:
@@ -124,7 +132,7 @@ class VideoView(QWidget):
         if self.image_item.show(display_image(frame), frame.shape):
             h, w = frame.shape[:2]
             self.view_box.setLimits(xMin=-w, xMax=2 * w, yMin=-h, yMax=2 * h)
-            self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
+            self.reset_zoom()
         if self._stack.currentWidget() is not self.graphics:
             self._stack.setCurrentWidget(self.graphics)
 
@@ -201,10 +209,50 @@ class VideoView(QWidget):
 
     @Slot()
     def reset_zoom(self) -> None:
-        """Fit the whole frame in the view."""
+        """Fit the whole frame in the view (View > Fit frame, Ctrl+0); it stays fitted as the
+        view resizes until the user zooms or pans."""
+        self._fitted = True
         if self.image_item.frame_shape is not None:
             h, w = self.image_item.frame_shape[:2]
+            # Both ranges at once: the locked aspect then widens the one with room to spare,
+            # so the whole frame shows whatever its aspect and the view's
             self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
+
+    @Slot()
+    def actual_size(self) -> None:
+        """Zoom to 1:1 (one frame pixel per screen pixel) around the view's centre (View > Actual pixels)."""
+        if self.image_item.frame_shape is None:
+            return
+        self._fitted = False
+        centre = self.view_box.viewRect().center()
+        width, height = self.view_box.width(), self.view_box.height()
+        self.view_box.setRange(xRange=(centre.x() - width / 2, centre.x() + width / 2),
+                               yRange=(centre.y() - height / 2, centre.y() + height / 2), padding=0)
+
+    @property
+    def zoom(self) -> float:
+        """Screen pixels per frame pixel (1.0 at 1:1; below 1 when a large frame is fitted)."""
+        size = self.view_box.viewPixelSize()[0]
+        return 1.0 / size if size > 0 else 1.0
+
+    @property
+    def fitted(self) -> bool:
+        """True while the frame is fitted whole (not zoomed or panned by the user since)."""
+        return self._fitted
+
+    @Slot()
+    def _zoomed_by_user(self, *_args) -> None:
+        self._fitted = False
+
+    @Slot()
+    def _resized(self, *_args) -> None:
+        if self._fitted:
+            self.reset_zoom()
+
+    @Slot()
+    def _range_changed(self, *_args) -> None:
+        if self.image_item.frame_shape is not None:
+            self.zoom_changed.emit(self.zoom)
 
     @Slot()
     def clear(self, hint: str = EMPTY_HINT) -> None:

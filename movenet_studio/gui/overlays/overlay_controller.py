@@ -97,6 +97,8 @@ class OverlayController(QObject):
             self._needs_heads = (needs, self._extra_heads)
             self.engine.update_config(heads=needs or self._extra_heads)
             self.heads_dock.setVisible(needs)
+            if needs:
+                self.heads_dock.raise_()  # in front of the model input when they share a tab group
             self.readout.set_enabled(needs)
 
     def set_extra_heads(self, needed: bool) -> None:

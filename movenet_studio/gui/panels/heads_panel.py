@@ -52,6 +52,8 @@ TITLES: tuple[str, ...] = tile_titles()
 #: Titles for tiles narrower than :data:`SHORT_TITLE_BELOW_PX` on screen (full names in the tooltip).
 SHORT_TITLES: tuple[str, ...] = tile_titles(short=True)
 SHORT_TITLE_BELOW_PX = 70
+#: Screen height (px) of the band holding a row of tile titles (7.5 pt text and a margin).
+TITLE_BAND_PX = 15
 #: The tile index of the centre map; keypoint k is tile k + 1.
 CENTRE_TILE = 0
 
@@ -85,6 +87,7 @@ class HeadsPanel(QWidget):
         self._hover_values: np.ndarray | None = None
         self._message = ""
         self._tile: tuple[int, int] | None = None  # (Sh, Sw) of the current layout
+        self._scale = 0.0  # screen px per mosaic px
         self._mosaic: np.ndarray | None = None
         self.columns = COLUMNS
         self._titles = TITLES
@@ -149,7 +152,9 @@ class HeadsPanel(QWidget):
             self.refresh()
 
     def _layout(self, tile: tuple[int, int], force: bool = False) -> None:
-        """Size the mosaic for tiles of `tile` = (Sh, Sw) cells and place the labels."""
+        """Size the mosaic for tiles of `tile` = (Sh, Sw) cells and place the labels: the band
+        above each row of tiles is at least :data:`TITLE_BAND_PX` high on screen, so titles
+        never overlap the tile above or below."""
         columns = self._best_columns(tile)
         if tile == self._tile and columns == self.columns and not force:
             return
@@ -158,9 +163,15 @@ class HeadsPanel(QWidget):
         self._gap = max(2, sw // 16)
         self._band = max(8, round(sh * 0.3))
         rows = -(-len(TITLES) // columns)
-        height = rows * (self._band + sh) + self._gap
-        width = columns * (sw + self._gap) + self._gap
-        scale = min(self.graphics.width() / width, self.graphics.height() / height)
+        for _ in range(4):  # the band in cells depends on the scale, which depends on the band
+            height = rows * (self._band + sh) + self._gap
+            width = columns * (sw + self._gap) + self._gap
+            scale = max(1e-6, min(self.graphics.width() / width, self.graphics.height() / height))
+            needed = int(np.ceil(TITLE_BAND_PX / scale))
+            if self._band >= needed:
+                break
+            self._band = needed
+        self._scale = scale
         self._short_titles = sw * scale < SHORT_TITLE_BELOW_PX
         self._titles = tile_titles(self._keypoint_set, self._short_titles)
         self._mosaic = np.empty((height, width, 3), dtype=np.uint8)
@@ -172,6 +183,11 @@ class HeadsPanel(QWidget):
         self.image_item.show(self._mosaic)
         self.view.setRange(xRange=(0, width), yRange=(0, height), padding=0)
         self._draw_selection()
+
+    @property
+    def tile_px(self) -> float:
+        """The tiles' width on screen in px (0 before the first layout)."""
+        return self._tile[1] * self._scale if self._tile is not None else 0.0
 
     def tile_origin(self, index: int) -> tuple[int, int]:
         """Top-left (x, y) of tile `index` (0 = centre, k + 1 = keypoint k) in mosaic pixels."""
@@ -244,14 +260,15 @@ class HeadsPanel(QWidget):
         r, c = readout.cell
         points = [(x + c + 0.5, y + r + 0.5) for x, y in (self.tile_origin(i) for i in range(len(TITLES)))]
         self.hover_item.setData(pos=np.asarray(points, dtype=np.float64))
-        self._show_titles()
-        self.status.setText(f"Values at cell ({r}, {c}) under the mouse (0..1, the square marks it in every tile)")
+        values = self._hover_values
+        strongest = np.argsort(values[1:])[::-1][:3] + 1
+        self.status.setText(f"Cell ({r}, {c}) under the mouse (the square in every tile): centre {values[0]:.2f}; "
+                            + ", ".join(f"{self._titles[i]} {values[i]:.2f}" for i in strongest))
 
     def _show_titles(self) -> None:
-        """Tile titles; while hovering, each with its map's value at the hovered cell ("= 0.00")."""
-        values = self._hover_values
-        for index, (label, title) in enumerate(zip(self.labels, self._titles)):
-            label.setText(title if values is None else f"{title} = {values[index]:.2f}")
+        """Tile titles (hover values go to the status line, never into the titles)."""
+        for label, title in zip(self.labels, self._titles):
+            label.setText(title)
 
     # ------------------------------------------------------------------ drawing
     @Slot()

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .readable import MIN_PLOT_HEIGHT, MIN_VISIBLE_ROWS, rows_height, without_height_for_width
 from .tables import figures_table, fill_row
 from ..throttle import RefreshThrottle
 from ..engine import EngineResult, ModelInfo
@@ -25,7 +26,7 @@ STATS_WINDOW = 120
 #: Frames shown in the latency plot.
 PLOT_WINDOW = 300
 #: The plot never gets shorter than this (pixels): its y range and lines stay readable.
-PLOT_MIN_HEIGHT = 80
+PLOT_MIN_HEIGHT = MIN_PLOT_HEIGHT
 #: Plotted values above this many times the median are spikes the y range ignores.
 SPIKE_FACTOR = 6.0
 #: The stage table shows at most this many rows before it scrolls (more go to the plot).
@@ -200,6 +201,7 @@ class LatencyPanel(QWidget):
         self.dropped_label = QLabel("0")
         self.model_label = QLabel("–")
         self.model_label.setWordWrap(True)
+        without_height_for_width(self.model_label)
         # Frames and Dropped share a row (the right column must fit a 720-pixel-high window)
         top = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
         for row, (name, label) in enumerate((("Processed FPS", self.fps_label), ("Submit → result", self.latency_label),
@@ -233,9 +235,14 @@ class LatencyPanel(QWidget):
         self.plot.enableAutoRange(x=False, y=False)
         self.y_top = Y_STEP_MS
         self.plot.setYRange(0, self.y_top, padding=0)
-        self.plot.addLegend(offset=(6, 6), colCount=2)
         self.curves = {key: self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5)) for key, colour in _PLOTTED}
+        # The legend is a line above the plot (pyqtgraph's legend inside it covered the curves).
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self._show_legend()
+        layout.addWidget(self.legend)
         layout.addWidget(self.plot, 1)
+        self._fit_table_height()
 
     @property
     def results(self) -> int:
@@ -290,6 +297,7 @@ class LatencyPanel(QWidget):
             key, colour = _PLOTTED_B
             if key not in self.curves:  # B's curve appears with the first comparison
                 self.curves[key] = self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5))
+                self._show_legend()
         self._update_table()
         plotted = []
         for key, curve in self.curves.items():
@@ -328,13 +336,17 @@ class LatencyPanel(QWidget):
         self._fit_table_height()
         return row
 
+    def _show_legend(self) -> None:
+        """The legend line: a coloured stroke and the name of each plotted curve."""
+        colours = dict(_PLOTTED) | dict([_PLOTTED_B])
+        self.legend.setText(" &nbsp; ".join(
+            f"<span style='color:#%02x%02x%02x'>━━</span> {key}" % colours[key] for key in self.curves))
+
     def _fit_table_height(self) -> None:
-        """As tall as its rows (up to :data:`TABLE_MAX_ROWS`, then it scrolls); may shrink to
-        two rows when the dock is short, so the plot keeps its height."""
-        rows = [self.table.rowHeight(r) for r in range(self.table.rowCount())]
-        frame = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
-        self.table.setMaximumHeight(frame + sum(rows[:TABLE_MAX_ROWS]))
-        self.table.setMinimumHeight(frame + sum(rows[:2]))
+        """As tall as its rows, at least :data:`~.readable.MIN_VISIBLE_ROWS` and up to
+        :data:`TABLE_MAX_ROWS` (then it scrolls); a short dock scrolls the panel instead."""
+        count = min(max(self.table.rowCount(), MIN_VISIBLE_ROWS), TABLE_MAX_ROWS)
+        self.table.setFixedHeight(rows_height(self.table, count))
 
     def _remove_row(self, key: str) -> None:
         row = self._rows.pop(key, None)
@@ -360,6 +372,7 @@ class LatencyPanel(QWidget):
             if curve is not None:
                 self.plot.removeItem(curve)
                 self._plot_y[_PLOTTED_B[0]].clear()
+                self._show_legend()
 
     @Slot(bool)
     def set_playing(self, playing: bool) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHB
 
 from ...core.layers.matching import layer_label, leading_op_path
 from ...core.layers.runner import DEFAULT_THRESHOLD_DB, LayerCapturePair, first_divergence
+from .readable import MIN_PLOT_HEIGHT, rows_height
 from .channel_grid import ChannelGrid, channel_maps
 from ..window.layers_worker import LayerUpdate
 
@@ -104,7 +105,7 @@ class LayersPanel(QWidget):
         self.plot.setLabel("bottom", "depth in A's graph (matched tensors)")
         self.plot.setLabel("left", f"SQNR dB (identical: {PLOT_CAP_DB:g})")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setMinimumHeight(140)
+        self.plot.setMinimumHeight(MIN_PLOT_HEIGHT + 20)
         self.plot.addLegend(offset=(-10, 10))
         self.frame_curve = self.plot.plot([], [], pen=_FRAME_PEN, name="this frame")
         self.mean_curve = self.plot.plot([], [], pen=_MEAN_PEN, name="mean", symbol="o", symbolSize=4,
@@ -128,8 +129,14 @@ class LayersPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for column in (0, 1):  # depth and the op's whole name (CONCATENATION, DEPTHWISE_CONV_2D)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        self.table.setMinimumHeight(rows_height(self.table))
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # shallowest first (Qt's default: descending)
         self.table.itemSelectionChanged.connect(self._table_selected)
 
         grids = QWidget()
@@ -149,6 +156,7 @@ class LayersPanel(QWidget):
         lower_layout.addWidget(grids, 1)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setChildrenCollapsible(False)
         for widget in (self.plot, self.table, lower):
             splitter.addWidget(widget)
         splitter.setSizes([220, 200, 240])
@@ -246,6 +254,7 @@ class LayersPanel(QWidget):
                 self.table.blockSignals(True)
                 self.table.selectRow(r)
                 self.table.blockSignals(False)
+                self.table.scrollToItem(self.table.item(r, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
                 break
         self._show_selected()
 

@@ -51,3 +51,4 @@ def fill_row(table: QTableWidget, row: int, label: str, *, bold: bool = False) -
         cell = QTableWidgetItem(EMPTY)
         cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         table.setItem(row, col, cell)
+

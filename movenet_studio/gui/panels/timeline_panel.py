@@ -26,6 +26,7 @@ from ...core.analysis.trajectories import TrajectoryRecorder
 from ..engine import Engine, EngineResult, ModelInfo
 from ..latest_job import LatestJobRunner
 from ..player import SourceInfo, SourcePlayer
+from .readable import without_height_for_width
 from .scroll_area import VerticalScrollArea
 from ..controls.smoothing_controls import SmoothingControls
 from .tables import EMPTY, figures_table, fill_row
@@ -93,6 +94,7 @@ class TimelinePanel(QWidget):
         legend = QLabel(LEGEND_HTML)
         legend.setTextFormat(Qt.TextFormat.RichText)
         legend.setWordWrap(True)
+        without_height_for_width(legend)
         centre_widget = QWidget()
         centre = QVBoxLayout(centre_widget)
         centre.setContentsMargins(0, 0, 0, 0)

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGraphicsItem
 
 from ...core.analysis.trajectories import Trajectory
+from .readable import MIN_PLOT_HEIGHT
 
 _CURSOR = (255, 215, 0)
 _X, _Y = (90, 170, 255), (255, 150, 60)
@@ -71,6 +72,9 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
             plot.getAxis("bottom").setStyle(showValues=False)
         for row, stretch in enumerate((2, 3, 3, 2)):
             self.ci.layout.setRowStretchFactor(row, stretch)
+            self.ci.layout.setRowMinimumHeight(row, MIN_PLOT_HEIGHT)
+        # Four readable plots and the frame axis; a shorter dock scrolls the panel instead.
+        self.setMinimumHeight(4 * MIN_PLOT_HEIGHT + 3 * 2 + 50)
 
         self.pose_score = self.score_plot.plot(pen=pg.mkPen((220, 220, 220), width=1.5), connect="finite")
         self.resets = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen(_RESET, width=2), brush=None)

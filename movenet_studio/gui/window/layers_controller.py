@@ -67,8 +67,7 @@ class LayersController(QObject):
         super().__init__(window)
         self.window = window
         self.panel = LayersPanel(b_choices())
-        self.dock = window._dock("Layers", "layersDock", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea,
-                                 scroll=False)
+        self.dock = window._dock("Layers", "layersDock", self.panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.dock.hide()
         self.action = QAction("Compare &layers…", window)
         self.action.setShortcut(QKeySequence("Ctrl+Shift+L"))
@@ -100,8 +99,11 @@ class LayersController(QObject):
                       and not d.isFloating() and window.dockWidgetArea(d) == area]
             if others and self.dock not in window.tabifiedDockWidgets(others[0]):
                 window.tabifyDockWidget(others[0], self.dock)
+        was_visible = self.dock.isVisible()
         self.dock.show()
         self.dock.raise_()
+        if not was_visible and not self.dock.isFloating():  # room for the plot, 8 rows and the grids
+            window.resizeDocks([self.dock], [int(window.height() * 0.45)], Qt.Orientation.Vertical)
 
     def _restore(self) -> None:
         """B and the threshold remembered in the settings (an unreadable threshold: the default)."""

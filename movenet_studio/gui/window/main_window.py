@@ -22,6 +22,7 @@ from ..compare.compare_controller import CompareController
 from ..compare.compare_controls import ComparePanel
 from ..compare.compare_view import SideView
 from ..controls.side_panel import ControlPanel
+from ..controls.wheel_guard import WheelGuard
 from ..engine import MAX_DELIVERY_HZ, MAX_PACE_DELIVERY_HZ, Engine, EngineResult, EngineState, ModelInfo
 from ..garbage import GuiThreadGarbageCollector
 from ..overlays.head_overlays import HoverReadout
@@ -41,6 +42,7 @@ from ..overlays.video_note import VideoNote
 from ..settings import StudioSettings
 from ..panels.timeline_panel import TimelinePanel
 from ..video_view import VideoView
+from .layouts import DEFAULT_LAYOUT, Docks, apply_layout
 from .window_menus import WindowMenus
 from .window_sources import WindowSources
 from .window_setup import APP_NAME, startup_config
@@ -72,6 +74,9 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         one_euro: the One Euro filter's parameters (default: the saved ones, TF.js's at first).
         classifier: a pose classifier to load first (the source opens once it has loaded);
             default: the one remembered in the settings.
+        layout: a named layout (:data:`~.layouts.LAYOUT_KEYS`) instead of the saved one (and
+            its saved arrangement); raises KeyError for an unknown name.
+        window_size: (width, height) in px instead of the saved geometry (default 1400x900).
 
     Call :meth:`start` after constructing it to launch the worker threads; closing the
     window (or :meth:`shutdown`) stops them.
@@ -84,7 +89,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
                  compare: str | None = None, overlays: str | None = None, crop: bool | None = None,
                  smoothing: bool | None = None, one_euro: OneEuroConfig | None = None,
                  preprocess: PreprocessProfile | None = None, input_range: tuple[float, float] | None = None,
-                 classifier: ClassifierRequest | None = None):
+                 classifier: ClassifierRequest | None = None, layout: str | None = None,
+                 window_size: tuple[int, int] | None = None):
         super().__init__(parent)
         self._garbage = GuiThreadGarbageCollector(self)  # collect only here, never in a worker thread
         self._garbage.start()
@@ -94,6 +100,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self._model: ModelInfo | None = None
         self._comparing = False
         self._shut_down = False
+        self.layout_key = layout or (settings.layout if restore_layout else DEFAULT_LAYOUT)  # View > Layout
         threshold = settings.threshold
         threads = threads if threads is not None and threads > 0 else settings.threads
         loop = settings.loop if loop is None else loop
@@ -118,6 +125,10 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.side_view = SideView(threshold)  # B beside A in side-by-side compare mode
         self.compare = CompareController(self.engine, self.compare_panel, self.video_view, self.side_view, self)
         self.reporter = ErrorReporter(self.statusBar(), self)
+        self.zoom_label = QLabel()  # the video's zoom (View > Fit frame, Actual pixels)
+        self.zoom_label.setToolTip("Video zoom: screen pixels per frame pixel (Ctrl+0 fits the frame, 1 shows 1:1)")
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.video_view.zoom_changed.connect(self._show_zoom)
         self.state_label = QLabel()
         self.statusBar().addPermanentWidget(self.state_label)
 
@@ -127,18 +138,16 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.setCentralWidget(self.views)
         self.controls_dock = self._dock("Controls", "controlsDock", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.latency_dock = self._dock("Latency", "latencyDock", self.latency_panel,
-                                       Qt.DockWidgetArea.RightDockWidgetArea, scroll=False)
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.compare_dock = self._dock("Compare A / B", "compareDock", self.compare_panel,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.model_info_dock = self._dock("Model info", "modelInfoDock", self.model_info,
                                           Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.latency_dock, self.compare_dock)
-        self.tabifyDockWidget(self.latency_dock, self.model_info_dock)
-        self.latency_dock.raise_()
         self._make_inspection(parse_overlays(overlays) if overlays is not None else settings.overlays, config)
+        self.controls_wheel = WheelGuard(self.controls_dock.widget())  # the wheel scrolls the panel
         self.timeline = TimelinePanel(settings.timeline_keypoint, config.one_euro)  # trajectories, jitter, filter
         self.timeline_dock = self._dock("Timeline", "timelineDock", self.timeline,
-                                        Qt.DockWidgetArea.BottomDockWidgetArea, scroll=False)
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
         self.timeline.attach(self.engine, self.player)
         self._make_classification(classifier)
         self.setAcceptDrops(True)
@@ -147,17 +156,17 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self._connect_backend_and_compare()
         self._update_title()
         self._show_state(self.engine.state.value)
-        self.resize(*DEFAULT_SIZE)
-        self.resizeDocks([self.controls_dock, self.latency_dock], [300, 380], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.timeline_dock], [360], Qt.Orientation.Vertical)
+        self.resize(*(window_size or DEFAULT_SIZE))
         if compare:
             self.compare.start(compare)
-        self._default_state = self.saveState()  # View > Reset layout
-        if restore_layout and settings.geometry is not None:
+        restored = False
+        if restore_layout and settings.geometry is not None and window_size is None:
             self.restoreGeometry(settings.geometry)
-        if restore_layout and settings.window_state is not None:
-            self.restoreState(settings.window_state)
+        if restore_layout and layout is None and settings.window_state is not None:
+            restored = self.restoreState(settings.window_state)  # the user's own arrangement of that layout
         self.overlay_controller.sync()  # after the layout: the heads dock shows while a head layer is on
+        if not restored:  # (after the sync: the layout tabs the Heads dock only when it shows)
+            self.apply_layout(self.layout_key, sync=False)
 
     # ------------------------------------------------------------------ construction
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea,
@@ -172,6 +181,29 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    @property
+    def docks(self) -> Docks:
+        """The docks a named layout places."""
+        return Docks(controls=self.controls_dock, latency=self.latency_dock, compare=self.compare_dock,
+                     model_info=self.model_info_dock, classification=self.classification_dock,
+                     model_input=self.model_input_dock, heads=self.heads_dock, timeline=self.timeline_dock,
+                     layers=self.layers.dock)
+
+    def apply_layout(self, key: str, sync: bool = True) -> None:
+        """Arrange the docks as named layout `key` (View > Layout) and remember it; `sync`: then
+        show the Heads dock iff a head layer is on (Inspect heads always shows it)."""
+        apply_layout(self, self.docks, key)
+        self.layout_key = key
+        self.settings.layout = key
+        if sync:
+            self.overlay_controller.sync()
+            if key == "heads":
+                self.heads_dock.show()
+        {"heads": self.heads_dock, "timeline": self.timeline_dock, "compare": self.compare_dock}.get(
+            key, self.latency_dock).raise_()  # the layout's own panel in front of its tab group
+        if hasattr(self, "layout_actions"):
+            self.layout_actions[key].setChecked(True)
 
     def _make_inspection(self, overlays, config: PipelineConfig) -> None:
         """Overlay and tracking controls, heads panel, model input view, hover readout (overlay_controller.py)."""
@@ -191,8 +223,6 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
                                            Qt.DockWidgetArea.RightDockWidgetArea, scroll=False)
         self.heads_dock = self._dock("Heads", "headsDock", self.heads_panel, Qt.DockWidgetArea.RightDockWidgetArea,
                                      scroll=False)
-        self.resizeDocks([self.latency_dock, self.model_input_dock, self.heads_dock], [330, 220, 330],
-                         Qt.Orientation.Vertical)
         self.engine.result_ready.connect(self.model_input_view.add_result)
         self.overlay_controller = OverlayController(self.engine, self.overlay_controls, self.tracking_controls,
                                                     self.video_view, self.heads_panel, self.heads_dock, self.readout,
@@ -203,8 +233,6 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.classification = ClassificationController(self.engine, self.video_view, self.settings, self.reporter, self)
         self.classification_dock = self._dock("Classification", "classificationDock", self.classification.panel,
                                               Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.latency_dock, self.classification_dock)
-        self.latency_dock.raise_()
         self._classifier_request = request
         self.classification.loaded.connect(self.classification_dock.raise_)
         self.player.closed.connect(self.classification.clear)
@@ -440,6 +468,10 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         if self._model is None:
             self.controls.model.info_label.setText("No model loaded: pick one above.")
         self.reporter.serious(message, details)
+
+    @Slot(float)
+    def _show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"zoom {zoom * 100:.0f} %")
 
     @Slot(str)
     def _show_state(self, state: str) -> None:

@@ -7,8 +7,10 @@ controllers the window has built (player, controls, views, docks, reporter, sett
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from ... import __version__
@@ -17,6 +19,7 @@ from ..dialogs.evaluate_dialog import EvaluateDialog
 from .export_actions import ExportController
 from ..overlays.head_diff import HeadDiffController
 from .layers_controller import LayersController
+from .layouts import LAYOUTS
 from ..dialogs.log_folder import LogFolderAction
 from .recent_and_copy import RecentSources, copy_keypoints
 from ..dialogs.shortcuts import ShortcutsDialog
@@ -53,7 +56,10 @@ class WindowMenus:
         self.first_action = self._action("&First frame", self.player.seek_first, ("Home",))
         self.last_action = self._action("&Last frame", self.player.seek_last, ("End",))
         self.loop_action = self._action("&Loop", source.loop_check.toggle, ("L",))
-        self.fit_action = self._action("&Fit frame", self.video_view.reset_zoom, ("Ctrl+0",))
+        self.fit_action = self._action("&Fit frame", self.video_view.reset_zoom, ("Ctrl+0",),
+                                       "Show the whole frame, whatever its aspect")
+        self.actual_size_action = self._action("&Actual pixels (1:1)", self.video_view.actual_size, ("1", "Ctrl+Alt+0"),
+                                               "One frame pixel per screen pixel")
         self.about_action = self._action("&About", self._about)
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ("F1",))
         self.sample_action = self._action("Open &sample video", self.open_sample,
@@ -98,8 +104,21 @@ class WindowMenus:
             playback.addAction(action)
         view = menu.addMenu("&View")
         view.addAction(self.fit_action)
+        view.addAction(self.actual_size_action)
+        layouts = view.addMenu("&Layout")
+        group = QActionGroup(self)
+        self.layout_actions: dict[str, QAction] = {}
+        for layout in LAYOUTS:
+            action = self._action(layout.title, partial(self.apply_layout, layout.key), (layout.shortcut,), layout.tip)
+            action.setCheckable(True)
+            action.setChecked(layout.key == self.layout_key)
+            group.addAction(action)
+            layouts.addAction(action)
+            self.layout_actions[layout.key] = action
+        layouts.addSeparator()
         self.reset_layout_action = self._action("&Reset layout", self.reset_layout,
-                                                tip="Put every panel back where it was on a first start")
+                                                tip="Put every panel back where the chosen layout puts it")
+        layouts.addAction(self.reset_layout_action)
         view.addAction(self.reset_layout_action)
         view.addSeparator()
         view.addAction(self.controls_dock.toggleViewAction())
@@ -134,9 +153,9 @@ class WindowMenus:
 
     @Slot()
     def reset_layout(self) -> None:
-        """Docks back to the first-start layout (the heads dock shows while a head layer is on)."""
-        self.restoreState(self._default_state)
-        self.overlay_controller.sync()
+        """Docks back where the chosen named layout puts them (the heads dock shows while a head
+        layer is on)."""
+        self.apply_layout(self.layout_key)
 
     @Slot()
     def show_benchmark(self) -> None:
