@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from .capture import CapturedTensor
+from .captured import CapturedTensor
 
 #: How B's array is brought into A's layout before comparing.
 SAME, NCHW_TO_NHWC, NHWC_TO_NCHW = "same", "nchw_to_nhwc", "nhwc_to_nchw"

@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import BackendError
 from ..runtimes import ort
 from ..text import first_line
-from .capture import CapturedTensor, InputSignature, prepare_input
+from .captured import CapturedTensor, InputSignature, prepare_input
 
 _ACTIVATIONS = frozenset({"Relu", "Clip", "LeakyRelu", "Tanh"})
 _FUSING_OPS = frozenset({"Conv", "Add", "Sub", "Mul", "Gemm", "MatMul"})
