@@ -20,7 +20,7 @@ from movenet_studio.core.runtimes.tensors import prepare_input  # noqa: E402
 from movenet_studio.core.errors import ModelError  # noqa: E402
 from movenet_studio.core.models.model_io import InputSpec, inspect_signature, npu_only_reason, parse_range  # noqa: E402
 from movenet_studio.core.models.resolve import model_from_file, sniff_signature  # noqa: E402
-from movenet_studio.core.models.catalog import ModelSignature, TensorSignature  # noqa: E402
+from movenet_studio.core.models.signature import ModelSignature, TensorSignature  # noqa: E402
 from movenet_studio.core.decoding.output_decode import peak_decode  # noqa: E402
 
 from synthetic_models import keypoints_graph, maps_graph  # noqa: E402

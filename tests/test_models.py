@@ -6,7 +6,8 @@ import pytest
 
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.models.resolve import classify_signature, model_from_file, resolve_model
-from movenet_studio.core.models.catalog import ModelSignature, TensorSignature, bundled_keys, bundled_model
+from movenet_studio.core.models.catalog import bundled_keys, bundled_model
+from movenet_studio.core.models.signature import ModelSignature, TensorSignature
 
 
 @pytest.mark.parametrize("name, key, size, precision", [

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models.catalog import ModelSignature, ModelSpec
+from .models.catalog import ModelSpec
+from .models.signature import ModelSignature
 from .pipeline_config import PipelineConfig
 
 

@@ -16,7 +16,8 @@ from typing import Protocol
 import numpy as np
 
 from ..decoding.heads import Heads
-from ..models.catalog import ModelSignature, ModelSpec
+from ..models.catalog import ModelSpec
+from ..models.signature import ModelSignature
 from ..models.graph import read_signature
 
 

@@ -1,5 +1,5 @@
-"""The model catalog: the bundled MoveNet files and what describes a model (:class:`ModelSpec`,
-its :class:`ModelSignature`).
+"""The model catalog: the bundled MoveNet files and what describes a model (:class:`ModelSpec`;
+what its file declares is a :class:`~.signature.ModelSignature`).
 
 A model is named by a short key (``lightning``, ``thunder-int8``, ``multipose``) or by a
 path to a ``.tflite`` / ``.onnx`` file; :func:`~.resolve.resolve_model` turns either
@@ -11,13 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from ..errors import ModelError
 from ..paths import models_dir
-
-if TYPE_CHECKING:
-    from .model_io import ModelIO
+from .model_io import ModelIO
 
 SINGLEPOSE = "singlepose"
 MULTIPOSE = "multipose"
@@ -35,51 +31,6 @@ _BUNDLED: dict[str, tuple[str, str, str, str]] = {
 }
 _ALIASES = {"lightning": "lightning-float16", "thunder": "thunder-float16", "multipose": "multipose-float16",
             "multipose-lightning": "multipose-float16"}
-
-
-@dataclass(frozen=True, slots=True)
-class TensorSignature:
-    """One model input or output as the file declares it.
-
-    Attributes:
-        name: tensor (ONNX value) name.
-        shape: shape; entries < 0 are dynamic.
-        dtype: numpy dtype name (``uint8``, ``int8``, ``float32``...).
-        scale, zero_point: affine quantisation, real = (q - zero_point) * scale; scale 0.0
-            when the tensor is not quantised (per-channel tensors: the first channel's).
-        after_sigmoid: the tensor is a sigmoid's output (possibly behind (de)quantise or
-            layout ops): probabilities, not logits.
-    """
-
-    name: str
-    shape: tuple[int, ...]
-    dtype: str
-    scale: float = 0.0
-    zero_point: int = 0
-    after_sigmoid: bool = False
-
-    def __str__(self) -> str:
-        dims = "x".join("?" if d < 0 else str(d) for d in self.shape)
-        return f"{self.dtype}[{dims}]"
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSignature:
-    """What a model file declares: its inputs, outputs, weight precision and ops.
-
-    Attributes:
-        inputs, outputs: the graph's inputs (without ONNX initializers) and outputs.
-        precision: ``float32``, ``float16`` or ``int8`` (weights).
-        op_counts: (op type, count) pairs, most frequent first (empty when unknown).
-        custom_ops: (custom op name, count) pairs: ops the file needs beyond the runtime's
-            built-in set (TFLite custom codes such as ``ethos-u``; ONNX ops of other domains).
-    """
-
-    inputs: tuple[TensorSignature, ...]
-    outputs: tuple[TensorSignature, ...]
-    precision: str  # "float32" | "float16" | "int8"
-    op_counts: tuple[tuple[str, int], ...] = ()
-    custom_ops: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +61,7 @@ class ModelSpec:
     input_size: tuple[int, int]
     input_dtype: str
     bundled: bool
-    io: "ModelIO | None" = None
+    io: ModelIO | None = None
 
     @property
     def label(self) -> str:

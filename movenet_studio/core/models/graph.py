@@ -1,6 +1,6 @@
 """Read what a .tflite or .onnx file declares, without running it.
 
-:func:`read_signature` returns a :class:`~.catalog.ModelSignature`: every graph input and
+:func:`read_signature` returns a :class:`~.signature.ModelSignature`: every graph input and
 output with its dtype, shape and quantisation (scale, zero point), whether the output comes
 out of a sigmoid, the count of each op type and the custom ops the file needs.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BackendError, ModelError
-from .catalog import ModelSignature, TensorSignature
+from .signature import ModelSignature, TensorSignature
 from ..runtimes import litert
 from ..text import first_line
 
@@ -45,7 +45,7 @@ def read_signature(path: Path) -> ModelSignature:
         path: a ``.tflite`` or ``.onnx`` file (judged by its extension).
 
     Returns:
-        :class:`~.catalog.ModelSignature`; shape entries < 0 are dynamic.
+        :class:`~.signature.ModelSignature`; shape entries < 0 are dynamic.
 
     Raises:
         ModelError: the file is empty or cannot be parsed as its format.

@@ -22,7 +22,7 @@ Files that need custom ops the desktop runtimes cannot resolve are refused befor
 signature check, saying what they are (an Arm Vela ``ethos-u`` file runs only on an
 Ethos-U NPU). Refusals describe what the file looks like.
 
-:func:`inspect_signature` applies these rules to a :class:`~.catalog.ModelSignature`
+:func:`inspect_signature` applies these rules to a :class:`~.signature.ModelSignature`
 (from :func:`~.graph.read_signature`).
 """
 
@@ -33,7 +33,8 @@ from dataclasses import dataclass, replace
 from ..errors import ModelError
 from ..decoding.heads import head_scope
 from ..decoding.keypoint_sets import KEYPOINT_SETS, KeypointSet, keypoint_set_for
-from .catalog import ModelSignature, TensorSignature
+from .graph import read_signature
+from .signature import ModelSignature, TensorSignature
 from ..runtimes.tensors import NCHW, NHWC
 
 KINDS = ("keypoints", "multipose", "heatmaps", "heads")
@@ -385,8 +386,6 @@ def model_io(spec) -> ModelIO | None:
     (bundled catalog models); None when the file cannot be read."""
     if spec.io is not None:
         return spec.io
-    from .graph import read_signature
-
     try:
         return inspect_signature(read_signature(spec.path), spec.path.name)
     except (ModelError, OSError):

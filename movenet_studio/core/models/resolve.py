@@ -12,12 +12,12 @@ from pathlib import Path
 
 from ..errors import ModelError
 from ..file_kinds import kind_of
-from .catalog import (BACKEND_FORMATS, FORMATS, MULTIPOSE, SINGLEPOSE, ModelSignature, ModelSpec, bundled_entry,
-                     bundled_model)
+from .catalog import BACKEND_FORMATS, FORMATS, MULTIPOSE, SINGLEPOSE, ModelSpec, bundled_entry, bundled_model
 from ..paths import models_dir
 from ..sandbox import probe_file
 from .graph import read_signature
 from .model_io import inspect_signature
+from .signature import ModelSignature
 from ..text import printable
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 from ..analysis.compare import ComparePipeline
 from ..analysis.compare_frame import CompareFrame
-from ..models.catalog import ModelSignature, ModelSpec
+from ..models.catalog import ModelSpec
+from ..models.signature import ModelSignature
 from ..pipeline import FrameResult
 from ..pipeline_config import PipelineConfig
 from ..pipeline_description import PipelineDescription
