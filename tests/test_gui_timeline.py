@@ -138,3 +138,45 @@ def test_figures_of_other_keypoints_are_never_drawn(qtbot):
         assert "jitter raw <b>2.50</b>" in panel.figures.text()
     finally:
         panel.shutdown()
+
+
+def test_events_are_marked_listed_and_seek(window_on, qtbot, monkeypatch):
+    """Left/right swaps at frames 20 and 40 of the recorded trajectory (the detector's input,
+    swapped where the window hands it over) become marks on the pose plot and list rows;
+    clicking a row seeks there."""
+    from movenet_studio.core.analysis import events as events_module
+    from movenet_studio.core.analysis.events import EVENT_KINDS
+
+    swap = np.arange(17)
+    for k, name in enumerate(KEYPOINT_NAMES):
+        if name.startswith("left_"):
+            j = KEYPOINT_NAMES.index("right_" + name[5:])
+            swap[k], swap[j] = j, k
+
+    def swapped(trajectory, size, options=None):
+        for frame in (20, 40):
+            rows = np.flatnonzero(trajectory.index == frame)
+            trajectory.smoothed[rows] = trajectory.smoothed[rows][:, swap]
+            trajectory.scores[rows] = trajectory.scores[rows][:, swap]
+        return events_module.events_of_trajectory(trajectory, size, options)
+
+    monkeypatch.setattr(timeline_panel, "events_of_trajectory", swapped)
+    window = window_on(data_file("pose_1.mp4"))
+    timeline = window.timeline
+    qtbot.waitUntil(lambda: len(timeline.recorder) >= 60, timeout=WAIT_MS)
+    window.player.pause()
+    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=WAIT_MS)
+    window.flush_views()
+    swaps = [e.frame for e in timeline.events if e.kind == "left_right_swap"]
+    assert {20, 40} <= set(swaps) and len(timeline.events) <= 3
+    x, y = timeline.plots.event_marks.getData()
+    assert sorted(x.tolist()) == sorted(float(e.frame) for e in timeline.events)
+    assert timeline.events_list.count() == len(timeline.events)
+    assert all(kind.replace("_", " ") in timeline.events_label.text() for kind in EVENT_KINDS)
+    row = [e.frame for e in timeline.events].index(40)
+    item = timeline.events_list.item(row)
+    rect = timeline.events_list.visualItemRect(item)
+    with qtbot.waitSignal(window.engine.result_ready, timeout=WAIT_MS,
+                          check_params_cb=lambda r: r.result.index == 40):
+        QTest.mouseClick(timeline.events_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.controls.source.slider.value() == 40

@@ -296,3 +296,26 @@ def frames_from_infer_json(document: dict) -> tuple[list[FramePoses], tuple[str,
         index = frame.get("index", i)
         frames.append(FramePoses(int(index) if isinstance(index, (int, float)) else i, poses, size))
     return frames, names or ()
+
+
+def events_of_trajectory(trajectory, size: tuple[int, int] | None,
+                         options: EventOptions | None = None) -> list[Event]:
+    """The events of a recorded :class:`~.trajectories.Trajectory` (the window's Timeline).
+
+    Args:
+        trajectory: a snapshot with every keypoint (its smoothed positions, as shown, and scores);
+            frames without a pose (NaN) are skipped.
+        size: (width, height) of the frames, None when unknown (no outside_frame then).
+        options: thresholds (default :class:`EventOptions`).
+
+    Returns:
+        As :func:`detect_events` (one track, id None).
+    """
+    frames = []
+    for i, index in enumerate(trajectory.index):
+        xy = np.asarray(trajectory.smoothed[i], dtype=np.float64)
+        scores = np.asarray(trajectory.scores[i], dtype=np.float64)
+        if not np.isfinite(xy).all() or not np.isfinite(scores).all():
+            continue
+        frames.append(FramePoses(int(index), [(None, np.concatenate([xy, scores[:, None]], axis=1))], size))
+    return detect_events(frames, trajectory.names, options)

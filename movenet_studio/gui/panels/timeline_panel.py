@@ -18,7 +18,9 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+
+from ...core.analysis.events import EVENT_KINDS, events_of_trajectory
 
 from ...core.analysis.jitter import KeypointJitter, measure_jitter
 from ...core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig
@@ -82,6 +84,14 @@ class TimelinePanel(QWidget):
         self.table.setToolTip("Jitter: RMS second difference of the position, px per frame² at 30 fps, before "
                               "(raw) and after smoothing; lag: how late the smoothed keypoint follows (ms)")
         self.plots = TimelinePlots()
+        self.events_list = QListWidget()
+        self.events_list.setToolTip("Failure events found on the frames seen so far (no ground truth needed): "
+                                    "left/right swaps, person switches, keypoints outside the frame. Click one "
+                                    "to go to its frame; they are the marks on the pose plot.")
+        self.events_list.itemClicked.connect(self._event_clicked)
+        self.events_label = QLabel("Events")
+        self.events: list = []
+        self._frame_size: tuple[int, int] | None = None
 
         left = QVBoxLayout()
         left.addWidget(QLabel("Keypoint"))
@@ -107,7 +117,16 @@ class TimelinePanel(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.table.setMinimumWidth(120)
         self.plots.setMinimumWidth(200)
-        for part in (VerticalScrollArea(left_widget), centre_widget, self.table):
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.setChildrenCollapsible(False)
+        events_widget = QWidget()
+        events_layout = QVBoxLayout(events_widget)
+        events_layout.setContentsMargins(0, 0, 0, 0)
+        events_layout.addWidget(self.events_label)
+        events_layout.addWidget(self.events_list, 1)
+        right.addWidget(self.table)
+        right.addWidget(events_widget)
+        for part in (VerticalScrollArea(left_widget), centre_widget, right):
             self.splitter.addWidget(part)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes(list(TIMELINE_PART_WIDTHS))
@@ -119,6 +138,8 @@ class TimelinePanel(QWidget):
         self.cursor_throttle = RefreshThrottle(self._move_cursor, self, CURSOR_INTERVAL_MS, while_visible=True)
         self.jitter_jobs = LatestJobRunner("movenet-jitter", self)
         self.jitter_jobs.finished.connect(self._jitter_measured)
+        self.event_jobs = LatestJobRunner("movenet-events", self)
+        self.event_jobs.finished.connect(self._events_found)
         self.keypoint_combo.currentIndexChanged.connect(self._keypoint_picked)
         self.table.cellClicked.connect(self._row_clicked)
 
@@ -169,6 +190,8 @@ class TimelinePanel(QWidget):
                             keep_generation=generation)
         self.plots.set_frame_range(info.frame_count - 1 if self.recorder.clip else None)
         self._current = None
+        self._frame_size = None
+        self._show_events([])
         self.flush()  # (drops figures of the previous source still being computed)
 
     @Slot(object)
@@ -184,6 +207,9 @@ class TimelinePanel(QWidget):
         """A result was shown: move the frame mark and redraw the data when due (the recorder
         has the data already)."""
         self._current = int(result.result.index)
+        frame = getattr(result.result, "frame", None)
+        if frame is not None:
+            self._frame_size = (int(frame.shape[1]), int(frame.shape[0]))
         self.cursor_throttle.request()
         self.throttle.request()
 
@@ -209,13 +235,17 @@ class TimelinePanel(QWidget):
         """Redraw now with jitter figures of everything recorded so far, computed here (before
         a screenshot); an answer still being computed in the background is dropped."""
         self.jitter_jobs.invalidate()
+        self.event_jobs.invalidate()
         self._jitter_due = float("-inf")
         self._refresh_plots()
-        self._show_jitter(measure_jitter(self.recorder.snapshot()))
+        snapshot = self.recorder.snapshot()
+        self._show_jitter(measure_jitter(snapshot))
+        self._show_events(events_of_trajectory(snapshot, self._frame_size) if len(snapshot.index) else [])
 
     def shutdown(self) -> None:
         """End the jitter thread (when the window closes)."""
         self.jitter_jobs.stop()
+        self.event_jobs.stop()
 
     @Slot()
     @timed("timeline.refresh")
@@ -225,6 +255,9 @@ class TimelinePanel(QWidget):
         if time.perf_counter() >= self._jitter_due and not self.jitter_jobs.busy:
             recorder = self.recorder
             self.jitter_jobs.submit(lambda: measure_jitter(recorder.snapshot()))
+            if not self.event_jobs.busy:
+                size = self._frame_size
+                self.event_jobs.submit(lambda: events_of_trajectory(recorder.snapshot(), size))
 
     def _refresh_plots(self) -> None:
         self.throttle.refreshed()
@@ -267,3 +300,25 @@ class TimelinePanel(QWidget):
             f"jitter raw <b>{_number(chosen.raw_px)}</b> → smoothed <b>{_number(chosen.smoothed_px)}</b>"
             f"{change} px/frame² at 30 fps{lag}<br><small>{chosen.samples} frame triplets with the "
             "current filter</small>")
+
+    # ------------------------------------------------------------------ events
+    @Slot(object, float)
+    def _events_found(self, events: list, _ms: float) -> None:
+        self._show_events(events)
+
+    def _show_events(self, events: list) -> None:
+        """List `events` and mark them on the pose plot."""
+        self.events = list(events)
+        self.plots.set_events(self.events)
+        self.events_list.clear()
+        for event in self.events:
+            item = QListWidgetItem(f"{event.frame}: {event.kind.replace('_', ' ')} ({event.magnitude:.2f}) "
+                                   f"{', '.join(event.keypoints[:4])}{' ...' if len(event.keypoints) > 4 else ''}")
+            item.setData(Qt.ItemDataRole.UserRole, event.frame)
+            self.events_list.addItem(item)
+        counts = {kind: sum(1 for e in self.events if e.kind == kind) for kind in EVENT_KINDS}
+        self.events_label.setText("Events: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
+
+    @Slot(QListWidgetItem)
+    def _event_clicked(self, item: QListWidgetItem) -> None:
+        self.plots.seek_requested.emit(int(item.data(Qt.ItemDataRole.UserRole)))

@@ -25,12 +25,19 @@ def _html(rgb) -> str:
     return "#%02x%02x%02x" % rgb
 
 
+#: Event marks: symbol and colour per kind.
+EVENT_SYMBOLS = {"left_right_swap": ("d", (225, 55, 55)), "person_switch": ("s", (175, 85, 215)),
+                 "outside_frame": ("t1", (30, 135, 235))}
+
 #: The plots' legend as rich text, for a label beside them (a legend inside would hide data).
 LEGEND_HTML = (
     f"<span style='color:{_html(_X)}'>━ x</span> / <span style='color:{_html(_Y)}'>━ y</span> smoothed &nbsp; "
     f"<span style='color:{_html(_RAW)}'>╌ raw</span> (before smoothing) &nbsp; "
     f"<span style='color:{_html(_RESET)}'>✕</span> tracker reset &nbsp; "
     f"<span style='color:{_html(_DROPPED)}'>▼</span> dropped frames &nbsp; "
+    f"<span style='color:{_html(EVENT_SYMBOLS['left_right_swap'][1])}'>◆</span> left/right swap "
+    f"<span style='color:{_html(EVENT_SYMBOLS['person_switch'][1])}'>■</span> person switch "
+    f"<span style='color:{_html(EVENT_SYMBOLS['outside_frame'][1])}'>▲</span> outside frame &nbsp; "
     f"<span style='color:{_html(_CURSOR)}'>│</span> current frame (click a plot to go to a frame)")
 
 
@@ -79,7 +86,9 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
         self.pose_score = self.score_plot.plot(pen=pg.mkPen((220, 220, 220), width=1.5), connect="finite")
         self.resets = pg.ScatterPlotItem(symbol="x", size=9, pen=pg.mkPen(_RESET, width=2), brush=None)
         self.dropped = pg.ScatterPlotItem(symbol="t", size=7, pen=None, brush=pg.mkBrush(*_DROPPED))
-        for item in (self.resets, self.dropped):
+        self.event_marks = pg.ScatterPlotItem(size=11, pen=None)
+        self.event_marks.setToolTip("failure events (see the list beside): click to go to the frame")
+        for item in (self.resets, self.dropped, self.event_marks):
             self.score_plot.addItem(item)
         self.x_raw, self.x_smoothed = self._raw_and_smoothed(self.x_plot, _X)
         self.y_raw, self.y_smoothed = self._raw_and_smoothed(self.y_plot, _Y)
@@ -152,6 +161,13 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
         for curve, values in ((self.x_raw, xr), (self.y_raw, yr), (self.x_smoothed, xs), (self.y_smoothed, ys),
                               (self.keypoint_score, ks)):
             curve.setData(x, values)
+
+    def set_events(self, events) -> None:
+        """Mark failure events (:class:`~movenet_studio.core.analysis.events.Event`) on the pose plot,
+        one symbol and colour per kind, just under its top."""
+        self.event_marks.setData([float(e.frame) for e in events], [0.97] * len(events),
+                                 symbol=[EVENT_SYMBOLS[e.kind][0] for e in events],
+                                 brush=[pg.mkBrush(*EVENT_SYMBOLS[e.kind][1]) for e in events])
 
     def set_current(self, index: int | None) -> None:
         """Mark frame `index` (None: no mark)."""
