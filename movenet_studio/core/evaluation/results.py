@@ -39,7 +39,7 @@ class EvalResult:
         keypoint_set: ``coco17``, or ``st13`` when a 13-keypoint model was scored against
             the annotations mapped to ST's 13 (:mod:`.keypoint_sets`).
         protocol: ``single`` or ``multi``.
-        model: model description (:func:`~movenet_studio.core.output.results_json.model_to_json`), ``backend``, ``device``.
+        model: model description (:func:`~movenet_studio.core.models.catalog.model_to_json`), ``backend``, ``device``.
         images: images read; persons: annotations evaluated (single: the selected persons;
             multi: non-crowd annotations with at least one labelled keypoint);
             detections: predictions scored; pairs: pairs in the per-keypoint breakdown.

@@ -55,7 +55,7 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
     from ..models.resolve import resolve_model
     from ..pipeline import Pipeline
     from ..pipeline_config import PipelineConfig
-    from ..output.results_json import model_to_json
+    from ..models.catalog import model_to_json
 
     if protocol not in PROTOCOLS:
         raise EvaluationError(f"unknown protocol '{protocol}'; use {' or '.join(PROTOCOLS)}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from ..errors import ModelError
 from ..paths import models_dir
-from .model_io import ModelIO
+from .model_io import ModelIO, model_io
 
 SINGLEPOSE = "singlepose"
 MULTIPOSE = "multipose"
@@ -129,3 +129,18 @@ def bundled_entry(stem: str) -> tuple[str, str, str, str] | None:
         if stem == bundled_stem:
             return key, variant, precision, arch
     return None
+
+
+def model_to_json(model: ModelSpec) -> dict:
+    """The model description stored in results files: the catalog facts, then what the file
+    is (:meth:`~.model_io.ModelIO.to_json`: kind, input quantisation and layout, outputs,
+    keypoint set, op counts, custom ops)."""
+    document = {
+        "key": model.key, "file": model.path.name, "format": model.format, "architecture": model.architecture,
+        "variant": model.variant, "precision": model.precision, "input_size": list(model.input_size),
+        "input_dtype": model.input_dtype,
+    }
+    io = model_io(model)
+    if io is not None:
+        document.update(io.to_json())
+    return document

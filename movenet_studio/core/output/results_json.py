@@ -8,8 +8,7 @@ from pathlib import Path
 from ... import __version__
 from ..atomic import atomic_output
 from ..backends import Backend
-from ..models.model_io import model_io
-from ..models.catalog import ModelSpec
+from ..models.catalog import ModelSpec, model_to_json
 
 
 def frame_to_json(result) -> dict:
@@ -29,21 +28,6 @@ def frame_to_json(result) -> dict:
         "timings_ms": {k: round(float(v), 3) for k, v in result.timings_ms.items()},
         "poses": poses,
     }
-
-
-def model_to_json(model: ModelSpec) -> dict:
-    """The model description stored in results files: the catalog facts, then what the file
-    is (:meth:`~.model_io.ModelIO.to_json`: kind, input quantisation and layout, outputs,
-    keypoint set, op counts, custom ops)."""
-    document = {
-        "key": model.key, "file": model.path.name, "format": model.format, "architecture": model.architecture,
-        "variant": model.variant, "precision": model.precision, "input_size": list(model.input_size),
-        "input_dtype": model.input_dtype,
-    }
-    io = model_io(model)
-    if io is not None:
-        document.update(io.to_json())
-    return document
 
 
 class ResultsWriter:
