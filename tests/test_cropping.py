@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crop_reference import numpy_crop_and_resize
-
+from movenet_studio.core.tracking.crop_numpy import crop_into_numpy
 from movenet_studio.core.tracking.cropping import (
     CropRegion,
     CropTracker,
@@ -18,6 +17,7 @@ from movenet_studio.core.tracking.cropping import (
     determine_crop_region,
     frame_to_region,
     init_crop_region,
+    load_crop_kernel,
     region_to_frame,
     region_to_frame_normalized,
     torso_visible,
@@ -282,10 +282,21 @@ def test_crop_and_resize_matches_slow_reference(seed, h, w, out_h, out_w, box):
                                   slow_crop_and_resize(img, region, out_h, out_w))
 
 
+def numpy_crop_and_resize(frame: np.ndarray, region: CropRegion, out_h: int, out_w: int) -> np.ndarray:
+    """The numpy crop (core.tracking.crop_numpy, used until numba's kernel is loaded) with
+    crop_and_resize's arguments and result."""
+    img = np.ascontiguousarray(frame)
+    out = np.empty((out_h, out_w, img.shape[2]), np.uint8)
+    crop_into_numpy(img, *np.array(region.as_tuple(), np.float32).tolist(), out)
+    return out
+
+
 def test_compiled_kernel_equals_the_numpy_kernel_on_many_boxes():
-    """The compiled kernel against the numpy kernel it replaced, bit for bit, on a noise frame
-    (every lerp matters): 600 random boxes, about half partly or wholly outside the frame,
-    shrinking and enlarging, at Lightning's, Thunder's and odd output sizes (and 1-pixel ones)."""
+    """The compiled kernel against the numpy kernel (the one it replaced, which crops until it is
+    loaded), bit for bit, on a noise frame (every lerp matters): 600 random boxes, about half
+    partly or wholly outside the frame, shrinking and enlarging, at Lightning's, Thunder's and odd
+    output sizes (and 1-pixel ones)."""
+    load_crop_kernel()
     frame = np.random.default_rng(11).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     rng = np.random.default_rng(2024)
     sizes = [(192, 192), (256, 256), (37, 53), (1, 7), (5, 1)]

@@ -88,7 +88,7 @@ def test_crop_tracking_and_smoothing_match_google_tfjs(loaded_pipeline):
     """The default pipeline against Google's TF.js MoveNet rerun on the same frames."""
     both = _distances_to_tfjs(loaded_pipeline(model="lightning"))
     assert both.shape == (120, 17)
-    # 0.357 px mean since the TF.js-exact crop (tests/crop_reference.py); above 0.5 something moved.
+    # 0.357 px mean since the TF.js-exact crop (core/tracking/crop_numpy.py); above 0.5 something moved.
     assert both.mean() <= 0.5 and np.percentile(both, 95) <= 5.0, (both.mean(), np.percentile(both, 95))
     crop_only = _distances_to_tfjs(loaded_pipeline(model="lightning", smoothing=False))
     assert both.mean() < crop_only.mean()  # the smoother is TF.js's, so it brings us closer

@@ -19,23 +19,25 @@ import signal
 import sys
 
 from .. import __version__
-from ..core.errors import StudioError
-from ..core.backends.model_check import check_model_child
-from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG, check_classifier_child
-from ..core.models.resolve import PROBE_FLAG
-from ..core.sandbox import run_check
-from ..core.text import EscapingStream, printable
-from ..logs import configure_logging
-from . import batch, bench, compare, eval, events, export, gui, infer, layers, models, quantize
-from .guard import check_paths
-from .options import error_line
 
-COMMANDS = (gui, infer, models, export, bench, eval, events, compare, layers, batch, quantize)
 log = logging.getLogger("movenet_studio.cli")
 
 
+def _version_only(argv: list[str]) -> bool:
+    """True when `argv` asks for ``--version`` before naming a command (as argparse would answer it)."""
+    for arg in argv:
+        if arg == "--version":
+            return True
+        if not arg.startswith("-") or arg in ("-h", "--help"):
+            return False
+    return False
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every command."""
+    """The argument parser of every command (importing the command modules here, not with the
+    package, keeps ``--version`` from importing any of them or the core)."""
+    from . import batch, bench, compare, eval, events, export, gui, infer, layers, models, quantize
+
     parser = argparse.ArgumentParser(
         prog="movenet-studio",
         description="A visual inspector for Google's MoveNet pose-estimation models. "
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"movenet-studio {__version__}")
     parser.add_argument("--verbose", "-v", action="store_true", help="log details to stderr too")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
+    for module in (gui, infer, models, export, bench, eval, events, compare, layers, batch, quantize):
         module.add_parser(subparsers)
     for sub in subparsers.choices.values():  # --verbose also after the command
         sub.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
@@ -95,15 +97,33 @@ def _catch_signals() -> dict:
     return previous
 
 
-#: The sandbox's child checks by command-line flag: what the file should be, and its owner's check.
-CHILD_CHECKS = {PROBE_FLAG: ("MoveNet model", check_model_child),
-                CLASSIFIER_PROBE_FLAG: ("pose classifier", check_classifier_child)}
+def _child_check(flag: str):
+    """The sandbox's child check of a command-line flag: (what the file should be, its owner's
+    check), or None for any other argument (imported only then: not on an ordinary start)."""
+    from ..core.backends.model_check import check_model_child
+    from ..core.classify.classifier import CLASSIFIER_PROBE_FLAG, check_classifier_child
+    from ..core.models.resolve import PROBE_FLAG
+
+    return {PROBE_FLAG: ("MoveNet model", check_model_child),
+            CLASSIFIER_PROBE_FLAG: ("pose classifier", check_classifier_child)}.get(flag)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``movenet-studio`` script; returns the process exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 2 and argv[0] in CHILD_CHECKS:  # child side of core.sandbox
-        what, check = CHILD_CHECKS[argv[0]]
+    if _version_only(argv):  # answered before the commands and the core are imported (a quick start)
+        print(f"movenet-studio {__version__}")
+        return 0
+    from ..core.errors import StudioError
+    from ..core.sandbox import run_check
+    from ..core.text import EscapingStream, printable
+    from ..logs import configure_logging
+    from .guard import check_paths
+    from .options import error_line
+
+    child = _child_check(argv[0]) if len(argv) == 2 and argv[0].startswith("--") else None
+    if child is not None:  # child side of core.sandbox
+        what, check = child
         return run_check(argv[1], what, check)
     parser = build_parser()
     args = parser.parse_args(_default_to_gui(argv, parser))

@@ -15,19 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..core.distributed.batch import (
-    MANIFEST_NAME, OUTPUT_SUFFIXES, BatchError, completed_entries, entry, expand_sources, output_names,
-    read_manifest, remove_partial_outputs, write_manifest,
-)
-from ..core.distributed.batch_run import run_tasks
-from ..core.distributed.cluster import dask_client, model_to_ship, worker_count
-from ..core.output.export import check_output_path
-from ..core.models.resolve import resolve_model
-from ..core.progress import JobControl
-from .batch_worker import run_source
-from .classifier_options import check_classifier_args, classifier_from_args
 from .options import add_cluster_options, add_infer_options, config_from_args
-from .progress import ProgressBar
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -62,6 +50,8 @@ def infer_option_names() -> list[str]:
 def _files_to_ship(options: dict, spec) -> dict[str, tuple[str, bytes]]:
     """Option name -> (file name, bytes) of the files the workers need: the model when it is not
     bundled, and every option naming a file (a classifier and its labels)."""
+    from ..core.distributed.cluster import model_to_ship
+
     model = model_to_ship(spec)
     files = {"model": model} if model else {}
     for name, value in options.items():
@@ -75,6 +65,20 @@ def _json_value(value):
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here, not with the parser: only batch needs the cluster code (and Dask when it starts one).
+    from ..core.distributed.batch import (
+        MANIFEST_NAME, OUTPUT_SUFFIXES, BatchError, completed_entries, entry, expand_sources, output_names,
+        read_manifest, remove_partial_outputs, write_manifest,
+    )
+    from ..core.distributed.batch_run import run_tasks
+    from ..core.distributed.cluster import dask_client, worker_count
+    from ..core.output.export import check_output_path
+    from ..core.models.resolve import resolve_model
+    from ..core.progress import JobControl
+    from .batch_worker import run_source
+    from .classifier_options import check_classifier_args, classifier_from_args
+    from .progress import ProgressBar
+
     out = args.out.expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise BatchError(f"{args.out}: is a file; --out needs a folder")

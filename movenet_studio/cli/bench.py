@@ -9,11 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.atomic import write_json_atomic
-from ..core.bench import OK, format_report, make_configs, run_bench
-from ..core.progress import JobControl
 from .options import add_preprocess_options, error_line, non_negative_int, positive_int, profile_from_args, thread_count
-from .progress import ProgressBar
 
 
 def add_parser(subparsers) -> None:
@@ -50,6 +46,11 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.atomic import write_json_atomic
+    from ..core.bench import OK, format_report, make_configs, run_bench
+    from ..core.progress import JobControl
+    from .progress import ProgressBar
+
     configs = make_configs(args.models, args.backends, args.threads, (False, True) if args.heads else (False,))
     options = {"preprocess": profile_from_args(args)}
     if args.input_range is not None:

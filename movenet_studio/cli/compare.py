@@ -13,13 +13,13 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from ..core.atomic import atomic_output
-from ..core.analysis.compare import ComparePipeline, config_b_from, config_for, parse_spec
-from ..core.analysis.compare_stats import CompareStats
+from typing import TYPE_CHECKING
+
 from ..core.errors import StudioError
-from ..core.pipeline_config import PipelineConfig
-from ..core.media.sources import open_source
 from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
+
+if TYPE_CHECKING:
+    from ..core.pipeline_config import PipelineConfig
 
 
 def add_parser(subparsers) -> None:
@@ -52,6 +52,8 @@ def configs_from_args(args: argparse.Namespace) -> tuple[PipelineConfig, Pipelin
     Raises:
         StudioError: ``--provider`` without an ONNX side, or an empty SPEC.
     """
+    from ..core.analysis.compare import config_b_from, config_for, parse_spec
+
     base = config_from_args(argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "provider"}))
     config_a = config_for(args.spec_a, base)
     model_b, backend_b = parse_spec(args.spec_b, base.backend)
@@ -63,6 +65,11 @@ def configs_from_args(args: argparse.Namespace) -> tuple[PipelineConfig, Pipelin
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.atomic import atomic_output
+    from ..core.analysis.compare import ComparePipeline
+    from ..core.analysis.compare_stats import CompareStats
+    from ..core.media.sources import open_source
+
     config_a, config_b = configs_from_args(args)
     stats = CompareStats()
     per_frame: list[dict] = []

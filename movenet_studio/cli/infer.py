@@ -97,7 +97,9 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
     timings: dict[str, list[float]] = {}
     classifier = classifier_from_args(args)  # before the source: a bad classifier fails fast
     with PrefetchSource(open_source(args.source)) as source:
-        pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None))
+        photo = isinstance(getattr(source, "source", source), ImageSource)  # one crop: numba is not worth loading
+        pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None),
+                            crop_kernel="off" if photo else "now")
         if args.heads_npz and not pipeline.heads_available:
             pipeline.close()
             raise StudioError(f"{pipeline.model.path.name}: heads are not available for this model "

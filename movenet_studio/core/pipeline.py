@@ -115,6 +115,11 @@ class Pipeline:
 
     Args:
         config: model, backend, threads and options.
+        crop_kernel: when a crop-tracking pipeline loads numba's compiled crop kernel
+            (:func:`~.cropping.load_crop_kernel`, about 0.5-1 s once per process): ``now``, with
+            the model (commands that run many frames); ``background``, on a daemon thread,
+            cropping with the bit-identical numpy port until it is ready (the window: its first
+            frame comes sooner); ``off``, never (a still photo: one crop). Results are the same.
 
     Attributes:
         model: the resolved model file.
@@ -129,7 +134,7 @@ class Pipeline:
         BackendError: the runtime cannot load it.
     """
 
-    def __init__(self, config: PipelineConfig = PipelineConfig()):
+    def __init__(self, config: PipelineConfig = PipelineConfig(), *, crop_kernel: str = "now"):
         self.config = config
         self.model: ModelSpec = resolve_model(config.model, config.backend)
         if config.input_range is not None and self.model.io is not None and self.model.io.input.dtype == "float32":
@@ -140,8 +145,9 @@ class Pipeline:
         self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
         single = not self.model.is_multipose
         self._crop = CropTracker() if single and config.crop and config.preprocess.allows_crop_tracking else None
-        if self._crop is not None:
-            load_crop_kernel()  # with the model, not on the first frame (a realtime player would skip frames)
+        if self._crop is not None and crop_kernel != "off":
+            # with the model, not on the first frames (a realtime player would skip frames)
+            load_crop_kernel(wait=crop_kernel == "now")
         self._smoother = KeypointSmoother() if single and config.smoothing else None
         self.classifier: FrameClassifier | None = None
         self.set_one_euro(config.one_euro)

@@ -44,13 +44,21 @@ MAX_DELIVERY_HZ = 60.0
 MAX_PACE_DELIVERY_HZ = 30.0
 
 
+
+def window_pipeline(config: PipelineConfig) -> Pipeline:
+    """The window's pipeline: numba's crop kernel loads on a daemon thread while the first frames
+    crop with numpy (bit-identical), so the first frame is not held back by numba's import."""
+    return Pipeline(config, crop_kernel="background")
+
+
 class Engine(QObject):
     """The inference worker bridge. Create, connect and call it in the GUI thread.
 
     Args:
         config: the pipeline to build first (on the worker thread, at :meth:`start`).
         parent: Qt parent.
-        pipeline_factory: builds a pipeline from a config (tests may pass a fake).
+        pipeline_factory: builds a pipeline from a config (tests may pass a fake; default
+            :func:`window_pipeline`).
         join_timeout: default seconds :meth:`stop` waits for the worker.
         compare_factory: builds the compare pipeline from configs A and B.
         max_delivery_hz: emit :attr:`result_ready` at most this often (newest result wins in
@@ -82,7 +90,7 @@ class Engine(QObject):
     _state_posted = Signal(str)
 
     def __init__(self, config: PipelineConfig = PipelineConfig(), parent: QObject | None = None, *,
-                 pipeline_factory: PipelineFactory = Pipeline, join_timeout: float = DEFAULT_JOIN_TIMEOUT,
+                 pipeline_factory: PipelineFactory | None = None, join_timeout: float = DEFAULT_JOIN_TIMEOUT,
                  compare_factory: CompareFactory = ComparePipeline,
                  max_delivery_hz: float | None = MAX_DELIVERY_HZ):
         super().__init__(parent)
@@ -98,7 +106,7 @@ class Engine(QObject):
         self._delivered = 0
         self._state = EngineState.STOPPED
         self._worker = InferenceWorker(
-            pipeline_factory=pipeline_factory, compare_factory=compare_factory, join_timeout=join_timeout,
+            pipeline_factory=pipeline_factory or window_pipeline, compare_factory=compare_factory, join_timeout=join_timeout,
             on_result=self._result_posted.emit, on_model_loaded=self._model_loaded.emit,
             on_model_failed=self._model_load_failed.emit, on_error=self._frame_failed.emit,
             on_state=self._state_posted.emit, on_tracker_reset=self.tracker_reset.emit)

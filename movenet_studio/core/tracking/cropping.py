@@ -28,12 +28,15 @@ outside 0..1); keypoint arrays are (y, x) unless a name says xy.
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..decoding.keypoint_sets import KEYPOINT_SETS, keypoint_set_for
 from ..decoding.pose import pose_score
+from .crop_numpy import crop_into_numpy
 from .smoothing import LowPassFilter
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "region_to_frame_normalized",
     "torso_visible",
 ]
+log = logging.getLogger(__name__)
 
 MIN_CROP_KEYPOINT_SCORE = 0.2
 DEFAULT_MIN_POSE_SCORE = 0.25
@@ -327,12 +331,48 @@ class CropTracker:
         return replace(m, next_region=self._region)
 
 
-def load_crop_kernel() -> None:
-    """Import numba and compile the kernel of :func:`crop_and_resize` (or load it from numba's
-    on-disk cache) now, e.g. while a model loads, instead of on the first crop."""
-    from .crop_kernel import warm_up
+class _CompiledCrop:
+    """numba's crop kernel, loaded once per process by :func:`load_crop_kernel` (on the calling
+    thread or a daemon thread); until then :func:`crop_and_resize` crops with numpy."""
 
-    warm_up()
+    kernel = None  # crop_kernel.crop_into once compiled or loaded from numba's cache
+    loader: threading.Thread | None = None
+    lock = threading.Lock()
+
+    @classmethod
+    def load(cls) -> None:
+        try:
+            from .crop_kernel import crop_into, warm_up
+
+            warm_up()
+        except Exception as exc:  # noqa: BLE001 - numba unusable here: the numpy crop (bit-identical) stays
+            log.warning("numba's crop kernel could not be loaded (%s: %s); cropping with numpy",
+                        type(exc).__name__, exc)
+            return
+        cls.kernel = crop_into
+
+
+def load_crop_kernel(*, wait: bool = True) -> None:
+    """Import numba and compile the kernel of :func:`crop_and_resize` (or load it from numba's
+    on-disk cache), once per process: with the model of a pipeline that will crop many frames,
+    instead of on its first crop.
+
+    Importing numba and loading the kernel takes longer than the rest of a start together
+    (about 0.5-1 s warm), so a still photo never loads it and the window loads it on a daemon
+    thread after its first frames (``wait=False``); until it is ready, crops run in numpy
+    (:mod:`.crop_numpy`, bit-identical, about twice the kernel's time per crop).
+
+    Args:
+        wait: return once the kernel is ready (True), or start loading it on a daemon thread
+            and return at once (False).
+    """
+    with _CompiledCrop.lock:
+        if _CompiledCrop.kernel is None and _CompiledCrop.loader is None:
+            _CompiledCrop.loader = threading.Thread(target=_CompiledCrop.load, name="crop-kernel-loader", daemon=True)
+            _CompiledCrop.loader.start()
+        loader = _CompiledCrop.loader
+    if wait and loader is not None:
+        loader.join()
 
 
 def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w: int) -> np.ndarray:
@@ -346,7 +386,9 @@ def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w
     neighbours, in float64. The float result is stored as float32, then cast to int32 by TF.js
     (``Int32Array.from``: truncation toward zero, not rounding). A full-frame region can
     lose its last row/column to black through float rounding, exactly as in TF.js. Runs in
-    the compiled kernel of :mod:`.crop_kernel` (GIL released; 0.1-0.3 ms for 192 x 192).
+    the compiled kernel of :mod:`.crop_kernel` (GIL released; 0.1-0.3 ms for 192 x 192) once
+    :func:`load_crop_kernel` has loaded it, in the bit-identical numpy port of
+    :mod:`.crop_numpy` before.
 
     Args:
         frame_rgb: uint8 [H, W, C] frame (C = 3 for RGB).
@@ -360,8 +402,6 @@ def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w
         TypeError: if ``frame_rgb`` is not uint8.
         ValueError: if ``frame_rgb`` is not 3-D or an output size is < 1.
     """
-    from .crop_kernel import crop_into  # numba loads with a crop-tracking pipeline or here, not with the package
-
     img = np.asarray(frame_rgb)
     if img.dtype != np.uint8:
         raise TypeError(f"frame_rgb must be uint8, got {img.dtype}")
@@ -371,6 +411,7 @@ def crop_and_resize(frame_rgb: np.ndarray, region: CropRegion, out_h: int, out_w
         raise ValueError(f"output size must be >= 1, got {out_h}x{out_w}")
     out = np.empty((out_h, out_w, img.shape[2]), dtype=np.uint8)
     edges = np.array(region.as_tuple(), dtype=np.float32).tolist()  # boxes are a float32 tensor
+    crop_into = _CompiledCrop.kernel or crop_into_numpy  # numba's kernel once load_crop_kernel has loaded it
     crop_into(np.ascontiguousarray(img), *edges, out)
     return out
 
