@@ -15,7 +15,7 @@ from pathlib import Path
 from ..core.atomic import write_json_atomic
 from ..core.distributed.cluster import dask_client
 from ..core.evaluation import DEFAULT_MODELS, PROTOCOLS, evaluate, format_result
-from ..core.evaluation.error_report import format_errors, format_moves
+from ..core.evaluation.error_report import format_errors, format_moves, format_transition_totals
 from ..core.evaluation.run import evaluate_results
 from ..core.evaluation.transitions import largest_moves, transitions
 from ..core.progress import JobControl
@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         if args.errors:
             matrix = transitions(results[0].errors, results[1].errors)
             moves = largest_moves(matrix, MOVES_LISTED)
+            print()
+            print(format_transition_totals(matrix, runs[0][0], runs[1][0]))
             print()
             print(f"largest moves from {runs[0][0]} (A) to {runs[1][0]} (B):")
             print(format_moves(moves, runs[1][0]))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .error_atlas import CLASSES, ERROR_CLASSES, ErrorAtlas
-from .transitions import Move
+from .transitions import TRANSITION_CLASSES, Move, class_totals
 
 
 def format_errors(atlas: ErrorAtlas) -> str:
@@ -33,3 +33,14 @@ def format_moves(moves: list[Move], label: str) -> str:
     if not moves:
         return f"{label}: no keypoint changed class"
     return "\n".join(m.describe(label) for m in moves)
+
+
+def format_transition_totals(matrix: dict, label_a: str, label_b: str) -> str:
+    """The A -> B matrix summed over keypoints, as a table (rows: class under A)."""
+    totals = class_totals(matrix)
+    used = [c for c in TRANSITION_CLASSES if any(totals[c].values()) or any(totals[a][c] for a in totals)]
+    lines = [f"keypoints by class, {label_a} (rows) -> {label_b} (columns):",
+             f"{'':<12}" + "".join(f"{c:>11}" for c in used)]
+    for a in used:
+        lines.append(f"{a:<12}" + "".join(f"{totals[a][b]:>11d}" for b in used))
+    return "\n".join(lines)

@@ -330,8 +330,10 @@ class ErrorAtlasView(QWidget):
                 n = matrix[a][b]
                 item = QTableWidgetItem(str(n) if n else "")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if n and a != b:
-                    item.setBackground(pg.mkColor(CLASS_COLOURS[b]).darker(250))
+                if n and a != b:  # tinted by the class moved to, translucent: text stays legible
+                    tint = pg.mkColor(CLASS_COLOURS[b])
+                    tint.setAlpha(80)
+                    item.setBackground(tint)
                 self.matrix.setItem(r, c, item)
         self.matrix_label.setText(f"rows: class under A ({run.labels[0]}); columns: under B ({run.labels[1]}); "
                                   "click a cell for its examples")
