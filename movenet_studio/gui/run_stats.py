@@ -22,6 +22,8 @@ the first frame's set-up are left out):
   :data:`PROBE_INTERVAL_MS` on the GUI thread, records how late each tick is
   (``max(0, gap - interval)``): the time the event loop was busy and could not react to
   input. p50/p95/p99/max over the run.
+* ``first_result_after_launch_s``: from the process's start (the command's launch) to the
+  first result received: a warm start's time to the first processed frame.
 * ``gui_thread_ms_per_displayed_frame``: the GUI thread's CPU time over the run (every
   result slot, the panels, Qt's painting) divided by the displayed frames: what one shown
   frame costs the thread that also has to answer the user (Linux; None elsewhere).
@@ -127,6 +129,13 @@ def _thread_cpu() -> dict[str, float]:
         return {}
 
 
+def _process_start() -> float:
+    """When this process was started (``time.time()`` scale; psutil, 10 ms resolution on Linux)."""
+    import psutil
+
+    return psutil.Process().create_time()
+
+
 def _load() -> list[float] | None:
     try:
         return [round(v, 2) for v in os.getloadavg()]
@@ -152,6 +161,7 @@ class RunStats(QObject):
         self._window = window
         self.probe = LagProbe(probe_interval_ms, self)
         self._first: tuple[float, int, int, int, int] | None = None  # time, processed, dropped, skipped, stale
+        self._first_result_at: float | None = None  # time.time() of the first result
         self._last: tuple[float, int, int, int, int] | None = None
         self._displayed = 0
         self._stages: dict[str, list[float]] = {}
@@ -191,6 +201,7 @@ class RunStats(QObject):
         self._received += 1
         self.memory.frame_done(self._received)
         if self._first is None:  # measuring starts at the first result
+            self._first_result_at = time.time()
             self._first = self._counters(result)
             self._cpu_before = _thread_cpu()
             self._process_cpu = (time.process_time(), 0.0)
@@ -240,6 +251,8 @@ class RunStats(QObject):
             "heads": bool(config.heads),
             "device": model.device if model is not None else None,
             "overlays": list(options.enabled()) if options is not None else None,
+            "first_result_after_launch_s": (round(self._first_result_at - _process_start(), 3)
+                                            if self._first_result_at is not None else None),
             "wall_s": round(wall, 3),
             "processed_frames": int(processed),
             "processed_fps": round(processed / wall, 2) if wall > 0 else None,
@@ -263,6 +276,7 @@ class RunStats(QObject):
             "memory": self.memory.to_json(),
             "definitions": {
                 "window": "from the first result received to the last (model load excluded)",
+                "first_result_after_launch_s": "process start to the first result received (start-up)",
                 "processed_fps": "frames the inference worker ran / wall time",
                 "displayed_fps": "results delivered to and drawn by the window / wall time",
                 "event_loop_lag_ms": f"lateness of a {self.probe.interval_ms} ms precise QTimer on the GUI thread",
