@@ -87,13 +87,19 @@ class SafeRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 
 class _EscapingFormatter(logging.Formatter):
-    """Escapes control characters and undecodable bytes of the message (not of a traceback)."""
+    """Escapes control characters and undecodable bytes of the message (not of a traceback) and hides
+    URL credentials in both (:func:`~.core.text.hide_credentials`)."""
 
     def formatMessage(self, record) -> str:  # noqa: N802 (logging's name)
         from .core.text import printable
 
         record.message = printable(record.message)
         return super().formatMessage(record)
+
+    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+        from .core.text import hide_credentials
+
+        return hide_credentials(super().formatException(ei))
 
 
 def configure_logging(verbose: bool = False) -> Path | None:

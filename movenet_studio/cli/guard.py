@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..core.files import PathCheckError, check_input_file, check_input_folder, check_outputs
 from ..core.file_kinds import kind_of
+from ..core.media.urls import is_url
 from ..core.text import printable
 
 #: Destinations of options that name a file the command writes.
@@ -35,7 +36,7 @@ INPUT_FILE_DESTS = ("annotations", "coco_annotations", "classifier", "labels", "
 INPUT_FOLDER_DESTS = ("images",)
 #: Destinations holding model names or files (a string, or a list of them).
 MODEL_DESTS = ("model", "models", "compare", "spec_a", "spec_b", "model_b")
-#: Destinations holding sources (``camera:N`` or a path, or a list of them).
+#: Destinations holding sources (``camera:N``, a URL or a path, or a list of them).
 SOURCE_DESTS = ("source", "sources", "calibration", "holdout")
 #: Options whose existing file may be replaced only with --force (the others always replace).
 FORCE_DESTS = ("out", "keypoints")
@@ -92,7 +93,7 @@ def check_paths(args: argparse.Namespace, log_file: Path | None = None,
     inputs: list[Path] = []
     for dest in SOURCE_DESTS:
         for item in _items(values.get(dest)):
-            if not str(item).lower().startswith("camera:"):
+            if not str(item).lower().startswith("camera:") and not is_url(item):  # a URL is never a path
                 inputs.append(Path(str(item)).expanduser())
     for dest in MODEL_DESTS:
         for item in _items(values.get(dest)):

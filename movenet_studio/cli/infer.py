@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,12 +21,13 @@ from ..core.media.prefetch import PrefetchSource
 from ..core.drawing.overlay_options import OverlayOptions
 from ..core.analysis.process_resources import WARM_UP_FRAMES, ResourceMonitor
 from ..core.tracking.smoothing import one_euro_values
-from ..core.media.sources import ImageFolderSource, ImageSource, open_source
+from ..core.media.sources import ImageFolderSource, ImageSource
 from ..core.analysis.trajectories import TrajectoryRecorder
 from ..core.analysis.events import EventDetector, FramePoses
 from .classifier_options import attach_classifier, check_classifier_args, classifier_from_args, summary_line
 from .events import add_event_options, event_options_from_args, format_events
 from .export import DEFAULT_OVERLAYS
+from .live_options import SOURCE_HELP, display_source, add_live_options, finish_live, live_summary, open_run_source
 from .options import add_infer_options, config_from_args, positive_int
 
 
@@ -34,9 +36,10 @@ def add_parser(subparsers) -> None:
         "infer", help="run a model on a source headless and write keypoints as JSON",
         description="Run MoveNet on SOURCE without a window: print a per-stage timing summary "
                     "and optionally write every frame's poses as JSON (format: docs/reference/formats.md).")
-    parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
+    parser.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     add_infer_options(parser)
     parser.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N frames")
+    add_live_options(parser)
     parser.add_argument("--json", type=Path, metavar="PATH", help="write poses of every frame to PATH")
     parser.add_argument("--loop", action="store_true",
                         help="start the video or folder again at its end (soak runs; stop with --max-frames or Ctrl-C)")
@@ -63,6 +66,8 @@ class InferRun:
         jitter: per-keypoint jitter of the run (:func:`~movenet_studio.core.analysis.jitter.measure_jitter`).
         events: the failure events found (:mod:`~movenet_studio.core.analysis.events`), None
             without ``args.events``.
+        live: a live source's figures (:func:`~.live_options.live_summary`: drops, reconnects,
+            capture-to-result latency, the failure that ended it), None for files.
     """
 
     frames: int
@@ -73,6 +78,7 @@ class InferRun:
     classifier: object | None
     jitter: dict
     events: list | None = None
+    live: dict | None = None
 
 
 def infer_source(args: argparse.Namespace, video: Path | None = None,
@@ -95,11 +101,13 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
             file is left under an output name).
     """
     timings: dict[str, list[float]] = {}
+    latencies: list[float] = []  # live sources: capture-to-result, ms
     classifier = classifier_from_args(args)  # before the source: a bad classifier fails fast
-    with PrefetchSource(open_source(args.source)) as source:
+    opened = open_run_source(args, args.max_frames if video is None else None)  # fails before the model loads
+    with opened if opened.is_live else PrefetchSource(opened) as source:  # a live source reads on its own thread
         photo = isinstance(getattr(source, "source", source), ImageSource)  # one crop: numba is not worth loading
-        pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None),
-                            crop_kernel="off" if photo else "now")
+        pipeline = Pipeline(config_from_args(args, heads=args.heads_npz is not None),  # a live feed's frames
+                            crop_kernel="off" if photo else "now")  # meanwhile are dropped (newest wins)
         if args.heads_npz and not pipeline.heads_available:
             pipeline.close()
             raise StudioError(f"{pipeline.model.path.name}: heads are not available for this model "
@@ -117,6 +125,8 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
         events: list = []
 
         def add(result) -> None:
+            if result.captured_s is not None:
+                latencies.append((time.monotonic() - result.captured_s) * 1000.0)
             for key, value in result.timings_ms.items():
                 timings.setdefault(key, []).append(value)
             for writer in writers:
@@ -138,6 +148,9 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
             if results is not None and classifier is not None:
                 results.set_summary("classification", classifier.summary())
             jitter = measure_jitter(trajectory.snapshot())
+            live = live_summary(source, latencies)
+            if results is not None and live is not None:
+                results.set_summary("live", live)
             if results is not None:
                 results.set_summary("smoothing", _smoothing_json(pipeline))
                 results.set_summary("jitter", jitter_summary_json(jitter))
@@ -149,7 +162,7 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
             pipeline.close()
         skipped = source.skipped_frames
     return InferRun(len(timings.get("total", ())), timings, skipped, pipeline, memory, classifier, jitter,
-                    events if detector is not None else None)
+                    events if detector is not None else None, live)
 
 
 def _run_frames(args: argparse.Namespace, source, pipeline: Pipeline, add, generation: list[int]) -> None:
@@ -173,7 +186,7 @@ def _run_frames(args: argparse.Namespace, source, pipeline: Pipeline, add, gener
 def run(args: argparse.Namespace) -> int:
     check_classifier_args(args, args.parser)
     done = infer_source(args)
-    _print_summary(args.source, done.pipeline, done.frames, done.timings)
+    _print_summary(display_source(args.source), done.pipeline, done.frames, done.timings)
     if done.classifier is not None:
         print(summary_line(done.classifier))
     if done.frames:
@@ -185,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
               "that could not be decoded (see the log)", file=sys.stderr)
     if args.loop or done.frames >= 2 * WARM_UP_FRAMES:
         print(done.memory.summary())
-    return 0
+    return finish_live(done.live)
 
 
 def _smoothing_json(pipeline: Pipeline) -> dict:

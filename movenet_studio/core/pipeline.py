@@ -72,6 +72,9 @@ class FrameResult:
         raw_keypoints: float32 [K, 3] (x, y, score) in frame pixels *before* smoothing, for
             the single-pose model's pose (None on a tracker reset and for MultiPose).
         one_euro: the filter parameters that smoothed `poses` (None when smoothing is off).
+        captured_s: live sources: when the frame was captured (``time.monotonic()`` clock,
+            s; :attr:`~.media.sources.Frame.captured_s`), for capture-to-result latency;
+            None for files.
     """
 
     index: int
@@ -91,6 +94,7 @@ class FrameResult:
     classification: FrameClassification | None = None
     raw_keypoints: np.ndarray | None = None
     one_euro: OneEuroConfig | None = None
+    captured_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +327,8 @@ class Pipeline:
         smoothed_by = self.config.one_euro if smoothing else None
         return FrameResult(frame.index, frame.timestamp_ms, frame.rgb, poses, MappingProxyType(timings),
                            model_input, mapping, raw, self.model.key, region, measurement, reset, heads, decode,
-                           classification=classification, raw_keypoints=unsmoothed, one_euro=smoothed_by)
+                           classification=classification, raw_keypoints=unsmoothed, one_euro=smoothed_by,
+                           captured_s=frame.captured_s)
 
     def _single_pose(self, yxs: np.ndarray, mapping: InputMapping, timestamp_ms: float,
                      update_crop: bool = True

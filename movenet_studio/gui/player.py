@@ -29,7 +29,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import StudioError
-from ..core.media.sources import CameraSource, Frame, ImageFolderSource, ImageSource, Source, open_source
+from ..core.media.live import LiveSource
+from ..core.media.sources import Frame, ImageFolderSource, ImageSource, Source, open_source
 from .engine import Engine
 
 log = logging.getLogger(__name__)  # movenet_studio.gui.player: sources that fail to open or read
@@ -56,8 +57,8 @@ class SourceInfo:
     Attributes:
         spec: what was asked for (a path, or ``camera:N``).
         name: what to show the user.
-        kind: ``video``, ``image``, ``folder`` or ``camera``.
-        is_live: True for cameras (no seeking, no end).
+        kind: ``video``, ``image``, ``folder``, ``camera`` or ``stream``.
+        is_live: True for cameras and streams (no seeking, no end).
         frame_count: number of frames, or None when unknown.
         fps: nominal frame rate, or None.
     """
@@ -86,8 +87,8 @@ class SourceInfo:
 
 
 def _kind(source: Source) -> str:
-    if isinstance(source, CameraSource):
-        return "camera"
+    if isinstance(source, LiveSource):
+        return source.kind
     if isinstance(source, ImageFolderSource):
         return "folder"
     if isinstance(source, ImageSource):

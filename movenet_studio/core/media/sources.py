@@ -14,20 +14,23 @@ import logging
 import os
 import re
 import stat
-import sys
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from ..errors import SourceError
-from ..file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, kind_of
+from ..file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from ..files import PathCheckError, check_input_file, read_input_bytes
 from .image_header import declared_size
 from ..text import printable
+
+if TYPE_CHECKING:
+    from .live import LiveOptions
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,9 @@ class Frame:
         still: an independent still image (an image file, or one of a folder of photos):
             the pipeline starts its per-source state (crop region, smoothing, tracks) afresh
             for it, as for the first frame of a video.
+        captured_s: live sources: when the frame was captured, on ``time.monotonic()``'s
+            clock, in s (the source's own timestamps where it has them, see
+            :mod:`.live`); None for files.
     """
 
     index: int
@@ -100,6 +106,7 @@ class Frame:
     rgb: np.ndarray
     read_ms: float
     still: bool = False
+    captured_s: float | None = None
 
 
 class Source(ABC):
@@ -361,54 +368,6 @@ class VideoSource(Source):
         self._capture.release()
 
 
-class CameraSource(Source):
-    """A camera by OpenCV index; timestamps are capture times since opening.
-
-    Raises:
-        SourceError: the camera does not open or delivers no frame.
-    """
-
-    is_live = True
-
-    def __init__(self, index: int):
-        if not isinstance(index, int) or not 0 <= index <= MAX_CAMERA_INDEX:
-            raise SourceError(f"camera {printable(index)}: the camera index must be 0..{MAX_CAMERA_INDEX}")
-        self.index = index
-        self.name = f"camera {index}"
-        if sys.platform.startswith("linux"):  # OpenCV's V4L probing can crash on odd indices: ask the OS first
-            device = Path(f"/dev/video{index}")
-            try:
-                mode = device.stat().st_mode
-            except OSError:
-                raise SourceError(f"camera {index}: no such device ({device} does not exist)") from None
-            if not stat.S_ISCHR(mode):
-                raise SourceError(f"camera {index}: {device} is {kind_of(mode)}, not a camera")
-        quiet_ffmpeg()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # no WARN lines of its probing
-        self._capture = cv2.VideoCapture(index)
-        if not self._capture.isOpened():
-            self._capture.release()
-            raise SourceError(f"camera {index}: cannot open (no such device, or it is in use)")
-        fps = float(self._capture.get(cv2.CAP_PROP_FPS))
-        self.fps = fps if 0 < fps < 1000 else None
-        self._start = time.monotonic()
-        self._next = 0
-
-    def read(self) -> Frame | None:
-        start = time.perf_counter()
-        ok, bgr = self._capture.read()
-        if not ok or bgr is None:
-            raise SourceError(f"camera {self.index}: stopped delivering frames (unplugged?)")
-        timestamp = (time.monotonic() - self._start) * 1000.0
-        index = self._next
-        self._next += 1
-        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-        return Frame(index, timestamp, rgb, (time.perf_counter() - start) * 1000)
-
-    def close(self) -> None:
-        self._capture.release()
-
-
 def camera_index(text: str) -> int:
     """The N of ``camera:N`` (whole number 0..:data:`MAX_CAMERA_INDEX`, ASCII digits only).
 
@@ -422,18 +381,31 @@ def camera_index(text: str) -> int:
     return int(digits)
 
 
-def open_source(spec: str | Path) -> Source:
+def open_source(spec: str | Path, live: LiveOptions | None = None) -> Source:
     """Open a frame source.
 
     Args:
-        spec: ``camera:N`` for camera N, or a path to a video, an image, or a folder of images.
+        spec: ``camera:N`` for camera N, a stream URL (``rtsp://``, ``http://`` ...; never
+            taken as a path, see :mod:`.urls`), or a path to a video, an image, or a folder
+            of images.
+        live: timeouts, reconnection, camera mode and RTSP transport of a live source
+            (default :class:`~.live.LiveOptions`); files ignore it.
 
     Raises:
-        SourceError: missing path, unknown file type, or a file that cannot be decoded.
+        SourceError: missing path, unknown file type, a file that cannot be decoded, a bad
+            URL, or a live source whose first connection failed.
     """
+    from .cameras import open_camera  # here: cameras and streams build on this module
+    from .live import LiveOptions
+    from .stream_source import open_stream
+    from .urls import is_url
+
     text = str(spec)
+    live = live or LiveOptions()
     if text.lower().startswith("camera:"):
-        return CameraSource(camera_index(text))
+        return open_camera(camera_index(text), live.camera_size, live.camera_fps, live.policy, live.listener)
+    if is_url(text):
+        return open_stream(text, live.policy, live.rtsp_transport, live.listener)
     path = Path(text).expanduser()
     try:
         mode = os.stat(path).st_mode

@@ -9,6 +9,7 @@ from ... import __version__
 from ..atomic import atomic_output
 from ..backends import Backend
 from ..models.catalog import ModelSpec, model_to_json
+from ..text import hide_credentials
 
 
 def frame_to_json(result) -> dict:
@@ -47,7 +48,7 @@ class ResultsWriter:
         if preprocess is not None:  # the preprocessing profile the model input was made with
             described["preprocess"] = preprocess
         self._document = {
-            "source": str(source),
+            "source": hide_credentials(str(source)),  # a URL's password never reaches a file
             "model": described,
             "backend": {"name": backend.name, "device": backend.device},
             "generator": f"movenet-studio {__version__}",
