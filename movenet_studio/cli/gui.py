@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                          compare=args.compare,
                          exit_after_frames=args.exit_after_frames, screenshot=args.screenshot, pace=args.pace or "realtime",
                          stats_json=args.stats_json, loop=args.loop, overlays=args.overlays,
-                         crop=getattr(args, "crop", None), smoothing=getattr(args, "smoothing", None),
+                         crop=getattr(args, "crop", None), first_crop=getattr(args, "first_crop", None), smoothing=getattr(args, "smoothing", None),
                          one_euro=getattr(args, "one_euro", None), preprocess=_profile(args),
                          input_range=getattr(args, "input_range", None),
                          classifier=_classifier_request(args), layout=args.layout, window_size=args.window_size)

@@ -11,6 +11,7 @@ from ..core.text import printable
 from ..core.models.model_io import parse_range
 from ..core.pipeline_config import MIN_POSE_SCORE, PipelineConfig
 from ..core.preprocess_profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
+from ..core.tracking.cropping import FIRST_CROPS
 from ..core.tracking.smoothing import parse_one_euro
 from ..core.tracking.track_ids import TRACKER_KINDS
 from .classifier_options import add_classifier_options
@@ -94,13 +95,18 @@ def one_euro_params(text: str):
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:
-    """Add ``--no-crop``, ``--no-smoothing``, ``--smoothing``, ``--tracker`` and ``--min-pose-score``.
+    """Add ``--no-crop``, ``--first-crop``, ``--no-smoothing``, ``--smoothing``, ``--tracker`` and ``--min-pose-score``.
 
     With `saved_defaults` (the window) an option not given parses as None: "the saved setting".
     """
     saved = "the saved setting"
     parser.add_argument("--no-crop", dest="crop", action="store_false", default=None if saved_defaults else True,
                         help="letterbox the whole frame instead of TF.js crop-region tracking")
+    parser.add_argument("--first-crop", choices=FIRST_CROPS, default=None if saved_defaults else "centre",
+                        help="a video's first crop region (and after a tracker reset): centre, TF.js's square "
+                             "inside the frame, or pad, the whole frame padded to a square (default: centre). "
+                             "A photo always starts from the padded whole image and refines the crop on its own "
+                             "keypoints")
     parser.add_argument("--no-smoothing", dest="smoothing", action="store_false",
                         default=None if saved_defaults else True, help="turn off One Euro keypoint smoothing")
     parser.add_argument("--smoothing", dest="one_euro", type=one_euro_params, default=None, metavar="PARAMS",
@@ -169,7 +175,7 @@ def config_from_args(args: argparse.Namespace, **extra) -> PipelineConfig:
     backend = getattr(args, "backend", None) or ("onnx" if provider else default_backend(model))
     if provider and backend != "onnx":
         raise StudioError(f"--provider {provider} needs the onnx backend (got --backend {backend})")
-    for name in ("crop", "smoothing", "tracker", "min_pose_score", "one_euro"):
+    for name in ("crop", "first_crop", "smoothing", "tracker", "min_pose_score", "one_euro"):
         if getattr(args, name, None) is not None and name not in extra:
             extra[name] = getattr(args, name)
     extra.setdefault("provider", provider)

@@ -23,7 +23,9 @@ import numpy as np
 
 from .backends import Backend, create_backend
 from .classify.classification import FrameClassification, FrameClassifier
-from .tracking.cropping import CropMeasurement, CropRegion, CropTracker, crop_and_resize, load_crop_kernel
+from .tracking.cropping import (CropMeasurement, CropRegion, CropTracker, crop_and_resize, determine_crop_region,
+                                load_crop_kernel)
+from .tracking.still_crop import CropPass, refine_still_crop
 from .decoding.decode import DecodeSteps, decode_singlepose
 from .decoding.heads import Heads
 from .decoding.keypoint_sets import keypoint_set_for
@@ -75,6 +77,9 @@ class FrameResult:
         captured_s: live sources: when the frame was captured (``time.monotonic()`` clock,
             s; :attr:`~.media.sources.Frame.captured_s`), for capture-to-result latency;
             None for files.
+        crop_passes: a still image's crop refinement, one :class:`~.tracking.still_crop.CropPass`
+            per inference (the last is ``crop_region``, unless it lost the pose); empty for
+            video frames and without crop tracking.
     """
 
     index: int
@@ -95,6 +100,7 @@ class FrameResult:
     raw_keypoints: np.ndarray | None = None
     one_euro: OneEuroConfig | None = None
     captured_s: float | None = None
+    crop_passes: tuple[CropPass, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +154,7 @@ class Pipeline:
         self._other_backend: Backend | None = None
         self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
         single = not self.model.is_multipose
-        self._crop = CropTracker() if single and config.crop and config.preprocess.allows_crop_tracking else None
+        self._crop = CropTracker(first_crop=config.first_crop) if single and config.crop and config.preprocess.allows_crop_tracking else None
         if self._crop is not None and crop_kernel != "off":
             # with the model, not on the first frames (a realtime player would skip frames)
             load_crop_kernel(wait=crop_kernel == "now")
@@ -245,19 +251,65 @@ class Pipeline:
         start = time.perf_counter()
         if frame.still:
             self.reset()
+            if self._crop is not None:
+                return self._process_still(frame)
         height, width = frame.rgb.shape[:2]
         input_size = self.input_size(frame.rgb.shape)
         region = self._crop.current(height, width) if self._crop else None
         if region is not None:
-            model_input = crop_and_resize(frame.rgb, region, *input_size)
-            mapping = InputMapping(region.as_tuple(), (height, width), input_size)
+            model_input, mapping = self._cut(frame.rgb, region, input_size)
         elif self.model.is_multipose:
             model_input, mapping = prepare_multipose_input(frame.rgb, input_size, self.config.preprocess)
         else:
             model_input, mapping = prepare_model_input(frame.rgb, input_size, self.config.preprocess)
-        if region is not None and self.config.preprocess.channels == "bgr":
-            model_input = np.ascontiguousarray(model_input[..., ::-1])
         return self._run(frame, model_input, mapping, region, (time.perf_counter() - start) * 1000, update_crop=True)
+
+    def _cut(self, rgb: np.ndarray, region: CropRegion, input_size: tuple[int, int]
+             ) -> tuple[np.ndarray, InputMapping]:
+        """The model input cut from `rgb` with `region` (in the profile's channel order) and its mapping."""
+        model_input = crop_and_resize(rgb, region, *input_size)
+        if self.config.preprocess.channels == "bgr":
+            model_input = np.ascontiguousarray(model_input[..., ::-1])
+        return model_input, InputMapping(region.as_tuple(), rgb.shape[:2], input_size)
+
+    def _process_still(self, frame: Frame) -> FrameResult:
+        """A still image with crop tracking on: the whole image padded to a square, then the crop
+        region refined from its own keypoints on the same image (:mod:`.tracking.still_crop`).
+        The answer's stage timings are the sums over every pass (the frame was read once); its
+        ``crop_passes`` lists the passes."""
+        height, width = frame.rgb.shape[:2]
+        input_size = self.input_size(frame.rgb.shape)
+        classifier, self.classifier = self.classifier, None  # classify the answer only
+        totals: dict[str, float] = {"read": frame.read_ms}
+
+        def run_pass(region: CropRegion):
+            start = time.perf_counter()
+            self.reset()  # every pass starts clean: nothing carries between crops of one image
+            model_input, mapping = self._cut(frame.rgb, region, input_size)
+            result = self._run(frame, model_input, mapping, region, (time.perf_counter() - start) * 1000,
+                               update_crop=False)
+            for key, value in result.timings_ms.items():
+                if key not in ("read", "total"):
+                    totals[key] = totals.get(key, 0.0) + value
+            scores = result.raw_output.reshape(self.model.num_keypoints, 3)[:, 2]
+            return result, (result.poses[0].keypoints if result.poses else None), pose_score(scores)
+
+        try:
+            answer, passes = refine_still_crop(run_pass, height, width)
+        finally:
+            self.classifier = classifier
+        measurement = None
+        if answer.poses:
+            keypoints = answer.poses[0].keypoints
+            _, measurement = determine_crop_region(keypoints[:, 1::-1], keypoints[:, 2], height, width)
+        classification = None
+        if classifier is not None:
+            start = time.perf_counter()
+            classification = classifier.classify(answer.poses, frame.timestamp_ms)
+            totals["classify"] = (time.perf_counter() - start) * 1000
+        totals["total"] = sum(totals.values())
+        return replace(answer, crop_measurement=measurement, crop_passes=passes, classification=classification,
+                       timings_ms=MappingProxyType(totals))
 
     def process_input(self, frame: Frame, model_input: np.ndarray, mapping: InputMapping,
                       crop_region: CropRegion | None = None, preprocess_ms: float = 0.0) -> FrameResult:

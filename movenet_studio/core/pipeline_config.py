@@ -24,7 +24,11 @@ class PipelineConfig:
         min_pose_score: MultiPose instances below this score are dropped.
         tracker: MultiPose track ids: ``none``, ``boxes`` (IoU, the TF.js default) or
             ``keypoints`` (OKS); with a tracker, keypoints are smoothed per track.
-        crop: single-pose crop-region tracking (TF.js); off: letterbox the whole frame.
+        crop: single-pose crop-region tracking (TF.js); off: letterbox the whole frame. A still
+            image (:attr:`Frame.still <.media.sources.Frame.still>`) is instead cropped from the
+            whole image padded to a square, refined on its own keypoints (:mod:`.tracking.still_crop`).
+        first_crop: a video's first crop region (and after a reset): ``centre`` (TF.js's centred
+            square inside the frame) or ``pad`` (the whole frame padded to a square).
         smoothing: One Euro keypoint smoothing driven by frame timestamps.
         one_euro: the One Euro filter's parameters (default: TF.js's ``KEYPOINT_FILTER_CONFIG``);
             :meth:`Pipeline.set_one_euro` changes them without rebuilding the pipeline.
@@ -44,6 +48,7 @@ class PipelineConfig:
     min_pose_score: float = MIN_POSE_SCORE
     tracker: str = "boxes"
     crop: bool = True
+    first_crop: str = "centre"
     smoothing: bool = True
     one_euro: OneEuroConfig = MOVENET_KEYPOINT_FILTER_CONFIG
     preprocess: PreprocessProfile = PreprocessProfile()

@@ -63,6 +63,7 @@ class GuiOptions:
         overlays: initial overlay layers, e.g. ``skeleton,heatmaps,centre,offsets,regression,decode,crop``
             (the export's names); default: the saved choices.
         crop: crop-region tracking (default: on).
+        first_crop: a video's first crop region, ``centre`` (TF.js, default) or ``pad``.
         smoothing: One Euro keypoint smoothing (default: on).
         one_euro: the One Euro filter's parameters (``--smoothing``); default: the saved ones.
         preprocess: the preprocessing profile (``--channels/--resize/--interpolation``);
@@ -92,6 +93,7 @@ class GuiOptions:
     loop: bool = False
     overlays: str | None = None
     crop: bool | None = None
+    first_crop: str | None = None
     smoothing: bool | None = None
     one_euro: OneEuroConfig | None = None
     preprocess: PreprocessProfile | None = None
@@ -260,7 +262,8 @@ def run(options: GuiOptions) -> int:
                         min_pose_score=options.min_pose_score, compare=options.compare,
                         overlays=options.overlays, crop=options.crop, smoothing=options.smoothing,
                         one_euro=options.one_euro, preprocess=options.preprocess, input_range=options.input_range,
-                        classifier=options.classifier, layout=options.layout, window_size=options.window_size)
+                        classifier=options.classifier, layout=options.layout, window_size=options.window_size,
+                        first_crop=options.first_crop)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     signals = SignalQuit(window)

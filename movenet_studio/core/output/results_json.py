@@ -21,7 +21,7 @@ def frame_to_json(result) -> dict:
         for pose, answer in zip(poses, classification.poses):
             pose["classification"] = answer.to_json()
     frame = getattr(result, "frame", None)
-    return {
+    document = {
         "index": result.index,
         "timestamp_ms": round(float(result.timestamp_ms), 3),
         "size": None if frame is None else [int(frame.shape[1]), int(frame.shape[0])],
@@ -29,6 +29,10 @@ def frame_to_json(result) -> dict:
         "timings_ms": {k: round(float(v), 3) for k, v in result.timings_ms.items()},
         "poses": poses,
     }
+    passes = getattr(result, "crop_passes", ())
+    if passes:  # a still image's crop refinement: every pass's region and pose score, in order
+        document["crop_passes"] = [p.to_json() for p in passes]
+    return document
 
 
 class ResultsWriter:

@@ -43,6 +43,7 @@ __all__ = [
     "BODY_EXPANSION_RATIO",
     "CROP_FILTER_ALPHA",
     "DEFAULT_MIN_POSE_SCORE",
+    "FIRST_CROPS",
     "MIN_CROP_KEYPOINT_SCORE",
     "TORSO_EXPANSION_RATIO",
     "CropMeasurement",
@@ -64,6 +65,9 @@ DEFAULT_MIN_POSE_SCORE = 0.25
 CROP_FILTER_ALPHA = 0.9
 TORSO_EXPANSION_RATIO = 1.9
 BODY_EXPANSION_RATIO = 1.2
+#: Where a video's crop tracker starts (:class:`CropTracker` ``first_crop``): TF.js's centred
+#: square inside the frame, or the whole frame padded to a square.
+FIRST_CROPS = ("centre", "pad")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,11 +275,21 @@ class CropTracker:
     Args:
         alpha: crop-edge low-pass alpha (TF.js ``CROP_FILTER_ALPHA`` = 0.9).
         min_pose_score: reset threshold (TF.js ``DEFAULT_MIN_POSE_SCORE`` = 0.25).
+        first_crop: the region of the first frame and of the frame after a reset: ``centre``
+            (TF.js: the centred square inside the frame) or ``pad`` (the whole frame padded to
+            a square, as Google's Android and Raspberry Pi samples start).
+
+    Raises:
+        ValueError: an unknown `first_crop`.
     """
 
     def __init__(
-        self, alpha: float = CROP_FILTER_ALPHA, min_pose_score: float = DEFAULT_MIN_POSE_SCORE
+        self, alpha: float = CROP_FILTER_ALPHA, min_pose_score: float = DEFAULT_MIN_POSE_SCORE,
+        first_crop: str = "centre",
     ) -> None:
+        if first_crop not in FIRST_CROPS:
+            raise ValueError(f"first crop must be one of {', '.join(FIRST_CROPS)}, got {first_crop!r}")
+        self.first_crop = first_crop
         self.min_pose_score = min_pose_score
         self._filter = LowPassFilter(alpha)
         self._region: CropRegion | None = None
@@ -294,13 +308,14 @@ class CropTracker:
         """The region to crop THIS frame with.
 
         On the first frame and after a reset this is ``init_crop_region(H, W, first_frame=True)``
-        (the centred square inside the frame); it is then kept until :meth:`update`.
+        (the centred square inside the frame; with ``first_crop="pad"`` the whole frame padded
+        to a square); it is then kept until :meth:`update`.
 
         Raises:
             ValueError: if a size is not positive.
         """
         if self._region is None:
-            self._region = init_crop_region(frame_h, frame_w, first_frame=True)
+            self._region = init_crop_region(frame_h, frame_w, first_frame=self.first_crop == "centre")
         return self._region
 
     def update(

@@ -71,6 +71,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         overlays: initial overlay layers, a ``--overlays`` list such as ``skeleton,heatmaps``
             (default: the saved choices); raises ValueError for an unknown name.
         crop, smoothing: crop tracking / keypoint smoothing (default: on; not saved).
+        first_crop: a video's first crop region, ``centre`` (TF.js, default) or ``pad``.
         one_euro: the One Euro filter's parameters (default: the saved ones, TF.js's at first).
         classifier: a pose classifier to load first (the source opens once it has loaded);
             default: the one remembered in the settings.
@@ -90,7 +91,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
                  smoothing: bool | None = None, one_euro: OneEuroConfig | None = None,
                  preprocess: PreprocessProfile | None = None, input_range: tuple[float, float] | None = None,
                  classifier: ClassifierRequest | None = None, layout: str | None = None,
-                 window_size: tuple[int, int] | None = None):
+                 window_size: tuple[int, int] | None = None, first_crop: str | None = None):
         super().__init__(parent)
         self._garbage = GuiThreadGarbageCollector(self)  # collect only here, never in a worker thread
         self._garbage.start()
@@ -107,7 +108,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         config, self._startup_note = startup_config(settings, model=model, backend=backend, threads=threads,
                                                     provider=provider, tracker=tracker, min_pose_score=min_pose_score,
                                                     crop=crop, smoothing=smoothing, one_euro=one_euro,
-                                                    preprocess=preprocess, input_range=input_range)
+                                                    preprocess=preprocess, input_range=input_range,
+                                                    first_crop=first_crop)
 
         display_hz = MAX_PACE_DELIVERY_HZ if Pace(pace) == Pace.MAX else MAX_DELIVERY_HZ
         self.engine = Engine(config, self, max_delivery_hz=display_hz)  # (newest result wins in between)

@@ -29,7 +29,8 @@ def _is_missing_file(model: str) -> bool:
 def startup_config(settings: StudioSettings, *, model: str | None, backend: str | None, threads: int,
                    provider: str | None, tracker: str | None, min_pose_score: float | None, crop: bool | None,
                    smoothing: bool | None, one_euro: OneEuroConfig | None, preprocess: PreprocessProfile | None = None,
-                   input_range: tuple[float, float] | None = None) -> tuple[PipelineConfig, str]:
+                   input_range: tuple[float, float] | None = None, first_crop: str | None = None
+                   ) -> tuple[PipelineConfig, str]:
     """The configuration the window starts with: each argument given (not None) wins over the
     saved setting (see :class:`~.main_window.MainWindow` for their meaning).
 
@@ -49,7 +50,7 @@ def startup_config(settings: StudioSettings, *, model: str | None, backend: str 
     config = replace(config, provider=provider or (settings.provider if config.backend == "onnx" else None),
                      tracker=tracker or settings.tracker,
                      min_pose_score=settings.min_pose_score if min_pose_score is None else min_pose_score,
-                     crop=crop is not False, smoothing=smoothing is not False, one_euro=one_euro or settings.one_euro,
+                     crop=crop is not False, first_crop=first_crop or "centre", smoothing=smoothing is not False, one_euro=one_euro or settings.one_euro,
                      preprocess=preprocess or settings.preprocess,
                      input_range=input_range or (settings.input_range_for(chosen) if is_model_path(chosen) else None))
     return config, note
