@@ -22,7 +22,8 @@ def lightning_runs(tmp_path_factory):
     annotations = data_file("coco_mini/test_coco.json")
     assert main(["eval", "-a", str(annotations), "-i", str(annotations.parent), "-q", "--json",
                  str(out / "model.json")]) == 0
-    assert main(["export", str(annotations.parent), "--per-person", "--coco-annotations", str(annotations),
+    # with annotations, a single-pose model's export is per person (as eval's single protocol)
+    assert main(["export", str(annotations.parent), "--coco-annotations", str(annotations),
                  "--keypoints", str(out / "results.json"), "-q"]) == 0
     return json.loads((out / "model.json").read_text()), out / "results.json"
 
@@ -96,3 +97,14 @@ def test_results_and_model_together_is_a_usage_error(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["eval", "-a", str(annotations)])  # neither images nor results
     assert "--images" in capsys.readouterr().err
+
+
+def test_whole_image_export_keeps_one_record_per_pose(tmp_path):
+    annotations = data_file("coco_mini/test_coco.json")
+    assert main(["export", str(annotations.parent), "--coco-annotations", str(annotations), "--whole-image",
+                 "--keypoints", str(tmp_path / "w.json"), "-q"]) == 0
+    records = json.loads((tmp_path / "w.json").read_text())
+    assert len(records) == 4 and not any("annotation_id" in r for r in records)
+    assert main(["eval", "-a", str(annotations), "--results", str(tmp_path / "w.json"), "-q", "--json",
+                 str(tmp_path / "e.json")]) == 0
+    assert json.loads((tmp_path / "e.json").read_text())["counts"]["detections"] == 4

@@ -73,7 +73,11 @@ def add_parser(subparsers) -> None:
                         help="with --coco-annotations, SOURCE its image folder and a .json --keypoints: one "
                              "prediction per annotated person from a square crop around its box, exactly as "
                              "eval's single protocol makes them (records carry annotation_id), so "
-                             "eval --results on the file reproduces eval --model's AP")
+                             "eval --results on the file reproduces eval --model's AP. The default for a "
+                             "single-pose model when those are given without --out")
+    parser.add_argument("--whole-image", action="store_true",
+                        help="with --coco-annotations: run the pipeline on whole images (one record per pose; "
+                             "the annotations only give the image ids) instead of --per-person")
     add_classifier_options(parser)
     parser.add_argument("--force", "-f", action="store_true", help="overwrite existing output files")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -131,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
     if args.fps is not None and not 0 < args.fps <= 1000:
         raise ExportError(f"--fps {args.fps}: must be above 0 and at most 1000")
 
-    if args.per_person:
+    if args.per_person and args.whole_image:
+        args.parser.error("--per-person and --whole-image exclude each other")
+    if args.per_person or _per_person_by_default(args):
         return _export_per_person(args)
     needs_heads = options.needs_heads and args.out is not None
     classifier = classifier_from_args(args)
@@ -177,6 +183,18 @@ def run(args: argparse.Namespace) -> int:
     if classifier is not None:
         print(summary_line(classifier))
     return 0
+
+
+def _per_person_by_default(args: argparse.Namespace) -> bool:
+    """Annotations, an image folder, a .json keypoints file, no video and a single-pose model:
+    write what eval's single protocol scores (eval --results then matches eval --model)."""
+    if args.whole_image or args.coco_annotations is None or args.keypoints is None or args.out is not None \
+            or args.keypoints.suffix.lower() != ".json" or not Path(args.source).is_dir():
+        return False
+    from ..core.models.resolve import resolve_model
+
+    config = config_from_args(args)
+    return not resolve_model(config.model, config.backend).is_multipose
 
 
 def _export_per_person(args: argparse.Namespace) -> int:
