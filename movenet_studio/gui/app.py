@@ -7,6 +7,7 @@ configures pyqtgraph, builds the :class:`~.main_window.MainWindow` and runs the 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..core.text import printable
 from ..logs import LOGGER_NAME, configure_logging
 from .window.classification_controller import ClassifierRequest
 from .window.main_window import MainWindow
+from .platform_libraries import uses_xcb, xcb_problem
 from .player import Pace
 from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
@@ -210,6 +212,17 @@ class ExitAfterFrames(QObject):
         QApplication.instance().exit(self.exit_code)
 
 
+def platform_problem(environ=os.environ) -> str | None:
+    """Why Qt's X11 window cannot start here (missing xcb libraries, no display), or None."""
+    if not uses_xcb(environ):
+        return None
+    problem = xcb_problem(environ)
+    if problem is None and not environ.get("DISPLAY"):
+        problem = ("no X display to open the window on (DISPLAY is not set); run inside a desktop session, "
+                   "under xvfb-run, or without a window with QT_QPA_PLATFORM=offscreen")
+    return problem
+
+
 def ensure_logging() -> None:
     """Configure the ``movenet_studio`` log (rotating file) unless the CLI already did."""
     if not logging.getLogger(LOGGER_NAME).handlers:
@@ -246,6 +259,10 @@ def run(options: GuiOptions) -> int:
     ensure_logging()
     app = QApplication.instance()
     if app is None:
+        problem = platform_problem()
+        if problem:  # one clear line instead of Qt's abort naming the wrong library
+            print(f"{APP_NAME}: {problem}", file=sys.stderr)
+            return EXIT_FAILED
         app = QApplication(sys.argv[:1])
         app.setOrganizationName(ORGANIZATION)
         app.setApplicationName(APPLICATION)

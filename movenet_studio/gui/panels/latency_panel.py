@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from .readable import MIN_PLOT_HEIGHT, MIN_VISIBLE_ROWS, rows_height, without_height_for_width
+from .readable import MIN_PLOT_HEIGHT, MIN_VISIBLE_ROWS, rows_height, WrappedLabel
 from .tables import figures_table, fill_row
 from ..throttle import RefreshThrottle
 from ..engine import EngineResult, ModelInfo
@@ -199,9 +199,7 @@ class LatencyPanel(QWidget):
         self.latency_label = QLabel("–")
         self.frames_label = QLabel("–")
         self.dropped_label = QLabel("0")
-        self.model_label = QLabel("–")
-        self.model_label.setWordWrap(True)
-        without_height_for_width(self.model_label)
+        self.model_label = WrappedLabel("–", lines=2)
         # Frames and Dropped share a row (the right column must fit a 720-pixel-high window)
         top = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
         for row, (name, label) in enumerate((("Processed FPS", self.fps_label), ("Submit → result", self.latency_label),
@@ -298,6 +296,7 @@ class LatencyPanel(QWidget):
             if key not in self.curves:  # B's curve appears with the first comparison
                 self.curves[key] = self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5))
                 self._show_legend()
+        self.model_label.set_lines(self.model_label.text().count("\n") + 1)
         self._update_table()
         plotted = []
         for key, curve in self.curves.items():

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QHB
 
 from ...core.layers.matching import layer_label, leading_op_path
 from ...core.layers.runner import DEFAULT_THRESHOLD_DB, LayerCapturePair, first_divergence
-from .readable import MIN_PLOT_HEIGHT, rows_height
+from .readable import MIN_PLOT_HEIGHT, WrappedLabel, rows_height
 from .channel_grid import ChannelGrid, channel_maps
 from ..window.layers_worker import LayerUpdate
 
@@ -97,8 +97,7 @@ class LayersPanel(QWidget):
         controls.addWidget(QLabel("threshold"))
         controls.addWidget(self.threshold_spin)
         controls.addWidget(self.reset_button)
-        self.status = QLabel("Open a source: A is the model running, B the one picked here.")
-        self.status.setWordWrap(True)
+        self.status = WrappedLabel("Open a source: A is the model running, B the one picked here.", lines=2)
         self.status.setStyleSheet("color: #b8c4d0;")
 
         self.plot = pg.PlotWidget()
@@ -146,8 +145,7 @@ class LayersPanel(QWidget):
         self.grid_diff = ChannelGrid("|A - B|", colormap="hot")
         for grid in (self.grid_a, self.grid_b, self.grid_diff):
             grid_layout.addWidget(grid)
-        self.tensor_label = QLabel("Select a tensor in the table or on the curve.")
-        self.tensor_label.setWordWrap(True)
+        self.tensor_label = WrappedLabel("Select a tensor in the table or on the curve.", lines=2)
         self.tensor_label.setStyleSheet("color: gray;")
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)

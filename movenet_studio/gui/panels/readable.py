@@ -18,12 +18,25 @@ def rows_height(table: QTableView, rows: int = MIN_VISIBLE_ROWS) -> int:
     return table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth() + rows * row
 
 
-def without_height_for_width(label: QLabel, lines: int = 2) -> QLabel:
-    """Let a word-wrapped `label` take `lines` text lines without making its panel's layout
-    height-for-width: a scroll area sizes such a panel to its preferred height for the width
-    (the plots' full size hint) instead of its minimum, and the dock then scrolls needlessly."""
-    policy = label.sizePolicy()
-    policy.setHeightForWidth(False)
-    label.setSizePolicy(policy)
-    label.setMinimumHeight(lines * label.fontMetrics().lineSpacing() + 2)
-    return label
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label `lines` text lines high that does not make its panel's layout
+    height-for-width. A scroll area sizes a height-for-width panel to its preferred height for
+    the width (the plots' full size hint) instead of its minimum, so the dock scrolled with room
+    to spare; QLabel turns height-for-width back on at every ``setText``, hence the override."""
+
+    def __init__(self, text: str = "", lines: int = 2, parent=None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._lines = 0
+        self.set_lines(lines)
+
+    def set_lines(self, lines: int) -> None:
+        """Make room for `lines` text lines (a no-op when it already has)."""
+        if lines != self._lines:
+            self._lines = lines
+            self.setMinimumHeight(lines * self.fontMetrics().lineSpacing() + 2)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt name)
+        """Never: the label takes the height its minimum (`lines`) gives."""
+        return False

@@ -28,7 +28,7 @@ from ...core.analysis.trajectories import TrajectoryRecorder
 from ..engine import Engine, EngineResult, ModelInfo
 from ..latest_job import LatestJobRunner
 from ..player import SourceInfo, SourcePlayer
-from .readable import without_height_for_width
+from .readable import WrappedLabel
 from .scroll_area import VerticalScrollArea
 from ..controls.smoothing_controls import SmoothingControls
 from .tables import EMPTY, figures_table, fill_row
@@ -101,10 +101,8 @@ class TimelinePanel(QWidget):
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        legend = QLabel(LEGEND_HTML)
+        legend = WrappedLabel(LEGEND_HTML, lines=2)
         legend.setTextFormat(Qt.TextFormat.RichText)
-        legend.setWordWrap(True)
-        without_height_for_width(legend)
         centre_widget = QWidget()
         centre = QVBoxLayout(centre_widget)
         centre.setContentsMargins(0, 0, 0, 0)
