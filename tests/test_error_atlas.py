@@ -189,3 +189,39 @@ def test_multi_protocol_counts_background_errors(tmp_path):
 def test_correct_leaves_other_classes_and_detections_alone():
     dets = [{"image_id": 1, "keypoints": [0.0, 0.0, 1] * 17, "score": 1.0}]
     assert correct(dets, [], [], ["jitter"]) == dets and correct(dets, [], [], ["jitter"])[0] is not dets[0]
+
+
+@pytest.mark.parametrize("protocol", ["single", "multi"])
+def test_per_keypoint_costs_equal_a_full_evaluation(tmp_path, protocol):
+    """The atlas re-evaluates only the images whose detections moved: each per-keypoint cost
+    equals COCOeval run from scratch on the corrected detections."""
+    from movenet_studio.core.evaluation.rescoring import coco_ap
+
+    annotations, results, _, dataset = _fixture(tmp_path)
+    if protocol == "multi":  # plus a second, shifted copy of each prediction: several per image
+        records = json.loads(results.read_text())
+        extra = [dict(r, keypoints=[v + (15 if i % 3 == 0 else 0) for i, v in enumerate(r["keypoints"])],
+                      score=r["score"] / 2) for r in records]
+        for r in records + extra:
+            r.pop("annotation_id", None)
+        results.write_text(json.dumps(records + extra))
+    result = evaluate_results(annotations, results, protocol=protocol, errors=True)
+    atlas = result.errors
+    from movenet_studio.core.evaluation.results_file import load_results, multi_detections, single_detections
+    loaded = load_results(results)
+    if protocol == "single":
+        gt, detections, _ = single_detections(dataset, loaded, COCO_SIGMAS)
+    else:
+        gt, detections = dataset, multi_detections(dataset, loaded)
+    assert coco_ap(gt, detections, COCO_SIGMAS) == pytest.approx(atlas.ap, abs=1e-12)
+    checked = 0
+    for k, name in enumerate(NAMES):
+        for cls in ERROR_CLASSES:
+            fixed = correct(detections, atlas.pairs, atlas.errors, [cls], [k])
+            if fixed == [dict(d) for d in detections]:
+                assert atlas.ap_cost_per_keypoint[name][cls] == 0.0
+                continue
+            full = coco_ap(gt, fixed, COCO_SIGMAS) - atlas.ap
+            assert atlas.ap_cost_per_keypoint[name][cls] == pytest.approx(full, abs=1e-12), (name, cls)
+            checked += 1
+    assert checked >= 8

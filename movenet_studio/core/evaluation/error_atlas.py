@@ -43,15 +43,12 @@ false negatives (ground truths unmatched at OKS 0.1, removed), each an AP cost o
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import io
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
-from .coco import person_category
+from .rescoring import Rescorer, coco_ap, localisation_matches, optimal_scores
 
 #: ks at or above which a keypoint on its own ground truth is good.
 GOOD_KS = 0.85
@@ -182,110 +179,28 @@ class Pair:
     others: list[dict] = field(default_factory=list)
 
 
-def correct(detections: Sequence[dict], pairs: Sequence[Pair], errors: Sequence[KeypointErrors],
-            classes: Sequence[str], keypoints: Sequence[int] | None = None) -> list[dict]:
-    """`detections` with the keypoints of `classes` (at `keypoints` rows only, all when None)
-    moved to their corrected positions; other detections and fields unchanged (copies)."""
-    out = [dict(d) for d in detections]
+def corrections(pairs: Sequence[Pair], errors: Sequence[KeypointErrors], classes: Sequence[str],
+                keypoints: Sequence[int] | None = None) -> dict[int, list[float]]:
+    """Detection index -> its flat keypoints with those of `classes` (at `keypoints` rows only,
+    all when None) moved to their corrected positions; detections with nothing to move are left out."""
     wanted = set(classes)
+    out = {}
     for pair, err in zip(pairs, errors):
-        flat = np.asarray(out[pair.index]["keypoints"], dtype=np.float64).reshape(-1, 3).copy()
-        rows = range(len(err.classes)) if keypoints is None else keypoints
-        changed = False
-        for j in rows:
-            if err.classes[j] in wanted:
-                flat[j, :2] = err.corrected[j]
-                changed = True
-        if changed:
-            out[pair.index]["keypoints"] = flat.reshape(-1).tolist()
+        rows = [j for j in (range(len(err.classes)) if keypoints is None else keypoints) if err.classes[j] in wanted]
+        if rows:
+            flat = np.asarray(pair.detection["keypoints"], dtype=np.float64).reshape(-1, 3).copy()
+            flat[rows, :2] = err.corrected[rows]
+            out[pair.index] = flat.reshape(-1).tolist()
     return out
 
 
-def coco_ap(gt_dataset: dict, detections: Sequence[dict], sigmas: np.ndarray, iou_thresholds=None,
-            *, details: bool = False):
-    """COCO keypoint AP (``COCOeval.stats[0]``, 0.50:0.95, 20 detections, all areas) of `detections`.
-
-    With ``details=True`` returns the evaluated ``COCOeval`` instead (for its ``evalImgs``).
-    An empty `detections` list scores 0.
-    """
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco_gt = COCO()
-        coco_gt.dataset = copy.deepcopy(gt_dataset)
-        coco_gt.createIndex()
-        if not detections:
-            return None if details else 0.0
-        coco_dt = coco_gt.loadRes([dict(d) for d in detections])
-        evaluator = COCOeval(coco_gt, coco_dt, iouType="keypoints")
-        evaluator.params.catIds = [person_category(gt_dataset)["id"]]
-        evaluator.params.kpt_oks_sigmas = np.asarray(sigmas, dtype=np.float64)
-        if iou_thresholds is not None:
-            evaluator.params.iouThrs = np.asarray(iou_thresholds, dtype=np.float64)
-            evaluator.params.areaRng = [evaluator.params.areaRng[0]]
-            evaluator.params.areaRngLbl = ["all"]
-        evaluator.evaluate()
-        if details:
-            return evaluator
-        evaluator.accumulate()
-        evaluator.summarize()
-    return max(0.0, float(evaluator.stats[0]))
-
-
-def localisation_matches(gt_dataset: dict, detections: Sequence[dict], sigmas: np.ndarray,
-                         threshold: float = LOCALISATION_OKS) -> tuple[dict[int, int], set[int]]:
-    """COCOeval's matching at OKS `threshold` (all areas, 20 detections).
-
-    Returns:
-        ({detection index: matched annotation id}, {annotation ids left unmatched that are
-        not ignored (crowd or without labelled keypoints)}).
-    """
-    evaluator = coco_ap(gt_dataset, detections, sigmas, [threshold], details=True)
-    if evaluator is None:
-        ignored = {a["id"] for a in gt_dataset["annotations"] if a.get("iscrowd") or not a.get("num_keypoints")}
-        return {}, {a["id"] for a in gt_dataset["annotations"] if a["id"] not in ignored}
-    matches, unmatched = {}, set()
-    for entry in evaluator.evalImgs:
-        if entry is None:
-            continue
-        for j, dt_id in enumerate(entry["dtIds"]):
-            gt_id = int(entry["dtMatches"][0, j])
-            if gt_id > 0 and not entry["dtIgnore"][0, j]:
-                matches[int(dt_id) - 1] = gt_id  # loadRes numbers detections 1.. in list order
-        for j, gt_id in enumerate(entry["gtIds"]):
-            if int(entry["gtMatches"][0, j]) == 0 and not entry["gtIgnore"][j]:
-                unmatched.add(int(gt_id))
-    return matches, unmatched
-
-
-def optimal_scores(gt_dataset: dict, detections: Sequence[dict], sigmas: np.ndarray) -> list[float]:
-    """The paper's optimal detection scores: per image, the one-to-one assignment of detections
-    to its non-ignored ground truths maximising total OKS (``scipy.optimize.linear_sum_assignment``);
-    an assigned detection's score becomes that OKS, an unassigned one's 0."""
-    from scipy.optimize import linear_sum_assignment
-
-    evaluator = coco_ap(gt_dataset, detections, sigmas, [LOCALISATION_OKS], details=True)
-    scores = [0.0] * len(detections)
-    if evaluator is None:
-        return scores
-    cat = evaluator.params.catIds[0]
-    for image_id in evaluator.params.imgIds:
-        oks = evaluator.ious.get((image_id, cat))
-        gts = evaluator._gts[image_id, cat]
-        dts = evaluator._dts[image_id, cat]
-        if not len(dts) or not len(gts) or oks is None or not len(oks):
-            continue
-        # computeOks sorts detections by score (top maxDets) and keeps gts in order
-        order = np.argsort([-d["score"] for d in dts], kind="mergesort")[: evaluator.params.maxDets[-1]]
-        keep = [g for g, gt in enumerate(gts) if not (gt.get("iscrowd") or not gt.get("num_keypoints"))]
-        if not keep:
-            continue
-        matrix = np.asarray(oks)[:, keep]
-        rows, cols = linear_sum_assignment(-matrix)
-        for r, c in zip(rows, cols):
-            scores[int(dts[order[r]]["id"]) - 1] = float(matrix[r, c])
-    return scores
+def correct(detections: Sequence[dict], pairs: Sequence[Pair], errors: Sequence[KeypointErrors],
+            classes: Sequence[str], keypoints: Sequence[int] | None = None) -> list[dict]:
+    """`detections` (copies) with the keypoints of `classes` moved (:func:`corrections`)."""
+    out = [dict(d) for d in detections]
+    for index, flat in corrections(pairs, errors, classes, keypoints).items():
+        out[index]["keypoints"] = flat
+    return out
 
 
 @dataclass(slots=True)
@@ -394,16 +309,26 @@ def error_atlas(gt_dataset: dict, detections: Sequence[dict], pairs: Sequence[Pa
     base = ap(detections)
     costs: dict[str, float] = {}
     per_keypoint: dict[str, dict[str, float]] = {name: {} for name in names}
+    rescorer = Rescorer(gt_dataset, detections, sigmas) if detections else None
+
+    def moved_ap(moved: dict[int, list[float]]) -> float:
+        step[0] += 1
+        value = rescorer.ap(moved)
+        if on_step is not None:
+            on_step(step[0], total)
+        return value
+
     for c in ERROR_CLASSES:
-        costs[c] = ap(correct(detections, pairs, errors, [c])) - base if c in present else _skip(step, on_step, total)
+        costs[c] = moved_ap(corrections(pairs, errors, [c])) - base if c in present else _skip(step, on_step, total)
         for j, name in enumerate(names):
-            per_keypoint[name][c] = (ap(correct(detections, pairs, errors, [c], [j])) - base
+            per_keypoint[name][c] = (moved_ap(corrections(pairs, errors, [c], [j])) - base
                                      if c in per_kp_present[j] else _skip(step, on_step, total))
     background = None
     if multi:
-        rescored = [dict(d, score=s) for d, s in zip(detections, optimal_scores(gt_dataset, detections, sigmas))]
+        best = optimal_scores(gt_dataset, detections, sigmas, LOCALISATION_OKS)
+        rescored = [dict(d, score=s) for d, s in zip(detections, best)]
         costs["score"] = ap(rescored) - base
-        matches, unmatched = localisation_matches(gt_dataset, detections, sigmas)
+        matches, unmatched = localisation_matches(gt_dataset, detections, sigmas, LOCALISATION_OKS)
         false_pos = [i for i in range(len(detections)) if i not in matches]
         kept = [d for i, d in enumerate(detections) if i in matches]
         costs["background_fp"] = ap(kept) - base
@@ -445,7 +370,7 @@ def single_pairs(gt_dataset: dict, detections: Sequence[dict], source: dict) -> 
 
 def multi_pairs(gt_dataset: dict, detections: Sequence[dict], sigmas: np.ndarray) -> list[Pair]:
     """Pairs of the multi protocol: COCOeval's matches at OKS :data:`LOCALISATION_OKS`."""
-    matches, _ = localisation_matches(gt_dataset, detections, sigmas)
+    matches, _ = localisation_matches(gt_dataset, detections, sigmas, LOCALISATION_OKS)
     anns = {a["id"]: a for a in gt_dataset["annotations"]}
     in_image: dict[int, list[dict]] = {}
     for a in gt_dataset["annotations"]:
