@@ -77,11 +77,13 @@ class SourceInfo:
 
     @property
     def details(self) -> str:
-        """Kind, length and rate for people, e.g. ``video, 120 frames, 30 fps``."""
+        """Kind, length and rate for people, e.g. ``video, 120 frames, 30 fps``; a folder holds
+        independent photos and has no rate: ``folder, 4 photos``."""
         parts = [self.kind]
+        unit = "photo" if self.kind in ("folder", "image") else "frame"
         if self.frame_count:
-            parts.append(f"{self.frame_count} frame{'s' if self.frame_count != 1 else ''}")
-        if self.fps:
+            parts.append(f"{self.frame_count} {unit}{'s' if self.frame_count != 1 else ''}")
+        if self.fps and unit == "frame":
             parts.append(f"{self.fps:.3g} fps")
         return ", ".join(parts)
 

@@ -131,7 +131,11 @@ class VideoView(QWidget):
         # frame rectangle, so every overlay keeps frame-pixel coordinates.
         if self.image_item.show(display_image(frame), frame.shape):
             h, w = frame.shape[:2]
-            self.view_box.setLimits(xMin=-w, xMax=2 * w, yMin=-h, yMax=2 * h)
+            # Room around the frame on both axes by its longer side: fitting a 720x1280 portrait
+            # frame into a wide view needs an x range far wider than the frame (limits of one
+            # frame width clamped the fit to the frame's height: head and feet cut off).
+            margin = 2 * max(h, w)
+            self.view_box.setLimits(xMin=-margin, xMax=w + margin, yMin=-margin, yMax=h + margin)
             self.reset_zoom()
         if self._stack.currentWidget() is not self.graphics:
             self._stack.setCurrentWidget(self.graphics)

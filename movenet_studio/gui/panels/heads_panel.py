@@ -171,7 +171,9 @@ class HeadsPanel(QWidget):
             if self._band >= needed:
                 break
             self._band = needed
-        self._scale = scale
+        height = rows * (self._band + sh) + self._gap  # (the band may have grown in the last round)
+        self._scale = max(1e-6, min(self.graphics.width() / width, self.graphics.height() / height))
+        scale = self._scale
         self._short_titles = sw * scale < SHORT_TITLE_BELOW_PX
         self._titles = tile_titles(self._keypoint_set, self._short_titles)
         self._mosaic = np.empty((height, width, 3), dtype=np.uint8)

@@ -187,6 +187,7 @@ class TimelinePanel(QWidget):
         self.recorder.reset(info.frame_count, info.is_live, stills=info.kind in ("image", "folder"),
                             keep_generation=generation)
         self.plots.set_frame_range(info.frame_count - 1 if self.recorder.clip else None)
+        self.plots.set_stills(info.kind in ("image", "folder"))
         self._current = None
         self._frame_size = None
         self._show_events([])

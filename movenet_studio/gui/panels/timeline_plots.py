@@ -51,6 +51,17 @@ def _with_gaps(index: np.ndarray, *series: np.ndarray) -> tuple[np.ndarray, ...]
     return (np.insert(x, gaps, np.nan), *(np.insert(np.asarray(s, np.float64), gaps, np.nan) for s in series))
 
 
+class FrameAxis(pg.AxisItem):
+    """An axis of frame (or photo) numbers: ticks only at whole numbers (4 photos are 0 1 2 3,
+    not 0 0.5 1 ... 3)."""
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph names)
+        """pyqtgraph's spacings, each at least 1."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        whole = [(max(1.0, float(spacing)), offset) for spacing, offset in levels]
+        return list(dict.fromkeys(whole)) or [(1.0, 0.0)]
+
+
 class TimelinePlots(pg.GraphicsLayoutWidget):
     """Four plots over frame index sharing their x axis.
 
@@ -104,6 +115,8 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
             item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        #: The value lines' pens (set_stills draws photos as markers without them).
+        self._line_pens = {curve: curve.opts["pen"] for curve in self._value_curves}
         self.cursors = []
         for plot in self.plots:
             cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(_CURSOR, width=1))
@@ -121,12 +134,12 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
         return raw, smoothed
 
     def _plot(self, row: int, label: str) -> pg.PlotItem:
-        plot = self.addPlot(row=row, col=0)
+        plot = self.addPlot(row=row, col=0, axisItems={"bottom": FrameAxis("bottom")})
         plot.setLabel("left", label, **{"font-size": "8pt"})
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setMouseEnabled(x=True, y=False)
         plot.hideButtons()
-        plot.getAxis("left").setWidth(44)
+        plot.getAxis("left").setWidth(58)  # ticks such as "427.8" and the axis title side by side
         for name in ("left", "bottom"):
             # Kept as pixmaps: their grid lines span the plot, so every repaint inside it (the
             # current-frame mark moving) would draw them again (~1.4 ms an axis)
@@ -138,6 +151,24 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
     def plots(self) -> tuple[pg.PlotItem, ...]:
         """The four plots, top to bottom: pose score, x, y, keypoint score."""
         return self.score_plot, self.x_plot, self.y_plot, self.keypoint_score_plot
+
+    def set_stills(self, stills: bool) -> None:
+        """Photos (a folder, an image) are independent: each one a marker and no line between
+        them (nor the raw line: nothing is smoothed across photos), the x axis "photo"; a
+        video's frames a line."""
+        for curve, pen in self._line_pens.items():
+            curve.setPen(None if stills else pen)
+            curve.setSymbol("o" if stills else None)
+            curve.setSymbolSize(7)
+            curve.setSymbolBrush(pg.mkPen(pen).color())
+            curve.setSymbolPen(None)
+        for raw in (self.x_raw, self.y_raw):
+            raw.setVisible(not stills)
+        self.keypoint_score_plot.setLabel("bottom", "photo" if stills else "frame")
+
+    @property
+    def _value_curves(self) -> tuple[pg.PlotDataItem, ...]:
+        return self.pose_score, self.x_smoothed, self.y_smoothed, self.keypoint_score
 
     def set_frame_range(self, last_index: int | None) -> None:
         """Show frames 0..`last_index` (a file's whole clip), or follow the data (None: live)."""

@@ -126,6 +126,8 @@ def apply_layout(window: QMainWindow, docks: Docks, key: str) -> None:
     # Latency tabs over Heads tabbed with the Model input (2), or one tab group (1).
     rows = 3 if column >= latency_px + heads_px + MODEL_INPUT_MIN_PX else 2 if column >= latency_px + heads_px else 1
     timeline_right = key == "timeline" and not tall
+    if timeline_right:
+        rows = 1  # the Timeline takes the column's whole height, the other panels as tabs
 
     # Docks added to one area stack top to bottom in that order; tab groups are made after
     # (Qt's splitDockWidget on a tabbed dock would add a tab, not a neighbour).
