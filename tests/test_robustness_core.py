@@ -172,7 +172,7 @@ def test_non_finite_model_output_is_a_model_fault_not_data(monkeypatch):
     """NaN / infinity from the model: one clear error for that frame, never keypoints; the
     trackers are not poisoned, so the next good frame has a finite pose."""
     from movenet_studio.core import pipeline as pipeline_module
-    from movenet_studio.core.models.output_check import ModelOutputError
+    from movenet_studio.core.decoding.output_check import ModelOutputError
     from movenet_studio.core.pipeline import Pipeline
     from movenet_studio.core.pipeline_config import PipelineConfig
     from movenet_studio.core.media.sources import Frame

@@ -30,7 +30,7 @@ from .decoding.decode import DecodeSteps, decode_singlepose
 from .decoding.heads import Heads
 from .decoding.keypoint_sets import keypoint_set_for
 from .decoding.pose import Pose, pose_score
-from .models.output_check import check_model_output
+from .decoding.output_check import check_model_output
 from .models.resolve import resolve_model
 from .models.catalog import ModelSpec
 from .decoding.multipose import decode_multipose, multipose_input_size

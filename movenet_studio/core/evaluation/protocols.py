@@ -12,7 +12,7 @@ import numpy as np
 
 from ..decoding.keypoints import NUM_KEYPOINTS
 from ..decoding.pose import pose_score
-from ..models.output_check import check_model_output
+from ..decoding.output_check import check_model_output
 from ..progress import JobControl
 from ..media.sources import Frame
 from .coco import person_category, pseudo_image_dataset, read_coco_image, select_persons

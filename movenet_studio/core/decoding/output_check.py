@@ -1,6 +1,6 @@
 """The check every model output passes before it is used as data.
 
-A model file passes the probe (:mod:`.probe`) on one blank image; a hostile or damaged
+A model file passes the probe (:mod:`~movenet_studio.core.sandbox`) on one blank image; a hostile or damaged
 model can still change its output shape on real frames, or give values no MoveNet model
 can (1e30, NaN). :func:`check_model_output` is called on every invoke's output (the
 pipeline and the evaluation call it); a bad output is a model fault with one clear
