@@ -57,7 +57,7 @@ def _run(key: str, media):
     try:
         argmax = argmax_outputs(backend.interpreter)
         for model_input, _ in media(spec.input_size):
-            output = backend.invoke(model_input)[0, 0].copy()
+            output = backend.invoke(model_input)[0][0, 0].copy()
             yield (output, backend.heads(), backend.interpreter.get_tensor(argmax[1]).ravel(),
                    backend.interpreter.get_tensor(argmax[17]).ravel())
     finally:

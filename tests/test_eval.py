@@ -4,6 +4,7 @@ AP 1.0, real models on coco_mini score in (0, 1], the CLI's JSON and errors."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
@@ -101,13 +102,14 @@ class _OracleBackend:
     """A fake Backend: returns, per crop, the queued model outputs (in crop-normalised (y, x))."""
 
     def __init__(self, outputs, size=(64, 64)):
-        self.model = SimpleNamespace(input_size=size, is_multipose=False)
+        self.model = SimpleNamespace(input_size=size, is_multipose=False, architecture="singlepose", io=None,
+                                     num_keypoints=17, path=Path("oracle.tflite"))
         self.outputs = list(outputs)
         self.shapes = []
 
     def invoke(self, image):
         self.shapes.append(image.shape)
-        return self.outputs.pop(0)
+        return (self.outputs.pop(0),)
 
 
 def test_select_persons_and_pseudo_images(tmp_path):
@@ -127,6 +129,7 @@ def test_oracle_predictions_map_back_and_score_ap_1(tmp_path):
         x0, y0, side = crop_box(person["bbox"])
         kps = np.asarray(person["keypoints"], float).reshape(17, 3)
         yxs = np.stack([(kps[:, 1] - y0) / side, (kps[:, 0] - x0) / side, np.full(17, 0.8)], axis=1)
+        yxs[:, :2] = np.clip(yxs[:, :2], -1.0, 2.0)  # unlabelled (0, 0) points: where a real model could put them
         outputs.append(yxs.reshape(1, 1, 17, 3).astype(np.float32))
     backend = _OracleBackend(outputs)
     gt, detections = predict_single(load_annotations(path), tmp_path, backend)

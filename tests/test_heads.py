@@ -120,7 +120,7 @@ def test_heads_off_backend_preserves_nothing_and_reads_nothing(monkeypatch):
 
     monkeypatch.setattr(litert, "interpreter_class", lambda: Recording)
     backend = TFLiteBackend(bundled_model("lightning"), heads=False)
-    out = backend.invoke(np.zeros((192, 192, 3), np.uint8))
+    (out,) = backend.invoke(np.zeros((192, 192, 3), np.uint8))
     assert out.shape == (1, 1, 17, 3)
     assert made and made[0]["experimental_preserve_all_tensors"] is False
     assert reads == [backend._outputs[0]["index"]]  # only the output is read

@@ -18,7 +18,8 @@ pytest.importorskip("onnxruntime")
 from movenet_studio.core.backends import create_backend  # noqa: E402
 from movenet_studio.core.runtimes.tensors import prepare_input  # noqa: E402
 from movenet_studio.core.errors import ModelError  # noqa: E402
-from movenet_studio.core.models.model_io import InputSpec, inspect_signature, npu_only_reason, parse_range  # noqa: E402
+from movenet_studio.core.models.model_io import (InputSpec, inspect_signature, npu_only_reason, output_decoder,  # noqa: E402
+                                                 parse_range)
 from movenet_studio.core.models.resolve import model_from_file, sniff_signature  # noqa: E402
 from movenet_studio.core.models.signature import ModelSignature, TensorSignature  # noqa: E402
 from movenet_studio.core.decoding.output_decode import peak_decode  # noqa: E402
@@ -29,6 +30,11 @@ from synthetic_models import keypoints_graph, maps_graph  # noqa: E402
 def _load(path, **kw):
     spec = model_from_file(path, probe=False)
     return spec, create_backend(spec, threads=1, **kw)
+
+
+def _decoded(spec, backend, image):
+    """The pipeline's decoder on one invoke's outputs."""
+    return output_decoder(spec).decode(backend.invoke(image))
 
 
 def _colour_image(size: int, rgb=(200, 100, 50)) -> np.ndarray:
@@ -60,7 +66,7 @@ def test_keypoints_kind_feeds_the_input_as_declared(tmp_path, dtype, layout, sca
     if dtype == "float32":
         spec = replace(spec, io=spec.io.with_input_range(value_range))
     backend = create_backend(spec, threads=1)
-    out = backend.invoke(_colour_image(64))
+    out = _decoded(spec, backend, _colour_image(64)).raw
     assert out.shape == (1, 1, 17, 3)
     # Each keypoint is the fed image's channel means / 255: right only if quantisation,
     # range and the NCHW transpose (not a reshape) were applied as declared.
@@ -73,7 +79,7 @@ def test_int8_output_is_dequantised_and_flat_keypoints_reshaped(tmp_path):
     spec, backend = _load(path)
     assert spec.io.outputs[0].layout == "flat" and spec.io.outputs[0].scale == pytest.approx(1 / 250)
     assert spec.num_keypoints == 13 and spec.io.keypoint_set.key == "st13"
-    out = backend.invoke(_colour_image(64))
+    out = _decoded(spec, backend, _colour_image(64)).raw
     assert out.shape == (1, 1, 13, 3) and out.dtype == np.float32
     assert np.allclose(out[0, 0, 0], [200 / 255, 100 / 255, 50 / 255], atol=1 / 250)
 
@@ -89,13 +95,15 @@ def test_heatmaps_kind_peak_cell_decode(tmp_path, layout, sigmoid, k):
     assert io.outputs[0].activation == ("probabilities" if sigmoid else "logits")
     image = np.zeros((64, 64, 3), np.uint8)
     image[40:44, 20:24, 0] = 255  # cell (10, 5) of 16 x 16
-    out = backend.invoke(image)
+    decoded = _decoded(spec, backend, image)
+    out = decoded.raw
     assert out.shape == (1, 1, k, 3)
     assert np.allclose(out[0, 0, :, :2], [10.5 / 16, 5.5 / 16])
     # Score = the peak probability: sigmoid(1) for the probability graph, sigmoid(8 - 4) for logits.
     assert np.allclose(out[0, 0, :, 2], 1 / (1 + np.exp(-1.0)) if sigmoid else 1 / (1 + np.exp(-4.0)), atol=1e-5)
-    heads = backend.heads()
+    heads = decoded.heads
     assert heads is not None and not heads.complete and heads.keypoint_heatmaps.shape == (16, 16, k)
+    assert backend.heads() is None  # the file's own maps: the decoder's, not the backend's
     assert heads.keypoint_heatmaps.max() <= 1.0
 
 
@@ -116,9 +124,9 @@ def test_heads_kind_roles_by_name(tmp_path, layout):
     assert [o.activation for o in io.outputs[:2]] == ["logits", "logits"]
     image = np.zeros((64, 64, 3), np.uint8)
     image[40:44, 20:24, 0] = 255
-    out = backend.invoke(image)
-    heads = backend.heads()
-    assert out.shape == (1, 1, 17, 3) and heads.complete and heads.regression.shape == (16, 16, 34)
+    decoded = _decoded(spec, backend, image)
+    out, heads = decoded.raw, decoded.heads
+    assert out.shape == (1, 1, 17, 3) and heads.complete and decoded.steps is not None and heads.regression.shape == (16, 16, 34)
     assert 0.0 <= heads.centre.min() and heads.centre.max() <= 1.0  # the sigmoid was applied to the logits
 
 
@@ -128,9 +136,10 @@ def test_heads_kind_roles_by_magnitude_when_names_do_not_say(tmp_path):
     assert spec.io.role_rule == "magnitude"
     image = np.zeros((64, 64, 3), np.uint8)
     image[8:60, 8:60, 0] = 200
-    backend.invoke(image)
+    decoder = output_decoder(spec)
+    decoder.decode(backend.invoke(image))
     # "d" has 40x the values of "c": it is the regression (reaches across cells), "c" the offsets.
-    assert backend._decoder.roles == ("centre", "keypoint_heatmaps", "offsets", "regression")
+    assert decoder.roles == ("centre", "keypoint_heatmaps", "offsets", "regression")
 
 
 def test_refusals_say_what_the_file_looks_like(tmp_path):

@@ -59,7 +59,7 @@ def test_keypoints_match_tflite_on_the_same_input(key):
     tflite = TFLiteBackend(bundled_model(key, "tflite"))
     ort_backend = OnnxBackend(bundled_model(key, "onnx"))
     try:
-        diffs = [np.abs(tflite.invoke(image) - ort_backend.invoke(image)).reshape(17, 3) for image in inputs]
+        diffs = [np.abs(tflite.invoke(image)[0] - ort_backend.invoke(image)[0]).reshape(17, 3) for image in inputs]
     finally:
         tflite.close()
         ort_backend.close()
@@ -75,7 +75,7 @@ def test_multipose_matches_tflite_on_the_same_input():
     tflite = TFLiteBackend(bundled_model("multipose", "tflite"))
     ort_backend = OnnxBackend(bundled_model("multipose", "onnx"))
     try:
-        a, b = tflite.invoke(image), ort_backend.invoke(image)
+        a, b = tflite.invoke(image)[0], ort_backend.invoke(image)[0]
     finally:
         tflite.close()
         ort_backend.close()
@@ -145,7 +145,7 @@ def test_heads_match_tflite(key):
     ort_backend = OnnxBackend(bundled_model(key, "onnx"), heads=True)
     try:
         assert ort_backend.heads_available and ort_backend.heads() is None  # nothing invoked yet
-        raw = ort_backend.invoke(image)
+        (raw,) = ort_backend.invoke(image)
         tflite.invoke(image)
         a, b = tflite.heads(), ort_backend.heads()
     finally:
@@ -188,7 +188,7 @@ def test_graph_without_heads_still_runs(tmp_path):
     backend = OnnxBackend(spec, heads=True)
     try:
         assert not backend.heads_available
-        assert backend.invoke(np.zeros((192, 192, 3), np.uint8)).shape == (1, 1, 17, 3)
+        assert backend.invoke(np.zeros((192, 192, 3), np.uint8))[0].shape == (1, 1, 17, 3)
         assert backend.heads() is None
     finally:
         backend.close()
@@ -232,7 +232,7 @@ def test_listed_provider_that_fails_to_start_falls_back_to_cpu(failing_cuda, ask
         assert "CUDAExecutionProvider failed to start" in backend.note and "no CUDA-capable device" in backend.note
         assert "\n" not in backend.note and "running on CPU" in backend.note
         assert backend.device.startswith(CPU)
-        assert backend.invoke(np.zeros((192, 192, 3), np.uint8)).shape == (1, 1, 17, 3)
+        assert backend.invoke(np.zeros((192, 192, 3), np.uint8))[0].shape == (1, 1, 17, 3)
     finally:
         backend.close()
 
@@ -285,7 +285,7 @@ def test_provider_failing_on_the_first_run_is_replaced_by_cpu(monkeypatch):
     backend = OnnxBackend(bundled_model("lightning", "onnx"), provider=CUDA, heads=True)
     try:
         assert backend.provider == CUDA and backend.note == ""
-        out = backend.invoke(np.zeros((192, 192, 3), np.uint8))
+        (out,) = backend.invoke(np.zeros((192, 192, 3), np.uint8))
         assert out.shape == (1, 1, 17, 3) and backend.provider == CPU
         assert "failed on the first run" in backend.note and "CUDNN_STATUS_NOT_INITIALIZED" in backend.note
         assert backend.heads() is not None

@@ -162,7 +162,7 @@ class _NanBackend:
         if self.calls % 2 == 0:
             out[0, 0, :9] = np.nan
             out[0, 0, 9:, 2] = np.inf
-        return out
+        return (out,)
 
     def close(self):
         pass

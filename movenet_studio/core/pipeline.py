@@ -26,11 +26,12 @@ from .classify.classification import FrameClassification, FrameClassifier
 from .tracking.cropping import (CropMeasurement, CropRegion, CropTracker, crop_and_resize, determine_crop_region,
                                 load_crop_kernel)
 from .tracking.still_crop import CropPass, refine_still_crop
-from .decoding.decode import DecodeSteps, decode_singlepose
+from .decoding.decode import DecodeSteps
 from .decoding.heads import Heads
 from .decoding.keypoint_sets import keypoint_set_for
 from .decoding.pose import Pose, pose_score
-from .decoding.output_check import check_model_output
+from .decoding.output_decode import DecodedOutput
+from .models.model_io import output_decoder
 from .models.resolve import resolve_model
 from .models.catalog import ModelSpec
 from .decoding.multipose import decode_multipose, multipose_input_size
@@ -150,6 +151,8 @@ class Pipeline:
         if config.input_range is not None and self.model.io is not None and self.model.io.input.dtype == "float32":
             self.model = replace(self.model, io=self.model.io.with_input_range(config.input_range))
         self.backend: Backend = self._create_backend(config.heads)
+        # The decoder for this file's output kind, chosen once (the one place a frame is decoded).
+        self._decoder = output_decoder(self.model)
         # The runtime built for the other heads setting, kept after a set_heads() switch.
         self._other_backend: Backend | None = None
         self._tracker = create_tracker(config.tracker, smoothing=config.smoothing) if self.model.is_multipose else None
@@ -225,11 +228,10 @@ class Pipeline:
         """
         if not self.config.heads:
             return replace(result, heads=None, decode=None)
-        self.backend.invoke(result.model_input)
+        outputs = self.backend.invoke(result.model_input)
         start = time.perf_counter()
-        heads = self.backend.heads()
-        decode = (decode_singlepose(heads) if heads is not None and heads.complete and not self.model.is_multipose
-                  else None)
+        decoded = self._decode(outputs)
+        heads, decode = decoded.heads, decoded.steps
         timings = dict(result.timings_ms)
         timings["heads"] = (time.perf_counter() - start) * 1000
         timings["total"] = sum(v for k, v in timings.items() if k != "total")
@@ -346,14 +348,13 @@ class Pipeline:
         """Inference onwards, shared by :meth:`process` and :meth:`process_input`."""
         height, width = frame.rgb.shape[:2]
         t_pre = time.perf_counter()
-        raw = check_model_output(self.backend.invoke(model_input), self.model)
+        outputs = self.backend.invoke(model_input)
         t_inf = time.perf_counter()
         timings = {"read": frame.read_ms, "preprocess": preprocess_ms, "inference": (t_inf - t_pre) * 1000}
-        heads, decode = None, None
+        decoded = self._decode(outputs)  # with heads on: reads them and decodes their steps (timed as "heads")
+        raw, heads, decode = decoded.raw, None, None
         if self.config.heads:
-            heads = self.backend.heads()
-            if heads is not None and heads.complete and not self.model.is_multipose:
-                decode = decode_singlepose(heads)
+            heads, decode = decoded.heads, decoded.steps
             t_heads = time.perf_counter()
             timings["heads"] = (t_heads - t_inf) * 1000
             t_inf = t_heads
@@ -381,6 +382,18 @@ class Pipeline:
                            model_input, mapping, raw, self.model.key, region, measurement, reset, heads, decode,
                            classification=classification, raw_keypoints=unsmoothed, one_euro=smoothed_by,
                            captured_s=frame.captured_s)
+
+    def _decode(self, outputs: tuple[np.ndarray, ...]) -> DecodedOutput:
+        """The decoder's output for one invoke: keypoints (or MultiPose rows), checked, and with
+        heads on, the heads (the graph's, read from the backend, or the file's own maps) and
+        their decode steps.
+
+        Raises:
+            ModelOutputError: the output cannot be MoveNet's.
+            BackendError: reading the head tensors failed.
+        """
+        graph_heads = self.backend.heads() if self.config.heads and not self._decoder.maps_from_outputs else None
+        return self._decoder.decode(outputs, graph_heads)
 
     def _single_pose(self, yxs: np.ndarray, mapping: InputMapping, timestamp_ms: float,
                      update_crop: bool = True

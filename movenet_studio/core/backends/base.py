@@ -3,8 +3,9 @@
 A *backend* is this package's adapter for one *runtime* (the inference library: LiteRT /
 ``ai-edge-litert`` or ``tflite-runtime`` for ``tflite``, ONNX Runtime for ``onnx``). A backend
 owns one loaded model and runs it: :meth:`Backend.invoke` takes the model-input image and
-returns the model's raw output; :meth:`Backend.heads` reads the four prediction heads of that
-run. The registry of backends by name is :mod:`.registry`; this module knows no concrete backend.
+returns the model's outputs, dequantised but undecoded; :meth:`Backend.heads` reads the four
+prediction heads inside the graph after that run. The registry of backends by name is
+:mod:`.registry`; this module knows no concrete backend.
 """
 
 from __future__ import annotations
@@ -58,20 +59,23 @@ class Backend(Protocol):
     @property
     def heads_available(self) -> bool:
         """True when the backend was built with ``heads=True`` and this graph has
-        recognisable MoveNet heads (or the file outputs its maps itself), so :meth:`heads`
-        gives them after an :meth:`invoke`."""
+        recognisable MoveNet heads, so :meth:`heads` gives them after an :meth:`invoke` (or
+        the file outputs its maps itself, and the decoder reads them from the outputs)."""
         ...
 
-    def invoke(self, image: np.ndarray) -> np.ndarray:
+    def invoke(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
         """Run the model.
 
         Args:
-            image: uint8 [H, W, 3] RGB at the model input size (the backend casts to the
-                model's input dtype and adds the batch axis).
+            image: uint8 [H, W, 3] RGB at the model input size (the backend quantises and lays
+                it out as the file declares and adds the batch axis).
 
         Returns:
-            float32 raw output: [1, 1, K, 3] (single-pose; K = 17 or 13; (y, x, score),
-            y and x normalised to the model input) or [1, 6, 56] (MultiPose).
+            The model's outputs, undecoded: float32 (dequantised; NCHW maps moved to NHWC), in
+            the order of the file's :attr:`ModelIO.outputs <movenet_studio.core.models.model_io.ModelIO.outputs>`
+            (bundled files: their one output, [1, 1, 17, 3] or [1, 6, 56]). The pipeline's
+            decoder (:func:`~movenet_studio.core.models.model_io.output_decoder`) turns them
+            into keypoints.
 
         Raises:
             BackendError: the runtime failed.
@@ -79,15 +83,16 @@ class Backend(Protocol):
         ...
 
     def heads(self) -> Heads | None:
-        """The four prediction heads of the last :meth:`invoke`.
+        """The four prediction heads inside the graph, of the last :meth:`invoke`.
 
         Returns:
             :class:`~movenet_studio.core.decoding.heads.Heads`: float32 maps at stride 4 of the
             model input, S = input size / 4 (centre [S, S] and keypoint heatmaps [S, S, K]
-            as probabilities 0..1; regression and offsets [S, S, 2K] in heatmap cells;
-            heatmap-only files have no centre, regression or offsets), or None when the
-            backend was built with ``heads=False``, the graph has no recognisable heads, or
-            nothing was invoked yet at the current input size.
+            as probabilities 0..1; regression and offsets [S, S, 2K] in heatmap cells), or
+            None when the backend was built with ``heads=False``, the graph has no
+            recognisable heads, the file outputs its maps itself (``heads`` / ``heatmaps``
+            kinds: the decoder reads them from the outputs), or nothing was invoked yet at
+            the current input size.
 
         Raises:
             BackendError: reading the head tensors failed.

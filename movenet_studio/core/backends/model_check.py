@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..models.model_io import output_decoder
 from ..models.resolve import model_from_file
 from ..sandbox import check_onnx
 from .registry import create_backend
@@ -31,7 +32,7 @@ def check_model_child(file: Path) -> dict:
     spec = model_from_file(file, probe=False)
     backend = create_backend(spec, threads=1)
     height, width = spec.input_size if spec.input_size[0] > 0 else (256, 256)
-    output = backend.invoke(np.zeros((height, width, 3), np.uint8))
+    output = output_decoder(spec).decode(backend.invoke(np.zeros((height, width, 3), np.uint8))).raw
     expected = (1, 1, spec.num_keypoints, 3) if spec.architecture == "singlepose" else (1, 6, 56)
     if tuple(output.shape) != expected or not np.isfinite(output).all():
         raise ModelError(f"{file.name}: not a usable MoveNet model (output {tuple(output.shape)} "

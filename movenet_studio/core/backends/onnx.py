@@ -10,7 +10,6 @@ import numpy as np
 from ..errors import BackendError
 from ..decoding.heads import Heads, HeadTensors, read_heads
 from ..models.catalog import ModelSpec
-from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
 from .base import SignatureFromFile
 from .onnx_external import model_bytes
@@ -71,8 +70,6 @@ class OnnxBackend(SignatureFromFile):
         self._input_dtype = INPUT_DTYPES[image.type]
         outputs = self._session.get_outputs()
         self._output_names = [outputs[i].name for i in output_indices(model.io)]
-        self._decoder = OutputDecoder(model.io, model.input_size)
-        self._decoded: DecodedOutput | None = None
         self._verified = self.provider == CPU
 
     @property
@@ -125,7 +122,7 @@ class OnnxBackend(SignatureFromFile):
 
     # -- running ------------------------------------------------------------------------
 
-    def invoke(self, image: np.ndarray) -> np.ndarray:
+    def invoke(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
         """See :meth:`~movenet_studio.core.backends.base.Backend.invoke`.
 
         A non-CPU provider that fails on its first run is replaced by CPU (with a
@@ -136,7 +133,6 @@ class OnnxBackend(SignatureFromFile):
         names = [*self._output_names, *self._head_outputs]
         self._head_arrays = None
         self._heads_cache = None
-        self._decoded = None
         try:
             outputs = self._session.run(names, {self._input_name: tensor})
         except Exception as exc:
@@ -156,9 +152,8 @@ class OnnxBackend(SignatureFromFile):
             heads = self._onnx_heads
             self._head_arrays = {i: by_name[name] for i, name in enumerate(heads.values) if name in by_name}
         if io is None:
-            return outputs[0].astype(np.float32, copy=False)
-        self._decoded = self._decoder.decode([output_to_float(a, o) for a, o in zip(outputs[:count], io.outputs)])
-        return self._decoded.raw
+            return (outputs[0].astype(np.float32, copy=False),)
+        return tuple(output_to_float(a, o) for a, o in zip(outputs[:count], io.outputs))
 
     # -- heads (same API as TFLiteBackend) ------------------------------------------------
 
@@ -192,14 +187,13 @@ class OnnxBackend(SignatureFromFile):
             :class:`~movenet_studio.core.decoding.heads.Heads` (float32 NHWC without the batch axis;
             probabilities for centre and heatmaps, cells for regression and offsets), or None
             when the backend was built with ``heads=False``, the graph has no recognisable
-            heads, or nothing was invoked yet.
+            heads, the file outputs its maps itself (the decoder reads them from
+            :meth:`invoke`'s outputs), or nothing was invoked yet.
 
         Raises:
             BackendError: converting the tensors failed.
         """
-        if self._file_maps:
-            return self._decoded.heads if self._decoded is not None and self.heads_available else None
-        if self._head_arrays is None or not self.heads_available:
+        if self._file_maps or self._head_arrays is None or not self.heads_available:
             return None
         if self._heads_cache is None:
             layouts = self._onnx_heads.layouts

@@ -7,7 +7,6 @@ import numpy as np
 from ..errors import BackendError
 from ..decoding.heads import Heads, HeadTensors, locate_heads, read_heads
 from ..models.catalog import ModelSpec
-from ..decoding.output_decode import DecodedOutput, OutputDecoder
 from ..text import first_line
 from .base import SignatureFromFile
 from ..models.model_io import output_indices
@@ -24,11 +23,12 @@ class TFLiteBackend(SignatureFromFile):
     once per input size (:func:`~movenet_studio.core.decoding.heads.locate_heads`, with the op list
     so the graph's own sigmoid outputs are used) and read lazily, only when asked for.
     Files whose outputs *are* maps (``heads`` / ``heatmaps`` kinds, see
-    :mod:`~movenet_studio.core.models.model_io`) give those instead.
+    :mod:`~movenet_studio.core.models.model_io`) have them decoded from the outputs by the
+    pipeline's decoder instead (:meth:`heads` is None for them).
 
     The input is quantised and laid out as the file declares and the outputs dequantised
-    and decoded per kind (:mod:`.tensors`, :mod:`~movenet_studio.core.decoding.output_decode`), so
-    :meth:`invoke` returns keypoints [1, 1, K, 3] (or MultiPose [1, 6, 56]) for every kind.
+    (:mod:`~movenet_studio.core.runtimes.tensors`); :meth:`invoke` returns them in the
+    file's output order, undecoded (:mod:`~movenet_studio.core.decoding.output_decode` decodes).
 
     Implements the whole :class:`~.base.Backend` protocol; TFLite has no execution
     providers (:attr:`provider` is None) and runs as asked (:attr:`note` is ``""``).
@@ -62,8 +62,6 @@ class TFLiteBackend(SignatureFromFile):
         self._heads_located_for: tuple[int, int] | None = None
         self._heads_cache: Heads | None = None
         self._invoked = False
-        self._decoder = OutputDecoder(model.io, self.input_size)
-        self._decoded: DecodedOutput | None = None
         self.device = f"CPU (XNNPACK), {threads} thread{'s' if threads > 1 else ''}"
 
     @property
@@ -84,7 +82,7 @@ class TFLiteBackend(SignatureFromFile):
         self._invoked = False
         self._heads_cache = None
 
-    def invoke(self, image: np.ndarray) -> np.ndarray:
+    def invoke(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
         """See :meth:`Backend.invoke`."""
         if image.shape[:2] != self.input_size:
             self.resize_input(*image.shape[:2])
@@ -94,7 +92,6 @@ class TFLiteBackend(SignatureFromFile):
             if self.heads_enabled:  # the previous heads are gone from here on
                 self._invoked = False
                 self._heads_cache = None
-            self._decoded = None
             self._interpreter.set_tensor(self._input["index"], tensor)
             self._interpreter.invoke()
             self._invoked = self.heads_enabled
@@ -102,9 +99,8 @@ class TFLiteBackend(SignatureFromFile):
         except Exception as exc:
             raise BackendError(f"TFLite invoke failed: {first_line(exc)}") from None
         if io is None:
-            return arrays[0].astype(np.float32, copy=False)
-        self._decoded = self._decoder.decode([output_to_float(a, o) for a, o in zip(arrays, io.outputs)])
-        return self._decoded.raw
+            return (arrays[0].astype(np.float32, copy=False),)
+        return tuple(output_to_float(a, o) for a, o in zip(arrays, io.outputs))
 
     def _locate(self) -> HeadTensors | None:
         size = self.input_size
@@ -124,7 +120,8 @@ class TFLiteBackend(SignatureFromFile):
 
     @property
     def heads_available(self) -> bool:
-        """True when heads are enabled and this graph has recognisable MoveNet heads."""
+        """True when heads are enabled and this graph has recognisable MoveNet heads (or the
+        file outputs its maps itself, for the decoder to read)."""
         if self._file_maps:
             return bool(self.heads_enabled and self._interpreter is not None)
         return bool(self.heads_enabled and self._interpreter is not None and self._locate() is not None)
@@ -135,16 +132,15 @@ class TFLiteBackend(SignatureFromFile):
         Returns:
             :class:`~movenet_studio.core.decoding.heads.Heads` (float32, probabilities for centre and
             heatmaps, cells for regression and offsets), or None when the backend was built
-            with ``heads=False``, the graph has no recognisable heads, or nothing was invoked
-            yet at the current input size.
+            with ``heads=False``, the graph has no recognisable heads, the file outputs its
+            maps itself (the decoder reads them from :meth:`invoke`'s outputs), or nothing
+            was invoked yet at the current input size.
 
         Raises:
             BackendError: reading the tensors failed.
         """
-        if not self._invoked or not self.heads_available:
+        if not self._invoked or not self.heads_available or self._file_maps:
             return None
-        if self._file_maps:
-            return self._decoded.heads if self._decoded is not None else None
         if self._heads_cache is None:
             try:
                 self._heads_cache = read_heads(self._interpreter.get_tensor, self._head_tensors)

@@ -2,9 +2,10 @@
 
 A model file passes the probe (:mod:`~movenet_studio.core.sandbox`) on one blank image; a hostile or damaged
 model can still change its output shape on real frames, or give values no MoveNet model
-can (1e30, NaN). :func:`check_model_output` is called on every invoke's output (the
-pipeline and the evaluation call it); a bad output is a model fault with one clear
-message, never keypoints in a results file or a renderer.
+can (1e30, NaN). :func:`check_model_output` is called on every decoded output by the
+decoder (:class:`~.output_decode.OutputDecoder`, which the pipeline, evaluation and
+quantisation all decode with); a bad output is a model fault with one clear message, never
+keypoints in a results file or a renderer.
 
 Limits (:data:`COORDINATE_RANGE`, :data:`SCORE_RANGE`) leave room around what real models
 give: on pose_1.mp4, pose_squats.mp4 and coco_mini the bundled models' normalised
@@ -31,25 +32,26 @@ class ModelOutputError(ModelError):
     """A model gave an output that cannot be MoveNet's (shape, non-finite, out of range)."""
 
 
-def check_model_output(output: np.ndarray, model) -> np.ndarray:
-    """Return `output` if it can be `model`'s output, else raise.
+def check_model_output(output: np.ndarray, architecture: str, num_keypoints: int, name: str) -> np.ndarray:
+    """Return `output` if it can be the decoded output of a MoveNet model, else raise.
 
     Args:
-        output: the raw output of one invoke.
-        model: the :class:`~.catalog.ModelSpec` that produced it (its ``architecture``
-            gives the expected shape; other kinds are only checked for finite, bounded values).
+        output: the decoded output of one invoke (:attr:`~.output_decode.DecodedOutput.raw`).
+        architecture: ``singlepose`` (expects float32 [1, 1, `num_keypoints`, 3]) or
+            ``multipose`` (expects [1, 6, 56]); any other is only checked for finite, bounded values.
+        num_keypoints: K of a single-pose model (17, or 13 for ST's layout).
+        name: the model file's name, for messages.
 
     Raises:
         ModelOutputError: "model fault" with what is wrong (shape, non-finite values, values
             out of range); the caller must not use the output.
     """
     array = np.asarray(output)
-    expected = EXPECTED_SHAPES.get(getattr(model, "architecture", ""))
+    expected = EXPECTED_SHAPES.get(architecture)
     if expected == EXPECTED_SHAPES["singlepose"]:  # 17 keypoints, or 13 for ST's layout
-        expected = (1, 1, int(getattr(model, "num_keypoints", 17)), 3)
+        expected = (1, 1, int(num_keypoints), 3)
         if array.shape == expected and array.dtype == np.float32 and _within(array, _SINGLEPOSE_BOUNDS):
             return output  # the per-frame case: one pass, no message built
-    name = getattr(getattr(model, "path", None), "name", None) or getattr(model, "key", "model")
     if expected is not None and tuple(array.shape) != expected:
         raise ModelOutputError(f"{name}: model fault: output shape {list(array.shape)} instead of {list(expected)}")
     if not np.issubdtype(array.dtype, np.number):

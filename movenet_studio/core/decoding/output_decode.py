@@ -1,4 +1,6 @@
-"""Decode each output kind of a MoveNet file to keypoints (see :mod:`.model_io` for the kinds).
+"""The decoder: a MoveNet file's outputs to keypoints, once per frame, per output kind
+(:mod:`~movenet_studio.core.models.model_io` tells the kinds; the pipeline picks the decoder
+once at load with :func:`~movenet_studio.core.models.model_io.output_decoder`).
 
 * ``keypoints``: the output is the keypoints ([1,1,K,3], or flat [1,K*3] reshaped);
 * ``multipose``: passed through ([1,6,56]);
@@ -12,7 +14,10 @@
   steps are available.
 
 Every kind ends as the keypoint layout of the official files, float32 [1, 1, K, 3]
-(y, x, score normalised to the model input), so everything downstream is shared.
+(y, x, score normalised to the model input), so everything downstream is shared. A
+single-pose model whose backend reads the heads inside its graph (``keypoints`` files with
+heads on) gets its decode steps from those heads here too: this module is the one place a
+frame's heads are decoded. Every decoded output passes :func:`~.output_check.check_model_output`.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from typing import Sequence
+
 from .decode import DecodeSteps, decode_singlepose
 from .heads import Heads, sigmoid
-from ..models.model_io import ModelIO
+from .output_check import check_model_output
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,49 +67,83 @@ def peak_decode(heatmaps: np.ndarray) -> np.ndarray:
 
 
 class OutputDecoder:
-    """Turns a file's outputs (float32, NHWC, in :attr:`ModelIO.outputs` order) into a :class:`DecodedOutput`.
+    """Turns one inference's outputs (float32, NHWC, in the file's output order: what
+    :meth:`~movenet_studio.core.backends.base.Backend.invoke` returns) into a checked
+    :class:`DecodedOutput`.
 
     For ``heads`` files whose names do not tell regression from offsets, the first call
     decides by magnitude (mean absolute value: regression reaches across cells to the
     keypoints, offsets stay within about a cell) and keeps that choice.
 
     Args:
-        io: the file's :class:`~.model_io.ModelIO` (None: bundled keypoints/MultiPose file).
+        kind: ``keypoints``, ``multipose``, ``heatmaps`` or ``heads``.
+        num_keypoints: K (17, or 13 for ST's layout).
         input_size: (height, width) of the model input in pixels.
+        name: the model file's name, for messages.
+        roles: role per output (``heads`` kind: ``centre``, ``keypoint_heatmaps``,
+            ``regression``, ``offsets`` or ``regression_or_offsets``).
+        activations: ``logits`` or ``probabilities`` per output (maps), else ``""``.
     """
 
-    def __init__(self, io: ModelIO | None, input_size: tuple[int, int]):
-        self.io = io
+    def __init__(self, kind: str, num_keypoints: int, input_size: tuple[int, int], name: str, *,
+                 roles: tuple[str, ...] = (), activations: tuple[str, ...] = ()):
+        self.kind = kind
+        self.num_keypoints = int(num_keypoints)
         self.input_size = tuple(int(v) for v in input_size)
-        self._roles: tuple[str, ...] | None = tuple(o.role for o in io.outputs) if io is not None else None
+        self.name = name
+        self._roles = tuple(roles)
+        self._activations = tuple(activations)
+        self._architecture = "multipose" if kind == "multipose" else "singlepose"
 
     @property
-    def roles(self) -> tuple[str, ...] | None:
+    def roles(self) -> tuple[str, ...]:
         """Role per output (after the magnitude decision, once made)."""
         return self._roles
 
-    def decode(self, outputs: list[np.ndarray]) -> DecodedOutput:
-        """Decode one inference.
+    @property
+    def maps_from_outputs(self) -> bool:
+        """The file outputs its maps itself (``heads`` / ``heatmaps`` kinds): the heads come
+        from the outputs, not from the backend."""
+        return self.kind in ("heads", "heatmaps")
+
+    def decode(self, outputs: Sequence[np.ndarray], graph_heads: Heads | None = None) -> DecodedOutput:
+        """Decode and check one inference.
 
         Args:
             outputs: float32 arrays (dequantised, maps NHWC with the batch axis).
+            graph_heads: the heads a backend read inside the graph for this inference
+                (``keypoints`` and ``multipose`` kinds with heads on), or None.
+
+        Returns:
+            The keypoints (or MultiPose rows), the maps (the file's own, else `graph_heads`)
+            and, for a single-pose model with all four heads, the decode steps.
 
         Raises:
-            ValueError: an output does not have the declared shape.
+            ModelOutputError: the decoded output cannot be MoveNet's (shape, non-finite,
+                out of range).
         """
-        kind = self.io.kind if self.io is not None else "keypoints"
         first = np.asarray(outputs[0], dtype=np.float32)
-        if kind == "multipose" or (self.io is None and first.ndim == 3):
-            return DecodedOutput(first)
-        k = self.io.num_keypoints if self.io is not None else 17
-        if kind == "keypoints":
-            return DecodedOutput(first.reshape(1, 1, k, 3))
-        if kind == "heatmaps":
-            maps = first[0]
-            if self.io.outputs[0].activation == "logits":
+        heads = self._maps(outputs) if self.maps_from_outputs else graph_heads
+        steps = None
+        if self._architecture == "singlepose" and heads is not None and heads.complete:
+            steps = decode_singlepose(heads)
+        if self.kind == "heads":
+            raw = steps.keypoints[None, None]
+        elif self.kind == "heatmaps":
+            raw = peak_decode(heads.keypoint_heatmaps)[None, None]
+        elif self.kind == "multipose":
+            raw = first
+        else:
+            raw = first.reshape(1, 1, self.num_keypoints, 3)
+        check_model_output(raw, self._architecture, self.num_keypoints, self.name)
+        return DecodedOutput(raw, heads, steps)
+
+    def _maps(self, outputs: Sequence[np.ndarray]) -> Heads:
+        if self.kind == "heatmaps":
+            maps = np.asarray(outputs[0], dtype=np.float32)[0]
+            if self._activations[0] == "logits":
                 maps = sigmoid(maps)
-            heads = Heads(None, maps, None, None, self.input_size)
-            return DecodedOutput(peak_decode(maps)[None, None], heads)
+            return Heads(None, maps, None, None, self.input_size)
         by_role = self._assign(outputs)
         centre = by_role["centre"][0]
         heatmaps = by_role["keypoint_heatmaps"][0]
@@ -110,14 +151,12 @@ class OutputDecoder:
             centre = sigmoid(centre)
         if self._activation("keypoint_heatmaps") == "logits":
             heatmaps = sigmoid(heatmaps)
-        heads = Heads(centre[..., 0], heatmaps, by_role["regression"][0], by_role["offsets"][0], self.input_size)
-        steps = decode_singlepose(heads)
-        return DecodedOutput(steps.keypoints[None, None], heads, steps)
+        return Heads(centre[..., 0], heatmaps, by_role["regression"][0], by_role["offsets"][0], self.input_size)
 
     def _activation(self, role: str) -> str:
-        return next(o.activation for o in self.io.outputs if o.role == role)
+        return next(a for r, a in zip(self._roles, self._activations) if r == role)
 
-    def _assign(self, outputs: list[np.ndarray]) -> dict[str, np.ndarray]:
+    def _assign(self, outputs: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         if "regression_or_offsets" in self._roles:
             pair = [i for i, r in enumerate(self._roles) if r == "regression_or_offsets"]
             sizes = [float(np.mean(np.abs(outputs[i]))) for i in pair]

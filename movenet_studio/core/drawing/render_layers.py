@@ -8,7 +8,6 @@ import cv2
 import numpy as np
 
 from .colormaps import colormap_rgba_lut, lut_indices
-from ..decoding.decode import decode_singlepose
 from ..decoding.heads import heatmap_rect_in_frame
 from ..decoding.keypoint_sets import keypoint_set_for, row_of_coco
 from .overlay_geometry import (arrow_barbs, crop_geometry, dash_pattern, dashed_rect, decode_geometry, offset_field,
@@ -44,13 +43,7 @@ def _is_singlepose(result) -> bool:
 
 
 def _decode_steps(result):
-    steps = _extra(result, "decode")
-    if steps is not None:
-        return steps
-    heads = _extra(result, "heads")
-    if heads is None or not heads.complete or not _is_singlepose(result) or heads.shape[0] != heads.shape[1]:
-        return None
-    return decode_singlepose(heads)
+    return _extra(result, "decode")  # the pipeline's decoder fills it; nothing is decoded here
 
 
 def unavailable_overlays(result, options: OverlayOptions) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..decoding.keypoints import NUM_KEYPOINTS
 from ..decoding.pose import pose_score
-from ..decoding.output_check import check_model_output
+from ..models.model_io import output_decoder
 from ..progress import JobControl
 from ..media.sources import Frame
 from .coco import person_category, pseudo_image_dataset, read_coco_image, select_persons
@@ -157,6 +157,7 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, control: J
     if size[0] <= 0:
         size = (256, 256)
     category = gt["categories"][0]["id"]
+    decoder = output_decoder(backend.model)
     detections = []
     cache_id, cache_image = None, None
     for k, person in enumerate(persons, start=1):
@@ -169,7 +170,7 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, control: J
         crop = crop_person(cache_image, box, size, preprocess.interpolation if preprocess else "auto")
         if preprocess is not None and preprocess.channels == "bgr":
             crop = np.ascontiguousarray(crop[..., ::-1])
-        yxs = _keypoints_from_raw(check_model_output(backend.invoke(crop), backend.model))
+        yxs = _keypoints_from_raw(decoder.decode(backend.invoke(crop)).raw)
         x0, y0, side = box
         xys = np.stack([x0 + yxs[:, 1] * side, y0 + yxs[:, 0] * side, yxs[:, 2]], axis=1)
         detections.append(_detection(k, category, xys, pose_score(yxs[:, 2])))

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from ..errors import ModelError
 from ..decoding.heads import head_scope
 from ..decoding.keypoint_sets import KEYPOINT_SETS, KeypointSet, keypoint_set_for
+from ..decoding.output_decode import OutputDecoder
 from .graph import read_signature
 from .signature import ModelSignature, TensorSignature
 from ..runtimes.tensors import NCHW, NHWC
@@ -396,3 +397,16 @@ def output_indices(io: ModelIO | None) -> tuple[int, ...]:
     """Graph-output positions the decode reads, in :attr:`ModelIO.outputs` order (``(0,)`` for
     bundled models, which have no :class:`ModelIO`)."""
     return tuple(o.index for o in io.outputs) if io is not None else (0,)
+
+
+def output_decoder(spec) -> OutputDecoder:
+    """The decoder for the outputs of the :class:`~.catalog.ModelSpec` `spec`, chosen once by its
+    output kind (bundled files, which have no :class:`ModelIO`: ``keypoints`` or ``multipose``
+    by architecture)."""
+    io = spec.io
+    name = spec.path.name
+    if io is None:
+        kind = "multipose" if spec.architecture == "multipose" else "keypoints"
+        return OutputDecoder(kind, spec.num_keypoints, spec.input_size, name)
+    return OutputDecoder(io.kind, io.num_keypoints, spec.input_size, name,
+                         roles=tuple(o.role for o in io.outputs), activations=tuple(o.activation for o in io.outputs))

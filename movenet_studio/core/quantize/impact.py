@@ -23,6 +23,7 @@ import numpy as np
 from ..backends import create_backend
 from ..decoding.keypoint_sets import keypoint_set_for
 from ..evaluation.scoring import keypoint_similarity
+from ..models.model_io import output_decoder
 from ..models.resolve import model_from_file
 from ..progress import JobControl
 from .frames import ModelInput
@@ -72,10 +73,11 @@ def run_model(path: Path, inputs: list[ModelInput], control: JobControl | None =
     """
     spec = model_from_file(Path(path), probe=False)  # the job's own files (or the user's, probed before)
     backend = create_backend(spec, threads=2)
+    decoder = output_decoder(spec)
     try:
         out = []
         for item in inputs:
-            raw = np.asarray(backend.invoke(item.image), dtype=np.float64)
+            raw = np.asarray(decoder.decode(backend.invoke(item.image)).raw, dtype=np.float64)
             if raw.shape[-1] == 56:  # MultiPose [1, N, 56]: 17 x (y, x, score), box, instance score
                 kps, scores = raw[0, :, :51].reshape(-1, 17, 3), raw[0, :, 55]
             else:
