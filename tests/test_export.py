@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import io
 import json
 import os
 from pathlib import Path
@@ -332,12 +333,19 @@ def test_frame_range_parsing():
             frame_range(bad)
 
 
-def test_progress_bar_line():
-    bar = ProgressBar("pose_1.mp4", stream=open(os.devnull, "w"))
-    line = bar.line(30, 120, 1.0)
-    assert line.startswith("pose_1.mp4 [") and " 30/120" in line and "25%" in line and "ETA 0:03" in line
-    assert "took" in bar.line(120, 120, 4.0)
+def test_progress_bar_line_and_log_lines():
+    bar = ProgressBar("pose_1.mp4", stream=open(os.devnull, "w"), unit="frame")
+    line = bar.line(30, 120, 1.0, "lightning")
+    assert line.startswith("pose_1.mp4:") and " 30/120" in line and "25%" in line and "<00:03" in line  # ETA
+    assert "30.00frame/s" in line and line.endswith("lightning]")
+    assert "100%" in bar.line(120, 120, 4.0) and "[00:04<00:00" in bar.line(120, 120, 4.0)
     bar.stream.close()
+    log = io.StringIO()  # not a terminal: one line per 10 % step, nothing redrawn in place
+    bar = ProgressBar("batch", stream=log, unit="frame")
+    for done in range(121):
+        bar(Progress(done, 120, elapsed_s=done / 30))
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 11 and "\r" not in log.getvalue() and lines[-1].startswith("batch: 100%")
 
 
 def test_interrupt_during_export_leaves_nothing(tmp_path, pipeline):

@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             with dask_client(args.workers, args.threads_per_worker, args.scheduler, config.threads) as client:
                 start = time.perf_counter()
                 shipped = client.scatter([files], broadcast=True)[0] if files else None
-                bar = None if args.quiet else ProgressBar("batch", unit="fps")
+                bar = None if args.quiet else ProgressBar("batch", unit="frame")
                 try:
                     run_tasks(client, run_source, todo, out, names, entries, sources, settings, start,
                               task_args=(options, str(out), shipped), control=JobControl(bar))

@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
             if args.keypoints is not None and args.keypoints.suffix.lower() == ".json" else None
         pipeline = Pipeline(config_from_args(args, heads=needs_heads))
         attach_classifier(pipeline, classifier)
-        bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source), unit="fps")
+        bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source), unit="frame")
         warned = []
 
         def check_layers(result) -> None:
@@ -209,7 +209,7 @@ def _export_per_person(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise ExportError(f"{printable(args.source)}: --per-person needs the folder of the annotated images")
     config = config_from_args(args)
-    bar = None if args.quiet else ProgressBar(folder.name or str(folder), unit="persons")
+    bar = None if args.quiet else ProgressBar(folder.name or str(folder), unit="person")
     try:
         records = person_results(args.coco_annotations, folder, model=config.model, backend=config.backend,
                                  threads=config.threads, control=JobControl(bar),

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     config_a = config_for(args.spec_a, base)
     config_b = config_b_from(config_a, *parse_spec(args.spec_b, base.backend), provider=base.provider)
     with open_source(args.source) as source, LayerComparison(config_a, config_b) as comparison:
-        progress = None if args.quiet else ProgressBar(Path(str(args.source)).name, unit="fps")
+        progress = None if args.quiet else ProgressBar(Path(str(args.source)).name, unit="frame")
         try:
             comparison.run(source, args.frames, JobControl(progress))
         finally:

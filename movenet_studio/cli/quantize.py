@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = [Path(s) for s in (*request.calibration, *request.holdout)]
     check_outputs({"--out": request.out, "recipe": request.recipe_path, "--report": request.report},
                   inputs, force={"--out": args.force, "recipe": True, "--report": True})
-    progress = None if args.quiet else ProgressBar("quantize", unit="/s")
+    progress = None if args.quiet else ProgressBar("quantize")
     try:
         result = run_quantize(request, JobControl(progress))
     finally:
