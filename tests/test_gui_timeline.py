@@ -153,12 +153,12 @@ def test_events_are_marked_listed_and_seek(window_on, qtbot, monkeypatch):
             j = KEYPOINT_NAMES.index("right_" + name[5:])
             swap[k], swap[j] = j, k
 
-    def swapped(trajectory, size, options=None):
+    def swapped(trajectory, size, options=None, independent=False):
         for frame in (20, 40):
             rows = np.flatnonzero(trajectory.index == frame)
             trajectory.smoothed[rows] = trajectory.smoothed[rows][:, swap]
             trajectory.scores[rows] = trajectory.scores[rows][:, swap]
-        return events_module.events_of_trajectory(trajectory, size, options)
+        return events_module.events_of_trajectory(trajectory, size, options, independent)
 
     monkeypatch.setattr(timeline_panel, "events_of_trajectory", swapped)
     window = window_on(data_file("pose_1.mp4"))

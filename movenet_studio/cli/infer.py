@@ -123,6 +123,7 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
         detector = EventDetector(pipeline.keypoint_names, event_options_from_args(args)) \
             if getattr(args, "events", False) else None
         events: list = []
+        detected_generation = [0]
 
         def add(result) -> None:
             if result.captured_s is not None:
@@ -133,6 +134,9 @@ def infer_source(args: argparse.Namespace, video: Path | None = None,
                 writer.add(result)
             trajectory.add(result, generation[0])
             if detector is not None:
+                if stills or detected_generation[0] != generation[0]:  # photos are independent; a loop restarts
+                    detector.restart()
+                    detected_generation[0] = generation[0]
                 events.extend(detector.push(FramePoses(result.index, [(p.track_id, p.keypoints) for p in result.poses],
                                                        (result.frame.shape[1], result.frame.shape[0]))))
             memory.frame_done(len(timings["total"]))

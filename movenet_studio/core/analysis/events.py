@@ -138,6 +138,10 @@ class EventDetector:
         rows = {n: k for k, n in enumerate(self.names)}
         self._torso_rows = [rows.get(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")]
 
+    def restart(self) -> None:
+        """Forget every track (a new run of the source: a loop restart, or the next independent photo)."""
+        self._tracks.clear()
+
     def push(self, frame: FramePoses) -> list[Event]:
         """The events of `frame` (poses in frame pixels); updates the tracks."""
         events: list[Event] = []
@@ -298,8 +302,8 @@ def frames_from_infer_json(document: dict) -> tuple[list[FramePoses], tuple[str,
     return frames, names or ()
 
 
-def events_of_trajectory(trajectory, size: tuple[int, int] | None,
-                         options: EventOptions | None = None) -> list[Event]:
+def events_of_trajectory(trajectory, size: tuple[int, int] | None, options: EventOptions | None = None,
+                         independent: bool = False) -> list[Event]:
     """The events of a recorded :class:`~.trajectories.Trajectory` (the window's Timeline).
 
     Args:
@@ -307,6 +311,7 @@ def events_of_trajectory(trajectory, size: tuple[int, int] | None,
             frames without a pose (NaN) are skipped.
         size: (width, height) of the frames, None when unknown (no outside_frame then).
         options: thresholds (default :class:`EventOptions`).
+        independent: the frames are unrelated photos: each starts fresh (only outside_frame).
 
     Returns:
         As :func:`detect_events` (one track, id None).
@@ -318,4 +323,10 @@ def events_of_trajectory(trajectory, size: tuple[int, int] | None,
         if not np.isfinite(xy).all() or not np.isfinite(scores).all():
             continue
         frames.append(FramePoses(int(index), [(None, np.concatenate([xy, scores[:, None]], axis=1))], size))
-    return detect_events(frames, trajectory.names, options)
+    detector = EventDetector(trajectory.names, options or EventOptions())
+    events: list[Event] = []
+    for frame in frames:
+        if independent:
+            detector.restart()
+        events += detector.push(frame)
+    return events

@@ -239,7 +239,8 @@ class TimelinePanel(QWidget):
         self._refresh_plots()
         snapshot = self.recorder.snapshot()
         self._show_jitter(measure_jitter(snapshot))
-        self._show_events(events_of_trajectory(snapshot, self._frame_size) if len(snapshot.index) else [])
+        self._show_events(events_of_trajectory(snapshot, self._frame_size, independent=self.recorder.stills)
+                          if len(snapshot.index) else [])
 
     def shutdown(self) -> None:
         """End the jitter thread (when the window closes)."""
@@ -255,8 +256,8 @@ class TimelinePanel(QWidget):
             recorder = self.recorder
             self.jitter_jobs.submit(lambda: measure_jitter(recorder.snapshot()))
             if not self.event_jobs.busy:
-                size = self._frame_size
-                self.event_jobs.submit(lambda: events_of_trajectory(recorder.snapshot(), size))
+                size, stills = self._frame_size, recorder.stills
+                self.event_jobs.submit(lambda: events_of_trajectory(recorder.snapshot(), size, independent=stills))
 
     def _refresh_plots(self) -> None:
         self.throttle.refreshed()
