@@ -41,17 +41,18 @@ def _invoke(content: bytes, image: np.ndarray) -> np.ndarray:
     return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 
-@pytest.mark.parametrize("path", ["bundled", "float32"])
+@pytest.mark.parametrize("path", ["lightning", "multipose", "float32"])
 def test_normalised_tflite_has_float32_weights_a_signature_and_the_same_output(path):
-    file = (bundled_model("lightning").path if path == "bundled"
+    file = (bundled_model(path).path if path != "float32"
             else shared_path("models/zoo/movenet_singlepose_lightning_float32.tflite"))
     data = file.read_bytes()
     normal = normalise_tflite(data, file.name)
-    if path == "bundled":
+    if path != "float32":  # float16 weights behind DEQUANTIZE, some shared by two DEQUANTIZE ops (MultiPose)
         assert normal.folded_float16 > 100 and not normal.added_signature
     else:
         assert normal.folded_float16 == 0 and normal.added_signature
-    image = np.random.default_rng(0).integers(0, 256, (1, 192, 192, 3), dtype=np.uint8)
+    size = 256 if path == "multipose" else 192
+    image = np.random.default_rng(0).integers(0, 256, (1, size, size, 3), dtype=np.uint8)
     assert np.array_equal(_invoke(data, image), _invoke(normal.data, image))
     again = normalise_tflite(normal.data)
     assert again.folded_float16 == 0 and not again.added_signature and again.input_names == normal.input_names
@@ -158,3 +159,32 @@ def test_bad_inputs_give_one_line_and_exit_1(case, tmp_path):
     expected = {"int8": "already quantized", "vela": "Vela", "no_frames": "broken.mp4"}[case]
     assert expected in lines[0]
     assert not out.exists() and not Path(str(out) + ".recipe.json").exists()
+
+
+@pytest.mark.parametrize("name", ["lightning", "zoo/movenet_singlepose_lightning_float32_nchw_f32in.onnx",
+                                  "zoo/movenet_singlepose_lightning_heads_nchw_f32in.onnx"])
+def test_normalised_onnx_loads_computes_the_same_and_has_blocks(name):
+    import onnxruntime as ort
+
+    from movenet_studio.core.quantize.onnx_driver import open_onnx
+
+    file = bundled_model(name, "onnx").path if "/" not in name else shared_path(f"models/{name}")
+    data = file.read_bytes()
+    driver = open_onnx(data, file.name, "int8", False)
+    try:
+        assert any("shared initializers" in n for n in driver.notes)
+        inits = [v for n in driver.normal.model.graph.node for v in n.input
+                 if v in {t.name for t in driver.normal.model.graph.initializer}]
+        assert len(inits) == len(set(inits))  # no initializer shared any more
+        before, after = ort.InferenceSession(data), ort.InferenceSession(driver.float_model)
+        spec = before.get_inputs()[0]
+        dtype = np.uint8 if "uint8" in spec.type else np.float32
+        x = np.random.default_rng(0).integers(0, 256, spec.shape).astype(dtype)
+        for a, b in zip(before.run(None, {spec.name: x}), after.run(None, {spec.name: x})):
+            assert np.array_equal(a, b)
+        blocks, tail = group_blocks(driver.graph)
+        heads = [b.name for b in blocks if b.name.startswith("head_")]
+        assert len(heads) == 4 and any(b.name.startswith("backbone_s") for b in blocks)
+        assert (tail.ops == ()) == name.endswith("heads_nchw_f32in.onnx")  # a raw-heads file has no decode
+    finally:
+        driver.close()

@@ -140,13 +140,16 @@ def _fold_float16(model, graph, schema) -> int:
                 buffer.data = np.frombuffer(values.tobytes(), dtype=np.uint8)
                 model.buffers.append(buffer)
                 graph.tensors[op.outputs[0]].buffer = len(model.buffers) - 1
-                model.buffers[source.buffer].data = None  # the float16 copy is no longer used
                 folded += 1
                 continue
         keep.append(op)
     graph.operators = keep
     if folded:
         _drop_unused_tensors(model, graph)
+        used = {t.buffer for t in graph.tensors}
+        for i, buffer in enumerate(model.buffers):
+            if i and i not in used:
+                buffer.data = None  # a float16 copy no tensor refers to any more
     return folded
 
 

@@ -383,6 +383,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
             self.bench_dialog.shutdown()
         if self.evaluate_dialog is not None:
             self.evaluate_dialog.shutdown()
+        if self.quantize_dialog is not None:
+            self.quantize_dialog.shutdown()
         self.layers.shutdown()
         self.timeline.shutdown()
         self._save_settings()

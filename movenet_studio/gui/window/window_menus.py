@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 from ... import __version__
 from ..dialogs.bench_dialog import BenchDialog
 from ..dialogs.evaluate_dialog import EvaluateDialog
+from ..dialogs.quantize_dialog import QuantizeDialog
 from .export_actions import ExportController
 from ..overlays.head_diff import HeadDiffController
 from .layers_controller import LayersController
@@ -74,6 +75,9 @@ class WindowMenus:
                                             "Error atlas on COCO annotations: every keypoint's error class, what "
                                             "each costs in AP, and where a second model moves them")
         self.evaluate_dialog: EvaluateDialog | None = None
+        self.quantize_action = self._action("&Quantize…", self.show_quantize, ("Ctrl+Shift+Q",),
+                                            "Quantize a float model on the open source, repaired by keypoint impact")
+        self.quantize_dialog: QuantizeDialog | None = None
         self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
         self.head_diff = HeadDiffController(self)  # compare: heatmap / centre A - B over the video
 
@@ -134,6 +138,7 @@ class WindowMenus:
         self.tools_menu.addAction(self.bench_action)
         self.tools_menu.addAction(self.layers.action)
         self.tools_menu.addAction(self.evaluate_action)
+        self.tools_menu.addAction(self.quantize_action)
         self.help_menu = menu.addMenu("&Help")
         self.help_menu.addAction(self.shortcuts_action)
         self.help_menu.addAction(self.sample_action)
@@ -173,6 +178,13 @@ class WindowMenus:
             self.evaluate_dialog = EvaluateDialog(self, self.settings.qsettings)
         self.evaluate_dialog.show()
         self.evaluate_dialog.raise_()
+    def show_quantize(self) -> None:
+        """Show the Quantize dialog (non-modal; runs in the background, the open source preselected)."""
+        if self.quantize_dialog is None:
+            self.quantize_dialog = QuantizeDialog(self)
+        self.quantize_dialog.refresh()
+        self.quantize_dialog.show()
+        self.quantize_dialog.raise_()
 
     @Slot()
     def show_shortcuts(self) -> None:
