@@ -1,6 +1,6 @@
 """Command line: ``movenet-studio COMMAND ...``; with no command it opens the window.
 
-Commands: gui (default), infer, models, export, bench, eval, events, compare, layers, batch, quantize.
+Commands: gui (default), infer, models, cameras, export, bench, eval, events, compare, layers, batch, quantize.
 
 Each command lives in its own module with ``add_parser(subparsers)`` and ``run(args) -> int``.
 Errors the user can act on (:class:`~movenet_studio.core.errors.StudioError`) print one line
@@ -36,7 +36,7 @@ def _version_only(argv: list[str]) -> bool:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (importing the command modules here, not with the
     package, keeps ``--version`` from importing any of them or the core)."""
-    from . import batch, bench, compare, eval, events, export, gui, infer, layers, models, quantize
+    from . import batch, bench, cameras, compare, eval, events, export, gui, infer, layers, models, quantize
 
     parser = argparse.ArgumentParser(
         prog="movenet-studio",
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"movenet-studio {__version__}")
     parser.add_argument("--verbose", "-v", action="store_true", help="log details to stderr too")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (gui, infer, models, export, bench, eval, events, compare, layers, batch, quantize):
+    for module in (gui, infer, models, cameras, export, bench, eval, events, compare, layers, batch, quantize):
         module.add_parser(subparsers)
     for sub in subparsers.choices.values():  # --verbose also after the command
         sub.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import StudioError
+from .live_options import SOURCE_HELP, add_live_options, display_source, finish_live, live_summary, open_run_source
 from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def add_parser(subparsers) -> None:
                     "(A's crop region; B gets A's exact model input when the input sizes match, otherwise "
                     "the same frame region resized to B's input) and print per-keypoint mean/max distance "
                     "in frame pixels (model keypoints before smoothing), mean scores, and timing of both.")
-    parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
+    parser.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     parser.add_argument("--a", required=True, metavar="SPEC", dest="spec_a",
                         help="configuration A: model[:backend], e.g. thunder-int8, lightning-float16:onnx")
     parser.add_argument("--b", required=True, metavar="SPEC", dest="spec_b",
@@ -41,6 +42,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--json", type=Path, metavar="PATH",
                         help="write both configurations, the summary and every frame's distances to PATH")
     add_pipeline_options(parser)
+    add_live_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -68,12 +70,11 @@ def run(args: argparse.Namespace) -> int:
     from ..core.atomic import atomic_output
     from ..core.analysis.compare import ComparePipeline
     from ..core.analysis.compare_stats import CompareStats
-    from ..core.media.sources import open_source
 
     config_a, config_b = configs_from_args(args)
     stats = CompareStats()
     per_frame: list[dict] = []
-    with open_source(args.source) as source, ComparePipeline(config_a, config_b) as pipeline:
+    with open_run_source(args, args.max_frames) as source, ComparePipeline(config_a, config_b) as pipeline:
         desc_a, desc_b = pipeline.a.describe().to_json(), pipeline.b.describe().to_json()
         for frame in source:
             result = pipeline.process(frame)
@@ -93,19 +94,22 @@ def run(args: argparse.Namespace) -> int:
                 })
             if args.max_frames and stats.frames >= args.max_frames:
                 break
+        live = live_summary(source)
     desc_a["spec"], desc_b["spec"] = args.spec_a, args.spec_b
-    print(format_report(str(args.source), desc_a, desc_b, stats))
+    print(format_report(display_source(args.source), desc_a, desc_b, stats))
     if args.json:
         document = {
-            "source": str(args.source), "a": desc_a, "b": desc_b,
+            "source": display_source(args.source), "a": desc_a, "b": desc_b,
             "options": {"crop": config_a.crop, "smoothing": config_a.smoothing, "threads": config_a.threads,
                         "min_pose_score": config_a.min_pose_score},
             "distances": "model keypoints in frame pixels before smoothing/tracking, on the same model input",
             "summary": stats.summary(), "frames": per_frame,
         }
+        if live is not None:
+            document["live"] = live
         with atomic_output(args.json) as handle:
             json.dump(document, handle, separators=(",", ":"), allow_nan=False)
-    return 0
+    return finish_live(live)
 
 
 def _side(label: str, desc: dict) -> str:

@@ -19,13 +19,13 @@ from ..core.drawing.overlay_options import (
     OverlayOptions,
 )
 from ..core.drawing.render_layers import unavailable_overlays
-from ..core.media.sources import open_source
 from ..core.text import printable
 from .classifier_options import (
     add_classifier_options, attach_classifier, check_classifier_args, classifier_from_args, summary_line,
 )
 from .options import (MAX_COUNT, add_model_options, add_pipeline_options, config_from_args, profile_from_args,
                       unit_float)
+from .live_options import SOURCE_HELP, add_live_options, finish_live, live_summary, open_run_source
 from .progress import ProgressBar
 
 DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids,classification"
@@ -37,7 +37,7 @@ def add_parser(subparsers) -> None:
         description="Run MoveNet on SOURCE and write an annotated video (the window's overlays burned in) "
                     "and/or the keypoints of every frame. Files are written under a temporary name and "
                     "renamed when complete; an existing file is replaced only with --force.")
-    parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
+    parser.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     parser.add_argument("--out", "-o", type=Path, metavar="PATH",
                         help=f"annotated video to write ({', '.join(VIDEO_CODECS)})")
     parser.add_argument("--keypoints", "-k", type=Path, metavar="PATH",
@@ -81,6 +81,7 @@ def add_parser(subparsers) -> None:
     add_classifier_options(parser)
     parser.add_argument("--force", "-f", action="store_true", help="overwrite existing output files")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_live_options(parser)
     parser.set_defaults(run=run, parser=parser)
 
 
@@ -141,12 +142,18 @@ def run(args: argparse.Namespace) -> int:
         return _export_per_person(args)
     needs_heads = options.needs_heads and args.out is not None
     classifier = classifier_from_args(args)
-    with open_source(args.source) as source:
+    live_count = None  # a live source: --frames A:B exports B - A frames as they come
+    if args.frames is not None and args.frames.stop != sys.maxsize:
+        live_count = len(args.frames)
+    with open_run_source(args, live_count) as source:
+        frames = range(0, live_count or sys.maxsize) if source.is_live else args.frames
         image_ids = coco_image_ids(source, args.coco_annotations) \
             if args.keypoints is not None and args.keypoints.suffix.lower() == ".json" else None
         pipeline = Pipeline(config_from_args(args, heads=needs_heads))
         attach_classifier(pipeline, classifier)
-        bar = None if args.quiet else ProgressBar(Path(str(source.name)).name or str(args.source), unit="frame")
+        unbounded = source.is_live and live_count is None  # no total to show a bar against
+        bar = None if args.quiet or unbounded else ProgressBar(Path(str(source.name)).name or str(args.source),
+                                                               unit="frame")
         warned = []
 
         def check_layers(result) -> None:
@@ -163,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
                           f"with this model and pipeline; skipped", file=sys.stderr)
 
         try:
-            summary = export_video(source, pipeline, args.out, options, args.frames, JobControl(bar), args.force,
+            summary = export_video(source, pipeline, args.out, options, frames, JobControl(bar), args.force,
                                    fps=args.fps, on_result=check_layers)
         except (StudioError, KeyboardInterrupt):
             if bar:
@@ -171,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         finally:
             pipeline.close()
+        live = live_summary(source)
     if args.out is not None:
         w, h = summary.size
         print(f"{args.out}: {summary.frame_count} frames {summary.first_frame}..{summary.last_frame}, "
@@ -182,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.keypoints}: {count} {'poses' if args.keypoints.suffix.lower() == '.json' else 'rows'} ({what})")
     if classifier is not None:
         print(summary_line(classifier))
-    return 0
+    return finish_live(live)
 
 
 def _per_person_by_default(args: argparse.Namespace) -> bool:

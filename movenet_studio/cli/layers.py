@@ -17,7 +17,7 @@ from ..core.analysis.compare import config_b_from, config_for, parse_spec
 from ..core.layers.report import format_report, node_data, write_node_data
 from ..core.layers.runner import DEFAULT_THRESHOLD_DB, LayerComparison
 from ..core.progress import JobControl
-from ..core.media.sources import open_source
+from .live_options import SOURCE_HELP, add_live_options, display_source, finish_live, live_summary, open_run_source
 from .options import add_pipeline_options, config_from_args, positive_int
 from .progress import ProgressBar
 
@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
                     "match A's tensors to B's by name, shape and graph order, and print per matched tensor "
                     "SQNR, cosine similarity, RMSE relative to A's spread and max |A-B|, the first divergence "
                     "(first tensor in A's graph order below --threshold-db) and B's keypoint error in pixels.")
-    parser.add_argument("source", metavar="SOURCE", help="video, image, folder of images, or camera:N")
+    parser.add_argument("source", metavar="SOURCE", help=SOURCE_HELP)
     parser.add_argument("--a", required=True, metavar="SPEC", dest="spec_a",
                         help="configuration A, the reference: model[:backend], e.g. lightning-float16")
     parser.add_argument("--b", required=True, metavar="SPEC", dest="spec_b",
@@ -49,6 +49,7 @@ def add_parser(subparsers) -> None:
                         help="list the N tensors with the lowest SQNR (default: %(default)s)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     add_pipeline_options(parser)
+    add_live_options(parser, duration=False)
     parser.set_defaults(run=run)
 
 
@@ -69,16 +70,19 @@ def run(args: argparse.Namespace) -> int:
     base = config_from_args(argparse.Namespace(**vars(args)))
     config_a = config_for(args.spec_a, base)
     config_b = config_b_from(config_a, *parse_spec(args.spec_b, base.backend), provider=base.provider)
-    with open_source(args.source) as source, LayerComparison(config_a, config_b) as comparison:
-        progress = None if args.quiet else ProgressBar(Path(str(args.source)).name, unit="frame")
+    with open_run_source(args, args.frames) as source, LayerComparison(config_a, config_b) as comparison:
+        progress = None if args.quiet else ProgressBar(source.name, unit="frame")
         try:
             comparison.run(source, args.frames, JobControl(progress))
         finally:
             if progress is not None:
                 progress.finish()
         document = comparison.report(args.threshold_db)
+        live = live_summary(source)
+    if live is not None:
+        document["live"] = live
     document["a"]["spec"], document["b"]["spec"] = args.spec_a, args.spec_b
-    document["source"] = str(args.source)
+    document["source"] = display_source(args.source)
     print(format_report(document, args.worst))
     if args.json:
         write_json_atomic(args.json, document)
@@ -88,4 +92,4 @@ def run(args: argparse.Namespace) -> int:
         model = comparison.pipeline_a.model.path
         print(f"node data written to {args.node_data}; view it with: "
               f"model-explorer {model} --node_data_paths={args.node_data}")
-    return 0
+    return finish_live(live)

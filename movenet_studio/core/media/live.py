@@ -357,7 +357,7 @@ class BoundedLive(Source):
     Args:
         source: the open :class:`LiveSource` (closed by :meth:`close`).
         max_frames: frames to read at most (None: no limit).
-        duration_s: seconds from now to read at most (None: no limit).
+        duration_s: seconds to read at most, from the first :meth:`read` (None: no limit).
 
     Attributes:
         frames: frames read so far.
@@ -370,7 +370,8 @@ class BoundedLive(Source):
     def __init__(self, source: LiveSource, max_frames: int | None = None, duration_s: float | None = None):
         self.source, self.max_frames = source, max_frames
         self.name, self.fps = source.name, source.fps
-        self._deadline = None if duration_s is None else time.monotonic() + duration_s
+        self.duration_s = duration_s
+        self._deadline: float | None = None
         self.frames = 0
         self.failure: str | None = None
 
@@ -382,7 +383,9 @@ class BoundedLive(Source):
     def read(self) -> Frame | None:
         if self.max_frames is not None and self.frames >= self.max_frames:
             return None
-        if self._deadline is not None:
+        if self.duration_s is not None:
+            if self._deadline is None:  # counted from the first read: a model loading meanwhile is not in it
+                self._deadline = time.monotonic() + self.duration_s
             remaining = self._deadline - time.monotonic()
             if remaining <= 0 or not self.source.wait_frame(remaining):
                 return None

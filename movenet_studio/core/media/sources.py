@@ -368,24 +368,32 @@ class VideoSource(Source):
         self._capture.release()
 
 
-def camera_index(text: str) -> int:
-    """The N of ``camera:N`` (whole number 0..:data:`MAX_CAMERA_INDEX`, ASCII digits only).
+def camera_spec(text: str) -> tuple[int, tuple[int, int] | None, float | None]:
+    """(index, size, fps) of ``camera:N``, ``camera:N:WxH`` or ``camera:N:WxH@F`` (N a whole
+    number 0..:data:`MAX_CAMERA_INDEX` in ASCII digits; W, H 16..8192 px; F frames per second).
 
     Raises:
-        SourceError: anything else (``camera:-1``, ``camera:1e3``, a 20-digit number ...).
+        SourceError: anything else (``camera:-1``, ``camera:1e3``, a 20-digit number, ``camera:0:big`` ...).
     """
-    digits = text.split(":", 1)[1].strip()
-    if not re.fullmatch(r"[0-9]{1,6}", digits) or int(digits) > MAX_CAMERA_INDEX:
+    match = re.fullmatch(r"\s*([0-9]{1,6})\s*(?::\s*([0-9]{2,4})[xX]([0-9]{2,4})(?:@([0-9]{1,4}(?:\.[0-9]{1,3})?))?\s*)?",
+                         text.split(":", 1)[1])
+    if not match or int(match.group(1)) > MAX_CAMERA_INDEX:
         raise SourceError(f"{printable(text)}: the camera index must be a whole number 0..{MAX_CAMERA_INDEX}, "
-                          "e.g. camera:0")
-    return int(digits)
+                          "e.g. camera:0 (or camera:0:1280x720@30 for a mode)")
+    index, width, height, fps = match.groups()
+    size = (int(width), int(height)) if width else None
+    if size is not None and not all(16 <= v <= 8192 for v in size):
+        raise SourceError(f"{printable(text)}: a camera frame size is 16..8192 px each way")
+    if fps is not None and not 0 < float(fps) <= 1000:
+        raise SourceError(f"{printable(text)}: a camera frame rate is more than 0 and at most 1000")
+    return int(index), size, float(fps) if fps else None
 
 
 def open_source(spec: str | Path, live: LiveOptions | None = None) -> Source:
     """Open a frame source.
 
     Args:
-        spec: ``camera:N`` for camera N, a stream URL (``rtsp://``, ``http://`` ...; never
+        spec: ``camera:N`` for camera N (``camera:N:WxH@F`` in that mode), a stream URL (``rtsp://``, ``http://`` ...; never
             taken as a path, see :mod:`.urls`), or a path to a video, an image, or a folder
             of images.
         live: timeouts, reconnection, camera mode and RTSP transport of a live source
@@ -403,7 +411,8 @@ def open_source(spec: str | Path, live: LiveOptions | None = None) -> Source:
     text = str(spec)
     live = live or LiveOptions()
     if text.lower().startswith("camera:"):
-        return open_camera(camera_index(text), live.camera_size, live.camera_fps, live.policy, live.listener)
+        index, size, fps = camera_spec(text)
+        return open_camera(index, size or live.camera_size, fps or live.camera_fps, live.policy, live.listener)
     if is_url(text):
         return open_stream(text, live.policy, live.rtsp_transport, live.listener)
     path = Path(text).expanduser()

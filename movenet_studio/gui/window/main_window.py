@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
 
+from ...core.media.sources import camera_spec
 from ...core.paths import sample_path
 from ...core.pipeline_config import PipelineConfig
 from ...core.preprocess_profile import PreprocessProfile
@@ -432,7 +433,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.settings.last_source = info.spec
         self.recent.add(info.spec)
         if info.kind == "camera":
-            self.settings.camera_index = int(info.spec.split(":", 1)[1])
+            self.settings.camera_index = camera_spec(info.spec)[0]
         self.reporter.info(f"Opened {info.name} ({info.details})")
         self._update_title()
 
