@@ -123,7 +123,9 @@ class SourcePlayer(QObject):
             source, if any, stays open.
         read_failed(str, str): reading failed (corrupt data, camera unplugged); playback pauses.
             A live source (camera) that fails is closed, and :attr:`closed` follows.
-        closed(): the player closed its source by itself (a camera stopped delivering frames).
+        closed(): the player closed its source by itself (a camera or stream lost for good).
+        live_event(LiveEvent): a live source's feed dropped, is reconnecting, reconnected, was
+            lost or ended (:class:`~movenet_studio.core.media.live.LiveEvent`).
         playing_changed(bool): playback started or paused.
         finished(): the end of a file was reached with loop off.
     """
@@ -134,6 +136,7 @@ class SourcePlayer(QObject):
     playing_changed = Signal(bool)
     finished = Signal()
     closed = Signal()
+    live_event = Signal(object)
 
     def __init__(self, engine: Engine, *, pace: Pace | str = Pace.REALTIME, loop: bool = False,
                  opener=None, parent: QObject | None = None):
@@ -365,7 +368,11 @@ class SourcePlayer(QObject):
         self._held = None
         self._engine.new_generation()
         self.opened.emit(self._info)
-        frame = self._read()
+        if isinstance(source, LiveSource):  # frames come as they arrive (no first read that could block)
+            source.listeners.append(self.live_event.emit)
+            frame = None
+        else:
+            frame = self._read()
         if frame is not None:
             self._submit(frame)
             self._anchor = (time.perf_counter(), frame.index)
@@ -452,6 +459,8 @@ class SourcePlayer(QObject):
             self._anchor = (start + (self._last_index + 1 - index) / fps, 0)
 
     def _play_one(self) -> None:
+        if self._held is None and isinstance(self._source, LiveSource) and not self._source.wait_frame(_POLL_S):
+            return  # nothing new yet (or reconnecting): back to the command loop, the window stays usable
         frame = self._held or self._read()
         self._held = None
         if frame is None:

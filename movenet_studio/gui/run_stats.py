@@ -17,7 +17,9 @@ the first frame's set-up are left out):
 * ``stages_ms``: per-stage pipeline latency (``FrameResult.timings_ms``) of the displayed
   results, p50/p95/mean; ``submit_to_result_ms``: from the reader's submit to the result;
   ``submit_to_result_over_total_p95``: its p95 over the pipeline's ``total`` p95 (how long
-  a frame waits beside being processed; issue 18's realtime target is <= 2).
+  a frame waits beside being processed; issue 18's realtime target is <= 2);
+  ``capture_to_result_ms``: live sources, from the frame's capture (the source's own
+  timestamps where it has them) to the result, p50/p95 (None for files).
 * ``event_loop_lag_ms``: a :class:`LagProbe`, a precise QTimer firing every
   :data:`PROBE_INTERVAL_MS` on the GUI thread, records how late each tick is
   (``max(0, gap - interval)``): the time the event loop was busy and could not react to
@@ -166,6 +168,7 @@ class RunStats(QObject):
         self._displayed = 0
         self._stages: dict[str, list[float]] = {}
         self._latency: list[float] = []
+        self._capture_latency: list[float] = []  # live sources
         self._load_before = _load()
         self._cpu_before: dict[str, float] = {}
         self._cpu_after: dict[str, float] = {}
@@ -216,6 +219,8 @@ class RunStats(QObject):
         for key, value in result.result.timings_ms.items():
             self._stages.setdefault(key, []).append(float(value))
         self._latency.append(float(result.latency_ms))
+        if result.capture_to_result_ms is not None:
+            self._capture_latency.append(float(result.capture_to_result_ms))
         if self._stop_after is not None and self._received >= self._stop_after:
             self.stop()
 
@@ -264,6 +269,8 @@ class RunStats(QObject):
             "stale_frames": int(stale),
             "stages_ms": stages,
             "submit_to_result_ms": latency,
+            "capture_to_result_ms": (_percentiles(self._capture_latency, (50, 95)) if self._capture_latency
+                                     else None),
             "submit_to_result_over_total_p95": (round(latency["p95"] / total["p95"], 3)
                                                 if "p95" in latency and total.get("p95") else None),
             "event_loop_lag_ms": self.probe.summary(),

@@ -510,8 +510,9 @@ class InferenceWorker:
             self._stale_worker += 1
             return
         now = time.perf_counter()
+        captured = None if result.captured_s is None else (time.monotonic() - result.captured_s) * 1000
         engine_result = EngineResult(result, job.frame_id, job.generation, self._processed, self.dropped,
-                                     self.stale, now, (now - job.submitted_at) * 1000, self._model, compare)
+                                     self.stale, now, (now - job.submitted_at) * 1000, self._model, compare, captured)
         with self._result_lock:
             if self._latest is not None:
                 self._render_skipped += 1

@@ -108,6 +108,9 @@ class EngineResult:
         model: the model that produced it (``model.compare``: B's, in compare mode).
         compare: A and B on this frame in compare mode (``result`` is then ``compare.a``),
             else None.
+        capture_to_result_ms: live sources: from the frame's capture (the source's own
+            timestamps where it has them, :attr:`~..pipeline.FrameResult.captured_s`) to the
+            result being ready, in ms; None for files.
     """
 
     result: FrameResult
@@ -120,6 +123,7 @@ class EngineResult:
     latency_ms: float
     model: ModelInfo
     compare: CompareFrame | None = None
+    capture_to_result_ms: float | None = None
 
 
 def describe_loaded(pipeline, load_ms: float) -> ModelInfo:

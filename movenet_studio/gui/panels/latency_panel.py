@@ -283,7 +283,11 @@ class LatencyPanel(QWidget):
             self.fps_label.setText("paused")
         else:
             self.fps_label.setText("–" if not np.isfinite(self.fps) else f"{self.fps:.1f}")
-        self.latency_label.setText(f"{result.latency_ms:.1f} ms")
+        capture = result.capture_to_result_ms  # live sources: from the source's own capture time
+        self.latency_label.setText(f"{result.latency_ms:.1f} ms" if capture is None else
+                                   f"{result.latency_ms:.1f} ms (capture → result {capture:.0f} ms)")
+        self.latency_label.setToolTip("From the reader handing the frame over to its result; for a camera or "
+                                      "stream also from the frame's capture (the source's own timestamps)")
         processed, dropped, stale = (result.processed - self._base[0], result.dropped - self._base[1],
                                      result.stale - self._base[2])
         self.frames_label.setText(f"{processed} processed (frame {result.result.index})")

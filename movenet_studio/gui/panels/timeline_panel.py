@@ -71,6 +71,8 @@ class TimelinePanel(QWidget):
         self.recorder = TrajectoryRecorder()
         self._engine: Engine | None = None
         self._current: int | None = None
+        self._fps = 30.0  # of the open source: turns a live outage's seconds into frames
+        self._drop = None  # the LiveEvent of a feed that dropped and is not back yet
         self._jitter_due = float("-inf")
         self._jitter: dict[str, KeypointJitter] | None = None  # the figures shown
         self._wanted = keypoint
@@ -190,6 +192,9 @@ class TimelinePanel(QWidget):
         self.plots.set_stills(info.kind in ("image", "folder"))
         self._current = None
         self._frame_size = None
+        self._fps = info.fps or 30.0
+        self._drop = None
+        self.plots.clear_gaps()
         self._show_events([])
         self.flush()  # (drops figures of the previous source still being computed)
 
@@ -300,6 +305,19 @@ class TimelinePanel(QWidget):
             f"jitter raw <b>{_number(chosen.raw_px)}</b> → smoothed <b>{_number(chosen.smoothed_px)}</b>"
             f"{change} px/frame² at 30 fps{lag}<br><small>{chosen.samples} frame triplets with the "
             "current filter</small>")
+
+    # ------------------------------------------------------------------ live feeds
+    @Slot(object)
+    def live_event(self, event) -> None:
+        """A live feed dropped (a gap opens after its last frame) and came back or was lost (the
+        gap is shaded over the frames the outage lasted, :class:`~movenet_studio.core.media.live.LiveEvent`)."""
+        if event.kind == "dropped":
+            self._drop = event
+        elif event.kind in ("reconnected", "lost") and self._drop is not None:
+            drop, self._drop = self._drop, None
+            first = drop.last_index + 0.5
+            self.plots.add_gap(first, first + (event.time_s - drop.time_s) * self._fps,
+                               f"{drop.message}\n{event.message}")
 
     # ------------------------------------------------------------------ events
     @Slot(object, float)

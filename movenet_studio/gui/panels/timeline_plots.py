@@ -79,6 +79,7 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
         self.y_plot = self._plot(2, "y px")
         self.y_plot.invertY(True)
         self.keypoint_score_plot = self._plot(3, "score")
+        self.gaps: list[tuple[pg.PlotItem, pg.LinearRegionItem]] = []  # live feed outages
         self.keypoint_score_plot.setLabel("bottom", "frame")
         for plot in self.plots[1:]:
             plot.setXLink(self.score_plot)
@@ -199,6 +200,22 @@ class TimelinePlots(pg.GraphicsLayoutWidget):
         self.event_marks.setData([float(e.frame) for e in events], [0.97] * len(events),
                                  symbol=[EVENT_SYMBOLS[e.kind][0] for e in events],
                                  brush=[pg.mkBrush(*EVENT_SYMBOLS[e.kind][1]) for e in events])
+
+    def add_gap(self, first: float, last: float, tip: str) -> None:
+        """Shade frames `first`..`last` on every plot: a live feed was down (dropped, reconnecting)."""
+        for plot in self.plots:
+            region = pg.LinearRegionItem((first, max(last, first + 1)), movable=False,
+                                         brush=pg.mkBrush(192, 57, 43, 40), pen=pg.mkPen(None))
+            region.setToolTip(tip)
+            region.setZValue(-10)
+            plot.addItem(region, ignoreBounds=True)
+            self.gaps.append((plot, region))
+
+    def clear_gaps(self) -> None:
+        """Remove every shaded gap (a new source)."""
+        for plot, region in self.gaps:
+            plot.removeItem(region)
+        self.gaps.clear()
 
     def set_current(self, index: int | None) -> None:
         """Mark frame `index` (None: no mark)."""

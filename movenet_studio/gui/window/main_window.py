@@ -264,6 +264,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         player.playing_changed.connect(self._on_playing_changed)
         player.finished.connect(self._on_finished)
         player.closed.connect(self._on_source_closed)
+        player.live_event.connect(self._on_live_event)
+        player.live_event.connect(self.timeline.live_event)
 
         source.source_requested.connect(self.open_path)
         source.play_toggled.connect(player.toggle)
@@ -436,6 +438,13 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
             self.settings.camera_index = camera_spec(info.spec)[0]
         self.reporter.info(f"Opened {info.name} ({info.details})")
         self._update_title()
+
+    @Slot(object)
+    def _on_live_event(self, event) -> None:
+        """A live feed dropped, is reconnecting or came back: say so in the status bar (its loss
+        arrives as a read failure, with the details dialog)."""
+        if event.kind != "lost":
+            self.reporter.info(event.message)
 
     @Slot()
     def _on_source_closed(self) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QWidget
 
+from ...core.media.urls import display_url, is_url
 from ...core.output.results_json import frame_to_json
 from ..settings import StudioSettings
 from ..video_view import VideoView
@@ -46,11 +47,13 @@ class RecentSources(QObject):
         self.menu.clear()
         recent = self._settings.recent_sources
         for number, spec in enumerate(recent, start=1):
-            missing = not spec.lower().startswith("camera:") and not Path(spec).exists()
-            name = spec if spec.lower().startswith("camera:") else Path(spec).name or spec
+            live = spec.lower().startswith("camera:") or is_url(spec)  # a URL is never a path
+            missing = not live and not Path(spec).exists()
+            shown = display_url(spec) if is_url(spec) else spec  # credentials hidden
+            name = shown if live else Path(spec).name or spec
             action = self.menu.addAction(f"&{number % 10} {name}" + ("  (not found)" if missing else ""))
-            action.setToolTip(spec)
-            action.setStatusTip(spec)
+            action.setToolTip(shown)
+            action.setStatusTip(shown)
             action.setData(spec)
             action.setEnabled(not missing)
             action.triggered.connect(self._picked)

@@ -50,6 +50,11 @@ class WindowMenus:
                                         "Open a video, image or model file")
         self.open_folder_action = self._action("Open &folder…", source.choose_folder, ("Ctrl+Shift+O",))
         self.open_model_action = self._action("Open &model file…", self.controls.model.choose_file, ("Ctrl+M",))
+        self.open_stream_action = self._action("Open s&tream…", self.choose_stream, ("Ctrl+U",),
+                                               "Open a network stream: rtsp://, http(s):// (MPEG-TS, MJPEG, HLS), "
+                                               "udp://, tcp://")
+        self.open_camera_action = self._action("Open &camera…", self.choose_camera, ("Ctrl+Shift+K",),
+                                               "Pick a camera and one of its modes (size, frame rate, pixel format)")
         self.quit_action = self._action("&Quit", self.close, ("Ctrl+Q",))
         self.play_action = self._action("&Play / Pause", self.player.toggle, ("Space",))
         self.step_action = self._action("&Step", self.player.step, ("Right", "."))
@@ -90,7 +95,8 @@ class WindowMenus:
         """The menu bar: File, Edit, Playback, View, Tools, Help."""
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
-        for action in (self.open_action, self.open_folder_action, self.open_model_action):
+        for action in (self.open_action, self.open_folder_action, self.open_stream_action, self.open_camera_action,
+                       self.open_model_action):
             file_menu.addAction(action)
         file_menu.addMenu(self.recent.menu)
         file_menu.addSeparator()

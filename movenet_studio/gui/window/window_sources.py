@@ -1,5 +1,6 @@
 """How the main window opens what it is given: a path is a model when it is a .tflite/.onnx
-file, else a source (video, image, folder, ``camera:N``); dropped paths likewise.
+file, else a source (video, image, folder, ``camera:N``, a stream URL); dropped paths and
+dropped URL text likewise. File > Open stream… and File > Open camera… ask for one.
 
 :class:`WindowSources` is a mixin of :class:`~.main_window.MainWindow`: it uses the window's
 ``player``, ``engine``, ``settings`` and ``reporter``.
@@ -14,7 +15,9 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from ...core.backends import default_backend
+from ...core.media.urls import display_url, is_url
 from ...core.paths import sample_path
+from ..dialogs.live_dialogs import OpenCameraDialog, OpenStreamDialog
 from .window_setup import is_model_path
 
 
@@ -27,18 +30,32 @@ class WindowSources:
         self.open_source(str(sample_path()))
 
     # ------------------------------------------------------------------ requests
+    @Slot()
+    def choose_stream(self) -> None:
+        """File > Open stream…: ask for a URL (recent ones offered) and open it."""
+        dialog = OpenStreamDialog(self.settings.recent_sources, self)
+        if dialog.exec():
+            self.open_source(dialog.url)
+
+    @Slot()
+    def choose_camera(self) -> None:
+        """File > Open camera…: list the cameras and their modes; open the one picked."""
+        dialog = OpenCameraDialog(parent=self)
+        if dialog.exec():
+            self.open_source(dialog.spec)
+
     @Slot(str)
     def open_path(self, path: str) -> None:
         """Open `path` as a model when it is a .tflite/.onnx file, else as a source."""
-        if is_model_path(path):
+        if not is_url(path) and is_model_path(path):
             self.open_model(path)
         else:
             self.open_source(path)
 
     @Slot(str)
     def open_source(self, spec: str) -> None:
-        """Open a video, image, folder or ``camera:N`` (answer arrives asynchronously)."""
-        self.reporter.info(f"Opening {spec}…")
+        """Open a video, image, folder, ``camera:N`` or stream URL (answer arrives asynchronously)."""
+        self.reporter.info(f"Opening {display_url(spec) if is_url(spec) else spec}…")
         self.player.open(spec)
 
     @Slot(str)
@@ -56,26 +73,42 @@ class WindowSources:
         """Open dropped paths: model files switch the model, the first other path becomes the source."""
         sources = []
         for path in paths:
-            if is_model_path(path):
+            if not is_url(path) and is_model_path(path):
                 self.open_model(path)
             else:
                 sources.append(path)
         if sources:
             self.open_source(sources[0])
             if len(sources) > 1:
-                self.reporter.info(f"Opened {Path(sources[0]).name}; {len(sources) - 1} more dropped path(s) ignored")
+                first = display_url(sources[0]) if is_url(sources[0]) else Path(sources[0]).name
+                self.reporter.info(f"Opened {first}; {len(sources) - 1} more dropped path(s) ignored")
 
     # ------------------------------------------------------------------ drag and drop
+    @staticmethod
+    def _dropped(event) -> list[str]:
+        """Local files and folders, stream URLs (a link, or URL text) of a drag."""
+        data = event.mimeData()
+        found = []
+        if data.hasUrls():
+            for url in data.urls():
+                if url.isLocalFile():
+                    found.append(url.toLocalFile())
+                elif is_url(url.toString()):
+                    found.append(url.toString())
+        if not found and data.hasText():
+            found = [line.strip() for line in data.text().splitlines() if is_url(line.strip())][:1]
+        return found
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
-        """Accept local files and folders."""
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+        """Accept local files and folders, and stream URLs (links or text)."""
+        if self._dropped(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt name)
-        """Open dropped files: video/image/folder as the source, .tflite/.onnx as the model."""
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        """Open what was dropped: video/image/folder/URL as the source, .tflite/.onnx as the model."""
+        paths = self._dropped(event)
         if paths:
             event.acceptProposedAction()
             self.handle_paths(paths)
