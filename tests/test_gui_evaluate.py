@@ -95,3 +95,21 @@ def test_fields_are_checked_before_running(make_window):
     dialog.images.setText("")
     dialog.results_a.setText("")
     assert dialog.start() is None and "images folder" in dialog.status_label.text()
+
+
+def test_dropped_files_fill_the_fields(make_window, tmp_path):
+    window = make_window()
+    window.evaluate_action.trigger()
+    dialog = window.evaluate_dialog
+    for line in (dialog.annotations, dialog.images, dialog.results_a, dialog.results_b):
+        line.setText("")
+    annotations = data_file("coco_mini/test_coco.json")
+    (tmp_path / "a.json").write_text("[]")
+    (tmp_path / "b.json").write_text(' [{"image_id": 1}]')
+    (tmp_path / "notes.txt").write_text("x")
+    dialog.drop_paths([annotations, annotations.parent, tmp_path / "a.json", tmp_path / "b.json",
+                       tmp_path / "notes.txt"])
+    assert dialog.annotations.text() == str(annotations)
+    assert dialog.images.text() == str(annotations.parent)
+    assert dialog.results_a.text().endswith("a.json") and dialog.results_b.text().endswith("b.json")
+    assert "notes.txt" in dialog.status_label.text()

@@ -9,6 +9,8 @@ playback, models and tracking are not touched. Paths and models are remembered.
 
 from __future__ import annotations
 
+import os
+import stat
 from functools import partial
 from pathlib import Path
 
@@ -26,6 +28,25 @@ from ..panels.error_atlas_view import ErrorAtlasView
 NO_MODEL = "(none)"
 #: Settings keys (remembered between runs).
 SETTING_KEYS = ("annotations", "images", "results_a", "results_b", "model_a", "model_b", "protocol")
+
+
+def dropped_kind(path: Path) -> str | None:
+    """What a dropped path is for the dialog: ``images`` (a folder), ``annotations`` (a JSON
+    object), ``results`` (a JSON list), or None. Only regular files are opened (a FIFO never)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISDIR(mode):
+        return "images"
+    if not stat.S_ISREG(mode) or path.suffix.lower() != ".json":
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return None
+    return {b"{"[0]: "annotations", b"["[0]: "results"}.get(head[0]) if head else None
 
 
 def _path_row(line: QLineEdit, pick) -> QWidget:
@@ -102,6 +123,7 @@ class EvaluateDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.progress, 1)
 
+        self.setAcceptDrops(True)
         self.view = ErrorAtlasView()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -165,6 +187,30 @@ class EvaluateDialog(QDialog):
             widget = getattr(self, key)
             value = widget.text() if isinstance(widget, QLineEdit) else widget.currentText()
             self._settings.setValue(f"evaluate/{key}", value)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt)
+        """Dropped files fill the fields: a folder the images, a JSON object the annotations,
+        a JSON list results A (or B once A is set)."""
+        self.drop_paths([Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()])
+        event.acceptProposedAction()
+
+    def drop_paths(self, paths: list[Path]) -> None:
+        """Fill the fields from `paths` (see :meth:`dropEvent`); unusable ones are named in the status line."""
+        skipped = []
+        for path in paths:
+            kind = dropped_kind(path)
+            if kind == "results":
+                (self.results_b if self.results_a.text().strip() else self.results_a).setText(str(path))
+            elif kind is not None:
+                getattr(self, kind).setText(str(path))
+            else:
+                skipped.append(path.name)
+        if skipped:
+            self.status_label.setText(f"⚠ not an annotation file, results file or folder: {', '.join(skipped)}")
 
     # -- running ----------------------------------------------------------------------------
 
