@@ -48,7 +48,10 @@ from .window_menus import WindowMenus
 from .window_sources import WindowSources
 from .window_setup import APP_NAME, startup_config
 
-END_MESSAGE = "End of"  # the status message at the end of a file (cleared when playback starts again)
+END_MESSAGE = "End of"  # the status message at the end of a file (cleared when playback leaves the end)
+COMPARING_MESSAGE, SWITCHING_MESSAGE = "Comparing with", "Switching to"
+#: Status messages announcing a model load: cleared when the model is there (or failed).
+PENDING_MESSAGES = (COMPARING_MESSAGE, SWITCHING_MESSAGE)
 DEFAULT_SIZE = (1400, 900)
 
 
@@ -318,6 +321,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
 
     @Slot(bool, str)
     def _on_compare_mode(self, active: bool, _view_mode: str) -> None:
+        if not active:
+            self.reporter.clear_if_showing(COMPARING_MESSAGE)
         if active and not self._comparing:  # compare just started: show its table, tall enough
             self.compare_dock.show()
             self.compare_dock.raise_()
@@ -427,6 +432,9 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
     @Slot(object)
     def _on_result(self, result: EngineResult) -> None:
         self.controls.source.set_position(result.result.index)
+        count = self._source.frame_count if self._source is not None else None
+        if count and result.result.index < count - 1:  # stepped or sought back: not at the end any more
+            self.reporter.clear_if_showing(END_MESSAGE)
 
     @Slot(object)
     def _on_source_opened(self, info: SourceInfo) -> None:
@@ -459,18 +467,22 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
 
     @Slot(bool)
     def _on_playing_changed(self, playing: bool) -> None:
-        if playing and self.statusBar().currentMessage().startswith(END_MESSAGE):
-            self.statusBar().clearMessage()  # the end is no longer where playback is
+        if playing:
+            self.reporter.clear_if_showing(END_MESSAGE)  # the end is no longer where playback is
 
     @Slot(object)
     def _on_model_changed(self, info: ModelInfo) -> None:
         self._model = info
+        self.reporter.clear_if_showing(*PENDING_MESSAGES)  # what they announced is done
+        if not info.kept and not info.spec.bundled and info.spec.path is not None:
+            self.recent.add(str(info.spec.path))  # File > Open recent lists model files too
         if not info.kept:  # (kept: only head reading or compare changed, nothing was reloaded)
             self.reporter.info(f"Model: {info.spec.label} on {info.device} (loaded in {info.load_ms:.0f} ms)")
         self._update_title()
 
     @Slot(str, str)
     def _on_model_failed(self, message: str, details: str) -> None:
+        self.reporter.clear_if_showing(*PENDING_MESSAGES)
         fallback = PipelineConfig().model
         if self._model is None and self.engine.config.model != fallback:
             # No model runs yet (e.g. the saved model file is gone): fall back to the default.

@@ -64,6 +64,15 @@ class ErrorReporter(QObject):
         message = printable(message)
         self._status.showMessage(message, STATUS_TIMEOUT_MS)
 
+    def clear_if_showing(self, *prefixes: str) -> bool:
+        """Take a status message that starts with one of `prefixes` off the status bar (its
+        state is over: "End of ..." once playback moved on, "Comparing with ..." once B ran);
+        any other message stays. Returns True when one was cleared."""
+        if self._status.currentMessage().startswith(prefixes):
+            self._status.clearMessage()
+            return True
+        return False
+
     @Slot(str, str)
     def warn(self, message: str, details: str = "") -> None:
         """A problem worth a status-bar message (e.g. one frame failed)."""

@@ -14,16 +14,17 @@ from PySide6.QtWidgets import QMenu, QWidget
 from ...core.media.urls import display_url, is_url
 from ...core.output.results_json import frame_to_json
 from ..settings import StudioSettings
+from .window_setup import is_model_path
 from ..video_view import VideoView
 
 
 class RecentSources(QObject):
-    """The *Open recent* menu: newest first; picking one opens it; a source that is gone is
-    listed disabled ("not found"); *Clear* forgets them.
+    """The *Open recent* menu: sources and model files (marked "(model)"), newest first;
+    picking one opens it; one that is gone is listed disabled ("not found"); *Clear* forgets them.
 
     Args:
         settings: where the list lives (:attr:`StudioSettings.recent_sources`).
-        open_source: called with the chosen source.
+        open_source: called with the chosen source or model file (the window's ``open_path``).
         parent: the window (owner of the menu).
     """
 
@@ -51,7 +52,8 @@ class RecentSources(QObject):
             missing = not live and not Path(spec).exists()
             shown = display_url(spec) if is_url(spec) else spec  # credentials hidden
             name = shown if live else Path(spec).name or spec
-            action = self.menu.addAction(f"&{number % 10} {name}" + ("  (not found)" if missing else ""))
+            kind = "  (model)" if not live and is_model_path(spec) else ""
+            action = self.menu.addAction(f"&{number % 10} {name}{kind}" + ("  (not found)" if missing else ""))
             action.setToolTip(shown)
             action.setStatusTip(shown)
             action.setData(spec)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QEvent, QObject, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from ... import __version__
 from ..dialogs.bench_dialog import BenchDialog
@@ -27,6 +27,27 @@ from ..dialogs.shortcuts import ShortcutsDialog
 from .window_setup import APP_NAME
 
 
+#: Overlay layers with a one-key toggle (View > Overlays): name, menu text, key.
+OVERLAY_HOTKEYS = (("skeleton", "&Skeleton", "S"), ("heatmaps", "Keypoint &heatmaps", "H"),
+                   ("centre", "&Centre heatmap", "C"), ("offsets", "&Offsets", "O"),
+                   ("regression", "&Regression", "R"), ("decode", "&Decode steps", "D"),
+                   ("crop", "Crop re&gion", "G"))
+
+
+class _EnabledMirror(QObject):
+    """Keeps an action enabled exactly while the check box it mirrors is (greyed out for a
+    model that cannot feed the layer)."""
+
+    def __init__(self, action: QAction):
+        super().__init__(action)
+        self._action = action
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.EnabledChange and isinstance(watched, QWidget):
+            self._action.setEnabled(watched.isEnabled())
+        return False
+
+
 class WindowMenus:
     """Menus and actions of the main window (a mixin: call :meth:`_make_actions` once the
     widgets, docks and controllers exist)."""
@@ -40,6 +61,17 @@ class WindowMenus:
             action.setStatusTip(tip)
         action.triggered.connect(slot)
         self.addAction(action)
+        return action
+
+    def _check_action(self, text: str, check: QCheckBox, shortcut: str) -> QAction:
+        """A checkable action with `shortcut` that mirrors `check` (a panel's check box): it
+        toggles the box (and so whatever the box controls), and follows it, enabled state included."""
+        action = self._action(text, check.toggle, (shortcut,), check.toolTip())
+        action.setCheckable(True)
+        action.setChecked(check.isChecked())
+        check.toggled.connect(action.setChecked)
+        check.installEventFilter(_EnabledMirror(action))
+        action.setEnabled(check.isEnabled())
         return action
 
     def _make_actions(self) -> None:
@@ -86,7 +118,10 @@ class WindowMenus:
         self.layers = LayersController(self)  # Tools > Compare layers...: the Layers dock
         self.head_diff = HeadDiffController(self)  # compare: heatmap / centre A - B over the video
 
-        self.recent = RecentSources(self.settings, self.open_source, self)
+        self.overlay_actions = {name: self._check_action(title, self.overlay_controls.checks[name], key)
+                                for name, title, key in OVERLAY_HOTKEYS}
+        self.compare_action = self._check_action("&Compare A / B", self.compare_panel.enable_check, "B")
+        self.recent = RecentSources(self.settings, self.open_path, self)  # sources and model files
         self.copy_keypoints_action = self._action("&Copy keypoints", self.copy_keypoints, ("Ctrl+Shift+C",),
                                                   "Copy the frame's keypoints as JSON (infer --json's frame format)")
         self._make_menus()
@@ -130,6 +165,10 @@ class WindowMenus:
                                                 tip="Put every panel back where the chosen layout puts it")
         layouts.addAction(self.reset_layout_action)
         view.addAction(self.reset_layout_action)
+        overlays = view.addMenu("&Overlays")
+        for action in self.overlay_actions.values():
+            overlays.addAction(action)
+        view.addAction(self.compare_action)
         view.addSeparator()
         view.addAction(self.controls_dock.toggleViewAction())
         view.addAction(self.latency_dock.toggleViewAction())
