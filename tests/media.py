@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from movenet_studio.core.preprocess import InputMapping, letterbox
+from movenet_studio.core.preprocessing.letterbox import InputMapping, letterbox
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 DATA_DIR = SHARED_DIR / "data"

@@ -192,7 +192,7 @@ def test_cli_bench_preprocessing_profile_reaches_the_pipeline(tmp_path, monkeypa
     """``--channels bgr --resize stretch --interpolation nearest --input-range=-1..1``: every
     configuration's pipeline is built with them, and the JSON records them."""
     from movenet_studio.core.pipeline import Pipeline
-    from movenet_studio.core.preprocess_profile import PreprocessProfile
+    from movenet_studio.core.preprocessing.profile import PreprocessProfile
 
     built = []
     original = Pipeline.__init__

@@ -17,7 +17,7 @@ from movenet_studio.core.drawing.classification_render import (
 )
 from movenet_studio.core.decoding.keypoints import NUM_KEYPOINTS
 from movenet_studio.core.decoding.pose import Pose
-from movenet_studio.core.preprocess import letterbox
+from movenet_studio.core.preprocessing.letterbox import letterbox
 from movenet_studio.core.drawing.render import render_overlays
 from movenet_studio.core.drawing.overlay_options import OverlayOptions
 from movenet_studio.core.drawing.render_layers import unavailable_overlays

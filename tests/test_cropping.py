@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movenet_studio.core.tracking.crop_numpy import crop_into_numpy
+from movenet_studio.core.preprocessing.crop_numpy import crop_into_numpy
 from movenet_studio.core.tracking.cropping import (
     CropRegion,
     CropTracker,
@@ -283,7 +283,7 @@ def test_crop_and_resize_matches_slow_reference(seed, h, w, out_h, out_w, box):
 
 
 def numpy_crop_and_resize(frame: np.ndarray, region: CropRegion, out_h: int, out_w: int) -> np.ndarray:
-    """The numpy crop (core.tracking.crop_numpy, used until numba's kernel is loaded) with
+    """The numpy crop (core.preprocessing.crop_numpy, used until numba's kernel is loaded) with
     crop_and_resize's arguments and result."""
     img = np.ascontiguousarray(frame)
     out = np.empty((out_h, out_w, img.shape[2]), np.uint8)

@@ -11,7 +11,7 @@ from movenet_studio.core.decoding.heads import (
     HEAD_CHANNELS, MEASURED_CELL_CENTRE, Heads, dequantize, head_scope, heatmap_extent, heatmap_rect_in_frame, locate_heads,
 )
 from movenet_studio.core.models.catalog import bundled_keys, bundled_model
-from movenet_studio.core.preprocess import InputMapping, letterbox
+from movenet_studio.core.preprocessing.letterbox import InputMapping, letterbox
 from movenet_studio.core.runtimes import litert
 
 OFFSET_NAME = ("StatefulPartitionedCall/kpt_offset_0/conv2d_7/BiasAdd/BiasAdd;StatefulPartitionedCall/"

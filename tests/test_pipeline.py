@@ -13,7 +13,7 @@ from conftest import PROJECT_ROOT, data_file
 from movenet_studio.core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from movenet_studio.core.pipeline import STAGES, Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.preprocess import letterbox
+from movenet_studio.core.preprocessing.letterbox import letterbox
 from movenet_studio.core.media.sources import Frame, open_source
 
 #: Positions read off pose.jpg by eye (x, y in pixels), from the annotated image.
@@ -88,7 +88,7 @@ def test_crop_tracking_and_smoothing_match_google_tfjs(loaded_pipeline):
     """The default pipeline against Google's TF.js MoveNet rerun on the same frames."""
     both = _distances_to_tfjs(loaded_pipeline(model="lightning"))
     assert both.shape == (120, 17)
-    # 0.357 px mean since the TF.js-exact crop (core/tracking/crop_numpy.py); above 0.5 something moved.
+    # 0.357 px mean since the TF.js-exact crop (core/preprocessing/crop_numpy.py); above 0.5 something moved.
     assert both.mean() <= 0.5 and np.percentile(both, 95) <= 5.0, (both.mean(), np.percentile(both, 95))
     crop_only = _distances_to_tfjs(loaded_pipeline(model="lightning", smoothing=False))
     assert both.mean() < crop_only.mean()  # the smoother is TF.js's, so it brings us closer

@@ -7,7 +7,7 @@ import pytest
 
 from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.preprocess_profile import PreprocessProfile, prepare_model_input, prepare_multipose_input
+from movenet_studio.core.preprocessing.profile import PreprocessProfile, prepare_model_input, prepare_multipose_input
 from movenet_studio.core.media.sources import Frame
 
 

@@ -19,7 +19,7 @@ from movenet_studio.core.tracking.cropping import (CropRegion, CropTracker, crop
 from movenet_studio.core.decoding.decode import decode_singlepose
 from movenet_studio.core.decoding.heads import Heads
 from movenet_studio.core.decoding.multipose import decode_multipose
-from movenet_studio.core.preprocess import InputMapping
+from movenet_studio.core.preprocessing.letterbox import InputMapping
 from movenet_studio.core.tracking.smoothing import KeypointSmoother
 
 L_SH, R_SH, L_HIP, R_HIP = 5, 6, 11, 12

@@ -10,7 +10,7 @@ from ..core.errors import StudioError
 from ..core.text import printable
 from ..core.models.model_io import parse_range
 from ..core.pipeline_config import MIN_POSE_SCORE, PipelineConfig
-from ..core.preprocess_profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
+from ..core.preprocessing.profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
 from ..core.tracking.cropping import FIRST_CROPS
 from ..core.tracking.smoothing import parse_one_euro
 from ..core.tracking.track_ids import TRACKER_KINDS

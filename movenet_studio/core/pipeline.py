@@ -37,8 +37,8 @@ from .models.catalog import ModelSpec
 from .decoding.multipose import decode_multipose, multipose_input_size
 from .pipeline_config import PipelineConfig
 from .pipeline_description import PipelineDescription, file_size
-from .preprocess import InputMapping
-from .preprocess_profile import prepare_model_input, prepare_multipose_input
+from .preprocessing.letterbox import InputMapping
+from .preprocessing.profile import prepare_model_input, prepare_multipose_input
 from .tracking.smoothing import KeypointSmoother, OneEuroConfig
 from .media.sources import Frame
 from .tracking.track_ids import create_tracker

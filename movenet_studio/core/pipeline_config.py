@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .preprocess_profile import PreprocessProfile
+from .preprocessing.profile import PreprocessProfile
 from .tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig
 
 #: MultiPose instances below this score are dropped (TF.js default).

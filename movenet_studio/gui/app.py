@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..core.atomic import atomic_output
-from ..core.preprocess_profile import PreprocessProfile
+from ..core.preprocessing.profile import PreprocessProfile
 from ..core.drawing.overlay_options import OverlayOptions
 from ..core.tracking.smoothing import OneEuroConfig
 from ..core.text import printable

@@ -21,7 +21,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from ..core.drawing.colormaps import colormap_names
 from ..core.models.model_io import parse_range, range_name
-from ..core.preprocess_profile import PreprocessProfile
+from ..core.preprocessing.profile import PreprocessProfile
 from ..core.drawing.overlay_options import MAX_OFFSET_SCALE, OverlayOptions
 from ..core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
 from ..core.text import printable

@@ -51,8 +51,8 @@ from ..decoding.keypoints import NUM_KEYPOINTS
 from ..decoding.multipose import decode_multipose
 from ..pipeline import FrameResult, Pipeline
 from ..pipeline_config import PipelineConfig
-from ..preprocess import InputMapping
-from ..preprocess_profile import prepare_model_input, prepare_multipose_input
+from ..preprocessing.letterbox import InputMapping
+from ..preprocessing.profile import prepare_model_input, prepare_multipose_input
 from ..media.sources import Frame
 from ..tracking.track_ids import box_iou
 

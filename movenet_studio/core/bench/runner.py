@@ -62,7 +62,7 @@ import numpy as np
 
 from ..errors import Cancelled, StudioError
 from ..media.prefetch import PrefetchSource
-from ..preprocess_profile import prepare_model_input
+from ..preprocessing.profile import prepare_model_input
 from ..progress import JobControl
 from ..media.sources import Frame, Source, open_source
 from ..text import first_line

@@ -32,7 +32,7 @@ import numpy as np
 
 from .keypoints import NUM_KEYPOINTS
 from .pose import Pose
-from ..preprocess import InputMapping
+from ..preprocessing.letterbox import InputMapping
 
 __all__ = [
     "BOX_INDEX",

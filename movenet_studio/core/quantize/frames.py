@@ -22,7 +22,7 @@ from ..errors import SourceError
 from ..media.sources import open_source
 from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
-from ..preprocess import InputMapping
+from ..preprocessing.letterbox import InputMapping
 from ..progress import JobControl
 from ..text import printable
 

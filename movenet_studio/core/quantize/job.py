@@ -22,7 +22,7 @@ from ..media.sources import open_source
 from ..models.graph import read_signature
 from ..models.resolve import resolve_model
 from ..pipeline_config import PipelineConfig
-from ..preprocess_profile import PreprocessProfile
+from ..preprocessing.profile import PreprocessProfile
 from ..progress import JobControl
 from ..text import printable
 from .frames import collect_inputs, split_holdout

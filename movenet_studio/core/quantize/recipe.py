@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import StudioError
-from ..preprocess_profile import PreprocessProfile
+from ..preprocessing.profile import PreprocessProfile
 from .frames import ModelInput
 
 FORMAT = "movenet-studio quantize recipe"

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..decoding.keypoint_sets import KEYPOINT_SETS, keypoint_set_for
 from ..decoding.pose import pose_score
-from .crop_numpy import crop_into_numpy
+from ..preprocessing.crop_numpy import crop_into_numpy
 from .smoothing import LowPassFilter
 
 __all__ = [
@@ -357,7 +357,7 @@ class _CompiledCrop:
     @classmethod
     def load(cls) -> None:
         try:
-            from .crop_kernel import crop_into, warm_up
+            from ..preprocessing.crop_kernel import crop_into, warm_up
 
             warm_up()
         except Exception as exc:  # noqa: BLE001 - numba unusable here: the numpy crop (bit-identical) stays

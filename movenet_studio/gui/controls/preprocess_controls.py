@@ -1,6 +1,6 @@
 """The *Preprocessing* group: channel order, resize mode, interpolation and a float input's range.
 
-Reproduces a board's preprocessing (see :mod:`movenet_studio.core.preprocess_profile`);
+Reproduces a board's preprocessing (see :mod:`movenet_studio.core.preprocessing.profile`);
 changing it rebuilds the pipeline (it changes what the model sees). The float input range
 is offered only for float32-input model files and is remembered per file by the window.
 """
@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QWidget
 
 from ...core.models.model_io import FLOAT_RANGES, range_name
-from ...core.preprocess_profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
+from ...core.preprocessing.profile import CHANNELS, INTERPOLATIONS, RESIZE_MODES, PreprocessProfile
 
 
 class PreprocessControls(QGroupBox):

@@ -2,7 +2,7 @@
 the hover readout of the head values under the mouse.
 
 Everything is placed in frame pixels through the frame's own
-:class:`~movenet_studio.core.preprocess.InputMapping` (letterbox or crop), with the geometry
+:class:`~movenet_studio.core.preprocessing.letterbox.InputMapping` (letterbox or crop), with the geometry
 of :mod:`movenet_studio.core.drawing.overlay_geometry` and the colour tables of
 :mod:`movenet_studio.core.drawing.colormaps`, i.e. exactly where and how
 :func:`core.render.render_overlays <movenet_studio.core.drawing.render.render_overlays>` draws them

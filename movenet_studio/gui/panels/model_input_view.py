@@ -26,7 +26,7 @@ def describe_input(result, profile=None) -> str:
 
     Args:
         result: the FrameResult.
-        profile: the :class:`~movenet_studio.core.preprocess_profile.PreprocessProfile` it
+        profile: the :class:`~movenet_studio.core.preprocessing.profile.PreprocessProfile` it
             was made with (None: MoveNet's own), for the channel order, resize mode and
             interpolation.
     """

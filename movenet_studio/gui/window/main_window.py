@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QS
 from ...core.media.sources import camera_spec
 from ...core.paths import sample_path
 from ...core.pipeline_config import PipelineConfig
-from ...core.preprocess_profile import PreprocessProfile
+from ...core.preprocessing.profile import PreprocessProfile
 from ...core.tracking.smoothing import OneEuroConfig
 from .classification_controller import ClassificationController, ClassifierRequest
 from ..compare.compare_controller import CompareController

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ...core.backends import default_backend
 from ...core.pipeline_config import PipelineConfig
-from ...core.preprocess_profile import PreprocessProfile
+from ...core.preprocessing.profile import PreprocessProfile
 from ...core.tracking.smoothing import OneEuroConfig
 from ..controls.side_panel import MODEL_EXTENSIONS
 from ..settings import StudioSettings

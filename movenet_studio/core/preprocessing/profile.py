@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .decoding.multipose import preprocess_multipose
-from .preprocess import InputMapping, letterbox
+from ..decoding.multipose import preprocess_multipose
+from .letterbox import InputMapping, letterbox
 
 CHANNELS = ("rgb", "bgr")
 RESIZE_MODES = ("letterbox", "stretch", "centre-crop")
