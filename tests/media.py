@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 import pytest
 
-from movenet_studio.core.preprocessing.letterbox import InputMapping, letterbox
+from movenet_studio.core.preprocessing.letterbox import letterbox
+from movenet_studio.core.preprocessing.mapping import InputMapping
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 DATA_DIR = SHARED_DIR / "data"

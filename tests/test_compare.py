@@ -10,9 +10,10 @@ import pytest
 from conftest import data_file
 
 from movenet_studio.cli import main
-from movenet_studio.core.analysis.compare import ComparePipeline, compare_frames, config_for, match_instances, parse_spec
+from movenet_studio.core.analysis.compare import (ComparePipeline, compare_frames, config_for, match_instances,
+                                                  parse_spec)
 from movenet_studio.core.analysis.compare_stats import CompareStats
-from movenet_studio.core.tracking.cropping import crop_and_resize
+from movenet_studio.core.preprocessing.crop import crop_and_resize
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.pipeline_config import PipelineConfig

@@ -15,7 +15,7 @@ from movenet_studio.core.models.catalog import ModelSpec
 from movenet_studio.core.pipeline import FrameResult
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
-from movenet_studio.core.preprocessing.letterbox import InputMapping
+from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.media.sources import Frame
 from movenet_studio.core.worker import EngineState, InferenceWorker
 

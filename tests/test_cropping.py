@@ -10,18 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from movenet_studio.core.preprocessing.crop_numpy import crop_into_numpy
-from movenet_studio.core.tracking.cropping import (
-    CropRegion,
-    CropTracker,
-    crop_and_resize,
-    determine_crop_region,
-    frame_to_region,
-    init_crop_region,
-    load_crop_kernel,
-    region_to_frame,
-    region_to_frame_normalized,
-    torso_visible,
-)
+from movenet_studio.core.tracking.cropping import CropTracker, determine_crop_region, init_crop_region, torso_visible
+from movenet_studio.core.preprocessing.crop import crop_and_resize, load_crop_kernel
+from movenet_studio.core.preprocessing.mapping import (CropRegion, frame_to_region, region_to_frame,
+                                                       region_to_frame_normalized)
 from movenet_studio.core.decoding.pose import pose_score
 
 L_SH, R_SH, L_WR, L_HIP, R_HIP, L_ANK = 5, 6, 9, 11, 12, 15

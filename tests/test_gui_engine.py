@@ -17,7 +17,7 @@ from movenet_studio.core.models.catalog import ModelSpec
 from movenet_studio.core.pipeline import FrameResult
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
-from movenet_studio.core.preprocessing.letterbox import InputMapping
+from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.media.sources import Frame, Source
 from movenet_studio.gui.engine import Engine, EngineState, LatestMailbox
 from movenet_studio.gui.player import SourcePlayer

@@ -7,11 +7,11 @@ import pytest
 
 from movenet_studio.core.backends.tflite import TFLiteBackend
 from movenet_studio.core.decoding.decode import decode_singlepose
-from movenet_studio.core.decoding.heads import (
-    HEAD_CHANNELS, MEASURED_CELL_CENTRE, Heads, dequantize, head_scope, heatmap_extent, heatmap_rect_in_frame, locate_heads,
-)
+from movenet_studio.core.decoding.heads import (HEAD_CHANNELS, MEASURED_CELL_CENTRE, Heads, dequantize, head_scope,
+                                                heatmap_extent, heatmap_rect_in_frame, locate_heads)
 from movenet_studio.core.models.catalog import bundled_keys, bundled_model
-from movenet_studio.core.preprocessing.letterbox import InputMapping, letterbox
+from movenet_studio.core.preprocessing.letterbox import letterbox
+from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.runtimes import litert
 
 OFFSET_NAME = ("StatefulPartitionedCall/kpt_offset_0/conv2d_7/BiasAdd/BiasAdd;StatefulPartitionedCall/"

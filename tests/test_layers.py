@@ -207,7 +207,7 @@ def test_zoo_float32_ports_do_not_diverge(name):
 def test_multipose_dynamic_input_is_captured_at_the_frame_size():
     import cv2
 
-    from movenet_studio.core.decoding.multipose import preprocess_multipose
+    from movenet_studio.core.preprocessing.multipose_input import preprocess_multipose
 
     frame = cv2.cvtColor(cv2.imread(str(data_file("pose.jpg"))), cv2.COLOR_BGR2RGB)
     image, _ = preprocess_multipose(frame, (256, 256))

@@ -13,14 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from movenet_studio.core.decoding.pose import Pose
-from movenet_studio.core.decoding.multipose import (
-    BOX_INDEX,
-    INSTANCE_SCORE_INDEX,
-    INSTANCE_SIZE,
-    decode_multipose,
-    multipose_input_size,
-    preprocess_multipose,
-)
+from movenet_studio.core.decoding.multipose import BOX_INDEX, INSTANCE_SCORE_INDEX, INSTANCE_SIZE, decode_multipose
+from movenet_studio.core.preprocessing.multipose_input import multipose_input_size, preprocess_multipose
 from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.media.sources import Frame, read_image

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import data_file
-from movenet_studio.core.tracking.cropping import CropMeasurement, CropRegion
+from movenet_studio.core.tracking.cropping import CropMeasurement
+from movenet_studio.core.preprocessing.mapping import CropRegion
 from movenet_studio.core.drawing.overlay_geometry import (arrow_barbs, crop_geometry, dash_pattern, dashed_rect,
-                                                  decode_geometry, offset_field, rect_segments)
-from movenet_studio.core.preprocessing.letterbox import InputMapping
+                                                          decode_geometry, offset_field, rect_segments)
+from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.drawing.render import render_overlays
 from movenet_studio.core.drawing.overlay_options import OverlayOptions
 from movenet_studio.core.drawing.render_layers import unavailable_overlays

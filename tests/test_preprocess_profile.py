@@ -58,7 +58,7 @@ def test_multipose_follows_the_profile():
     import cv2
 
     from conftest import data_file
-    from movenet_studio.core.decoding.multipose import preprocess_multipose
+    from movenet_studio.core.preprocessing.multipose_input import preprocess_multipose
 
     rgb = cv2.cvtColor(cv2.imread(str(data_file("pose.jpg"))), cv2.COLOR_BGR2RGB)
     frame = Frame(0, 0.0, rgb, 0.0, still=True)

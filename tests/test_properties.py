@@ -14,12 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from movenet_studio.core.tracking.cropping import (CropRegion, CropTracker, crop_and_resize, determine_crop_region,
-                                          init_crop_region)
+from movenet_studio.core.tracking.cropping import CropTracker, determine_crop_region, init_crop_region
+from movenet_studio.core.preprocessing.crop import crop_and_resize
+from movenet_studio.core.preprocessing.mapping import CropRegion
 from movenet_studio.core.decoding.decode import decode_singlepose
 from movenet_studio.core.decoding.heads import Heads
 from movenet_studio.core.decoding.multipose import decode_multipose
-from movenet_studio.core.preprocessing.letterbox import InputMapping
+from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.tracking.smoothing import KeypointSmoother
 
 L_SH, R_SH, L_HIP, R_HIP = 5, 6, 11, 12

@@ -17,11 +17,13 @@ from movenet_studio.core.decoding.heads import Heads, heatmap_rect_in_frame
 from movenet_studio.core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
 from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.drawing.overlay_geometry import scaled_arrows
-from movenet_studio.core.preprocessing.letterbox import InputMapping, letterbox
+from movenet_studio.core.preprocessing.letterbox import letterbox
+from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.drawing.render import render_overlays
 from movenet_studio.core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD, OVERLAY_NAMES, OverlayOptions
 from movenet_studio.core.drawing.render_layers import unavailable_overlays
-from movenet_studio.core.drawing.render_style import CROP_COLOUR, TRACK_PALETTE, line_width, timing_caption, track_colour
+from movenet_studio.core.drawing.render_style import (CROP_COLOUR, TRACK_PALETTE, line_width, timing_caption,
+                                                      track_colour)
 from movenet_studio.core.media.sources import open_source
 
 NOTHING = OverlayOptions.from_names("")

@@ -23,8 +23,9 @@ import numpy as np
 
 from .backends import Backend, create_backend
 from .classify.classification import FrameClassification, FrameClassifier
-from .tracking.cropping import (CropMeasurement, CropRegion, CropTracker, crop_and_resize, determine_crop_region,
-                                load_crop_kernel)
+from .tracking.cropping import CropMeasurement, CropTracker, determine_crop_region
+from .preprocessing.crop import crop_and_resize, load_crop_kernel
+from .preprocessing.mapping import CropRegion
 from .tracking.still_crop import CropPass, refine_still_crop
 from .decoding.decode import DecodeSteps
 from .decoding.heads import Heads
@@ -34,10 +35,11 @@ from .decoding.output_decode import DecodedOutput
 from .models.model_io import output_decoder
 from .models.resolve import resolve_model
 from .models.catalog import ModelSpec
-from .decoding.multipose import decode_multipose, multipose_input_size
+from .decoding.multipose import decode_multipose
+from .preprocessing.multipose_input import multipose_input_size
 from .pipeline_config import PipelineConfig
 from .pipeline_description import PipelineDescription, file_size
-from .preprocessing.letterbox import InputMapping
+from .preprocessing.mapping import InputMapping
 from .preprocessing.profile import prepare_model_input, prepare_multipose_input
 from .tracking.smoothing import KeypointSmoother, OneEuroConfig
 from .media.sources import Frame

@@ -44,14 +44,14 @@ import numpy as np
 from ..backends import available_backends
 from .compare_frame import CompareFrame
 from .compare_stats import CompareStats
-from ..tracking.cropping import crop_and_resize
+from ..preprocessing.crop import crop_and_resize
 from ..errors import ModelError
 from ..decoding.keypoint_sets import keypoint_set_for
 from ..decoding.keypoints import NUM_KEYPOINTS
 from ..decoding.multipose import decode_multipose
 from ..pipeline import FrameResult, Pipeline
 from ..pipeline_config import PipelineConfig
-from ..preprocessing.letterbox import InputMapping
+from ..preprocessing.mapping import InputMapping
 from ..preprocessing.profile import prepare_model_input, prepare_multipose_input
 from ..media.sources import Frame
 from ..tracking.track_ids import box_iou

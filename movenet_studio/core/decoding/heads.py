@@ -65,7 +65,7 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..preprocessing.letterbox import InputMapping
+from ..preprocessing.mapping import InputMapping
 
 #: Head names in the order of :class:`Heads` fields, and their channel counts.
 HEAD_CHANNELS: dict[str, int] = {"centre": 1, "keypoint_heatmaps": 17, "regression": 34, "offsets": 34}

@@ -22,7 +22,7 @@ import numpy as np
 from ..decoding.decode import DecodeSteps
 from ..decoding.keypoint_sets import row_of_coco
 from ..decoding.heads import HEATMAP_CELL_CENTRE, Heads
-from ..preprocessing.letterbox import InputMapping
+from ..preprocessing.mapping import InputMapping
 
 __all__ = [
     "OFFSET_FIELD_MAX_CELLS", "OFFSET_FIELD_MIN_SCORE", "CropGeometry", "DecodeGeometry",

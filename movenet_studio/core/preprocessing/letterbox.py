@@ -1,63 +1,11 @@
-"""Model-input preparation: letterbox the whole frame, and the mapping back to frame pixels.
-
-Every way of making the model input (letterbox here, the crop region of
-:mod:`.cropping`) shows the model a box of the frame. :class:`InputMapping` records that
-box so keypoints, heatmap cells and overlays map back to frame pixels the same way.
-"""
+"""Letterbox the whole frame into the model input (the mapping back is :class:`~.mapping.InputMapping`)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-
-@dataclass(frozen=True, slots=True)
-class InputMapping:
-    """The box of the frame that the model input shows.
-
-    Attributes:
-        box: (ymin, xmin, ymax, xmax) normalised to the frame (0..1 spans the frame; a
-            letterbox or a crop near an edge extends beyond it).
-        frame_size: (height, width) of the frame in pixels.
-        input_size: (height, width) of the model input in pixels.
-    """
-
-    box: tuple[float, float, float, float]
-    frame_size: tuple[int, int]
-    input_size: tuple[int, int]
-
-    def to_frame(self, yx: np.ndarray) -> np.ndarray:
-        """Map (y, x) normalised to the model input (0..1) to (x, y) in frame pixels.
-
-        Args:
-            yx: float [..., 2] with (y, x) pairs normalised to the model input.
-
-        Returns:
-            float32 [..., 2] with (x, y) pairs in frame pixels.
-        """
-        ymin, xmin, ymax, xmax = self.box
-        h, w = self.frame_size
-        yx = np.asarray(yx, dtype=np.float64)
-        x = (xmin + yx[..., 1] * (xmax - xmin)) * w
-        y = (ymin + yx[..., 0] * (ymax - ymin)) * h
-        return np.stack([x, y], axis=-1).astype(np.float32)
-
-    def from_frame(self, xy: np.ndarray) -> np.ndarray:
-        """Inverse of :meth:`to_frame`: (x, y) frame pixels -> (y, x) normalised to the model input."""
-        ymin, xmin, ymax, xmax = self.box
-        h, w = self.frame_size
-        xy = np.asarray(xy, dtype=np.float64)
-        yn = (xy[..., 1] / h - ymin) / (ymax - ymin)
-        xn = (xy[..., 0] / w - xmin) / (xmax - xmin)
-        return np.stack([yn, xn], axis=-1)
-
-    def frame_rect(self) -> tuple[float, float, float, float]:
-        """The model input's extent in frame pixels as (x, y, width, height)."""
-        ymin, xmin, ymax, xmax = self.box
-        h, w = self.frame_size
-        return xmin * w, ymin * h, (xmax - xmin) * w, (ymax - ymin) * h
+from .mapping import InputMapping
 
 
 def letterbox(frame: np.ndarray, input_size: tuple[int, int]) -> tuple[np.ndarray, InputMapping]:

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..decoding.multipose import preprocess_multipose
-from .letterbox import InputMapping, letterbox
+from .multipose_input import preprocess_multipose
+from .letterbox import letterbox
+from .mapping import InputMapping
 
 CHANNELS = ("rgb", "bgr")
 RESIZE_MODES = ("letterbox", "stretch", "centre-crop")

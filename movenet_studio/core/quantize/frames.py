@@ -22,7 +22,7 @@ from ..errors import SourceError
 from ..media.sources import open_source
 from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
-from ..preprocessing.letterbox import InputMapping
+from ..preprocessing.mapping import InputMapping
 from ..progress import JobControl
 from ..text import printable
 

@@ -28,7 +28,8 @@ from typing import Callable
 
 import numpy as np
 
-from .cropping import CropRegion, determine_crop_region, init_crop_region
+from .cropping import determine_crop_region, init_crop_region
+from ..preprocessing.mapping import CropRegion
 
 #: A pass changes no edge of the crop region by more than this fraction of the image's longer
 #: side: the region has stopped moving (0.01: 10 px on a 1000 px photo).
