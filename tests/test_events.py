@@ -105,3 +105,24 @@ def test_photos_are_independent(tmp_path):
     assert not [e for e in document["summary"]["events"] if e["kind"] != "outside_frame"]
     frames, names = frames_from_infer_json(document)
     assert [e.kind for e in detect_events(frames, names)].count("person_switch") == 3
+
+
+def test_swaps_written_by_renaming_are_read_by_name(pose_1_run, tmp_path, capsys):
+    """A file whose left/right swap renames the keypoints (same positions, names exchanged,
+    so the order differs) is read by name; --json without a path prints the document."""
+    document, _ = pose_1_run
+    renamed = copy.deepcopy(document)
+    for f in SWAPPED:
+        for pose in renamed["frames"][f]["poses"]:
+            for kp in pose["keypoints"]:
+                side, _, rest = kp["name"].partition("_")
+                if side in ("left", "right"):
+                    kp["name"] = ("right_" if side == "left" else "left_") + rest
+    path = tmp_path / "renamed.json"
+    path.write_text(json.dumps(renamed))
+    capsys.readouterr()
+    assert main(["events", str(path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    validate(printed, "events")
+    found = {e["frame"] for e in printed["events"] if e["kind"] == "left_right_swap"}
+    assert len(found & set(SWAPPED)) >= 9 and len(printed["events"]) <= 11

@@ -5,6 +5,7 @@ the threshold options ``infer --events`` shares (:mod:`movenet_studio.core.analy
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from ..core.analysis.events import EVENT_KINDS, EventOptions, detect_events, frames_from_infer_json
@@ -76,7 +77,8 @@ def add_parser(subparsers) -> None:
                     "keypoints lie outside the frame. No ground truth is needed. The definitions: "
                     "docs/howto/error-atlas.md.")
     parser.add_argument("infer_json", type=Path, metavar="INFER.json", help="a file written by infer --json")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="write {\"events\": [...]} to PATH")
+    parser.add_argument("--json", type=Path, nargs="?", const=Path("-"), metavar="PATH",
+                        help="write {\"events\": [...]} to PATH; without PATH, print it on stdout instead of the list")
     parser.add_argument("--size", type=_size, default=None, metavar="WxH",
                         help="frame size for outside_frame when the file does not record it (older files)")
     add_event_options(parser)
@@ -103,8 +105,12 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None:
         frames = [f if f.size is not None else type(f)(f.index, f.poses, args.size) for f in frames]
     events = detect_events(frames, names, options) if names else []
+    document = {"events": [e.to_json() for e in events]}
+    if args.json == Path("-"):
+        print(json.dumps(document))
+        return 0
     print(format_events(events))
     if args.json:
-        write_json_atomic(args.json, {"events": [e.to_json() for e in events]})
+        write_json_atomic(args.json, document)
         print(f"events written to {args.json}")
     return 0

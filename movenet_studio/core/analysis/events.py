@@ -266,8 +266,9 @@ def frames_from_infer_json(document: dict) -> tuple[list[FramePoses], tuple[str,
     """The frames of an ``infer --json`` document for :func:`detect_events`.
 
     Returns:
-        (frames, keypoint names). A frame's size is its ``size`` field ([width, height])
-        when the file has one.
+        (frames, keypoint names in the first pose's order; a pose listing them in another
+        order is read by name). A frame's size is its ``size`` field ([width, height]) when
+        the file has one.
 
     Raises:
         ValueError: the document is not an ``infer --json`` file (message says what is wrong).
@@ -292,8 +293,10 @@ def frames_from_infer_json(document: dict) -> tuple[list[FramePoses], tuple[str,
                 raise ValueError(f"frames[{i}].poses[{j}]: keypoints must be finite numbers")
             if names is None:
                 names = these
-            elif these != names:
-                raise ValueError(f"frames[{i}].poses[{j}]: keypoint names differ from the first pose's")
+            if these != names:  # the same keypoints in another order: by name
+                if sorted(these) != sorted(names) or len(set(these)) != len(these):
+                    raise ValueError(f"frames[{i}].poses[{j}]: keypoint names differ from the first pose's")
+                array = array[[these.index(name) for name in names]]
             poses.append((track, array))
         size = frame.get("size")
         size = (int(size[0]), int(size[1])) if isinstance(size, list) and len(size) == 2 else None
