@@ -188,3 +188,19 @@ def test_normalised_onnx_loads_computes_the_same_and_has_blocks(name):
         assert (tail.ops == ()) == name.endswith("heads_nchw_f32in.onnx")  # a raw-heads file has no decode
     finally:
         driver.close()
+
+
+def test_layers_shows_the_quantize_blocks_of_a(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    out = tmp_path / "layers.json"
+    proc = subprocess.run([sys.executable, "-m", "movenet_studio.cli", "layers", str(media_path("pose.jpg")),
+                           "--a", "lightning", "--b", "lightning-int8", "--frames", "1", "-q", "--blocks",
+                           "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "blocks (quantize's grouping of A's graph)" in proc.stdout
+    document = json.loads(out.read_text())
+    schema = SCHEMA.with_name("layers.schema.json")
+    jsonschema.validate(document, json.loads(schema.read_text()))
+    names = [b["name"] for b in document["blocks"]]
+    assert names[0] == "input" and names[-1] == "decode_tail" and "head_offsets" in names
+    assert all(b["sqnr_db"] is not None for b in document["blocks"] if b["name"].startswith("backbone"))

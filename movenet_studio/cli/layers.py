@@ -16,8 +16,10 @@ from ..core.atomic import write_json_atomic
 from ..core.analysis.compare import config_b_from, config_for, parse_spec
 from ..core.layers.report import format_report, node_data, write_node_data
 from ..core.layers.runner import DEFAULT_THRESHOLD_DB, LayerComparison
+from ..core.errors import ModelError
 from ..core.progress import JobControl
 from .live_options import SOURCE_HELP, add_live_options, display_source, finish_live, live_summary, open_run_source
+from ..core.quantize.model_blocks import format_blocks, layer_blocks
 from .options import add_pipeline_options, config_from_args, positive_int
 from .progress import ProgressBar
 
@@ -47,6 +49,9 @@ def add_parser(subparsers) -> None:
                              "model-explorer A_MODEL --node_data_paths=PATH)")
     parser.add_argument("--worst", type=positive_int, default=10, metavar="N",
                         help="list the N tensors with the lowest SQNR (default: %(default)s)")
+    parser.add_argument("--blocks", action="store_true",
+                        help="also group A's graph into quantize's blocks (backbone stages, FPN levels, heads, "
+                             "decode tail) and show the SQNR at each block's end (A must be a float model)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     add_pipeline_options(parser)
     add_live_options(parser, duration=False)
@@ -84,6 +89,15 @@ def run(args: argparse.Namespace) -> int:
     document["a"]["spec"], document["b"]["spec"] = args.spec_a, args.spec_b
     document["source"] = display_source(args.source)
     print(format_report(document, args.worst))
+    if args.blocks:
+        model_a = comparison.pipeline_a.model
+        try:
+            document["blocks"] = layer_blocks(model_a.path, model_a.format, document["tensors"])
+        except ModelError as exc:
+            print(f"blocks: not available ({exc})")
+        else:
+            print()
+            print(format_blocks(document["blocks"]))
     if args.json:
         write_json_atomic(args.json, document)
         print(f"figures written to {args.json}")

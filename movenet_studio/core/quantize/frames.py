@@ -52,7 +52,8 @@ def frames_per_source(count: int, sources: int) -> list[int]:
 
 def collect_inputs(sources: list[str], config: PipelineConfig, count: int, control: JobControl | None = None,
                    *, what: str = "calibration", done: int = 0, total: int | None = None) -> list[ModelInput]:
-    """Up to `count` model inputs spread over `sources` (evenly over each source's frames).
+    """Up to `count` model inputs spread over `sources` (evenly over each source's frames; what a
+    source too short for its share cannot give is asked of the sources after it).
 
     Args:
         sources: video, image or folder paths.
@@ -73,19 +74,22 @@ def collect_inputs(sources: list[str], config: PipelineConfig, count: int, contr
     kept: list[ModelInput] = []
     pipeline = Pipeline(config)
     try:
+        carry = 0  # frames a shorter source could not give go to the next ones
         for source_name, quota in zip(sources, quotas):
+            quota += carry
             if quota <= 0:
                 continue
             found = 0
             with open_source(source_name) as source:
                 if source.is_live:
                     raise SourceError(f"{printable(source_name)}: a camera cannot be a {what} source; record a video")
-                length = source.frame_count or quota
-                step = max(1, length // quota)
+                length = source.frame_count
+                wanted = (set(np.linspace(0, length - 1, min(quota, length)).round().astype(int).tolist())
+                          if length else None)  # evenly spread; unknown length: the first frames
                 pipeline.reset()
                 for frame in source:
-                    result = pipeline.process(frame)
-                    if frame.index % step == 0 and found < quota:
+                    result = pipeline.process(frame)  # every frame: the crop tracker follows the person
+                    if (wanted is None or frame.index in wanted) and found < quota:
                         kept.append(ModelInput(str(source_name), frame.index, result.model_input, result.mapping))
                         found += 1
                         if control is not None:
@@ -94,6 +98,7 @@ def collect_inputs(sources: list[str], config: PipelineConfig, count: int, contr
                         break
             if not found:
                 raise SourceError(f"{printable(source_name)}: no usable frame for {what}")
+            carry = quota - found
     finally:
         pipeline.close()
     return kept

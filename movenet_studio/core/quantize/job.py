@@ -30,7 +30,7 @@ from .graph_blocks import group_blocks, int8_mac_fraction
 from .impact import Impact, measure, run_model
 from .recipe import recipe_document
 from .repair import SearchResult, ranking, search
-from .report import block_sqnr, report_document
+from .report import measure_block_sqnr, report_document
 
 SCHEMES = ("int8", "int16x8", "dynamic")
 #: Held-out frames read when `--holdout` sources are given, spread over them.
@@ -195,7 +195,7 @@ def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: f
         final_impact, final_data = quantized(frozenset(result.kept_float))
         full_path = work / f"full{driver.suffix}"
         full_path.write_bytes(quantized(frozenset())[1])
-        sqnr = block_sqnr(float_path, full_path, spec.format, holdout[:request.sqnr_frames], blocks, driver.graph)
+        sqnr = measure_block_sqnr(float_path, full_path, spec.format, holdout[:request.sqnr_frames], blocks, driver.graph)
         control.raise_if_cancelled()
         fraction = int8_mac_fraction(blocks + [tail], set(result.kept_float) | {tail.name})
         seconds = time.perf_counter() - started

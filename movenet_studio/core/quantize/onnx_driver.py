@@ -147,12 +147,8 @@ class OnnxQuantizer:
         shutil.rmtree(self._work, ignore_errors=True)
 
 
-def open_onnx(data: bytes, filename: str, scheme: str, per_tensor: bool) -> OnnxQuantizer:
-    """Normalise a float ONNX file and make its quantizer.
-
-    Raises:
-        ModelError: not a float ONNX MoveNet.
-    """
+def _normalised(data: bytes, filename: str):
+    """(normalised model, its ModelIO)."""
     normal = normalise_onnx(data, filename)
     work = Path(tempfile.mkdtemp(prefix="movenet-onnx-sig-"))
     try:
@@ -161,4 +157,20 @@ def open_onnx(data: bytes, filename: str, scheme: str, per_tensor: bool) -> Onnx
         io = inspect_signature(read_signature(path), filename)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return normal, io
+
+
+def open_onnx(data: bytes, filename: str, scheme: str, per_tensor: bool) -> OnnxQuantizer:
+    """Normalise a float ONNX file and make its quantizer.
+
+    Raises:
+        ModelError: not a float ONNX MoveNet.
+    """
+    normal, io = _normalised(data, filename)
     return OnnxQuantizer(normal, io, scheme, per_tensor, filename)
+
+
+def read_onnx_model_graph(data: bytes, filename: str):
+    """The :class:`~.graph_blocks.ModelGraph` of a float ONNX file (normalised), without a quantizer."""
+    normal, io = _normalised(data, filename)
+    return read_onnx_graph(normal.model, io, filename)

@@ -29,16 +29,17 @@ from pathlib import Path
 from ..layers.runner import LayerCapturePair
 from .frames import ModelInput
 from .graph_blocks import Block, ModelGraph
+from .model_blocks import block_sqnr
 
 
-def block_sqnr(float_path: Path, quantized_path: Path, fmt: str, frames: list[ModelInput], blocks: list[Block],
-               graph: ModelGraph) -> dict[str, float | None]:
-    """SQNR in dB of each block's last matched output tensor, quantized against float.
+def measure_block_sqnr(float_path: Path, quantized_path: Path, fmt: str, frames: list[ModelInput],
+                       blocks: list[Block], graph: ModelGraph) -> dict[str, float | None]:
+    """SQNR in dB of each block's last matched output tensor, quantized against float, pooled
+    over `frames` (see :func:`~.model_blocks.block_sqnr`).
 
     Returns:
         block name -> dB (None when no tensor of the block was matched, or the tensors are identical).
     """
-    owner = {t: b.name for b in blocks for i in b.ops for t in graph.ops[i].outputs}
     pair = LayerCapturePair(float_path, fmt, quantized_path, fmt)
     try:
         for item in frames:
@@ -46,14 +47,8 @@ def block_sqnr(float_path: Path, quantized_path: Path, fmt: str, frames: list[Mo
         rows = pair.rows()
     finally:
         pair.close()
-    same = [r for r in rows if r["b_name"] in (r["a_name"], r["a_name"] + "_DequantizeLinear_Output")]
-    last: dict[str, dict] = {}
-    for row in same or rows:  # the same value in both graphs (QDQ graphs drop fused Clip/Relu outputs)
-        name = owner.get(row["a_name"])
-        if name is not None and (name not in last or row["depth"] > last[name]["depth"]):
-            last[name] = row
-    return {b.name: (None if b.name not in last or last[b.name]["sqnr_db"] is None
-                     else round(float(last[b.name]["sqnr_db"]), 3)) for b in blocks}
+    owners = {t: b.name for b in blocks for i in b.ops for t in graph.ops[i].outputs}
+    return block_sqnr(rows, owners, [b.name for b in blocks])
 
 
 def report_document(request, spec, calibration: list[ModelInput], holdout: list[ModelInput], result,
