@@ -102,3 +102,33 @@ def test_the_readme_is_a_front_page_whose_links_and_commands_hold():
     assert links
     broken = [link for link in links if "://" not in link and not (ROOT / link).exists()]
     assert not broken
+
+
+def _referenced_images() -> set[str]:
+    pages = [*(ROOT / "docs").rglob("*.md"), ROOT / "README.md"]
+    return {m for page in pages for m in re.findall(r"images/([\w.-]+\.png)\)", page.read_text("utf-8"))}
+
+
+def test_every_dock_of_the_window_has_a_screenshot_in_the_docs(qtbot, tmp_path):
+    from PySide6.QtWidgets import QDockWidget
+
+    from movenet_studio.gui.player import Pace
+    from movenet_studio.gui.settings import StudioSettings
+    from movenet_studio.gui.window.main_window import MainWindow
+    from tools.screenshots import kebab
+
+    window = MainWindow(StudioSettings(tmp_path / "s.ini"), pace=Pace.MAX, restore_layout=False)
+    qtbot.addWidget(window)
+    try:
+        docks = {f"dock-{kebab(d.objectName())}.png" for d in window.findChildren(QDockWidget)}
+    finally:
+        window.shutdown()
+    assert len(docks) >= 8
+    images = {p.name for p in (ROOT / "docs" / "images").glob("*.png")}
+    assert docks <= images, f"run tools/screenshots.py: {sorted(docks - images)}"
+    assert docks <= _referenced_images(), f"no page shows {sorted(docks - _referenced_images())}"
+
+
+def test_every_picture_in_the_docs_is_shown_on_a_page():
+    images = {p.name for p in (ROOT / "docs" / "images").glob("*.png")}
+    assert images and images <= _referenced_images(), sorted(images - _referenced_images())

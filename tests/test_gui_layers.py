@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt
 
 from conftest import GUI_WAIT_MS, data_file, wait_results
 
@@ -35,15 +34,6 @@ def test_layers_dock_float16_vs_int8(window_on, tmp_path):
     conv = next(i for i, r in enumerate(panel._update.rows_mean) if r["op"] == "CONV_2D" and r["shape"][-1] >= 32)
     panel.select(conv)
     assert panel.grid_a.shown_shape[0] == panel._update.rows_mean[conv]["shape"][-1]  # one tile per channel
-    if os.environ.get("MOVENET_STUDIO_SCREENSHOT"):  # README picture: the first divergence's channels
-        first = next(i for i, r in enumerate(panel._update.rows_mean) if r["sqnr_db"] is not None
-                     and r["sqnr_db"] < panel.threshold_db)
-        panel.table.sortItems(0)
-        panel.select(first)
-        window.resize(1500, 1000)
-        window.resizeDocks([layers.dock], [560], Qt.Orientation.Vertical)
-        wait_results(window, 2)
-        window.grab().save(os.environ["MOVENET_STUDIO_SCREENSHOT"])
     if model_before is not None:
         assert window.engine.model_info is model_before  # nothing reloaded
     layers.dock.close()
