@@ -4,54 +4,23 @@ the previous model on a failed switch, drops stale results; no Qt imported."""
 from __future__ import annotations
 
 import queue
-from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
-from movenet_studio.core.errors import ModelError
-from movenet_studio.core.decoding.pose import Pose
-from movenet_studio.core.models.catalog import ModelSpec
+from fakes import FakePipeline
 from movenet_studio.core.pipeline import FrameResult
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.pipeline_description import PipelineDescription
-from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.media.sources import Frame
 from movenet_studio.core.worker import EngineState, InferenceWorker
 
 
-class _Backend:
-    name, device, provider, note = "fake", "fake device", None, ""
-
-
-class _Pipeline:
+class _Pipeline(FakePipeline):
     """Per model name: "broken" fails to load; frame 13 fails to run."""
 
-    def __init__(self, config: PipelineConfig):
-        if config.model == "broken":
-            raise ModelError("broken: not a MoveNet model")
-        self.config, self.backend, self.resets = config, _Backend(), 0
-        self.model = ModelSpec(config.model, Path(f"/fake/{config.model}.tflite"), "tflite", "singlepose",
-                               "custom", "float32", (8, 8), "uint8", False)
-
-    def describe(self) -> PipelineDescription:
-        return PipelineDescription(self.model, self.config, "fake", self.backend.device, None, "", "fake 1.0",
-                                   False, None, None)
-
-    def reset(self):
-        self.resets += 1
-
-    def process(self, frame: Frame) -> FrameResult:
+    def run(self, frame: Frame) -> FrameResult:
         if frame.index == 13:
             raise RuntimeError("unlucky frame")
-        return FrameResult(index=frame.index, timestamp_ms=frame.timestamp_ms, frame=frame.rgb,
-                           poses=(Pose(np.zeros((17, 3), np.float32), 0.0),),
-                           timings_ms=MappingProxyType({"total": 1.0}), model_input=frame.rgb,
-                           mapping=InputMapping((0, 0, 1, 1), (8, 8), (8, 8)),
-                           raw_output=np.zeros((1, 1, 17, 3), np.float32), model_key=self.model.key)
-
-    def close(self):
-        pass
+        return self.result(frame, {"total": 1.0})
 
 
 def _frame(index: int) -> Frame:

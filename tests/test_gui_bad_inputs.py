@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 import badinputs
 from conftest import GUI_WAIT_MS, DATA_DIR, SAMPLES_DIR
+from fakes import FakePipeline
 from movenet_studio.core import sandbox
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.pipeline import Pipeline
@@ -200,31 +201,13 @@ def test_a_frame_that_fails_is_shown_logged_and_the_engine_recovers(make_window,
     assert window.engine.state == EngineState.RUNNING and window.engine.errors == 1
 
 
-class AlwaysFailingPipeline:
+class AlwaysFailingPipeline(FakePipeline):
     """A pipeline whose every frame fails with the same error (a model broken for all input)."""
 
-    def __init__(self, config):
-        from movenet_studio.core.models.catalog import ModelSpec
+    unloadable = None
 
-        self.config = config
-        self.model = ModelSpec("broken", Path("/fake/broken.tflite"), "tflite", "singlepose", "custom", "float32",
-                               (8, 8), "uint8", False)
-        self.backend = type("Backend", (), {"name": "fake", "device": "fake", "provider": None, "note": "",
-                                            "close": lambda self: None})()
-
-    def describe(self):
-        from movenet_studio.core.pipeline_description import PipelineDescription
-
-        return PipelineDescription(self.model, self.config, "fake", "fake", None, "", "fake 1.0", False, None, None)
-
-    def reset(self):
-        pass
-
-    def process(self, frame):
+    def run(self, frame):
         raise RuntimeError("the runtime failed")
-
-    def close(self):
-        pass
 
 
 def test_an_error_on_every_frame_is_reported_once_not_per_frame(qtbot, log_records, monkeypatch):

@@ -3,74 +3,35 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Slot
 
+import fakes
 from conftest import GUI_WAIT_MS
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.decoding.pose import Pose
-from movenet_studio.core.models.catalog import ModelSpec
 from movenet_studio.core.pipeline import FrameResult
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.pipeline_description import PipelineDescription
-from movenet_studio.core.preprocessing.mapping import InputMapping
 from movenet_studio.core.media.sources import Frame, Source
 from movenet_studio.gui.engine import Engine, EngineState, LatestMailbox
 from movenet_studio.gui.player import SourcePlayer
 
 
-def _spec(key: str) -> ModelSpec:
-    return ModelSpec(key, Path(f"/fake/{key}.tflite"), "tflite", "singlepose", "custom", "float32",
-                     (8, 8), "uint8", False)
-
-
-class FakeBackend:
-    name, device, provider, note = "fake", "fake device", None, ""
-
-    def close(self):
-        pass
-
-
-class FakePipeline:
+class FakePipeline(fakes.FakePipeline):
     """Stands in for core.pipeline.Pipeline; behaviour per model name in the config."""
 
     gate: threading.Event | None = None  # when set, process() waits for it (class-level for the test)
     entered: threading.Event | None = None
 
-    def __init__(self, config: PipelineConfig):
-        if config.model == "broken":
-            raise ModelError("broken: not a MoveNet model")
-        self.config = config
-        self.model = _spec(config.model)
-        self.backend = FakeBackend()
-        self.resets = 0
-
-    def describe(self) -> PipelineDescription:
-        return PipelineDescription(self.model, self.config, "fake", self.backend.device, None, "", "fake 1.0",
-                                   False, None, None)
-
-    def reset(self):
-        self.resets += 1
-
-    def process(self, frame: Frame) -> FrameResult:
+    def run(self, frame: Frame) -> FrameResult:
         if FakePipeline.entered is not None:
             FakePipeline.entered.set()
         if FakePipeline.gate is not None:
             assert FakePipeline.gate.wait(10)
         if frame.index == 13:
             raise RuntimeError("unlucky frame")
-        kp = np.zeros((17, 3), np.float32)
-        return FrameResult(index=frame.index, timestamp_ms=frame.timestamp_ms, frame=frame.rgb,
-                           poses=(Pose(kp, 0.0),), timings_ms=MappingProxyType({"inference": 1.0, "total": 1.0}),
-                           model_input=frame.rgb, mapping=InputMapping((0, 0, 1, 1), (8, 8), (8, 8)),
-                           raw_output=np.zeros((1, 1, 17, 3), np.float32), model_key=self.model.key)
-
-    def close(self):
-        pass
+        return self.result(frame)
 
 
 @pytest.fixture(autouse=True)

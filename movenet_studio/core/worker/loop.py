@@ -373,14 +373,14 @@ class InferenceWorker:
         """
         pipeline, info = self._pipeline, self._model
         a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
-        if info is None or not hasattr(a, "set_heads") or replace(a.config, heads=config.heads) != config:
+        if info is None or replace(a.config, heads=config.heads) != config:
             return False
         old_b = pipeline.b if isinstance(pipeline, ComparePipeline) else None
         start = time.perf_counter()
         try:
             a.set_heads(config.heads)
             b = old_b if old_b is not None and old_b.config == config_b else None
-            if (b is None and old_b is not None and config_b is not None and hasattr(old_b, "set_heads")
+            if (b is None and old_b is not None and config_b is not None
                     and replace(old_b.config, heads=config_b.heads) == config_b):
                 old_b.set_heads(config_b.heads)  # B's heads for the head-difference overlays: keep B too
                 b = old_b
@@ -452,8 +452,8 @@ class InferenceWorker:
             self._on_tracker_reset(tracker_note(fresh, frame_index, label))
 
     def _attach_classifier(self, a) -> None:
-        if hasattr(a, "classifier") and a.classifier is not self._classifier:
-            a.classifier = self._classifier  # (pipeline fakes in tests have no classifier)
+        if a.classifier is not self._classifier:
+            a.classifier = self._classifier
 
     def _load_failed(self, config: PipelineConfig, config_b: PipelineConfig | None, exc: Exception) -> None:
         message = _message(exc)
@@ -546,5 +546,5 @@ class InferenceWorker:
         if config is None or pipeline is None:
             return
         for side in ((pipeline.a, pipeline.b) if isinstance(pipeline, ComparePipeline) else (pipeline,)):
-            if hasattr(side, "set_one_euro") and side.config.one_euro != config:
+            if side.config.one_euro != config:
                 side.set_one_euro(config)

@@ -16,19 +16,14 @@ def sides_of(pipeline) -> tuple:
     return (pipeline.a, pipeline.b) if isinstance(pipeline, ComparePipeline) else (pipeline,)
 
 
-def tracking_states(pipeline) -> tuple | None:
-    """Each side's :class:`TrackingState` now (None for pipeline fakes without one)."""
-    sides = sides_of(pipeline)
-    if not all(hasattr(side, "tracking_state") for side in sides):
-        return None
-    return tuple(side.tracking_state() for side in sides)
+def tracking_states(pipeline) -> tuple:
+    """Each side's :class:`TrackingState` now."""
+    return tuple(side.tracking_state() for side in sides_of(pipeline))
 
 
 def adopt_states(pipeline, states: tuple) -> tuple[str, ...]:
     """Let each side of `pipeline` carry on from `states` (A's first); returns what A restarted."""
     sides = sides_of(pipeline)
-    if not all(hasattr(side, "adopt") for side in sides):
-        return ()
     fresh = sides[0].adopt(states[0])
     if len(sides) > 1:
         sides[1].adopt(states[1] if len(states) > 1 else TrackingState())
