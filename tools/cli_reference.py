@@ -30,6 +30,17 @@ def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return out
 
 
+def summaries(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """The one-line ``help`` each sub-command was added with (what ``--help`` lists), by name."""
+    out: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                if choice.help and choice.help != argparse.SUPPRESS:
+                    out[choice.dest] = choice.help
+    return out
+
+
 def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     """Every parser of the tree with its command path (``()`` for the top-level parser), depth first."""
     yield path, parser
@@ -99,8 +110,9 @@ def render(parser: argparse.ArgumentParser) -> str:
     ]
     tree = list(walk(parser))
     lines += ["| command | what it does |", "|---|---|"]
+    helps = {path: summaries(sub) for path, sub in tree}
     for path, sub in tree[1:]:
-        summary = (sub.description or "").split(". ")[0].strip().rstrip(".")
+        summary = helps[path[:-1]].get(path[-1]) or (sub.description or "").split(". ")[0].strip().rstrip(".")
         lines.append(f"| [`{' '.join(path)}`](#{anchor(path)}) | {_cell(summary)} |")
     lines.append("")
     for path, sub in tree:
