@@ -80,7 +80,7 @@ def test_the_corpus_has_videos_that_open_and_then_fail(corpus):
     """The cut AVI and the heavily flipped MP4 open fine and fail in the middle: the case
     where a run has already produced results when the error comes."""
     from movenet_studio.core.errors import SourceError
-    from movenet_studio.core.media.sources import open_source
+    from movenet_studio.core.media.opener import open_source
 
     for name in ("cut-mjpg.avi", "flip-2-3000.mp4"):
         source = open_source(corpus[name].path)

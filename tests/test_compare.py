@@ -18,7 +18,7 @@ from movenet_studio.core.errors import ModelError
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.preprocessing.letterbox import letterbox
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 
 
 def _frames(name: str, count: int):

@@ -12,14 +12,12 @@ from conftest import data_file
 
 from movenet_studio.cli import build_parser
 from movenet_studio.cli.compare import configs_from_args
-from movenet_studio.core.analysis.compare import (
-    FOLLOWED_OPTIONS, OWN_OPTIONS, ComparePipeline, config_b_from, follow_a,
-)
+from movenet_studio.core.analysis.compare import FOLLOWED_OPTIONS, OWN_OPTIONS, ComparePipeline, config_b_from, follow_a
 from movenet_studio.core.analysis.compare_stats import CompareStats
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.analysis.log_histogram import LOWEST, RELATIVE_ERROR, LogHistogram
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 
 FRAMES = 8
 

@@ -19,14 +19,12 @@ from conftest import data_file
 from movenet_studio.cli import main
 from movenet_studio.cli.export import frame_range
 from movenet_studio.cli.progress import ProgressBar
-from movenet_studio.core.output.export import (
-    CSV_COLUMNS, ExportError, coco_image_ids, export_video, video_size_for, write_keypoints_csv,
-    write_keypoints_json,
-)
+from movenet_studio.core.output.export import (CSV_COLUMNS, ExportError, coco_image_ids, export_video, video_size_for,
+                                               write_keypoints_csv, write_keypoints_json)
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.progress import Cancelled, JobControl, Progress
 from movenet_studio.core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD, OverlayOptions
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 from movenet_studio.core.media.video_writer import read_video_info
 from media import video_frames
 

@@ -19,10 +19,9 @@ from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.tracking.smoothing import (
-    MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, format_one_euro, parse_one_euro,
-)
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.tracking.smoothing import (MOVENET_KEYPOINT_FILTER_CONFIG, KeypointSmoother, format_one_euro,
+                                                    parse_one_euro)
+from movenet_studio.core.media.opener import open_source
 from movenet_studio.core.analysis.trajectories import RING_FRAMES, TrajectoryRecorder
 
 FRAME_MS = 1000 / 30

@@ -14,7 +14,7 @@ from movenet_studio.core.layers.matching import NCHW_TO_NHWC, SAME, layer_label,
 from movenet_studio.core.layers.metrics import PairSums
 from movenet_studio.core.layers.runner import LayerCapturePair, LayerComparison, first_divergence
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 
 MODELS = PROJECT_ROOT / "models"
 FLOAT16 = MODELS / "movenet_singlepose_lightning_float16.tflite"

@@ -17,7 +17,7 @@ from conftest import PROJECT_ROOT, data_file
 from live_server import TsServer
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.media.live import LiveOptions, LivePolicy
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 from movenet_studio.core.media.urls import is_url, parse_stream_url
 from movenet_studio.core.text import hide_credentials, printable
 

@@ -24,7 +24,7 @@ from movenet_studio.core.pipeline import Pipeline  # noqa: E402
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.runtimes.ort import CPU, normalize_provider  # noqa: E402
 from movenet_studio.core.preprocessing.letterbox import letterbox  # noqa: E402
-from movenet_studio.core.media.sources import open_source  # noqa: E402
+from movenet_studio.core.media.opener import open_source  # noqa: E402
 
 CUDA = "CUDAExecutionProvider"
 

@@ -17,7 +17,7 @@ from movenet_studio.core.drawing.render import render_overlays
 from movenet_studio.core.drawing.overlay_options import OverlayOptions
 from movenet_studio.core.drawing.render_layers import unavailable_overlays
 from movenet_studio.core.drawing.render_style import BODY_RANGE_COLOUR, OFFSET_COLOUR, TORSO_RANGE_COLOUR
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 
 
 @pytest.fixture(scope="module")

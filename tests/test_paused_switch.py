@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import data_file
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.worker import InferenceWorker
 

@@ -14,7 +14,8 @@ from movenet_studio.core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAME
 from movenet_studio.core.pipeline import STAGES, Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.preprocessing.letterbox import letterbox
-from movenet_studio.core.media.sources import Frame, open_source
+from movenet_studio.core.media.sources import Frame
+from movenet_studio.core.media.opener import open_source
 
 #: Positions read off pose.jpg by eye (x, y in pixels), from the annotated image.
 HAND_CHECKED_POSE_JPG = {

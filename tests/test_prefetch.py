@@ -8,7 +8,8 @@ import pytest
 from conftest import data_file
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.media.prefetch import PrefetchSource
-from movenet_studio.core.media.sources import Frame, Source, open_source
+from movenet_studio.core.media.sources import Frame, Source
+from movenet_studio.core.media.opener import open_source
 
 
 def test_same_frames_in_order_and_seek():

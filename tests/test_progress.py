@@ -17,7 +17,7 @@ from movenet_studio.core.layers.runner import LayerComparison
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.progress import Cancelled, CancelToken, JobControl, Progress
 from movenet_studio.core.drawing.overlay_options import OverlayOptions
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 
 
 class Recorder:

@@ -24,7 +24,7 @@ from movenet_studio.core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHO
 from movenet_studio.core.drawing.render_layers import unavailable_overlays
 from movenet_studio.core.drawing.render_style import (CROP_COLOUR, TRACK_PALETTE, line_width, timing_caption,
                                                       track_colour)
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 
 NOTHING = OverlayOptions.from_names("")
 

@@ -12,7 +12,8 @@ import pytest
 import badinputs
 from conftest import data_file
 from movenet_studio.core.errors import SourceError
-from movenet_studio.core.media.sources import decode_image, open_source
+from movenet_studio.core.media.sources import decode_image
+from movenet_studio.core.media.opener import open_source
 
 PATTERN = badinputs.pattern_image(48, 64)  # red TL, green TR, blue BL, white BR
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)

@@ -8,7 +8,8 @@ import pytest
 
 from conftest import data_file
 from movenet_studio.core.errors import SourceError
-from movenet_studio.core.media.sources import ImageFolderSource, decode_image, open_source
+from movenet_studio.core.media.sources import ImageFolderSource, decode_image
+from movenet_studio.core.media.opener import open_source
 
 
 def test_video_frames_have_file_timestamps():

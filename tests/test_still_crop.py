@@ -15,7 +15,8 @@ import pytest
 
 from conftest import PROJECT_ROOT, data_file
 from schemas import validate
-from movenet_studio.core.media.sources import Frame, open_source
+from movenet_studio.core.media.sources import Frame
+from movenet_studio.core.media.opener import open_source
 from movenet_studio.core.pipeline import Pipeline, PipelineConfig
 from movenet_studio.core.preprocessing.mapping import CropRegion
 from movenet_studio.core.tracking.still_crop import STILL_CROP_MAX_PASSES, edge_shift, refine_still_crop

@@ -15,19 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from movenet_studio.core.decoding.pose import Pose
-from movenet_studio.core.media.sources import Frame, open_source
-from movenet_studio.core.tracking.track_ids import (
-    BOX_TRACKER_CONFIG,
-    COCO_KEYPOINT_SIGMAS,
-    KEYPOINT_TRACKER_CONFIG,
-    BoundingBoxTracker,
-    KeypointTracker,
-    TrackerConfig,
-    box_iou,
-    create_tracker,
-    keypoint_area,
-    keypoint_oks,
-)
+from movenet_studio.core.media.sources import Frame
+from movenet_studio.core.media.opener import open_source
+from movenet_studio.core.tracking.track_ids import (BOX_TRACKER_CONFIG, COCO_KEYPOINT_SIGMAS, KEYPOINT_TRACKER_CONFIG,
+                                                    BoundingBoxTracker, KeypointTracker, TrackerConfig, box_iou,
+                                                    create_tracker, keypoint_area, keypoint_oks)
 
 # The configuration of TF.js keypoint_tracker_test.ts / bounding_box_tracker_test.ts.
 KPT_CONFIG = TrackerConfig(max_tracks=4, max_age_ms=1000, min_similarity=0.5, keypoint_confidence=0.2,

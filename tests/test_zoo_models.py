@@ -17,7 +17,7 @@ from movenet_studio.core.errors import ModelError
 from movenet_studio.core.models.resolve import model_from_file
 from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 
 from conftest import PROJECT_ROOT, data_file
 

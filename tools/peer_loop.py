@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from movenet_studio.core.bench import make_configs, run_bench
-from movenet_studio.core.media.sources import open_source
+from movenet_studio.core.media.opener import open_source
 from movenet_studio.core.models.resolve import resolve_model
 from movenet_studio.core.runtimes.litert import create_interpreter
 

@@ -9,7 +9,7 @@ without code of its own:
   the images folder, the log file) and against each other;
 - input files (:data:`INPUT_FILE_DESTS`) must be regular files, input folders
   (:data:`INPUT_FOLDER_DESTS`) folders; model options naming an existing path must be
-  regular files. Sources are checked when opened (:func:`~movenet_studio.core.media.sources.open_source`).
+  regular files. Sources are checked when opened (:func:`~movenet_studio.core.media.opener.open_source`).
 
 A command whose option of one of these names means something else can list it in its
 parser defaults as ``path_rules_skip=("dest", ...)``.

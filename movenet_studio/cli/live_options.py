@@ -14,7 +14,8 @@ import numpy as np
 from ..core.media.cameras import parse_camera_size
 from ..core.media.live import (DEFAULT_OPEN_TIMEOUT_S, DEFAULT_RECONNECTS, DEFAULT_STALL_TIMEOUT_S, BoundedLive,
                                LiveEvent, LiveOptions, LivePolicy)
-from ..core.media.sources import Source, open_source
+from ..core.media.sources import Source
+from ..core.media.opener import open_source
 from ..core.media.urls import DEFAULT_RTSP_TRANSPORT, RTSP_TRANSPORTS
 from ..core.text import hide_credentials, printable
 from .options import MAX_COUNT, error_line, non_negative_int

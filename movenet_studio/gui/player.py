@@ -30,7 +30,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import StudioError
 from ..core.media.live import LiveSource
-from ..core.media.sources import Frame, ImageFolderSource, ImageSource, Source, open_source
+from ..core.media.sources import Frame, ImageFolderSource, ImageSource, Source
+from ..core.media.opener import open_source
 from .engine import Engine
 
 log = logging.getLogger(__name__)  # movenet_studio.gui.player: sources that fail to open or read
@@ -115,7 +116,7 @@ class SourcePlayer(QObject):
         pace: :class:`Pace` for file sources.
         loop: restart files at their end.
         opener: turns a spec into a Source (tests may pass a fake); default
-            :func:`movenet_studio.core.media.sources.open_source`, looked up when a source is opened.
+            :func:`movenet_studio.core.media.opener.open_source`, looked up when a source is opened.
 
     Signals (delivered in the GUI thread):
         opened(SourceInfo): a source was opened (the previous one is closed).

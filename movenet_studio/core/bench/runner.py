@@ -64,7 +64,8 @@ from ..errors import Cancelled, StudioError
 from ..media.prefetch import PrefetchSource
 from ..preprocessing.profile import prepare_model_input
 from ..progress import JobControl
-from ..media.sources import Frame, Source, open_source
+from ..media.sources import Frame, Source
+from ..media.opener import open_source
 from ..text import first_line
 from .machine import machine_info, peak_rss_mb, reset_peak_rss, rss_mb
 from .per_op import TFLITE_NOTE, profile_onnx

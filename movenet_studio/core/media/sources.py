@@ -1,6 +1,6 @@
 """Frame sources: video file, image file, folder of images, camera. All yield RGB frames.
 
-Open one with :func:`open_source` from a path or ``camera:N``. Video and image decoding
+Open one with :func:`~.opener.open_source` from a path, a URL or ``camera:N``. Video and image decoding
 use OpenCV; images are normalised (grayscale, RGBA, 16-bit, EXIF rotation) to uint8 RGB.
 
 Hostile input: only regular files (and folders) are opened (:mod:`.files`: a FIFO or a
@@ -13,24 +13,20 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from ..errors import SourceError
-from ..file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from ..file_kinds import IMAGE_EXTENSIONS
 from ..files import PathCheckError, check_input_file, read_input_bytes
 from .image_header import declared_size
 from ..text import printable
 
-if TYPE_CHECKING:
-    from .live import LiveOptions
 
 log = logging.getLogger(__name__)
 
@@ -387,60 +383,3 @@ def camera_spec(text: str) -> tuple[int, tuple[int, int] | None, float | None]:
     if fps is not None and not 0 < float(fps) <= 1000:
         raise SourceError(f"{printable(text)}: a camera frame rate is more than 0 and at most 1000")
     return int(index), size, float(fps) if fps else None
-
-
-def open_source(spec: str | Path, live: LiveOptions | None = None) -> Source:
-    """Open a frame source.
-
-    Args:
-        spec: ``camera:N`` for camera N (``camera:N:WxH@F`` in that mode), a stream URL (``rtsp://``, ``http://`` ...; never
-            taken as a path, see :mod:`.urls`), or a path to a video, an image, or a folder
-            of images.
-        live: timeouts, reconnection, camera mode and RTSP transport of a live source
-            (default :class:`~.live.LiveOptions`); files ignore it.
-
-    Raises:
-        SourceError: missing path, unknown file type, a file that cannot be decoded, a bad
-            URL, or a live source whose first connection failed.
-    """
-    from .cameras import open_camera  # here: cameras and streams build on this module
-    from .live import LiveOptions
-    from .stream_source import open_stream
-    from .urls import is_url
-
-    text = str(spec)
-    live = live or LiveOptions()
-    if text.lower().startswith("camera:"):
-        index, size, fps = camera_spec(text)
-        return open_camera(index, size or live.camera_size, fps or live.camera_fps, live.policy, live.listener)
-    if is_url(text):
-        return open_stream(text, live.policy, live.rtsp_transport, live.listener)
-    path = Path(text).expanduser()
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise SourceError(f"{printable(path)}: no such file or folder") from None
-    except OSError as exc:
-        raise SourceError(f"{printable(path)}: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(mode):
-        if not os.access(path, os.R_OK | os.X_OK):
-            raise SourceError(f"{printable(path)}: permission denied (cannot list the folder)")
-        return ImageFolderSource(path)
-    try:
-        check_input_file(path, "file")
-    except PathCheckError as exc:
-        raise SourceError(str(exc)) from None
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_EXTENSIONS:
-        return ImageSource(path)
-    if suffix in VIDEO_EXTENSIONS:
-        return VideoSource(path)
-    # Unknown extension: try image first (cheap), then video.
-    try:
-        return ImageSource(path)
-    except SourceError:
-        pass
-    try:
-        return VideoSource(path)
-    except SourceError:
-        raise SourceError(f"{path.name}: neither an image nor a video OpenCV can read") from None

@@ -26,7 +26,7 @@ from ..pipeline_config import PipelineConfig
 from ..progress import JobControl
 from ..drawing.render import render_overlays
 from ..drawing.overlay_options import OverlayOptions
-from ..media.sources import open_source
+from ..media.opener import open_source
 
 #: Image types of Save frame, by extension.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")

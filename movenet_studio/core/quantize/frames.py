@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SourceError
-from ..media.sources import open_source
+from ..media.opener import open_source
 from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
 from ..preprocessing.mapping import InputMapping

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..atomic import atomic_output, write_json_atomic
 from ..errors import ModelError, StudioError
 from ..layers.captured import InputSignature, prepare_input
-from ..media.sources import open_source
+from ..media.opener import open_source
 from ..models.graph import read_signature
 from ..models.resolve import resolve_model
 from ..pipeline_config import PipelineConfig
