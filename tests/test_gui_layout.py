@@ -67,6 +67,9 @@ def test_layout_is_remembered_and_checked_in_the_menu(make_window, gui_settings)
     window = make_window()
     window.layout_actions["timeline"].trigger()
     assert window.timeline_dock.isVisible() and window.layout_key == "timeline"
+    # Nothing open: messages instead of bare axes
+    assert window.timeline.plots_state.empty and window.timeline.plots_state.label.isVisible()
+    assert window.latency_panel.plot_state.empty
     window.close()
     again = make_window()
     assert again.layout_key == "timeline" and again.layout_actions["timeline"].isChecked()
@@ -76,6 +79,8 @@ def test_layout_is_remembered_and_checked_in_the_menu(make_window, gui_settings)
 def test_portrait_video_opens_fitted_whole_and_ctrl0_fits_again(window_on):
     window = window_on(data_file("pose_squats.mp4"))
     view = window.video_view
+    window.flush_views()
+    assert not window.latency_panel.plot_state.empty and not window.timeline.plots_state.empty
     window.resize(1920, 1080)
     window.apply_layout("timeline")  # the Timeline under the video: a wide, short view
     window.qtbot.waitUntil(lambda: view.image_item.frame_shape is not None, timeout=GUI_WAIT_MS)

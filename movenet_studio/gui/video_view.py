@@ -87,6 +87,9 @@ class VideoView(QWidget):
                                                  ("centre", "centre heatmap (0..1)"))}
         for bar in self.colour_bars.values():
             bar.setVisible(False)
+            # Bright, larger text beside the bar (pyqtgraph's default is dim grey on the dark view)
+            bar.axis.setLabel(bar.axis.labelText, color="#e8eaed", **{"font-size": "10pt"})
+            bar.axis.setTextPen("#d0d4d8")
         self._bars_shown: tuple[str, ...] = ()
         self._bar_colormaps: dict[str, str] = {}
         self._stack.addWidget(self.hint)

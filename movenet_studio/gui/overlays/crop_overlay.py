@@ -31,7 +31,7 @@ LEGEND = (
     ("crop square (this frame)", CROP_COLOUR, Qt.PenStyle.SolidLine),
     ("torso range (measured)", TORSO_RANGE_COLOUR, Qt.PenStyle.DashLine),
     ("body range (measured)", BODY_RANGE_COLOUR, Qt.PenStyle.DotLine),
-    ("centre (hip midpoint)", CROP_COLOUR, Qt.PenStyle.SolidLine),
+    ("centre (hip midpoint)", CROP_COLOUR, None),  # drawn as a cross: a "+" marker
 )
 LEGEND_TIP = ("Crop tracking (TF.js): the model sees the square; on this frame's keypoints the tracker "
               "measured the centre (hip midpoint), the torso range and the body range; the next square's "
@@ -69,7 +69,8 @@ class CropOverlay:
         self.legend.setParentItem(view)
         self._legend_samples = []
         for label, colour, style in LEGEND:
-            sample = pg.PlotDataItem(pen=pg.mkPen(colour, width=2, style=style))
+            sample = (pg.ScatterPlotItem(symbol="+", size=12, pen=pg.mkPen(colour, width=2.5), brush=pg.mkBrush(colour))
+                      if style is None else pg.PlotDataItem(pen=pg.mkPen(colour, width=2, style=style)))
             self._legend_samples.append(sample)
             self.legend.addItem(sample, label)
         self.legend.setToolTip(LEGEND_TIP)

@@ -30,8 +30,9 @@ from ...core.drawing.overlay_geometry import arrow_barbs, decode_geometry, offse
 from ...core.drawing.overlay_options import OverlayOptions
 from ...core.drawing.render_style import DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, arrow_barb_length
 
-#: Z order of the layers (below the skeleton's 8..11), bottom to top as in core.render.
-Z_HEATMAP, Z_CENTRE, Z_REGRESSION, Z_OFFSETS, Z_DECODE = 1, 2, 5, 6, 7
+#: Z order of the layers (below the skeleton's 8..11), bottom to top as in core.render; the
+#: decoded keypoints' crosses go above the skeleton's dots (Z_FINAL), which would hide them.
+Z_HEATMAP, Z_CENTRE, Z_REGRESSION, Z_OFFSETS, Z_DECODE, Z_FINAL = 1, 2, 5, 6, 7, 12
 
 _EMPTY = np.empty((0, 2))
 
@@ -61,14 +62,16 @@ def _scatter(view: pg.ViewBox, z: float, **style) -> pg.ScatterPlotItem:
     return item
 
 
-def _legend_entries(layer: str, options: OverlayOptions) -> list[tuple[str, pg.PlotDataItem]]:
+def _legend_entries(layer: str, options: OverlayOptions) -> list[tuple[str, pg.GraphicsObject]]:
     """(label, sample item) of the head layer `layer`'s legend entries."""
     def line(colour, width=2.0):
         return pg.PlotDataItem(pen=pg.mkPen(colour, width=width))
 
-    def marker(symbol, colour, filled=True):
-        return pg.PlotDataItem(pen=None, symbol=symbol, symbolSize=9, symbolPen=pg.mkPen(colour, width=1.5),
-                               symbolBrush=pg.mkBrush(*colour) if filled else pg.mkBrush(None))
+    def marker(symbol, colour, filled=True, width=1.5):
+        # A ScatterPlotItem: pyqtgraph's legend draws a PlotDataItem's symbol from its scatter,
+        # whose pen and brush stay the defaults (a filled grey dot) while it holds no data
+        return pg.ScatterPlotItem(symbol=symbol, size=11, pen=pg.mkPen(colour, width=width),
+                                  brush=pg.mkBrush(*colour) if filled else pg.mkBrush(0, 0, 0, 0))
 
     if layer == "regression":
         return [("regression: centre → rough keypoint", line(REGRESSION_COLOUR)),
@@ -78,7 +81,10 @@ def _legend_entries(layer: str, options: OverlayOptions) -> list[tuple[str, pg.P
         if options.offset_scale != 1.0:
             what += f" (drawn ×{options.offset_scale:g})"
         return [(what, line(OFFSET_COLOUR))]
-    return [("chosen heatmap cells", line(DECODE_COLOUR, 1.2)), ("centre cell", line(DECODE_COLOUR, 2.5)),
+    rough = [] if options.regression else [("rough keypoint (centre + regression)",
+                                             marker("o", REGRESSION_COLOUR, filled=False))]
+    return [("centre cell", marker("+", DECODE_COLOUR, filled=False, width=2.5)), *rough,
+            ("chosen heatmap cell", marker("s", DECODE_COLOUR, filled=False, width=1.2)),
             ("decoded keypoint", marker("x", FINAL_COLOUR))]
 
 
@@ -102,7 +108,7 @@ class HeadOverlays:
         self.offsets_item = _curve(view, OFFSET_COLOUR, 1.2, Z_OFFSETS)
         self.cells_item = _curve(view, DECODE_COLOUR, 1.2, Z_DECODE)
         self.centre_cross_item = _curve(view, DECODE_COLOUR, 2.5, Z_DECODE)
-        self.final_item = _scatter(view, Z_DECODE, symbol="x", size=10, pen=pg.mkPen((0, 0, 0), width=0.8),
+        self.final_item = _scatter(view, Z_FINAL, symbol="x", size=10, pen=pg.mkPen((0, 0, 0), width=0.8),
                                    brush=pg.mkBrush(*FINAL_COLOUR))
         # A legend of the line and marker layers (bottom left; the crop overlay's is top left).
         self.legend = pg.LegendItem(offset=(8, -8), brush=pg.mkBrush(0, 0, 0, 150), labelTextColor=(230, 230, 230),

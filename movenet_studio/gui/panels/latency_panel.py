@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .empty_state import EmptyState
 from .readable import MIN_PLOT_HEIGHT, MIN_VISIBLE_ROWS, rows_height, WrappedLabel
 from .tables import figures_table, fill_row
 from ..throttle import RefreshThrottle
@@ -239,7 +240,8 @@ class LatencyPanel(QWidget):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self._show_legend()
         layout.addWidget(self.legend)
-        layout.addWidget(self.plot, 1)
+        self.plot_state = EmptyState(self.plot, "Stage times plot here once frames run")
+        layout.addWidget(self.plot_state, 1)
         self._fit_table_height()
 
     @property
@@ -274,6 +276,7 @@ class LatencyPanel(QWidget):
         """Show the newest statistics now."""
         self._throttle.refreshed()
         result = self._newest
+        self.plot_state.set_empty(result is None)
         if result is None:
             return
         if len(self._rate) >= 2 and self._playing:
@@ -398,6 +401,7 @@ class LatencyPanel(QWidget):
         self._newest = None
         self._results = 0
         self._base = None
+        self.plot_state.set_empty(True)
         self._throttle.cancel()
         self.fps = float("nan")
         self.fps_label.setText("–" if self._playing else "paused")

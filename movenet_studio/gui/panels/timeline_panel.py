@@ -28,6 +28,7 @@ from ...core.analysis.trajectories import TrajectoryRecorder
 from ..engine import Engine, EngineResult, ModelInfo
 from ..latest_job import LatestJobRunner
 from ..player import SourceInfo, SourcePlayer
+from .empty_state import EmptyState
 from .readable import WrappedLabel
 from .scroll_area import VerticalScrollArea
 from ..controls.smoothing_controls import SmoothingControls
@@ -110,7 +111,9 @@ class TimelinePanel(QWidget):
         centre.setContentsMargins(0, 0, 0, 0)
         centre.setSpacing(2)
         centre.addWidget(legend)
-        centre.addWidget(self.plots, 1)
+        self.plots_state = EmptyState(self.plots, "The Timeline plots each keypoint once frames have run: "
+                                                  "open a video (or press Space)")
+        centre.addWidget(self.plots_state, 1)
         # A splitter, not fixed widths: the knobs (scrolling when the dock is short) and the
         # table give way to a narrow window (1280x720 with the side docks open)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -269,7 +272,9 @@ class TimelinePanel(QWidget):
         self.cursor_throttle.refreshed()
         self._set_names(self.recorder.names)
         row = max(0, self.keypoint_combo.currentIndex())
-        self.plots.set_data(self.recorder.snapshot(keypoint=row))
+        snapshot = self.recorder.snapshot(keypoint=row)
+        self.plots_state.set_empty(len(snapshot.index) == 0)
+        self.plots.set_data(snapshot)
         self.plots.set_current(self._current)
 
     @Slot(object, float)

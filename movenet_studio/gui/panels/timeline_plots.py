@@ -55,6 +55,10 @@ class FrameAxis(pg.AxisItem):
     """An axis of frame (or photo) numbers: ticks only at whole numbers (4 photos are 0 1 2 3,
     not 0 0.5 1 ... 3)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)  # frame numbers, never "frame (x0.001)"
+
     def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph names)
         """pyqtgraph's spacings, each at least 1."""
         levels = super().tickSpacing(minVal, maxVal, size)
