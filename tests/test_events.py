@@ -126,3 +126,15 @@ def test_swaps_written_by_renaming_are_read_by_name(pose_1_run, tmp_path, capsys
     validate(printed, "events")
     found = {e["frame"] for e in printed["events"] if e["kind"] == "left_right_swap"}
     assert len(found & set(SWAPPED)) >= 9 and len(printed["events"]) <= 11
+
+
+def test_swaps_at_5_fps_and_in_a_run_of_four_frames(tmp_path):
+    """pose_squats.mp4 (5 fps: large motion between frames) with swaps at 10 frames, four of
+    them in a row: at least 9 found, nothing else."""
+    path = tmp_path / "squats.json"
+    assert main(["infer", str(data_file("pose_squats.mp4")), "--json", str(path)]) == 0
+    chosen = (10, 15, 16, 17, 18, 32, 44, 55, 62, 63)
+    frames, names = frames_from_infer_json(_swap_left_right(json.loads(path.read_text()), chosen))
+    events = detect_events(frames, names)
+    assert len({e.frame for e in events if e.kind == "left_right_swap"} & set(chosen)) >= 9
+    assert len([e for e in events if e.frame not in chosen]) <= 1

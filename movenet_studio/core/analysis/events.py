@@ -57,7 +57,7 @@ class EventOptions:
     min_score: float = 0.3
     smoothing: float = 0.5
     swap_gain: float = 0.15
-    swap_ratio: float = 0.5
+    swap_ratio: float = 0.6
     switch_torso: float = 0.5
     margin: float = 0.0
     swap_persist: int = 5
