@@ -173,3 +173,47 @@ def huge_output_onnx(path: Path, value: float = 1e30) -> Path:
     onnx.checker.check_model(model)
     Path(path).write_bytes(model.SerializeToString())
     return Path(path)
+
+
+def _keypoints_model(path: Path, nodes: list, name: str) -> Path:
+    """Save a graph uint8[1,192,192,3] `image` -> `out`, declared float32[1,1,17,3]."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    image = helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 192, 192, 3])
+    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 1, 17, 3])
+    model = helper.make_model(helper.make_graph(nodes, name, [image], [out]),
+                              opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    Path(path).write_bytes(model.SerializeToString())
+    return Path(path)
+
+
+def lying_shape_onnx(path: Path) -> Path:
+    """Declares float32[1,1,17,3] but returns [1,17,3] (the same 51 values, 0.5 each)."""
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Constant", [], ["out"], value=helper.make_tensor(
+        "v", TensorProto.FLOAT, [1, 17, 3], np.full(51, 0.5, np.float32)))]
+    return _keypoints_model(path, nodes, "lying")
+
+
+def shape_changing_onnx(path: Path) -> Path:
+    """Declares and returns float32[1,1,17,3] on a blank image (the load-time probe) but
+    [1,2,17,3] (102 values) on any image with a non-zero pixel: real frames."""
+    from onnx import TensorProto, helper
+
+    nodes = [
+        helper.make_node("Cast", ["image"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceMax", ["f"], ["m"], keepdims=0),
+        helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("z", TensorProto.FLOAT, [], [0.0])),
+        helper.make_node("Greater", ["m", "zero"], ["lit"]),
+        helper.make_node("Cast", ["lit"], ["extra"], to=TensorProto.INT64),
+        helper.make_node("Constant", [], ["ones"], value=helper.make_tensor("o", TensorProto.INT64, [4], [1, 1, 1, 1])),
+        helper.make_node("Constant", [], ["axis1"], value=helper.make_tensor("a", TensorProto.INT64, [4], [0, 1, 0, 0])),
+        helper.make_node("Mul", ["axis1", "extra"], ["more"]),
+        helper.make_node("Add", ["ones", "more"], ["repeats"]),
+        helper.make_node("Constant", [], ["good"], value=helper.make_tensor(
+            "g", TensorProto.FLOAT, [1, 1, 17, 3], np.full(51, 0.5, np.float32))),
+        helper.make_node("Tile", ["good", "repeats"], ["out"]),
+    ]
+    return _keypoints_model(path, nodes, "shape_changing")

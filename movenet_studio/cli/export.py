@@ -169,9 +169,15 @@ def run(args: argparse.Namespace) -> int:
                     print(f"movenet-studio: note: nothing to draw for {', '.join(missing)} "
                           f"with this model and pipeline; skipped", file=sys.stderr)
 
+        written = []
+
+        def write_keypoints_file(frames) -> None:  # before the video is renamed into place
+            written.append(write_keypoints(frames, args.keypoints, image_ids, force=args.force))
+
         try:
             summary = export_video(source, pipeline, args.out, options, frames, JobControl(bar), args.force,
-                                   fps=args.fps, on_result=check_layers)
+                                   fps=args.fps, on_result=check_layers,
+                                   before_commit=write_keypoints_file if args.keypoints is not None else None)
         except (StudioError, KeyboardInterrupt):
             if bar:
                 bar.finish()
@@ -184,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.out}: {summary.frame_count} frames {summary.first_frame}..{summary.last_frame}, "
               f"{w}x{h} at {summary.fps:g} fps ({summary.fourcc}), {summary.seconds:.1f} s")
     if args.keypoints is not None:
-        count = write_keypoints(summary.frames, args.keypoints, image_ids, force=args.force)
+        count = written[0] if written else write_keypoints(summary.frames, args.keypoints, image_ids, force=args.force)
         what = ("COCO keypoint results, image_id = " + ("COCO image id" if image_ids else "frame index")) \
             if args.keypoints.suffix.lower() == ".json" else "CSV, one row per keypoint"
         print(f"{args.keypoints}: {count} {'poses' if args.keypoints.suffix.lower() == '.json' else 'rows'} ({what})")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.errors import ModelError
+from ..core.errors import ModelError, StudioError
 from ..core.text import printable
 from .options import error_line
 from ..core.models.resolve import model_from_file, sniff_signature
@@ -22,35 +22,35 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    specs = []
     if args.files:
-        failures = 0
+        described, failures = [], 0
         for path in args.files:
-            try:
-                specs.append(model_from_file(path))
-            except ModelError as exc:  # one line per refused file, on stderr like every error
-                print(error_line(exc), file=sys.stderr)
+            try:  # describing the file reads it again (size, signature): inside the same guard
+                described.append(_describe(model_from_file(path)))
+            except (StudioError, OSError, ValueError) as exc:  # one line per refused file, on stderr
+                message = exc if isinstance(exc, StudioError) else f"{path}: {type(exc).__name__}: {exc}"
+                print(error_line(message), file=sys.stderr)
                 failures += 1
-        _print(specs)
+        for lines in described:
+            print("\n".join(lines))
         return 1 if failures else 0
     for key in bundled_keys():
         for fmt in ("tflite", "onnx"):
             try:
-                specs.append(bundled_model(key, fmt))
+                print("\n".join(_describe(bundled_model(key, fmt), details=False)))
             except ModelError:
                 continue
-    _print(specs)
     return 0
 
 
-def _print(specs) -> None:
-    """One summary line per model, then (for files, not the catalog) what the file is."""
-    for spec in specs:
-        signature = sniff_signature(spec.path)
-        size_mb = spec.path.stat().st_size / 1e6
-        inputs = ", ".join(str(t) for t in signature.inputs)
-        outputs = ", ".join(str(t) for t in signature.outputs)
-        print(f"{printable(spec.key):<20} {spec.format:<7} {spec.precision:<8} {size_mb:6.1f} MB  in {inputs}  out {outputs}  {printable(spec.path)}")
-        if spec.io is not None:
-            for line in spec.io.describe():
-                print(f"    {line}")
+def _describe(spec, details: bool = True) -> list[str]:
+    """One summary line for a model, then (for files, not the catalog) what the file is."""
+    signature = sniff_signature(spec.path)
+    size_mb = spec.path.stat().st_size / 1e6
+    inputs = ", ".join(str(t) for t in signature.inputs)
+    outputs = ", ".join(str(t) for t in signature.outputs)
+    lines = [f"{printable(spec.key):<20} {spec.format:<7} {spec.precision:<8} {size_mb:6.1f} MB  in {inputs}  "
+             f"out {outputs}  {printable(spec.path)}"]
+    if details and spec.io is not None:
+        lines += [f"    {line}" for line in spec.io.describe()]
+    return lines

@@ -2,9 +2,10 @@
 
 An interrupted or failed write (cancel, disk full, crash, SIGINT/SIGTERM/SIGHUP in the CLI)
 never leaves a half-written file under the final name; the temporary file is removed on
-failure. The rename never replaces anything but a regular file (a device node, FIFO, socket
-or folder under the final name is refused, see :mod:`.files`); an output that is a symlink
-to a regular file replaces the file it points to, keeping the link.
+failure. The rename never replaces anything but a regular file or a symlink (a device node,
+FIFO, socket or folder under the final name is refused, see :mod:`.files`); an output that
+is a symlink is replaced itself, by the new regular file: nothing is ever written through a
+link (its target, maybe another file of the user's, stays as it was).
 """
 
 from __future__ import annotations
@@ -43,12 +44,6 @@ def _cut(encoded: bytes, limit: int) -> str:
     return os.fsdecode(head)
 
 
-def final_path(path: Path) -> Path:
-    """Where an output to `path` is written: the file a symlink points to, else `path` itself."""
-    path = Path(path)
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
-
-
 def create_temp_beside(path: Path) -> Path:
     """Create an empty ``.NAME.<random>.part<ext>`` beside `path` (mode 0666 & ~umask) and return it.
 
@@ -70,7 +65,8 @@ def create_temp_beside(path: Path) -> Path:
 
 
 def replace_regular(tmp: Path, path: Path) -> None:
-    """Rename the finished `tmp` over `path`, unless `path` exists and is not a regular file.
+    """Rename the finished `tmp` over `path`, unless `path` exists and is neither a regular
+    file nor a symlink (a symlink is replaced itself, never followed).
 
     Raises:
         IsADirectoryError, OSError: `path` is a folder, a device node, a FIFO or a socket
@@ -80,7 +76,7 @@ def replace_regular(tmp: Path, path: Path) -> None:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         mode = None
-    if mode is not None and not stat.S_ISREG(mode):
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         raise OSError(f"{path}: is {kind_of(mode)}; refusing to replace it")
     os.replace(tmp, path)
 
@@ -90,14 +86,14 @@ def atomic_output(path: Path, mode: str = "w") -> Iterator[IO]:
     """Open a temporary file beside `path` for writing; on success rename it over `path`.
 
     Args:
-        path: the final file (a symlink: the file it points to).
+        path: the final file (a symlink there is replaced, not followed).
         mode: ``"w"`` (text, UTF-8) or ``"wb"``.
 
     Raises:
         OSError: the folder is not writable, `path` is not a regular file, or writing
             failed (nothing is left behind).
     """
-    path = final_path(path)
+    path = Path(path)
     tmp = create_temp_beside(path)
     try:
         with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:

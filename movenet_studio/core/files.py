@@ -208,11 +208,12 @@ def check_output_file(path: str | os.PathLike, *, force: bool | None = None, lab
                 raise PathCheckError(f"{where}: is an input of this run{same}; refusing to overwrite it")
         if force is False:
             raise PathCheckError(f"{where}: already exists (use --force to overwrite)")
-    folder = Path(identity.real).parent
+    own = Path(os.path.abspath(path))  # a symlink output is replaced itself: its own folder counts
+    folder = own.parent
     if not folder.is_dir():
         raise PathCheckError(f"{where}: folder {printable(path.parent)} does not exist")
     try:  # probe by creating a file: os.access says yes to root on read-only mounts
-        create_temp_beside(Path(identity.real)).unlink(missing_ok=True)
+        create_temp_beside(own).unlink(missing_ok=True)
     except OSError as exc:
         raise PathCheckError(f"{where}: cannot write in folder {printable(folder)} ({exc.strerror or exc})") from None
     return path

@@ -30,7 +30,7 @@ from typing import Sequence
 
 from .decode import DecodeSteps, decode_singlepose
 from .heads import Heads, sigmoid
-from .output_check import check_model_output
+from .output_check import ModelOutputError, check_model_output
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +83,14 @@ class OutputDecoder:
         roles: role per output (``heads`` kind: ``centre``, ``keypoint_heatmaps``,
             ``regression``, ``offsets`` or ``regression_or_offsets``).
         activations: ``logits`` or ``probabilities`` per output (maps), else ``""``.
+        layouts: ``flat`` for a [1, K*3] keypoints output, else ``""``, per output.
     """
 
     def __init__(self, kind: str, num_keypoints: int, input_size: tuple[int, int], name: str, *,
-                 roles: tuple[str, ...] = (), activations: tuple[str, ...] = ()):
+                 roles: tuple[str, ...] = (), activations: tuple[str, ...] = (), layouts: tuple[str, ...] = ()):
         self.kind = kind
         self.num_keypoints = int(num_keypoints)
+        self._layouts = tuple(layouts)
         self.input_size = tuple(int(v) for v in input_size)
         self.name = name
         self._roles = tuple(roles)
@@ -120,8 +122,12 @@ class OutputDecoder:
 
         Raises:
             ModelOutputError: the decoded output cannot be MoveNet's (shape, non-finite,
-                out of range).
+                out of range), or an output does not have the shape this kind's decode needs
+                (the layout the file declares): one line naming the output, its shape and the
+                shape needed. A file may declare one shape and return another, or change its
+                output shape between frames.
         """
+        self._check_shapes(outputs)
         first = np.asarray(outputs[0], dtype=np.float32)
         heads = self._maps(outputs) if self.maps_from_outputs else graph_heads
         steps = None
@@ -152,6 +158,31 @@ class OutputDecoder:
         if self._activation("keypoint_heatmaps") == "logits":
             heatmaps = sigmoid(heatmaps)
         return Heads(centre[..., 0], heatmaps, by_role["regression"][0], by_role["offsets"][0], self.input_size)
+
+    def _check_shapes(self, outputs: Sequence[np.ndarray]) -> None:
+        """Raise ModelOutputError unless every output has the shape :meth:`decode` needs."""
+        k, kind = self.num_keypoints, self.kind
+        expected = max(1, len(self._roles))
+        if len(outputs) < expected:
+            raise ModelOutputError(f"{self.name}: model fault: {len(outputs)} outputs instead of {expected}")
+        grid = None
+        for i, array in enumerate(outputs[:expected]):
+            shape = tuple(np.shape(array))
+            role = self._roles[i] if i < len(self._roles) else kind
+            if kind == "keypoints":
+                needed = (1, 3 * k) if i < len(self._layouts) and self._layouts[i] == "flat" else (1, 1, k, 3)
+            elif kind == "multipose":
+                needed = (1, shape[1] if len(shape) == 3 else 6, 56)
+            else:  # maps, NHWC: [1, H, W, channels], one grid for all
+                channels = {"centre": 1, "keypoint_heatmaps": k, "heatmaps": k}.get(role, 2 * k)
+                if grid is None and len(shape) == 4 and min(shape[1:3]) > 0:
+                    grid = shape[1:3]
+                needed = (1, *(grid or (None, None)), channels)
+            if shape != needed:
+                text = ",".join("H" if d is None else str(d) for d in needed)
+                what = f"output {i}" if len(outputs) > 1 else "output"
+                raise ModelOutputError(f"{self.name}: model fault: {what} has shape {list(shape)}; "
+                                       f"the decode of this {kind} file needs [{text}], the shape it declares")
 
     def _activation(self, role: str) -> str:
         return next(a for r, a in zip(self._roles, self._activations) if r == role)

@@ -17,7 +17,8 @@ nothing unchecked, e.g. a deeply nested ``segmentation``, reaches pycocotools):
   ``image_id`` (a listed image) and ``category_id`` whole numbers; optional ``keypoints``
   3 x K finite numbers with visibility 0, 1 or 2; ``bbox`` [x, y, w, h] finite,
   w, h >= 0, lying within the image give or take :data:`BOX_MARGIN` of its size; optional
-  ``area`` finite >= 0 (default w x h), ``iscrowd`` 0/1, ``num_keypoints`` 0..K.
+  ``area`` finite >= 0 (default w x h), ``iscrowd`` 0/1, ``num_keypoints`` 0..K (with a count
+  above 0 the ``keypoints`` array must be there; with 0 and none, zeros stand in).
 """
 
 from __future__ import annotations
@@ -226,5 +227,10 @@ def validate_coco(document: object, name: str = "annotations", *, images_only: b
         out["area"] = out["bbox"][2] * out["bbox"][3] if area is None else check.number(area, f"{where}.area", 0.0)
         if annotation.get("num_keypoints") is not None:
             out["num_keypoints"] = check.whole(annotation["num_keypoints"], f"{where}.num_keypoints", 0, num_keypoints)
+            if "keypoints" not in out:
+                if out["num_keypoints"]:  # labelled keypoints announced, none given
+                    check.fail(f"{where}.keypoints", f"missing, but num_keypoints says {out['num_keypoints']} "
+                                                     "keypoints are labelled")
+                out["keypoints"] = [0] * (3 * num_keypoints)  # none labelled: COCOeval still reads them
         annotations.append(out)
     return {"images": images, "annotations": annotations, "categories": categories}

@@ -27,6 +27,25 @@ VIDEO_FORMATS: dict[str, tuple[str, tuple[str, ...], str]] = {
 ENCODER_OPTIONS = {"libx264": {"crf": "18", "preset": "veryfast"}}
 
 
+#: Bytes written (and truncated away) before FFmpeg opens the file: a disk or file-size limit
+#: that cannot hold a container header fails here with a plain OSError. (FFmpeg's MP4 muxer
+#: whose header write failed crashes the process when the file is closed: PyAV 14, a limit
+#: under ~100 bytes.)
+HEADER_RESERVE = 64 * 1024
+
+
+def reserve_header(path: Path) -> None:
+    """Write :data:`HEADER_RESERVE` bytes at the start of `path` and truncate them away.
+
+    Raises:
+        OSError: the bytes do not fit (ENOSPC: disk full; EFBIG: file-size limit).
+    """
+    with open(path, "r+b") as handle:
+        handle.write(bytes(HEADER_RESERVE))
+        handle.flush()
+        handle.truncate(0)
+
+
 class VideoWriterError(StudioError):
     """No encoder for the format, or the encoder failed."""
 
@@ -69,6 +88,8 @@ class VideoWriter:
         except KeyError:
             raise VideoWriterError(f"{path.suffix}: unsupported video type; use {', '.join(VIDEO_FORMATS)}") from None
         encoder = _encoder(encoders)
+        if path.exists():
+            reserve_header(path)
         options = {"movflags": "+faststart"} if container_format in ("mp4", "mov") else {}
         self._container = av.open(str(path), mode="w", format=container_format, options=options)
         try:

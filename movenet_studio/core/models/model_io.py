@@ -409,4 +409,5 @@ def output_decoder(spec) -> OutputDecoder:
         kind = "multipose" if spec.architecture == "multipose" else "keypoints"
         return OutputDecoder(kind, spec.num_keypoints, spec.input_size, name)
     return OutputDecoder(io.kind, io.num_keypoints, spec.input_size, name,
-                         roles=tuple(o.role for o in io.outputs), activations=tuple(o.activation for o in io.outputs))
+                         roles=tuple(o.role for o in io.outputs), activations=tuple(o.activation for o in io.outputs),
+                         layouts=tuple(o.layout for o in io.outputs))

@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Mapping
 import cv2
 import numpy as np
 
-from ..atomic import atomic_output, create_temp_beside, final_path, replace_regular
+from ..atomic import atomic_output, create_temp_beside, replace_regular
 from ..evaluation.coco_schema import load_coco
 from ..errors import StudioError
 from ..files import PathCheckError, check_output_file
@@ -135,7 +135,7 @@ def _commit(tmp: Path, path: Path, force: bool) -> None:
     and anything but a regular file)."""
     if not force and path.exists():
         raise ExportError(f"{path}: already exists (use --force to overwrite)")
-    replace_regular(tmp, final_path(path))
+    replace_regular(tmp, path)
 
 
 def _write_atomic(path: Path, data: bytes, force: bool) -> None:
@@ -385,7 +385,8 @@ def _verify_video(path: Path, expected: int, size: tuple[int, int]) -> None:
 
 def export_video(source, pipeline, out_path: Path | None, options: OverlayOptions = OverlayOptions(),
                  frames: range | None = None, control: JobControl | None = None, force: bool = False, *,
-                 fps: float | None = None, on_result: Callable[[object], None] | None = None) -> ExportSummary:
+                 fps: float | None = None, on_result: Callable[[object], None] | None = None,
+                 before_commit: Callable[[tuple[FramePoses, ...]], None] | None = None) -> ExportSummary:
     """Run `pipeline` over `frames` of `source` and write the annotated video to `out_path`.
 
     The video has the source's frame size (frames of another size, possible in image
@@ -412,6 +413,10 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
         on_result: called with each :class:`~.pipeline.FrameResult` before it is drawn
             (e.g. to preview it or check :func:`~.render_layers.unavailable_overlays`); an
             exception from it aborts the export like any other error.
+        before_commit: called with every frame's poses once the video is written and checked,
+            before it is renamed over `out_path` (e.g. to write the run's keypoints file
+            first): an exception from it removes the video, so a failed run leaves nothing
+            of itself and an older `out_path` untouched.
 
     Returns:
         :class:`ExportSummary`, including every frame's poses.
@@ -444,7 +449,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
     try:
         if out_path is not None:
             try:
-                tmp = create_temp_beside(final_path(out_path))
+                tmp = create_temp_beside(out_path)
             except OSError as exc:
                 raise ExportError(f"{out_path}: cannot write in folder {out_path.parent} "
                                   f"({exc.strerror or exc})") from None
@@ -474,6 +479,8 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
             writer.release()
             writer = None
             _verify_video(tmp, len(records), size)
+            if before_commit is not None:
+                before_commit(tuple(records))
             _commit(tmp, out_path, force)
             tmp = None
     except OSError as exc:
@@ -481,9 +488,13 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
             raise
         raise ExportError(f"{out_path}: write failed ({exc.strerror or exc})") from None
     finally:
-        if writer is not None:
-            writer.release()
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+        try:
+            if writer is not None:
+                writer.release()  # may fail again (disk full): the partial file goes all the same
+        except Exception:
+            pass
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
     return ExportSummary(out_path, len(records), records[0].index, records[-1].index, size, rate, fourcc,
                          time.perf_counter() - started, tuple(records))
