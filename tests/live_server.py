@@ -44,12 +44,14 @@ class TsServer:
         stop_after_s: ``stop_after``: seconds of stream before the server goes away.
         fps: pacing (frames per second of wall time).
         max_frames: frames of the video to serve.
+        loops: times the frames are served, one continuous stream (frame n of the stream is
+            frame ``n % len(frames)`` of the video): long enough for a client loading a model.
         path: the URL path.
     """
 
     def __init__(self, video=None, mode: str = "stream", stop_after_s: float = 2.0, fps: float = 30.0,
-                 max_frames: int = 120, path: str = "/live.ts"):
-        self.mode, self.stop_after_s, self.fps = mode, stop_after_s, fps
+                 max_frames: int = 120, loops: int = 1, path: str = "/live.ts"):
+        self.mode, self.stop_after_s, self.fps, self.loops = mode, stop_after_s, fps, loops
         self.frames: list[np.ndarray] = []
         if video is not None:
             with av.open(str(video)) as container:
@@ -114,7 +116,7 @@ class TsServer:
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(int(self.fps))}
             start = time.monotonic()
-            for n, rgb in enumerate(self.frames):
+            for n, rgb in enumerate(self.frames * self.loops):
                 if self._stop.is_set():
                     return
                 elapsed = time.monotonic() - start

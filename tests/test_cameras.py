@@ -96,6 +96,7 @@ class _FakeFeed:
 
 def test_live_source_hands_over_the_newest_frame_and_counts_the_rest():
     source = LiveSource("fake", "camera", lambda: _FakeFeed(10), LivePolicy(reconnects=0))
+    assert source.wait_frame(10)  # reading starts with the first wait or read
     with source._cond:  # nothing is read until the feed has delivered everything
         assert source._cond.wait_for(lambda: source._ended, 10)
     frame = source.read()

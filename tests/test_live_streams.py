@@ -15,6 +15,7 @@ import pytest
 
 from conftest import PROJECT_ROOT, data_file
 from live_server import TsServer
+from schemas import validate
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.media.live import LiveOptions, LivePolicy
 from movenet_studio.core.media.opener import open_source
@@ -92,8 +93,8 @@ def test_infer_on_a_loopback_stream_agrees_with_the_files_own_infer(tmp_path, lo
     video = data_file("pose_1.mp4")
     # Each frame on its own (no crop tracking, no smoothing): frames dropped on a loaded machine
     # (newest wins) cannot change the others, so the difference is the stream's re-encoding alone.
-    with TsServer(video, max_frames=120) as server:
-        url = _with_secret(server.url)
+    with TsServer(video, max_frames=120, loops=8) as server:  # 32 s: any model load on a loaded machine fits
+        url, length = _with_secret(server.url), len(server.frames)
         done = _cli("infer", url, "--max-frames", "60", "--json", str(tmp_path / "s.json"), "--no-crop",
                     "--no-smoothing")
     assert done.returncode == 0, done.stderr
@@ -102,9 +103,10 @@ def test_infer_on_a_loopback_stream_agrees_with_the_files_own_infer(tmp_path, lo
     assert SECRET not in json.dumps(document) and "viewer:***@" in document["source"]
     assert len(document["frames"]) == 60 and all(f["poses"] for f in document["frames"])
     assert document["summary"]["live"]["frames"] == 60
+    validate(document, "infer")
     assert document["summary"]["live"]["capture_to_result_ms"]["frames"] == 60
-    stream = _keypoints(document)
-    assert max(stream) < 120  # indices are the served frames' positions (from the stream's timestamps)
+    assert not document["summary"]["live"]["reconnects"]
+    stream = {index % length: points for index, points in _keypoints(document).items()}  # -> the video's frame
     pipeline = loaded_pipeline(model="lightning", backend="tflite", threads=2, crop=False, smoothing=False)
     distances = []
     with open_source(video) as source:
@@ -131,6 +133,7 @@ def test_infer_on_a_server_stopped_mid_stream_reports_attempts_and_keeps_frames(
     assert "Traceback" not in done.stderr and SECRET not in done.stdout + done.stderr
     document = json.loads((tmp_path / "s.json").read_text())
     assert document["frames"] and document["summary"]["live"]["failure"]
+    validate(document, "infer")
     assert elapsed < 60  # bounded: the run ended by itself (the policy's worst case is 2 + 2 x (2 + 2) s)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from .classifier_options import add_classifier_options, check_classifier_args
+from .live_options import SOURCE_HELP, add_live_options, live_options_from_args
 from .options import add_model_options, add_pipeline_options, positive_int
 
 
@@ -13,10 +15,10 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("gui", help="open the window (default)",
                                    description="Open the MoveNet Studio window, optionally on SOURCE.")
     parser.add_argument("source", nargs="?", metavar="SOURCE",
-                        help="video, image, folder of images, or camera:N (default: the last source; on a "
-                             "first start the bundled sample video)")
+                        help=f"{SOURCE_HELP} (default: the last source; on a first start the bundled sample video)")
     add_model_options(parser, default_model=None)
     add_pipeline_options(parser, saved_defaults=True)  # not given: None, the window's saved setting
+    add_live_options(parser, duration=False)
     parser.add_argument("--compare", metavar="SPEC", default=None,
                         help="open in compare mode with configuration B = model[:backend] beside the model (A), "
                              "e.g. lightning-int8, thunder, lightning:onnx")
@@ -104,5 +106,6 @@ def run(args: argparse.Namespace) -> int:
                          crop=getattr(args, "crop", None), first_crop=getattr(args, "first_crop", None), smoothing=getattr(args, "smoothing", None),
                          one_euro=getattr(args, "one_euro", None), preprocess=_profile(args),
                          input_range=getattr(args, "input_range", None),
-                         classifier=_classifier_request(args), layout=args.layout, window_size=args.window_size)
+                         classifier=_classifier_request(args), layout=args.layout, window_size=args.window_size,
+                         live=replace(live_options_from_args(args), listener=None))  # events go to the status bar
     return run_gui(options)

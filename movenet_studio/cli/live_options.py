@@ -132,11 +132,12 @@ def finish_live(summary: dict | None) -> int:
     if summary is None:
         return 0
     latency = summary.get("capture_to_result_ms")
-    print(f"live         {summary['frames']} frames, {summary['dropped']} dropped (newest frame wins), "
+    print(f"live         {summary['frames']} frame{'s' if summary['frames'] != 1 else ''}, {summary['dropped']} dropped (newest frame wins), "
           f"{summary['reconnects']} reconnect{'s' if summary['reconnects'] != 1 else ''}"
           + (f", capture-to-result p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms" if latency else ""))
     if summary["failure"]:
-        print(error_line(f"{summary['failure']} (the {summary['frames']} frames before it were kept)"),
-              file=sys.stderr)
+        kept = f"the {summary['frames']} frames before it were kept" if summary["frames"] != 1 else \
+            "the frame before it was kept"
+        print(error_line(f"{summary['failure']} ({kept})"), file=sys.stderr)
         return 1
     return 0

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..core.atomic import atomic_output
+from ..core.media.live import LiveOptions
 from ..core.preprocessing.profile import PreprocessProfile
 from ..core.drawing.overlay_options import OverlayOptions
 from ..core.tracking.smoothing import OneEuroConfig
@@ -77,6 +78,7 @@ class GuiOptions:
             default: the saved one.
         window_size: (width, height) of the window in px; default: the saved size (1400x900
             with ``exit_after_frames``).
+        live: timeouts and reconnection of cameras and streams (default: the documented defaults).
     """
 
     source: str | None = None
@@ -103,6 +105,7 @@ class GuiOptions:
     classifier: ClassifierRequest | None = None
     layout: str | None = None
     window_size: tuple[int, int] | None = None
+    live: LiveOptions | None = None
 
 
 def configure_pyqtgraph() -> None:
@@ -280,7 +283,7 @@ def run(options: GuiOptions) -> int:
                         overlays=options.overlays, crop=options.crop, smoothing=options.smoothing,
                         one_euro=options.one_euro, preprocess=options.preprocess, input_range=options.input_range,
                         classifier=options.classifier, layout=options.layout, window_size=options.window_size,
-                        first_crop=options.first_crop)
+                        first_crop=options.first_crop, live=options.live)
     watcher = ExitAfterFrames(window, exit_after, options.screenshot) if exit_after else None
     stats = RunStats(window, stop_after=exit_after) if options.stats_json or options.loop else None
     signals = SignalQuit(window)

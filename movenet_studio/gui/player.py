@@ -29,7 +29,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import StudioError
-from ..core.media.live import LiveSource
+from ..core.media.live import LiveOptions, LiveSource
 from ..core.media.sources import Frame, ImageFolderSource, ImageSource, Source
 from ..core.media.opener import open_source
 from .engine import Engine
@@ -117,6 +117,7 @@ class SourcePlayer(QObject):
         loop: restart files at their end.
         opener: turns a spec into a Source (tests may pass a fake); default
             :func:`movenet_studio.core.media.opener.open_source`, looked up when a source is opened.
+        live: timeouts and reconnection of cameras and streams (None: the defaults).
 
     Signals (delivered in the GUI thread):
         opened(SourceInfo): a source was opened (the previous one is closed).
@@ -140,8 +141,9 @@ class SourcePlayer(QObject):
     live_event = Signal(object)
 
     def __init__(self, engine: Engine, *, pace: Pace | str = Pace.REALTIME, loop: bool = False,
-                 opener=None, parent: QObject | None = None):
+                 opener=None, live: LiveOptions | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        self._live = live
         self._engine = engine
         self._opener = opener
         self._cond = threading.Condition()
@@ -355,7 +357,10 @@ class SourcePlayer(QObject):
 
     def _open(self, spec: str, autoplay: bool) -> None:
         try:
-            source = (self._opener or open_source)(spec)
+            if self._opener is not None:
+                source = self._opener(spec)
+            else:
+                source = open_source(spec) if self._live is None else open_source(spec, self._live)
         except Exception as exc:
             message, details = _message(exc)
             log.warning("cannot open %s: %s%s", spec, message, f"\n{details.rstrip()}" if details else "")

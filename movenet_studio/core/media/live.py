@@ -169,13 +169,25 @@ class LiveSource(Source):
         self._ended = False
         self._stop = False
         self._last_index = -1  # of the last frame produced by the reader
-        self._taken_index = -1  # of the last frame read()
-        self._thread = threading.Thread(target=self._run, args=(feed,), name=f"live {name}", daemon=True)
-        self._thread.start()
+        self._feed: Feed | None = feed  # until the reader thread takes it
+        self._thread: threading.Thread | None = None
+
+    def _start(self) -> None:
+        """Start reading on the first :meth:`read` or :meth:`wait_frame`: the connection is
+        checked when the source opens, but frames are read only once someone wants them (a
+        command line loads its model in between, and nothing it could not take is dropped)."""
+        with self._cond:
+            if self._thread is not None or self._feed is None:
+                return
+            feed, self._feed = self._feed, None
+            self._opened_s = time.monotonic()
+            self._thread = threading.Thread(target=self._run, args=(feed,), name=f"live {self.name}", daemon=True)
+            self._thread.start()
 
     # -- consumer side -----------------------------------------------------------------
     def wait_frame(self, timeout: float | None) -> bool:
         """Wait up to `timeout` s for a frame (or the end); True when :meth:`read` will not block."""
+        self._start()
         with self._cond:
             return self._cond.wait_for(lambda: self._slot is not None or self._ended, timeout)
 
@@ -186,23 +198,28 @@ class LiveSource(Source):
         Raises:
             SourceError: the feed dropped and every reconnect attempt failed.
         """
+        self._start()
         with self._cond:
             self._cond.wait_for(lambda: self._slot is not None or self._ended)
             frame, self._slot = self._slot, None
             if frame is not None:
-                self._taken_index = frame.index
                 return frame
             if self.failure is not None:
                 raise SourceError(self.failure)
             return None
 
     def close(self) -> None:
-        """Stop the reader thread; it closes the feed when its current read returns."""
+        """Stop the reader thread; it closes the feed when its current read returns (a feed
+        never read is closed here)."""
         with self._cond:
             self._stop = True
             self._ended = True
             self._cond.notify_all()
-        self._thread.join(0.2)
+            feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.close()
+        if self._thread is not None:
+            self._thread.join(0.2)
 
     # -- reader thread ------------------------------------------------------------------
     def _emit(self, event: LiveEvent) -> None:

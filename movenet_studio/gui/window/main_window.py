@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
 
+from ...core.media.live import LiveOptions
 from ...core.media.sources import camera_spec
 from ...core.paths import sample_path
 from ...core.pipeline_config import PipelineConfig
@@ -95,7 +96,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
                  smoothing: bool | None = None, one_euro: OneEuroConfig | None = None,
                  preprocess: PreprocessProfile | None = None, input_range: tuple[float, float] | None = None,
                  classifier: ClassifierRequest | None = None, layout: str | None = None,
-                 window_size: tuple[int, int] | None = None, first_crop: str | None = None):
+                 window_size: tuple[int, int] | None = None, first_crop: str | None = None,
+                 live: LiveOptions | None = None):
         super().__init__(parent)
         self._garbage = GuiThreadGarbageCollector(self)  # collect only here, never in a worker thread
         self._garbage.start()
@@ -117,7 +119,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
 
         display_hz = MAX_PACE_DELIVERY_HZ if Pace(pace) == Pace.MAX else MAX_DELIVERY_HZ
         self.engine = Engine(config, self, max_delivery_hz=display_hz)  # (newest result wins in between)
-        self.player = SourcePlayer(self.engine, pace=pace, loop=loop, parent=self)
+        self.player = SourcePlayer(self.engine, pace=pace, loop=loop, live=live, parent=self)
         self.video_view = VideoView(threshold)
         self.controls = ControlPanel(threads, threshold)
         self.controls.source.set_loop(loop)
