@@ -95,6 +95,12 @@ def test_fields_are_checked_before_running(make_window):
     dialog.images.setText("")
     dialog.results_a.setText("")
     assert dialog.start() is None and "images folder" in dialog.status_label.text()
+    dialog.model_a.setCurrentText("lightning")
+    dialog.protocol.setCurrentText("multi")  # the protocol's own default model follows
+    assert dialog.model_a.currentText() == "multipose"
+    dialog.model_a.setCurrentText("thunder")
+    dialog.protocol.setCurrentText("single")  # a model the user chose stays
+    assert dialog.model_a.currentText() == "thunder"
 
 
 def test_dropped_files_fill_the_fields(make_window, tmp_path):
@@ -113,3 +119,39 @@ def test_dropped_files_fill_the_fields(make_window, tmp_path):
     assert dialog.images.text() == str(annotations.parent)
     assert dialog.results_a.text().endswith("a.json") and dialog.results_b.text().endswith("b.json")
     assert "notes.txt" in dialog.status_label.text()
+
+
+def test_a_results_file_without_images(make_window, qtbot, tmp_path):
+    """A phone's results file and no images folder: scored without a model, each person drawn
+    on a dark canvas of its image's size."""
+    import json
+
+    import numpy as np
+
+    window = make_window()
+    window.evaluate_action.trigger()
+    dialog = window.evaluate_dialog
+    annotations = data_file("coco_mini/test_coco.json")
+    dataset = json.loads(annotations.read_text())
+    records = []
+    for a in dataset["annotations"]:
+        if a["num_keypoints"] >= 5:
+            kp = np.asarray(a["keypoints"], float).reshape(17, 3)
+            kp[9, :2], kp[10, :2] = kp[10, :2].copy(), kp[9, :2].copy()  # wrists exchanged
+            records.append({"image_id": a["image_id"], "keypoints": kp.reshape(-1).tolist(), "score": 0.9})
+    (tmp_path / "phone.json").write_text(json.dumps(records))
+    dialog.annotations.setText(str(annotations))
+    dialog.images.setText("")
+    dialog.results_a.setText(str(tmp_path / "phone.json"))
+    dialog.results_b.setText("")
+    dialog.model_b.setCurrentText("(none)")
+    with qtbot.waitSignal(dialog.finished_run, timeout=GUI_WAIT_MS):
+        assert dialog.start() is not None
+    view = dialog.view
+    assert view.table.rowCount() == 12 and not view.tabs.isTabEnabled(2)
+    view.class_combo.setCurrentText("inversion")
+    assert view.table.rowCount() >= 8
+    view.show_person(view.row_pair(0))
+    assert view.lines_drawn()["inversion"] >= 1
+    image = view.image_item.image
+    assert image.max() == image.min() == 32  # no pictures: a dark canvas

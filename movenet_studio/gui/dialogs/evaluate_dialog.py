@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from ...core.evaluation import PROTOCOLS
+from ...core.evaluation import DEFAULT_MODELS, PROTOCOLS
 from ...core.evaluation.atlas_run import AtlasRequest, AtlasRun, run_atlas
 from ...core.models.catalog import bundled_keys
 from ..background import BackgroundTask, format_eta
@@ -87,12 +87,14 @@ class EvaluateDialog(QDialog):
         self.results_b.setPlaceholderText("optional: a COCO results file instead of model B")
         self.model_a = QComboBox()
         self.model_a.setEditable(True)
-        self.model_a.addItems(["lightning", *bundled_keys()])
+        self.model_a.addItems(list(dict.fromkeys([DEFAULT_MODELS["single"], DEFAULT_MODELS["multi"],
+                                                  *bundled_keys()])))
         self.model_b = QComboBox()
         self.model_b.setEditable(True)
         self.model_b.addItems([NO_MODEL, *bundled_keys()])
         self.protocol = QComboBox()
         self.protocol.addItems(PROTOCOLS)
+        self.protocol.currentTextChanged.connect(self._protocol_changed)
         self.protocol.setToolTip("single: one crop per person, each prediction scored against its own person; "
                                  "multi: whole images, standard COCO matching (MultiPose)")
         form = QGridLayout()
@@ -131,6 +133,12 @@ class EvaluateDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addWidget(self.view, 1)
         self._restore()
+
+    @Slot(str)
+    def _protocol_changed(self, protocol: str) -> None:
+        """Model A follows the protocol while it is the other protocol's default (lightning <-> multipose)."""
+        if self.model_a.currentText() in DEFAULT_MODELS.values():
+            self.model_a.setCurrentText(DEFAULT_MODELS[protocol])
 
     # -- inputs -----------------------------------------------------------------------------
 
