@@ -6,9 +6,10 @@ rate. PyAV's output containers open their URL with ``avio_open`` without options
 own ``listen`` server cannot be reached from PyAV 18: the HTTP answer is written here and PyAV
 writes the MPEG-TS body into the socket through a file object.
 
-Behaviours (``mode``): ``stream`` (serve the video, then close), ``stop_after`` (close after
-`stop_after_s` and refuse any later connection), ``silent`` (accept, never answer),
-``garbage`` (answer 200 and send random bytes).
+Behaviours (``mode``): ``stream`` (serve the video, then close), ``mjpeg`` (the same as
+MJPEG, ``multipart/x-mixed-replace`` as IP cameras and phone apps send it), ``stop_after``
+(close after `stop_after_s` and refuse any later connection), ``silent`` (accept, never
+answer), ``garbage`` (answer 200 and send random bytes).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 import time
 
 import av
+import cv2
 import numpy as np
 
 
@@ -101,6 +103,9 @@ class TsServer:
             if not chunk:
                 return
             request += chunk
+        if self.mode == "mjpeg":
+            self._send_mjpeg(conn)
+            return
         conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache\r\n\r\n")
         if self.mode == "garbage":
             rng = np.random.default_rng(0)
@@ -108,6 +113,17 @@ class TsServer:
                 conn.sendall(rng.integers(0, 256, 16384, dtype=np.uint8).tobytes())
             return
         self._send_ts(conn)
+
+    def _send_mjpeg(self, conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: multipart/x-mixed-replace; boundary=frame\r\n\r\n")
+        start = time.monotonic()
+        for n, rgb in enumerate(self.frames * self.loops):
+            if self._stop.wait(max(0.0, start + n / self.fps - time.monotonic())):
+                return
+            jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+            conn.sendall(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n" % len(jpeg)
+                         + jpeg + b"\r\n")
+            self.served = n + 1
 
     def _send_ts(self, conn: socket.socket) -> None:
         height, width = self.frames[0].shape[:2]

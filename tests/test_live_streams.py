@@ -137,6 +137,15 @@ def test_infer_on_a_server_stopped_mid_stream_reports_attempts_and_keeps_frames(
     assert elapsed < 60  # bounded: the run ended by itself (the policy's worst case is 2 + 2 x (2 + 2) s)
 
 
+def test_an_mjpeg_stream_over_http_plays_as_it_comes():
+    with TsServer(data_file("pose_1.mp4"), mode="mjpeg", max_frames=30) as server:
+        with open_source(server.url, LiveOptions(FAST)) as source:
+            frames = [source.read() for _ in range(3)]
+            assert source.kind == "stream"
+    assert [f.rgb.shape for f in frames] == [(576, 576, 3)] * 3
+    assert frames[0].index < frames[1].index < frames[2].index
+
+
 def test_a_server_sending_garbage_is_refused_in_one_line():
     with TsServer(mode="garbage") as server:
         with pytest.raises(SourceError) as caught:
