@@ -56,6 +56,7 @@ def test_a_stream_that_stops_shows_the_drop_and_leaves_the_window_usable(make_wi
         qtbot.waitUntil(lambda: window.player.info is not None and window.player.info.kind == "stream",
                         timeout=GUI_WAIT_MS)
         qtbot.waitUntil(lambda: window.video_view.last_result is not None, timeout=GUI_WAIT_MS)
+        qtbot.waitUntil(lambda: "capture → result" in window.latency_panel.latency_label.text(), timeout=GUI_WAIT_MS)
         qtbot.waitUntil(lambda: any("gave up after 2 reconnect attempts" in r.message  # lost: reported, closed
                                     for r in window.reporter.history if r.serious), timeout=GUI_WAIT_MS)
     assert window.player.info is None

@@ -69,6 +69,14 @@ def test_a_url_is_never_a_path_and_bad_urls_get_one_line():
         assert words in str(caught.value) and "pw" not in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_batch_refuses_a_stream_url_in_one_line():
+    from movenet_studio.core.distributed.batch import BatchError, expand_sources
+
+    with pytest.raises(BatchError) as caught:
+        expand_sources([f"rtsp://admin:{SECRET}@cam/stream1"])
+    assert str(caught.value) == "rtsp://admin:***@cam/stream1: a batch runs files; run a stream with infer"
+
+
 # -- live sources on a loopback server ----------------------------------------------------------------
 
 def test_stopped_server_reconnects_then_reports_loss_keeping_frames():

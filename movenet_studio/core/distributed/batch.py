@@ -27,6 +27,7 @@ import cv2
 from ..atomic import write_json_atomic
 from ..errors import StudioError
 from ..media.sources import quiet_ffmpeg
+from ..media.urls import display_url, is_url
 from ..file_kinds import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 MANIFEST_NAME = "manifest.json"
@@ -61,11 +62,14 @@ def expand_sources(specs: Sequence[str], exclude: Iterable[Path] = ()) -> list[P
         Absolute paths (normalised, symbolic links not resolved).
 
     Raises:
-        BatchError: a glob matches nothing, a list file cannot be read, or nothing is left.
+        BatchError: a glob matches nothing, a list file cannot be read, nothing is left, or a
+            spec is a stream URL.
     """
     excluded = {Path(p).resolve() for p in exclude}
     found: list[Path] = []
     for spec in specs:
+        if is_url(spec):  # never a path (its // would collapse into a missing file)
+            raise BatchError(f"{display_url(spec)}: a batch runs files; run a stream with infer")
         found.extend(_expand(str(spec), Path.cwd(), excluded, depth=0))
     unique = list(dict.fromkeys(found))
     if not unique:
