@@ -35,6 +35,8 @@ from .window.window_setup import APP_NAME
 
 #: An exit-after run gives up when no result arrived for this long, in ms.
 EXIT_AFTER_TIMEOUT_MS = 120_000
+#: --exit-after-frames: a paused source this long after its last result has shown all it will.
+EXIT_IDLE_MS = 3_000
 
 #: Exit codes of :func:`run`.
 EXIT_OK, EXIT_FAILED, EXIT_BAD_OPTIONS, EXIT_TIMEOUT = 0, 1, 2, 3
@@ -141,9 +143,12 @@ def apply_dark_theme(app: QApplication) -> None:
 class ExitAfterFrames(QObject):
     """Quits the application after `frames` results, grabbing the window to `screenshot` first.
 
-    A source or model that fails to open, a source that fails while playing, or no result for
-    :data:`EXIT_AFTER_TIMEOUT_MS`,
-    also ends the run (with :data:`EXIT_FAILED` / :data:`EXIT_TIMEOUT`) so scripted runs never hang.
+    A source or model that fails to open, a source that fails while playing, a frame the model
+    fails on (a model fault: NaN or a shape the decode cannot take; shown in the window first),
+    or no result for :data:`EXIT_AFTER_TIMEOUT_MS`, also ends the run (with :data:`EXIT_FAILED`
+    / :data:`EXIT_TIMEOUT`) so scripted runs never hang. A source that has shown all it will
+    show and stays paused (a folder of photos opens paused on its first photo) ends it after
+    :data:`EXIT_IDLE_MS` without a new result, with :data:`EXIT_OK`.
     """
 
     def __init__(self, window: MainWindow, frames: int, screenshot: Path | None,
@@ -162,12 +167,18 @@ class ExitAfterFrames(QObject):
         window.player.open_failed.connect(self._on_failure)
         window.player.read_failed.connect(self._on_failure)  # a file that stops decoding midway
         window.engine.model_failed.connect(self._on_model_failure)
+        window.engine.error.connect(self._on_failure)  # a frame failed: shown, then a non-zero exit
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(EXIT_IDLE_MS)
+        self._idle.timeout.connect(self._check_idle)
         self._watchdog.start()
 
     @Slot(object)
     def _on_result(self, _result) -> None:
         self.count += 1
         self._watchdog.start()
+        self._idle.start()
         if self.count >= self._frames and self.exit_code is None:
             self._finish(EXIT_OK)
 
@@ -182,6 +193,11 @@ class ExitAfterFrames(QObject):
             self._on_failure(message, details)
 
     @Slot()
+    def _check_idle(self) -> None:
+        if not self._window.player.is_playing and self.exit_code is None:
+            self._finish(EXIT_OK)  # paused, with nothing more to show: no more results will come
+
+    @Slot()
     def _timed_out(self) -> None:
         print(f"{APP_NAME}: no result for {self._watchdog.interval() / 1000:.0f} s; giving up", file=sys.stderr)
         self._finish(EXIT_TIMEOUT)
@@ -191,6 +207,7 @@ class ExitAfterFrames(QObject):
             return
         self.exit_code = code
         self._watchdog.stop()
+        self._idle.stop()
         # Let every other slot connected to this result run (and paint) before grabbing.
         QTimer.singleShot(0, self._grab_and_quit)
 

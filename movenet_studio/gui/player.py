@@ -130,6 +130,8 @@ class SourcePlayer(QObject):
             lost or ended (:class:`~movenet_studio.core.media.live.LiveEvent`).
         playing_changed(bool): playback started or paused.
         finished(): the end of a file was reached with loop off.
+        note(str): one line about something skipped while reading (a photo of a folder that
+            cannot be decoded, a folder or FIFO named like a photo, a dangling symlink).
     """
 
     opened = Signal(object)
@@ -139,6 +141,7 @@ class SourcePlayer(QObject):
     finished = Signal()
     closed = Signal()
     live_event = Signal(object)
+    note = Signal(str)
 
     def __init__(self, engine: Engine, *, pace: Pace | str = Pace.REALTIME, loop: bool = False,
                  opener=None, live: LiveOptions | None = None, parent: QObject | None = None):
@@ -433,6 +436,8 @@ class SourcePlayer(QObject):
                 self._continue_clock_after_wrap()
                 self._restarted = True
                 frame = self._source.read()
+            for note in self._source.take_notes():  # e.g. photos of a folder that were skipped
+                self.note.emit(note)
         except Exception as exc:
             message, details = _message(exc)
             self._set_playing(False)

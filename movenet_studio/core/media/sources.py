@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..errors import SourceError
-from ..file_kinds import IMAGE_EXTENSIONS
+from ..file_kinds import IMAGE_EXTENSIONS, kind_of
 from ..files import PathCheckError, check_input_file, read_input_bytes
 from .image_header import declared_size
 from ..text import printable
@@ -133,6 +133,11 @@ class Source(ABC):
 
     def seek(self, index: int) -> None:
         """Make frame `index` the next one :meth:`read` returns (no-op for cameras)."""
+
+    def take_notes(self) -> list[str]:
+        """Notes about entries skipped since the last call (one line each; a folder of photos
+        skips unreadable and special entries), for the window to show. Default: none."""
+        return []
 
     def close(self) -> None:
         """Release the device or file."""
@@ -246,7 +251,12 @@ class ImageFolderSource(Source):
     def __init__(self, path: Path):
         self.path = Path(path)
         self.name = self.path.name + "/"
-        self.files = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        named = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+        self.files = [p for p in named if p.is_file()]
+        # Entries named like photos that are not regular files: skipped at once, never opened.
+        self._notes = [f"skipped {printable(p.name)}: {_not_a_file(p)}" for p in named if not p.is_file()]
+        for note in self._notes:
+            log.warning("%s", note)
         if not self.files:
             raise SourceError(f"{path}: no images in this folder ({', '.join(sorted(IMAGE_EXTENSIONS))})")
         self.frame_count = len(self.files)
@@ -266,6 +276,7 @@ class ImageFolderSource(Source):
                 if self.files[index] not in self.skipped_files:
                     self.skipped_files.append(self.files[index])
                     self.skipped_frames += 1
+                    self._notes.append(f"skipped {exc}")
                 continue
             self._decoded += 1
             return Frame(index, index * 1000.0 / self.fps, rgb, (time.perf_counter() - start) * 1000, still=True)
@@ -275,6 +286,20 @@ class ImageFolderSource(Source):
 
     def seek(self, index: int) -> None:
         self._next = min(max(0, index), len(self.files))
+
+    def take_notes(self) -> list[str]:
+        notes, self._notes = self._notes, []
+        return notes
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a folder entry named like a photo is not read: what it is."""
+    try:
+        return f"is {kind_of(os.stat(path).st_mode)}, not an image file"
+    except FileNotFoundError:
+        return "a symlink to nothing (dangling)"
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 class VideoSource(Source):

@@ -265,6 +265,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         player.opened.connect(self._on_source_opened)
         player.open_failed.connect(self.reporter.serious)
         player.read_failed.connect(self.reporter.serious)
+        player.note.connect(self.reporter.warn)
         player.playing_changed.connect(source.set_playing)
         player.playing_changed.connect(self._on_playing_changed)
         player.finished.connect(self._on_finished)
