@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import math
 import os
 import re
 import stat
@@ -31,7 +32,7 @@ import numpy as np
 from ..errors import SourceError
 from ..file_kinds import kind_of
 from ..text import printable
-from .live import FeedFrame, LivePolicy, LiveSource
+from .live import DEFAULT_STALL_TIMEOUT_S, FeedFrame, LivePolicy, LiveSource
 from .sources import MAX_CAMERA_INDEX, quiet_ffmpeg
 
 SYS_VIDEO4LINUX = Path("/sys/class/video4linux")
@@ -216,7 +217,8 @@ class CameraFeed:
 
     finite = False
 
-    def __init__(self, index: int, size: tuple[int, int] | None = None, fps: float | None = None):
+    def __init__(self, index: int, size: tuple[int, int] | None = None, fps: float | None = None,
+                 stall_timeout_s: float = DEFAULT_STALL_TIMEOUT_S):
         self.index = index
         if sys.platform.startswith("linux"):  # OpenCV's V4L probing can crash on odd indices: ask the OS first
             device = Path(f"/dev/video{index}")
@@ -227,6 +229,9 @@ class CameraFeed:
             if not stat.S_ISCHR(mode):
                 raise SourceError(f"camera {index}: {device} is {kind_of(mode)}, not a camera")
         quiet_ffmpeg()
+        # V4L2: a read that gets no frame gives up after this many seconds (OpenCV's default 10;
+        # read once per process, at the first capture), so a stalled camera drops like a stream.
+        os.environ.setdefault("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", str(max(1, math.ceil(stall_timeout_s))))
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # no WARN lines of its probing
         self._capture = cv2.VideoCapture(index)
         if not self._capture.isOpened():
@@ -271,4 +276,5 @@ def open_camera(index: int, size: tuple[int, int] | None = None, fps: float | No
     """
     if not isinstance(index, int) or not 0 <= index <= MAX_CAMERA_INDEX:
         raise SourceError(f"camera {printable(index)}: the camera index must be 0..{MAX_CAMERA_INDEX}")
-    return LiveSource(f"camera {index}", "camera", lambda: CameraFeed(index, size, fps), policy, listener)
+    return LiveSource(f"camera {index}", "camera", lambda: CameraFeed(index, size, fps, policy.stall_timeout_s),
+                      policy, listener)

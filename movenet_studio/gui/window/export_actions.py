@@ -107,8 +107,8 @@ class ExportController(QObject):
 
     def _stem(self) -> str:
         info = self._player.info
-        if info is None or info.kind == "camera":
-            return "camera" if info is not None else "movenet"
+        if info is None or info.kind in ("camera", "stream"):  # a URL's path or query may hold a token
+            return info.kind if info is not None else "movenet"
         return Path(info.spec).stem or "movenet"
 
     @Slot()
