@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest import GUI_WAIT_MS, data_file, wait_results
 from media import shared_path
-from movenet_studio.gui.overlays.overlay_controls import HEATMAPS_ONLY_LAYERS, HEATMAPS_ONLY_TIP
+from movenet_studio.gui.controls.overlay_controls import HEATMAPS_ONLY_LAYERS, HEATMAPS_ONLY_TIP
 
 HEATMAPS_17 = "models/zoo/movenet_lightning_heatmaps_192_int8_pc.tflite"
 HEATMAPS_13 = "models/zoo/movenet_lightning_heatmaps13_192_int8_pc.tflite"

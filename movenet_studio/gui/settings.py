@@ -25,7 +25,7 @@ from ..core.preprocessing.profile import PreprocessProfile
 from ..core.drawing.overlay_options import MAX_OFFSET_SCALE, OverlayOptions
 from ..core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
 from ..core.text import printable
-from .overlays.overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
+from .controls.overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
 from .overlays.skeleton import DEFAULT_THRESHOLD
 
 ORGANIZATION = "MoveNetStudio"

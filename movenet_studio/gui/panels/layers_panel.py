@@ -25,7 +25,7 @@ from ...core.layers.matching import layer_label, leading_op_path
 from ...core.layers.runner import DEFAULT_THRESHOLD_DB, LayerCapturePair, first_divergence
 from .readable import MIN_PLOT_HEIGHT, WrappedLabel, rows_height
 from .channel_grid import ChannelGrid, channel_maps
-from ..window.layers_worker import LayerUpdate
+from ..layers_worker import LayerUpdate
 
 #: Identical tensors (infinite SQNR) and anything above are drawn at this height.
 PLOT_CAP_DB = 80.0

@@ -31,7 +31,7 @@ from ..player import SourceInfo, SourcePlayer
 from .empty_state import EmptyState
 from .readable import WrappedLabel
 from .scroll_area import VerticalScrollArea
-from ..controls.smoothing_controls import SmoothingControls
+from .smoothing_controls import SmoothingControls
 from .tables import EMPTY, figures_table, fill_row
 from ..throttle import RefreshThrottle
 from .timeline_plots import LEGEND_HTML, TimelinePlots

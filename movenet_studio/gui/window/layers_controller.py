@@ -25,7 +25,7 @@ from ...core.models.catalog import ModelSpec, bundled_keys
 from ..engine import EngineResult
 from ..panels.layers_panel import LayersPanel
 from ..settings import absolute_path
-from .layers_worker import LayerModels, LayerUpdate, LayerWorker
+from ..layers_worker import LayerModels, LayerUpdate, LayerWorker
 
 
 #: Settings keys of the dock's configuration B (absent: :func:`default_b`) and threshold in dB.

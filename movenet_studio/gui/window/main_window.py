@@ -33,10 +33,10 @@ from ..panels.latency_panel import LatencyPanel
 from .messages import ErrorReporter
 from ..panels.model_info import ModelInfoPanel
 from ..panels.model_input_view import ModelInputView
-from ..controls.preprocess_controller import PreprocessController
+from .preprocess_controller import PreprocessController
 from ..controls.preprocess_controls import PreprocessControls
-from ..overlays.overlay_controller import OverlayController
-from ..overlays.overlay_controls import OverlayControls, TrackingControls, parse_overlays
+from .overlay_controller import OverlayController
+from ..controls.overlay_controls import OverlayControls, TrackingControls, parse_overlays
 from ..player import Pace, SourceInfo, SourcePlayer
 from ..panels.scroll_area import VerticalScrollArea
 from ..overlays.speed_readout import SpeedReadout

@@ -25,9 +25,9 @@ from ...core.decoding.keypoint_sets import keypoint_set_for
 from ...core.drawing.overlay_options import OverlayOptions
 from ..engine import Engine, EngineResult, ModelInfo
 from ..panels.heads_panel import HeadsPanel
-from .head_overlays import HoverReadout
-from ..window.messages import ErrorReporter
-from .overlay_controls import OverlayControls, TrackingControls
+from ..overlays.head_overlays import HoverReadout
+from .messages import ErrorReporter
+from ..controls.overlay_controls import OverlayControls, TrackingControls
 from ..video_view import VideoView
 from ..slot_timing import timed
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Slot
 
 from ..engine import Engine
-from .preprocess_controls import PreprocessControls
+from ..controls.preprocess_controls import PreprocessControls
 from ..settings import StudioSettings
-from ..window.window_setup import is_model_path
+from .window_setup import is_model_path
 
 
 class PreprocessController(QObject):

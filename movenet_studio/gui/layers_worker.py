@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ...core.errors import StudioError
-from ...core.layers.runner import LayerCapturePair, LayerFrame
+from ..core.errors import StudioError
+from ..core.layers.runner import LayerCapturePair, LayerFrame
 
 
 @dataclass(frozen=True, slots=True)
