@@ -18,7 +18,7 @@ from movenet_studio.core.drawing.render import render_overlays
 from movenet_studio.core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD
 from movenet_studio.gui.window import export_actions
 from movenet_studio.gui.window.export_actions import annotated_frame, export_config
-from movenet_studio.gui.overlays.skeleton import DEFAULT_THRESHOLD
+from movenet_studio.gui.overlay_state import DEFAULT_THRESHOLD
 
 WAIT_MS = GUI_WAIT_MS
 

@@ -17,8 +17,8 @@ from movenet_studio.core.decoding.heads import heatmap_rect_in_frame
 from movenet_studio.core.drawing.overlay_options import DEFAULT_HEATMAP_OPACITY, OverlayOptions
 from movenet_studio.gui.app import EXIT_BAD_OPTIONS, EXIT_OK, GuiOptions, run
 from movenet_studio.gui.overlays.head_overlays import heads_cell_at, heads_readout_at
-from movenet_studio.gui.controls.overlay_controls import (DECODE_LAYERS, MULTIPOSE_TIP, OverlayControls, overlay_names,
-                                                 parse_overlays)
+from movenet_studio.gui.controls.overlay_controls import DECODE_LAYERS, MULTIPOSE_TIP, OverlayControls
+from movenet_studio.gui.overlay_state import overlay_names, parse_overlays
 from movenet_studio.gui.settings import StudioSettings
 
 WAIT_MS = GUI_WAIT_MS

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QSlider
 from conftest import GUI_WAIT_MS, data_file
 from conftest import wait_results as _results
 from movenet_studio.gui.panels.readable import MIN_PLOT_HEIGHT, MIN_VISIBLE_ROWS, rows_height
-from movenet_studio.gui.window.layouts import LAYOUT_KEYS
+from movenet_studio.gui.layout_names import LAYOUT_KEYS
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from .player import Pace
 from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
 from .window.signals import SignalQuit
-from .window.layouts import LAYOUT_KEYS
+from .layout_names import LAYOUT_KEYS
 from .window.window_setup import APP_NAME
 
 #: An exit-after run gives up when no result arrived for this long, in ms.

@@ -25,8 +25,8 @@ from ..core.preprocessing.profile import PreprocessProfile
 from ..core.drawing.overlay_options import MAX_OFFSET_SCALE, OverlayOptions
 from ..core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroConfig, format_one_euro, parse_one_euro
 from ..core.text import printable
-from .controls.overlay_controls import DEFAULT_OVERLAYS, overlay_names, parse_overlays
-from .overlays.skeleton import DEFAULT_THRESHOLD
+from .layout_names import DEFAULT_LAYOUT, LAYOUT_KEYS
+from .overlay_state import DEFAULT_OVERLAYS, DEFAULT_THRESHOLD, overlay_names, parse_overlays
 
 ORGANIZATION = "MoveNetStudio"
 APPLICATION = "MoveNet Studio"
@@ -481,8 +481,6 @@ class StudioSettings:
     @property
     def layout(self) -> str:
         """The named window layout last chosen (View > Layout), default ``default``."""
-        from .window.layouts import DEFAULT_LAYOUT, LAYOUT_KEYS
-
         value = self._value("window/layout")
         return value if isinstance(value, str) and value in LAYOUT_KEYS else DEFAULT_LAYOUT
 

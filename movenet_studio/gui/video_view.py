@@ -17,7 +17,8 @@ from .overlays.crop_overlay import CropOverlay
 from .engine import EngineResult
 from .overlays.head_overlays import HeadOverlays
 from .overlays.multipose_overlay import PeopleOverlay
-from .overlays.skeleton import DEFAULT_THRESHOLD, SkeletonOverlay
+from .overlays.skeleton import SkeletonOverlay
+from .overlay_state import DEFAULT_THRESHOLD
 from .slot_timing import timed
 
 #: Shown while no source is open (rich text; the link asks for the bundled sample).

@@ -4,14 +4,13 @@ backend, threads), the view mode and the distance table (:mod:`.compare_view` fo
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QGroupBox, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from ...core.errors import StudioError
 from ...core.models.catalog import bundled_keys, bundled_model
 from ...core.pipeline_config import PipelineConfig
 from ..controls.availability import sync_backend_items, sync_model_items
-from ..controls.backend_controls import BACKEND_LABELS
+from ..controls.availability import BACKEND_LABELS
 from .compare_table import CompareTable
 from .compare_view import OVERLAY, SIDE_BY_SIDE
 from ..controls.side_panel import model_label

@@ -36,7 +36,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from ...core.decoding.pose import Pose
 from ..image_view import image_view
 from ..overlays.multipose_overlay import PeopleOverlay
-from ..overlays.skeleton import DEFAULT_THRESHOLD, SkeletonOverlay, skeleton_geometry
+from ..overlays.skeleton import SkeletonOverlay, skeleton_geometry
+from ..overlay_state import DEFAULT_THRESHOLD
 
 #: In overlay mode A's skeleton is drawn in A_COLOUR and B's in B_COLOUR (dashed), RGB.
 A_COLOUR = (0, 190, 255)

@@ -7,7 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
 from ...core.models.catalog import bundled_formats
-from .backend_controls import BACKEND_LABELS
+
+#: What the window calls each backend.
+BACKEND_LABELS = {"tflite": "TFLite (LiteRT)", "onnx": "ONNX Runtime"}
 
 
 def model_formats(name: str, file_format: str | None = None) -> tuple[str, ...]:

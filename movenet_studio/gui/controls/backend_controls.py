@@ -15,10 +15,9 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
 
 from ...core.backends import available_providers, normalize_provider
+from .availability import BACKEND_LABELS, sync_backend_items
 from ..engine import ModelInfo
 
-#: Backend registry names and their labels.
-BACKEND_LABELS = {"tflite": "TFLite (LiteRT)", "onnx": "ONNX Runtime"}
 #: The provider entry meaning "the best available" (PipelineConfig.provider None).
 AUTO = ""
 
@@ -131,8 +130,6 @@ class BackendControls(QGroupBox):
         """Show what runs: its backend and provider choice, and the backend's note if any."""
         self._running = (info.config.backend, normalize_provider(info.config.provider))
         self._show(*self._running)
-        from .availability import sync_backend_items  # (imports this module's labels)
-
         sync_backend_items(self.backend_combo, info.spec.key if info.spec.bundled else str(info.spec.path),
                            info.spec.label, None if info.spec.bundled else info.spec.format)
         note = info.note

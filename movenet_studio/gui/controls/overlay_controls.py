@@ -21,16 +21,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout
 from ...core.drawing.colormaps import colormap_names
 from ...core.decoding.keypoint_sets import KeypointSet, coco_slot_names
 from ...core.decoding.keypoints import KEYPOINT_NAMES
-from ...core.drawing.overlay_options import MAX_OFFSET_SCALE, OVERLAY_NAMES, OverlayOptions
+from ...core.drawing.overlay_options import MAX_OFFSET_SCALE, OverlayOptions
+from ..overlay_state import DEFAULT_OVERLAYS
 
-#: The layers these controls own (fields of OverlayOptions); everything else in an
-#: OverlayOptions (threshold, boxes, ids, timing) belongs to other controls.
-OWN_LAYERS = ("skeleton", "keypoints", "heatmaps", "centre", "crop", "regression", "offsets", "decode")
 #: Layers that need the single-pose decode (unavailable for MultiPose).
 DECODE_LAYERS = ("regression", "offsets", "decode")
-#: What the window shows when nothing was chosen: the skeleton only.
-DEFAULT_OVERLAYS = OverlayOptions.from_names("skeleton,keypoints,boxes,ids")
-
 MULTIPOSE_TIP = ("MultiPose decodes people inside the model graph; the single-pose decode steps "
                  "(regression, offsets, chosen cells) are not available for MultiPose models")
 #: Layers a heatmap-only model file (ST's model zoo) cannot draw.
@@ -38,31 +33,6 @@ HEATMAPS_ONLY_LAYERS = ("centre",) + DECODE_LAYERS
 HEATMAPS_ONLY_TIP = ("This model has only keypoint heatmaps (no centre, offset or regression heads: its keypoints "
                      "are the heatmap peaks), so there is no centre heatmap, offsets, regression or decode step to draw")
 NO_HEADS_TIP = "Heads are not available for this model (its graph's head tensors were not found)"
-
-
-def parse_overlays(text: str, base: OverlayOptions = DEFAULT_OVERLAYS) -> OverlayOptions:
-    """The overlay state that a ``--overlays`` list describes.
-
-    Names are :data:`core.render.OVERLAY_NAMES <movenet_studio.core.drawing.render.OVERLAY_NAMES>`
-    (``skeleton,heatmaps,centre,offsets,regression,decode,crop`` ...; ``all``; ``center``).
-    The window draws keypoints with the skeleton, so ``skeleton`` or ``keypoints`` turns
-    both on. Layers these controls do not own (boxes, ids, timing) and the heatmap keypoint,
-    opacities and colour map keep their values from `base`.
-
-    Raises:
-        ValueError: an unknown name (the message lists the known ones).
-    """
-    chosen = OverlayOptions.from_names(text)
-    pose = chosen.skeleton or chosen.keypoints
-    layers = {name: getattr(chosen, name) for name in OWN_LAYERS}
-    layers.update(skeleton=pose, keypoints=pose)
-    return replace(base, **layers)
-
-
-def overlay_names(options: OverlayOptions) -> str:
-    """The ``--overlays`` list of the layers of `options` these controls own, e.g. ``skeleton,heatmaps``."""
-    names = [name for name in OVERLAY_NAMES if name in OWN_LAYERS and name != "keypoints" and getattr(options, name)]
-    return ",".join(names)
 
 
 def _short(name: str) -> str:

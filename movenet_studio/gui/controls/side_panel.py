@@ -10,9 +10,8 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QPushButton, QSizePolicy, QSlider, QSpinBox, QStyle, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QSizePolicy, QSlider, QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from ...core.errors import StudioError
 from ...core.models.catalog import bundled_keys, bundled_model
@@ -21,7 +20,7 @@ from .availability import sync_model_items
 from .backend_controls import BackendControls
 from ..engine import ModelInfo
 from .multipose_controls import MultiPoseControls
-from ..overlays.skeleton import DEFAULT_THRESHOLD
+from ..overlay_state import DEFAULT_THRESHOLD
 from ..player import SourceInfo
 from ..panels.pose_panel import PosePanel
 from .seek_slider import SeekSlider

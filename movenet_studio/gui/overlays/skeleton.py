@@ -17,12 +17,8 @@ from PySide6.QtCore import Qt
 from ...core.decoding.keypoint_sets import keypoint_set_for
 from ...core.decoding.keypoints import EDGE_COLOURS, NUM_KEYPOINTS, SKELETON_EDGES
 from ...core.decoding.pose import Pose
-from ...core.drawing.overlay_options import DEFAULT_KEYPOINT_THRESHOLD
+from ..overlay_state import DEFAULT_THRESHOLD
 from ...core.drawing.render_style import KEYPOINT_COLOUR
-
-#: Default score threshold below which keypoints (and edges touching them) are hidden: the
-#: renderer's :data:`~movenet_studio.core.drawing.render.DEFAULT_KEYPOINT_THRESHOLD` (one constant).
-DEFAULT_THRESHOLD = DEFAULT_KEYPOINT_THRESHOLD
 
 #: The distinct edge colours, in first-seen order (magenta left, cyan right, yellow cross).
 EDGE_GROUP_COLOURS: tuple[tuple[int, int, int], ...] = tuple(dict.fromkeys(EDGE_COLOURS))

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from .tables import figures_table, fill_row
 from ..throttle import RefreshThrottle
@@ -17,7 +16,7 @@ from ...core.decoding.keypoints import KEYPOINT_NAMES
 from ...core.decoding.pose import Pose
 from ...core.drawing.render_style import track_colour
 from ..engine import EngineResult
-from ..overlays.skeleton import DEFAULT_THRESHOLD
+from ..overlay_state import DEFAULT_THRESHOLD
 from ..slot_timing import timed
 
 #: The table is refreshed at most this often.

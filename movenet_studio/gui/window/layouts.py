@@ -9,7 +9,7 @@ column instead of under the video.
 
 What a layout never does: turn an overlay on or off, start compare, or show the Layers dock
 (its comparison costs a model run per frame); the Heads dock shows while a head layer is on
-(:class:`~..overlays.overlay_controller.OverlayController`), except in *Inspect heads*, which
+(:class:`~.overlay_controller.OverlayController`), except in *Inspect heads*, which
 shows it (with its empty-state message when no head layer is on).
 """
 
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea
+
+from ..layout_names import LAYOUT_KEYS
 
 LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                        Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -33,25 +35,6 @@ HEADS_MIN_PX = 3 * (64 + 18)
 MODEL_INPUT_MIN_PX = 190
 
 
-@dataclass(frozen=True)
-class Layout:
-    """A named layout: `key` (settings, ``--layout``), `title` (the menu), `shortcut`, `tip`."""
-
-    key: str
-    title: str
-    shortcut: str
-    tip: str
-
-
-#: The layouts, in menu order; the first is the first-start layout.
-LAYOUTS: tuple[Layout, ...] = (
-    Layout("default", "&Default", "Ctrl+1", "Controls, the video, and the Latency / Model input / Heads column"),
-    Layout("heads", "Inspect &heads", "Ctrl+2", "A wide Heads dock (large heatmap tiles) beside the video"),
-    Layout("compare", "&Compare", "Ctrl+3", "The Compare A / B table in a wide right column"),
-    Layout("timeline", "&Timeline", "Ctrl+4", "The Timeline's plots with room for each"),
-)
-LAYOUT_KEYS: tuple[str, ...] = tuple(layout.key for layout in LAYOUTS)
-DEFAULT_LAYOUT = LAYOUTS[0].key
 
 
 @dataclass(frozen=True)

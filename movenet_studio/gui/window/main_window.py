@@ -36,7 +36,8 @@ from ..panels.model_input_view import ModelInputView
 from .preprocess_controller import PreprocessController
 from ..controls.preprocess_controls import PreprocessControls
 from .overlay_controller import OverlayController
-from ..controls.overlay_controls import OverlayControls, TrackingControls, parse_overlays
+from ..controls.overlay_controls import OverlayControls, TrackingControls
+from ..overlay_state import parse_overlays
 from ..player import Pace, SourceInfo, SourcePlayer
 from ..panels.scroll_area import VerticalScrollArea
 from ..overlays.speed_readout import SpeedReadout
@@ -44,7 +45,8 @@ from ..overlays.video_note import VideoNote
 from ..settings import StudioSettings
 from ..panels.timeline_panel import TimelinePanel
 from ..video_view import VideoView
-from .layouts import DEFAULT_LAYOUT, Docks, apply_layout
+from .layouts import Docks, apply_layout
+from ..layout_names import DEFAULT_LAYOUT
 from .window_menus import WindowMenus
 from .window_sources import WindowSources
 from .window_setup import APP_NAME, startup_config

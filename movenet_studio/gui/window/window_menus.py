@@ -20,7 +20,7 @@ from ..dialogs.quantize_dialog import QuantizeDialog
 from .export_actions import ExportController
 from ..overlays.head_diff import HeadDiffController
 from .layers_controller import LayersController
-from .layouts import LAYOUTS
+from ..layout_names import LAYOUTS
 from ..dialogs.log_folder import LogFolderAction
 from .recent_and_copy import RecentSources, copy_keypoints
 from ..dialogs.shortcuts import ShortcutsDialog
