@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..image_view import image_view
@@ -268,9 +269,15 @@ class HeadsPanel(QWidget):
                             + ", ".join(f"{self._titles[i]} {values[i]:.2f}" for i in strongest))
 
     def _show_titles(self) -> None:
-        """Tile titles (hover values go to the status line, never into the titles)."""
+        """Tile titles (hover values go to the status line, never into the titles); none when
+        even the short titles are wider than a tile and its gap on screen (they would overlap:
+        the tooltip and the hover line name the tiles then)."""
+        widest = max(QFontMetrics(label.textItem.font()).horizontalAdvance(title)
+                     for label, title in zip(self.labels, self._titles))
+        room = (self._tile[1] + self._gap) * self._scale if self._tile is not None else 0.0
+        fits = widest + 4 <= room
         for label, title in zip(self.labels, self._titles):
-            label.setText(title)
+            label.setText(title if fits else "")
 
     # ------------------------------------------------------------------ drawing
     @Slot()

@@ -112,6 +112,9 @@ def apply_layout(window: QMainWindow, docks: Docks, key: str) -> None:
     if timeline_right:
         rows = 1  # the Timeline takes the column's whole height, the other panels as tabs
 
+    # The side columns run the window's full height; the bottom area (Timeline, Layers) lies under the video.
+    window.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
+    window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
     # Docks added to one area stack top to bottom in that order; tab groups are made after
     # (Qt's splitDockWidget on a tabbed dock would add a tab, not a neighbour).
     _place(window, LEFT, (docks.controls,))
