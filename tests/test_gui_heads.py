@@ -15,11 +15,13 @@ from conftest import wait_results as _results
 from movenet_studio.core.drawing.colormaps import colormap_rgba_lut
 from movenet_studio.core.decoding.heads import heatmap_rect_in_frame
 from movenet_studio.core.drawing.overlay_options import DEFAULT_HEATMAP_OPACITY, OverlayOptions
+from movenet_studio.core.drawing.render import render_overlays
 from movenet_studio.gui.app import EXIT_BAD_OPTIONS, EXIT_OK, GuiOptions, run
 from movenet_studio.gui.overlays.head_overlays import heads_cell_at, heads_readout_at
 from movenet_studio.gui.controls.overlay_controls import DECODE_LAYERS, MULTIPOSE_TIP, OverlayControls
 from movenet_studio.gui.overlay_state import overlay_names, parse_overlays
 from movenet_studio.gui.settings import StudioSettings
+from movenet_studio.gui.video_view import heatmap_options
 
 WAIT_MS = GUI_WAIT_MS
 
@@ -88,25 +90,44 @@ def test_each_head_overlay_toggles_live_while_playing(window_on):
     assert not any(r.serious for r in window.reporter.history)
 
 
-def test_heatmap_item_sits_on_heatmap_rect_in_frame_and_uses_the_lut(window_on):
+def _shows_the_export_rendering(view) -> bool:
+    """The frame on screen is the export renderer's drawing of the result on screen's heatmap
+    layers (composed off the GUI thread; None of them on: the plain frame)."""
+    result = view.last_result.result
+    options = heatmap_options(view.overlay_options())
+    expected = result.frame if options is None else render_overlays(result.frame, result, options)
+    return view.image_item.image is not None and np.array_equal(view.image_item.image, expected)
+
+
+def test_heatmaps_are_composed_into_the_frame_by_the_export_renderer(window_on):
     window = window_on(data_file("pose_1.mp4"), overlays="skeleton,heatmaps,centre")
     _wait_heads(window, True)
     window.player.pause()
     view = window.video_view
+    window.qtbot.waitUntil(lambda: _shows_the_export_rendering(view), timeout=WAIT_MS)
     result = view.last_result.result
+    assert not np.array_equal(view.image_item.image, result.frame)  # the heatmaps are drawn
+    assert view.heads.visible_layers() == ("heatmaps", "centre")
     sh, sw = result.heads.shape
     expected = heatmap_rect_in_frame(result.mapping, (sh, sw))
     np.testing.assert_allclose(view.heads.heatmap_rect(), expected, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(view.heads.heatmap_rect(view.heads.centre_item), expected, rtol=0, atol=1e-6)
     # Cell (i, j) of the drawn image covers the frame rectangle heatmap_rect_in_frame promises.
     x, y, w, h = expected
     for i, j in ((0, 0), (sh - 1, sw - 1), (17, 30)):
         assert heads_cell_at(result, x + (j + 0.5) * w / sw, y + (i + 0.5) * h / sh) == (i, j)
-    item = view.heads.heatmap_item
-    np.testing.assert_array_equal(item.image, result.heads.keypoint_heatmaps.max(axis=-1))
-    np.testing.assert_array_equal(item.lut, colormap_rgba_lut("inferno"))  # the renderer's table
-    np.testing.assert_array_equal(view.heads.centre_item.lut, colormap_rgba_lut("viridis"))  # its own map
-    assert tuple(item.levels) == (0.0, 1.0) and item.opacity() == pytest.approx(DEFAULT_HEATMAP_OPACITY)
+    options = view.overlay_options()
+    assert (options.colormap, options.centre_colormap, options.heatmap_opacity) == (
+        "inferno", "viridis", pytest.approx(DEFAULT_HEATMAP_OPACITY))
+    # A setting changed on the paused frame recomposes that frame: off at once, on again composed
+    # (offsets stay on: the pipeline keeps reading heads, the paused result stays).
+    window.overlay_controls.set_layer("offsets", True)
+    composed = view.compositions
+    window.overlay_controls.set_layer("heatmaps", False)
+    window.overlay_controls.set_layer("centre", False)
+    assert np.array_equal(view.image_item.image, view.last_result.result.frame)
+    window.overlay_controls.set_layer("centre", True)
+    window.qtbot.waitUntil(lambda: view.compositions > composed and _shows_the_export_rendering(view), timeout=WAIT_MS)
+    assert view.heads.visible_layers() == ("centre", "offsets")
 
 
 def test_heads_panel_click_selects_the_keypoint(window_on):
@@ -124,9 +145,7 @@ def test_heads_panel_click_selects_the_keypoint(window_on):
     assert window.overlay_controls.keypoint_combo.currentData() == left_knee and panel.selected == left_knee
     assert window.video_view.overlay_options().heatmap_keypoint == left_knee
     _results(window, 2)
-    result = window.video_view.last_result.result
-    np.testing.assert_array_equal(window.video_view.heads.heatmap_item.image,
-                                  result.heads.keypoint_heatmaps[..., left_knee])
+    window.qtbot.waitUntil(lambda: _shows_the_export_rendering(window.video_view), timeout=WAIT_MS)
     # The centre tile goes back to the max over all keypoints.
     pos = panel.graphics.mapFromScene(panel.tile_centre_in_scene(0))
     with window.qtbot.waitSignal(panel.keypoint_clicked) as blocker:
@@ -139,6 +158,7 @@ def test_hover_readout_shows_the_heads_at_that_cell(window_on):
     _wait_heads(window, True)
     window.player.pause()
     view, readout = window.video_view, window.readout
+    window.qtbot.waitUntil(lambda: not view.composing, timeout=WAIT_MS)  # the last result in flight is shown
     result = view.last_result.result
     nose_x, nose_y = (float(v) for v in result.poses[0].keypoints[0, :2])
     scene = view.view_box.mapViewToScene(QPointF(nose_x, nose_y))

@@ -1,4 +1,15 @@
-"""The central video view: the newest frame in a pyqtgraph ImageItem with the pose overlay."""
+"""The central video view: the newest frame in a pyqtgraph ImageItem with the pose overlay.
+
+The heatmap layers (keypoints and centre) are composed into the frame image off the GUI thread
+by the export renderer itself (:func:`~movenet_studio.core.drawing.render.render_overlays` with
+only those layers on), so the screen and exports draw them with the same code and the GUI
+thread uploads one image per displayed frame instead of painting three scaled, alpha-blended
+images. A composed frame is cached per result and per heatmap setting; a result waiting for
+its composition is shown, with its line and marker layers, when the composition arrives; a
+composition finished for an older result than the one waiting is shown meanwhile (so a
+composer slower than the frame rate shows fewer frames, never none). The line and marker layers stay pyqtgraph items (sharp at any
+zoom, under the mouse's hover readout).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +22,10 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from .image_view import image_view
+from .latest_job import LatestJobRunner
 from ..core.drawing.colormaps import colormap_lut
 from ..core.drawing.overlay_options import OverlayOptions
+from ..core.drawing.render import render_overlays
 from .overlays.crop_overlay import CropOverlay
 from .engine import EngineResult
 from .overlays.head_overlays import HeadOverlays
@@ -27,6 +40,8 @@ EMPTY_HINT = ("Open a video, image or folder (Ctrl+O), drop one here, or pick a 
 
 #: Frames whose longer side exceeds this (pixels) are shown shrunk by a whole factor.
 MAX_DISPLAY_SIDE = 2048
+#: Composed frames kept (per result and heatmap setting): the frame on screen and a few before it.
+COMPOSED_CACHE = 4
 
 
 def display_image(frame: np.ndarray, max_side: int = MAX_DISPLAY_SIDE) -> np.ndarray:
@@ -43,6 +58,24 @@ def display_image(frame: np.ndarray, max_side: int = MAX_DISPLAY_SIDE) -> np.nda
         return frame
     size = (max(1, -(-w // factor)), max(1, -(-h // factor)))
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+
+def heatmap_options(layers: OverlayOptions) -> OverlayOptions | None:
+    """The renderer's options that draw only the heatmap layers of `layers` (keypoints and
+    centre, with their keypoint, opacities and colour maps), or None when both are off."""
+    if not (layers.heatmaps or layers.centre):
+        return None
+    return OverlayOptions(skeleton=False, keypoints=False, boxes=False, ids=False, classification=False,
+                          heatmaps=layers.heatmaps, heatmap_keypoint=layers.heatmap_keypoint,
+                          heatmap_opacity=layers.heatmap_opacity, centre=layers.centre,
+                          centre_opacity=layers.centre_opacity, colormap=layers.colormap,
+                          centre_colormap=layers.centre_colormap)
+
+
+def compose_heatmaps(image: np.ndarray, result, options: OverlayOptions) -> np.ndarray:
+    """`image` (the frame, or its display copy) with the heatmap layers of `options` drawn by the
+    export renderer: a new uint8 [h, w, 3] array (worker thread; numpy releases the GIL)."""
+    return render_overlays(image, result, options)
 
 
 class VideoView(QWidget):
@@ -97,6 +130,14 @@ class VideoView(QWidget):
         self._stack.addWidget(self.graphics)
         self._last: EngineResult | None = None
         self._shown = 0
+        # Heatmaps composed into the frame off the GUI thread (see the module docstring).
+        self._composer = LatestJobRunner("movenet-frame-composer", self)
+        self._composer.finished.connect(self._on_composed)
+        self._composed: list[tuple[object, OverlayOptions, np.ndarray]] = []  # (FrameResult, options, image)
+        self._pending: EngineResult | None = None  # shown once its composition arrives
+        self._received = 0  # results received by show_result (their order)
+        self._shown_order = 0  # order of the result on screen
+        self.compositions = 0  #: composed frames received (for tests and tools)
         self._fitted = True  # refit on resize until the user zooms or pans
         self.view_box.sigRangeChangedManually.connect(self._zoomed_by_user)
         self.view_box.sigResized.connect(self._resized)
@@ -112,6 +153,11 @@ class VideoView(QWidget):
         self.sample_requested.emit()
 
     @property
+    def composing(self) -> bool:
+        """True while a received result waits for its frame's heatmap composition."""
+        return self._pending is not None
+
+    @property
     def frames_shown(self) -> int:
         """Results rendered so far."""
         return self._shown
@@ -119,9 +165,26 @@ class VideoView(QWidget):
     @Slot(object)
     @timed("video.show_result")
     def show_result(self, result: EngineResult) -> None:
-        """Render `result`: its frame and its poses."""
+        """Render `result`: its frame and its poses (with heatmaps on: once its frame is composed)."""
+        options = heatmap_options(self._layers)
+        frame_result = result.result
+        self._received += 1
+        if options is None or getattr(frame_result, "heads", None) is None:
+            self._pending = None
+            self._show(result, display_image(frame_result.frame))
+            return
+        image = self._cached(frame_result, options)
+        if image is not None:
+            self._pending = None
+            self._show(result, image)
+            return
+        self._pending = result
+        self._compose(frame_result, options, (self._received, result))
+
+    def _show(self, result: EngineResult, image: np.ndarray, order: int | None = None) -> None:
+        self._shown_order = self._received if order is None else order
         frame = result.result.frame
-        self._show_frame(frame)
+        self._show_frame(frame, image)
         self.overlay.set_poses(result.result.poses)
         self.overlay.set_input_rect(result.result.mapping.frame_rect())
         self.people.set_poses(result.result.poses)
@@ -130,10 +193,68 @@ class VideoView(QWidget):
         self._last = result
         self._shown += 1
 
-    def _show_frame(self, frame: np.ndarray) -> None:
-        # A huge frame is drawn downscaled; setRect (after setImage) maps it onto the full
-        # frame rectangle, so every overlay keeps frame-pixel coordinates.
-        if self.image_item.show(display_image(frame), frame.shape):
+    # ------------------------------------------------------------------ heatmap composition
+    def _cached(self, frame_result, options: OverlayOptions) -> np.ndarray | None:
+        for cached_result, cached_options, image in self._composed:
+            if cached_result is frame_result and cached_options == options:
+                return image
+        return None
+
+    def _compose(self, frame_result, options: OverlayOptions, waiting: tuple[int, EngineResult] | None = None) -> None:
+        """Have the frame of `frame_result` composed with `options` on the composer thread
+        (`waiting`: the order and the result to show with it)."""
+        shown = display_image(frame_result.frame)
+        self._composer.submit(lambda: (frame_result, options, compose_heatmaps(shown, frame_result, options), waiting))
+
+    @Slot(object, float)
+    @timed("video.composed")
+    def _on_composed(self, value, _ms: float) -> None:
+        frame_result, options, image, waiting = value
+        self.compositions += 1
+        self._composed = [entry for entry in self._composed if entry[0] is not frame_result or entry[1] != options]
+        self._composed = [*self._composed[-(COMPOSED_CACHE - 1):], (frame_result, options, image)]
+        if options != heatmap_options(self._layers):
+            return  # the setting changed meanwhile: a composition with the new one is on its way
+        pending, last = self._pending, self._last
+        if pending is not None:
+            if pending.result is frame_result:
+                self._pending = None
+                self._show(pending, image)
+            elif waiting is not None and waiting[0] > self._shown_order:  # older than the one waiting, newer on screen
+                self._show(waiting[1], image, waiting[0])
+        elif last is not None and last.result is frame_result:
+            self._show_frame(frame_result.frame, image)  # the frame on screen, with new heatmap settings
+
+    def _recompose(self) -> None:
+        """Show the frame on screen (or the one waiting) with the heatmap settings now."""
+        options = heatmap_options(self._layers)
+        pending = self._pending
+        waiting = pending or self._last
+        if waiting is None:
+            return
+        frame_result = waiting.result
+        if options is None or getattr(frame_result, "heads", None) is None:
+            image = display_image(frame_result.frame)
+        else:
+            image = self._cached(frame_result, options)
+            if image is None:
+                self._compose(frame_result, options)
+                return
+        if pending is not None:
+            self._pending = None
+            self._show(pending, image)
+        else:
+            self._show_frame(frame_result.frame, image)
+
+    def shutdown(self) -> None:
+        """End the composer thread (when the window closes)."""
+        self._composer.stop()
+
+    def _show_frame(self, frame: np.ndarray, image: np.ndarray) -> None:
+        # A huge frame is drawn downscaled (`image` is display_image(frame) or its composition);
+        # setRect (after setImage) maps it onto the full frame rectangle, so every overlay keeps
+        # frame-pixel coordinates.
+        if self.image_item.show(image, frame.shape):
             h, w = frame.shape[:2]
             # Room around the frame on both axes by its longer side: fitting a 720x1280 portrait
             # frame into a wide view needs an x range far wider than the frame (limits of one
@@ -171,7 +292,10 @@ class VideoView(QWidget):
         layers (heatmaps, centre, offsets, regression, decode, with keypoint, opacities, colour
         map) and the crop layer. Its threshold, boxes, ids and timing fields are ignored (other
         controls own them)."""
+        recompose = heatmap_options(options) != heatmap_options(self._layers)
         self._layers = options
+        if recompose:
+            self._recompose()
         self._show_colour_bar(options)
         pose = options.skeleton or options.keypoints
         for item in (*self.overlay.edge_items, self.overlay.points_item):
@@ -270,6 +394,8 @@ class VideoView(QWidget):
         self.heads.clear()
         self.crop_overlay.clear()
         self._last = None
+        self._pending = None
+        self._composer.invalidate()
         self.hint.setText(hint)
         self._stack.setCurrentWidget(self.hint)
 

@@ -6,11 +6,14 @@ Everything is placed in frame pixels through the frame's own
 of :mod:`movenet_studio.core.drawing.overlay_geometry` and the colour tables of
 :mod:`movenet_studio.core.drawing.colormaps`, i.e. exactly where and how
 :func:`core.render.render_overlays <movenet_studio.core.drawing.render.render_overlays>` draws them
-in an export. The heatmap images are stretched over
+in an export. The heatmaps (keypoints and centre) are not items: the video view composes them
+into the frame it shows, off the GUI thread, with the export renderer itself
+(:class:`~movenet_studio.gui.video_view.VideoView`), stretched over
 :func:`~movenet_studio.core.decoding.heads.heatmap_rect_in_frame` (cell ``i`` covers the frame region
 the model saw as input pixels 4i..4i+3).
 
-:class:`HeadOverlays` owns a fixed set of pyqtgraph items, created once and updated in place.
+:class:`HeadOverlays` owns a fixed set of pyqtgraph items for the line and marker layers,
+created once and updated in place.
 """
 
 from __future__ import annotations
@@ -20,34 +23,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, Signal, Slot
 
-from ...core.drawing.colormaps import colormap_rgba_lut
 from ...core.decoding.heads import HEATMAP_CELL_CENTRE, heatmap_rect_in_frame
-from ...core.decoding.keypoint_sets import keypoint_set_for, row_of_coco
+from ...core.decoding.keypoint_sets import keypoint_set_for
 from ...core.decoding.keypoints import KEYPOINT_NAMES
 from ...core.drawing.overlay_geometry import arrow_barbs, decode_geometry, offset_field, scaled_arrows
 from ...core.drawing.overlay_options import OverlayOptions
 from ...core.drawing.render_style import DECODE_COLOUR, FINAL_COLOUR, OFFSET_COLOUR, REGRESSION_COLOUR, arrow_barb_length
 
-#: Z order of the layers (below the skeleton's 8..11), bottom to top as in core.render; the
-#: decoded keypoints' crosses go above the skeleton's dots (Z_FINAL), which would hide them.
-Z_HEATMAP, Z_CENTRE, Z_REGRESSION, Z_OFFSETS, Z_DECODE, Z_FINAL = 1, 2, 5, 6, 7, 12
+#: Z order of the layers (below the skeleton's 8..11), bottom to top as in core.render (the
+#: heatmaps are composed into the frame, below them all); the decoded keypoints' crosses go
+#: above the skeleton's dots (Z_FINAL), which would hide them.
+Z_REGRESSION, Z_OFFSETS, Z_DECODE, Z_FINAL = 5, 6, 7, 12
 
 _EMPTY = np.empty((0, 2))
 
 
 def _curve(view: pg.ViewBox, colour, width: float, z: float) -> pg.PlotCurveItem:
     item = pg.PlotCurveItem(connect="pairs", antialias=True, pen=pg.mkPen(colour, width=width, cosmetic=True))
-    item.setZValue(z)
-    item.setVisible(False)
-    view.addItem(item)
-    return item
-
-
-def _image(view: pg.ViewBox, z: float) -> pg.ImageItem:
-    item = pg.ImageItem(axisOrder="row-major")
-    item.setLevels((0.0, 1.0))
     item.setZValue(z)
     item.setVisible(False)
     view.addItem(item)
@@ -89,7 +83,8 @@ def _legend_entries(layer: str, options: OverlayOptions) -> list[tuple[str, pg.G
 
 
 class HeadOverlays:
-    """The pyqtgraph items of the head layers, added to the video's ViewBox once.
+    """The pyqtgraph items of the head layers' lines and markers, added to the video's ViewBox
+    once, and which head layers are drawn (the heatmaps by the video view, into the frame).
 
     Args:
         view: the ViewBox showing the frame (frame pixel coordinates, y down).
@@ -100,8 +95,6 @@ class HeadOverlays:
     """
 
     def __init__(self, view: pg.ViewBox):
-        self.heatmap_item = _image(view, Z_HEATMAP)
-        self.centre_item = _image(view, Z_CENTRE)
         self.regression_item = _curve(view, REGRESSION_COLOUR, 1.5, Z_REGRESSION)
         self.rough_item = _scatter(view, Z_REGRESSION, symbol="o", size=8,
                                    pen=pg.mkPen(REGRESSION_COLOUR, width=1.5), brush=pg.mkBrush(None))
@@ -117,25 +110,18 @@ class HeadOverlays:
         self.legend.setVisible(False)
         self._legend_key: tuple | None = None
         self._items = {
-            "heatmaps": (self.heatmap_item,), "centre": (self.centre_item,),
             "regression": (self.regression_item,), "offsets": (self.offsets_item,),
             "decode": (self.cells_item, self.centre_cross_item, self.final_item),
         }
         self._options = OverlayOptions(skeleton=False, keypoints=False)
         self._result = None
-        self._colormaps: tuple[str, str] | None = None  # keypoint and centre heatmaps'
 
     # ------------------------------------------------------------------ inputs
     def set_options(self, options: OverlayOptions) -> None:
         """Draw the head layers `options` switches on (heatmaps, centre, regression, offsets,
-        decode), with its keypoint, opacities, offsets mode and colour map."""
+        decode), with its keypoint and offsets mode (the heatmaps' keypoint, opacities and colour
+        maps are the video view's composition)."""
         self._options = options
-        if (options.colormap, options.centre_colormap) != self._colormaps:
-            self.heatmap_item.setLookupTable(colormap_rgba_lut(options.colormap))
-            self.centre_item.setLookupTable(colormap_rgba_lut(options.centre_colormap))
-            self._colormaps = options.colormap, options.centre_colormap
-        self.heatmap_item.setOpacity(options.heatmap_opacity)
-        self.centre_item.setOpacity(options.centre_opacity)
         self._update_legend(options)
         self._redraw()
 
@@ -173,14 +159,20 @@ class HeadOverlays:
         return self._options
 
     def visible_layers(self) -> tuple[str, ...]:
-        """Names of the head layers drawn now (switched on and with data)."""
-        return tuple(name for name, items in self._items.items() if any(i.isVisible() for i in items))
+        """Names of the head layers drawn now (switched on and with data), in drawing order."""
+        heads = getattr(self._result, "heads", None)
+        maps = (("heatmaps",) if self._options.heatmaps else ()) + (
+            ("centre",) if self._options.centre and heads is not None and heads.centre is not None else ())
+        drawn = tuple(name for name, items in self._items.items() if any(i.isVisible() for i in items))
+        return (maps if heads is not None else ()) + drawn
 
-    def heatmap_rect(self, item: pg.ImageItem | None = None) -> tuple[float, float, float, float]:
-        """Where heatmap `item` (default: the keypoint heatmap) is drawn, (x, y, w, h) in frame pixels."""
-        item = item or self.heatmap_item
-        rect = item.mapRectToParent(item.boundingRect())
-        return rect.x(), rect.y(), rect.width(), rect.height()
+    def heatmap_rect(self) -> tuple[float, float, float, float] | None:
+        """Where the heatmaps of the result drawn now are stretched, (x, y, w, h) in frame pixels
+        (None without heads)."""
+        heads = getattr(self._result, "heads", None)
+        if heads is None:
+            return None
+        return heatmap_rect_in_frame(self._result.mapping, heads.shape)
 
     # ------------------------------------------------------------------ drawing
     def _hide(self, name: str) -> None:
@@ -194,25 +186,7 @@ class HeadOverlays:
             for name in self._items:
                 self._hide(name)
             return
-        rect = QRectF(*heatmap_rect_in_frame(result.mapping, heads.shape))
-        if options.heatmaps:
-            maps = heads.keypoint_heatmaps
-            row = row_of_coco(maps.shape[-1], options.heatmap_keypoint)
-            values = maps[..., row] if row is not None else maps.max(axis=-1)
-            self._show_map(self.heatmap_item, values, rect)
-        else:
-            self._hide("heatmaps")
-        if options.centre and heads.centre is not None:
-            self._show_map(self.centre_item, heads.centre, rect)
-        else:
-            self._hide("centre")
         self._draw_decode(result, heads, options)
-
-    @staticmethod
-    def _show_map(item: pg.ImageItem, values: np.ndarray, rect: QRectF) -> None:
-        item.setImage(np.ascontiguousarray(values, dtype=np.float32), autoLevels=False)
-        item.setRect(rect)
-        item.setVisible(True)
 
     def _draw_decode(self, result, heads, options: OverlayOptions) -> None:
         steps = getattr(result, "decode", None)

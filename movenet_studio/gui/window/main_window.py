@@ -400,6 +400,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
             self.quantize_dialog.shutdown()
         self.layers.shutdown()
         self.timeline.shutdown()
+        self.video_view.shutdown()
         self._save_settings()
         self._garbage.stop()
         return self.player_stopped and self.engine_stopped
