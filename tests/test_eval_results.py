@@ -108,3 +108,18 @@ def test_whole_image_export_keeps_one_record_per_pose(tmp_path):
     assert main(["eval", "-a", str(annotations), "--results", str(tmp_path / "w.json"), "-q", "--json",
                  str(tmp_path / "e.json")]) == 0
     assert json.loads((tmp_path / "e.json").read_text())["counts"]["detections"] == 4
+
+
+def test_multipose_export_reproduces_the_multi_protocol(tmp_path):
+    """With annotations, a MultiPose export writes every pose of each image as eval's multi
+    protocol runs it (no tracker, no smoothing, all scores): the same figures from the file."""
+    annotations = data_file("coco_mini/test_coco.json")
+    assert main(["eval", "-a", str(annotations), "-i", str(annotations.parent), "--protocol", "multi", "-q",
+                 "--json", str(tmp_path / "model.json")]) == 0
+    assert main(["export", str(annotations.parent), "--model", "multipose", "--coco-annotations", str(annotations),
+                 "--keypoints", str(tmp_path / "m.json"), "-q"]) == 0
+    assert main(["eval", "-a", str(annotations), "--results", str(tmp_path / "m.json"), "--protocol", "multi", "-q",
+                 "--json", str(tmp_path / "results.json")]) == 0
+    model, results = (json.loads((tmp_path / n).read_text()) for n in ("model.json", "results.json"))
+    assert {k: results[k] for k in FIGURES} == {k: model[k] for k in FIGURES}
+    assert results["counts"]["detections"] == model["counts"]["detections"]

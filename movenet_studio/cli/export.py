@@ -74,7 +74,8 @@ def add_parser(subparsers) -> None:
                              "prediction per annotated person from a square crop around its box, exactly as "
                              "eval's single protocol makes them (records carry annotation_id), so "
                              "eval --results on the file reproduces eval --model's AP. The default for a "
-                             "single-pose model when those are given without --out")
+                             "single-pose model when those are given without --out (a MultiPose model then "
+                             "writes every pose of each image as eval --protocol multi runs it)")
     parser.add_argument("--whole-image", action="store_true",
                         help="with --coco-annotations: run the pipeline on whole images (one record per pose; "
                              "the annotations only give the image ids) instead of --per-person")
@@ -138,8 +139,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.per_person and args.whole_image:
         args.parser.error("--per-person and --whole-image exclude each other")
-    if args.per_person or _per_person_by_default(args):
-        return _export_per_person(args)
+    protocol = "single" if args.per_person else _eval_protocol(args)
+    if protocol is not None:
+        return _export_as_eval(args, protocol)
     needs_heads = options.needs_heads and args.out is not None
     classifier = classifier_from_args(args)
     live_count = None  # a live source: --frames A:B exports B - A frames as they come
@@ -199,21 +201,23 @@ def run(args: argparse.Namespace) -> int:
     return finish_live(live)
 
 
-def _per_person_by_default(args: argparse.Namespace) -> bool:
-    """Annotations, an image folder, a .json keypoints file, no video and a single-pose model:
-    write what eval's single protocol scores (eval --results then matches eval --model)."""
+def _eval_protocol(args: argparse.Namespace) -> str | None:
+    """Annotations, an image folder, a .json keypoints file and no video: write what eval
+    scores (eval --results then matches eval --model): ``single`` (per person) for a
+    single-pose model, ``multi`` (whole images, eval's still-image settings) for MultiPose;
+    None otherwise or with --whole-image."""
     if args.whole_image or args.coco_annotations is None or args.keypoints is None or args.out is not None \
             or args.keypoints.suffix.lower() != ".json" or not Path(args.source).is_dir():
-        return False
+        return None
     from ..core.models.resolve import resolve_model
 
     config = config_from_args(args)
-    return not resolve_model(config.model, config.backend).is_multipose
+    return "multi" if resolve_model(config.model, config.backend).is_multipose else "single"
 
 
-def _export_per_person(args: argparse.Namespace) -> int:
-    """``--per-person``: eval's single-protocol predictions written as a COCO results file."""
-    from ..core.evaluation.run import person_results
+def _export_as_eval(args: argparse.Namespace, protocol: str) -> int:
+    """eval's predictions of `protocol` written as a COCO results file (``--per-person`` is ``single``)."""
+    from ..core.evaluation.run import image_results, person_results
     from ..core.output.export import write_results_json
 
     if args.coco_annotations is None or args.keypoints is None or args.out is not None \
@@ -223,14 +227,18 @@ def _export_per_person(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise ExportError(f"{printable(args.source)}: --per-person needs the folder of the annotated images")
     config = config_from_args(args)
-    bar = None if args.quiet else ProgressBar(folder.name or str(folder), unit="person")
+    bar = None if args.quiet else ProgressBar(folder.name or str(folder),
+                                              unit="person" if protocol == "single" else "image")
+    predict = person_results if protocol == "single" else image_results
     try:
-        records = person_results(args.coco_annotations, folder, model=config.model, backend=config.backend,
-                                 threads=config.threads, control=JobControl(bar),
-                                 preprocess=profile_from_args(args), input_range=config.input_range)
+        records = predict(args.coco_annotations, folder, model=config.model, backend=config.backend,
+                          threads=config.threads, control=JobControl(bar), preprocess=profile_from_args(args),
+                          input_range=config.input_range)
     finally:
         if bar:
             bar.finish()
     count = write_results_json(records, args.keypoints, force=args.force)
-    print(f"{args.keypoints}: {count} poses (COCO keypoint results, one per annotated person, with annotation_id)")
+    what = "one per annotated person, with annotation_id" if protocol == "single" else \
+        "every pose of each annotated image, as eval --protocol multi runs them"
+    print(f"{args.keypoints}: {count} poses (COCO keypoint results, {what})")
     return 0

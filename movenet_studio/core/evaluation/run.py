@@ -51,10 +51,7 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         SourceError: an image is missing or unreadable.
         Cancelled: `control` was cancelled.
     """
-    from .cluster import predict_on_cluster
     from ..models.resolve import resolve_model
-    from ..pipeline import Pipeline
-    from ..pipeline_config import PipelineConfig
     from ..models.catalog import model_to_json
 
     if protocol not in PROTOCOLS:
@@ -70,21 +67,8 @@ def evaluate(annotations: str | Path, images_dir: str | Path, *, model: str | No
         gt, detections, device = _predict_persons(dataset, images_dir, spec, backend, threads, control, client,
                                                   preprocess, input_range)
     else:
-        profile = {"preprocess": preprocess} if preprocess is not None else {}
-        config = PipelineConfig(model=model, backend=backend, threads=threads, input_range=input_range,
-                                **profile, **_still_image_options(min_pose_score))
-        if client is not None:  # the images split across the cluster's workers
-            spec = resolve_model(model, backend)
-            _, detections, device = predict_on_cluster(client, dataset, images_dir, spec, protocol, config=config,
-                                                       control=control)
-        else:
-            pipeline = Pipeline(config)
-            spec = pipeline.model
-            try:
-                detections = predict_multi(dataset, images_dir, pipeline, control=control)
-            finally:
-                pipeline.close()
-            device = pipeline.backend.device
+        detections, spec, device = _predict_images(dataset, images_dir, model, backend, threads, control, client,
+                                                   preprocess, input_range, min_pose_score)
         gt = None
     result = _score(dataset, gt, detections, protocol, spec.num_keypoints, errors=errors, control=control)
     result.model = model_to_json(spec)
@@ -135,6 +119,50 @@ def evaluate_results(annotations: str | Path, results: str | Path, *, protocol: 
     result.annotations = str(annotations)
     result.elapsed_s = time.perf_counter() - start
     return result
+
+
+def _predict_images(dataset, images_dir, model, backend, threads, control, client, preprocess, input_range,
+                    min_pose_score):
+    """The multi protocol's predictions: (detections, model spec, device)."""
+    from .cluster import predict_on_cluster
+    from ..models.resolve import resolve_model
+    from ..pipeline import Pipeline
+    from ..pipeline_config import PipelineConfig
+
+    profile = {"preprocess": preprocess} if preprocess is not None else {}
+    config = PipelineConfig(model=model, backend=backend, threads=threads, input_range=input_range,
+                            **profile, **_still_image_options(min_pose_score))
+    if client is not None:  # the images split across the cluster's workers
+        spec = resolve_model(model, backend)
+        _, detections, device = predict_on_cluster(client, dataset, images_dir, spec, "multi", config=config,
+                                                   control=control)
+        return detections, spec, device
+    pipeline = Pipeline(config)
+    try:
+        detections = predict_multi(dataset, images_dir, pipeline, control=control)
+    finally:
+        pipeline.close()
+    return detections, pipeline.model, pipeline.backend.device
+
+
+def image_results(annotations: str | Path, images_dir: str | Path, *, model: str = "multipose",
+                  backend: str = "tflite", threads: int = 2, control: JobControl | None = None,
+                  preprocess=None, input_range: tuple[float, float] | None = None) -> list[dict]:
+    """The multi protocol's predictions as a COCO results list: every pose of every annotated
+    image, run whole as :func:`evaluate` with ``protocol="multi"`` runs it (no tracker, no
+    smoothing, every pose score kept), so ``eval --results --protocol multi`` on them gives
+    the same AP as ``eval --protocol multi --model``.
+
+    Raises:
+        As :func:`evaluate`.
+    """
+    dataset = load_annotations(annotations)
+    images_dir = Path(images_dir)
+    if not images_dir.is_dir():
+        raise SourceError(f"{images_dir}: no such image folder")
+    detections, _, _ = _predict_images(dataset, images_dir, model, backend, threads, control, None, preprocess,
+                                       input_range, 0.0)
+    return detections
 
 
 def _predict_persons(dataset, images_dir, spec, backend, threads, control, client, preprocess, input_range):
