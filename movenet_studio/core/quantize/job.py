@@ -188,7 +188,8 @@ def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: f
             return cache[kept]
 
         result = search(names, lambda kept: quantized(kept)[0], request.target_px if repair else None,
-                        measure_blocks=repair or request.keep_float == "auto")
+                        measure_blocks=repair or request.keep_float == "auto",
+                        macs={b.name: b.macs for b in blocks})
         if not repair:
             result.kept_float = list(fixed)
             result.result = quantized(frozenset(fixed))[0]

@@ -7,7 +7,10 @@ held-out frames), :func:`search`
    that block alone kept float (the block's *impact*: pixels saved by keeping it float);
 2. when a target is given, keeps blocks float greedily, most pixels saved first, each
    added only when it lowers the combined model's mean error, until the mean error is at
-   most the target or no block is left that helps.
+   most the target or no block is left that helps;
+3. once the target is met, tries to quantize each kept block again, the most MACs first,
+   and keeps it quantized when the target still holds (blocks that helped only a little on
+   the way may no longer be needed: more of the model stays int8).
 
 The search is greedy on measured keypoint error, in the spirit of NNCF's accuracy-controlled
 quantization (which reverts layers by a user metric), with a pose metric and whole
@@ -50,7 +53,7 @@ def ranking(result: SearchResult) -> list[str]:
 
 
 def search(blocks: list[str], evaluate: Callable[[frozenset[str]], Impact], target_px: float | None,
-           *, measure_blocks: bool = True) -> SearchResult:
+           *, measure_blocks: bool = True, macs: dict[str, int] | None = None) -> SearchResult:
     """Measure each block's impact and, with a target, keep blocks float greedily.
 
     Args:
@@ -60,6 +63,7 @@ def search(blocks: list[str], evaluate: Callable[[frozenset[str]], Impact], targ
         target_px: the mean keypoint error to reach, frame pixels; None: no greedy step.
         measure_blocks: measure every block alone (needed for the greedy step and the
             report's block table).
+        macs: block name -> multiply-accumulates, the order of the pruning step (default: all equal).
     """
     result = SearchResult(evaluate(frozenset()))
     result.evaluations = 1
@@ -81,6 +85,13 @@ def search(blocks: list[str], evaluate: Callable[[frozenset[str]], Impact], targ
         if trial.mean_px < current.mean_px:
             kept.append(name)
             current = trial
+    if current.mean_px <= target_px and len(kept) > 1:
+        for name in sorted(kept, key=lambda n: -(macs or {}).get(n, 0)):
+            trial_set = [k for k in kept if k != name]
+            trial = evaluate(frozenset(trial_set))
+            result.evaluations += 1
+            if trial.mean_px <= target_px:
+                kept, current = trial_set, trial
     result.kept_float, result.result = kept, current
     result.met = current.mean_px <= target_px
     return result
