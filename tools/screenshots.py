@@ -8,7 +8,7 @@ Drives MoveNet Studio offscreen (``QT_QPA_PLATFORM=offscreen``, a fresh settings
 from the plots), as ``movenet-studio gui --exit-after-frames N --screenshot`` does, in a few scenes; each scene is a new main window that plays its source
 until enough frames were processed, then:
 
-- ``window*.png``: the whole window;
+- ``window*.png``: the whole window, also in each named layout of *View > Layout*;
 - ``dock-<name>.png``: every dock of the window, found by walking its ``QDockWidget`` children
   (a dock added later is picked up; its name comes from its object name, ``headsDock`` ->
   ``dock-heads``), floated at a readable size while the video plays on;
@@ -78,8 +78,31 @@ def _compare_orders(dock, driver: "Driver") -> None:
 #: Docks that are set up before their picture, by dock name.
 DOCK_PREPARE = {"classification": _compare_orders}
 
+def _run_evaluate(dialog, driver: "Driver") -> None:
+    """Fill the Evaluate dialog with a real run: Lightning float16 (A) against int8 (B) on the
+    tests' coco_mini (../shared/data), when it is there."""
+    coco = ROOT.parent / "shared" / "data" / "coco_mini"
+    if not (coco / "test_coco.json").is_file():
+        print(f"screenshots: {coco} is absent; the Evaluate dialog is shown empty", file=sys.stderr)
+        return
+    dialog.annotations.setText(str(coco / "test_coco.json"))
+    dialog.images.setText(str(coco))
+    dialog.model_a.setCurrentText("lightning-float16")
+    dialog.model_b.setCurrentText("lightning-int8")
+    if dialog.start() is None or not driver.wait(lambda: not dialog.running, timeout_s=600):
+        print(f"screenshots: the evaluation did not finish: {dialog.status_label.text()}", file=sys.stderr)
+    from PySide6.QtWidgets import QTableView
+
+    tables = [t for t in dialog.findChildren(QTableView) if t.isVisible() and t.model() and t.model().rowCount()]
+    if tables:  # the worst person, drawn over its image
+        tables[0].selectRow(0)
+    driver.wait(lambda: False, timeout_s=1)  # let the result views draw
+
+
 #: Dialogs that are filled before their picture, by picture name.
-DIALOG_PREPARE = {"dialog-benchmark.png": _run_benchmark}
+DIALOG_PREPARE = {"dialog-benchmark.png": _run_benchmark, "dialog-evaluate.png": _run_evaluate}
+#: Size of a dialog for its picture (width, height), by picture name; others keep their own.
+DIALOG_SIZES = {"dialog-evaluate.png": (1200, 860)}
 
 
 @dataclass
@@ -95,6 +118,7 @@ class Scene:
     window: str | None = None  # file name of the whole window's picture
     docks: tuple[str, ...] = ()  # dock names to photograph ("*": every dock)
     dialogs: bool = False
+    layouts: bool = False  # the whole window in each named layout of View > Layout
     actions: tuple[str, ...] = ()  # menu actions triggered before the pictures (e.g. "Compare layers")
     settle_frames: int = 30  # frames played after the actions, before the pictures
     extra: dict = field(default_factory=dict)
@@ -103,6 +127,7 @@ class Scene:
 SCENES = (
     Scene("first start", SAMPLES / "pose_1.mp4", window="window.png",
           docks=("controls", "heads", "model-input", "model-info", "latency", "timeline"), dialogs=True),
+    Scene("layouts", SAMPLES / "pose_1.mp4", layouts=True),
     Scene("compare", SAMPLES / "pose_1.mp4", overlays="skeleton", compare="lightning-int8",
           window="window-compare.png", docks=("compare",)),
     Scene("layers", SAMPLES / "pose_1.mp4", overlays="skeleton", actions=("Compare layers",), settle_frames=90,
@@ -212,6 +237,17 @@ class Driver:
                 return
         raise LookupError(f"no menu action {wanted!r}")
 
+    def shoot_layouts(self, window) -> None:
+        """The whole window in each named layout (View > Layout > ..., not Reset)."""
+        for path, action in self.actions(window):
+            parts = path.split(" > ")
+            if len(parts) == 3 and parts[:2] == ["View", "Layout"] and "Reset" not in parts[2]:
+                name = f"window-layout-{kebab(parts[2])}.png"
+                if self.wanted(name):
+                    action.trigger()
+                    self.play(window, 15)
+                    self.save(window, name)
+
     def catch_dialog(self, trigger, handle, timeout_s: float = 10.0, kind=None) -> bool:
         """Call `trigger()` and `handle(dialog)` on the first new visible top-level dialog
         (a QDialog, or of class `kind`) it opens, modal (inside the dialog's own event loop)
@@ -261,6 +297,8 @@ class Driver:
 
             def handle(dialog, name=name):
                 if not isinstance(dialog, QFileDialog) and self.wanted(name):  # a file chooser is Qt's
+                    if name in DIALOG_SIZES:
+                        dialog.resize(*DIALOG_SIZES[name])
                     if name in DIALOG_PREPARE:
                         DIALOG_PREPARE[name](dialog, self)
                     self.save(dialog, name)
@@ -328,6 +366,8 @@ class Driver:
             self.shoot_docks(window, scene.docks)
             if scene.dialogs:
                 self.shoot_dialogs(window)
+            if scene.layouts:
+                self.shoot_layouts(window)
         finally:
             window.shutdown()
             window.close()
