@@ -93,6 +93,7 @@ class TimelinePanel(QWidget):
                                     "to go to its frame; they are the marks on the pose plot.")
         self.events_list.itemClicked.connect(self._event_clicked)
         self.events_label = QLabel("Events")
+        self.events_label.setWordWrap(True)
         self.events: list = []
         self._frame_size: tuple[int, int] | None = None
 
@@ -129,6 +130,11 @@ class TimelinePanel(QWidget):
         events_layout.addWidget(self.events_list, 1)
         right.addWidget(self.table)
         right.addWidget(events_widget)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setSizes([300, 200])  # the events list in view beside the table, not squeezed under it
+        self.table.setMinimumHeight(60)
+        self.events_list.setMinimumHeight(40)
         for part in (VerticalScrollArea(left_widget), centre_widget, right):
             self.splitter.addWidget(part)
         self.splitter.setStretchFactor(1, 1)
@@ -340,7 +346,9 @@ class TimelinePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, event.frame)
             self.events_list.addItem(item)
         counts = {kind: sum(1 for e in self.events if e.kind == kind) for kind in EVENT_KINDS}
-        self.events_label.setText("Events: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
+        short = {"left_right_swap": "L/R swap", "person_switch": "switch", "outside_frame": "outside"}
+        self.events_label.setText("Events: " + ", ".join(f"{n} {short[k]}" for k, n in counts.items()))
+        self.events_label.setToolTip(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items()))
 
     @Slot(QListWidgetItem)
     def _event_clicked(self, item: QListWidgetItem) -> None:
