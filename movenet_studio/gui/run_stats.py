@@ -31,7 +31,9 @@ the first frame's set-up are left out):
   frame costs the thread that also has to answer the user (Linux; None elsewhere).
 * ``gui_slots_ms``: where that time goes (:mod:`.slot_timing`): per result slot, panel
   refresh and view paint, calls, wall-time p50/p99/max (ms; the long blocks) and GUI-thread
-  CPU ms per displayed frame. Calls nest (``engine.deliver`` holds all result slots).
+  CPU ms per displayed frame. Calls nest (``engine.deliver`` holds all result slots;
+  ``paint.video`` holds ``paint.video.ITEM``, each graphics item of the video view:
+  ``frame``, ``skeleton.edge_items``, ``heads.final_item`` ...).
 * ``cpu_s``: CPU seconds per thread during the run (Linux; GUI thread, engine, reader ...),
   and the load average before/after (the machine may be shared).
 * ``memory``: resident memory and thread counts over the run
@@ -52,7 +54,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, Qt, QTimer, Slot
 
 from ..core.atomic import atomic_output
 from ..core.analysis.process_resources import ResourceMonitor
-from .slot_timing import SlotTimes, time_paints
+from .slot_timing import SlotTimes, time_item_paints, time_paints
 
 #: Interval of the event-loop lag probe, in ms.
 PROBE_INTERVAL_MS = 10
@@ -183,6 +185,8 @@ class RunStats(QObject):
                            ("timeline", window.timeline.plots), ("heads", window.heads_panel.graphics),
                            ("model_input", window.model_input_view.graphics)):
             time_paints(view, f"paint.{name}")
+        for name, item in window.video_view.paint_items():  # which item of the video view costs what
+            time_item_paints(item, f"paint.video.{name}")
         window.engine.result_ready.connect(self._on_result)
         window.player.opened.connect(self._on_opened)
 

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QStackedLayout, QWidget
 
 from .image_view import image_view
 from .latest_job import LatestJobRunner
@@ -151,6 +151,19 @@ class VideoView(QWidget):
     @Slot(str)
     def _link_activated(self, _link: str) -> None:
         self.sample_requested.emit()
+
+    def paint_items(self) -> list[tuple[str, QGraphicsItem]]:
+        """(name, item) of every graphics item the view paints: ``frame`` (the image) and each
+        overlay's items named ``owner.attribute`` (``skeleton.edge_items``, ``heads.final_item``
+        ...), for ``--stats-json``'s paint time per item."""
+        items: list[tuple[str, QGraphicsItem]] = [("frame", self.image_item)]
+        for owner_name, owner in (("skeleton", self.overlay), ("people", self.people), ("heads", self.heads),
+                                  ("crop", self.crop_overlay)):
+            for attr, value in vars(owner).items():
+                for item in value if isinstance(value, (list, tuple)) else (value,):
+                    if isinstance(item, QGraphicsItem):
+                        items.append((f"{owner_name}.{attr.lstrip('_')}", item))
+        return items
 
     @property
     def composing(self) -> bool:
