@@ -204,9 +204,8 @@ def rect_segments(rects: np.ndarray) -> np.ndarray:
         float64 [8N, 2]: top, right, bottom, left edge of each.
     """
     r = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
-    x0, y0, x1, y1 = r[:, 0], r[:, 1], r[:, 2], r[:, 3]
-    corners = [(x0, y0), (x1, y0), (x1, y0), (x1, y1), (x1, y1), (x0, y1), (x0, y1), (x0, y0)]
-    return np.stack([np.stack(c, axis=1) for c in corners], axis=1).reshape(-1, 2)
+    # Corner k of each outline: (x column, y column) of r, in the order top, right, bottom, left.
+    return r[:, [0, 1, 2, 1, 2, 1, 2, 3, 2, 3, 0, 3, 0, 3, 0, 1]].reshape(-1, 2)
 
 
 def dash_pattern(line_px: float, style: str) -> tuple[float, float]:
@@ -240,9 +239,11 @@ def dashed_rect(rect: tuple[float, float, float, float], dash: float, gap: float
         if length <= 0:
             continue
         t0 = np.arange(0.0, length, dash + gap)
-        t1 = np.minimum(t0 + dash, length)
         unit = (b - a) / length
-        out.append(np.stack([a + t0[:, None] * unit, a + t1[:, None] * unit], axis=1).reshape(-1, 2))
+        dashes = np.empty((t0.size, 2, 2))
+        dashes[:, 0] = a + t0[:, None] * unit
+        dashes[:, 1] = a + np.minimum(t0 + dash, length)[:, None] * unit
+        out.append(dashes.reshape(-1, 2))
     return np.concatenate(out) if out else np.empty((0, 2), dtype=np.float64)
 
 
