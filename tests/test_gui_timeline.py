@@ -181,3 +181,23 @@ def test_events_are_marked_listed_and_seek(window_on, qtbot, monkeypatch):
                           check_params_cb=lambda r: r.result.index == 40):
         QTest.mouseClick(timeline.events_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.controls.source.slider.value() == 40
+
+
+def test_a_model_switch_starts_a_new_series(window_on, qtbot):
+    """Issue 25: the Timeline and its jitter table never pool two models' frames; a switch starts
+    a new series (heads and compare keep it), and a handful of frames gives no lag figure."""
+    window = window_on(data_file("pose_1.mp4"), model="thunder")
+    timeline = window.timeline
+    qtbot.waitUntil(lambda: len(timeline.recorder) >= 4, timeout=WAIT_MS)
+    window.player.pause()
+    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=WAIT_MS)
+    before = len(timeline.recorder)
+    window.engine.update_config(heads=True)  # a visualisation: the series carries on
+    qtbot.waitUntil(lambda: window.engine.model.kept, timeout=WAIT_MS)
+    assert len(timeline.recorder) >= before
+    window.engine.update_config(model="lightning")
+    qtbot.waitUntil(lambda: window.video_view.last_result.model.spec.variant == "lightning", timeout=WAIT_MS)
+    window.flush_views()
+    snapshot = timeline.recorder.snapshot()
+    assert len(snapshot.index) == 1  # only the paused frame, rerun by Lightning
+    assert timeline._jitter is not None and all(j.lag_ms is None and j.raw_px is None for j in timeline._jitter.values())

@@ -105,6 +105,20 @@ def test_runs_gaps_and_resets_break_second_differences():
     assert count[0] == 4 and rms[0] == pytest.approx(math.sqrt(2))
 
 
+def test_no_figure_until_enough_frames_of_one_configuration():
+    """Issue 25: a handful of frames (e.g. after a switch at the end of a video) gives no jitter
+    and no lag figure, not a lag of -333 ms from 2 triplets; enough frames give both."""
+    rng = np.random.default_rng(7)
+    motion = np.cumsum(rng.normal(0, 3, (200, 1, 2)), axis=0).astype(np.float32)
+    smoothed = np.roll(motion, 2, axis=0)
+    few = measure_jitter(record(motion[:4], smoothed[:4]).snapshot())["k0"]
+    assert few.raw_px is None and few.smoothed_px is None and few.lag_ms is None
+    short = measure_jitter(record(motion[:20], smoothed[:20]).snapshot())["k0"]
+    assert short.raw_px is not None and short.lag_ms is None  # 18 triplets, too few velocity pairs
+    enough = measure_jitter(record(motion[:120], smoothed[:120]).snapshot())["k0"]
+    assert enough.raw_px is not None and enough.lag_ms == pytest.approx(2 * FRAME_MS, abs=0.5 * FRAME_MS)
+
+
 def test_photos_are_independent():
     rng = np.random.default_rng(4)
     recorder = TrajectoryRecorder(10, names=("a",), stills=True)
@@ -229,7 +243,7 @@ def test_infer_summary_jitter_and_smoothing_option(tmp_path, capsys):
 def test_summary_jitter_of_a_13_keypoint_model(tmp_path):
     model = shared_path("models/zoo/movenet_lightning_heatmaps13_192_int8_pc.tflite")  # ST's heatmap-only port
     out = tmp_path / "j13.json"
-    assert main(["infer", str(data_file("pose_1.mp4")), "--model", str(model), "--max-frames", "12",
+    assert main(["infer", str(data_file("pose_1.mp4")), "--model", str(model), "--max-frames", "40",
                  "--json", str(out)]) == 0
     jitter = json.loads(out.read_text())["summary"]["jitter"]
     assert list(jitter) == list(keypoint_set_for(13).names)

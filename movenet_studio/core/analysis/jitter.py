@@ -48,6 +48,11 @@ REFERENCE_FPS = 30.0
 MAX_LAG_FRAMES = 10
 #: Velocities for the lag are displacements over this time span (ms), rounded to frames.
 VELOCITY_SPAN_MS = 100.0
+#: No jitter figure from fewer second differences (frame triplets) of one configuration.
+MIN_JITTER_SAMPLES = 10
+#: No lag figure from fewer velocity pairs (raw with smoothed, at zero shift): with a handful
+#: the correlation peak is noise (2 triplets after a switch read -333 ms).
+MIN_LAG_SAMPLES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,16 +133,18 @@ def second_difference_rms(xy: np.ndarray, trajectory: Trajectory, keep: np.ndarr
 
 
 def filter_lag_ms(trajectory: Trajectory, keep: np.ndarray | None = None,
-                  max_frames: int = MAX_LAG_FRAMES) -> np.ndarray:
+                  max_frames: int = MAX_LAG_FRAMES, min_samples: int = MIN_LAG_SAMPLES) -> np.ndarray:
     """Lag of the smoothed keypoints behind the raw ones, in ms per keypoint (module docstring).
 
     Args:
         trajectory: raw and smoothed positions [N, K, 2] with indices, timestamps, runs.
         keep: bool [N] frames to use (default: all).
         max_frames: largest shift searched, frames either way.
+        min_samples: fewest velocity pairs (at zero shift) a keypoint needs for a figure.
 
     Returns:
-        float64 [K] lag in ms, NaN where it cannot be measured (no raw keypoints, no motion).
+        float64 [K] lag in ms, NaN where it cannot be measured (no raw keypoints, no motion,
+        fewer than `min_samples` velocity pairs).
     """
     keep = np.ones(len(trajectory), bool) if keep is None else keep
     k = trajectory.raw.shape[1]
@@ -161,6 +168,7 @@ def filter_lag_ms(trajectory: Trajectory, keep: np.ndarray | None = None,
     row[cur] = np.arange(cur.size)
     shifts = np.arange(-max_frames, max_frames + 1)
     corr = np.full((shifts.size, k), np.nan)
+    enough = np.einsum("pk,pk->k", ok_raw, ok_smooth) >= min_samples                # [K]
     for n, shift in enumerate(shifts):
         a, b = _neighbours(trajectory, has_v, int(shift)) if shift else (cur, cur)
         if a.size == 0:
@@ -169,7 +177,7 @@ def filter_lag_ms(trajectory: Trajectory, keep: np.ndarray | None = None,
         pairs = np.einsum("pk,pk->k", ok_raw[ra], ok_smooth[rb])                 # [K] pairs with both
         total = np.einsum("pkc,pkc->k", v_raw[ra], v_smooth[rb])
         corr[n] = np.where(pairs > 0, total / np.maximum(pairs, 1), np.nan)
-    return np.array([_peak(corr[:, j], shifts) * frame_ms for j in range(k)])
+    return np.array([_peak(corr[:, j], shifts) * frame_ms if enough[j] else math.nan for j in range(k)])
 
 
 def _frame_interval_ms(trajectory: Trajectory, prev: np.ndarray, cur: np.ndarray) -> float:
@@ -197,8 +205,12 @@ def measure_jitter(trajectory: Trajectory, current_epoch: bool = True) -> dict[s
 
     Args:
         trajectory: a recorder's snapshot (all keypoints).
-        current_epoch: measure only the frames smoothed with the newest filter parameters
-            (after a change in the window the figures describe the new filter).
+        current_epoch: measure only the frames of the newest epoch: smoothed with the newest
+            filter parameters, by the newest model and runtime (after a change in the window
+            the figures describe the new configuration alone).
+
+    A jitter figure needs :data:`MIN_JITTER_SAMPLES` frame triplets and a lag figure
+    :data:`MIN_LAG_SAMPLES` velocity pairs of that epoch; fewer give None (no figure).
 
     Returns:
         ``{keypoint name: KeypointJitter}`` in keypoint order, for every keypoint.
@@ -208,10 +220,11 @@ def measure_jitter(trajectory: Trajectory, current_epoch: bool = True) -> dict[s
     smooth, smooth_counts = second_difference_rms(trajectory.smoothed, trajectory, keep)
     lag = filter_lag_ms(trajectory, keep)
 
-    def value(x: float) -> float | None:
-        return None if not math.isfinite(x) else float(x)
+    def value(x: float, samples: int = MIN_JITTER_SAMPLES) -> float | None:
+        return None if not math.isfinite(x) or samples < MIN_JITTER_SAMPLES else float(x)
 
-    return {name: KeypointJitter(value(raw[i]), value(smooth[i]), value(lag[i]), int(max(counts[i], smooth_counts[i])))
+    return {name: KeypointJitter(value(raw[i], counts[i]), value(smooth[i], smooth_counts[i]), value(lag[i]),
+                                 int(max(counts[i], smooth_counts[i])))
             for i, name in enumerate(trajectory.names)}
 
 

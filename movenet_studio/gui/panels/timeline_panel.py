@@ -16,6 +16,7 @@ and the figures then describe the frames smoothed with the new parameters (see
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
@@ -77,6 +78,8 @@ class TimelinePanel(QWidget):
         self._jitter_due = float("-inf")
         self._jitter: dict[str, KeypointJitter] | None = None  # the figures shown
         self._wanted = keypoint
+        self._source: SourceInfo | None = None  # the open source (a new series restarts its recording)
+        self._config = None  # the configuration the series was recorded with (heads and filter aside)
         self.keypoint_combo = QComboBox()
         self.keypoint_combo.setToolTip("The keypoint plotted (also: click its row in the table)")
         self.figures = QLabel()
@@ -195,6 +198,7 @@ class TimelinePanel(QWidget):
     def source_opened(self, info: SourceInfo) -> None:
         """Start a new recording for the source (keeping frames the worker already recorded for it)."""
         generation = self._engine.generation if self._engine is not None else None
+        self._source = info
         self.recorder.reset(info.frame_count, info.is_live, stills=info.kind in ("image", "folder"),
                             keep_generation=generation)
         self.plots.set_frame_range(info.frame_count - 1 if self.recorder.clip else None)
@@ -209,7 +213,19 @@ class TimelinePanel(QWidget):
 
     @Slot(object)
     def _model_changed(self, info: ModelInfo) -> None:
-        """The filter's knobs are live only while keypoint smoothing is on."""
+        """A switch of model, runtime, provider, threads or pipeline options starts a new series
+        (the frames recorded under the new generation stay): the plots and the jitter table
+        never mix two configurations. Head reading and compare mode (``info.kept``) change
+        nothing the model sees and keep the series. The filter's knobs are live only while
+        keypoint smoothing is on."""
+        config = replace(info.config, heads=False, one_euro=None)  # the filter has its own epochs
+        if self._config is not None and config != self._config and not info.kept and self._source is not None:
+            source = self._source
+            self.recorder.reset(source.frame_count, source.is_live, stills=source.kind in ("image", "folder"),
+                                keep_generation=self._engine.generation if self._engine is not None else None)
+            self._jitter = None
+            self.flush()
+        self._config = config
         on = bool(info.config.smoothing)
         self.smoothing.setEnabled(on)
         self.smoothing.setTitle("Smoothing filter (One Euro)" if on else "Smoothing filter (off: see Tracking)")
