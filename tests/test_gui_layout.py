@@ -139,3 +139,24 @@ def test_wheel_over_controls_scrolls_the_panel_and_changes_nothing(window):
     window.qtbot.waitUntil(keypoint.hasFocus, timeout=GUI_WAIT_MS)
     _wheel(keypoint)
     assert keypoint.currentIndex() != values[widgets.index(keypoint)]
+
+
+def test_decode_legend_draws_the_marks_the_layer_draws(window):
+    """Hollow squares for the chosen cells, a cross for the centre cell, hollow circles for the
+    rough keypoints, crosses for the decoded keypoints drawn above the skeleton's dots."""
+    from movenet_studio.gui.overlays.head_overlays import _legend_entries
+
+    options = window.overlay_controls.options
+    entries = dict(_legend_entries("decode", options.__class__(decode=True, regression=False)))
+    heads = window.video_view.heads
+    drawn = {"centre cell": "+", "chosen heatmap cell": "s", "rough keypoint (centre + regression)": "o",
+             "decoded keypoint": "x"}
+    for label, symbol in drawn.items():
+        assert entries[label].opts["symbol"] == symbol, label
+    def hollow(brush) -> bool:
+        return brush.style() == Qt.BrushStyle.NoBrush or brush.color().alpha() == 0
+
+    for name in ("chosen heatmap cell", "rough keypoint (centre + regression)"):
+        assert hollow(entries[name].opts["brush"]), name  # as drawn: outlines only
+    assert hollow(heads.rough_item.opts["brush"])
+    assert heads.final_item.zValue() > window.video_view.overlay.points_item.zValue()

@@ -117,7 +117,9 @@ def apply_layout(window: QMainWindow, docks: Docks, key: str) -> None:
     window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
     # Docks added to one area stack top to bottom in that order; tab groups are made after
     # (Qt's splitDockWidget on a tabbed dock would add a tab, not a neighbour).
-    _place(window, LEFT, (docks.controls,))
+    # The Timeline on the right of a short window takes the Controls' place too (as a tab): its
+    # plots, filter knobs and jitter table need the width.
+    _place(window, RIGHT if timeline_right else LEFT, (docks.controls,))
     if key == "heads":
         right = (docks.heads, docks.model_input, *docks.right_tabs)
     else:
@@ -129,7 +131,8 @@ def apply_layout(window: QMainWindow, docks: Docks, key: str) -> None:
         docks.model_input.raise_()
     else:
         lower = (docks.model_input, docks.heads)
-        _tabs(window, docks.right_tabs + ((docks.timeline,) if timeline_right else ()) + (lower if rows == 1 else ()))
+        _tabs(window, docks.right_tabs + ((docks.timeline, docks.controls) if timeline_right else ())
+              + (lower if rows == 1 else ()))
         if rows == 2:
             window.tabifyDockWidget(docks.model_input, docks.heads)
         (docks.timeline if timeline_right else docks.compare if key == "compare" else docks.latency).raise_()
@@ -142,9 +145,12 @@ def apply_layout(window: QMainWindow, docks: Docks, key: str) -> None:
     if window.size() != size:
         window.resize(size)
     controls_width = _clamp(0.2 * width, 270, 340)
-    right_share = {"default": 0.3, "heads": 0.42, "compare": 0.4, "timeline": 0.56 if timeline_right else 0.3}[key]
+    right_share = {"default": 0.3, "heads": 0.42, "compare": 0.4, "timeline": 0.64 if timeline_right else 0.3}[key]
     right_width = _clamp(right_share * width, 380, 900)
-    window.resizeDocks([docks.controls, docks.latency], [controls_width, right_width], HORIZONTAL)
+    if timeline_right:
+        window.resizeDocks([docks.latency], [right_width], HORIZONTAL)
+    else:
+        window.resizeDocks([docks.controls, docks.latency], [controls_width, right_width], HORIZONTAL)
     if key == "heads":
         window.resizeDocks([docks.heads, docks.model_input], [int(column * 0.68), int(column * 0.32)], VERTICAL)
     elif rows == 3:
