@@ -156,7 +156,7 @@ def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: f
     else:
         calibration, holdout = split_holdout(collected)
         if not holdout:
-            holdout = calibration  # a single image: measured on what it was calibrated on (said in the report)
+            holdout = calibration  # single images: measured on what they were calibrated on (said in the report)
     done = len(collected) + (len(holdout) if request.holdout else 0)
     total = done + len(calibration) + measure_units * len(holdout)
 
@@ -201,7 +201,8 @@ def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: f
         fraction = int8_mac_fraction(blocks + [tail], set(result.kept_float) | {tail.name})
         seconds = time.perf_counter() - started
         report = report_document(request, spec, calibration, holdout, result, blocks, sqnr, fraction, seconds,
-                                 split=not request.holdout)
+                                 split=not request.holdout and holdout is not calibration,
+                                 same=holdout is calibration)
         recipe = recipe_document(request, spec, driver, calibration, result.kept_float, tail)
         text = format_text(report, driver.notes, tail, result)
         control.raise_if_cancelled()
@@ -248,7 +249,9 @@ def format_text(report: dict, notes: list[str], tail, result: SearchResult) -> s
     lines += [f"normalised: {n}" for n in notes]
     lines.append(f"decode tail kept float: {len(tail.ops)} ops downstream of the heads")
     lines.append(f"calibration: {report['calibration']['frames']} frames of {', '.join(report['calibration']['sources'])}")
-    lines.append(f"held out:    {report['holdout']['frames']} frames of {', '.join(report['holdout']['sources'])}")
+    same = " (the calibration frames themselves: single images cannot be split; give --holdout)" \
+        if report["holdout"].get("same_as_calibration") else ""
+    lines.append(f"held out:    {report['holdout']['frames']} frames of {', '.join(report['holdout']['sources'])}{same}")
     lines.append(f"full {report['scheme']}: {f['keypoints_px']['mean']:.2f} px mean, {f['keypoints_px']['p95']:.2f} px p95, "
                  f"OKS {f['oks']:.4f} (against float)")
     lines.append(f"result:    {r['keypoints_px']['mean']:.2f} px mean, {r['keypoints_px']['p95']:.2f} px p95, "

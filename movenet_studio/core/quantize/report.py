@@ -19,7 +19,8 @@ accumulated up to the block's end, as ``layers`` shows it. Only pairs that are t
 value in both graphs count (in a QDQ graph ONNX Runtime drops a Clip/Relu fused into its
 convolution, and the layer matching may then pair a convolution's output with the
 activation's). Extra keys: ``target_px``,
-``holdout.split_from_calibration``, ``decode_tail`` (ops kept float).
+``holdout.split_from_calibration``, ``holdout.same_as_calibration`` (single images: measured on
+the calibration frames themselves).
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def measure_block_sqnr(float_path: Path, quantized_path: Path, fmt: str, frames:
 
 
 def report_document(request, spec, calibration: list[ModelInput], holdout: list[ModelInput], result,
-                    blocks: list[Block], sqnr: dict, fraction: float, seconds: float, *, split: bool) -> dict:
+                    blocks: list[Block], sqnr: dict, fraction: float, seconds: float, *, split: bool,
+                    same: bool = False) -> dict:
     """The ``--report`` JSON document (format in the module docstring)."""
     kept = set(result.kept_float)
     full = result.full.to_json()
@@ -67,7 +69,7 @@ def report_document(request, spec, calibration: list[ModelInput], holdout: list[
         "model_in": str(spec.path), "model_out": str(request.out), "backend": spec.format, "scheme": request.scheme,
         "calibration": {"frames": len(calibration), "sources": list(dict.fromkeys(i.source for i in calibration))},
         "holdout": {"frames": len(holdout), "sources": list(dict.fromkeys(i.source for i in holdout)),
-                    "split_from_calibration": split},
+                    "split_from_calibration": split, "same_as_calibration": same},
         "full_int8": full,
         "result": {**final, "int8_mac_fraction": round(fraction, 4), "kept_float": list(result.kept_float)},
         "blocks": rows,
