@@ -182,3 +182,23 @@ def test_head_line_layers_have_a_legend(window):
     window.overlay_controls.set_layer("decode", False)
     window.overlay_controls.set_layer("regression", False)
     assert heads.legend_labels == []
+
+
+def test_a_reset_keeps_no_earlier_runs_rows_and_paused_reads_no_rate(window):
+    """Issue 25: the Latency table's heads row goes with the run that had heads; the on-video
+    readout says "paused" while paused, not a frame rate."""
+    panel, qtbot = window.latency_panel, window.qtbot
+    qtbot.waitUntil(lambda: "heads" in panel.stage_rows(), timeout=GUI_WAIT_MS)
+    window.overlay_controls.set_layer("heatmaps", False)  # heads off: kept, figures carry on
+    qtbot.waitUntil(lambda: not window.engine.model.config.heads, timeout=GUI_WAIT_MS)
+    window.open_model("thunder")
+    qtbot.waitUntil(lambda: window.engine.model.spec.variant == "thunder", timeout=GUI_WAIT_MS)
+    _results(window, 2)
+    panel.refresh()
+    assert "heads" not in panel.stage_rows() and "inference" in panel.stage_rows()
+    window.speed_readout.set_enabled(True)
+    window.player.pause()
+    qtbot.waitUntil(lambda: not window.player.is_playing, timeout=GUI_WAIT_MS)
+    window.player.step()
+    _results(window)
+    assert window.speed_readout.text().startswith("paused") and "FPS" not in window.speed_readout.text()

@@ -27,6 +27,7 @@ class SpeedReadout(QLabel):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.move(8, 8)
         self._times: deque[tuple[float, int]] = deque(maxlen=RATE_WINDOW)
+        self._playing = True
         self.setText("– FPS")
         self.hide()
 
@@ -45,9 +46,21 @@ class SpeedReadout(QLabel):
         (t0, n0), (t1, n1) = self._times[0], self._times[-1]
         fps = f"{(n1 - n0) / (t1 - t0):.1f}" if t1 > t0 and n1 > n0 else "–"
         inference = result.result.timings_ms.get("inference")
-        text = f"{fps} FPS" + (f" · inference {inference:.1f} ms" if inference is not None else "")
+        rate = f"{fps} FPS" if self._playing else "paused"  # stepping frames is not a frame rate
+        text = rate + (f" · inference {inference:.1f} ms" if inference is not None else "")
         self.setText(text)
         self.adjustSize()
+
+    @Slot(bool)
+    def set_playing(self, playing: bool) -> None:
+        """Playback started or paused: while paused the readout says "paused", not a rate, and
+        the rate is measured afresh when playback resumes."""
+        self._playing = bool(playing)
+        self._times.clear()
+        if not playing:
+            text = self.text()
+            self.setText("paused" + (text[text.index(" · "):] if " · " in text else ""))
+            self.adjustSize()
 
     @Slot()
     def reset(self) -> None:

@@ -391,8 +391,13 @@ class LatencyPanel(QWidget):
 
     @Slot()
     def reset(self) -> None:
-        """Clear the statistics, the plot and the Frames / Dropped counts (new source or model)."""
+        """Clear the statistics, the stage rows, the plot and the Frames / Dropped counts (new
+        source or model): a stage the next run does not have (``heads`` after heads were turned
+        off) keeps no figures of an earlier run; the next result adds its own rows."""
         self.stats.clear()
+        for key in list(self._rows):
+            self._remove_row(key)
+        self._last_timings = {}
         self._rate.clear()
         for buf in self._plot_y.values():
             buf.clear()

@@ -85,8 +85,16 @@ class LayersController(QObject):
         self.panel.b_requested.connect(self.set_b)
         self.panel.threshold_changed.connect(self._threshold_changed)
         self.panel.reset_requested.connect(self.worker.reset)
+        window.player.opened.connect(self._source_opened)  # the running mean covers one video
         self.dock.visibilityChanged.connect(self._visibility_changed)
         window.engine.result_ready.connect(self.on_result)
+
+    @Slot(object)
+    def _source_opened(self, _info) -> None:
+        """A new source: its frames start a new running mean (an input of the old one still
+        waiting is dropped)."""
+        self.worker.drop_pending()
+        self.worker.reset()
 
     @Slot()
     def show(self) -> None:

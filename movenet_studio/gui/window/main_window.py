@@ -288,6 +288,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.controls.display.speed_toggled.connect(self.speed_readout.set_enabled)
         engine.result_ready.connect(self.speed_readout.add_result)
         player.opened.connect(self.speed_readout.reset)
+        player.playing_changed.connect(self.speed_readout.set_playing)
         self.video_note = VideoNote(self.video_view.graphics)  # a switch restarted the tracker
         engine.tracker_reset.connect(self.video_note.show_note)
         engine.tracker_reset.connect(self.reporter.info)
