@@ -45,10 +45,12 @@ def test_panel_bars_show_both_orders(qtbot):
     # A 13-keypoint model: the note shows while frames cannot be classified, and goes after.
     panel.add_classification(FrameClassification((), (), "xy", "wide", 4, False, None, "the pose model gives 13 keypoints"))
     panel.refresh()
-    assert "13 keypoints" in panel.note_label.text() and panel.top_label.text() == "no pose"
+    # Poses are drawn: the headline says the classifier does not apply (not "no pose"), no reps.
+    assert "13 keypoints" in panel.note_label.text() and panel.top_label.text() == "classifier does not apply"
+    assert panel.reps_label.text() == "" and panel.reps_label.isHidden()
     panel.add_classification(FrameClassification((xy,), (), "xy", "wide", 4, True, 0))
     panel.refresh()
-    assert panel.note_label.text() == ""
+    assert panel.note_label.text() == "" and not panel.reps_label.isHidden()
 
 
 def test_squats_window_counts_switches_order_without_reload_and_resets_on_seek(window_on, gui_settings, tmp_path):

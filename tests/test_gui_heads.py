@@ -178,10 +178,11 @@ def test_hover_readout_shows_the_heads_at_that_cell(window_on):
     np.testing.assert_array_equal(shown.heatmaps, heads.keypoint_heatmaps[row, col])
     np.testing.assert_array_equal(shown.regression, heads.regression[row, col].reshape(17, 2))
     np.testing.assert_array_equal(shown.offsets, heads.offsets[row, col].reshape(17, 2))
-    np.testing.assert_array_equal(shown.pose_scores, result.poses[0].keypoints[:, 2])
+    np.testing.assert_array_equal(shown.keypoint_scores, result.poses[0].keypoints[:, 2])
     assert shown.strongest(1)[0][0] in range(5)  # a face keypoint is the hot one at the nose
     text = window.heads_panel.readout_label.text()
     assert f"cell ({row}, {col})" in text and "nose" in text
+    assert "pose score" not in text and "keypoint score" in text  # a keypoint's score, named so (issue 25)
     panel = window.heads_panel
     assert panel.labels[1].toPlainText() == "nose"  # titles stay titles (no "L sho0.04R" collisions)
     status = panel.status.text()  # the values go to the status line, labelled as the hovered cell's

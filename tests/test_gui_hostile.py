@@ -95,3 +95,12 @@ def test_sigterm_closes_the_window_with_128_plus_the_signal(tmp_path):
         proc.kill()
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err and "interrupted (SIGTERM)" in err
+
+
+def test_a_deleted_last_source_is_named_on_the_next_start(make_window, gui_settings, tmp_path, qtbot):
+    """Issue 25: the last source deleted since the previous session is not dropped without a word."""
+    gone = tmp_path / "deleted since.mp4"
+    gui_settings.last_source = str(gone)
+    window = make_window(sample=False)
+    notes = [r.message for r in window.reporter.history if "no longer exists" in r.message]
+    assert len(notes) == 1 and "deleted since.mp4" in notes[0], window.reporter.history

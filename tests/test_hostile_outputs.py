@@ -143,3 +143,20 @@ def test_eval_annotation_with_num_keypoints_but_no_keypoints_names_its_path(tmp_
     proc = _cli("eval", "--annotations", annotations, "--images", data_file("coco_mini"))
     (line,) = _errors(proc)
     assert proc.returncode == 1 and "$.annotations[2].keypoints: missing" in line, line
+
+
+def test_the_vela_refusal_names_the_file_once_in_the_window(tmp_path):
+    """Issue 25: the window's load failure gives the full path, not the file name again after it."""
+    from movenet_studio.core.pipeline_config import PipelineConfig
+    from movenet_studio.core.worker import InferenceWorker
+
+    vela = data_file("../models/zoo/movenet_singlepose_lightning_int8_io_int8_vela_ethos-u65-256.tflite")
+    failures = []
+    worker = InferenceWorker(on_model_failed=lambda message, details: failures.append(message))
+    worker.start(PipelineConfig(model=str(vela)))
+    try:
+        assert worker.wait_ready(120) and failures
+    finally:
+        worker.stop(10)
+    (message,) = failures
+    assert message.count(vela.name) == 1 and "compiled by Arm Vela" in message, message

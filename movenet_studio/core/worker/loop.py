@@ -8,6 +8,7 @@ Qt adapter, :class:`~movenet_studio.gui.engine.Engine`, emits queued signals fro
 from __future__ import annotations
 
 import itertools
+import os
 import logging
 import threading
 import time
@@ -459,6 +460,10 @@ class InferenceWorker:
         message = _message(exc)
         details = "" if isinstance(exc, StudioError) else traceback.format_exc()
         what = config.model if config_b is None else f"{config.model} vs {config_b.model} ({config_b.backend})"
+        for model in (config.model, config_b.model if config_b is not None else None):
+            name = f"{os.path.basename(model)}: " if model else ""
+            if name and message.startswith(name):  # the path is named already: not the file name again
+                message = message[len(name):]
         log.warning("cannot load model %s: %s%s", what, message, f"\n{details.rstrip()}" if details else "")
         self._on_model_failed(f"cannot load model {what}: {message}", details)
         if self._pipeline is None:

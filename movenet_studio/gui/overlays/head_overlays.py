@@ -248,7 +248,7 @@ class HeadsReadout:
             score each keypoint would get if decoded there.
         regression: float32 [17, 2] (y, x) centre -> keypoint displacement at the cell, in cells.
         offsets: float32 [17, 2] (y, x) sub-cell offsets at the cell, in cells.
-        pose_scores: float32 [17] scores of the best pose's keypoints on this frame (empty
+        keypoint_scores: float32 [17] scores of the best pose's keypoints on this frame (empty
             when no pose).
     """
 
@@ -260,7 +260,7 @@ class HeadsReadout:
     heatmaps: np.ndarray
     regression: np.ndarray
     offsets: np.ndarray
-    pose_scores: np.ndarray
+    keypoint_scores: np.ndarray
 
     def strongest(self, count: int = 3) -> list[tuple[int, float]]:
         """The `count` keypoints with the highest heatmap value here, as (keypoint, value), best first."""
@@ -273,7 +273,7 @@ class HeadsReadout:
         top = ", ".join(f"{_name(j)} {v:.2f}" for j, v in self.strongest(3))
         dy, dx = (float(v) for v in self.regression[k])
         oy, ox = (float(v) for v in self.offsets[k])
-        score = f", pose score {float(self.pose_scores[k]):.2f}" if len(self.pose_scores) else ""
+        score = f", keypoint score {float(self.keypoint_scores[k]):.2f}" if len(self.keypoint_scores) else ""
         return (f"cell ({self.cell[0]}, {self.cell[1]})  centre {self.centre:.2f}  heatmaps: {top}  │  "
                 f"{_name(k)}: heatmap {float(self.heatmaps[k]):.2f}{score}, regression ({dy:+.1f}, {dx:+.1f}), "
                 f"offset ({oy:+.2f}, {ox:+.2f})")

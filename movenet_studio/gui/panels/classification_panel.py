@@ -263,12 +263,17 @@ class ClassificationPanel(QGroupBox):
         elif self.compare_check.isChecked():
             self.bars.show_classification(None, next(o for o in COORDINATE_ORDERS if o != order))
         top = best.label if best is not None else None
-        self.top_label.setText(f"{top}  {best.score:.2f}" if top is not None else ("no pose" if frame is not None else ""))
+        # A frame the classifier cannot take (e.g. a 13-keypoint model) has poses all the same:
+        # not "no pose", and no repetition count.
+        inapplicable = frame is not None and bool(frame.note) and top is None
+        self.top_label.setText(f"{top}  {best.score:.2f}" if top is not None else
+                               "classifier does not apply" if inapplicable else ("no pose" if frame is not None else ""))
         self.other_label.setText(f"fed ({ORDER_SHORT[other.order]}, score): {other.label} {other.score:.2f}"
                                  if other is not None and other.label is not None else "")
         counted = frame.counted if frame is not None else None
         self.reps_label.setText(f"reps: {frame.repetitions}" if counted is not None and frame.repetitions is not None
-                                else "")
+                                and not inapplicable else "")
+        self.reps_label.setVisible(bool(self.reps_label.text()))
         if frame is not None and frame.note:  # e.g. a 13-keypoint model: until a frame classifies again
             self.note_label.setText(frame.note)
             self._frame_note = True

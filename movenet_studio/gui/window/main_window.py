@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QS
 
 from ...core.media.live import LiveOptions
 from ...core.media.sources import camera_spec
+from ...core.media.urls import is_url
 from ...core.paths import sample_path
+from ...core.text import printable
 from ...core.pipeline_config import PipelineConfig
 from ...core.preprocessing.profile import PreprocessProfile
 from ...core.tracking.smoothing import OneEuroConfig
@@ -352,13 +354,19 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         """
         self.engine.start()
         self.player.start()
+        gone = None
         if source is None:
             last = self.settings.last_source
             # Files and folders are reopened; a camera is never switched on unasked.
-            if last and not last.lower().startswith("camera:") and Path(last).exists():
+            if last and not last.lower().startswith("camera:") and (is_url(last) or Path(last).exists()):
                 source = last
             elif sample and not last:
                 source = str(sample_path())
+            elif last and not last.lower().startswith("camera:"):  # deleted or moved since: say so
+                gone = f"the last source {printable(last)} no longer exists"
+                if sample:
+                    source = str(sample_path())
+                    gone += "; opened the sample video instead"
         if self._classifier_request is not None:  # open the source once the classifier is there
             self.classification.restore(self._classifier_request, then=partial(self.open_source, source)
                                         if source else None)
@@ -368,6 +376,8 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
                 self.open_source(source)
         if self._startup_note:  # after "Opening ...", so the status bar shows the note
             self.reporter.warn(self._startup_note)
+        if gone:
+            self.reporter.warn(gone)
         if self.settings.note:  # stored settings unreadable or from an older version: reset
             self.reporter.warn(self.settings.note)
 
