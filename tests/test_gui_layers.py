@@ -7,6 +7,7 @@ import os
 
 
 from conftest import GUI_WAIT_MS, data_file, wait_results
+from movenet_studio.gui.panels.readable import MIN_VISIBLE_ROWS, rows_height
 
 
 def test_layers_dock_float16_vs_int8(window_on, tmp_path):
@@ -26,6 +27,15 @@ def test_layers_dock_float16_vs_int8(window_on, tmp_path):
     assert len(xs) == panel.table.rowCount() and ys.min() < panel.threshold_db  # int8 diverges somewhere
     assert panel.divergence_line.isVisible()
     assert panel.grid_a.shown_shape is not None and panel.grid_a.shown_shape == panel.grid_b.shown_shape
+    # Opens shallowest first with the first divergence selected and in view, 8 rows or more, ops whole
+    table = panel.table
+    depths = [int(table.item(r, 0).text()) for r in range(table.rowCount())]
+    assert depths == sorted(depths)
+    selected = table.selectedItems()[0].row()
+    assert table.viewport().rect().intersects(table.visualRect(table.model().index(selected, 0)))
+    assert table.height() >= rows_height(table, MIN_VISIBLE_ROWS)
+    ops = [table.item(r, 1).text() for r in range(table.rowCount())]
+    assert table.columnWidth(1) >= max(table.fontMetrics().horizontalAdvance(op) for op in ops)
     panel.table.sortItems(4)  # by mean SQNR, lowest first
     worst = panel.table.item(0, 0).data(0x0100)
     panel.table.selectRow(0)
