@@ -46,6 +46,12 @@ def test_layers_dock_float16_vs_int8(window_on, tmp_path):
     assert panel.grid_a.shown_shape[0] == panel._update.rows_mean[conv]["shape"][-1]  # one tile per channel
     if model_before is not None:
         assert window.engine.model_info is model_before  # nothing reloaded
+    # Issue 25: the running mean covers one video; another source starts it again.
+    assert panel._update.pair.frames >= 2
+    window.open_source(str(data_file("pose_squats.mp4")))
+    seen = []
+    layers.worker.updated.connect(lambda update: seen.append(update.pair.frames))
+    window.qtbot.waitUntil(lambda: 1 in seen, timeout=30_000)
     layers.dock.close()
     done = layers.worker.captures
     wait_results(window, 3)
