@@ -47,7 +47,7 @@ CURSOR_INTERVAL_MS = 100
 JITTER_INTERVAL_S = 1.0
 
 #: First widths (px) of the knobs, the plots and the jitter table (a splitter: the user drags them).
-TIMELINE_PART_WIDTHS = (250, 800, 300)
+TIMELINE_PART_WIDTHS = (240, 800, 230)
 
 
 def _number(value: float | None, digits: int = 2) -> str:
