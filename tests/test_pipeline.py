@@ -166,9 +166,9 @@ def test_crop_kernel_is_ready_when_the_pipeline_is_built():
     """Building a crop-tracking pipeline compiles the crop kernel (or loads it from numba's
     cache), so the first frame compiles nothing; in a fresh process, as a realtime player starts."""
     code = ("import sys\n"
-            "from movenet_studio.core.tracking import crop_kernel\n"
+            "from movenet_studio.core.preprocessing import crop_kernel\n"
             "from movenet_studio.core.pipeline import Pipeline, PipelineConfig\n"
-            "from movenet_studio.core.media.sources import open_source\n"
+            "from movenet_studio.core.media.opener import open_source\n"
             "pipeline = Pipeline(PipelineConfig(model='lightning'))\n"
             "ready = list(crop_kernel.crop_into.signatures)\n"
             "with open_source(sys.argv[1]) as source:\n"
