@@ -43,7 +43,7 @@ def resolve_model(name: str | Path, backend: str = "tflite", *, probe: bool = Tr
 
 
 #: Command-line flag of the child process that checks a MoveNet model file
-#: (:func:`movenet_studio.core.backends.model_check.check_model_file`).
+#: (:func:`movenet_studio.core.backends.model_check.check_model_child`).
 PROBE_FLAG = "--probe-model"
 
 
