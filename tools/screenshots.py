@@ -8,7 +8,9 @@ Drives MoveNet Studio offscreen (``QT_QPA_PLATFORM=offscreen``, a fresh settings
 from the plots), as ``movenet-studio gui --exit-after-frames N --screenshot`` does, in a few scenes; each scene is a new main window that plays its source
 until enough frames were processed, then:
 
-- ``window*.png``: the whole window, also in each named layout of *View > Layout*;
+- ``window*.png``: the whole window (the named layouts at three window sizes are in
+  ``docs/images/layout/``, made with ``gui --layout --window-size --screenshot``; see
+  docs/guide/window-layout.md);
 - ``dock-<name>.png``: every dock of the window, found by walking its ``QDockWidget`` children
   (a dock added later is picked up; its name comes from its object name, ``headsDock`` ->
   ``dock-heads``), floated at a readable size while the video plays on;
@@ -118,7 +120,6 @@ class Scene:
     window: str | None = None  # file name of the whole window's picture
     docks: tuple[str, ...] = ()  # dock names to photograph ("*": every dock)
     dialogs: bool = False
-    layouts: bool = False  # the whole window in each named layout of View > Layout
     actions: tuple[str, ...] = ()  # menu actions triggered before the pictures (e.g. "Compare layers")
     settle_frames: int = 30  # frames played after the actions, before the pictures
     extra: dict = field(default_factory=dict)
@@ -127,7 +128,6 @@ class Scene:
 SCENES = (
     Scene("first start", SAMPLES / "pose_1.mp4", window="window.png",
           docks=("controls", "heads", "model-input", "model-info", "latency", "timeline"), dialogs=True),
-    Scene("layouts", SAMPLES / "pose_1.mp4", layouts=True),
     Scene("compare", SAMPLES / "pose_1.mp4", overlays="skeleton", compare="lightning-int8",
           window="window-compare.png", docks=("compare",)),
     Scene("layers", SAMPLES / "pose_1.mp4", overlays="skeleton", actions=("Compare layers",), settle_frames=90,
@@ -236,17 +236,6 @@ class Driver:
                 action.trigger()
                 return
         raise LookupError(f"no menu action {wanted!r}")
-
-    def shoot_layouts(self, window) -> None:
-        """The whole window in each named layout (View > Layout > ..., not Reset)."""
-        for path, action in self.actions(window):
-            parts = path.split(" > ")
-            if len(parts) == 3 and parts[:2] == ["View", "Layout"] and "Reset" not in parts[2]:
-                name = f"window-layout-{kebab(parts[2])}.png"
-                if self.wanted(name):
-                    action.trigger()
-                    self.play(window, 15)
-                    self.save(window, name)
 
     def catch_dialog(self, trigger, handle, timeout_s: float = 10.0, kind=None) -> bool:
         """Call `trigger()` and `handle(dialog)` on the first new visible top-level dialog
@@ -366,8 +355,6 @@ class Driver:
             self.shoot_docks(window, scene.docks)
             if scene.dialogs:
                 self.shoot_dialogs(window)
-            if scene.layouts:
-                self.shoot_layouts(window)
         finally:
             window.shutdown()
             window.close()
