@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from movenet_studio.cli import main
-from movenet_studio.cli.options import add_infer_options
+from movenet_studio.cli.options import add_infer_options, config_from_args
 from movenet_studio.core.distributed.batch import expand_sources, output_stem, remove_partial_outputs
 from movenet_studio.core.distributed.cluster import dask_client
 
@@ -225,22 +225,24 @@ def _run_batch(scheduler, sources: list[Path], out: Path, listener):
     from movenet_studio.core.distributed.batch_run import run_tasks
     from movenet_studio.core.progress import JobControl
 
-    options = {"model": "lightning", "backend": "tflite", "threads": 1}
+    request = _infer_request({"model": "lightning", "backend": "tflite", "threads": 1})
     names = {s: output_names(s, ["json"]) for s in sources}
     entries: dict[str, dict] = {}
     control = JobControl(listener)
     listener.control = control
     with Client(scheduler, timeout=DASK_TIMEOUT_S) as client:
         run_tasks(client, run_source, sources, out, names, entries, sources, {}, 0.0,
-                  task_args=(_infer_options(options), str(out), None), control=control)
+                  task_args=(request, str(out), None), control=control)
     return entries
 
 
-def _infer_options(overrides: dict) -> dict:
-    """infer's processing options at their defaults, with `overrides`."""
+def _infer_request(overrides: dict):
+    """The typed request of infer's processing options at their defaults, with `overrides` (as batch sends it)."""
+    from movenet_studio.core.stream import StreamRequest
+
     parser = argparse.ArgumentParser()
     add_infer_options(parser)
-    return {**vars(parser.parse_args([])), **overrides}
+    return StreamRequest("", config_from_args(argparse.Namespace(**{**vars(parser.parse_args([])), **overrides})))
 
 
 class _Listener:

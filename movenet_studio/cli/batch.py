@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .options import add_cluster_options, add_infer_options, config_from_args
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.output.export import check_output_path
     from ..core.models.resolve import resolve_model
     from ..core.progress import JobControl
+    from ..core.stream import ClassifierFiles, StreamRequest
     from .batch_worker import run_source
     from .classifier_options import check_classifier_args, classifier_from_args
     from .progress import ProgressBar
@@ -95,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     settings = {name: _json_value(value) for name, value in options.items()}
     settings.update({f"{name}_sha256": hashlib.sha256(data).hexdigest() for name, (_, data) in files.items()})
     if spec.bundled:  # by name: a path to a bundled file may not exist on another machine's worker
-        options.update(model=spec.key, backend=config.backend)
+        config = replace(config, model=spec.key)
+    request = StreamRequest("", replace(config, heads=bool(args.heads_npz)),
+                            classifier=ClassifierFiles(args.classifier, args.labels, args.classifier_order, args.count)
+                            if args.classifier is not None else None)
     kinds = ["json", *(["video"] if args.video else []), *(["heads_npz"] if args.heads_npz else [])]
 
     previous = read_manifest(out)
@@ -125,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 bar = None if args.quiet else ProgressBar("batch", unit="frame")
                 try:
                     run_tasks(client, run_source, todo, out, names, entries, sources, settings, start,
-                              task_args=(options, str(out), shipped), control=JobControl(bar))
+                              task_args=(request, str(out), shipped), control=JobControl(bar))
                 finally:
                     if bar is not None:
                         bar.finish()

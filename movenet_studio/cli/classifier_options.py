@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 
 from ..core.classify.classification import FrameClassifier
-from ..core.classify.classifier import COORDINATE_ORDERS, ClassifierError, keypoint_count_problem, load_classifier
-from ..core.errors import StudioError
-from ..core.decoding.keypoints import NUM_KEYPOINTS
+from ..core.classify.classifier import COORDINATE_ORDERS, load_classifier
+from ..core.stream import attach_classifier, check_keypoint_count  # noqa: F401  (infer, export; tests)
 
 
 def add_classifier_options(parser: argparse.ArgumentParser, saved_defaults: bool = False) -> None:
@@ -51,34 +50,6 @@ def classifier_from_args(args: argparse.Namespace) -> FrameClassifier | None:
         return None
     classifier = load_classifier(args.classifier, args.labels, threads=1)
     return FrameClassifier(classifier, args.classifier_order, args.count)
-
-
-def check_keypoint_count(pipeline) -> None:
-    """Refuse a pose model whose poses do not have the 17 keypoints a classifier needs.
-
-    Raises:
-        ClassifierError: the model declares another keypoint count (a 13-keypoint model).
-    """
-    count = getattr(pipeline.model, "num_keypoints", NUM_KEYPOINTS)
-    if count != NUM_KEYPOINTS:
-        raise ClassifierError(f"{pipeline.model.path.name}: {keypoint_count_problem(count)}")
-
-
-def attach_classifier(pipeline, stage: FrameClassifier | None) -> None:
-    """Give `pipeline` the classification `stage` (nothing when None); on a model whose poses do
-    not have 17 keypoints, close the pipeline and raise.
-
-    Raises:
-        ClassifierError: see :func:`check_keypoint_count`.
-    """
-    if stage is None:
-        return
-    try:
-        check_keypoint_count(pipeline)
-    except StudioError:
-        pipeline.close()
-        raise
-    pipeline.classifier = stage
 
 
 def summary_line(stage: FrameClassifier) -> str:

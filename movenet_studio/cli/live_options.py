@@ -9,13 +9,12 @@ import argparse
 import math
 import sys
 
-import numpy as np
-
 from ..core.media.cameras import parse_camera_size
-from ..core.media.live import (DEFAULT_OPEN_TIMEOUT_S, DEFAULT_RECONNECTS, DEFAULT_STALL_TIMEOUT_S, BoundedLive,
-                               LiveEvent, LiveOptions, LivePolicy)
+from ..core.media.live import (DEFAULT_OPEN_TIMEOUT_S, DEFAULT_RECONNECTS, DEFAULT_STALL_TIMEOUT_S, LiveEvent,
+                               LiveOptions, LivePolicy)
 from ..core.media.sources import Source
-from ..core.media.opener import open_source
+from ..core.output.infer_run import live_summary  # noqa: F401  (compare, export, layers)
+from ..core.stream import open_request_source
 from ..core.media.urls import DEFAULT_RTSP_TRANSPORT, RTSP_TRANSPORTS
 from ..core.text import hide_credentials, printable
 from .options import MAX_COUNT, error_line, non_negative_int
@@ -100,30 +99,13 @@ def live_options_from_args(args: argparse.Namespace) -> LiveOptions:
 
 
 def open_run_source(args: argparse.Namespace, max_frames: int | None = None) -> Source:
-    """``args.source`` opened for a headless run: a live source wrapped in a
-    :class:`~movenet_studio.core.media.live.BoundedLive` (``max_frames``, ``--duration``).
+    """``args.source`` opened for a headless run (:func:`~movenet_studio.core.stream.open_request_source`:
+    a live source bounded by ``max_frames`` and ``--duration``).
 
     Raises:
         SourceError: the source cannot be opened (one line; credentials hidden).
     """
-    source = open_source(args.source, live_options_from_args(args))
-    if not source.is_live:
-        return source
-    return BoundedLive(source, max_frames, getattr(args, "duration", None))
-
-
-def live_summary(source: Source, latencies_ms: list[float] | None = None) -> dict | None:
-    """``live`` figures of a run (frames, drops, reconnects, events, failure, capture-to-result
-    latency p50/p95/max ms), or None for a file source."""
-    if not isinstance(source, BoundedLive):
-        return None
-    summary = source.summary()
-    if latencies_ms:
-        values = np.asarray(latencies_ms)
-        summary["capture_to_result_ms"] = {"p50": round(float(np.percentile(values, 50)), 2),
-                                           "p95": round(float(np.percentile(values, 95)), 2),
-                                           "max": round(float(values.max()), 2), "frames": len(latencies_ms)}
-    return summary
+    return open_request_source(args.source, live_options_from_args(args), max_frames, getattr(args, "duration", None))
 
 
 def finish_live(summary: dict | None) -> int:
