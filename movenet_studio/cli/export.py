@@ -8,11 +8,10 @@ from pathlib import Path
 
 from ..core.drawing.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, colormap_names
 from ..core.errors import StudioError
-from ..core.output.export import (
-    VIDEO_CODECS, ExportError, check_output_path, coco_image_ids, export_video, write_keypoints,
-)
+from ..core.output.export import VIDEO_CODECS, ExportError, check_output_path
+from ..core.output.export_job import ExportRequest, run_export
+from ..core.stream import ClassifierFiles
 from ..core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
-from ..core.pipeline import Pipeline
 from ..core.progress import JobControl
 from ..core.drawing.overlay_options import (
     DEFAULT_HEATMAP_OPACITY, DEFAULT_KEYPOINT_THRESHOLD, DEFAULT_OFFSET_SCALE, MAX_OFFSET_SCALE, OVERLAY_NAMES,
@@ -21,11 +20,11 @@ from ..core.drawing.overlay_options import (
 from ..core.drawing.render_layers import unavailable_overlays
 from ..core.text import printable
 from .classifier_options import (
-    add_classifier_options, attach_classifier, check_classifier_args, classifier_from_args, summary_line,
+    add_classifier_options, check_classifier_args, summary_line,
 )
 from .options import (MAX_COUNT, add_model_options, add_pipeline_options, config_from_args, profile_from_args,
                       unit_float)
-from .live_options import SOURCE_HELP, add_live_options, finish_live, live_summary, open_run_source
+from .live_options import SOURCE_HELP, add_live_options, finish_live, live_options_from_args
 from .progress import ProgressBar
 
 DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids,classification"
@@ -143,62 +142,71 @@ def run(args: argparse.Namespace) -> int:
     if protocol is not None:
         return _export_as_eval(args, protocol)
     needs_heads = options.needs_heads and args.out is not None
-    classifier = classifier_from_args(args)
-    live_count = None  # a live source: --frames A:B exports B - A frames as they come
-    if args.frames is not None and args.frames.stop != sys.maxsize:
-        live_count = len(args.frames)
-    with open_run_source(args, live_count) as source:
-        frames = range(0, live_count or sys.maxsize) if source.is_live else args.frames
-        image_ids = coco_image_ids(source, args.coco_annotations) \
-            if args.keypoints is not None and args.keypoints.suffix.lower() == ".json" else None
-        pipeline = Pipeline(config_from_args(args, heads=needs_heads))
-        attach_classifier(pipeline, classifier)
-        unbounded = source.is_live and live_count is None  # no total to show a bar against
-        bar = None if args.quiet or unbounded else ProgressBar(Path(str(source.name)).name or str(args.source),
-                                                               unit="frame")
-        warned = []
+    classifier = ClassifierFiles(args.classifier, args.labels, args.classifier_order, args.count) \
+        if args.classifier is not None else None
+    request = ExportRequest("video" if args.out is not None else "keypoints", args.source,
+                            args.out if args.out is not None else args.keypoints, args.frames,
+                            config_from_args(args, heads=needs_heads), options, args.force,
+                            keypoints=args.keypoints if args.out is not None else None, fps=args.fps,
+                            annotations=args.coco_annotations, live=live_options_from_args(args),
+                            duration=getattr(args, "duration", None), classifier_files=classifier)
+    bar = _SourceBar(args)
+    warned = []
 
-        def check_layers(result) -> None:
-            if not warned and args.out is not None:
-                warned.append(True)
-                # boxes and ids are per pose (MultiPose, trackers), classification needs --classifier:
-                # their absence is normal.
-                missing = [n for n in unavailable_overlays(result, options)
-                           if n not in ("boxes", "ids", "classification")]
-                if missing:
-                    if bar:
-                        bar.finish()  # end the bar's open line before the note
-                    print(f"movenet-studio: note: nothing to draw for {', '.join(missing)} "
-                          f"with this model and pipeline; skipped", file=sys.stderr)
+    def check_layers(result) -> None:
+        if not warned and args.out is not None:
+            warned.append(True)
+            # boxes and ids are per pose (MultiPose, trackers), classification needs --classifier:
+            # their absence is normal.
+            missing = [n for n in unavailable_overlays(result, options)
+                       if n not in ("boxes", "ids", "classification")]
+            if missing:
+                bar.finish()  # end the bar's open line before the note
+                print(f"movenet-studio: note: nothing to draw for {', '.join(missing)} "
+                      f"with this model and pipeline; skipped", file=sys.stderr)
 
-        written = []
-
-        def write_keypoints_file(frames) -> None:  # before the video is renamed into place
-            written.append(write_keypoints(frames, args.keypoints, image_ids, force=args.force))
-
-        try:
-            summary = export_video(source, pipeline, args.out, options, frames, JobControl(bar), args.force,
-                                   fps=args.fps, on_result=check_layers,
-                                   before_commit=write_keypoints_file if args.keypoints is not None else None)
-        except (StudioError, KeyboardInterrupt):
-            if bar:
-                bar.finish()
-            raise
-        finally:
-            pipeline.close()
-        live = live_summary(source)
+    try:
+        outcome = run_export(request, JobControl(bar), on_result=check_layers, on_source=bar.opened)
+    except (StudioError, KeyboardInterrupt):
+        bar.finish()
+        raise
+    summary = outcome.summary
     if args.out is not None:
         w, h = summary.size
         print(f"{args.out}: {summary.frame_count} frames {summary.first_frame}..{summary.last_frame}, "
               f"{w}x{h} at {summary.fps:g} fps ({summary.fourcc}), {summary.seconds:.1f} s")
     if args.keypoints is not None:
-        count = written[0] if written else write_keypoints(summary.frames, args.keypoints, image_ids, force=args.force)
-        what = ("COCO keypoint results, image_id = " + ("COCO image id" if image_ids else "frame index")) \
+        count = outcome.records
+        what = ("COCO keypoint results, image_id = " + ("COCO image id" if outcome.image_ids else "frame index")) \
             if args.keypoints.suffix.lower() == ".json" else "CSV, one row per keypoint"
         print(f"{args.keypoints}: {count} {'poses' if args.keypoints.suffix.lower() == '.json' else 'rows'} ({what})")
-    if classifier is not None:
-        print(summary_line(classifier))
-    return finish_live(live)
+    if outcome.classifier is not None:
+        print(summary_line(outcome.classifier))
+    return finish_live(outcome.live)
+
+
+class _SourceBar:
+    """``export``'s progress bar, made at the first report once the source is open (named after
+    it; none with --quiet or for a live source without a frame count)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args, self.source, self.bar = args, None, None
+
+    def opened(self, source) -> None:
+        self.source = source
+
+    def __call__(self, progress) -> None:
+        if self.bar is None:
+            args, source = self.args, self.source
+            unbounded = source.is_live and (args.frames is None or args.frames.stop == sys.maxsize)
+            if args.quiet or unbounded:
+                return
+            self.bar = ProgressBar(Path(str(source.name)).name or str(args.source), unit="frame")
+        self.bar(progress)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.finish()
 
 
 def _eval_protocol(args: argparse.Namespace) -> str | None:

@@ -38,6 +38,7 @@ from ..errors import StudioError
 from ..files import PathCheckError, check_output_file
 from ..decoding.pose import Pose
 from ..progress import JobControl
+from ..stream import stream_results
 from ..drawing.render import render_overlays
 from ..drawing.overlay_options import OverlayOptions
 from ..media.sources import ImageFolderSource, ImageSource
@@ -457,16 +458,12 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
         if not source.is_live:
             source.seek(span.start)
         control.report(0, total)
-        for done in range(1, total + 1):
-            frame = source.read()
-            if frame is None:
-                break
-            result = pipeline.process(frame)
+        for done, result in enumerate(stream_results(source, pipeline, limit=total), 1):
             records.append(FramePoses.of(result))
             if on_result is not None:
                 on_result(result)
             if out_path is not None:
-                image = render_overlays(frame.rgb, result, options)
+                image = render_overlays(result.frame, result, options)
                 if writer is None:
                     frame_size = (image.shape[1], image.shape[0])
                     size = video_size_for(frame_size)

@@ -11,8 +11,10 @@ no file.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -26,7 +28,9 @@ from ..pipeline_config import PipelineConfig
 from ..progress import JobControl
 from ..drawing.render import render_overlays
 from ..drawing.overlay_options import OverlayOptions
-from ..media.opener import open_source
+from ..media.live import LiveOptions
+from ..stream import ClassifierFiles, attach_classifier, open_request_source
+from .infer_run import live_summary
 
 #: Image types of Save frame, by extension.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -93,6 +97,14 @@ class ExportRequest:
         force: replace an existing `path`.
         classifier: the window's pose classifier and its settings (a twin stage is built for
             the export, so the video carries the class captions), or None.
+        keypoints: a video export also writes this keypoints file (.json/.csv) from the same
+            pass, before the video is renamed into place (``export --out V --keypoints K``).
+        fps: frame rate to write instead of the source's.
+        annotations: COCO annotations whose image ids a .json keypoints file uses.
+        live: how a live source opens and reports (``export``'s live options), or None.
+        duration: a live source stops after this many seconds.
+        classifier_files: a classifier to load strictly (``export --classifier``; a frame that
+            cannot be classified fails the export), instead of `classifier`.
     """
 
     kind: str
@@ -103,6 +115,12 @@ class ExportRequest:
     options: OverlayOptions
     force: bool = False
     classifier: ClassifierSpec | None = None
+    keypoints: Path | None = None
+    fps: float | None = None
+    annotations: Path | None = None
+    live: LiveOptions | None = None
+    duration: float | None = None
+    classifier_files: ClassifierFiles | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +130,18 @@ class ExportOutcome:
     Attributes:
         request: what was asked.
         summary: the core's summary (frames, size, fps, seconds).
-        records: pose records (JSON) or rows (CSV) written for a keypoints export, else 0.
+        records: pose records (JSON) or rows (CSV) written to the keypoints file, else 0.
+        live: a live source's figures (frames, drops, reconnects, failure), None for files.
+        classifier: the strict classification stage of ``classifier_files`` (its summary), or None.
+        image_ids: frame index -> COCO image id of a .json keypoints file, or None.
     """
 
     request: ExportRequest
     summary: ExportSummary
     records: int = 0
+    live: dict | None = None
+    classifier: object | None = None
+    image_ids: dict | None = None
 
 
 def export_config(config: PipelineConfig, options: OverlayOptions, kind: str) -> PipelineConfig:
@@ -126,13 +150,18 @@ def export_config(config: PipelineConfig, options: OverlayOptions, kind: str) ->
     return replace(config, heads=kind == "video" and options.needs_heads)
 
 
-def run_export(request: ExportRequest, control: JobControl | None = None) -> ExportOutcome:
-    """Run `request` in the calling thread (in the window: the worker thread of a
+def run_export(request: ExportRequest, control: JobControl | None = None, *,
+               on_result: Callable[[FrameResult], None] | None = None,
+               on_source: Callable[[object], None] | None = None) -> ExportOutcome:
+    """Run `request` in the calling thread (``export``; in the window: the worker thread of a
     :class:`~movenet_studio.gui.background.BackgroundTask`).
 
-    Opens the source, builds the pipeline, runs :func:`~movenet_studio.core.output.export.export_video`
-    (writing the video, or only collecting poses for a keypoints file) and writes the
-    keypoints file. Progress (frames) and cancel go through `control` (:mod:`..progress`).
+    Loads the classifier, opens the source (a live one bounded by the frame range's length and
+    ``duration``), builds the pipeline, runs the stream loop through
+    :func:`~movenet_studio.core.output.export.export_video` (writing the video, or only
+    collecting poses for a keypoints file) and writes the keypoints file. Progress (frames)
+    and cancel go through `control` (:mod:`..progress`); `on_source` is called with the open
+    source, `on_result` with every result before it is drawn.
 
     Raises:
         Cancelled: `control` was cancelled; nothing was written.
@@ -140,20 +169,40 @@ def run_export(request: ExportRequest, control: JobControl | None = None) -> Exp
     """
     control = control if control is not None else JobControl()
     # Fail before loading anything; never over the source (or a file of its folder) or the model.
-    check_outputs({"": request.path}, [request.source, request.config.model], force=bool(request.force))
-    with open_source(request.source) as source:
-        image_ids = coco_image_ids(source) if request.kind == "keypoints" and \
-            request.path.suffix.lower() == ".json" else None
+    check_outputs({"": request.path, "--keypoints": request.keypoints}, [request.source, request.config.model],
+                  force=bool(request.force))
+    stage = request.classifier_files.build() if request.classifier_files is not None else None
+    live_count = None  # a live source: frames A:B exports B - A frames as they come
+    if request.frames is not None and request.frames.stop != sys.maxsize:
+        live_count = len(request.frames)
+    keypoints = request.path if request.kind == "keypoints" else request.keypoints
+    with open_request_source(request.source, request.live, live_count, request.duration) as source:
+        if on_source is not None:
+            on_source(source)
+        frames = range(0, live_count or sys.maxsize) if source.is_live else request.frames
+        image_ids = coco_image_ids(source, request.annotations) \
+            if keypoints is not None and keypoints.suffix.lower() == ".json" else None
         pipeline = Pipeline(request.config)
+        written: list[int] = []
+
+        def write_keypoints_file(poses) -> None:  # before the video is renamed into place
+            written.append(write_keypoints(poses, keypoints, image_ids, force=request.force))
+
+        attach_classifier(pipeline, stage)  # a model without 17 keypoints: closed, raises
         try:
-            if request.classifier is not None:
+            if request.classifier is not None and stage is None:
                 pipeline.classifier = request.classifier.build(strict=False)
             control.raise_if_cancelled("export cancelled before the first frame; nothing was written")
             video = request.path if request.kind == "video" else None
-            summary = export_video(source, pipeline, video, request.options, request.frames, control, request.force)
+            summary = export_video(source, pipeline, video, request.options, frames, control, request.force,
+                                   fps=request.fps, on_result=on_result,
+                                   before_commit=write_keypoints_file if video is not None and keypoints is not None
+                                   else None)
         finally:
             pipeline.close()
+        live = live_summary(source)
     records = 0
-    if request.kind == "keypoints":
-        records = write_keypoints(summary.frames, request.path, image_ids, force=request.force)
-    return ExportOutcome(request, summary, records)
+    if keypoints is not None:
+        records = written[0] if written else write_keypoints(summary.frames, keypoints, image_ids,
+                                                             force=request.force)
+    return ExportOutcome(request, summary, records, live, stage, image_ids)
