@@ -20,6 +20,7 @@ from .live_options import SOURCE_HELP, add_live_options, display_source, finish_
 from .options import add_pipeline_options, add_provider_option, config_from_args, positive_int, thread_count
 
 if TYPE_CHECKING:
+    from ..core.analysis.compare_stats import CompareStats
     from ..core.pipeline_config import PipelineConfig
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QLabel
 
 from ...core.analysis.compare import config_b_from, follow_a, parse_spec
-from ...core.errors import StudioError
 from ...core.models.catalog import bundled_keys
 from ...core.pipeline_config import PipelineConfig
 from .compare_controls import ComparePanel
-from .compare_view import A_COLOUR, OVERLAY, SIDE_BY_SIDE, CompareOverlay, SideView
+from .compare_view import A_COLOUR, SIDE_BY_SIDE, CompareOverlay, SideView
 from ..engine import Engine, EngineResult, ModelInfo
 from ..slot_timing import timed
 
