@@ -5,7 +5,7 @@ an export, the event detector, timing and trajectory recorders).
 
 ``infer`` and ``batch`` (:mod:`movenet_studio.core.output.infer_run`) and ``export``
 (:func:`movenet_studio.core.output.export.export_video`) run their frames through
-:func:`stream_results`; nothing here knows the command line (``argparse`` stays in ``cli/``).
+:func:`stream_results`; nothing here knows the command line: a command turns its options into the request.
 """
 
 from __future__ import annotations
