@@ -71,14 +71,14 @@ def run(args: argparse.Namespace) -> int:
     from ..core.atomic import atomic_output
     from ..core.analysis.compare import ComparePipeline
     from ..core.analysis.compare_stats import CompareStats
+    from ..core.stream import stream_results
 
     config_a, config_b = configs_from_args(args)
     stats = CompareStats()
     per_frame: list[dict] = []
     with open_run_source(args, args.max_frames) as source, ComparePipeline(config_a, config_b) as pipeline:
         desc_a, desc_b = pipeline.a.describe().to_json(), pipeline.b.describe().to_json()
-        for frame in source:
-            result = pipeline.process(frame)
+        for result in stream_results(source, pipeline, limit=args.max_frames):  # the headless stream loop
             stats.add(result)
             if args.json:
                 per_frame.append({
@@ -93,8 +93,6 @@ def run(args: argparse.Namespace) -> int:
                     "inference_ms": {"a": round(float(result.a.timings_ms["inference"]), 3),
                                      "b": round(float(result.b.timings_ms["inference"]), 3)},
                 })
-            if args.max_frames and stats.frames >= args.max_frames:
-                break
         live = live_summary(source)
     desc_a["spec"], desc_b["spec"] = args.spec_a, args.spec_b
     print(format_report(display_source(args.source), desc_a, desc_b, stats))
