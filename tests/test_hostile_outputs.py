@@ -75,13 +75,13 @@ def test_export_keypoints_failing_last_keeps_the_old_video(tmp_path, monkeypatch
     full), the run's video goes too."""
     import errno
 
-    from movenet_studio.cli import export as export_cli
     from movenet_studio.cli import main
+    from movenet_studio.core.output import export_job  # export calls run_export, which writes the file
 
     def disk_full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(export_cli, "write_keypoints", disk_full)
+    monkeypatch.setattr(export_job, "write_keypoints", disk_full)
     clip = _clip(tmp_path)
     video, keypoints = tmp_path / "o.mp4", tmp_path / "k.json"
     video.write_bytes(b"old video")
