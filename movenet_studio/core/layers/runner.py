@@ -23,6 +23,7 @@ from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
 from ..progress import JobControl
 from ..media.sources import Frame, Source
+from ..stream import stream_results
 from .capture import open_capture
 from .matching import SAME, TRANSPOSES, match_by_values, match_tensors, resolve_alternatives
 from .metrics import PairSums
@@ -260,14 +261,12 @@ class LayerComparison:
         control = control if control is not None else JobControl()
         total = frames if source.frame_count is None else max(1, min(frames, source.frame_count))
         done = 0
-        while done < frames:
-            control.raise_if_cancelled(f"layer comparison cancelled after {done} of {total} frames")
-            frame = source.read()
-            if frame is None:
-                break
-            self.process(frame)
+        control.raise_if_cancelled(f"layer comparison cancelled after {done} of {total} frames")
+        for _ in stream_results(source, self, limit=frames):  # the headless stream loop
             done += 1
             control.report(done, total)
+            if done < frames:  # before the next frame is read
+                control.raise_if_cancelled(f"layer comparison cancelled after {done} of {total} frames")
         return done
 
     def _describe_b(self) -> dict:
