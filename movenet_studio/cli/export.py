@@ -10,6 +10,7 @@ from ..core.drawing.colormaps import DEFAULT_CENTRE_COLORMAP, DEFAULT_COLORMAP, 
 from ..core.errors import StudioError
 from ..core.output.export import VIDEO_CODECS, ExportError, check_output_path
 from ..core.output.export_job import ExportRequest, run_export
+from ..core.output.infer_run import DEFAULT_OVERLAYS
 from ..core.stream import ClassifierFiles
 from ..core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
 from ..core.progress import JobControl
@@ -27,7 +28,6 @@ from .options import (MAX_COUNT, add_model_options, add_pipeline_options, config
 from .live_options import SOURCE_HELP, add_live_options, finish_live, live_options_from_args
 from .progress import ProgressBar
 
-DEFAULT_OVERLAYS = "skeleton,keypoints,boxes,ids,classification"
 
 
 def add_parser(subparsers) -> None:
