@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar,
                                QPushButton, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -34,8 +34,9 @@ from ...core.bench import OK, BenchConfig, BenchReport, format_report, make_conf
 from ...core.errors import Cancelled
 from ...core.models.catalog import bundled_formats, bundled_keys
 from ...core.progress import JobControl
-from ..background import BackgroundTask, format_eta
+from ..background import BackgroundTask
 from .bench_plots import BenchPlots, PerOpPlot
+from .job_dialog import JobDialog
 
 #: Backends offered (a configuration a backend cannot run comes back as "skipped").
 BACKENDS = ("tflite", "onnx")
@@ -70,7 +71,7 @@ def _bench_job(configs: list[BenchConfig], source: str | None, frames: int, warm
         return exc.partial
 
 
-class BenchDialog(QDialog):
+class BenchDialog(JobDialog):
     """Choose models, backends, threads, heads and frame counts; run; plot; save JSON.
 
     Args:
@@ -287,11 +288,6 @@ class BenchDialog(QDialog):
             item.setToolTip(f"no {', '.join(missing)} file: measured on {', '.join(formats)} only" if missing else "")
 
     # ------------------------------------------------------------------ running
-    @property
-    def running(self) -> bool:
-        """True while a benchmark runs."""
-        return self.task is not None and self.task.is_running
-
     @Slot()
     def start(self) -> BackgroundTask | None:
         """Run the chosen configurations in the background; returns the task (None when the
@@ -311,31 +307,9 @@ class BenchDialog(QDialog):
             player.pause()
         job = partial(_bench_job, configs, source, self.frames_spin.value(), self.warmup_spin.value(),
                       self.per_op_check.isChecked())
-        self.task = task = BackgroundTask(job, name="movenet-bench", parent=self)
-        task.progress.connect(self._on_progress)
-        task.succeeded.connect(self._on_succeeded)
-        task.failed.connect(self._on_failed)
-        task.ended.connect(self._on_ended)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status_label.setText(f"Measuring {len(configs)} configuration{'s' if len(configs) != 1 else ''}…")
-        task.start()
-        return task
-
-    @Slot()
-    def cancel(self) -> None:
-        """Stop the run after the current invoke/frame; the configurations done so far are kept."""
-        if self.task is not None and self.task.is_running:
-            self.task.cancel()
-            self.status_label.setText("Cancelling…")
-
-    @Slot(int, int, str, float)
-    def _on_progress(self, done: int, total: int, message: str, elapsed: float) -> None:
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(min(done, total))
-        self.status_label.setText(f"{message}\n{format_eta(done, total, elapsed)}")
+        plural = "s" if len(configs) != 1 else ""
+        return self._launch(job, name="movenet-bench", status=f"Measuring {len(configs)} configuration{plural}…",
+                            cancelled=False)
 
     @Slot(object)
     def _on_succeeded(self, report: BenchReport) -> None:
@@ -377,8 +351,7 @@ class BenchDialog(QDialog):
     def _on_ended(self) -> None:
         if self.task is not None:
             self.task.wait(5.0)
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        super()._on_ended()
         if self._resume_playback:
             self._resume_playback = False
             self._window.player.play()
@@ -408,12 +381,3 @@ class BenchDialog(QDialog):
         self.last_dir = str(Path(path).parent)
         self.status_label.setText(f"Saved {path}")
         return True
-
-    def shutdown(self, timeout: float = 10.0) -> bool:
-        """Cancel a running benchmark and wait for its thread; True when none is left."""
-        return True if self.task is None else self.task.stop(timeout)
-
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        """Closing the dialog cancels a running benchmark (its thread ends soon after)."""
-        self.cancel()
-        super().closeEvent(event)

@@ -15,14 +15,15 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from ...core.evaluation import DEFAULT_MODELS, PROTOCOLS
 from ...core.evaluation.atlas_run import AtlasRequest, AtlasRun, run_atlas
 from ...core.models.catalog import bundled_keys
-from ..background import BackgroundTask, format_eta
+from ..background import BackgroundTask
 from ..panels.error_atlas_view import ErrorAtlasView
+from .job_dialog import JobDialog
 
 #: Model B's "no model" entry.
 NO_MODEL = "(none)"
@@ -60,7 +61,7 @@ def _path_row(line: QLineEdit, pick) -> QWidget:
     return row
 
 
-class EvaluateDialog(QDialog):
+class EvaluateDialog(JobDialog):
     """The Evaluate dialog (non-modal).
 
     Signals:
@@ -222,11 +223,6 @@ class EvaluateDialog(QDialog):
 
     # -- running ----------------------------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        """True while an evaluation runs."""
-        return self.task is not None and self.task.is_running
-
     @Slot()
     def start(self) -> BackgroundTask | None:
         """Evaluate in the background; returns the task (None when the fields are invalid or a run is on)."""
@@ -238,31 +234,7 @@ class EvaluateDialog(QDialog):
             self.status_label.setText(f"⚠ {exc}")
             return None
         self._remember()
-        self.task = task = BackgroundTask(partial(run_atlas, request), name="movenet-evaluate", parent=self)
-        task.progress.connect(self._on_progress)
-        task.succeeded.connect(self._on_succeeded)
-        task.failed.connect(self._on_failed)
-        task.cancelled.connect(self._on_cancelled)
-        task.ended.connect(self._on_ended)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 0)
-        self.status_label.setText("Evaluating…")
-        task.start()
-        return task
-
-    @Slot()
-    def cancel(self) -> None:
-        """Stop the run at its next person or AP recomputation."""
-        if self.running:
-            self.task.cancel()
-            self.status_label.setText("Cancelling…")
-
-    @Slot(int, int, str, float)
-    def _on_progress(self, done: int, total: int, message: str, elapsed: float) -> None:
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(min(done, total))
-        self.status_label.setText(f"{message}\n{format_eta(done, total, elapsed)}")
+        return self._launch(partial(run_atlas, request), name="movenet-evaluate", status="Evaluating…", busy=True)
 
     @Slot(object)
     def _on_succeeded(self, run: AtlasRun) -> None:
@@ -273,26 +245,8 @@ class EvaluateDialog(QDialog):
         self.status_label.setText("Done. " + "; ".join(parts))
         self.finished_run.emit(run)
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, _details: str) -> None:
-        self.status_label.setText(f"⚠ {message}")
-
-    @Slot(str)
-    def _on_cancelled(self, message: str) -> None:
-        self.status_label.setText(f"Cancelled ({message})")
-
     @Slot()
     def _on_ended(self) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
+        super()._on_ended()
         self.progress.setRange(0, 1)
         self.progress.setValue(1 if self.task is not None and self.task.outcome == "succeeded" else 0)
-
-    def shutdown(self) -> None:
-        """Stop a running evaluation (the window is closing)."""
-        if self.task is not None:
-            self.task.stop()
-
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
-        self.cancel()
-        super().closeEvent(event)

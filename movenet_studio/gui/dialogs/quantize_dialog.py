@@ -18,13 +18,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
 from ...core.progress import JobControl
 from ...core.quantize.job import SCHEMES, QuantizeRequest, run_quantize
-from ..background import BackgroundTask, format_eta
+from ..background import BackgroundTask
+from .job_dialog import JobDialog
 from .quantize_plots import BlockImpactPlot
 
 MODELS = ("lightning", "thunder", "multipose")
@@ -35,7 +36,7 @@ def _quantize_job(request: QuantizeRequest, control: JobControl):
     return run_quantize(request, control)
 
 
-class QuantizeDialog(QDialog):
+class QuantizeDialog(JobDialog):
     """The Quantize dialog of `window` (a :class:`~..window.main_window.MainWindow`).
 
     Attributes:
@@ -211,10 +212,6 @@ class QuantizeDialog(QDialog):
                                frames=int(self.frames_spin.value()))
 
     # ------------------------------------------------------------------ run
-    @property
-    def running(self) -> bool:
-        return self.task is not None and self.task.is_running
-
     def start(self) -> BackgroundTask | None:
         """Quantize in the background; returns the task (None when the choices are invalid or a run is going on)."""
         if self.running:
@@ -225,32 +222,8 @@ class QuantizeDialog(QDialog):
             self.status_label.setText(f"⚠ {exc}")
             return None
         self._remember()
-        self.task = task = BackgroundTask(partial(_quantize_job, request), name="movenet-quantize", parent=self)
-        task.progress.connect(self._on_progress)
-        task.succeeded.connect(self._on_succeeded)
-        task.failed.connect(self._on_failed)
-        task.cancelled.connect(self._on_cancelled)
-        task.ended.connect(self._on_ended)
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status_label.setText(f"Quantizing {request.model} ({request.backend}, {request.scheme})…")
-        task.start()
-        return task
-
-    @Slot()
-    def cancel(self) -> None:
-        """Stop the run; nothing is written."""
-        if self.running:
-            self.task.cancel()
-            self.status_label.setText("Cancelling…")
-
-    @Slot(int, int, str, float)
-    def _on_progress(self, done: int, total: int, message: str, elapsed: float) -> None:
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(min(done, total))
-        self.status_label.setText(f"{message}\n{format_eta(done, total, elapsed)}")
+        return self._launch(partial(_quantize_job, request), name="movenet-quantize",
+                            status=f"Quantizing {request.model} ({request.backend}, {request.scheme})…")
 
     @Slot(object)
     def _on_succeeded(self, result) -> None:
@@ -273,20 +246,6 @@ class QuantizeDialog(QDialog):
     @Slot(str)
     def _on_cancelled(self, _message: str) -> None:
         self.status_label.setText("Cancelled: nothing was written")
-
-    @Slot()
-    def _on_ended(self) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-
-    def shutdown(self, timeout: float = 10.0) -> bool:
-        """Cancel a running job and wait for its thread; True when none is left."""
-        return True if self.task is None else self.task.stop(timeout)
-
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        """Closing the dialog cancels a running job (nothing is written)."""
-        self.cancel()
-        super().closeEvent(event)
 
 
 def _exact():
