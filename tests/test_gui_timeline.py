@@ -14,6 +14,7 @@ from conftest import data_file
 from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, parse_one_euro
 from movenet_studio.gui.panels import timeline_panel
+from movenet_studio.gui.panels.readable import keypoint_label
 from movenet_studio.gui.engine import EngineResult
 
 
@@ -41,7 +42,8 @@ def test_timeline_records_plots_and_seeks(window_on, qtbot):
     assert recorded.sum() >= 30 and np.isfinite(y_raw).sum() == recorded.sum()
     assert np.nanmax(y) - np.nanmin(y) > 20  # the knee goes up and down (pixels)
     cells = [timeline.table.item(row, 1).text() for row in range(timeline.table.rowCount())]
-    assert [timeline.table.item(r, 0).text() for r in range(17)] == list(KEYPOINT_NAMES)
+    assert [timeline.table.item(r, 0).text() for r in range(17)] == [keypoint_label(n, short=True) for n in KEYPOINT_NAMES]
+    assert [timeline.table.item(r, 0).toolTip() for r in range(17)] == list(KEYPOINT_NAMES)
     assert all(text != "–" for text in cells)
     assert "jitter raw" in timeline.figures.text()
 

@@ -28,24 +28,17 @@ from ...core.decoding.keypoint_sets import COCO17, KEYPOINT_SETS, KeypointSet, c
 from ...core.decoding.keypoints import NUM_KEYPOINTS
 from ..engine import EngineResult
 from ..slot_timing import timed
+from .readable import keypoint_label
 
 #: Tiles per row by default; :meth:`HeadsPanel.resizeEvent` picks 3..9 for the panel's shape.
 COLUMNS = 6
 #: Column counts the panel chooses from (the one giving the largest tiles wins).
 COLUMN_CHOICES = range(3, 10)
-def _title(name: str, short: bool) -> str:
-    """``left_shoulder`` -> ``L shoulder`` (short: ``L sho``); ``nose``, ``head`` as they are."""
-    if "_" not in name:
-        return name
-    side, part = name.split("_", 1)
-    return f"{side[0].upper()} {part[:3] if short else part}"
-
-
 def tile_titles(keypoint_set: KeypointSet = COCO17, short: bool = False) -> tuple[str, ...]:
     """Tile titles: the centre map, then the 17 COCO slots, each titled with the keypoint
     `keypoint_set` puts there (ST's 13: ``head`` in the nose slot), else the COCO name
     (the slots the set lacks show zeros)."""
-    return ("ctr" if short else "centre",) + tuple(_title(n, short) for n in coco_slot_names(keypoint_set))
+    return ("ctr" if short else "centre",) + tuple(keypoint_label(n, short) for n in coco_slot_names(keypoint_set))
 
 
 #: Tile titles of a COCO-17 model: the centre map, then the keypoints.

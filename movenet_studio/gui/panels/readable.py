@@ -19,6 +19,15 @@ def rows_height(table: QTableView, rows: int = MIN_VISIBLE_ROWS) -> int:
 
 
 
+def keypoint_label(name: str, short: bool = False) -> str:
+    """A keypoint's label where space is short: ``left_shoulder`` -> ``L shoulder`` (`short`:
+    ``L sho``); a name without a side (``nose``, ``head``) as it is."""
+    if "_" not in name:
+        return name
+    side, part = name.split("_", 1)
+    return f"{side[0].upper()} {part[:3] if short else part}"
+
+
 class WrappedLabel(QLabel):
     """A word-wrapped label `lines` text lines high that does not make its panel's layout
     height-for-width. A scroll area sizes a height-for-width panel to its preferred height for

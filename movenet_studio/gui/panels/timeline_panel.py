@@ -30,7 +30,7 @@ from ..engine import Engine, EngineResult, ModelInfo
 from ..latest_job import LatestJobRunner
 from ..player import SourceInfo, SourcePlayer
 from .empty_state import EmptyState
-from .readable import WrappedLabel
+from .readable import WrappedLabel, keypoint_label
 from .scroll_area import VerticalScrollArea
 from .smoothing_controls import SmoothingControls
 from .tables import EMPTY, figures_table, fill_row
@@ -86,7 +86,7 @@ class TimelinePanel(QWidget):
         self.figures.setWordWrap(True)
         self.figures.setTextFormat(Qt.TextFormat.RichText)
         self.smoothing = SmoothingControls(one_euro)
-        self.table = figures_table(0, ["keypoint", "raw", "smoothed", "lag ms"], "000.00")
+        self.table = figures_table(0, ["name", "raw", "smoothed", "lag ms"], "000.00")
         self.table.setToolTip("Jitter: RMS second difference of the position, px per frame² at 30 fps, before "
                               "(raw) and after smoothing; lag: how late the smoothed keypoint follows (ms)")
         self.plots = TimelinePlots()
@@ -191,7 +191,8 @@ class TimelinePanel(QWidget):
         self.keypoint_combo.blockSignals(False)
         self.table.setRowCount(len(names))
         for row, name in enumerate(names):
-            fill_row(self.table, row, name)
+            fill_row(self.table, row, keypoint_label(name, short=True))
+            self.table.item(row, 0).setToolTip(name)
 
     # ------------------------------------------------------------------ slots
     @Slot(object)
