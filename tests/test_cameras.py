@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import json
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from movenet_studio.core.media import cameras
 from movenet_studio.core.media.cameras import CameraMode, describe_cameras, list_cameras
 from movenet_studio.core.media.live import FeedFrame, LivePolicy, LiveSource
 from movenet_studio.core.media.sources import camera_spec
+
+from schemas import validate
 
 MODES = (CameraMode("MJPG", 1280, 720, 30.0), CameraMode("YUYV", 640, 480, 30.0), CameraMode("YUYV", 640, 480, 15.0))
 
@@ -54,6 +57,18 @@ def test_cameras_command_prints_the_list_or_says_there_is_none(monkeypatch, caps
     monkeypatch.setattr(cameras, "list_cameras", lambda: [])
     assert main(["cameras"]) == 0
     assert capsys.readouterr().out.startswith("no camera found")
+    assert main(["cameras", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_cameras_json_lists_each_camera_with_its_modes(monkeypatch, capsys, tmp_path):
+    root = _fake_sys(tmp_path, {"video0": "HD Pro Webcam C920", "video1": "HD Pro Webcam C920"})
+    monkeypatch.setattr(cameras, "list_cameras", lambda: list_cameras(root, tmp_path, _fake_modes))
+    assert main(["cameras", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    validate(document, "cameras")
+    assert [c["source"] for c in document] == ["camera:0"]
+    assert document[0]["modes"][0] == {"pixel_format": "MJPG", "width": 1280, "height": 720, "fps": 30}
 
 
 def test_v4l2_request_codes_match_videodev2():

@@ -19,6 +19,7 @@ from movenet_studio.core.models.catalog import bundled_model
 from movenet_studio.core.progress import JobControl
 
 from media import media_path, shared_path
+from schemas import validate
 
 pytest.importorskip("ai_edge_quantizer")
 
@@ -113,6 +114,7 @@ def test_recipe_round_trip_gives_the_same_file(repaired, tmp_path):
     request, result = repaired
     recipe = read_recipe(request.recipe_path)
     assert recipe["keep_float"] == result.report["result"]["kept_float"]
+    validate(recipe, "quantize-recipe")
     again = QuantizeRequest(out=tmp_path / "again.tflite", **request_kwargs(recipe))
     run_quantize(again)
     assert again.out.read_bytes() == request.out.read_bytes()
