@@ -39,7 +39,10 @@ def test_layers_dock_float16_vs_int8(window_on, tmp_path):
     panel.table.sortItems(4)  # by mean SQNR, lowest first
     worst = panel.table.item(0, 0).data(0x0100)
     panel.table.selectRow(0)
-    assert panel._selected == worst
+    assert panel._selected == worst and panel.grid_a.shown_shape is not None
+    # (which tensor is worst depends on the frames captured so far; pick a [17] one by shape)
+    vector = next(i for i, r in enumerate(panel._update.rows_mean) if list(r["shape"]) == [17])
+    panel.select(vector)
     assert panel.grid_a.shown_shape == (1, 1, 17)  # a [17] tensor: one row of 17 values
     conv = next(i for i, r in enumerate(panel._update.rows_mean) if r["op"] == "CONV_2D" and r["shape"][-1] >= 32)
     panel.select(conv)

@@ -108,6 +108,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         self.settings = settings
         self._persist_loop = persist_loop
         self._source: SourceInfo | None = None
+        self._last_index: int | None = None  # frame index of the newest result shown
         self._model: ModelInfo | None = None
         self._comparing = False
         self._shut_down = False
@@ -448,14 +449,18 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
     # ------------------------------------------------------------------ signal handlers
     @Slot(object)
     def _on_result(self, result: EngineResult) -> None:
-        self.controls.source.set_position(result.result.index)
-        count = self._source.frame_count if self._source is not None else None
-        if count and result.result.index < count - 1:  # stepped or sought back: not at the end any more
+        index = result.result.index
+        self.controls.source.set_position(index)
+        if self._last_index is not None and index < self._last_index:
+            # stepped or sought back: not at the end any more (results still arriving after the
+            # reader's end, of earlier frames, count up and leave the message)
             self.reporter.clear_if_showing(END_MESSAGE)
+        self._last_index = index
 
     @Slot(object)
     def _on_source_opened(self, info: SourceInfo) -> None:
         self._source = info
+        self._last_index = None
         self.latency_panel.reset()
         self.settings.last_source = info.spec
         self.recent.add(info.spec)
