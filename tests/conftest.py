@@ -163,6 +163,17 @@ def wait_results(window, n: int = 1) -> None:
     window.qtbot.waitUntil(lambda: window.video_view.frames_shown >= start + n, timeout=GUI_WAIT_MS)
 
 
+def wait_settled(window) -> int:
+    """Wait until `window` (paused, made by :func:`window_on`) shows the result of the last frame
+    its player handed to the engine (results of frames submitted before the pause may still be in
+    flight when the player says it stopped); returns that frame's index."""
+    def shown():
+        last = window.video_view.last_result
+        return last is not None and last.result.index == window.player.position
+    window.qtbot.waitUntil(shown, timeout=GUI_WAIT_MS)
+    return window.player.position
+
+
 @pytest.fixture
 def window_on(make_window, qtbot):
     """Factory: a started window on a source, returned once its first result is drawn."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import GUI_WAIT_MS, data_file
+from conftest import GUI_WAIT_MS, data_file, wait_settled
 from conftest import wait_results as _results
 from movenet_studio.core.drawing.overlay_options import HEAD_LAYERS
 
@@ -34,9 +34,11 @@ def paused_window(make_window, qtbot):
     _results(window)
     window.player.pause()
     qtbot.waitUntil(lambda: not window.player.is_playing, timeout=GUI_WAIT_MS)
+    index = wait_settled(window)
     for _ in range(STEPS):  # the crop region now follows the dancer (not the first-frame square)
         window.player.step()
-        _results(window)
+        index += 1
+        qtbot.waitUntil(lambda: window.video_view.last_result.result.index == index, timeout=GUI_WAIT_MS)
     return window
 
 

@@ -7,12 +7,14 @@ continues the same track."""
 from __future__ import annotations
 
 import queue
+import threading
 
 import numpy as np
 import pytest
 
 from conftest import data_file
 from movenet_studio.core.media.opener import open_source
+from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.worker import InferenceWorker
 
@@ -28,11 +30,12 @@ def frames():
 class _Run:
     """A worker fed frame by frame (as the window's player steps), collecting what it reports."""
 
-    def __init__(self, config: PipelineConfig):
+    def __init__(self, config: PipelineConfig, pipeline_factory=Pipeline):
         self.results: queue.Queue = queue.Queue()
         self.notes: list[str] = []
         self.loaded: queue.Queue = queue.Queue()
-        self.worker = InferenceWorker(on_result=lambda: self.results.put(self.worker.take_result()),
+        self.worker = InferenceWorker(pipeline_factory=pipeline_factory,
+                                      on_result=lambda: self.results.put(self.worker.take_result()),
                                       on_model_loaded=self.loaded.put,
                                       on_model_failed=lambda m, d: self.loaded.put(m),
                                       on_tracker_reset=self.notes.append)
@@ -119,4 +122,36 @@ def test_a_switch_the_tracker_cannot_survive_says_so(frames):
         assert len(run.notes) == 2 and run.notes[1].startswith("Crop tracker restarted at frame 53"), run.notes
         assert cropped.result.crop_region is not None
     finally:
+        run.worker.stop(10)
+
+
+def test_a_frame_waiting_when_the_model_switches_is_run_by_the_new_model(frames):
+    """A step (or the frame a pause left in the slot) waiting while a switch loads is not a
+    seek: the new model runs it, rather than the frame being dropped as stale with nothing shown
+    (CI once waited 120 s for a Lightning result after a Thunder -> Lightning switch)."""
+    building, release = threading.Event(), threading.Event()
+
+    def gated(config):
+        if config.backend == "onnx":
+            building.set()
+            release.wait(60)
+        return Pipeline(config)
+
+    run = _Run(PipelineConfig(model="lightning", backend="tflite"), gated)
+    try:
+        for frame in frames[:PAUSED_AT + 1]:
+            before = run.step(frame)
+        run.worker.request_model(PipelineConfig(model="lightning", backend="onnx"))
+        assert building.wait(60)
+        run.worker.submit(frames[PAUSED_AT + 1])  # stepped while ONNX Runtime loads
+        release.set()
+        assert not isinstance(run.loaded.get(timeout=120), str)
+        shown = run._next()
+        assert shown.model.config.backend == "onnx" and shown.result.index == PAUSED_AT + 1
+        # The tracker carried on: the crop region TFLite's frame 52 asked for.
+        assert shown.result.crop_region.as_tuple() == pytest.approx(
+            before.result.crop_measurement.next_region.as_tuple(), abs=1e-5)
+        assert run.worker.stale == 0 and not run.notes
+    finally:
+        release.set()
         run.worker.stop(10)

@@ -218,6 +218,12 @@ class SourcePlayer(QObject):
         return self._pace
 
     @property
+    def position(self) -> int:
+        """Index of the last frame handed to the engine: the frame on screen, or about to be once
+        its result arrives (written by the reader thread, read from any)."""
+        return self._shown_index
+
+    @property
     def frames_read(self) -> int:
         """Frames read from sources so far."""
         return self._frames_read

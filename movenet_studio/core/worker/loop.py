@@ -181,11 +181,11 @@ class InferenceWorker:
                 state (crop tracker, smoother) before this frame, but unlike a new generation
                 keep the results still in flight (they are not stale, only earlier).
         """
-        job = Job(frame, next(self._ids), self.generation if generation is None else generation,
-                   time.perf_counter(), restart)
-        with self._cond:
+        with self._cond:  # (the generation is read under the lock a switch re-tags pending frames under)
             if self._stopping:
                 return False
+            job = Job(frame, next(self._ids), self.generation if generation is None else generation,
+                      time.perf_counter(), restart)
             return self._jobs.put(job)
 
     def wait_slot_free(self, timeout: float | None = None) -> bool:
@@ -343,7 +343,7 @@ class InferenceWorker:
             self._model = replace(describe_loaded(pipeline.a, load_ms), compare=describe_loaded(pipeline.b, load_ms))
         self._notes_pending = True
         # After a switch, results still in flight from the old model are stale.
-        generation = self.generation if initial else self.new_generation()
+        generation = self.generation if initial else self._switch_generation()
         self._on_model_loaded(self._model)
         self._on_state(EngineState.RUNNING.value)
         if initial:
@@ -358,6 +358,18 @@ class InferenceWorker:
                 self._last_generation = generation
             if self._last_frame is not None and not self._jobs.pending:
                 self._process(Job(self._last_frame, next(self._ids), generation, time.perf_counter()))
+
+    def _switch_generation(self) -> int:
+        """Start the generation of a switched model (worker thread): results of the old model
+        still in flight become stale, but a frame of the current generation waiting in the slot
+        (a step, or the frame a pause left behind) is not a seek: it moves to the new
+        generation and the new model runs it, rather than being dropped with nothing shown."""
+        with self._cond:
+            old, generation = self.generation, self.new_generation()
+            job = self._jobs.take_nowait()
+            if job is not None:
+                self._jobs.put(replace(job, generation=generation) if job.generation == old else job)
+        return generation
 
     def _switch_in_place(self, config: PipelineConfig, config_b: PipelineConfig | None) -> bool:
         """Switch head reading and/or compare mode without touching A (worker thread).
