@@ -10,6 +10,9 @@ Behaviours (``mode``): ``stream`` (serve the video, then close), ``mjpeg`` (the 
 MJPEG, ``multipart/x-mixed-replace`` as IP cameras and phone apps send it), ``stop_after``
 (close after `stop_after_s` and refuse any later connection), ``silent`` (accept, never
 answer), ``garbage`` (answer 200 and send random bytes).
+
+:class:`UdpTsSender` pushes the same MPEG-TS as UDP datagrams to a port on 127.0.0.1, where
+the reader (``udp://127.0.0.1:PORT``) binds.
 """
 
 from __future__ import annotations
@@ -21,6 +24,32 @@ import time
 import av
 import cv2
 import numpy as np
+
+
+def video_frames(video, max_frames: int) -> list[np.ndarray]:
+    """The first `max_frames` frames of `video` as uint8 [H, W, 3] RGB."""
+    frames: list[np.ndarray] = []
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            frames.append(frame.to_ndarray(format="rgb24"))
+            if len(frames) >= max_frames:
+                break
+    return frames
+
+
+def add_h264_stream(out, fps: float, width: int, height: int):
+    """A zero-latency libx264 stream in `out` (a keyframe every second, SPS/PPS in-band)."""
+    stream = out.add_stream("libx264", rate=int(round(fps)))
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    stream.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(int(fps))}
+    return stream
+
+
+def encode(stream, rgb: np.ndarray, pts: int):
+    """The packets of one RGB frame at `pts` (in frames)."""
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+    frame.pts = pts
+    return stream.encode(frame)
 
 
 class _SocketWriter:
@@ -54,13 +83,7 @@ class TsServer:
     def __init__(self, video=None, mode: str = "stream", stop_after_s: float = 2.0, fps: float = 30.0,
                  max_frames: int = 120, loops: int = 1, path: str = "/live.ts"):
         self.mode, self.stop_after_s, self.fps, self.loops = mode, stop_after_s, fps, loops
-        self.frames: list[np.ndarray] = []
-        if video is not None:
-            with av.open(str(video)) as container:
-                for frame in container.decode(video=0):
-                    self.frames.append(frame.to_ndarray(format="rgb24"))
-                    if len(self.frames) >= max_frames:
-                        break
+        self.frames = video_frames(video, max_frames) if video is not None else []
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -128,9 +151,7 @@ class TsServer:
     def _send_ts(self, conn: socket.socket) -> None:
         height, width = self.frames[0].shape[:2]
         with av.open(_SocketWriter(conn), "w", format="mpegts") as out:
-            stream = out.add_stream("libx264", rate=int(round(self.fps)))
-            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(int(self.fps))}
+            stream = add_h264_stream(out, self.fps, width, height)
             start = time.monotonic()
             for n, rgb in enumerate(self.frames * self.loops):
                 if self._stop.is_set():
@@ -139,9 +160,7 @@ class TsServer:
                 if self.mode == "stop_after" and elapsed >= self.stop_after_s:
                     return
                 self._stop.wait(max(0.0, start + n / self.fps - time.monotonic()))
-                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-                frame.pts = n
-                for packet in stream.encode(frame):
+                for packet in encode(stream, rgb, n):
                     out.mux(packet)
                 self.served = n + 1
             for packet in stream.encode():
@@ -165,6 +184,100 @@ class TsServer:
                 pass
             conn.close()
         self._thread.join(10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def free_udp_port() -> int:
+    """A UDP port of 127.0.0.1 that nothing is bound to now (the OS's pick, released again)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _DatagramWriter:
+    """MPEG-TS bytes out as UDP datagrams of 7 TS packets (1316 bytes, as FFmpeg sends them) over
+    a connected socket. A datagram sent while nothing is bound to the port comes back as ICMP
+    port unreachable, which the next send reports as ``ConnectionRefusedError``: :attr:`refused`
+    says the reader was not there yet."""
+
+    def __init__(self, conn: socket.socket):
+        self.conn, self.pending, self.refused = conn, b"", False
+
+    def write(self, data) -> int:
+        self.pending += bytes(data)
+        while len(self.pending) >= 1316:
+            chunk, self.pending = self.pending[:1316], self.pending[1316:]
+            try:
+                self.conn.send(chunk)
+            except ConnectionRefusedError:
+                self.refused = True
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+class UdpTsSender:
+    """Pushes a video as live MPEG-TS over UDP to ``udp://127.0.0.1:PORT``, paced at `fps`, the
+    video's frames over and over until closed.
+
+    Not racy against the reader binding its port: the sender sends from the start (frames sent
+    before the reader is bound are lost, as on a real network) and knows when the reader is
+    there, because a datagram to a port nothing is bound to is refused (ICMP port unreachable,
+    loopback is never rate-limited). :attr:`received` counts frames sent since the last refusal.
+
+    Args:
+        video: the file to send (decoded once, up to `max_frames`).
+        port: the reader's port (default: :func:`free_udp_port`).
+        stop_after: stop sending for good once this many frames were sent with the reader bound
+            (a sender that goes away); None: until :meth:`close`.
+        fps: pacing (frames per second of wall time).
+        max_frames: frames of the video to send (looped).
+    """
+
+    def __init__(self, video, port: int | None = None, stop_after: int | None = None, fps: float = 30.0,
+                 max_frames: int = 60):
+        self.frames = video_frames(video, max_frames)
+        self.port = port or free_udp_port()
+        self.url = f"udp://127.0.0.1:{self.port}"
+        self.stop_after, self.fps = stop_after, fps
+        self.sent = 0
+        self.received = 0
+        self.stopped = threading.Event()  # set when the sender has stopped for good
+        self._stop = threading.Event()
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.connect(("127.0.0.1", self.port))
+        self._thread = threading.Thread(target=self._send, name="udp-sender", daemon=True)
+        self._thread.start()
+
+    def _send(self) -> None:
+        writer = _DatagramWriter(self._socket)
+        height, width = self.frames[0].shape[:2]
+        try:
+            with av.open(writer, "w", format="mpegts", options={"flush_packets": "1"}) as out:
+                stream = add_h264_stream(out, self.fps, width, height)
+                start = time.monotonic()
+                while not self._stop.wait(max(0.0, start + self.sent / self.fps - time.monotonic())):
+                    for packet in encode(stream, self.frames[self.sent % len(self.frames)], self.sent):
+                        out.mux(packet)
+                    self.sent += 1
+                    self.received = 0 if writer.refused else self.received + 1
+                    writer.refused = False
+                    if self.stop_after is not None and self.received >= self.stop_after:
+                        return
+        finally:
+            self.stopped.set()
+
+    def close(self) -> None:
+        """Stop sending (joins the thread) and close the socket."""
+        self._stop.set()
+        self._thread.join(10)
+        self._socket.close()
 
     def __enter__(self):
         return self
