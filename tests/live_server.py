@@ -284,3 +284,52 @@ class UdpTsSender:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def write_hls(video, folder, max_frames: int = 90, segment_s: float = 1.0, fps: float = 30.0,
+              name: str = "x.m3u8") -> list[str]:
+    """Write the first `max_frames` frames of `video` as an HLS VOD (H.264 in MPEG-TS segments
+    of `segment_s` s, a playlist ending in ``#EXT-X-ENDLIST``) into `folder` with PyAV's hls
+    muxer; the segment file names, in playlist order."""
+    frames = video_frames(video, max_frames)
+    height, width = frames[0].shape[:2]
+    playlist = folder / name
+    options = {"hls_time": f"{segment_s:g}", "hls_list_size": "0", "hls_playlist_type": "vod"}
+    with av.open(str(playlist), "w", format="hls", options=options) as out:
+        stream = add_h264_stream(out, fps, width, height)
+        for n, rgb in enumerate(frames):
+            for packet in encode(stream, rgb, n):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return [line for line in playlist.read_text().splitlines() if line and not line.startswith("#")]
+
+
+class FolderServer:
+    """http.server serving `folder` on 127.0.0.1 (port chosen by the OS) in a thread; a missing
+    file answers 404."""
+
+    def __init__(self, folder):
+        import functools
+        from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+        class Quiet(SimpleHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, name="folder-server", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop serving (joins the thread) and close the socket."""
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -91,13 +91,13 @@ def test_camera_size_option_is_checked(capsys):
 
 
 class _FakeFeed:
-    """A finite feed of `count` frames, delivered as fast as they are asked for."""
+    """A feed of `count` frames, delivered as fast as they are asked for; `finite`: a recording
+    (its end ends the source) rather than a live feed (whose end is a drop)."""
 
     fps = 30.0
-    finite = True
 
-    def __init__(self, count: int):
-        self.count, self.sent = count, 0
+    def __init__(self, count: int, finite: bool = False):
+        self.count, self.sent, self.finite = count, 0, finite
 
     def read(self):
         if self.sent == self.count:
@@ -116,6 +116,20 @@ def test_live_source_hands_over_the_newest_frame_and_counts_the_rest():
         assert source._cond.wait_for(lambda: source._ended, 10)
     frame = source.read()
     assert frame.rgb[0, 0, 0] == 10 and frame.index == 9  # indices follow the feed's timestamps
-    assert source.dropped == 9 and source.read() is None
+    assert source.dropped == 9
+    with pytest.raises(SourceError, match="reconnecting is off"):
+        source.read()
+    assert [e.kind for e in source.events] == ["dropped", "lost"]
+    source.close()
+
+
+def test_a_finite_feed_hands_over_every_frame_in_order():
+    source = LiveSource("fake", "stream", lambda: _FakeFeed(10, finite=True), LivePolicy(reconnects=0))
+    assert source.finite and source.wait_frame(10)
+    with source._cond:  # the reader waits for the frame in the slot to be taken: it never ends on its own
+        assert not source._cond.wait_for(lambda: source._ended, 0.2)
+    frames = [source.read() for _ in range(10)]
+    assert [f.rgb[0, 0, 0] for f in frames] == list(range(1, 11)) and [f.index for f in frames] == list(range(10))
+    assert source.read() is None and source.dropped == 0
     assert [e.kind for e in source.events] == ["ended"]
     source.close()

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialogButtonBox
 
 from conftest import GUI_WAIT_MS, data_file
-from live_server import TsServer
+from live_server import FolderServer, TsServer, write_hls
 from movenet_studio.core.media.cameras import CameraDevice, CameraMode
 from movenet_studio.core.media.live import LiveOptions, LivePolicy
 from movenet_studio.gui import player as player_module
@@ -74,6 +74,20 @@ def test_a_stream_that_stops_shows_the_drop_and_leaves_the_window_usable(make_wi
     generation = window.engine.generation
     qtbot.waitUntil(lambda: window.video_view.last_result is not None
                     and window.video_view.last_result.generation >= generation, timeout=GUI_WAIT_MS)
+
+
+def test_an_hls_vod_plays_every_frame_like_a_file(make_window, qtbot, tmp_path):
+    write_hls(data_file("pose_1.mp4"), tmp_path, max_frames=30)
+    window = make_window(pace="max")
+    qtbot.waitUntil(lambda: window.engine.state == EngineState.RUNNING, timeout=GUI_WAIT_MS)  # model loaded
+    with FolderServer(tmp_path) as server:
+        processed = window.engine.processed
+        with qtbot.waitSignal(window.player.finished, timeout=GUI_WAIT_MS):
+            window.open_source(f"{server.base}/x.m3u8")
+    # A recording: paced like a file (at --pace max, each frame waits for the engine), so none is
+    # dropped; as a live feed the window ran as few as the engine took while it decoded the rest.
+    assert window.player.info.kind == "stream"
+    qtbot.waitUntil(lambda: window.engine.processed - processed == 30, timeout=GUI_WAIT_MS)
 
 
 def test_open_camera_lists_modes_and_opens_the_one_picked(qtbot):

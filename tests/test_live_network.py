@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT, data_file
-from live_server import UdpTsSender
+from live_server import FolderServer, UdpTsSender, write_hls
 from schemas import validate
 from movenet_studio.core.media.live import LiveOptions, LivePolicy
 from movenet_studio.core.media.opener import open_source
@@ -60,3 +62,69 @@ def test_infer_on_udp_keeps_the_poses_when_the_sender_goes_away(tmp_path):
     validate(document, "infer")
     assert document["frames"] and all(f["poses"] for f in document["frames"])
     assert document["summary"]["live"]["failure"] and document["summary"]["live"]["frames"] == len(document["frames"])
+
+
+# -- HLS ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def hls_vod(tmp_path_factory):
+    """pose_1.mp4's first 90 frames as an HLS VOD of three 1 s segments, written by PyAV's hls muxer."""
+    folder = tmp_path_factory.mktemp("hls")
+    assert write_hls(data_file("pose_1.mp4"), folder, max_frames=90, segment_s=1.0) == ["x0.ts", "x1.ts", "x2.ts"]
+    return folder
+
+
+def _served(hls_vod, tmp_path, missing=()):
+    folder = shutil.copytree(hls_vod, tmp_path / "served")
+    for name in missing:
+        (folder / name).unlink()
+    return FolderServer(folder)
+
+
+def test_infer_on_an_hls_playlist_gives_every_frame_with_its_poses(hls_vod, tmp_path, loaded_pipeline):
+    with _served(hls_vod, tmp_path) as server:
+        done = _cli("infer", f"{server.base}/x.m3u8", "--max-frames", "30", "--json", str(tmp_path / "h.json"),
+                    "--no-crop", "--no-smoothing")
+    assert done.returncode == 0, done.stderr
+    document = json.loads((tmp_path / "h.json").read_text())
+    validate(document, "infer")
+    # A VOD playlist is a recording: every frame in order, none dropped (read as fast as it decodes,
+    # newest-wins gave 8 of the 30 frames asked for).
+    assert [f["index"] for f in document["frames"]] == list(range(30)) and all(f["poses"] for f in document["frames"])
+    assert document["summary"]["live"]["dropped"] == 0 and not document["summary"]["live"]["failure"]
+    pipeline = loaded_pipeline(model="lightning", backend="tflite", threads=2, crop=False, smoothing=False)
+    distances = []
+    with open_source(data_file("pose_1.mp4")) as source:
+        for frame, streamed in zip(source, document["frames"]):
+            keypoints = pipeline.process(frame).poses[0].keypoints[:, :2]
+            distances.append(np.linalg.norm(keypoints - [[k["x"], k["y"]] for k in streamed["poses"][0]["keypoints"]],
+                                            axis=1))
+    # Frame n of the playlist is frame n of the file, up to the re-encoding (ultrafast x264).
+    assert np.median(distances) < 1.5, np.median(distances)
+
+
+@pytest.mark.parametrize("path, missing, words", [
+    ("/nope.m3u8", (), "cannot open: Server returned 404 Not Found"),
+    ("/x.m3u8", ("x0.ts", "x1.ts", "x2.ts"), "cannot open: the HLS playlist gave no video FFmpeg can decode "
+                                             "(its segments are missing or invalid)"),
+])
+def test_an_hls_playlist_that_cannot_be_read_gives_one_line(hls_vod, tmp_path, path, missing, words):
+    with _served(hls_vod, tmp_path, missing) as server:
+        done = _cli("infer", f"{server.base}{path}", "--json", str(tmp_path / "h.json"))
+    assert done.returncode == 1
+    assert _errors(done.stderr) == [f"movenet-studio: error: {server.base}{path}: {words}"], done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "h.json").exists()
+
+
+def test_an_hls_segment_missing_is_reported_and_the_rest_kept(hls_vod, tmp_path):
+    with _served(hls_vod, tmp_path, missing=("x1.ts",)) as server:
+        done = _cli("infer", f"{server.base}/x.m3u8", "--json", str(tmp_path / "h.json"), "--no-crop")
+    assert done.returncode == 1
+    gap = f"{server.base}/x.m3u8: frames 30-59 are missing from the recording (1.0 s)"
+    assert f"movenet-studio: live: {gap}" in done.stderr.splitlines()
+    assert _errors(done.stderr) == [f"movenet-studio: error: {server.base}/x.m3u8: the recording ended with 30 frames "
+                                    "missing (frames 30-59: data the server did not give) (the 60 frames read were kept)"]
+    document = json.loads((tmp_path / "h.json").read_text())
+    validate(document, "infer")
+    assert [f["index"] for f in document["frames"]] == list(range(30)) + list(range(60, 90))
+    assert all(f["poses"] for f in document["frames"])

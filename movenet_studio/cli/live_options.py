@@ -118,8 +118,8 @@ def finish_live(summary: dict | None) -> int:
           f"{summary['reconnects']} reconnect{'s' if summary['reconnects'] != 1 else ''}"
           + (f", capture-to-result p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms" if latency else ""))
     if summary["failure"]:
-        kept = f"the {summary['frames']} frames before it were kept" if summary["frames"] != 1 else \
-            "the frame before it was kept"
+        kept = f"the {summary['frames']} frames read were kept" if summary["frames"] != 1 else \
+            "the frame read was kept"
         print(error_line(f"{summary['failure']} ({kept})"), file=sys.stderr)
         return 1
     return 0

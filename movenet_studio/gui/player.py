@@ -482,7 +482,8 @@ class SourcePlayer(QObject):
         self._held = None
         if frame is None:
             return
-        if not self._info.is_live:
+        recording = isinstance(self._source, LiveSource) and self._source.finite  # an HLS VOD: played like a file
+        if not self._info.is_live or recording:
             if not self._engine.wait_ready(0):  # a model is loading: hold this frame, then pace from it
                 self._anchor = None
                 while not self._engine.wait_ready(_POLL_S):

@@ -3,6 +3,13 @@
 A :class:`LiveSource` reads its :class:`Feed` on its own thread as fast as frames arrive and
 keeps only the newest one: a consumer slower than the feed (inference) gets the latest
 frame, and every frame replaced before it was taken counts in :attr:`LiveSource.dropped`.
+A finite feed (a recording served over the network: an HLS VOD playlist, a file over HTTP) is
+not live: nothing is lost by waiting, so its reader waits for each frame to be taken and every
+frame is handed over in order, as from a file (read as fast as the feed decodes, a VOD
+playlist of 90 frames gave 8 of them to ``infer --max-frames 30``). FFmpeg skips a segment of
+an HLS playlist it cannot fetch, so a jump in a finite feed's timestamps of at least
+:data:`MISSING_S` is a part of the recording missing: a ``gap`` event, and the source ends by
+failure (:attr:`LiveSource.failure`) once the rest has been read.
 When the feed fails (read error, a stall longer than the stall timeout, the sender closing
 the connection) the thread reconnects with exponential backoff (:class:`LivePolicy`) and
 reports each step as a :class:`LiveEvent`; after the last attempt fails the source is lost
@@ -35,6 +42,9 @@ DEFAULT_STALL_TIMEOUT_S = 5.0
 DEFAULT_RECONNECTS = 5
 DEFAULT_BACKOFF_S = 0.5
 MAX_BACKOFF_S = 8.0
+#: A finite feed whose timestamps jump by at least this much (s) lost that part of the recording
+#: (an HLS segment that could not be fetched); less is a variable frame rate.
+MISSING_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +120,9 @@ class LiveEvent:
 
     Attributes:
         kind: ``dropped`` (the feed failed), ``reconnecting`` (an attempt starts after
-            `delay_s`), ``reconnected``, ``lost`` (given up) or ``ended`` (a finite feed ended).
+            `delay_s`), ``reconnected``, ``lost`` (given up), ``gap`` (a finite feed's
+            timestamps jumped: frames after `last_index` are missing from the recording) or
+            ``ended`` (a finite feed ended).
         message: one line for people (credentials hidden).
         attempt: reconnect attempt number (1-based; 0 for ``dropped``/``ended``).
         attempts: attempts allowed (:attr:`LivePolicy.reconnects`).
@@ -140,6 +152,8 @@ class LiveSource(Source):
         listener: called with every :class:`LiveEvent`, on the reader thread.
 
     Attributes:
+        finite: the first connection's :attr:`Feed.finite`: every frame is handed over (none
+            dropped), and reaching the end ends the source.
         dropped: frames replaced by a newer one before :meth:`read` took them.
         reconnects: successful reconnections so far.
         events: every :class:`LiveEvent` so far (in order).
@@ -159,7 +173,7 @@ class LiveSource(Source):
         self._connect = connect
         self._opened_s = time.monotonic()
         feed = connect()
-        self.fps = feed.fps
+        self.fps, self.finite = feed.fps, feed.finite
         self.dropped = 0
         self.reconnects = 0
         self.events: list[LiveEvent] = []
@@ -203,6 +217,7 @@ class LiveSource(Source):
             self._cond.wait_for(lambda: self._slot is not None or self._ended)
             frame, self._slot = self._slot, None
             if frame is not None:
+                self._cond.notify_all()  # a finite feed's reader waits for the slot to be free
                 return frame
             if self.failure is not None:
                 raise SourceError(self.failure)
@@ -245,6 +260,7 @@ class LiveSource(Source):
         offset: float | None = None  # least (arrival - pts) seen on this connection, s
         last_arrival = time.monotonic()
         attempt = 0  # reconnect attempts since the last frame (a feed that opens, then fails at once, counts on)
+        missing: list[tuple[int, int]] = []  # frame ranges a finite feed's timestamps jumped over
         try:
             while not self._stopping():
                 try:
@@ -257,7 +273,13 @@ class LiveSource(Source):
                 if item is not None:
                     attempt = 0
                     last_arrival = time.monotonic()
+                    before = self._last_index
                     index, captured = self._place(item, base, first_pts, offset)
+                    if self.finite and self.fps and before >= 0 and index - before - 1 >= MISSING_S * self.fps:
+                        missing.append((before + 1, index - 1))
+                        self._emit(LiveEvent("gap", f"{self.name}: frames {before + 1}-{index - 1} are missing from "
+                                             f"the recording ({(index - before - 1) / self.fps:.1f} s)",
+                                             last_index=before))
                     if item.pts_ms is not None:
                         if first_pts is None:
                             first_pts = item.pts_ms
@@ -270,7 +292,7 @@ class LiveSource(Source):
                     return
                 if feed.finite and reason == "the sender ended the stream":
                     self._emit(LiveEvent("ended", f"{self.name}: the stream ended", last_index=self._last_index))
-                    self._finish(None)
+                    self._finish(self._missing_message(missing) if missing else None)
                     return
                 feed.close()
                 feed, attempt = self._reconnect(reason, attempt)
@@ -282,6 +304,12 @@ class LiveSource(Source):
         finally:
             if feed is not None:
                 feed.close()
+
+    def _missing_message(self, missing: list[tuple[int, int]]) -> str:
+        """The failure of a finite feed that ended with the frame ranges `missing`."""
+        count = sum(last - first + 1 for first, last in missing)
+        ranges = ", ".join(f"{first}-{last}" for first, last in missing)
+        return f"{self.name}: the recording ended with {count} frames missing (frames {ranges}: data the server did not give)"
 
     def _place(self, item: FeedFrame, base: int, first_pts: float | None,
                offset: float | None) -> tuple[int, float]:
@@ -301,6 +329,8 @@ class LiveSource(Source):
 
     def _deliver(self, frame: Frame) -> None:
         with self._cond:
+            if self.finite:  # a recording: wait for the frame before to be taken (or a close)
+                self._cond.wait_for(lambda: self._slot is None or self._stop)
             if self._slot is not None:
                 self.dropped += 1
             self._slot = frame

@@ -29,12 +29,15 @@ from .urls import StreamAddress, parse_stream_url
 log = logging.getLogger(__name__)
 
 
-def _reason(exc: BaseException, timeout_s: float) -> str:
-    """One line of why FFmpeg failed, without the URL it names."""
+def _reason(exc: BaseException, timeout_s: float, hls: bool = False) -> str:
+    """One line of why FFmpeg failed, without the URL it names (`hls`: the URL is a playlist,
+    whose demuxer skips segments it cannot fetch and then finds no data)."""
     if isinstance(exc, (av.error.ExitError, TimeoutError, av.error.TimeoutError)) or "Immediate exit" in str(exc):
         return f"no answer within {timeout_s:g} s"
     strerror = getattr(exc, "strerror", None)
     if isinstance(exc, av.error.InvalidDataError):
+        if hls:
+            return "the HLS playlist gave no video FFmpeg can decode (its segments are missing or invalid)"
         return "not a stream FFmpeg can decode (invalid data)"
     if isinstance(exc, av.error.HTTPError) or "HTTP error" in str(strerror or ""):
         return hide_credentials(str(strerror))
@@ -71,7 +74,8 @@ class StreamFeed(Feed):
             self._container = av.open(address.url, options=ffmpeg_options(address, policy),
                                       timeout=(policy.open_timeout_s, policy.stall_timeout_s))
         except Exception as exc:
-            raise SourceError(f"{address.shown}: cannot open: {_reason(exc, policy.open_timeout_s)}") from None
+            raise SourceError(f"{address.shown}: cannot open: "
+                              f"{_reason(exc, policy.open_timeout_s, address.is_hls)}") from None
         videos = self._container.streams.video
         if not videos:
             self._container.close()

@@ -69,6 +69,11 @@ class StreamAddress:
         """True for RTSP (any transport)."""
         return self.scheme.startswith("rtsp")
 
+    @property
+    def is_hls(self) -> bool:
+        """True for an HLS playlist: an http(s) URL whose path ends in ``.m3u8`` or ``.m3u``."""
+        return self.scheme in ("http", "https") and urlsplit(self.url).path.lower().endswith((".m3u8", ".m3u"))
+
 
 def parse_stream_url(text: str, rtsp_transport: str | None = None) -> StreamAddress:
     """Check a stream URL and say how to open it.
