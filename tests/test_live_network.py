@@ -10,12 +10,15 @@ import shutil
 import subprocess
 import sys
 
+import av
 import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT, data_file
-from live_server import FolderServer, UdpTsSender, write_hls
+from live_server import FolderServer, TsServer, UdpTsSender, free_udp_port, write_hls
 from schemas import validate
+from movenet_studio.core.errors import SourceError
+from movenet_studio.core.media import stream_source
 from movenet_studio.core.media.live import LiveOptions, LivePolicy
 from movenet_studio.core.media.opener import open_source
 
@@ -26,6 +29,15 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     return subprocess.run([sys.executable, "-m", "movenet_studio.cli", *args], capture_output=True, text=True,
                           env=env, timeout=180)
+
+
+def _closed_tcp_port() -> int:
+    """A TCP port of 127.0.0.1 with nothing listening (the OS's pick, released again)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _errors(stderr: str) -> list[str]:
@@ -128,3 +140,78 @@ def test_an_hls_segment_missing_is_reported_and_the_rest_kept(hls_vod, tmp_path)
     validate(document, "infer")
     assert [f["index"] for f in document["frames"]] == list(range(30)) + list(range(60, 90))
     assert all(f["poses"] for f in document["frames"])
+
+
+# -- nothing there -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("scheme, path, reason", [
+    ("http", "/live.ts", "Connection refused"),
+    ("tcp", "", "Connection refused"),
+    ("rtsp", "/stream1", "Connection refused"),
+    ("rtsp+udp", "/stream1", "Connection refused"),
+    ("rtmp", "/live/cam", "Connection refused"),
+    ("udp", "", "no answer within 1 s"),  # the reader binds the port and waits for datagrams
+    ("rtp", "", "no answer within 1 s"),
+])
+def test_a_port_with_nothing_behind_it_fails_in_one_line_within_the_open_timeout(scheme, path, reason):
+    port = free_udp_port() if scheme in ("udp", "rtp") else _closed_tcp_port()
+    url = f"{scheme}://127.0.0.1:{port}{path}"
+    with pytest.raises(SourceError) as caught:
+        open_source(url, LiveOptions(LivePolicy(open_timeout_s=1.0, stall_timeout_s=1.0)))
+    assert str(caught.value) == f"{url}: cannot open: {reason}"
+
+
+@pytest.mark.parametrize("scheme", ["rtsp", "rtsp+udp", "tcp", "rtmp"])
+def test_a_server_that_accepts_and_never_answers_is_a_timeout_whatever_the_protocol(scheme):
+    # FFmpeg's RTSP client reports an interrupted reply as invalid data: it was "not a stream FFmpeg can decode".
+    with TsServer(mode="silent") as server:
+        url = server.url.replace("http://", f"{scheme}://")
+        with pytest.raises(SourceError) as caught:
+            open_source(url, LiveOptions(LivePolicy(open_timeout_s=1.0, stall_timeout_s=5.0)))
+    assert str(caught.value) == f"{url}: cannot open: no answer within 1 s"
+
+
+def test_a_protocol_missing_from_pyavs_ffmpeg_is_named():
+    url = f"srt://127.0.0.1:{free_udp_port()}"
+    with pytest.raises(SourceError) as caught:
+        open_source(url)
+    assert str(caught.value) == f"{url}: cannot open: PyAV's FFmpeg was built without srt:// support"
+
+
+# -- RTSP options ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, transport, given, options", [
+    ("rtsp://u:pw@cam/s", None, "rtsp://u:pw@cam/s", {"rtsp_transport": "tcp", "timeout": "2000000"}),
+    ("rtsp+tcp://cam/s", None, "rtsp://cam/s", {"rtsp_transport": "tcp", "timeout": "2000000"}),
+    ("rtsp+udp://cam:8554/s?x=1", None, "rtsp://cam:8554/s?x=1", {"rtsp_transport": "udp", "timeout": "2000000"}),
+    ("rtsp://cam/s", "udp", "rtsp://cam/s", {"rtsp_transport": "udp", "timeout": "2000000"}),
+    ("rtsp://cam/s", "auto", "rtsp://cam/s", {"timeout": "2000000"}),  # FFmpeg's own order: UDP, then TCP
+    ("http://cam/live.ts", "udp", "http://cam/live.ts", {"rw_timeout": "2000000"}),
+])
+def test_rtsp_transport_and_timeouts_reach_pyav(monkeypatch, url, transport, given, options):
+    opened = _refused_opens(monkeypatch)
+    with pytest.raises(SourceError):
+        open_source(url, LiveOptions(LivePolicy(open_timeout_s=3.0, stall_timeout_s=2.0), rtsp_transport=transport))
+    assert opened == [(given, {"options": options, "timeout": (3.0, 2.0)})]
+
+
+def test_the_command_lines_rtsp_options_reach_pyav(monkeypatch, capsys):
+    from movenet_studio.cli import main
+
+    opened = _refused_opens(monkeypatch)
+    assert main(["infer", "rtsp://cam/s", "--rtsp-transport", "udp", "--open-timeout", "3", "--stall-timeout", "2"]) == 1
+    assert opened == [("rtsp://cam/s", {"options": {"rtsp_transport": "udp", "timeout": "2000000"},
+                                        "timeout": (3.0, 2.0)})]
+    assert capsys.readouterr().err.splitlines()[-1] == "movenet-studio: error: rtsp://cam/s: cannot open: Connection refused"
+
+
+def _refused_opens(monkeypatch) -> list:
+    """Replace PyAV's open with one that records its arguments and is refused; the records."""
+    opened = []
+
+    def refused(file, **kwargs):
+        opened.append((file, kwargs))
+        raise av.error.ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(stream_source.av, "open", refused)
+    return opened

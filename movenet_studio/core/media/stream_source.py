@@ -29,14 +29,21 @@ from .urls import StreamAddress, parse_stream_url
 log = logging.getLogger(__name__)
 
 
-def _reason(exc: BaseException, timeout_s: float, hls: bool = False) -> str:
-    """One line of why FFmpeg failed, without the URL it names (`hls`: the URL is a playlist,
-    whose demuxer skips segments it cannot fetch and then finds no data)."""
-    if isinstance(exc, (av.error.ExitError, TimeoutError, av.error.TimeoutError)) or "Immediate exit" in str(exc):
+def _reason(exc: BaseException, timeout_s: float, waited_s: float, address: StreamAddress) -> str:
+    """One line of why FFmpeg failed after `waited_s` s, without the URL it names.
+
+    A call that lasted the whole timeout was cut by PyAV's interrupt callback, whatever error the
+    demuxer then made of it (FFmpeg's RTSP client reports an interrupted reply as invalid data).
+    An HLS playlist's demuxer skips segments it cannot fetch, then finds no data.
+    """
+    if (waited_s >= timeout_s or isinstance(exc, (av.error.ExitError, TimeoutError, av.error.TimeoutError))
+            or "Immediate exit" in str(exc)):
         return f"no answer within {timeout_s:g} s"
     strerror = getattr(exc, "strerror", None)
+    if isinstance(exc, av.error.ProtocolNotFoundError):
+        return f"PyAV's FFmpeg was built without {address.scheme.partition('+')[0]}:// support"
     if isinstance(exc, av.error.InvalidDataError):
-        if hls:
+        if address.is_hls:
             return "the HLS playlist gave no video FFmpeg can decode (its segments are missing or invalid)"
         return "not a stream FFmpeg can decode (invalid data)"
     if isinstance(exc, av.error.HTTPError) or "HTTP error" in str(strerror or ""):
@@ -70,12 +77,13 @@ class StreamFeed(Feed):
 
     def __init__(self, address: StreamAddress, policy: LivePolicy):
         self.address, self.policy = address, policy
+        started = time.monotonic()
         try:
             self._container = av.open(address.url, options=ffmpeg_options(address, policy),
                                       timeout=(policy.open_timeout_s, policy.stall_timeout_s))
         except Exception as exc:
-            raise SourceError(f"{address.shown}: cannot open: "
-                              f"{_reason(exc, policy.open_timeout_s, address.is_hls)}") from None
+            reason = _reason(exc, policy.open_timeout_s, time.monotonic() - started, address)
+            raise SourceError(f"{address.shown}: cannot open: {reason}") from None
         videos = self._container.streams.video
         if not videos:
             self._container.close()
@@ -91,12 +99,14 @@ class StreamFeed(Feed):
         self._closed = False
 
     def read(self) -> FeedFrame | None:
+        started = time.monotonic()
         try:
             frame = next(self._frames)
         except StopIteration:
             return None
         except Exception as exc:
-            raise SourceError(_reason(exc, self.policy.stall_timeout_s)) from None
+            raise SourceError(_reason(exc, self.policy.stall_timeout_s, time.monotonic() - started,
+                                      self.address)) from None
         arrival = time.monotonic()
         rgb = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
         pts_ms = float(frame.time) * 1000.0 if frame.time is not None else None
