@@ -8,7 +8,6 @@ Qt adapter, :class:`~movenet_studio.gui.engine.Engine`, emits queued signals fro
 from __future__ import annotations
 
 import itertools
-import os
 import logging
 import threading
 import time
@@ -18,14 +17,16 @@ from typing import Callable
 
 from ..analysis.compare import ComparePipeline
 from ..analysis.compare_frame import CompareFrame
-from ..errors import StudioError
 from ..pipeline import FrameResult, Pipeline
 from ..pipeline_config import PipelineConfig
 from ..tracking.smoothing import OneEuroConfig
 from ..media.sources import Frame
 from .jobs import Job, ModelRequest
 from .mailbox import LatestMailbox
-from .switching import adopt_states, rerun_switched, sides_of, tracker_note, tracking_states
+from .failures import ERROR_REPEAT_INTERVAL, RepeatFilter, model_failure, one_line
+from .handover import ResultHandOver
+from .switching import (adopt_states, close_quietly, in_place_pipeline, rerun_switched, reshown, sides_of, tracker_note,
+                        tracking_states)
 from .results import EngineResult, EngineState, ModelInfo, describe_loaded, refreshed_model
 
 log = logging.getLogger("movenet_studio.gui.engine")  # (the name the log files and their readers know)
@@ -33,18 +34,9 @@ log = logging.getLogger("movenet_studio.gui.engine")  # (the name the log files 
 #: How long :meth:`InferenceWorker.stop` waits for the worker by default, in seconds.
 DEFAULT_JOIN_TIMEOUT = 5.0
 
-#: The same per-frame error (same exception text, whatever the frame) is reported at most
-#: once per this many seconds, so a model failing on every frame does not flood the window.
-ERROR_REPEAT_INTERVAL = 2.0
-
 
 PipelineFactory = Callable[[PipelineConfig], Pipeline]
 CompareFactory = Callable[[PipelineConfig, PipelineConfig], ComparePipeline]
-
-
-def _message(exc: Exception) -> str:
-    """One line for `exc`: a :class:`StudioError`'s own text, else the type and the text."""
-    return str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
 
 
 def _ignore(*_args) -> None:
@@ -104,12 +96,8 @@ class InferenceWorker:
         self._stale_worker = 0  # written by the worker only
         self._stale_taker = 0   # written by the thread taking results only (count_stale)
         self._errors = 0
-        self._last_error: tuple[str, float] = ("", 0.0)
-        # Result hand-over (worker -> taker).
-        self._result_lock = threading.Lock()
-        self._latest: EngineResult | None = None
-        self._notify_pending = False
-        self._render_skipped = 0
+        self._repeats = RepeatFilter(ERROR_REPEAT_INTERVAL)
+        self._handover = ResultHandOver()  # worker -> taker
         # Tunable filter (set_one_euro) and worker-thread result observers (add_result_observer).
         self._one_euro_pending: OneEuroConfig | None = None
         self._one_euro: OneEuroConfig | None = None  # worker side: the filter last asked for
@@ -237,10 +225,7 @@ class InferenceWorker:
     def take_result(self) -> EngineResult | None:
         """Remove and return the newest result (None when there is none); the next result posted
         notifies ``on_result`` again."""
-        with self._result_lock:
-            result, self._latest = self._latest, None
-            self._notify_pending = False
-        return result
+        return self._handover.take()
 
     def count_stale(self) -> None:
         """Count a result the taker discarded as older than the current generation."""
@@ -274,7 +259,7 @@ class InferenceWorker:
     @property
     def render_skipped(self) -> int:
         """Results replaced by a newer one before they were taken."""
-        return self._render_skipped
+        return self._handover.replaced
 
     # ------------------------------------------------------------------ worker thread
     def _run(self, config: PipelineConfig, compare: PipelineConfig | None) -> None:
@@ -289,11 +274,7 @@ class InferenceWorker:
             self._on_error(f"inference worker stopped: {exc}", traceback.format_exc())
         finally:
             pipeline, self._pipeline = self._pipeline, None
-            if pipeline is not None:
-                try:
-                    pipeline.close()
-                except Exception:
-                    pass
+            close_quietly(pipeline)
 
     def _serve(self) -> None:
         while True:
@@ -331,16 +312,8 @@ class InferenceWorker:
             return
         old, self._pipeline = self._pipeline, pipeline
         carried = tracking_states(old) if old is not None else None  # where a playing video is now
-        if old is not None:
-            try:
-                old.close()
-            except Exception:
-                pass
-        load_ms = (time.perf_counter() - start) * 1000
-        if config_b is None:
-            self._model = describe_loaded(pipeline, load_ms)
-        else:
-            self._model = replace(describe_loaded(pipeline.a, load_ms), compare=describe_loaded(pipeline.b, load_ms))
+        close_quietly(old)
+        self._model = describe_loaded(pipeline, (time.perf_counter() - start) * 1000)
         self._notes_pending = True
         # After a switch, results still in flight from the old model are stale.
         generation = self.generation if initial else self._switch_generation()
@@ -372,46 +345,18 @@ class InferenceWorker:
         return generation
 
     def _switch_in_place(self, config: PipelineConfig, config_b: PipelineConfig | None) -> bool:
-        """Switch head reading and/or compare mode without touching A (worker thread).
-
-        When `config` differs from the running A only in ``heads``, A's pipeline is kept with
-        its crop region, One Euro filters and tracks (:meth:`Pipeline.set_heads`); B is built,
-        kept or dropped; no new generation starts and nothing is reset. The last frame is
-        then shown again as it was first shown, now with heads or B (:meth:`_rerun_last`).
-        A visualisation must never change what the model sees.
-
-        Returns:
-            True when handled here (also when it failed: reported as a model failure, the
-            running pipeline unchanged); False when a full rebuild is needed.
-        """
-        pipeline, info = self._pipeline, self._model
-        a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
-        if info is None or replace(a.config, heads=config.heads) != config:
-            return False
-        old_b = pipeline.b if isinstance(pipeline, ComparePipeline) else None
-        start = time.perf_counter()
+        """Switch head reading and/or compare mode keeping A (:func:`~.switching.in_place_pipeline`),
+        then show the last frame again as first shown, now with heads or B (:meth:`_rerun_last`).
+        True when handled here (also when it failed: reported as a model failure); False when a
+        full rebuild is needed. Worker thread."""
         try:
-            a.set_heads(config.heads)
-            b = old_b if old_b is not None and old_b.config == config_b else None
-            if (b is None and old_b is not None and config_b is not None
-                    and replace(old_b.config, heads=config_b.heads) == config_b):
-                old_b.set_heads(config_b.heads)  # B's heads for the head-difference overlays: keep B too
-                b = old_b
-            if config_b is not None and b is None:
-                b = self._factory(config_b)
-            new = a if b is None else pipeline if b is old_b else ComparePipeline.from_pipelines(a, b)
+            switched = in_place_pipeline(self._pipeline, self._model, config, config_b, self._factory)
         except Exception as exc:
             self._load_failed(config, config_b, exc)
             return True
-        if old_b is not None and old_b is not b:
-            try:
-                old_b.close()
-            except Exception:
-                pass
-        self._pipeline = new
-        load_ms = (time.perf_counter() - start) * 1000
-        compare = None if b is None else (info.compare if b is old_b else describe_loaded(b, load_ms))
-        self._model = replace(describe_loaded(a, info.load_ms), compare=compare, kept=True)
+        if switched is None:
+            return False
+        self._pipeline, self._model = switched
         self._notes_pending = True
         self._on_model_loaded(self._model)
         self._on_state(EngineState.RUNNING.value)
@@ -426,12 +371,8 @@ class InferenceWorker:
         if last is None or self._jobs.pending or last[0].generation < self.generation:
             return
         job, result = last
-        pipeline = self._pipeline
-        a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
         try:
-            if a.config.heads != (result.heads is not None):
-                result = a.with_heads(job.frame, result)
-            compare = pipeline.compare(job.frame, result) if isinstance(pipeline, ComparePipeline) else None
+            result, compare = reshown(self._pipeline, job.frame, result)
         except Exception as exc:
             self._frame_failed(job, exc)
             return
@@ -469,15 +410,9 @@ class InferenceWorker:
             a.classifier = self._classifier
 
     def _load_failed(self, config: PipelineConfig, config_b: PipelineConfig | None, exc: Exception) -> None:
-        message = _message(exc)
-        details = "" if isinstance(exc, StudioError) else traceback.format_exc()
-        what = config.model if config_b is None else f"{config.model} vs {config_b.model} ({config_b.backend})"
-        for model in (config.model, config_b.model if config_b is not None else None):
-            name = f"{os.path.basename(model)}: " if model else ""
-            if name and message.startswith(name):  # the path is named already: not the file name again
-                message = message[len(name):]
-        log.warning("cannot load model %s: %s%s", what, message, f"\n{details.rstrip()}" if details else "")
-        self._on_model_failed(f"cannot load model {what}: {message}", details)
+        message, details = model_failure(config, config_b, exc)
+        log.warning("%s%s", message, f"\n{details.rstrip()}" if details else "")
+        self._on_model_failed(message, details)
         if self._pipeline is None:
             self._on_state(EngineState.FAULTED.value)
 
@@ -530,26 +465,17 @@ class InferenceWorker:
         captured = None if result.captured_s is None else (time.monotonic() - result.captured_s) * 1000
         engine_result = EngineResult(result, job.frame_id, job.generation, self._processed, self.dropped,
                                      self.stale, now, (now - job.submitted_at) * 1000, self._model, compare, captured)
-        with self._result_lock:
-            if self._latest is not None:
-                self._render_skipped += 1
-            self._latest = engine_result
-            notify = not self._notify_pending
-            self._notify_pending = True
-        if notify:
+        if self._handover.put(engine_result):
             self._on_result()
 
     def _frame_failed(self, job: Job, exc: Exception) -> None:
         """Count a frame's failure and report it, unless the same message (whatever the frame)
         was reported less than :data:`ERROR_REPEAT_INTERVAL` seconds ago."""
         self._errors += 1
-        key = _message(exc)
-        message, details = f"frame {job.frame.index}: {key}", traceback.format_exc()
-        last, when = self._last_error
-        now = time.monotonic()
-        if key == last and now - when < ERROR_REPEAT_INTERVAL:
+        key = one_line(exc)
+        if not self._repeats.first(key):
             return
-        self._last_error = (key, now)
+        message, details = f"frame {job.frame.index}: {key}", traceback.format_exc()
         log.error("%s%s", message, f"\n{details.rstrip()}" if details else "")
         self._on_error(message, details)
 
@@ -562,6 +488,6 @@ class InferenceWorker:
         pipeline, config = self._pipeline, self._one_euro
         if config is None or pipeline is None:
             return
-        for side in ((pipeline.a, pipeline.b) if isinstance(pipeline, ComparePipeline) else (pipeline,)):
+        for side in sides_of(pipeline):
             if side.config.one_euro != config:
                 side.set_one_euro(config)

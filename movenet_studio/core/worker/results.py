@@ -128,7 +128,10 @@ class EngineResult:
 
 def describe_loaded(pipeline, load_ms: float) -> ModelInfo:
     """The :class:`ModelInfo` of a pipeline just loaded in `load_ms` ms (worker thread: reads
-    the model file's signature and size; never raises for a missing signature or file)."""
+    the model file's signature and size; never raises for a missing signature or file); for a
+    ComparePipeline, A's with B's as ``compare``."""
+    if isinstance(pipeline, ComparePipeline):
+        return replace(describe_loaded(pipeline.a, load_ms), compare=describe_loaded(pipeline.b, load_ms))
     return ModelInfo(pipeline.describe(), load_ms)
 
 
