@@ -22,7 +22,7 @@ from movenet_studio.core.decoding.keypoints import KEYPOINT_NAMES
 from movenet_studio.core.decoding.pose import Pose
 from movenet_studio.core.errors import ModelError
 from movenet_studio.core.models.catalog import ModelSpec
-from movenet_studio.core.pipeline import FrameResult, TrackingState
+from movenet_studio.core.frame_result import FrameResult, TrackingState
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.pipeline_description import PipelineDescription
 from movenet_studio.core.preprocessing.mapping import InputMapping

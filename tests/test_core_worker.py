@@ -8,7 +8,7 @@ import queue
 import numpy as np
 
 from fakes import FakePipeline
-from movenet_studio.core.pipeline import FrameResult
+from movenet_studio.core.frame_result import FrameResult
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.media.sources import Frame
 from movenet_studio.core.worker import EngineState, InferenceWorker

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Slot
 import fakes
 from conftest import GUI_WAIT_MS
 from movenet_studio.core.errors import ModelError
-from movenet_studio.core.pipeline import FrameResult
+from movenet_studio.core.frame_result import FrameResult
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.media.sources import Frame, Source
 from movenet_studio.gui.engine import Engine, EngineState, LatestMailbox

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import PROJECT_ROOT, data_file
 from movenet_studio.core.decoding.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES
-from movenet_studio.core.pipeline import STAGES, Pipeline
+from movenet_studio.core.frame_result import STAGES
+from movenet_studio.core.pipeline import Pipeline
 from movenet_studio.core.pipeline_config import PipelineConfig
 from movenet_studio.core.preprocessing.letterbox import letterbox
 from movenet_studio.core.media.sources import Frame

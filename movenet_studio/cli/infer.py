@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.output.infer_run import InferRequest, run_infer
-from ..core.pipeline import STAGES, Pipeline
+from ..core.frame_result import STAGES
+from ..core.pipeline import Pipeline
 from ..core.analysis.process_resources import WARM_UP_FRAMES
 from ..core.stream import ClassifierFiles, StreamRequest
 from .classifier_options import check_classifier_args, summary_line

@@ -25,7 +25,8 @@ from typing import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from ..core.analysis.compare import ComparePipeline
-from ..core.pipeline import FrameResult, Pipeline
+from ..core.frame_result import FrameResult
+from ..core.pipeline import Pipeline
 from ..core.pipeline_config import PipelineConfig
 from ..core.tracking.smoothing import OneEuroConfig
 from ..core.media.sources import Frame

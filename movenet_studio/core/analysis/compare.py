@@ -49,7 +49,8 @@ from ..errors import ModelError
 from ..decoding.keypoint_sets import keypoint_set_for
 from ..decoding.keypoints import NUM_KEYPOINTS
 from ..decoding.multipose import decode_multipose
-from ..pipeline import FrameResult, Pipeline
+from ..frame_result import FrameResult
+from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
 from ..preprocessing.mapping import InputMapping
 from ..preprocessing.profile import prepare_model_input, prepare_multipose_input

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..pipeline import FrameResult
+from ..frame_result import FrameResult
 
 
 @dataclass(frozen=True, slots=True)

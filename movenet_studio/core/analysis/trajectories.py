@@ -152,7 +152,7 @@ class TrajectoryRecorder:
 
     # ------------------------------------------------------------------ recording
     def add(self, result, generation: int = 0) -> None:
-        """Record one :class:`~.pipeline.FrameResult` (any thread).
+        """Record one :class:`~.frame_result.FrameResult` (any thread).
 
         Args:
             result: the frame's result; its first pose is recorded (MultiPose: the first

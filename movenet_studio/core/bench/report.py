@@ -34,7 +34,7 @@ def format_report(report: BenchReport) -> str:
             f"{_num(r.peak_rss_mb, 9, 0)}")
     ran = [r for r in report.results if r.status == OK and r.stages]
     if ran:
-        from ..pipeline import STAGES
+        from ..frame_result import STAGES
 
         seen: list[str] = []
         for r in ran:

@@ -7,7 +7,7 @@ coordinate order (and, when asked, in the other order too, so a user can see whi
 convention a classifier expects), feeds the counted class's probability of the best pose
 to a :class:`~.repetitions.RepetitionCounter`, and tallies frames per top class for the
 run's summary. Its result is a :class:`FrameClassification` in
-:attr:`~.pipeline.FrameResult.classification`.
+:attr:`~.frame_result.FrameResult.classification`.
 
 Thread use: the GUI's worker thread calls :meth:`FrameClassifier.classify` and
 :meth:`FrameClassifier.reset`; the GUI thread may call :meth:`FrameClassifier.set_order`,
@@ -234,7 +234,7 @@ class FrameClassifier:
 
         Args:
             poses: the frame's :class:`~.keypoints.Pose` objects (keypoints [17, 3] in frame
-                pixels), as in :attr:`~.pipeline.FrameResult.poses`.
+                pixels), as in :attr:`~.frame_result.FrameResult.poses`.
             timestamp_ms: the frame's time in ms (drives the counter's minimum dwell).
             count: update the counter and the tally; False classifies a frame shown again
                 (a paused frame after an order switch) without counting it twice.

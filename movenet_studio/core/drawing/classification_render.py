@@ -60,7 +60,7 @@ def draw_classification(canvas, result, threshold: float, scale: float, font: in
 
     Args:
         canvas: :class:`~.render_layers.Canvas` (image, frame-to-image scale, ``text``).
-        result: a :class:`~.pipeline.FrameResult` with ``classification`` (no-op when None).
+        result: a :class:`~.frame_result.FrameResult` with ``classification`` (no-op when None).
         threshold: keypoint score threshold of the drawing.
         scale: the renderer's font scale for this image.
         font: the OpenCV font.

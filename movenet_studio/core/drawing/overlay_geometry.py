@@ -276,7 +276,7 @@ def _around(centre_yx, range_yx) -> tuple[float, float, float, float] | None:
 
 
 def crop_geometry(result) -> CropGeometry:
-    """The crop overlay of a :class:`~.pipeline.FrameResult` (fields ``crop_region``,
+    """The crop overlay of a :class:`~.frame_result.FrameResult` (fields ``crop_region``,
     ``crop``, ``tracker_reset``, ``mapping``; missing ones read as absent).
 
     The square is the region *used* for this frame; the centre and ranges are what the

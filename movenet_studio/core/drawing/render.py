@@ -8,7 +8,7 @@ same constants and helpers (:data:`~.render_style.KEYPOINT_COLOUR`,
 maps of :mod:`.colormaps`; the layers are drawn by :mod:`.render_layers`.
 
 Layers, bottom to top (each only when enabled in :class:`OverlayOptions` *and* present in
-the :class:`~.pipeline.FrameResult`; anything missing is skipped silently, see
+the :class:`~.frame_result.FrameResult`; anything missing is skipped silently, see
 :func:`~.render_layers.unavailable_overlays`). Optional data is read from the result's fields
 ``heads``, ``crop_region`` and ``decode`` (None when absent):
 
@@ -66,7 +66,7 @@ def render_overlays(frame_rgb: np.ndarray, result, options: OverlayOptions = Ove
         frame_rgb: uint8 [H, W, 3] RGB; normally ``result.frame``. It may be a resized
             copy: coordinates (in the pixels of ``result.mapping.frame_size``) are scaled
             to its size. Not modified.
-        result: a :class:`~.pipeline.FrameResult` (poses in frame pixels; optional
+        result: a :class:`~.frame_result.FrameResult` (poses in frame pixels; optional
             ``heads``, ``crop_region``, ``decode``).
         options: which layers to draw (see the module docstring for order and look).
 

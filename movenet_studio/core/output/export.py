@@ -78,7 +78,7 @@ class FramePoses:
 
     @classmethod
     def of(cls, result) -> "FramePoses":
-        """The :class:`FramePoses` of a :class:`~.pipeline.FrameResult`."""
+        """The :class:`FramePoses` of a :class:`~.frame_result.FrameResult`."""
         return cls(int(result.index), float(result.timestamp_ms), tuple(result.poses))
 
 
@@ -197,7 +197,7 @@ def keypoints_to_coco(frames: Iterable, image_ids: Mapping[int, int] | None = No
     """COCO keypoint results for `frames`: one record per pose.
 
     Args:
-        frames: :class:`FramePoses` or :class:`~.pipeline.FrameResult` objects (anything
+        frames: :class:`FramePoses` or :class:`~.frame_result.FrameResult` objects (anything
             with ``index`` and ``poses``).
         image_ids: frame index -> COCO image id; None uses the frame index.
 
@@ -237,7 +237,7 @@ def write_keypoints_json(results: Iterable, path: Path, image_ids: Mapping[int, 
     is an image of ``gt`` (pycocotools refuses an empty list: no poses, nothing to load).
 
     Args:
-        results: :class:`FramePoses` or :class:`~.pipeline.FrameResult` objects.
+        results: :class:`FramePoses` or :class:`~.frame_result.FrameResult` objects.
         path: output file.
         image_ids: frame index -> COCO image id (None: the frame index).
         force: replace an existing file.
@@ -411,7 +411,7 @@ def export_video(source, pipeline, out_path: Path | None, options: OverlayOption
             thread; each report is a cancellation point.
         force: replace an existing `out_path`.
         fps: frame rate to write instead of the source's.
-        on_result: called with each :class:`~.pipeline.FrameResult` before it is drawn
+        on_result: called with each :class:`~.frame_result.FrameResult` before it is drawn
             (e.g. to preview it or check :func:`~.render_layers.unavailable_overlays`); an
             exception from it aborts the export like any other error.
         before_commit: called with every frame's poses once the video is written and checked,

@@ -23,7 +23,8 @@ from ..atomic import atomic_output
 from ..classify.classification import ClassifierSpec
 from .export import ExportError, ExportSummary, check_output_path, coco_image_ids, export_video, write_keypoints
 from ..files import check_outputs
-from ..pipeline import FrameResult, Pipeline
+from ..frame_result import FrameResult
+from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
 from ..progress import JobControl
 from ..drawing.render import render_overlays

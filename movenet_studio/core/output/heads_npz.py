@@ -36,7 +36,7 @@ class HeadsNpzWriter:
         self._arrays: dict[str, list[np.ndarray]] = {}
 
     def add(self, result) -> bool:
-        """Append one :class:`~movenet_studio.core.pipeline.FrameResult`; False if it has no heads."""
+        """Append one :class:`~movenet_studio.core.frame_result.FrameResult`; False if it has no heads."""
         if result.heads is None:
             return False
         # A heatmap-only model (ST's zoo files) has keypoint heatmaps and no other head: only

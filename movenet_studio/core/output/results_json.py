@@ -13,7 +13,7 @@ from ..text import hide_credentials
 
 
 def frame_to_json(result) -> dict:
-    """One :class:`~movenet_studio.core.pipeline.FrameResult` as a JSON object (docs/reference/formats.md)."""
+    """One :class:`~movenet_studio.core.frame_result.FrameResult` as a JSON object (docs/reference/formats.md)."""
     crop = result.crop_region.as_tuple() if result.crop_region is not None else None
     poses = [pose.to_json() for pose in result.poses]
     classification = getattr(result, "classification", None)

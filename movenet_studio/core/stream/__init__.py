@@ -1,5 +1,5 @@
 """The headless stream loop: a typed :class:`StreamRequest` -> an open source and pipeline
-(:class:`Stream`) -> one :class:`~movenet_studio.core.pipeline.FrameResult` per frame, handed to
+(:class:`Stream`) -> one :class:`~movenet_studio.core.frame_result.FrameResult` per frame, handed to
 sinks (objects with ``add(result)``: the results JSON and heads NPZ writers, the video writer of
 an export, the event detector, timing and trajectory recorders).
 
@@ -22,7 +22,8 @@ from ..media.live import BoundedLive, LiveOptions
 from ..media.opener import open_source
 from ..media.prefetch import PrefetchSource
 from ..media.sources import ImageSource, Source
-from ..pipeline import FrameResult, Pipeline
+from ..frame_result import FrameResult
+from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
 
 

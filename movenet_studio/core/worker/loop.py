@@ -17,7 +17,8 @@ from typing import Callable
 
 from ..analysis.compare import ComparePipeline
 from ..analysis.compare_frame import CompareFrame
-from ..pipeline import FrameResult, Pipeline
+from ..frame_result import FrameResult
+from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
 from ..tracking.smoothing import OneEuroConfig
 from ..media.sources import Frame

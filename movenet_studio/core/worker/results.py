@@ -13,7 +13,7 @@ from ..analysis.compare import ComparePipeline
 from ..analysis.compare_frame import CompareFrame
 from ..models.catalog import ModelSpec
 from ..models.signature import ModelSignature
-from ..pipeline import FrameResult
+from ..frame_result import FrameResult
 from ..pipeline_config import PipelineConfig
 from ..pipeline_description import PipelineDescription
 
@@ -109,7 +109,7 @@ class EngineResult:
         compare: A and B on this frame in compare mode (``result`` is then ``compare.a``),
             else None.
         capture_to_result_ms: live sources: from the frame's capture (the source's own
-            timestamps where it has them, :attr:`~..pipeline.FrameResult.captured_s`) to the
+            timestamps where it has them, :attr:`~..frame_result.FrameResult.captured_s`) to the
             result being ready, in ms; None for files.
     """
 

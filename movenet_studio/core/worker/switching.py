@@ -1,5 +1,5 @@
 """Carrying per-source state across a pipeline switch in the worker: each side's
-:class:`~movenet_studio.core.pipeline.TrackingState` (crop tracker, keypoint filter, MultiPose
+:class:`~movenet_studio.core.frame_result.TrackingState` (crop tracker, keypoint filter, MultiPose
 tracks) taken from the running pipeline(s) and handed to the new ones, so a switch of model,
 runtime, provider, threads or precision does not reset the tracker; and the switch of head
 reading or compare mode that keeps A's pipeline itself (:func:`in_place_pipeline`)."""
@@ -12,7 +12,7 @@ from dataclasses import replace
 from ..analysis.compare import ComparePipeline
 from ..analysis.compare_frame import CompareFrame
 from ..media.sources import Frame
-from ..pipeline import FrameResult, TrackingState
+from ..frame_result import FrameResult, TrackingState
 from ..pipeline_config import PipelineConfig
 from .results import ModelInfo, describe_loaded
 

@@ -120,7 +120,7 @@ class SideView(QWidget):
         self.view_box.setYLink(view_box)
 
     def show_result(self, result, title: str = "B") -> None:
-        """Draw B's :class:`~movenet_studio.core.pipeline.FrameResult` (frame, poses, input region)."""
+        """Draw B's :class:`~movenet_studio.core.frame_result.FrameResult` (frame, poses, input region)."""
         frame = result.frame
         self.image_item.show(frame)
         self.overlay.set_poses(result.poses)

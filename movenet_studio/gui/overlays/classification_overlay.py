@@ -43,7 +43,7 @@ class ClassificationOverlay:
         self._last = None
 
     def set_result(self, result) -> None:
-        """Show the captions of a :class:`~movenet_studio.core.pipeline.FrameResult` (hidden when it
+        """Show the captions of a :class:`~movenet_studio.core.frame_result.FrameResult` (hidden when it
         has no classification)."""
         self._last = result
         frame = getattr(result, "classification", None) if self.visible else None

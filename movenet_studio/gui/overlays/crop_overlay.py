@@ -1,7 +1,7 @@
 """The crop-tracking overlay: the square the model saw this frame, and what the tracker measured.
 
 Drawn from :func:`~movenet_studio.core.drawing.overlay_geometry.crop_geometry` of each
-:class:`~movenet_studio.core.pipeline.FrameResult`, in the colours, dash patterns and places
+:class:`~movenet_studio.core.frame_result.FrameResult`, in the colours, dash patterns and places
 of the export renderer's ``crop`` layer (:mod:`movenet_studio.core.drawing.render`):
 
 * the crop square (``FrameResult.crop_region``), solid orange;

@@ -89,7 +89,7 @@ class HeadOverlays:
     Args:
         view: the ViewBox showing the frame (frame pixel coordinates, y down).
 
-    Call :meth:`set_result` with each new :class:`~movenet_studio.core.pipeline.FrameResult`
+    Call :meth:`set_result` with each new :class:`~movenet_studio.core.frame_result.FrameResult`
     and :meth:`set_options` when the overlay choices change; layers whose data the result
     lacks (no heads, MultiPose without a decode) are hidden.
     """

@@ -1,6 +1,6 @@
 """The "model input" view: the exact RGB image the model was fed on the newest frame.
 
-Shows :attr:`FrameResult.model_input <movenet_studio.core.pipeline.FrameResult.model_input>`
+Shows :attr:`FrameResult.model_input <movenet_studio.core.frame_result.FrameResult.model_input>`
 pixel for pixel (uint8 RGB at the model's input size: the crop square resized, or the
 letterboxed frame), in one pyqtgraph ImageItem updated in place, with a caption saying what
 it is. Refreshed at most every :data:`~.throttle.REFRESH_INTERVAL_MS` (and never while hidden).

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from ...core.output.export import ExportError
 from ...core.output.export_job import ExportOutcome, ExportRequest, annotated_frame, export_config, run_export, write_image
-from ...core.pipeline import FrameResult
+from ...core.frame_result import FrameResult
 from ..background import BackgroundTask
 from ..dialogs.export_dialogs import ExportDialog, ExportProgress
 
