@@ -112,7 +112,7 @@ def _referenced_images() -> set[str]:
 def test_every_dock_of_the_window_has_a_screenshot_in_the_docs(qtbot, tmp_path):
     from PySide6.QtWidgets import QDockWidget
 
-    from movenet_studio.gui.player import Pace
+    from movenet_studio.gui.source_info import Pace
     from movenet_studio.gui.settings import StudioSettings
     from movenet_studio.gui.window.main_window import MainWindow
     from tools.screenshots import kebab

@@ -8,7 +8,8 @@ from PySide6.QtTest import QTest
 
 from conftest import GUI_WAIT_MS, data_file
 from media import shared_path
-from movenet_studio.gui.window.main_window import COMPARING_MESSAGE, END_MESSAGE
+from movenet_studio.gui.window.main_window import COMPARING_MESSAGE
+from movenet_studio.gui.window.window_sources import END_MESSAGE
 from movenet_studio.gui.window.window_menus import OVERLAY_HOTKEYS
 
 
@@ -27,8 +28,10 @@ def test_overlay_and_compare_hotkeys_toggle_the_panel_boxes(window_on):
     assert window.compare_panel.enable_check.isChecked() and window.compare_action.isChecked()
     window.qtbot.waitUntil(lambda: window.engine.model is not None and window.engine.model.compare is not None,
                            timeout=GUI_WAIT_MS)
-    # "Comparing with ..." went once B ran; another message would have stayed
-    assert not window.statusBar().currentMessage().startswith(COMPARING_MESSAGE)
+    # "Comparing with ..." goes once the window hears that B runs (the engine holds B's model
+    # before the window's model_changed slot runs); another message would have stayed
+    window.qtbot.waitUntil(lambda: not window.statusBar().currentMessage().startswith(COMPARING_MESSAGE),
+                           timeout=GUI_WAIT_MS)
     QTest.keyClick(window, Qt.Key.Key_B)
     window.qtbot.waitUntil(lambda: window.engine.model.compare is None, timeout=GUI_WAIT_MS)
 

@@ -321,7 +321,7 @@ class Driver:
 
     # -------------------------------------------------------------- scenes
     def run_scene(self, scene: Scene) -> None:
-        from movenet_studio.gui.player import Pace
+        from movenet_studio.gui.source_info import Pace
         from movenet_studio.gui.settings import StudioSettings
         from movenet_studio.gui.window.classification_controller import ClassifierRequest
         from movenet_studio.gui.window.main_window import MainWindow

@@ -26,7 +26,7 @@ from ..logs import LOGGER_NAME, configure_logging
 from .window.classification_controller import ClassifierRequest
 from .window.main_window import MainWindow
 from .platform_libraries import uses_xcb, xcb_problem
-from .player import Pace
+from .source_info import Pace
 from .run_stats import RunStats
 from .settings import APPLICATION, ORGANIZATION, StudioSettings
 from .window.signals import SignalQuit

@@ -17,22 +17,21 @@ Cameras are read as fast as they deliver; the mailbox keeps only the newest fram
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.errors import StudioError
 from ..core.media.live import LiveOptions, LiveSource
-from ..core.media.sources import Frame, ImageFolderSource, ImageSource, Source
+from ..core.media.sources import Frame, Source
 from ..core.media.opener import open_source
 from .engine import Engine
+from .source_info import Pace, SourceInfo, source_kind
 
 log = logging.getLogger(__name__)  # movenet_studio.gui.player: sources that fail to open or read
 
@@ -42,61 +41,6 @@ DEFAULT_FPS = 30.0
 MAX_LAG_S = 0.5
 #: Granularity of command checks while waiting for the worker at max pace, in seconds.
 _POLL_S = 0.05
-
-
-class Pace(str, enum.Enum):
-    """How fast a file source is played."""
-
-    REALTIME = "realtime"  #: the file's frame rate
-    MAX = "max"            #: as fast as the inference worker takes frames
-
-
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    """What the player has opened.
-
-    Attributes:
-        spec: what was asked for (a path, or ``camera:N``).
-        name: what to show the user.
-        kind: ``video``, ``image``, ``folder``, ``camera`` or ``stream``.
-        is_live: True for cameras and streams (no seeking, no end).
-        frame_count: number of frames, or None when unknown.
-        fps: nominal frame rate, or None.
-    """
-
-    spec: str
-    name: str
-    kind: str
-    is_live: bool
-    frame_count: int | None
-    fps: float | None
-
-    @property
-    def seekable(self) -> bool:
-        """True when the source has a known length greater than one frame."""
-        return not self.is_live and bool(self.frame_count) and self.frame_count > 1
-
-    @property
-    def details(self) -> str:
-        """Kind, length and rate for people, e.g. ``video, 120 frames, 30 fps``; a folder holds
-        independent photos and has no rate: ``folder, 4 photos``."""
-        parts = [self.kind]
-        unit = "photo" if self.kind in ("folder", "image") else "frame"
-        if self.frame_count:
-            parts.append(f"{self.frame_count} {unit}{'s' if self.frame_count != 1 else ''}")
-        if self.fps and unit == "frame":
-            parts.append(f"{self.fps:.3g} fps")
-        return ", ".join(parts)
-
-
-def _kind(source: Source) -> str:
-    if isinstance(source, LiveSource):
-        return source.kind
-    if isinstance(source, ImageFolderSource):
-        return "folder"
-    if isinstance(source, ImageSource):
-        return "image"
-    return "video"
 
 
 def _message(exc: BaseException) -> tuple[str, str]:
@@ -378,7 +322,7 @@ class SourcePlayer(QObject):
         self._set_playing(False)
         self._close_source()
         self._source = source
-        self._info = SourceInfo(spec, source.name or spec, _kind(source), bool(source.is_live),
+        self._info = SourceInfo(spec, source.name or spec, source_kind(source), bool(source.is_live),
                                 source.frame_count, source.fps)
         self._held = None
         self._engine.new_generation()

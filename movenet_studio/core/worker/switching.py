@@ -115,8 +115,8 @@ def in_place_pipeline(pipeline, info: ModelInfo | None, config: PipelineConfig,
         request needs a full rebuild.
 
     Raises:
-        Exception: whatever building B raised; the running pipeline is then unchanged (A's
-        heads may have been switched; the caller reports the failure).
+        Exception: whatever building B raised (the caller reports it); A's heads may have
+            been switched already, the running pipeline is otherwise unchanged.
     """
     a = pipeline.a if isinstance(pipeline, ComparePipeline) else pipeline
     if info is None or replace(a.config, heads=config.heads) != config:

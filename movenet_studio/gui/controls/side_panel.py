@@ -21,7 +21,7 @@ from .backend_controls import BackendControls
 from ..engine import ModelInfo
 from .multipose_controls import MultiPoseControls
 from ..overlay_state import DEFAULT_THRESHOLD
-from ..player import SourceInfo
+from ..source_info import SourceInfo
 from ..panels.pose_panel import PosePanel
 from .seek_slider import SeekSlider
 

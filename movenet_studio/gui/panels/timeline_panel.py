@@ -28,7 +28,8 @@ from ...core.tracking.smoothing import MOVENET_KEYPOINT_FILTER_CONFIG, OneEuroCo
 from ...core.analysis.trajectories import TrajectoryRecorder
 from ..engine import Engine, EngineResult, ModelInfo
 from ..latest_job import LatestJobRunner
-from ..player import SourceInfo, SourcePlayer
+from ..player import SourcePlayer
+from ..source_info import SourceInfo
 from .empty_state import EmptyState
 from .readable import WrappedLabel, keypoint_label
 from .scroll_area import VerticalScrollArea

@@ -14,7 +14,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QSplitter, QWidget
 
 from ...core.media.live import LiveOptions
-from ...core.media.sources import camera_spec
 from ...core.media.urls import is_url
 from ...core.paths import sample_path
 from ...core.text import printable
@@ -27,7 +26,7 @@ from ..compare.compare_controls import ComparePanel
 from ..compare.compare_view import SideView
 from ..controls.side_panel import ControlPanel
 from ..controls.wheel_guard import WheelGuard
-from ..engine import MAX_DELIVERY_HZ, MAX_PACE_DELIVERY_HZ, Engine, EngineResult, EngineState, ModelInfo
+from ..engine import MAX_DELIVERY_HZ, MAX_PACE_DELIVERY_HZ, Engine, EngineState, ModelInfo
 from ..garbage import GuiThreadGarbageCollector
 from ..overlays.head_overlays import HoverReadout
 from ..panels.heads_panel import HeadsPanel
@@ -40,7 +39,8 @@ from ..controls.preprocess_controls import PreprocessControls
 from .overlay_controller import OverlayController
 from ..controls.overlay_controls import OverlayControls, TrackingControls
 from ..overlay_state import parse_overlays
-from ..player import Pace, SourceInfo, SourcePlayer
+from ..player import SourcePlayer
+from ..source_info import Pace, SourceInfo
 from ..panels.scroll_area import VerticalScrollArea
 from ..overlays.speed_readout import SpeedReadout
 from ..overlays.video_note import VideoNote
@@ -53,7 +53,6 @@ from .window_menus import WindowMenus
 from .window_sources import WindowSources
 from .window_setup import APP_NAME, startup_config
 
-END_MESSAGE = "End of"  # the status message at the end of a file (cleared when playback leaves the end)
 COMPARING_MESSAGE, SWITCHING_MESSAGE = "Comparing with", "Switching to"
 #: Status messages announcing a model load: cleared when the model is there (or failed).
 PENDING_MESSAGES = (COMPARING_MESSAGE, SWITCHING_MESSAGE)
@@ -68,7 +67,7 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         model: model key or file to load instead of the saved one.
         backend: the backend (``tflite``, ``onnx``) instead of the saved one.
         threads: runtime threads instead of the saved number.
-        pace: :class:`~.player.Pace` of file playback.
+        pace: :class:`~..source_info.Pace` of file playback.
         loop: loop files (default: the saved setting).
         persist_loop: write the loop state back to settings at close.
         restore_layout: restore the saved window geometry and dock layout (off for
@@ -447,51 +446,6 @@ class MainWindow(WindowMenus, WindowSources, QMainWindow):
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ signal handlers
-    @Slot(object)
-    def _on_result(self, result: EngineResult) -> None:
-        index = result.result.index
-        self.controls.source.set_position(index)
-        if self._last_index is not None and index < self._last_index:
-            # stepped or sought back: not at the end any more (results still arriving after the
-            # reader's end, of earlier frames, count up and leave the message)
-            self.reporter.clear_if_showing(END_MESSAGE)
-        self._last_index = index
-
-    @Slot(object)
-    def _on_source_opened(self, info: SourceInfo) -> None:
-        self._source = info
-        self._last_index = None
-        self.latency_panel.reset()
-        self.settings.last_source = info.spec
-        self.recent.add(info.spec)
-        if info.kind == "camera":
-            self.settings.camera_index = camera_spec(info.spec)[0]
-        self.reporter.info(f"Opened {info.name} ({info.details})")
-        self._update_title()
-
-    @Slot(object)
-    def _on_live_event(self, event) -> None:
-        """A live feed dropped, is reconnecting or came back: say so in the status bar (its loss
-        arrives as a read failure, with the details dialog)."""
-        if event.kind != "lost":
-            self.reporter.info(event.message)
-
-    @Slot()
-    def _on_source_closed(self) -> None:
-        self._source = None
-        self.controls.source.set_source(None)
-        self._update_title()
-
-    @Slot()
-    def _on_finished(self) -> None:
-        name = self._source.name if self._source else "source"
-        self.reporter.info(f"{END_MESSAGE} {name} (Space plays it again, L loops)")
-
-    @Slot(bool)
-    def _on_playing_changed(self, playing: bool) -> None:
-        if playing:
-            self.reporter.clear_if_showing(END_MESSAGE)  # the end is no longer where playback is
-
     @Slot(object)
     def _on_model_changed(self, info: ModelInfo) -> None:
         self._model = info

@@ -1,9 +1,12 @@
 """How the main window opens what it is given: a path is a model when it is a .tflite/.onnx
 file, else a source (video, image, folder, ``camera:N``, a stream URL); dropped paths and
-dropped URL text likewise. File > Open stream… and File > Open camera… ask for one.
+dropped URL text likewise. File > Open stream… and File > Open camera… ask for one. What the
+player then says (opened, the end of a file, a live feed's drop, closed) reaches the status bar,
+the title and the settings here.
 
 :class:`WindowSources` is a mixin of :class:`~.main_window.MainWindow`: it uses the window's
-``player``, ``engine``, ``settings`` and ``reporter``.
+``player``, ``engine``, ``settings``, ``reporter``, ``recent``, ``controls``, ``latency_panel``
+and its ``_source`` and ``_last_index``.
 """
 
 from __future__ import annotations
@@ -15,10 +18,15 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from ...core.backends import default_backend
+from ...core.media.sources import camera_spec
 from ...core.media.urls import display_url, is_url
 from ...core.paths import sample_path
 from ..dialogs.live_dialogs import OpenCameraDialog, OpenStreamDialog
+from ..engine import EngineResult
+from ..source_info import SourceInfo
 from .window_setup import is_model_path
+
+END_MESSAGE = "End of"  # the status message at the end of a file (cleared when playback leaves the end)
 
 
 class WindowSources:
@@ -114,3 +122,49 @@ class WindowSources:
             self.handle_paths(paths)
         else:
             event.ignore()
+
+    # ------------------------------------------------------------------ what the player says
+    @Slot(object)
+    def _on_result(self, result: EngineResult) -> None:
+        index = result.result.index
+        self.controls.source.set_position(index)
+        if self._last_index is not None and index < self._last_index:
+            # stepped or sought back: not at the end any more (results still arriving after the
+            # reader's end, of earlier frames, count up and leave the message)
+            self.reporter.clear_if_showing(END_MESSAGE)
+        self._last_index = index
+
+    @Slot(object)
+    def _on_source_opened(self, info: SourceInfo) -> None:
+        self._source = info
+        self._last_index = None
+        self.latency_panel.reset()
+        self.settings.last_source = info.spec
+        self.recent.add(info.spec)
+        if info.kind == "camera":
+            self.settings.camera_index = camera_spec(info.spec)[0]
+        self.reporter.info(f"Opened {info.name} ({info.details})")
+        self._update_title()
+
+    @Slot(object)
+    def _on_live_event(self, event) -> None:
+        """A live feed dropped, is reconnecting or came back: say so in the status bar (its loss
+        arrives as a read failure, with the details dialog)."""
+        if event.kind != "lost":
+            self.reporter.info(event.message)
+
+    @Slot()
+    def _on_source_closed(self) -> None:
+        self._source = None
+        self.controls.source.set_source(None)
+        self._update_title()
+
+    @Slot()
+    def _on_finished(self) -> None:
+        name = self._source.name if self._source else "source"
+        self.reporter.info(f"{END_MESSAGE} {name} (Space plays it again, L loops)")
+
+    @Slot(bool)
+    def _on_playing_changed(self, playing: bool) -> None:
+        if playing:
+            self.reporter.clear_if_showing(END_MESSAGE)  # the end is no longer where playback is
