@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core.files import check_outputs
 from ..core.progress import JobControl
+from ..core.quantize.io_types import IO_TYPES
 from ..core.quantize.job import SCHEMES, QuantizeRequest, run_quantize
 from ..core.quantize.recipe import read_recipe, request_kwargs
 from .options import add_preprocess_options, positive_int, profile_from_args
@@ -51,8 +52,11 @@ def add_parser(subparsers) -> None:
                         help="int8 (int8 weights and activations), int16x8 (int16 activations) or dynamic "
                              "(int8 weights only; TFLite) (default: %(default)s)")
     parser.add_argument("--per-tensor", action="store_true", help="one weight scale per tensor, not per channel")
-    parser.add_argument("--io", choices=("float", "int8", "uint8"), default="float",
-                        help="model input/output types: float keeps the file's own (default)")
+    parser.add_argument("--io", choices=IO_TYPES, default="float",
+                        help="input and output types: float keeps the float model's own (uint8 or float pixels in, "
+                             "float out; default); int8: int8 input (scale 1, zero point -128: pixel - 128) and int8 "
+                             "outputs; uint8: uint8 input (the pixels) and uint8 outputs. Output scales come from "
+                             "calibration (keypoints: 0..1, zero point at the lowest value)")
     parser.add_argument("--keep-float", default=None, metavar="auto|none|BLOCK,...",
                         help="blocks to keep float: auto (the repair search; default with --target-px), none "
                              "(default otherwise), or block names such as head_offsets,backbone_s2")
@@ -82,16 +86,13 @@ def request_from_args(args: argparse.Namespace) -> QuantizeRequest:
     keep = args.keep_float or ("auto" if args.target_px is not None else "none")
     return QuantizeRequest(model=args.model, backend=args.backend, calibration=tuple(args.calibration),
                            out=args.out, scheme=args.scheme, per_tensor=args.per_tensor, keep_float=keep,
-                           target_px=args.target_px, holdout=tuple(args.holdout), frames=args.frames,
+                           target_px=args.target_px, holdout=tuple(args.holdout), frames=args.frames, io=args.io,
                            report=args.report, preprocess=profile_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import StudioError
 
-    if args.io != "float":
-        raise StudioError(f"--io {args.io}: not supported yet; the quantized file keeps the float model's own "
-                          f"input and output types (uint8 image in, float keypoints out, as Google's int8 files)")
     try:
         request = request_from_args(args)
     except argparse.ArgumentTypeError as exc:

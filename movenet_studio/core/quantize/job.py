@@ -20,6 +20,7 @@ from ..errors import ModelError, StudioError
 from ..layers.captured import InputSignature, prepare_input
 from ..media.opener import open_source
 from ..models.graph import read_signature
+from ..models.model_io import inspect_signature, model_io
 from ..models.resolve import resolve_model
 from ..pipeline_config import PipelineConfig
 from ..preprocessing.profile import PreprocessProfile
@@ -28,6 +29,7 @@ from ..text import printable
 from .frames import collect_inputs, split_holdout
 from .graph_blocks import group_blocks, int8_mac_fraction
 from .impact import Impact, measure, run_model
+from .io_types import IO_TYPES, bounded_outputs
 from .recipe import recipe_document
 from .repair import SearchResult, ranking, search
 from .report import measure_block_sqnr, report_document
@@ -52,6 +54,8 @@ class QuantizeRequest:
         target_px: mean keypoint error to reach on the held-out frames (frame pixels).
         holdout: held-out sources (default: the last quarter of each calibration source).
         frames: calibration frames (with held-out ones, when split from the calibration sources).
+        io: ``float`` (the float model's own input and output types), ``int8`` or ``uint8``
+            (integer input and outputs, :mod:`.io_types`); every model measured has them.
         report: path of the JSON report, or None.
         preprocess: the preprocessing profile of the pipeline.
         sqnr_frames: held-out frames the per-block SQNR is measured on.
@@ -67,6 +71,7 @@ class QuantizeRequest:
     target_px: float | None = None
     holdout: tuple[str, ...] = ()
     frames: int = 200
+    io: str = "float"
     report: Path | None = None
     preprocess: PreprocessProfile = field(default_factory=PreprocessProfile)
     sqnr_frames: int = 8
@@ -125,6 +130,11 @@ def run_quantize(request: QuantizeRequest, control: JobControl | None = None) ->
     started = time.perf_counter()
     if request.scheme not in SCHEMES:
         raise StudioError(f"unknown scheme '{request.scheme}'; use {', '.join(SCHEMES)}")
+    if request.io not in IO_TYPES:
+        raise StudioError(f"unknown --io '{request.io}'; use {', '.join(IO_TYPES)}")
+    if request.io != "float" and request.scheme == "dynamic":
+        raise StudioError(f"--io {request.io} needs calibrated activation ranges: use --scheme int8 or int16x8 "
+                          f"(dynamic quantization keeps float activations and float I/O)")
     if not request.calibration:
         raise StudioError("no calibration source given")
     for source in (*request.calibration, *request.holdout):  # a bad source fails before any model work
@@ -144,6 +154,8 @@ def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: f
     fixed = _fixed_blocks(request.keep_float, names)
     repair = request.keep_float == "auto" and request.target_px is not None
     config = PipelineConfig(model=str(spec.path), backend=spec.format, threads=2, preprocess=request.preprocess)
+    float_io = model_io(spec)
+    bounded = bounded_outputs(float_io) if float_io is not None else {}
 
     holdout_count = HOLDOUT_FRAMES if request.holdout else 0
     measure_units = (1 + (2 * len(blocks) if repair else 0))
@@ -180,6 +192,8 @@ def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: f
             if kept not in cache:
                 scopes = list(tail.scopes) + [s for name in sorted(kept) for s in by_name[name].scopes]
                 data = driver.quantize(scopes, control)
+                if request.io != "float":
+                    data = driver.set_io(data, request.io, bounded)
                 path = work / f"candidate{driver.suffix}"
                 path.write_bytes(data)
                 cache[kept] = (measure(reference, run_model(path, holdout, control)), data)
@@ -200,9 +214,12 @@ def _run(request: QuantizeRequest, control: JobControl, spec, driver, started: f
         control.raise_if_cancelled()
         fraction = int8_mac_fraction(blocks + [tail], set(result.kept_float) | {tail.name})
         seconds = time.perf_counter() - started
+        final_path = work / f"final{driver.suffix}"
+        final_path.write_bytes(final_data)
+        io_document = io_description(final_path, request.io)
         report = report_document(request, spec, calibration, holdout, result, blocks, sqnr, fraction, seconds,
                                  split=not request.holdout and holdout is not calibration,
-                                 same=holdout is calibration)
+                                 same=holdout is calibration, io=io_document)
         recipe = recipe_document(request, spec, driver, calibration, result.kept_float, tail)
         text = format_text(report, driver.notes, tail, result)
         control.raise_if_cancelled()
@@ -242,12 +259,36 @@ def _write_outputs(request: QuantizeRequest, data: bytes, recipe: dict, report: 
         raise
 
 
+def io_description(path: Path, io: str) -> dict:
+    """The quantized file's input and output types: ``{"type": io, "input": {...}, "outputs": [...]}``,
+    each with ``name``, ``dtype``, ``scale`` and ``zero_point`` (None for float tensors)."""
+    described = inspect_signature(read_signature(path), path.name)
+
+    def entry(name, dtype, scale, zero_point):
+        return {"name": name, "dtype": dtype, "scale": float(scale) if scale else None,
+                "zero_point": int(zero_point) if scale else None}
+
+    i = described.input
+    return {"type": io, "input": entry(i.name, i.dtype, i.scale if i.quantised or io != "float" else 0.0, i.zero_point),
+            "outputs": [entry(o.name, o.dtype, o.scale, o.zero_point) for o in described.outputs]}
+
+
+def _io_line(io: dict) -> str:
+    def text(e):
+        return e["dtype"] + (f" (scale {e['scale']:.6g} zero point {e['zero_point']})" if e["scale"] else "")
+
+    outputs = ", ".join(f"{e['name']} {text(e)}" for e in io["outputs"])
+    return f"I/O ({io['type']}): input {text(io['input'])}; outputs {outputs}"
+
+
 def format_text(report: dict, notes: list[str], tail, result: SearchResult) -> str:
     """The human report printed by the command line."""
     r, f = report["result"], report["full_int8"]
     lines = [f"{report['model_in']} -> {report['model_out']} ({report['backend']}, {report['scheme']})"]
     lines += [f"normalised: {n}" for n in notes]
     lines.append(f"decode tail kept float: {len(tail.ops)} ops downstream of the heads")
+    if "io" in report:
+        lines.append(_io_line(report["io"]))
     lines.append(f"calibration: {report['calibration']['frames']} frames of {', '.join(report['calibration']['sources'])}")
     same = " (the calibration frames themselves: single images cannot be split; give --holdout)" \
         if report["holdout"].get("same_as_calibration") else ""

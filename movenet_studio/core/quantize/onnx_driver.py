@@ -142,6 +142,26 @@ class OnnxQuantizer:
             logging.getLogger().setLevel(quiet)
         return out.read_bytes()
 
+    def output_ranges(self) -> dict[str, tuple[float, float]]:
+        """Value name -> (min, max) the calibration recorded (ONNX Runtime's calibration
+        cache); empty before :meth:`calibrate` or for the dynamic scheme."""
+        if not self._cache.is_file():
+            return {}
+        from onnxruntime.quantization.calibrate import load_tensors_data
+
+        out = {}
+        for name, data in load_tensors_data(self._cache).data.items():
+            lo, hi = data.range_value
+            out[name] = (float(np.min(lo)), float(np.max(hi)))
+        return out
+
+    def set_io(self, data: bytes, io: str, bounded: dict[str, bool]) -> bytes:
+        """`data` (a quantized model from :meth:`quantize`) with int8 / uint8 input and outputs
+        (:func:`~.io_onnx.set_onnx_io`)."""
+        from .io_onnx import set_onnx_io
+
+        return set_onnx_io(data, io, self.output_ranges(), bounded)
+
     def close(self) -> None:
         """Remove the work folder."""
         shutil.rmtree(self._work, ignore_errors=True)

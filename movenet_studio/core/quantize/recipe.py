@@ -1,9 +1,9 @@
 """``OUT.recipe.json``: enough to rebuild a quantized model.
 
 The recipe names the float model (path and SHA-256), the backend, scheme, weight
-granularity, the blocks kept float (the repair search's answer, fixed), the calibration
-sources and frame count (and the frame indices used, as a check), the preprocessing profile
-and the library versions. :func:`request_from_recipe` turns it back into a request with
+granularity, the I/O types (``io``; a recipe without it means ``float``), the blocks kept
+float (the repair search's answer, fixed), the calibration sources and frame count (and
+the frame indices used, as a check), the preprocessing profile and the library versions. :func:`request_from_recipe` turns it back into a request with
 ``keep_float`` fixed, so re-running it skips the search and, with the same library
 versions, writes the same file byte for byte.
 """
@@ -40,7 +40,7 @@ def recipe_document(request, spec, driver, calibration: list[ModelInput], kept_f
     return {
         "format": FORMAT, "version": VERSION,
         "model": {"name": request.model, "path": str(spec.path), "sha256": sha256(spec.path), "backend": spec.format},
-        "scheme": request.scheme, "per_tensor": bool(request.per_tensor),
+        "scheme": request.scheme, "per_tensor": bool(request.per_tensor), "io": request.io,
         "keep_float": list(kept_float), "decode_tail_float_ops": len(tail.ops),
         "calibration": {"sources": list(request.calibration), "frames": int(request.frames),
                         "holdout": list(request.holdout), "frames_used": indices},
@@ -76,7 +76,7 @@ def request_kwargs(recipe: dict) -> dict:
         calibration = recipe["calibration"]
         return {
             "model": str(model["path"]), "backend": str(model["backend"]), "scheme": str(recipe["scheme"]),
-            "per_tensor": bool(recipe["per_tensor"]), "keep_float": tuple(str(b) for b in recipe["keep_float"]) or "none",
+            "per_tensor": bool(recipe["per_tensor"]), "io": str(recipe.get("io", "float")), "keep_float": tuple(str(b) for b in recipe["keep_float"]) or "none",
             "calibration": tuple(str(s) for s in calibration["sources"]),
             "holdout": tuple(str(s) for s in calibration["holdout"]), "frames": int(calibration["frames"]),
             "preprocess": PreprocessProfile(**recipe.get("preprocess", {})),

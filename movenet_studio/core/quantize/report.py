@@ -18,7 +18,9 @@ model against the full-int8 model, pooled over a few held-out frames: the error
 accumulated up to the block's end, as ``layers`` shows it. Only pairs that are the same
 value in both graphs count (in a QDQ graph ONNX Runtime drops a Clip/Relu fused into its
 convolution, and the layer matching may then pair a convolution's output with the
-activation's). Extra keys: ``target_px``,
+activation's). Extra keys: ``target_px``, ``io`` (the file's input and output types, scales and
+zero points: ``{"type": "float"|"int8"|"uint8", "input": {name, dtype, scale, zero_point},
+"outputs": [...]}``),
 ``holdout.split_from_calibration``, ``holdout.same_as_calibration`` (single images: measured on
 the calibration frames themselves).
 """
@@ -54,7 +56,7 @@ def measure_block_sqnr(float_path: Path, quantized_path: Path, fmt: str, frames:
 
 def report_document(request, spec, calibration: list[ModelInput], holdout: list[ModelInput], result,
                     blocks: list[Block], sqnr: dict, fraction: float, seconds: float, *, split: bool,
-                    same: bool = False) -> dict:
+                    same: bool = False, io: dict | None = None) -> dict:
     """The ``--report`` JSON document (format in the module docstring)."""
     kept = set(result.kept_float)
     full = result.full.to_json()
@@ -74,5 +76,6 @@ def report_document(request, spec, calibration: list[ModelInput], holdout: list[
         "result": {**final, "int8_mac_fraction": round(fraction, 4), "kept_float": list(result.kept_float)},
         "blocks": rows,
         "target_px": request.target_px,
+        **({"io": io} if io is not None else {}),
         "seconds": round(seconds, 2),
     }

@@ -132,7 +132,7 @@ class TfliteQuantizer:
                 result = q.calibrate({SIGNATURE_KEY: chunk}, previous_calibration_result=result, num_threads=2)
             if control is not None:
                 control.report(done + min(len(tensors), start + CHUNK), total, "calibrating (ai-edge-quantizer)")
-        self._calibration = result
+        self._calibration = _pixels_full_range(result, self.graph)
 
     def quantize(self, float_scopes: Iterable[str] = (), control: JobControl | None = None) -> bytes:
         """The quantized flatbuffer with the ops of `float_scopes` kept float.
@@ -149,6 +149,51 @@ class TfliteQuantizer:
         with _quiet():
             result = q.quantize(self._calibration, enable_progress_bar=False, enable_progress_report=False)
         return bytes(result.quantized_model)
+
+    def output_ranges(self) -> dict[str, tuple[float, float]]:
+        """Tensor name -> (min, max) the calibration recorded (the library's QSVs); empty before
+        :meth:`calibrate` or for the dynamic scheme."""
+        return {name: (float(np.min(qsv["min"])), float(np.max(qsv["max"])))
+                for name, qsv in (self._calibration or {}).items() if "min" in qsv and "max" in qsv}
+
+    def set_io(self, data: bytes, io: str, bounded: dict[str, bool]) -> bytes:
+        """`data` (a quantized model from :meth:`quantize`) with int8 / uint8 input and outputs
+        (:func:`~.io_tflite.set_tflite_io`)."""
+        from .io_tflite import set_tflite_io
+
+        return set_tflite_io(data, io, self.output_ranges(), bounded)
+
+
+def pixel_tensor(graph: ModelGraph) -> str:
+    """The float tensor holding the input pixels: the graph input itself (the one activation no
+    op computes), or the end of the ``CAST`` chain that re-types a uint8 input (uint8 -> int32
+    -> float32 in Google's files)."""
+    readers: dict[str, list] = {}
+    for op in graph.ops:
+        for t in op.activations:
+            readers.setdefault(t, []).append(op)
+    produced = {t for op in graph.ops for t in op.outputs}
+    name = next(t for op in graph.ops for t in op.activations if t not in produced)
+    while len(readers.get(name, ())) == 1 and readers[name][0].op_type == "CAST":
+        name = readers[name][0].outputs[0]
+    return name
+
+
+def _pixels_full_range(qsvs: dict, graph: ModelGraph) -> dict:
+    """The calibration result with the input pixels' range set to 0..255.
+
+    The library records the range the calibration frames reached (e.g. 0..243.7 on a dim
+    video), so its input scale (0.956) both rounds pixel values and clips brighter frames.
+    Pixels 0..255 quantize losslessly with scale 1, zero point -128 (int8; what Google's
+    int8 files use), and an int8 input (``--io int8``) then needs no requantization.
+    """
+    name = pixel_tensor(graph)
+    if name in qsvs and "min" in qsvs[name] and "max" in qsvs[name]:
+        qsv = dict(qsvs[name])
+        qsv["min"] = np.zeros_like(np.asarray(qsv["min"]))
+        qsv["max"] = np.full_like(np.asarray(qsv["max"]), 255.0)
+        qsvs = {**qsvs, name: qsv}
+    return qsvs
 
 
 def open_tflite(data: bytes, filename: str, scheme: str, per_tensor: bool) -> TfliteQuantizer:

@@ -4,7 +4,8 @@ The dialog runs :func:`movenet_studio.core.quantize.job.run_quantize` (what ``mo
 quantize`` runs) on a :class:`~..background.BackgroundTask`, with progress and Cancel (a
 cancelled run writes nothing). Model: the open model when it is a float one, else
 Lightning; backend TFLite or ONNX; calibration sources: the open source preselected, more
-can be added; scheme; target (0: no repair, the full-int8 model); frames; the output file.
+can be added; scheme and I/O types; target (0: no repair, the full-int8 model); frames;
+the output file.
 
 When it is done, the quantized file opens as Compare B and in the Layers dock, the text
 report shows, and the block-impact chart (:mod:`.quantize_plots`) plots per block the
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGridLayo
                                QSplitter, QVBoxLayout, QWidget)
 
 from ...core.progress import JobControl
+from ...core.quantize.io_types import IO_TYPES
 from ...core.quantize.job import SCHEMES, QuantizeRequest, run_quantize
 from ..background import BackgroundTask
 from .job_dialog import JobDialog
@@ -63,6 +65,10 @@ class QuantizeDialog(JobDialog):
         remove.clicked.connect(self._remove_source)
         self.scheme_combo = QComboBox()
         self.scheme_combo.addItems(SCHEMES)
+        self.io_combo = QComboBox()
+        self.io_combo.addItems(IO_TYPES)
+        self.io_combo.setToolTip("Input and output types of the quantized file: float keeps the float model's own; "
+                                 "int8 = int8 input (pixel - 128) and int8 outputs; uint8 = uint8 input and outputs")
         self.target_spin = QDoubleSpinBox()
         self.target_spin.setRange(0.0, 100.0)
         self.target_spin.setDecimals(2)
@@ -105,7 +111,11 @@ class QuantizeDialog(JobDialog):
         source_row.addLayout(buttons)
         grid.addLayout(source_row, 1, 1)
         grid.addWidget(QLabel("Scheme"), 2, 0)
-        grid.addWidget(self.scheme_combo, 2, 1)
+        scheme_row = QHBoxLayout()
+        scheme_row.addWidget(self.scheme_combo, 1)
+        scheme_row.addWidget(QLabel("I/O"))
+        scheme_row.addWidget(self.io_combo)
+        grid.addLayout(scheme_row, 2, 1)
         grid.addWidget(QLabel("Target"), 3, 0)
         grid.addWidget(self.target_spin, 3, 1)
         grid.addWidget(QLabel("Frames"), 4, 0)
@@ -137,7 +147,8 @@ class QuantizeDialog(JobDialog):
     def _restore(self) -> None:
         qs = self._window.settings.qsettings
         for key, setter in (("model", self.model_combo.setCurrentText), ("backend", self.backend_combo.setCurrentText),
-                            ("scheme", self.scheme_combo.setCurrentText), ("out", self.out_edit.setText)):
+                            ("scheme", self.scheme_combo.setCurrentText), ("io", self.io_combo.setCurrentText),
+                            ("out", self.out_edit.setText)):
             value = qs.value(SETTINGS + key)
             if isinstance(value, str) and value:
                 setter(value)
@@ -152,6 +163,7 @@ class QuantizeDialog(JobDialog):
         qs.setValue(SETTINGS + "model", self.model_combo.currentText())
         qs.setValue(SETTINGS + "backend", self.backend_combo.currentText())
         qs.setValue(SETTINGS + "scheme", self.scheme_combo.currentText())
+        qs.setValue(SETTINGS + "io", self.io_combo.currentText())
         qs.setValue(SETTINGS + "out", self.out_edit.text())
         qs.setValue(SETTINGS + "target", float(self.target_spin.value()))
         qs.setValue(SETTINGS + "frames", int(self.frames_spin.value()))
@@ -209,7 +221,7 @@ class QuantizeDialog(JobDialog):
         return QuantizeRequest(model=self.model_combo.currentText().strip(), backend=self.backend_combo.currentText(),
                                calibration=sources, out=Path(out).expanduser(), scheme=self.scheme_combo.currentText(),
                                keep_float="auto" if target is not None else "none", target_px=target,
-                               frames=int(self.frames_spin.value()))
+                               frames=int(self.frames_spin.value()), io=self.io_combo.currentText())
 
     # ------------------------------------------------------------------ run
     def start(self) -> BackgroundTask | None:
