@@ -333,3 +333,208 @@ class FolderServer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _RtpWriter:
+    """PyAV's rtp muxer output: it writes (and flushes) one RTP or RTCP packet at a time; each
+    goes out interleaved in the RTSP connection (``$``, channel, length; RFC 2326 10.12) or as
+    a UDP datagram to the client's RTP / RTCP port."""
+
+    def __init__(self, conn: socket.socket, lock: threading.Lock, udp: socket.socket | None = None,
+                 ports: tuple[int, int] | None = None):
+        self.conn, self.lock, self.udp, self.ports = conn, lock, udp, ports
+
+    def write(self, data) -> int:
+        packet = bytes(data)
+        rtcp = 200 <= packet[1] <= 204  # RTCP packet types; an RTP byte 1 is the payload type 96 (+128 marker)
+        if self.udp is not None:
+            self.udp.sendto(packet, ("127.0.0.1", self.ports[1] if rtcp else self.ports[0]))
+        else:
+            with self.lock:
+                self.conn.sendall(b"$" + bytes([1 if rtcp else 0]) + len(packet).to_bytes(2, "big") + packet)
+        return len(packet)
+
+    def flush(self) -> None:
+        pass
+
+
+class RtspServer:
+    """A minimal RTSP server on 127.0.0.1 (port chosen by the OS), enough for FFmpeg's RTSP client:
+    OPTIONS, DESCRIBE (a hand-written SDP: H.264, payload type 96), SETUP over TCP (interleaved)
+    or UDP (client ports), PLAY, GET_PARAMETER (keep-alive) and TEARDOWN. PLAY starts, for that
+    client, a libx264 encoder into PyAV's rtp muxer (RFC 6184 packets; SPS and PPS in-band with
+    each keyframe), paced at `fps`.
+
+    Args:
+        video: the file to stream (decoded once, up to `max_frames`, looped).
+        credentials: ``(user, password)``: DESCRIBE without them gets 401 and a Basic challenge.
+        stop_after: frames to send before the server goes away (closes the connection and refuses
+            any later one); None: until the client leaves or :meth:`close`.
+        fps: pacing (frames per second of wall time).
+        max_frames: frames of the video to stream.
+
+    Attributes:
+        url: ``rtsp://127.0.0.1:PORT/stream1``.
+        transports: the lower transport of each SETUP (``tcp`` or ``udp``).
+        authorized: DESCRIBE requests that carried the right credentials.
+    """
+
+    def __init__(self, video, credentials: tuple[str, str] | None = None, stop_after: int | None = None,
+                 fps: float = 30.0, max_frames: int = 60):
+        self.frames = video_frames(video, max_frames)
+        self.credentials, self.stop_after, self.fps = credentials, stop_after, fps
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"rtsp://127.0.0.1:{self.port}/stream1"
+        self.transports: list[str] = []
+        self.authorized = 0
+        self.sent = 0
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self._thread = threading.Thread(target=self._accept, name="rtsp-server", daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self._sockets.append(conn)
+            thread = threading.Thread(target=self._session, args=(conn,), name="rtsp-session", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _sdp(self) -> bytes:
+        return ("v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=test\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\na=control:*\r\n"
+                "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n"
+                f"a=framerate:{self.fps:g}\r\na=control:track0\r\n").encode()
+
+    def _session(self, conn: socket.socket) -> None:
+        """One client's RTSP connection: requests until it leaves (or the server stops)."""
+        lock = threading.Lock()  # replies and interleaved packets share the connection
+        ended = threading.Event()
+        buffer = b""
+        sender: threading.Thread | None = None
+        udp: socket.socket | None = None
+        ports: tuple[int, int] | None = None
+        try:
+            while not self._stop.is_set():
+                if buffer.startswith(b"$"):  # the client's interleaved RTCP receiver reports: skipped
+                    size = 4 + int.from_bytes(buffer[2:4], "big") if len(buffer) >= 4 else None
+                    if size is not None and len(buffer) >= size:
+                        buffer = buffer[size:]
+                        continue
+                elif b"\r\n\r\n" in buffer:
+                    head, _, buffer = buffer.partition(b"\r\n\r\n")
+                    lines = head.decode("latin-1").split("\r\n")
+                    method = lines[0].split(" ")[0]
+                    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+                    buffer = buffer[int(headers.get("content-length", 0)):]
+                    status, reply, body = self._answer(method, headers)
+                    if method == "SETUP" and reply[-1].startswith("Transport: RTP/AVP;"):  # UDP: send from a port
+                        ports = tuple(int(p) for p in reply[-1].partition("client_port=")[2].split("-"))
+                        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                        udp.bind(("127.0.0.1", 0))
+                        reply[-1] += f";server_port={udp.getsockname()[1]}-{udp.getsockname()[1] + 1}"
+                    reply.insert(0, f"CSeq: {headers.get('cseq', '0')}")
+                    if body:
+                        reply.append(f"Content-Length: {len(body)}")
+                    text = f"RTSP/1.0 {status}\r\n" + "".join(f"{line}\r\n" for line in reply) + "\r\n"
+                    with lock:
+                        conn.sendall(text.encode() + body)
+                    if method == "PLAY" and sender is None:
+                        writer = _RtpWriter(conn, lock, udp, ports)
+                        sender = threading.Thread(target=self._play, args=(writer, conn, ended), name="rtsp-play",
+                                                  daemon=True)
+                        sender.start()
+                    if method == "TEARDOWN":
+                        return
+                    continue
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+        except OSError:  # the connection was closed under us (stop_after, close)
+            return
+        finally:
+            ended.set()
+            if sender is not None:
+                sender.join(10)
+            conn.close()
+            if udp is not None:
+                udp.close()
+
+    def _answer(self, method: str, headers: dict[str, str]) -> tuple[str, list[str], bytes]:
+        """(status, header lines, body) of the answer to one request (a UDP SETUP's Transport
+        line names the client's ports)."""
+        import base64
+
+        if method == "OPTIONS":
+            return "200 OK", ["Public: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN"], b""
+        if method == "DESCRIBE":
+            if self.credentials:
+                if headers.get("authorization") != "Basic " + base64.b64encode(":".join(self.credentials).encode()).decode():
+                    return "401 Unauthorized", ['WWW-Authenticate: Basic realm="test"'], b""
+                self.authorized += 1
+            return "200 OK", ["Content-Type: application/sdp", f"Content-Base: {self.url}/"], self._sdp()
+        if method == "SETUP":
+            transport = headers.get("transport", "")
+            self.transports.append("tcp" if "/TCP" in transport else "udp")
+            if "/TCP" in transport:
+                return "200 OK", ["Session: 12345678", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"], b""
+            first, _, second = transport.partition("client_port=")[2].partition(";")[0].partition("-")
+            return "200 OK", ["Session: 12345678", f"Transport: RTP/AVP;unicast;client_port={first}-{second}"], b""
+        if method == "PLAY":
+            return "200 OK", ["Session: 12345678", "Range: npt=0.000-"], b""
+        if method in ("GET_PARAMETER", "TEARDOWN"):
+            return "200 OK", ["Session: 12345678"], b""
+        return "405 Method Not Allowed", [], b""
+
+    def _play(self, writer: _RtpWriter, conn: socket.socket, ended: threading.Event) -> None:
+        """Encode and send the frames, paced, until the client leaves, the server stops, or
+        `stop_after` frames (then the server goes away: its connection is cut, later ones refused)."""
+        height, width = self.frames[0].shape[:2]
+        try:
+            with av.open(writer, "w", format="rtp", options={"packetsize": "1400"}) as out:
+                stream = add_h264_stream(out, self.fps, width, height)
+                start = time.monotonic()
+                n = 0
+                while not ended.wait(max(0.0, start + n / self.fps - time.monotonic())) and not self._stop.is_set():
+                    if self.stop_after is not None and n >= self.stop_after:
+                        self.listener.shutdown(socket.SHUT_RDWR)  # stops listening (and wakes accept())
+                        conn.shutdown(socket.SHUT_RDWR)
+                        return
+                    for packet in encode(stream, self.frames[n % len(self.frames)], n):
+                        out.mux(packet)
+                    n += 1
+                    self.sent = max(self.sent, n)
+        except OSError:  # the client went away
+            pass
+
+    def close(self) -> None:
+        """Stop serving and close every socket (joins the threads)."""
+        self._stop.set()
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.listener.close()
+        for conn in self._sockets:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._thread.join(10)
+        for thread in self._threads:
+            thread.join(10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

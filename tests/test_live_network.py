@@ -1,6 +1,8 @@
 """Network stream kinds beyond HTTP MPEG-TS, on loopback and with PyAV alone (no system FFmpeg):
 UDP MPEG-TS pushed by the test, HLS (a playlist and segments written by PyAV's hls muxer, served by
-http.server), and a port with nothing behind it for every scheme."""
+http.server), RTSP over TCP and UDP (a minimal RTSP server in tests/live_server.py sending PyAV's
+rtp muxer's packets), a port with nothing behind it for every scheme, and the RTSP options PyAV
+is given."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT, data_file
-from live_server import FolderServer, TsServer, UdpTsSender, free_udp_port, write_hls
+from live_server import FolderServer, RtspServer, TsServer, UdpTsSender, free_udp_port, write_hls
 from schemas import validate
 from movenet_studio.core.errors import SourceError
 from movenet_studio.core.media import stream_source
@@ -23,6 +25,7 @@ from movenet_studio.core.media.live import LiveOptions, LivePolicy
 from movenet_studio.core.media.opener import open_source
 
 FAST = LivePolicy(open_timeout_s=3.0, stall_timeout_s=2.0, reconnects=2, backoff_s=0.2)
+SECRET = "hunter2"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -140,6 +143,58 @@ def test_an_hls_segment_missing_is_reported_and_the_rest_kept(hls_vod, tmp_path)
     validate(document, "infer")
     assert [f["index"] for f in document["frames"]] == list(range(30)) + list(range(60, 90))
     assert all(f["poses"] for f in document["frames"])
+
+
+# -- RTSP ---------------------------------------------------------------------------------------------
+
+def test_infer_on_rtsp_with_credentials_gives_frames_with_poses(tmp_path):
+    with RtspServer(data_file("pose_1.mp4"), credentials=("viewer", SECRET)) as server:
+        url = server.url.replace("rtsp://", f"rtsp://viewer:{SECRET}@")
+        done = _cli("infer", url, "--max-frames", "30", "--json", str(tmp_path / "r.json"))
+        assert server.transports == ["tcp"] and server.authorized == 1  # the default transport; Basic auth after 401
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    document = json.loads((tmp_path / "r.json").read_text())
+    validate(document, "infer")
+    assert SECRET not in json.dumps(document) and document["source"] == url.replace(SECRET, "***")
+    assert len(document["frames"]) == 30 and all(f["poses"] for f in document["frames"])
+    assert document["summary"]["live"]["frames"] == 30 and not document["summary"]["live"]["failure"]
+
+
+def test_rtsp_over_udp_delivers_frames_in_order():
+    with RtspServer(data_file("pose_1.mp4")) as server:
+        with open_source(server.url.replace("rtsp://", "rtsp+udp://"), LiveOptions(FAST)) as source:
+            frames = [source.read() for _ in range(10)]
+            assert source.fps == 30
+        assert server.transports == ["udp"]
+    assert [f.rgb.shape for f in frames] == [(576, 576, 3)] * 10
+    assert [f.index for f in frames] == sorted({f.index for f in frames})
+
+
+@pytest.mark.parametrize("scheme", ["rtsp+tcp", "rtsp+udp"])
+def test_an_rtsp_server_that_goes_away_is_retried_then_given_up_keeping_frames(scheme):
+    events = []
+    with RtspServer(data_file("pose_1.mp4"), stop_after=45) as server:
+        url = server.url.replace("rtsp://", f"{scheme}://")
+        source = open_source(url, LiveOptions(FAST, listener=events.append))
+        frames = []
+        with pytest.raises(SourceError) as caught:
+            while (frame := source.read()) is not None:
+                frames.append(frame)
+        source.close()
+    assert frames and [f.index for f in frames] == sorted({f.index for f in frames})
+    assert [e.kind for e in events] == ["dropped", "reconnecting", "reconnecting", "lost"]
+    assert str(caught.value) == (f"{url}: feed lost (cannot open: Connection refused); "
+                                 "gave up after 2 reconnect attempts")
+
+
+def test_rtsp_with_wrong_credentials_gives_one_line_without_them():
+    with RtspServer(data_file("pose_1.mp4"), credentials=("viewer", "right")) as server:
+        url = server.url.replace("rtsp://", f"rtsp://viewer:{SECRET}@")
+        with pytest.raises(SourceError) as caught:
+            open_source(url, LiveOptions(FAST))
+    assert str(caught.value) == (f"{url.replace(SECRET, '***')}: cannot open: "
+                                 "Server returned 401 Unauthorized (authorization failed)")
 
 
 # -- nothing there -----------------------------------------------------------------------------------
