@@ -46,7 +46,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--backend", "-b", choices=("tflite", "onnx"), default="tflite",
                         help="which bundled file: TFLite or ONNX (default: %(default)s; files go by extension)")
     parser.add_argument("--calibration", "-c", nargs="+", metavar="SOURCE", default=[],
-                        help="videos, images or folders of images to calibrate on")
+                        help="videos, images, folders of images or COCO keypoint annotation files (their images "
+                             "beside them; each person cut as eval's single protocol does) to calibrate on")
     parser.add_argument("--out", "-o", type=Path, metavar="OUT", required=True, help="the quantized model file")
     parser.add_argument("--scheme", choices=SCHEMES, default="int8",
                         help="int8 (int8 weights and activations), int16x8 (int16 activations) or dynamic "

@@ -2,7 +2,8 @@
 
 Each source (video, image, folder of images) runs through the float model's own
 :class:`~..pipeline.Pipeline`: crop-region tracking on video (TF.js's detector), the
-preprocessing profile, MultiPose's letterbox. Every frame is processed, so the crop
+preprocessing profile, MultiPose's letterbox. A COCO keypoint annotation file gives the
+inputs ``eval`` gives the model (:mod:`.coco_frames`). Every frame is processed, so the crop
 tracker follows the person as it does in the app, and an evenly spread subset of the
 frames' model inputs is kept, with the mapping back to frame pixels and the float model's
 keypoints on it (the reference the quantized model is measured against).
@@ -25,6 +26,7 @@ from ..pipeline_config import PipelineConfig
 from ..preprocessing.mapping import InputMapping
 from ..progress import JobControl
 from ..text import printable
+from .coco_frames import coco_inputs, is_coco_annotations
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,7 @@ def collect_inputs(sources: list[str], config: PipelineConfig, count: int, contr
     source too short for its share cannot give is asked of the sources after it).
 
     Args:
-        sources: video, image or folder paths.
+        sources: video, image or folder paths, or COCO keypoint annotation files (:mod:`.coco_frames`).
         config: the float model's pipeline (crop tracking, preprocessing profile).
         count: frames wanted in all.
         control: progress (frames read, counted from `done` of `total`) and cancel.
@@ -80,6 +82,14 @@ def collect_inputs(sources: list[str], config: PipelineConfig, count: int, contr
             if quota <= 0:
                 continue
             found = 0
+            if is_coco_annotations(str(source_name)):
+                def progress(item: ModelInput) -> None:
+                    kept.append(item)
+                    if control is not None:
+                        control.report(done + len(kept), total, f"{what}: {printable(item.source)} #{item.index}")
+
+                carry = quota - len(coco_inputs(str(source_name), pipeline, quota, progress))
+                continue
             with open_source(source_name) as source:
                 if source.is_live:
                     raise SourceError(f"{printable(source_name)}: a camera cannot be a {what} source; record a video")

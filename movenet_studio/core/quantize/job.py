@@ -26,6 +26,7 @@ from ..pipeline_config import PipelineConfig
 from ..preprocessing.profile import PreprocessProfile
 from ..progress import JobControl
 from ..text import printable
+from .coco_frames import is_coco_annotations, load_coco_source
 from .frames import collect_inputs, split_holdout
 from .graph_blocks import group_blocks, int8_mac_fraction
 from .impact import Impact, measure, run_model
@@ -138,7 +139,10 @@ def run_quantize(request: QuantizeRequest, control: JobControl | None = None) ->
     if not request.calibration:
         raise StudioError("no calibration source given")
     for source in (*request.calibration, *request.holdout):  # a bad source fails before any model work
-        open_source(source).close()
+        if is_coco_annotations(source):
+            load_coco_source(source)
+        else:
+            open_source(source).close()
     spec = resolve_model(request.model, request.backend)
     check_float_model(spec)
     driver = open_driver(spec, request.scheme, request.per_tensor)
