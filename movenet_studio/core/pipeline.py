@@ -37,7 +37,7 @@ from .preprocessing.multipose_input import multipose_input_size
 from .pipeline_config import PipelineConfig
 from .pipeline_description import PipelineDescription, file_size
 from .preprocessing.mapping import InputMapping
-from .preprocessing.profile import prepare_model_input, prepare_multipose_input
+from .preprocessing.profile import cut_region, prepare_model_input, prepare_multipose_input
 from .tracking.smoothing import KeypointSmoother, OneEuroConfig
 from .media.sources import Frame
 from .tracking.track_ids import create_tracker
@@ -198,8 +198,9 @@ class Pipeline:
 
     def _process_still(self, frame: Frame) -> FrameResult:
         """A still image with crop tracking on: the whole image padded to a square, then the crop
-        region refined from its own keypoints on the same image (:mod:`.tracking.still_crop`).
-        The answer's stage timings are the sums over every pass (the frame was read once); its
+        region refined from its own keypoints on the same image (:mod:`.tracking.still_crop`),
+        each pass resampled as the letterbox is (:func:`~.preprocessing.profile.cut_region`: the
+        first pass is exactly the ``--no-crop`` input). The answer's stage timings are the sums over every pass (the frame was read once); its
         ``crop_passes`` lists the passes."""
         height, width = frame.rgb.shape[:2]
         input_size = self.input_size(frame.rgb.shape)
@@ -209,7 +210,7 @@ class Pipeline:
         def run_pass(region: CropRegion):
             start = time.perf_counter()
             self.reset()  # every pass starts clean: nothing carries between crops of one image
-            model_input, mapping = self._cut(frame.rgb, region, input_size)
+            model_input, mapping = cut_region(frame.rgb, region, input_size, self.config.preprocess)
             result = self._run(frame, model_input, mapping, region, (time.perf_counter() - start) * 1000,
                                update_crop=False)
             for key, value in result.timings_ms.items():

@@ -27,7 +27,7 @@ import numpy as np
 
 from .multipose_input import preprocess_multipose
 from .letterbox import letterbox
-from .mapping import InputMapping
+from .mapping import CropRegion, InputMapping
 
 CHANNELS = ("rgb", "bgr")
 RESIZE_MODES = ("letterbox", "stretch", "centre-crop")
@@ -118,6 +118,46 @@ def prepare_model_input(frame: np.ndarray, input_size: tuple[int, int],
     if profile.channels == "bgr":
         image = np.ascontiguousarray(image[..., ::-1])
     return image, mapping
+
+
+def cut_region(frame: np.ndarray, region: CropRegion, input_size: tuple[int, int],
+               profile: PreprocessProfile) -> tuple[np.ndarray, InputMapping]:
+    """The model input for the crop `region` of a still image, resampled as the letterbox is.
+
+    Video crops go through TF.js's ``cropAndResize`` (bilinear sampling, no antialiasing:
+    :func:`~.crop.crop_and_resize`), which is what TF.js agreement needs. A still image has no
+    such constraint: the part of `region` inside the image is resized with the profile's
+    interpolation (``auto``: area when shrinking) and placed on black, so the whole image
+    padded to a square gives exactly the ``--no-crop`` letterbox input.
+
+    Args:
+        frame: uint8 [H, W, 3] RGB.
+        region: the crop region (normalised to the frame; may extend beyond it).
+        input_size: (height, width) of the model input.
+        profile: channel order and interpolation.
+
+    Returns:
+        (uint8 [in_h, in_w, 3] model input, the :class:`InputMapping` of where the image's
+        pixels were placed: exact after the rounding of the placed part to whole pixels).
+    """
+    h, w = frame.shape[:2]
+    in_h, in_w = input_size
+    x0, y0, x1, y1 = region.to_pixels(h, w)
+    sx, sy = in_w / max(x1 - x0, 1e-6), in_h / max(y1 - y0, 1e-6)
+    ix0, iy0 = min(w, max(0, round(x0))), min(h, max(0, round(y0)))
+    ix1, iy1 = max(ix0, min(w, round(x1))), max(iy0, min(h, round(y1)))
+    ox, oy = min(in_w - 1, max(0, round((ix0 - x0) * sx))), min(in_h - 1, max(0, round((iy0 - y0) * sy)))
+    nw, nh = min(in_w - ox, round((ix1 - ix0) * sx)), min(in_h - oy, round((iy1 - iy0) * sy))
+    image = np.zeros((in_h, in_w, 3), dtype=np.uint8)
+    if nw < 1 or nh < 1:  # the region holds no pixel of the image
+        return image, InputMapping(region.as_tuple(), (h, w), (in_h, in_w))
+    image[oy:oy + nh, ox:ox + nw] = _resize(frame[iy0:iy1, ix0:ix1], nw, nh, profile.interpolation)
+    if profile.channels == "bgr":
+        image = np.ascontiguousarray(image[..., ::-1])
+    # model pixel u holds image pixel ix0 + (u - ox) * (ix1 - ix0) / nw (and so for y)
+    px, py = (ix1 - ix0) / nw, (iy1 - iy0) / nh
+    box = ((iy0 - oy * py) / h, (ix0 - ox * px) / w, (iy0 + (in_h - oy) * py) / h, (ix0 + (in_w - ox) * px) / w)
+    return image, InputMapping(box, (h, w), (in_h, in_w))
 
 
 def prepare_multipose_input(frame: np.ndarray, input_size: tuple[int, int],
