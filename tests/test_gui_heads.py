@@ -90,6 +90,28 @@ def test_each_head_overlay_toggles_live_while_playing(window_on):
     assert not any(r.serious for r in window.reporter.history)
 
 
+def test_the_heads_dock_open_reads_the_heads_without_a_head_layer(window_on):
+    """Inspect heads (or View > Heads) with no head layer on: the tiles fill; tabbed behind
+    another dock they keep coming; closed, the pipeline runs without heads again."""
+    window = window_on(data_file("pose_1.mp4"), loop=True)
+    assert not window.engine.config.heads and not window.heads_dock.isVisible()
+    window.apply_layout("heads")
+    assert not window.overlay_controls.options.needs_heads and window.engine.config.heads
+    _wait_heads(window, True)
+    window.heads_panel.refresh()
+    assert ": heads 48×48, frame " in window.heads_panel.status.text()
+    window.model_input_dock.raise_()  # the same tab group in some layouts: hidden behind, still open
+    QApplication.processEvents()
+    assert window.engine.config.heads
+    window.heads_dock.close()
+    assert not window.engine.config.heads
+    _wait_heads(window, False)
+    window.heads_dock.toggleViewAction().trigger()  # View > Heads
+    assert window.heads_dock.isVisible() and window.engine.config.heads
+    _wait_heads(window, True)
+    assert not any(r.serious for r in window.reporter.history)
+
+
 def _shows_the_export_rendering(view) -> bool:
     """The frame on screen is the export renderer's drawing of the result on screen's heatmap
     layers (composed off the GUI thread; None of them on: the plain frame)."""

@@ -57,8 +57,10 @@ class OverlayController(QObject):
         self.engine, self.overlays, self.tracking, self.view = engine, overlays, tracking, view
         self.heads_panel, self.heads_dock, self.readout, self.reporter = heads_panel, heads_dock, readout, reporter
         self.readout_label = heads_panel.readout_label
-        self._needs_heads: tuple[bool, bool] | None = None
+        self._needs_heads: tuple[bool, bool] | None = None  # (a head layer is on, heads are read)
         self._extra_heads = False
+        self._dock_open = False  # the Heads dock is open (shown, perhaps behind another tab)
+        self._showing = False
         self._colormaps: tuple[str, str] | None = None  # keypoint and centre heatmaps'
         self._was_reset = False
         #: The last crop-tracker reset note shown in the status bar ("" before the first).
@@ -70,6 +72,7 @@ class OverlayController(QObject):
         heads_panel.keypoint_clicked.connect(overlays.select_keypoint)
         readout.readout_changed.connect(heads_panel.show_hover)
         readout.text_changed.connect(self._show_readout)
+        heads_dock.visibilityChanged.connect(self._dock_visibility_changed)
         engine.model_changed.connect(self.show_model)
         engine.result_ready.connect(self.add_result)
         engine.result_ready.connect(heads_panel.add_result)
@@ -85,7 +88,9 @@ class OverlayController(QObject):
 
     @Slot(object)
     def apply(self, options: OverlayOptions) -> None:
-        """Draw `options`, and read heads exactly while a head layer is on."""
+        """Draw `options`, and read heads exactly while a head layer is on, the Heads dock is
+        open (View > Heads, the Inspect heads layout) or Compare's head differences need them.
+        A head layer turned on opens the dock, the last one turned off closes it."""
         self.view.set_overlay_options(options)
         if (options.colormap, options.centre_colormap) != self._colormaps:
             self._colormaps = options.colormap, options.centre_colormap
@@ -93,13 +98,29 @@ class OverlayController(QObject):
         self.heads_panel.set_selected(options.heatmap_keypoint)
         self.readout.set_keypoint(options.heatmap_keypoint)
         needs = self.overlays.options.needs_heads
-        if (needs, self._extra_heads) != self._needs_heads:
-            self._needs_heads = (needs, self._extra_heads)
-            self.engine.update_config(heads=needs or self._extra_heads)
-            self.heads_dock.setVisible(needs)
+        if self._needs_heads is None or needs != self._needs_heads[0]:
+            self._showing = True  # the dock's visibility signal is handled here, below
+            try:
+                self.heads_dock.setVisible(needs)
+            finally:
+                self._showing = False
             if needs:
                 self.heads_dock.raise_()  # in front of the model input when they share a tab group
-            self.readout.set_enabled(needs)
+            self._dock_open = not self.heads_dock.isHidden()
+        read = needs or self._extra_heads or self._dock_open
+        if (needs, read) != self._needs_heads:
+            self._needs_heads = (needs, read)
+            self.engine.update_config(heads=read)
+            self.readout.set_enabled(read)
+
+    @Slot(bool)
+    def _dock_visibility_changed(self, _visible: bool) -> None:
+        """The Heads dock was opened or closed (not merely tabbed behind another dock)."""
+        is_open = not self.heads_dock.isHidden()
+        if not self._showing and is_open != self._dock_open:
+            self._dock_open = is_open
+            if self._needs_heads is not None:
+                self.apply(self.overlays.options)
 
     def set_extra_heads(self, needed: bool) -> None:
         """Read heads also while no head layer is on (the compare head-difference overlays)."""
