@@ -513,7 +513,7 @@ class RtspServer:
                         out.mux(packet)
                     n += 1
                     self.sent = max(self.sent, n)
-        except OSError:  # the client went away
+        except (OSError, av.error.FFmpegError):  # the client went away (PyAV's muxer reports the broken pipe)
             pass
 
     def close(self) -> None:
