@@ -221,3 +221,41 @@ def test_multipose_dynamic_input_is_captured_at_the_frame_size():
         pair.close()
     convs = [r for r in rows if r["op"] == "CONV_2D"]
     assert len(convs) >= 40 and all(r["sqnr_db"] is None or r["sqnr_db"] > 60 for r in convs)
+
+
+def test_a_b_that_is_not_a_movenet_model_is_one_line(tmp_path, capfd):
+    from badinputs import not_movenet_models
+
+    for bad in not_movenet_models(tmp_path / "other"):  # (identity.onnx has an image input: it can be compared)
+        if bad.path.name != "adder.tflite":
+            continue
+        out = tmp_path / f"{bad.path.stem}.json"
+        assert main(["layers", str(data_file("pose.jpg")), "--a", "lightning", "--b", str(bad.path), "--frames", "1",
+                     "--json", str(out), "--quiet"]) == 1
+        err = capfd.readouterr().err
+        lines = [line for line in err.splitlines() if line.startswith("movenet-studio")]
+        assert len(lines) == 1 and "not a MoveNet model" in lines[0] and "internal error" not in err, err
+        assert not out.exists()
+
+
+def test_nan_tensors_of_b_are_the_worst_pairs_in_strict_json(tmp_path, capfd):
+    """A MoveNet with corrupted weights (NaN from some layer on): the pairs from there on are
+    marked non-finite at the SQNR floor, the JSON stays strict and follows the schema."""
+    from badinputs import corrupt_model
+    from schemas import validate
+
+    bad = corrupt_model(PROJECT_ROOT / "models" / "movenet_singlepose_lightning_float16.tflite", "weights",
+                        tmp_path / "corrupt-weights.tflite")
+    out = tmp_path / "l.json"
+    assert main(["layers", str(data_file("pose.jpg")), "--a", "lightning", "--b", str(bad), "--frames", "1",
+                 "--json", str(out)]) == 0
+    printed = capfd.readouterr().out
+    def refuse(constant):
+        raise AssertionError(f"{constant} in strict JSON")
+
+    document = json.loads(out.read_text(), parse_constant=refuse)  # NaN / Infinity are not JSON
+    validate(document, "layers")
+    broken = [row for row in document["tensors"] if row.get("non_finite")]
+    assert broken and all(row["sqnr_db"] == -200.0 and row["cosine"] is None for row in broken)
+    assert document["first_divergence"]["depth"] <= min(row["depth"] for row in broken)
+    assert "NaN/Inf" in printed

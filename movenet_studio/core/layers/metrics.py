@@ -73,8 +73,16 @@ class PairSums:
         self.max_abs = max(self.max_abs, other.max_abs)
 
     @property
+    def non_finite(self) -> bool:
+        """True when either tensor held NaN or infinity on some frame (the sums are not numbers)."""
+        return not all(math.isfinite(v) for v in (self.aa, self.bb, self.ab, self.dd, self.max_abs))
+
+    @property
     def sqnr_db(self) -> float:
-        """SQNR in dB (``math.inf`` when identical, :data:`SQNR_FLOOR_DB` when A is all zeros)."""
+        """SQNR in dB (``math.inf`` when identical, :data:`SQNR_FLOOR_DB` when A is all zeros or
+        a tensor held NaN or infinity: below any threshold)."""
+        if self.non_finite:
+            return SQNR_FLOOR_DB
         if self.dd == 0.0:
             return math.inf
         if self.aa == 0.0:
@@ -102,7 +110,11 @@ class PairSums:
         return math.sqrt(self.dd / self.count) / math.sqrt(variance)
 
     def as_dict(self) -> dict:
-        """``sqnr_db`` (None when infinite), ``cosine``, ``rel_rmse``, ``max_abs`` for JSON."""
+        """``sqnr_db`` (None when infinite), ``cosine``, ``rel_rmse``, ``max_abs`` for JSON; a pair
+        whose tensors held NaN or infinity has ``sqnr_db`` :data:`SQNR_FLOOR_DB`, the other
+        figures None and ``non_finite`` True (strict JSON has no NaN)."""
+        if self.non_finite:
+            return {"sqnr_db": SQNR_FLOOR_DB, "cosine": None, "rel_rmse": None, "max_abs": None, "non_finite": True}
         sqnr = self.sqnr_db
         return {"sqnr_db": None if math.isinf(sqnr) else sqnr, "cosine": self.cosine,
                 "rel_rmse": self.rel_rmse, "max_abs": self.max_abs}

@@ -55,7 +55,9 @@ def format_report(document: dict, worst: int = 10) -> str:
         lines.append(f"{'depth':>5} {'SQNR':>10} {'cosine':>8} {'rel RMSE':>9}  {'op':<18} tensor (A)")
         for row in sorted(finite, key=lambda r: r["sqnr_db"])[:worst]:
             rel = "-" if row["rel_rmse"] is None else f"{row['rel_rmse']:.3f}"
-            lines.append(f"{row['depth']:>5} {_db(row['sqnr_db']):>10} {row['cosine']:>8.4f} {rel:>9}  "
+            cosine = "-" if row["cosine"] is None else f"{row['cosine']:.4f}"
+            sqnr = "NaN/Inf" if row.get("non_finite") else _db(row["sqnr_db"])
+            lines.append(f"{row['depth']:>5} {sqnr:>10} {cosine:>8} {rel:>9}  "
                          f"{row['op']:<18} {_short(row['a_name'])}")
     keypoints = document["keypoints_px"]
     if b.get("note"):

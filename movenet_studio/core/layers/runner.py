@@ -23,6 +23,8 @@ from ..pipeline import Pipeline
 from ..pipeline_config import PipelineConfig
 from ..progress import JobControl
 from ..media.sources import Frame, Source
+from ..models.graph import read_signature
+from ..models.model_io import input_problem
 from ..stream import stream_results
 from .capture import open_capture
 from .matching import SAME, TRANSPOSES, match_by_values, match_tensors, resolve_alternatives
@@ -214,8 +216,8 @@ class LayerComparison:
             path_b, format_b = self.pipeline.b.model.path, self.pipeline.b.model.format
         except ModelError as exc:
             path_b = Path(b.model).expanduser()
-            if not path_b.is_file():
-                raise
+            if not path_b.is_file() or input_problem(read_signature(path_b), path_b.name):
+                raise  # not a file, or not a MoveNet image model at all: nothing to compare
             # A file the pipeline cannot decode yet (e.g. heatmaps only): its tensors can still be compared.
             self.b_note = f"B's keypoints not compared: {exc}"
             format_b = "onnx" if path_b.suffix.lower() == ".onnx" else "tflite"

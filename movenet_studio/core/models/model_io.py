@@ -307,6 +307,20 @@ def _heads(outputs: tuple[TensorSignature, ...]) -> tuple[tuple[OutputSpec, ...]
     return tuple(specs), k, rule
 
 
+def input_problem(signature: ModelSignature, filename: str) -> str | None:
+    """Why the file's inputs are not MoveNet's one image input (an NPU-only file, another input
+    count, a non-image input), as one line naming `filename`; None when they are."""
+    reason = npu_only_reason(signature, filename)
+    if reason:
+        return reason
+    if len(signature.inputs) != 1:
+        return (f"{filename}: not a MoveNet model: it has {len(signature.inputs)} inputs "
+                f"({', '.join(f'{t.dtype}{_dims(t.shape)}' for t in signature.inputs) or 'none'}); "
+                f"MoveNet has one image input")
+    image = _input_spec(signature.inputs[0])
+    return f"{filename}: not a MoveNet model: {image}" if isinstance(image, str) else None
+
+
 def inspect_signature(signature: ModelSignature, filename: str) -> ModelIO:
     """Decide what a model file is, by the rules of the module docstring.
 
@@ -321,16 +335,10 @@ def inspect_signature(signature: ModelSignature, filename: str) -> ModelIO:
         ModelError: NPU-only file (custom ops; checked first), or not MoveNet: the message
             says what the file looks like.
     """
-    reason = npu_only_reason(signature, filename)
-    if reason:
-        raise ModelError(reason)
-    if len(signature.inputs) != 1:
-        raise ModelError(f"{filename}: not a MoveNet model: it has {len(signature.inputs)} inputs "
-                         f"({', '.join(f'{t.dtype}{_dims(t.shape)}' for t in signature.inputs) or 'none'}); "
-                         f"MoveNet has one image input")
+    problem = input_problem(signature, filename)
+    if problem:
+        raise ModelError(problem)
     image = _input_spec(signature.inputs[0])
-    if isinstance(image, str):
-        raise ModelError(f"{filename}: not a MoveNet model: {image}")
     outputs = signature.outputs
     if not outputs:
         raise ModelError(f"{filename}: not a MoveNet model: it has no outputs")

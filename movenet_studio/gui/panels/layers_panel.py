@@ -49,7 +49,9 @@ class _NumberItem(QTableWidgetItem):
         return super().__lt__(other)
 
 
-def _db_text(value: float | None) -> str:
+def _db_text(value: float | None, non_finite: bool = False) -> str:
+    if non_finite:
+        return "NaN/Inf"
     return "identical" if value is None else f"{value:.1f}"
 
 
@@ -237,9 +239,14 @@ class LayersPanel(QWidget):
         for r in range(table.rowCount()):
             index = table.item(r, 0).data(Qt.ItemDataRole.UserRole)
             mean, frame = rows_mean[index], rows_frame[index]
-            values = (frame["sqnr_db"], mean["sqnr_db"], mean["cosine"], mean["rel_rmse"], mean["max_abs"])
-            texts = (_db_text(frame["sqnr_db"]), _db_text(mean["sqnr_db"]), f"{mean['cosine']:.5f}",
-                     "-" if mean["rel_rmse"] is None else f"{mean['rel_rmse']:.4f}", f"{mean['max_abs']:.4g}")
+            if mean.get("non_finite"):  # NaN or infinity in a tensor: the worst, whatever the figure
+                values = (-np.inf,) * 5
+                texts = (_db_text(frame["sqnr_db"], frame.get("non_finite")), "NaN/Inf", "-", "-", "-")
+            else:
+                values = (frame["sqnr_db"], mean["sqnr_db"], mean["cosine"], mean["rel_rmse"], mean["max_abs"])
+                texts = (_db_text(frame["sqnr_db"], frame.get("non_finite")), _db_text(mean["sqnr_db"]),
+                         f"{mean['cosine']:.5f}", "-" if mean["rel_rmse"] is None else f"{mean['rel_rmse']:.4f}",
+                         f"{mean['max_abs']:.4g}")
             for c, (value, text) in enumerate(zip(values, texts), start=3):
                 table.setItem(r, c, _NumberItem(value, text))
         table.setSortingEnabled(True)
