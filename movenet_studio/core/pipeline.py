@@ -200,8 +200,8 @@ class Pipeline:
         """A still image with crop tracking on: the whole image padded to a square, then the crop
         region refined from its own keypoints on the same image (:mod:`.tracking.still_crop`),
         each pass resampled as the letterbox is (:func:`~.preprocessing.profile.cut_region`: the
-        first pass is exactly the ``--no-crop`` input). The answer's stage timings are the sums over every pass (the frame was read once); its
-        ``crop_passes`` lists the passes."""
+        first pass is exactly the ``--no-crop`` input). The answer's stage timings are the sums
+        over every pass (the frame was read once); its ``crop_passes`` lists the passes."""
         height, width = frame.rgb.shape[:2]
         input_size = self.input_size(frame.rgb.shape)
         classifier, self.classifier = self.classifier, None  # classify the answer only

@@ -3,9 +3,10 @@
 The recipe names the float model (path and SHA-256), the backend, scheme, weight
 granularity, the I/O types (``io``; a recipe without it means ``float``), the blocks kept
 float (the repair search's answer, fixed), the calibration sources and frame count (and
-the frame indices used, as a check), the preprocessing profile and the library versions. :func:`request_from_recipe` turns it back into a request with
-``keep_float`` fixed, so re-running it skips the search and, with the same library
-versions, writes the same file byte for byte.
+the frame indices used, as a check), the preprocessing profile and the library versions.
+:func:`request_from_recipe` turns it back into a request with ``keep_float`` fixed, so
+re-running it skips the search and, with the same library versions, writes the same file
+byte for byte.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def request_kwargs(recipe: dict) -> dict:
         calibration = recipe["calibration"]
         return {
             "model": str(model["path"]), "backend": str(model["backend"]), "scheme": str(recipe["scheme"]),
-            "per_tensor": bool(recipe["per_tensor"]), "io": str(recipe.get("io", "float")), "keep_float": tuple(str(b) for b in recipe["keep_float"]) or "none",
+            "per_tensor": bool(recipe["per_tensor"]), "io": str(recipe.get("io", "float")),
+            "keep_float": tuple(str(b) for b in recipe["keep_float"]) or "none",
             "calibration": tuple(str(s) for s in calibration["sources"]),
             "holdout": tuple(str(s) for s in calibration["holdout"]), "frames": int(calibration["frames"]),
             "preprocess": PreprocessProfile(**recipe.get("preprocess", {})),
