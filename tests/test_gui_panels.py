@@ -28,14 +28,15 @@ def test_statistics_restart_paused_reads_paused_and_compare_rows_go(window):
     _results(window, 2)
     panel.refresh()
     assert not [key for key in panel.stage_rows() if "(B)" in key] and "inference (B)" not in panel.curves
-    shown_at_switch = []
-    window.engine.model_changed.connect(lambda _info: shown_at_switch.append(window.video_view.frames_shown))
+    processed_at_switch = []
+    window.engine.model_changed.connect(lambda _info: processed_at_switch.append(window.engine.processed))
     window.open_model("thunder")
     qtbot.waitUntil(lambda: window.engine.model.spec.variant == "thunder", timeout=GUI_WAIT_MS)
     _results(window, 3)
     panel.refresh()
-    since = window.video_view.frames_shown - shown_at_switch[-1]
-    assert 3 <= panel.results <= since  # counted again from the switch
+    # Counted again from the switch: at least the 3 waited for, at most what the worker ran since
+    # (frames shown is no bound: the view may skip drawing a result on a busy machine).
+    assert 3 <= panel.results <= window.engine.processed - processed_at_switch[-1]
     assert int(panel.frames_label.text().split()[0]) <= window.engine.processed - 3
     window.player.pause()
     qtbot.waitUntil(lambda: panel.fps_label.text() == "paused", timeout=GUI_WAIT_MS)

@@ -303,6 +303,8 @@ class LatencyPanel(QWidget):
             if key not in self.curves:  # B's curve appears with the first comparison
                 self.curves[key] = self.plot.plot(name=key, pen=pg.mkPen(colour, width=1.5))
                 self._show_legend()
+        elif _PLOTTED_B[0] in self.curves:  # a comparison's last result came after compare mode ended
+            self._drop_compare()
         self.model_label.set_lines(self.model_label.text().count("\n") + 1)
         self._update_table()
         plotted = []
@@ -372,13 +374,17 @@ class LatencyPanel(QWidget):
         if not info.kept:
             self.reset()
         if info.compare is None:
-            for key in (*COMPARE_KEYS.values(), _PLOTTED_B[0]):
-                self._remove_row(key)
-            curve = self.curves.pop(_PLOTTED_B[0], None)
-            if curve is not None:
-                self.plot.removeItem(curve)
-                self._plot_y[_PLOTTED_B[0]].clear()
-                self._show_legend()
+            self._drop_compare()
+
+    def _drop_compare(self) -> None:
+        """Remove B's stage rows and B's curve (compare mode is over)."""
+        for key in (*COMPARE_KEYS.values(), _PLOTTED_B[0]):
+            self._remove_row(key)
+        curve = self.curves.pop(_PLOTTED_B[0], None)
+        if curve is not None:
+            self.plot.removeItem(curve)
+            self._plot_y[_PLOTTED_B[0]].clear()
+            self._show_legend()
 
     @Slot(bool)
     def set_playing(self, playing: bool) -> None:
