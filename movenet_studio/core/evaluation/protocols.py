@@ -99,6 +99,28 @@ def _crop_person_scaled(image: np.ndarray, box: tuple[int, int, int], size: tupl
     return out
 
 
+def person_input(image: np.ndarray, bbox: Sequence[float], size: tuple[int, int],
+                 preprocess=None) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """The single protocol's model input for one annotated person.
+
+    Args:
+        image: uint8 [H, W, 3] RGB.
+        bbox: the person's COCO ``[x, y, width, height]`` (image pixels).
+        size: model input (height, width).
+        preprocess: a :class:`~..preprocessing.profile.PreprocessProfile` (None: MoveNet's own):
+            its interpolation and channel order.
+
+    Returns:
+        (uint8 [height, width, 3] model input in the profile's channel order, the square
+        (x0, y0, side) it was cut from: :func:`crop_box`).
+    """
+    box = crop_box(bbox)
+    crop = crop_person(image, box, size, preprocess.interpolation if preprocess else "auto")
+    if preprocess is not None and preprocess.channels == "bgr":
+        crop = np.ascontiguousarray(crop[..., ::-1])
+    return crop, box
+
+
 # -- predicting -------------------------------------------------------------------------------
 
 def with_input_range(spec, value_range: tuple[float, float] | None):
@@ -166,10 +188,7 @@ def predict_single(dataset: dict, images_dir: str | Path, backend, *, control: J
         if person["image_id"] != cache_id:
             cache_image = read_coco_image(Path(images_dir) / info["file_name"], (info["height"], info["width"]))
             cache_id = person["image_id"]
-        box = crop_box(person["bbox"])
-        crop = crop_person(cache_image, box, size, preprocess.interpolation if preprocess else "auto")
-        if preprocess is not None and preprocess.channels == "bgr":
-            crop = np.ascontiguousarray(crop[..., ::-1])
+        crop, box = person_input(cache_image, person["bbox"], size, preprocess)
         yxs = _keypoints_from_raw(decoder.decode(backend.invoke(crop)).raw)
         x0, y0, side = box
         xys = np.stack([x0 + yxs[:, 1] * side, y0 + yxs[:, 0] * side, yxs[:, 2]], axis=1)

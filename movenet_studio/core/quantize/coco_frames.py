@@ -40,13 +40,6 @@ def is_coco_annotations(source: str) -> bool:
     return isinstance(document, dict) and "images" in document and "annotations" in document
 
 
-def _spread(count: int, quota: int) -> list[int]:
-    """Up to `quota` indices of `count` items, evenly spread, in order."""
-    if count <= quota:
-        return list(range(count))
-    return sorted(set(np.linspace(0, count - 1, quota).round().astype(int).tolist()))
-
-
 def load_coco_source(source: str) -> dict:
     """The COCO keypoint annotations of `source` (:func:`~..evaluation.coco.load_annotations`).
 
@@ -82,8 +75,8 @@ def coco_inputs(source: str, pipeline, quota: int, on_input=None) -> list:
         Cancelled: raised by `on_input`.
     """
     from ..evaluation.coco import read_coco_image, select_persons
-    from ..evaluation.protocols import crop_box, crop_person
-    from .frames import ModelInput
+    from ..evaluation.protocols import person_input
+    from .frames import ModelInput, evenly_spread
 
     name = printable(source)
     folder = Path(source).parent
@@ -101,7 +94,7 @@ def coco_inputs(source: str, pipeline, quota: int, on_input=None) -> list:
     kept = []
     if pipeline.model.is_multipose:
         listed = sorted(images.values(), key=lambda i: i["id"])
-        for k in _spread(len(listed), quota):
+        for k in evenly_spread(len(listed), quota):
             pipeline.reset()
             result = pipeline.process(Frame(k, 0.0, read(listed[k]), 0.0))
             kept.append(ModelInput(str(source), k, result.model_input, result.mapping))
@@ -114,16 +107,13 @@ def coco_inputs(source: str, pipeline, quota: int, on_input=None) -> list:
     size = tuple(int(v) for v in pipeline.model.input_size)
     profile = pipeline.config.preprocess
     cache: tuple[int | None, np.ndarray | None] = (None, None)
-    for k in _spread(len(persons), quota):
+    for k in evenly_spread(len(persons), quota):
         person = persons[k]
         info = images[person["image_id"]]
         if cache[0] != person["image_id"]:
             cache = (person["image_id"], read(info))
         rgb = cache[1]
-        x0, y0, side = crop_box(person["bbox"])
-        crop = crop_person(rgb, (x0, y0, side), size, profile.interpolation)
-        if profile.channels == "bgr":
-            crop = np.ascontiguousarray(crop[..., ::-1])
+        crop, (x0, y0, side) = person_input(rgb, person["bbox"], size, profile)
         h, w = rgb.shape[:2]
         mapping = InputMapping(box=(y0 / h, x0 / w, (y0 + side) / h, (x0 + side) / w), frame_size=(h, w),
                                input_size=size)

@@ -52,6 +52,13 @@ def frames_per_source(count: int, sources: int) -> list[int]:
     return [base + (1 if i < rest else 0) for i in range(sources)]
 
 
+def evenly_spread(count: int, quota: int) -> list[int]:
+    """Up to `quota` of the indices 0..`count`-1, evenly spread (both ends kept), in order."""
+    if count <= quota:
+        return list(range(count))
+    return sorted(set(np.linspace(0, count - 1, quota).round().astype(int).tolist()))
+
+
 def collect_inputs(sources: list[str], config: PipelineConfig, count: int, control: JobControl | None = None,
                    *, what: str = "calibration", done: int = 0, total: int | None = None) -> list[ModelInput]:
     """Up to `count` model inputs spread over `sources` (evenly over each source's frames; what a
@@ -94,8 +101,7 @@ def collect_inputs(sources: list[str], config: PipelineConfig, count: int, contr
                 if source.is_live:
                     raise SourceError(f"{printable(source_name)}: a camera cannot be a {what} source; record a video")
                 length = source.frame_count
-                wanted = (set(np.linspace(0, length - 1, min(quota, length)).round().astype(int).tolist())
-                          if length else None)  # evenly spread; unknown length: the first frames
+                wanted = set(evenly_spread(length, quota)) if length else None  # unknown length: the first frames
                 pipeline.reset()
                 for frame in source:
                     result = pipeline.process(frame)  # every frame: the crop tracker follows the person

@@ -59,7 +59,6 @@ class OverlayController(QObject):
         self.readout_label = heads_panel.readout_label
         self._needs_heads: tuple[bool, bool] | None = None  # (a head layer is on, heads are read)
         self._extra_heads = False
-        self._dock_open = False  # the Heads dock is open (shown, perhaps behind another tab)
         self._showing = False
         self._colormaps: tuple[str, str] | None = None  # keypoint and centre heatmaps'
         self._was_reset = False
@@ -97,6 +96,11 @@ class OverlayController(QObject):
             self.heads_panel.set_colormap(*self._colormaps)
         self.heads_panel.set_selected(options.heatmap_keypoint)
         self.readout.set_keypoint(options.heatmap_keypoint)
+        self._sync_heads()
+
+    def _sync_heads(self) -> None:
+        """Heads read iff a head layer is on, Compare needs them or the dock is open (shown,
+        perhaps tabbed behind another dock); the dock follows the head layers when they change."""
         needs = self.overlays.options.needs_heads
         if self._needs_heads is None or needs != self._needs_heads[0]:
             self._showing = True  # the dock's visibility signal is handled here, below
@@ -106,8 +110,7 @@ class OverlayController(QObject):
                 self._showing = False
             if needs:
                 self.heads_dock.raise_()  # in front of the model input when they share a tab group
-            self._dock_open = not self.heads_dock.isHidden()
-        read = needs or self._extra_heads or self._dock_open
+        read = needs or self._extra_heads or not self.heads_dock.isHidden()
         if (needs, read) != self._needs_heads:
             self._needs_heads = (needs, read)
             self.engine.update_config(heads=read)
@@ -115,12 +118,9 @@ class OverlayController(QObject):
 
     @Slot(bool)
     def _dock_visibility_changed(self, _visible: bool) -> None:
-        """The Heads dock was opened or closed (not merely tabbed behind another dock)."""
-        is_open = not self.heads_dock.isHidden()
-        if not self._showing and is_open != self._dock_open:
-            self._dock_open = is_open
-            if self._needs_heads is not None:
-                self.apply(self.overlays.options)
+        """The Heads dock was opened, closed or tabbed behind another dock (no change then)."""
+        if not self._showing and self._needs_heads is not None:
+            self._sync_heads()
 
     def set_extra_heads(self, needed: bool) -> None:
         """Read heads also while no head layer is on (the compare head-difference overlays)."""
